@@ -1,0 +1,137 @@
+// Optimization as an MDP (Li & Malik, Algorithm 1): the state is the history of objective values and
+// gradients, the action is the step, the cost is the objective. A run that produces NaN or ±Inf ends
+// there and is marked diverged; a non-finite objective at x0 is a broken objective and throws.
+import { NonFiniteError } from '../src/errors.ts';
+import type { Rng } from '../src/random.ts';
+import { allFinite, norm } from '../src/vector.ts';
+import { HistoryState } from './history-state.ts';
+import type { Evaluation, Objective } from './objective.ts';
+import type { Observation, Policy } from '../policies/policy.ts';
+
+export interface StepResult {
+  observation: Observation;
+  /** f(x_{t+1}); NaN when the step diverged. */
+  cost: number;
+  done: boolean;
+  info: { diverged: boolean; evaluations: number };
+}
+
+export interface Trajectory {
+  objective: string;
+  /** f(x_t) for t = 0..T; NaN from the step that diverged onwards. */
+  values: Float64Array;
+  /** ‖∇f(x_t)‖ for t = 0..T; NaN after divergence. */
+  gradientNorms: Float64Array;
+  /** Φ at t = 0..T−1 and the actions taken there, when recorded (`recordStates`). */
+  states: Float64Array[] | null;
+  actions: Float64Array[] | null;
+  /** The first t whose f(x_t) was not finite, or null. */
+  divergedAt: number | null;
+  /** Objective evaluations, including a policy's own (line searches). */
+  evaluations: number;
+}
+
+export interface EnvOptions {
+  historyLength?: number;
+}
+
+export const DEFAULT_HISTORY_LENGTH = 25;
+
+export class OptimizationEnv {
+  readonly historyLength: number;
+  private objective: Objective | null = null;
+  private history: HistoryState | null = null;
+  private x: Float64Array = new Float64Array(0);
+  private t = 0;
+  private horizon = Infinity;
+  private evaluations = 0;
+  private finished = false;
+
+  constructor(options: EnvOptions = {}) {
+    this.historyLength = options.historyLength ?? DEFAULT_HISTORY_LENGTH;
+  }
+
+  /** Starts a run of `objective` from x0 = objective.start(rng); done after `horizon` steps. */
+  reset(objective: Objective, rng: Rng, horizon = Infinity): Observation {
+    this.objective = objective;
+    this.history = new HistoryState(this.historyLength, objective.dim);
+    this.evaluations = 0;
+    this.t = 0;
+    this.horizon = horizon;
+    this.finished = false;
+    this.x = objective.start(rng);
+    const evaluation = this.evaluate(this.x);
+    if (!Number.isFinite(evaluation.value) || !allFinite(evaluation.gradient)) {
+      throw new NonFiniteError(`objective ${objective.name} is not finite at its starting point (f = ${evaluation.value})`);
+    }
+    return this.record(evaluation);
+  }
+
+  step(action: Float64Array): StepResult {
+    const objective = this.objective;
+    if (!objective || this.finished) throw new Error('step() called before reset() or after the run ended');
+    if (action.length !== objective.dim) throw new RangeError(`action has length ${action.length}, objective ${objective.name} has dimension ${objective.dim}`);
+    const x = new Float64Array(objective.dim);
+    for (let i = 0; i < x.length; i++) x[i] = this.x[i] + action[i];
+    this.x = x;
+    this.t += 1;
+    const evaluation = allFinite(x) ? this.evaluate(x) : { value: NaN, gradient: new Float64Array(objective.dim).fill(NaN) };
+    const diverged = !Number.isFinite(evaluation.value) || !allFinite(evaluation.gradient);
+    this.finished = diverged || this.t >= this.horizon;
+    return {
+      observation: this.record(evaluation),
+      cost: diverged ? NaN : evaluation.value,
+      done: this.finished,
+      info: { diverged, evaluations: this.evaluations },
+    };
+  }
+
+  /** Runs `policy` for `steps` steps (or until divergence) and returns the trajectory. */
+  rollout(policy: Policy, objective: Objective, steps: number, rng: Rng, options: { recordStates?: boolean } = {}): Trajectory {
+    const values = new Float64Array(steps + 1).fill(NaN);
+    const gradientNorms = new Float64Array(steps + 1).fill(NaN);
+    const states: Float64Array[] | null = options.recordStates ? [] : null;
+    const actions: Float64Array[] | null = options.recordStates ? [] : null;
+    let observation = this.reset(objective, rng.fork('start'), steps);
+    policy.reset(this.countingObjective(objective), rng.fork('policy'));
+    values[0] = observation.value;
+    gradientNorms[0] = norm(observation.gradient);
+    let divergedAt: number | null = null;
+    for (let t = 0; t < steps; t++) {
+      const action = policy.act(observation);
+      if (states && actions) {
+        states.push(observation.state());
+        actions.push(Float64Array.from(action));
+      }
+      const result = this.step(action);
+      if (result.info.diverged) {
+        divergedAt = t + 1;
+        break;
+      }
+      observation = result.observation;
+      values[t + 1] = observation.value;
+      gradientNorms[t + 1] = norm(observation.gradient);
+    }
+    return { objective: objective.name, values, gradientNorms, states, actions, divergedAt, evaluations: this.evaluations };
+  }
+
+  private evaluate(x: Float64Array): Evaluation {
+    this.evaluations += 1;
+    return this.objective!.evaluate(x);
+  }
+
+  private countingObjective(objective: Objective): Objective {
+    return {
+      name: objective.name,
+      dim: objective.dim,
+      start: (rng) => objective.start(rng),
+      evaluate: (x) => this.evaluate(x),
+    };
+  }
+
+  private record(evaluation: Evaluation): Observation {
+    const history = this.history!;
+    if (Number.isFinite(evaluation.value)) history.push(evaluation.value, evaluation.gradient);
+    return { t: this.t, x: this.x, value: evaluation.value, gradient: evaluation.gradient, state: history.snapshot() };
+  }
+}

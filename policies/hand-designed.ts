@@ -1,0 +1,32 @@
+// The hand-designed optimizers by name, each with the grid its learning rate is tuned over.
+import { UserError } from '../src/errors.ts';
+import { AdaGrad, Adam, GradientDescent, Momentum, Nesterov, RmsProp } from './first-order.ts';
+import { ConjugateGradient } from './conjugate-gradient.ts';
+import { Lbfgs } from './lbfgs.ts';
+import type { Policy } from './policy.ts';
+
+export interface HandDesignedOptimizer {
+  name: string;
+  description: string;
+  create(lr: number): Policy;
+}
+
+export const HAND_DESIGNED: readonly HandDesignedOptimizer[] = [
+  { name: 'gd', description: 'gradient descent', create: (lr) => new GradientDescent(lr) },
+  { name: 'momentum', description: 'heavy-ball momentum, μ = 0.9', create: (lr) => new Momentum(lr) },
+  { name: 'nag', description: 'Nesterov accelerated gradient, μ = 0.9', create: (lr) => new Nesterov(lr) },
+  { name: 'adagrad', description: 'AdaGrad', create: (lr) => new AdaGrad(lr) },
+  { name: 'rmsprop', description: 'RMSprop, ρ = 0.9', create: (lr) => new RmsProp(lr) },
+  { name: 'adam', description: 'Adam, β = (0.9, 0.999)', create: (lr) => new Adam(lr) },
+  { name: 'lbfgs', description: 'L-BFGS, memory 10, strong-Wolfe line search (lr = first trial step)', create: (lr) => new Lbfgs(lr) },
+  { name: 'cg', description: 'nonlinear CG (Polak–Ribière+), strong-Wolfe line search (lr = first trial step)', create: (lr) => new ConjugateGradient(lr) },
+];
+
+export function findHandDesigned(name: string): HandDesignedOptimizer {
+  const opt = HAND_DESIGNED.find((o) => o.name === name);
+  if (!opt) throw new UserError(`unknown optimizer '${name}'; available: ${HAND_DESIGNED.map((o) => o.name).join(', ')}`);
+  return opt;
+}
+
+/** Log-spaced learning rates, two per decade from 1e-4 to 10. */
+export const DEFAULT_LR_GRID: readonly number[] = Array.from({ length: 11 }, (_, k) => Number((10 ** (-4 + k / 2)).toPrecision(2)));

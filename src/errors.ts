@@ -1,0 +1,8 @@
+// UserError marks a problem with what the user supplied (a flag, a config, an expression, a file).
+// The CLI prints its message as one line and exits non-zero; anything else is a bug and keeps its stack.
+export class UserError extends Error {
+  override readonly name = 'UserError';
+}
+
+/** Raised when an objective returns NaN or ±Inf where a finite number is required. */
+export class NonFiniteError extends UserError {}

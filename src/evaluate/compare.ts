@@ -1,0 +1,98 @@
+// Compares optimizers on the same instances and summarizes them in the report `l2o eval --json`
+// prints. Hand-designed optimizers without a given learning rate are tuned on the training split.
+import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
+import type { Policy } from '../../policies/policy.ts';
+import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
+import { mean, median } from '../vector.ts';
+import { chargedCurve, hasDiverged, runProblems } from './run-problems.ts';
+import { tuneLearningRate, type TuningResult } from './tuner.ts';
+
+export interface ResultRow {
+  optimizer: string;
+  lr: number | null;
+  meanFinal: number;
+  medianFinal: number;
+  /** Fraction of instances on which this optimizer's final objective is the lowest (ties all count). */
+  bestFraction: number;
+  /** Runs that hit NaN/Inf or ended above their starting objective. */
+  diverged: number;
+  /** Mean (charged) objective per step, t = 0..steps. */
+  curve: number[];
+  meanEvaluations: number;
+  tuning?: TuningResult;
+}
+
+export interface EvalReport {
+  env: string;
+  split: Split;
+  steps: number;
+  problems: number;
+  seed: string;
+  backend: string;
+  results: ResultRow[];
+}
+
+export interface CompareOptions {
+  family: ObjectiveFamily;
+  split: Split;
+  steps: number;
+  problems: number;
+  seed: string;
+  backend: string;
+  historyLength?: number;
+  /** Learning rate for every hand-designed optimizer; tuned per optimizer when absent. */
+  lr?: number;
+  grid?: readonly number[];
+  onProgress?: (message: string) => void;
+}
+
+/** Something that can be compared: a hand-designed optimizer by name, or an already-built policy. */
+export type Contender = { name: string } | { name: string; policy: Policy; lr: null };
+
+export function compareOptimizers(contenders: Contender[], options: CompareOptions): EvalReport {
+  const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
+  const finals: number[][] = [];
+  const rows: ResultRow[] = contenders.map((contender) => {
+    const started = Date.now();
+    let policy: Policy;
+    let lr: number | null;
+    let tuning: TuningResult | undefined;
+    if ('policy' in contender) {
+      policy = contender.policy;
+      lr = null;
+    } else {
+      const optimizer = findHandDesigned(contender.name);
+      if (options.lr !== undefined) lr = options.lr;
+      else {
+        tuning = tuneLearningRate(optimizer, options.family, { steps: options.steps, seed: options.seed, grid: options.grid ?? DEFAULT_LR_GRID, historyLength: options.historyLength });
+        lr = tuning.lr;
+      }
+      policy = optimizer.create(lr);
+    }
+    const runs = runProblems(policy, set);
+    const curves = runs.map(chargedCurve);
+    const final = curves.map((c) => c[options.steps]);
+    finals.push(final);
+    const curve = Array.from({ length: options.steps + 1 }, (_, t) => mean(curves.map((c) => c[t])));
+    options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${mean(final).toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return {
+      optimizer: contender.name,
+      lr,
+      meanFinal: mean(final),
+      medianFinal: median(final),
+      bestFraction: 0,
+      diverged: runs.filter(hasDiverged).length,
+      curve,
+      meanEvaluations: mean(runs.map((r) => r.evaluations)),
+      ...(tuning ? { tuning } : {}),
+    };
+  });
+  for (let i = 0; i < options.problems; i++) {
+    const best = Math.min(...finals.map((f) => f[i]));
+    const tolerance = 1e-9 * Math.max(1, Math.abs(best));
+    finals.forEach((f, k) => {
+      if (f[i] <= best + tolerance) rows[k].bestFraction += 1 / options.problems;
+    });
+  }
+  return { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend, results: rows };
+}

@@ -1,0 +1,57 @@
+// Runs one policy over the first N instances of a split. Instance i always starts from the same x0
+// for a given seed, whichever policy runs, so optimizers are compared on identical runs.
+import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
+import { OptimizationEnv, type Trajectory } from '../../envs/optimization-env.ts';
+import type { Policy } from '../../policies/policy.ts';
+import { UserError } from '../errors.ts';
+import { Rng } from '../random.ts';
+
+export interface ProblemSet {
+  family: ObjectiveFamily;
+  split: Split;
+  problems: number;
+  steps: number;
+  seed: string;
+  historyLength?: number;
+}
+
+export function validateProblemSet(set: ProblemSet): void {
+  for (const [key, value] of [['problems', set.problems], ['steps', set.steps]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new UserError(`--${key} must be a positive integer, got ${value}`);
+  }
+}
+
+export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
+  validateProblemSet(set);
+  const env = new OptimizationEnv({ historyLength: set.historyLength });
+  const root = new Rng(`run-${set.seed}`);
+  const trajectories: Trajectory[] = [];
+  for (let i = 0; i < set.problems; i++) {
+    const objective = set.family.sample(set.split, i);
+    try {
+      trajectories.push(env.rollout(policy, objective, set.steps, root.fork(`${set.split}/${i}`)));
+    } finally {
+      objective.dispose?.();
+    }
+  }
+  return trajectories;
+}
+
+/**
+ * The objective curve a run is scored by: once a run breaks down (NaN/Inf), it is charged
+ * max(f(x0), its last finite value) for the remaining steps, so a blow-up never looks like progress.
+ */
+export function chargedCurve(trajectory: Trajectory): Float64Array {
+  const curve = Float64Array.from(trajectory.values);
+  if (trajectory.divergedAt === null) return curve;
+  let charge = curve[0];
+  for (let t = 0; t < trajectory.divergedAt; t++) charge = Math.max(charge, curve[t]);
+  for (let t = trajectory.divergedAt; t < curve.length; t++) curve[t] = charge;
+  return curve;
+}
+
+/** Diverged: the run hit NaN/Inf, or finished above where it started. */
+export function hasDiverged(trajectory: Trajectory): boolean {
+  const last = trajectory.values[trajectory.values.length - 1];
+  return trajectory.divergedAt !== null || last > trajectory.values[0];
+}

@@ -1,0 +1,64 @@
+// Small float64 vector helpers shared by objectives, the environment and the optimizers.
+export type Vec = Float64Array;
+
+export function dot(a: Vec, b: Vec): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+export function norm(a: Vec): number {
+  return Math.sqrt(dot(a, a));
+}
+
+/** out = a + alpha * b (out may alias a). */
+export function axpy(a: Vec, alpha: number, b: Vec, out: Vec = new Float64Array(a.length)): Vec {
+  for (let i = 0; i < a.length; i++) out[i] = a[i] + alpha * b[i];
+  return out;
+}
+
+export function scale(a: Vec, alpha: number): Vec {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = alpha * a[i];
+  return out;
+}
+
+export function sub(a: Vec, b: Vec): Vec {
+  const out = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] - b[i];
+  return out;
+}
+
+export function allFinite(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+export function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s / xs.length;
+}
+
+export function median(xs: ArrayLike<number>): number {
+  const sorted = Float64Array.from(xs).sort();
+  const n = sorted.length;
+  return n % 2 ? sorted[(n - 1) / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+}
+
+/** Numerically stable log(1 + exp(z)). */
+export function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+export function sigmoid(z: number): number {
+  if (z >= 0) return 1 / (1 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1 + e);
+}
+
+export function equalVectors(a: Vec, b: Vec): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
