@@ -1,5 +1,7 @@
 // The built-in objective families by name, and the one place that turns a name plus user
 // parameters into a family.
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { UserError } from '../src/errors.ts';
 import { resolveParams, type FamilyDefinition } from './family-definition.ts';
 import type { ObjectiveFamily } from './objective.ts';
@@ -21,4 +23,24 @@ export function findFamily(name: string): FamilyDefinition {
 export function createFamily(name: string, params: Record<string, string | number> = {}): ObjectiveFamily {
   const def = findFamily(name);
   return def.create(resolveParams(def, params));
+}
+
+/** A user's family from a module whose default export is a FamilyDefinition (`--env ./my-family.ts`). */
+export async function loadFamilyModule(path: string, params: Record<string, string | number> = {}): Promise<ObjectiveFamily> {
+  const url = pathToFileURL(resolve(path)).href;
+  let module: { default?: FamilyDefinition };
+  try {
+    module = await import(url);
+  } catch (err) {
+    throw new UserError(`cannot load env module ${path}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const def = module.default;
+  if (!def || typeof def.create !== 'function' || typeof def.name !== 'string' || typeof def.params !== 'object') {
+    throw new UserError(`env module ${path} must export default a FamilyDefinition { name, description, params, create }`);
+  }
+  return def.create(resolveParams(def, params));
+}
+
+export function isFamilyModulePath(env: string): boolean {
+  return /\.(ts|mts|js|mjs)$/.test(env);
 }

@@ -1,0 +1,68 @@
+import type { Argv } from 'yargs';
+import { initBackend } from '../backend.ts';
+import { compareOptimizers, type EvalReport } from '../evaluate/compare.ts';
+import { UserError } from '../errors.ts';
+import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
+import { familyFromArgs, positiveInteger, positiveNumber, problemCount, splitOption, withEnvOptions, type EnvArgs } from './options.ts';
+import { formatNumber, table } from './format.ts';
+import type { Split } from '../../envs/objective.ts';
+
+interface EvalArgs extends EnvArgs {
+  optimizers: string;
+  lr?: number;
+  steps: number;
+  problems?: number;
+  split: Split;
+  seed: string;
+  history: number;
+  json: boolean;
+}
+
+export function printReport(report: EvalReport): void {
+  console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, tfjs backend ${report.backend}\n`);
+  const rows = [...report.results]
+    .sort((a, b) => a.meanFinal - b.meanFinal)
+    .map((r) => [r.optimizer, r.lr === null ? '-' : String(r.lr), formatNumber(r.meanFinal), formatNumber(r.medianFinal), `${(100 * r.bestFraction).toFixed(0)}%`, String(r.diverged)]);
+  console.log(table(['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged'], rows));
+}
+
+export const evalCommand = {
+  command: 'eval',
+  describe: 'tune and compare optimizers on the instances of a split',
+  builder: (y: Argv) =>
+    withEnvOptions(y)
+      .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names' })
+      .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
+      .option('steps', { default: 100, coerce: positiveInteger('steps'), describe: 'optimization steps per run' })
+      .option('problems', { coerce: positiveInteger('problems'), describe: 'number of instances (default: the whole split)' })
+      .option('split', { default: 'test', coerce: splitOption, describe: 'train or test' })
+      .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
+      .option('history', { default: 25, coerce: positiveInteger('history'), describe: 'history length H of the MDP state' })
+      .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object to stdout' })
+      .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', ''),
+  async handler(args: EvalArgs) {
+    const backend = await initBackend();
+    const family = await familyFromArgs(args);
+    const names = args.optimizers.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (names.length === 0) throw new UserError('--optimizers names no optimizer');
+    const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+    if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
+    names.forEach(findHandDesigned); // fail on a typo before any optimizer runs
+    const report = compareOptimizers(
+      names.map((name) => ({ name })),
+      {
+        family,
+        split: args.split,
+        steps: args.steps,
+        problems: problemCount(family, args.split, args.problems),
+        seed: args.seed,
+        backend,
+        historyLength: args.history,
+        lr: args.lr,
+        onProgress: (message) => process.stderr.write(`  ${message}\n`),
+      },
+    );
+    if (args.json) console.log(JSON.stringify(report));
+    else printReport(report);
+  },
+};

@@ -1,0 +1,35 @@
+// l2o: the command-line entry point. User mistakes print one line and exit 1; bugs keep their stack.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError } from '../errors.ts';
+import { envsCommand } from './envs-command.ts';
+import { runCommand } from './run-command.ts';
+import { evalCommand } from './eval-command.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`l2o: ${message}\n`);
+  process.exit(1);
+}
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('l2o')
+    .usage('$0 <command> [options]\n\nLearn optimization algorithms, and compare them with tuned hand-designed ones.')
+    .command(envsCommand)
+    .command(runCommand)
+    .command(evalCommand)
+    .demandCommand(1, 'name a command: envs, run or eval')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .fail((message, err) => {
+      // yargs re-wraps errors thrown by option coercion as YError; those are user mistakes too.
+      if (err && !(err instanceof UserError) && err.name !== 'YError') throw err;
+      fail(err?.message ?? message);
+    })
+    .parseAsync();
+} catch (err) {
+  if (err instanceof UserError) fail(err.message);
+  throw err;
+}

@@ -1,0 +1,66 @@
+// Options shared by several commands, and their conversion into the objects the library takes.
+import type { Argv } from 'yargs';
+import { UserError } from '../errors.ts';
+import { createFamily, isFamilyModulePath, loadFamilyModule } from '../../envs/registry.ts';
+import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
+import { SPLITS } from '../../envs/objective.ts';
+
+export interface EnvArgs {
+  env: string;
+  param: string[];
+  expr?: string;
+}
+
+export function withEnvOptions<T>(y: Argv<T>) {
+  return y
+    .option('env', { type: 'string', default: 'logreg', describe: 'objective family (see `l2o envs`), or a .ts/.js file exporting your own' })
+    .option('param', { type: 'string', array: true, default: [] as string[], describe: 'family parameter key=value (repeatable)' })
+    .option('expr', { type: 'string', describe: 'objective as a mathjs expression (implies --env expr)' });
+}
+
+export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
+  const params: Record<string, string> = {};
+  for (const pair of args.param) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UserError(`--param expects key=value, got '${pair}'`);
+    params[pair.slice(0, eq).trim()] = pair.slice(eq + 1);
+  }
+  let env = args.env;
+  if (args.expr !== undefined) {
+    if (env !== 'expr' && env !== 'logreg') throw new UserError(`--expr goes with --env expr, not --env ${env}`);
+    env = 'expr';
+    params.expr = args.expr;
+  }
+  return isFamilyModulePath(env) ? loadFamilyModule(env, params) : createFamily(env, params);
+}
+
+export function positiveInteger(name: string) {
+  return (value: unknown): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} must be a positive integer, got '${value}'`);
+    return n;
+  };
+}
+
+export function positiveNumber(name: string) {
+  return (value: unknown): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new UserError(`--${name} must be a positive number, got '${value}'`);
+    return n;
+  };
+}
+
+export function splitOption(value: unknown): Split {
+  if (!(SPLITS as readonly unknown[]).includes(value)) throw new UserError(`--split must be one of ${SPLITS.join(', ')}, got '${value}'`);
+  return value as Split;
+}
+
+/** Problems default to the whole split; asking for more instances than the split has is an error. */
+export function problemCount(family: ObjectiveFamily, split: Split, requested: number | undefined): number {
+  const available = family.splitSizes[split];
+  if (requested === undefined) return available;
+  if (requested > available) {
+    throw new UserError(`--problems ${requested} exceeds the ${available} ${split} instances of ${family.name} (raise it with --param ${split}Size=N)`);
+  }
+  return requested;
+}

@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createFamily } from '../envs/registry.ts';
+import { HAND_DESIGNED } from '../policies/hand-designed.ts';
+import { strongWolfeSearch } from '../policies/line-search.ts';
+import { runProblems } from '../src/evaluate/run-problems.ts';
+import { compareOptimizers } from '../src/evaluate/compare.ts';
+import { tuneLearningRate } from '../src/evaluate/tuner.ts';
+import type { Objective } from '../envs/objective.ts';
+
+// Learning rates safely below 2/L for these instances: every method must make steady progress.
+const CONVEX_LR: Record<string, number> = { gd: 0.005, momentum: 0.002, nag: 0.002, adagrad: 0.3, rmsprop: 0.01, adam: 0.05, lbfgs: 0.01, cg: 0.01 };
+
+for (const optimizer of HAND_DESIGNED) {
+  test(`${optimizer.name} decreases a convex quadratic`, () => {
+    const family = createFamily('quadratic');
+    const runs = runProblems(optimizer.create(CONVEX_LR[optimizer.name]), { family, split: 'test', problems: 5, steps: 200, seed: 'convex' });
+    for (const run of runs) {
+      assert.equal(run.divergedAt, null);
+      const initial = run.values[0];
+      const final = run.values[200];
+      assert.ok(final < 0.5 * initial, `${optimizer.name} on ${run.objective}: ${initial} → ${final}`);
+    }
+  });
+}
+
+test('quasi-Newton methods solve a 10-d quadratic to high precision', () => {
+  const family = createFamily('quadratic');
+  for (const name of ['lbfgs', 'cg']) {
+    const optimizer = HAND_DESIGNED.find((o) => o.name === name)!;
+    const [run] = runProblems(optimizer.create(0.01), { family, split: 'test', problems: 1, steps: 100, seed: 'qn' });
+    assert.ok(run.values[100] < 1e-8 * run.values[0], `${name}: ${run.values[0]} → ${run.values[100]}`);
+  }
+});
+
+test('strong-Wolfe search returns a step satisfying both conditions', () => {
+  // f(x) = (x − 3)⁴ + x² along d = +1 from x = 0.
+  const objective: Objective = {
+    name: 'quartic',
+    dim: 1,
+    start: () => new Float64Array(1),
+    evaluate: (x) => ({ value: (x[0] - 3) ** 4 + x[0] ** 2, gradient: Float64Array.of(4 * (x[0] - 3) ** 3 + 2 * x[0]) }),
+  };
+  const x = new Float64Array(1);
+  const { value: f0, gradient: g0 } = objective.evaluate(x);
+  for (const initial of [1e-3, 1, 50]) {
+    const { alpha, wolfe } = strongWolfeSearch(objective, x, f0, g0, Float64Array.of(1), initial, { c1: 1e-4, c2: 0.1 });
+    assert.ok(wolfe, `initial step ${initial}`);
+    const { value, gradient } = objective.evaluate(Float64Array.of(alpha));
+    assert.ok(value <= f0 + 1e-4 * alpha * g0[0]);
+    assert.ok(Math.abs(gradient[0]) <= 0.1 * Math.abs(g0[0]));
+  }
+});
+
+test('tuner picks the grid point with the lowest mean final training objective', () => {
+  const family = createFamily('logreg');
+  const gd = HAND_DESIGNED.find((o) => o.name === 'gd')!;
+  const result = tuneLearningRate(gd, family, { steps: 30, seed: 't', grid: [0.001, 0.1, 1, 100], trainProblems: 10 });
+  assert.equal(result.scores.length, 4);
+  assert.equal(result.lr, result.grid[result.scores.indexOf(Math.min(...result.scores))]);
+  assert.ok(result.scores[0] > result.scores[2], 'lr 0.001 is far too small for 30 steps');
+});
+
+test('line-search methods beat gradient descent on held-out logistic regression', () => {
+  const report = compareOptimizers([{ name: 'gd' }, { name: 'lbfgs' }, { name: 'cg' }], {
+    family: createFamily('logreg', { trainSize: '30' }),
+    split: 'test',
+    steps: 100,
+    problems: 40,
+    seed: '1',
+    backend: 'none',
+  });
+  const [gd, lbfgs, cg] = report.results;
+  assert.ok(lbfgs.meanFinal < gd.meanFinal && cg.meanFinal < gd.meanFinal, JSON.stringify(report.results.map((r) => [r.optimizer, r.meanFinal])));
+  for (const row of report.results) {
+    assert.equal(row.curve.length, 101);
+    assert.equal(row.diverged, 0);
+  }
+  assert.ok(lbfgs.bestFraction > 0.5);
+});

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
+
+function l2o(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('l2o eval --json prints exactly one JSON object with the documented schema', () => {
+  const { code, stdout } = l2o('eval', '--env', 'logreg', '--optimizers', 'gd,adam,lbfgs', '--split', 'test', '--steps', '20', '--problems', '5', '--seed', '3', '--json', '--param', 'trainSize=10');
+  assert.equal(code, 0);
+  const report = JSON.parse(stdout);
+  assert.deepEqual(Object.keys(report).sort(), ['backend', 'env', 'problems', 'results', 'seed', 'split', 'steps']);
+  assert.equal(report.env, 'logreg');
+  assert.equal(report.steps, 20);
+  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(report.backend));
+  assert.deepEqual(report.results.map((r: { optimizer: string }) => r.optimizer), ['gd', 'adam', 'lbfgs']);
+  for (const row of report.results) {
+    for (const key of ['optimizer', 'lr', 'meanFinal', 'medianFinal', 'bestFraction', 'diverged', 'curve']) assert.ok(key in row, key);
+    assert.equal(row.curve.length, 21);
+    assert.ok(row.tuning.grid.includes(row.lr));
+  }
+});
+
+test('l2o run and l2o envs work and name the backend', () => {
+  const run = l2o('run', '--expr', '(x-1)^2 + 3*(y+2)^2', '--optimizer', 'cg', '--lr', '0.1', '--problems', '2', '--steps', '30');
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /tfjs backend (tensorflow|wasm|cpu)/);
+  assert.match(run.stdout, /expr\/test\/1/);
+  const envs = l2o('envs');
+  assert.equal(envs.code, 0);
+  for (const name of ['quadratic', 'logreg', 'robust-regression', 'small-net', 'expr']) assert.match(envs.stdout, new RegExp(`^${name}$`, 'm'));
+});
+
+test('a family written by the user in TypeScript runs through the CLI (README example)', () => {
+  const { code, stdout, stderr } = l2o('eval', '--env', 'envs/examples/rosenbrock-family.ts', '--optimizers', 'gd,lbfgs', '--problems', '10', '--steps', '50', '--json');
+  assert.equal(code, 0, stderr);
+  const report = JSON.parse(stdout);
+  assert.equal(report.env, 'rosenbrock');
+  const [gd, lbfgs] = report.results;
+  assert.ok(lbfgs.meanFinal < gd.meanFinal);
+});
+
+test('user errors print one line and exit non-zero, without a stack trace', () => {
+  const cases: [string[], RegExp][] = [
+    [['eval', '--env', 'nope'], /unknown env 'nope'/],
+    [['eval', '--steps', 'abc'], /--steps must be a positive integer/],
+    [['run', '--optimizer', 'gd', '--expr', 'x +* 2'], /cannot parse expression/],
+    [['eval', '--optimizers', 'gd,sgdx'], /unknown optimizer 'sgdx'/],
+    [['eval', '--split', 'valid'], /--split must be one of/],
+    [['run', '--optimizer', 'gd', '--param', 'lambda'], /--param expects key=value/],
+    [['eval', '--env', 'missing-family.ts'], /cannot load env module missing-family.ts/],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stdout, stderr } = l2o(...args);
+    assert.notEqual(code, 0, args.join(' '));
+    assert.equal(stdout, '');
+    assert.match(stderr, pattern);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${stderr}`);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  }
+});

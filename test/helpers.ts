@@ -1,0 +1,23 @@
+import assert from 'node:assert/strict';
+import type { Objective } from '../envs/objective.ts';
+
+/** Central finite differences of objective.evaluate(x).value. */
+export function finiteDifferenceGradient(objective: Objective, x: Float64Array, h: number): Float64Array {
+  const g = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const plus = Float64Array.from(x);
+    const minus = Float64Array.from(x);
+    plus[i] += h;
+    minus[i] -= h;
+    g[i] = (objective.evaluate(plus).value - objective.evaluate(minus).value) / (2 * h);
+  }
+  return g;
+}
+
+export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number, what = 'value'): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < actual.length; i++) {
+    const scale = Math.max(1, Math.abs(expected[i]));
+    assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
+  }
+}
