@@ -3,19 +3,11 @@ import { initBackend } from '../backend.ts';
 import { compareOptimizers, type EvalReport } from '../evaluate/compare.ts';
 import { UserError } from '../errors.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
-import { familyFromArgs, positiveInteger, positiveNumber, problemCount, splitOption, withEnvOptions, type EnvArgs } from './options.ts';
+import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { formatNumber, table } from './format.ts';
-import type { Split } from '../../envs/objective.ts';
 
-interface EvalArgs extends EnvArgs {
+interface EvalArgs extends RunSetArgs {
   optimizers: string;
-  lr?: number;
-  steps: number;
-  problems?: number;
-  split: Split;
-  seed: string;
-  history: number;
-  json: boolean;
 }
 
 export function printReport(report: EvalReport): void {
@@ -30,15 +22,9 @@ export const evalCommand = {
   command: 'eval',
   describe: 'tune and compare optimizers on the instances of a split',
   builder: (y: Argv) =>
-    withEnvOptions(y)
+    withRunSetOptions(y, 'the whole split')
       .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
-      .option('steps', { default: 100, coerce: positiveInteger('steps'), describe: 'optimization steps per run' })
-      .option('problems', { coerce: positiveInteger('problems'), describe: 'number of instances (default: the whole split)' })
-      .option('split', { default: 'test', coerce: splitOption, describe: 'train or test' })
-      .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
-      .option('history', { default: 25, coerce: positiveInteger('history'), describe: 'history length H of the MDP state' })
-      .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object to stdout' })
       .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', ''),
   async handler(args: EvalArgs) {
     const backend = await initBackend();

@@ -18,6 +18,27 @@ export function withEnvOptions<T>(y: Argv<T>) {
     .option('expr', { type: 'string', describe: 'objective as a mathjs expression (implies --env expr)' });
 }
 
+/** What every command that runs optimizers on a split takes. */
+export interface RunSetArgs extends EnvArgs {
+  lr?: number;
+  steps: number;
+  problems?: number;
+  split: Split;
+  seed: string;
+  history: number;
+  json: boolean;
+}
+
+export function withRunSetOptions<T>(y: Argv<T>, problemsDefault: string) {
+  return withEnvOptions(y)
+    .option('steps', { default: 100, coerce: positiveInteger('steps'), describe: 'optimization steps per run' })
+    .option('problems', { coerce: positiveInteger('problems'), describe: `number of instances (default: ${problemsDefault})` })
+    .option('split', { default: 'test', coerce: splitOption, describe: 'train or test' })
+    .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
+    .option('history', { default: 25, coerce: positiveInteger('history'), describe: 'history length H of the MDP state' })
+    .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object to stdout' });
+}
+
 export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
   const params: Record<string, string> = {};
   for (const pair of args.param) {

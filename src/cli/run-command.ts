@@ -3,34 +3,20 @@ import { initBackend } from '../backend.ts';
 import { runProblems, hasDiverged } from '../evaluate/run-problems.ts';
 import { tuneLearningRate } from '../evaluate/tuner.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
-import { familyFromArgs, positiveInteger, positiveNumber, problemCount, splitOption, withEnvOptions, type EnvArgs } from './options.ts';
+import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { formatNumber, table } from './format.ts';
-import type { Split } from '../../envs/objective.ts';
 
-interface RunArgs extends EnvArgs {
+interface RunArgs extends RunSetArgs {
   optimizer: string;
-  lr?: number;
-  steps: number;
-  problems?: number;
-  split: Split;
-  seed: string;
-  history: number;
-  json: boolean;
 }
 
 export const runCommand = {
   command: 'run',
   describe: 'run one optimizer on the instances of a split',
   builder: (y: Argv) =>
-    withEnvOptions(y)
+    withRunSetOptions(y, '10')
       .option('optimizer', { type: 'string', demandOption: true, describe: 'optimizer name (gd, momentum, nag, adagrad, rmsprop, adam, lbfgs, cg)' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'learning rate (default: tuned on the training split)' })
-      .option('steps', { default: 100, coerce: positiveInteger('steps'), describe: 'optimization steps per run' })
-      .option('problems', { coerce: positiveInteger('problems'), describe: 'number of instances (default: 10)' })
-      .option('split', { default: 'test', coerce: splitOption, describe: 'train or test' })
-      .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
-      .option('history', { default: 25, coerce: positiveInteger('history'), describe: 'history length H of the MDP state' })
-      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
       .example('$0 run --env quadratic --optimizer adam --lr 0.1 --steps 100', '')
       .example('$0 run --expr "(1-x)^2 + 100*(y-x^2)^2" --optimizer lbfgs --problems 3', ''),
   async handler(args: RunArgs) {
