@@ -47,3 +47,12 @@ export class HistoryState {
     };
   }
 }
+
+/**
+ * How many steps back feature `index` of the state looks: the change f(x_t) − f(x_{t−i}) needs i
+ * past iterates, the gradient ∇f(x_{t−j}) needs j. At step t the feature is zero padding when its
+ * lag exceeds t, and statistics for normalizing features must skip those entries.
+ */
+export function featureLag(index: number, historyLength: number, dim: number): number {
+  return index < historyLength ? index + 1 : Math.floor((index - historyLength) / dim);
+}

@@ -22,8 +22,9 @@ export interface Trajectory {
   values: Float64Array;
   /** ‖∇f(x_t)‖ for t = 0..T; NaN after divergence. */
   gradientNorms: Float64Array;
-  /** Φ at t = 0..T−1 and the actions taken there, when recorded (`recordStates`). */
+  /** Φ, the iterate x and the action at t = 0..T−1, when recorded (`recordStates`). */
   states: Float64Array[] | null;
+  iterates: Float64Array[] | null;
   actions: Float64Array[] | null;
   /** The first t whose f(x_t) was not finite, or null. */
   divergedAt: number | null;
@@ -91,6 +92,7 @@ export class OptimizationEnv {
     const values = new Float64Array(steps + 1).fill(NaN);
     const gradientNorms = new Float64Array(steps + 1).fill(NaN);
     const states: Float64Array[] | null = options.recordStates ? [] : null;
+    const iterates: Float64Array[] | null = options.recordStates ? [] : null;
     const actions: Float64Array[] | null = options.recordStates ? [] : null;
     let observation = this.reset(objective, rng.fork('start'), steps);
     policy.reset(this.countingObjective(objective), rng.fork('policy'));
@@ -99,8 +101,9 @@ export class OptimizationEnv {
     let divergedAt: number | null = null;
     for (let t = 0; t < steps; t++) {
       const action = policy.act(observation);
-      if (states && actions) {
+      if (states && iterates && actions) {
         states.push(observation.state());
+        iterates.push(observation.x);
         actions.push(Float64Array.from(action));
       }
       const result = this.step(action);
@@ -112,7 +115,7 @@ export class OptimizationEnv {
       values[t + 1] = observation.value;
       gradientNorms[t + 1] = norm(observation.gradient);
     }
-    return { objective: objective.name, values, gradientNorms, states, actions, divergedAt, evaluations: this.evaluations };
+    return { objective: objective.name, values, gradientNorms, states, iterates, actions, divergedAt, evaluations: this.evaluations };
   }
 
   private evaluate(x: Float64Array): Evaluation {

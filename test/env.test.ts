@@ -54,6 +54,7 @@ test('rollout records values, states and actions; done at the horizon', () => {
   assert.deepEqual(Array.from(trajectory.values), [2, 0.5, 0.125, 0.03125, 0.0078125, 0.001953125]);
   assert.equal(trajectory.states!.length, 5);
   assert.equal(trajectory.actions!.length, 5);
+  assert.deepEqual(Array.from(trajectory.iterates![1]), [0.5, 0.5]);
   assert.deepEqual(Array.from(trajectory.actions![0]), [-0.5, -0.5]);
   assert.equal(trajectory.divergedAt, null);
   assert.equal(trajectory.evaluations, 6);

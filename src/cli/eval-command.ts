@@ -1,6 +1,7 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { compareOptimizers, type EvalReport } from '../evaluate/compare.ts';
+import { compareOptimizers, type Contender, type EvalReport } from '../evaluate/compare.ts';
+import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { UserError } from '../errors.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
 import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
@@ -18,12 +19,25 @@ export function printReport(report: EvalReport): void {
   console.log(table(['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged'], rows));
 }
 
+/** `gps:DIR` is the learned optimizer saved in DIR (row `gps`); anything else a hand-designed one. */
+function contender(spec: string): Contender {
+  const colon = spec.indexOf(':');
+  if (colon < 0) {
+    findHandDesigned(spec);
+    return { name: spec };
+  }
+  const kind = spec.slice(0, colon);
+  const dir = spec.slice(colon + 1);
+  if (kind !== 'gps') throw new UserError(`unknown learned-optimizer kind '${kind}' in '${spec}'; use gps:DIR`);
+  return { name: kind, policy: loadGpsPolicy(dir).policy, lr: null };
+}
+
 export const evalCommand = {
   command: 'eval',
   describe: 'tune and compare optimizers on the instances of a split',
   builder: (y: Argv) =>
     withRunSetOptions(y, 'the whole split')
-      .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names' })
+      .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR for a trained GPS optimizer' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
       .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', ''),
   async handler(args: EvalArgs) {
@@ -33,9 +47,10 @@ export const evalCommand = {
     if (names.length === 0) throw new UserError('--optimizers names no optimizer');
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
-    names.forEach(findHandDesigned); // fail on a typo before any optimizer runs
+    // Resolve every name before any optimizer runs, so a typo fails at once.
+    const contenders = names.map(contender);
     const report = compareOptimizers(
-      names.map((name) => ({ name })),
+      contenders,
       {
         family,
         split: args.split,

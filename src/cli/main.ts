@@ -5,6 +5,7 @@ import { UserError } from '../errors.ts';
 import { envsCommand } from './envs-command.ts';
 import { runCommand } from './run-command.ts';
 import { evalCommand } from './eval-command.ts';
+import { trainCommand } from './train-command.ts';
 
 function fail(message: string): never {
   process.stderr.write(`l2o: ${message}\n`);
@@ -18,7 +19,8 @@ try {
     .command(envsCommand)
     .command(runCommand)
     .command(evalCommand)
-    .demandCommand(1, 'name a command: envs, run or eval')
+    .command(trainCommand)
+    .demandCommand(1, 'name a command: envs, run, eval or train')
     .strict()
     .help()
     .alias('h', 'help')

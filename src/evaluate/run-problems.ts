@@ -23,7 +23,7 @@ export function validateProblemSet(set: ProblemSet): void {
 
 export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
   validateProblemSet(set);
-  const env = new OptimizationEnv({ historyLength: set.historyLength });
+  const env = new OptimizationEnv({ historyLength: policy.historyLength ?? set.historyLength });
   const root = new Rng(`run-${set.seed}`);
   const trajectories: Trajectory[] = [];
   for (let i = 0; i < set.problems; i++) {

@@ -1,0 +1,450 @@
+// Guided policy search with Bregman ADMM (DESIGN §2; Levine et al. 2016, Li & Malik 2016): one
+// linear-Gaussian teacher per training objective ("condition"), trained by LQR under a KL bound on
+// fitted dynamics, and one neural policy distilled from all teachers, the two kept in agreement by
+// the dual variables λ (on the mean action) and ν (on the KL between them).
+import { Matrix, matmul, matVec } from '../linalg/matrix.ts';
+import { cholesky } from '../linalg/cholesky.ts';
+import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import { OptimizationEnv } from '../../envs/optimization-env.ts';
+import { featureLag, stateDim } from '../../envs/history-state.ts';
+import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
+import { Rng } from '../random.ts';
+import { median } from '../vector.ts';
+import { DynamicsPriorGMM, fitDynamics, type LinearDynamics } from './dynamics.ts';
+import { expandCost } from './cost-expansion.ts';
+import { initialTeacher } from './initial-teacher.ts';
+import { expectedCost, forwardPass, optimizeTrajectory, type PolicyCoupling, type QuadraticCost } from './lqr.ts';
+import { linearizePolicy } from './policy-linearization.ts';
+import { PolicyNetwork, type DistillationData } from './policy-network.ts';
+import { TeacherPolicy, teacherState } from './teacher-state.ts';
+import { GpsPolicy } from '../../policies/gps-policy.ts';
+
+export interface GpsConfig {
+  /** Training objectives used as conditions (the first N of the training split). */
+  conditions: number;
+  /** T, the length of every sample. */
+  horizon: number;
+  /** M, samples per condition per iteration. */
+  samples: number;
+  iterations: number;
+  historyLength: number;
+  hidden: number;
+  /** ε = klStep · stepMult · T, the bound on KL(new teacher ‖ previous). */
+  klStep: number;
+  /** Exploration noise of the first teachers, relative to momentum's step size. */
+  initialNoise: number;
+  innerIterations: number;
+  initialNu: number;
+  /** ν_t ← max(ν_t + lgStep · KL_t(p ‖ π̄), 0). */
+  lgStep: number;
+  policyDualRate: number;
+  policyDualRateCovar: number;
+  policyIterations: number;
+  policyBatch: number;
+  policyLearningRate: number;
+  dynamicsRidge: number;
+  dynamicsClusters: number;
+  policyClusters: number;
+  seed: string;
+}
+
+export const DEFAULT_GPS_CONFIG: GpsConfig = {
+  conditions: 90,
+  horizon: 40,
+  samples: 20,
+  iterations: 10,
+  historyLength: 5,
+  hidden: 50,
+  klStep: 0.2,
+  initialNoise: 0.2,
+  innerIterations: 4,
+  initialNu: 0.01,
+  lgStep: 10,
+  policyDualRate: 0.1,
+  policyDualRateCovar: 0,
+  policyIterations: 1000,
+  policyBatch: 64,
+  policyLearningRate: 1e-3,
+  dynamicsRidge: 1e-6,
+  dynamicsClusters: 20,
+  policyClusters: 4,
+  seed: '1',
+};
+
+const MIN_STEP_MULT = 0.01;
+const MAX_STEP_MULT = 10;
+
+interface Samples {
+  states: Float64Array[][];
+  observations: Float64Array[][];
+  iterates: Float64Array[][];
+  actions: Float64Array[][];
+  values: Float64Array[];
+  gradients: Float64Array[][];
+}
+
+/** What one condition carries from iteration to iteration (and into checkpoints). */
+export interface ConditionState {
+  teacher: LinearGaussianPolicy;
+  eta: number;
+  stepMult: number;
+  nu: Float64Array;
+  lambdaK: Matrix[];
+  lambdak: Float64Array[];
+}
+
+interface ConditionWork extends ConditionState {
+  objective: Objective;
+  startRng: Rng;
+  samples?: Samples;
+  dynamics?: LinearDynamics;
+  cost?: QuadraticCost;
+  newTeacher?: LinearGaussianPolicy;
+  linearized?: LinearGaussianPolicy;
+  lastKl?: number;
+  /** Previous iteration's model, for the step-size adjustment. */
+  previous?: { teacher: LinearGaussianPolicy; dynamics: LinearDynamics; cost: QuadraticCost };
+}
+
+export interface IterationLog {
+  iteration: number;
+  seconds: number;
+  timing: { sampling: number; dynamics: number; lqr: number; policy: number };
+  /** Mean over samples of Σ_t f(x_t) from the teachers, per condition. */
+  teacherCost: number[];
+  /** Σ_t f(x_t) of the policy's mean actions from each condition's start. */
+  policyCost: number[];
+  klToPrevious: number[];
+  klTeacherPolicy: number[];
+  eta: number[];
+  nu: number[];
+  stepMult: number[];
+  policyLoss: number;
+  pdFailures: number;
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
+}
+
+function sum(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s;
+}
+
+export class GuidedPolicySearch {
+  readonly dX: number;
+  readonly dU: number;
+  readonly dO: number;
+  iteration = 0;
+  private readonly work: ConditionWork[];
+  private readonly dynamicsPrior: DynamicsPriorGMM;
+  private normalized = false;
+
+  private constructor(
+    readonly config: GpsConfig,
+    readonly family: ObjectiveFamily,
+    readonly network: PolicyNetwork,
+    states: ConditionState[],
+  ) {
+    this.dU = family.dim;
+    this.dO = stateDim(config.historyLength, family.dim);
+    this.dX = this.dU + this.dO;
+    this.work = states.map((state, m) => ({ ...state, objective: family.sample('train', m), startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) }));
+    this.dynamicsPrior = new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
+  }
+
+  /** A fresh run: momentum teachers grid-searched per condition, a randomly initialized policy. */
+  static create(config: GpsConfig, family: ObjectiveFamily): GuidedPolicySearch {
+    if (config.conditions > family.splitSizes.train) throw new RangeError(`${config.conditions} conditions requested, ${family.name} has ${family.splitSizes.train} training instances`);
+    if (config.samples < 2) throw new RangeError('GPS needs at least 2 samples per condition to fit dynamics');
+    const root = new Rng(`gps-${config.seed}`);
+    const dO = stateDim(config.historyLength, family.dim);
+    const network = new PolicyNetwork(dO, config.hidden, family.dim, root.fork('network'));
+    const states = Array.from({ length: config.conditions }, (_, m) => {
+      const objective = family.sample('train', m);
+      const { teacher } = initialTeacher(objective, root.fork(`start/${m}`), { historyLength: config.historyLength, horizon: config.horizon, noise: config.initialNoise });
+      objective.dispose?.();
+      return {
+        teacher,
+        eta: 1,
+        stepMult: 1,
+        nu: new Float64Array(config.horizon).fill(config.initialNu),
+        lambdaK: Array.from({ length: config.horizon }, () => new Matrix(family.dim, family.dim + dO)),
+        lambdak: Array.from({ length: config.horizon }, () => new Float64Array(family.dim)),
+      };
+    });
+    return new GuidedPolicySearch(config, family, network, states);
+  }
+
+  /** Continues a run from checkpointed state. */
+  static restore(config: GpsConfig, family: ObjectiveFamily, network: PolicyNetwork, states: ConditionState[], iteration: number): GuidedPolicySearch {
+    const gps = new GuidedPolicySearch(config, family, network, states);
+    gps.iteration = iteration;
+    gps.normalized = iteration > 0;
+    return gps;
+  }
+
+  conditionStates(): ConditionState[] {
+    return this.work.map(({ teacher, eta, stepMult, nu, lambdaK, lambdak }) => ({ teacher, eta, stepMult, nu, lambdaK, lambdak }));
+  }
+
+  policy(): GpsPolicy {
+    return new GpsPolicy(this.network, this.config.historyLength);
+  }
+
+  /** One GPS iteration (DESIGN §2 steps 1–6). */
+  runIteration(onProgress?: (message: string) => void): IterationLog {
+    const started = Date.now();
+    const timing = { sampling: 0, dynamics: 0, lqr: 0, policy: 0 };
+    const timed = <T>(key: keyof typeof timing, f: () => T): T => {
+      const t0 = Date.now();
+      try {
+        return f();
+      } finally {
+        timing[key] += (Date.now() - t0) / 1000;
+      }
+    };
+    const iterationRng = new Rng(`gps-${this.config.seed}`).fork(`iteration/${this.iteration}`);
+    const { config } = this;
+
+    // 1. Sample each teacher.
+    onProgress?.('sampling');
+    timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.sample(c, iterationRng.fork(`samples/${m}`)))));
+
+    // 2. Fit dynamics (one prior over all conditions) and the cost model.
+    onProgress?.('fitting dynamics');
+    timed('dynamics', () => {
+      const pick = iterationRng.fork('prior');
+      const X: Float64Array[][] = [];
+      const U: Float64Array[][] = [];
+      for (const c of this.work) {
+        const n = pick.int(c.samples!.states.length);
+        X.push(c.samples!.states[n]);
+        U.push(c.samples!.actions[n]);
+      }
+      this.dynamicsPrior.update(X, U, iterationRng.fork('gmm'));
+      for (const c of this.work) {
+        c.dynamics = fitDynamics(c.samples!.states, c.samples!.actions, this.dynamicsPrior, { ridge: config.dynamicsRidge });
+        c.cost = expandCost(c.objective, c.samples!.iterates, c.samples!.values, c.samples!.gradients, this.dX);
+      }
+    });
+    if (!this.normalized) {
+      this.fitNormalization();
+      this.normalized = true;
+    }
+
+    // Step size from predicted vs actual improvement of the last update.
+    for (const c of this.work) this.adjustStepSize(c);
+
+    // 3–6. Inner loop: distill, linearize, dual step, re-solve the teachers.
+    let policyLoss = NaN;
+    let pdFailures = 0;
+    for (let inner = 0; inner < config.innerIterations; inner++) {
+      const coupled = this.iteration > 0 || inner > 0;
+      if (coupled) {
+        onProgress?.(`policy update ${inner + 1}/${config.innerIterations}`);
+        policyLoss = timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`) }));
+      }
+      timed('policy', () => this.work.forEach((c, m) => (c.linearized = this.linearize(c, iterationRng.fork(`linearize/${inner}/${m}`)))));
+      if (coupled) this.work.forEach((c) => this.dualStep(c, inner === config.innerIterations - 1));
+      onProgress?.(`trajectory optimization ${inner + 1}/${config.innerIterations}`);
+      timed('lqr', () => {
+        for (const c of this.work) {
+          const result = optimizeTrajectory({ dynamics: c.dynamics!, cost: c.cost!, previous: c.teacher, coupling: this.coupling(c), eta: c.eta, klBound: config.klStep * c.stepMult * config.horizon });
+          c.newTeacher = result.teacher;
+          c.eta = result.eta;
+          c.lastKl = result.kl;
+          pdFailures += result.pdFailures;
+        }
+      });
+    }
+
+    const log: IterationLog = {
+      iteration: this.iteration,
+      seconds: 0,
+      timing,
+      teacherCost: this.work.map((c) => sum(c.samples!.values.map(sum)) / c.samples!.values.length),
+      policyCost: this.work.map((c) => this.policyCost(c)),
+      klToPrevious: this.work.map((c) => c.lastKl!),
+      klTeacherPolicy: this.work.map((c) => sum(this.teacherPolicyKl(c, c.newTeacher!))),
+      eta: this.work.map((c) => c.eta),
+      nu: this.work.map((c) => sum(c.nu) / c.nu.length),
+      stepMult: this.work.map((c) => c.stepMult),
+      policyLoss,
+      pdFailures,
+    };
+    for (const c of this.work) {
+      c.previous = { teacher: c.teacher, dynamics: c.dynamics!, cost: c.cost! };
+      c.teacher = c.newTeacher!;
+    }
+    this.iteration += 1;
+    log.seconds = (Date.now() - started) / 1000;
+    return log;
+  }
+
+  private sample(c: ConditionWork, rng: Rng): Samples {
+    const { horizon: T, samples: M, historyLength: H } = this.config;
+    const env = new OptimizationEnv({ historyLength: H });
+    const out: Samples = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
+    for (let attempt = 0; out.states.length < M; attempt++) {
+      if (attempt >= 3 * M) throw new Error(`${c.objective.name}: more than 2/3 of the teacher's samples diverged`);
+      const run = env.rollout(new TeacherPolicy(c.teacher, rng.fork(`noise/${attempt}`)), c.objective, T, c.startRng, { recordStates: true });
+      if (run.divergedAt !== null) continue;
+      out.observations.push(run.states!);
+      out.iterates.push(run.iterates!);
+      out.states.push(run.states!.map((o, t) => teacherState(run.iterates![t], o)));
+      out.actions.push(run.actions!);
+      out.values.push(run.values.slice(0, T));
+      out.gradients.push(run.states!.map((o) => o.subarray(H, H + this.dU)));
+    }
+    return out;
+  }
+
+  /** Per-feature mean and std over the first samples, skipping zero-padded history (DESIGN pitfall 5). */
+  private fitNormalization(): void {
+    const { historyLength: H } = this.config;
+    const dO = this.dO;
+    const total = new Float64Array(dO);
+    const squares = new Float64Array(dO);
+    const counts = new Float64Array(dO);
+    const lags = Int32Array.from({ length: dO }, (_, i) => featureLag(i, H, this.dU));
+    for (const c of this.work) {
+      for (const run of c.samples!.observations) {
+        run.forEach((o, t) => {
+          for (let i = 0; i < dO; i++) {
+            if (lags[i] > t) continue;
+            total[i] += o[i];
+            squares[i] += o[i] * o[i];
+            counts[i] += 1;
+          }
+        });
+      }
+    }
+    for (let i = 0; i < dO; i++) {
+      const mean = counts[i] ? total[i] / counts[i] : 0;
+      const variance = counts[i] ? Math.max(squares[i] / counts[i] - mean * mean, 0) : 1;
+      this.network.inputMean[i] = mean;
+      this.network.inputStd[i] = Math.max(Math.sqrt(variance), 1e-8 + 1e-6 * Math.abs(mean));
+    }
+  }
+
+  private currentTeacher(c: ConditionWork): LinearGaussianPolicy {
+    return c.newTeacher ?? c.teacher;
+  }
+
+  /**
+   * Step 5 targets: ν_t·KL(π‖p) + λ_tᵀμ_π is, up to a constant, ν_t/2·‖μ_π − μ̂‖²_P with
+   * μ̂ = K_t s + k_t − P_t⁻¹(Λ_t s + l_t)/ν_t (completing the square), weighted by ν_t.
+   */
+  private distillationData(): DistillationData {
+    const observations: Float64Array[] = [];
+    const targets: Float64Array[] = [];
+    const precisionFactors: Float64Array[] = [];
+    const weights: number[] = [];
+    for (const c of this.work) {
+      const teacher = this.currentTeacher(c);
+      for (let t = 0; t < this.config.horizon; t++) {
+        const P = teacher.precision[t];
+        const factor = cholesky(P).transpose().data;
+        const nu = Math.max(c.nu[t], 1e-8);
+        c.samples!.states.forEach((runStates, n) => {
+          const s = runStates[t];
+          const shift = matVec(teacher.covariance[t], matVec(c.lambdaK[t], s).map((v, i) => v + c.lambdak[t][i]));
+          const mean = teacher.mean(t, s);
+          targets.push(mean.map((v: number, i: number) => v - shift[i] / nu));
+          observations.push(c.samples!.observations[n][t]);
+          precisionFactors.push(factor);
+          weights.push(nu);
+        });
+      }
+    }
+    // Weights rescaled to mean 1 and capped at twice their median, so no condition swamps the fit.
+    const w = Float64Array.from(weights);
+    const meanWeight = sum(w) / w.length;
+    for (let i = 0; i < w.length; i++) w[i] /= meanWeight;
+    const cap = 2 * median(w.filter((v) => v > 1e-2));
+    for (let i = 0; i < w.length; i++) w[i] = Math.min(w[i], cap);
+    this.fitPolicyCovariance(precisionFactors, w);
+    return { observations, targets, precisionFactors, weights: w };
+  }
+
+  /** Σ_π in closed form: the inverse diagonal of the weighted mean teacher precision. */
+  private fitPolicyCovariance(factors: Float64Array[], weights: Float64Array): void {
+    const dU = this.dU;
+    const diag = new Float64Array(dU);
+    factors.forEach((Ut, r) => {
+      // P = U·Uᵀ with Uᵀ stored: P_ii = Σ_a (Uᵀ)_{a,i}².
+      for (let i = 0; i < dU; i++) for (let a = 0; a < dU; a++) diag[i] += weights[r] * Ut[a * dU + i] ** 2;
+    });
+    const total = sum(weights);
+    for (let i = 0; i < dU; i++) this.network.variance[i] = total / diag[i];
+  }
+
+  private linearize(c: ConditionWork, rng: Rng): LinearGaussianPolicy {
+    const means = c.samples!.observations.map((run) => run.map((o) => this.network.mean(o)));
+    return linearizePolicy(c.samples!.states, means, this.network.variance, rng, { clusters: this.config.policyClusters, ridge: 1e-8 });
+  }
+
+  private coupling(c: ConditionWork): PolicyCoupling {
+    return { policy: c.linearized!, weights: c.nu, lambdaK: c.lambdaK, lambdak: c.lambdak };
+  }
+
+  /** Per-step E[KL(teacher ‖ π̄)] under the teacher's own state marginals. */
+  private teacherPolicyKl(c: ConditionWork, teacher: LinearGaussianPolicy): Float64Array {
+    const marginals = forwardPass(c.dynamics!, teacher);
+    return teacher.expectedKl(
+      c.linearized!,
+      marginals.means.map((m) => m.subarray(0, this.dX)),
+      marginals.covariances.map((S) => S.block(0, 0, this.dX, this.dX)),
+    );
+  }
+
+  /** Step 6: move λ against the teacher–policy disagreement; on the last inner pass, ν by the KL. */
+  private dualStep(c: ConditionWork, updateNu: boolean): void {
+    const teacher = this.currentTeacher(c);
+    const { policyDualRate, policyDualRateCovar, horizon: T } = this.config;
+    const N = c.samples!.states.length;
+    for (let t = 0; t < T; t++) {
+      const meanGap = new Float64Array(this.dU);
+      for (let n = 0; n < N; n++) {
+        const u = teacher.mean(t, c.samples!.states[n][t]);
+        const v = this.network.mean(c.samples!.observations[n][t]);
+        for (let i = 0; i < this.dU; i++) meanGap[i] += (u[i] - v[i]) / N;
+      }
+      const step = matVec(teacher.precision[t], meanGap);
+      for (let i = 0; i < this.dU; i++) c.lambdak[t][i] -= policyDualRate * c.nu[t] * step[i];
+      if (policyDualRateCovar > 0) {
+        const gapK = teacher.K[t].clone().addScaled(c.linearized!.K[t], -1);
+        c.lambdaK[t].addScaled(matmul(teacher.precision[t], gapK), -policyDualRateCovar * c.nu[t]);
+      }
+    }
+    if (updateNu) {
+      const kl = this.teacherPolicyKl(c, teacher);
+      for (let t = 0; t < T; t++) c.nu[t] = Math.max(c.nu[t] + this.config.lgStep * kl[t], 0);
+    }
+  }
+
+  /** cbfinn/gps step adjustment: grow ε when the model predicted the improvement well, shrink it when not. */
+  private adjustStepSize(c: ConditionWork): void {
+    if (!c.previous) return;
+    const { teacher: prevTeacher, dynamics: prevDynamics, cost: prevCost } = c.previous;
+    const previous = sum(expectedCost(prevCost, forwardPass(prevDynamics, prevTeacher)));
+    const predicted = sum(expectedCost(prevCost, forwardPass(prevDynamics, c.teacher)));
+    const actual = sum(expectedCost(c.cost!, forwardPass(c.dynamics!, c.teacher)));
+    const predictedImprovement = previous - predicted;
+    const actualImprovement = previous - actual;
+    const bound = this.config.klStep * this.config.horizon;
+    if (c.lastKl !== undefined && c.lastKl / bound < c.stepMult) c.stepMult = Math.max(c.lastKl / bound, MIN_STEP_MULT);
+    const multiplier = clamp(predictedImprovement / (2 * Math.max(1e-4, predictedImprovement - actualImprovement)), 0.1, 5);
+    c.stepMult = clamp(multiplier * c.stepMult, MIN_STEP_MULT, MAX_STEP_MULT);
+  }
+
+  /** Σ_t f(x_t) of the global policy's mean actions from the condition's start. */
+  private policyCost(c: ConditionWork): number {
+    const env = new OptimizationEnv({ historyLength: this.config.historyLength });
+    const run = env.rollout(this.policy(), c.objective, this.config.horizon, c.startRng);
+    return run.divergedAt === null ? sum(run.values.subarray(0, this.config.horizon)) : Infinity;
+  }
+}

@@ -1,0 +1,126 @@
+// A GPS run directory: `policy.json` (what `l2o eval --optimizers gps:DIR` loads), `state.json`
+// (everything `--resume` needs) and `log.jsonl` (one line per finished iteration). state.json is
+// written last, so it names the last iteration whose policy and log line are complete.
+import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { Matrix } from '../linalg/matrix.ts';
+import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import { GpsPolicy } from '../../policies/gps-policy.ts';
+import { readJsonFile, writeFileAtomic } from '../atomic-file.ts';
+import { UserError } from '../errors.ts';
+import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
+import type { ConditionState, GpsConfig } from './badmm.ts';
+
+const FORMAT = 'l2o-gps';
+const VERSION = 1;
+
+export interface RunIdentity {
+  env: string;
+  envParams: Record<string, string>;
+}
+
+interface PolicyFile extends RunIdentity {
+  format: string;
+  version: number;
+  iteration: number;
+  historyLength: number;
+  network: PolicyNetworkJson;
+}
+
+interface StateFile extends RunIdentity {
+  format: string;
+  version: number;
+  iteration: number;
+  config: GpsConfig;
+  network: PolicyNetworkJson;
+  conditions: {
+    teacher: ReturnType<LinearGaussianPolicy['toJSON']>;
+    eta: number;
+    stepMult: number;
+    nu: number[];
+    lambdaK: number[][];
+    lambdak: number[][];
+  }[];
+}
+
+export const policyPath = (dir: string) => join(dir, 'policy.json');
+export const statePath = (dir: string) => join(dir, 'state.json');
+export const logPath = (dir: string) => join(dir, 'log.jsonl');
+
+export function hasCheckpoint(dir: string): boolean {
+  return existsSync(statePath(dir));
+}
+
+export function saveCheckpoint(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[]): void {
+  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, network: network.toJSON() };
+  writeFileAtomic(policyPath(dir), JSON.stringify(policy));
+  const state: StateFile = {
+    format: FORMAT,
+    version: VERSION,
+    ...identity,
+    iteration,
+    config,
+    network: network.toJSON(),
+    conditions: conditions.map((c) => ({
+      teacher: c.teacher.toJSON(),
+      eta: c.eta,
+      stepMult: c.stepMult,
+      nu: Array.from(c.nu),
+      lambdaK: c.lambdaK.map((m) => Array.from(m.data)),
+      lambdak: c.lambdak.map((v) => Array.from(v)),
+    })),
+  };
+  writeFileAtomic(statePath(dir), JSON.stringify(state));
+}
+
+function checkFormat(json: unknown, path: string): asserts json is { format: string; version: number } {
+  const value = json as { format?: unknown; version?: unknown };
+  if (!value || value.format !== FORMAT) throw new UserError(`${path} is not a GPS checkpoint (format '${String(value?.format)}')`);
+  if (value.version !== VERSION) throw new UserError(`${path} has checkpoint version ${String(value.version)}; this l2o reads version ${VERSION}`);
+}
+
+function wrap<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${path} is malformed: ${(err as Error).message}`);
+  }
+}
+
+/** The learned optimizer of a run directory, for evaluation. */
+export function loadGpsPolicy(dir: string): { policy: GpsPolicy; identity: RunIdentity; iteration: number } {
+  const path = policyPath(dir);
+  const json = readJsonFile(path, 'GPS policy');
+  checkFormat(json, path);
+  const file = json as PolicyFile;
+  return wrap(path, () => {
+    if (!Number.isInteger(file.historyLength) || file.historyLength < 1) throw new Error('historyLength must be a positive integer');
+    return { policy: new GpsPolicy(PolicyNetwork.fromJSON(file.network), file.historyLength), identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
+  });
+}
+
+export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[] } {
+  const path = statePath(dir);
+  const json = readJsonFile(path, 'GPS checkpoint');
+  checkFormat(json, path);
+  const file = json as StateFile;
+  return wrap(path, () => {
+    const dU = file.network.outputDim;
+    const dX = dU + file.network.inputDim;
+    return {
+      identity: { env: file.env, envParams: file.envParams },
+      config: file.config,
+      iteration: file.iteration,
+      network: PolicyNetwork.fromJSON(file.network),
+      conditions: file.conditions.map((c) => ({
+        teacher: LinearGaussianPolicy.fromJSON(c.teacher),
+        eta: c.eta,
+        stepMult: c.stepMult,
+        nu: Float64Array.from(c.nu),
+        lambdaK: c.lambdaK.map((data) => new Matrix(dU, dX, Float64Array.from(data))),
+        lambdak: c.lambdak.map((v) => Float64Array.from(v)),
+      })),
+    };
+  });
+}

@@ -1,0 +1,88 @@
+// Step 2 of DESIGN §2: per condition and time step, x_{t+1} ~ N(F_t [x_t; u_t] + f_t, Σ_t), fitted by
+// regression with a normal-inverse-Wishart prior from a Gaussian mixture over the [x_t; u_t; x_{t+1}]
+// tuples of recent samples of all conditions.
+import { Matrix } from '../linalg/matrix.ts';
+import type { Rng } from '../random.ts';
+import { empiricalMoments, fitConditionalGaussian, type NiwPrior } from './gaussian-fit.ts';
+import { GaussianMixture } from './gaussian-mixture.ts';
+
+export interface LinearDynamics {
+  /** T−1 matrices dX×(dX+dU). */
+  F: Matrix[];
+  f: Float64Array[];
+  covariance: Matrix[];
+  x0Mean: Float64Array;
+  x0Covariance: Matrix;
+}
+
+/** The rows [x_t; u_t; x_{t+1}] of a set of trajectories at step t. */
+function transitionRows(X: Float64Array[][], U: Float64Array[][], t: number): Matrix {
+  const dX = X[0][0].length;
+  const dU = U[0][0].length;
+  const width = 2 * dX + dU;
+  const rows = new Matrix(X.length, width);
+  X.forEach((run, n) => {
+    rows.data.set(run[t], n * width);
+    rows.data.set(U[n][t], n * width + dX);
+    rows.data.set(run[t + 1], n * width + dX + dU);
+  });
+  return rows;
+}
+
+export class DynamicsPriorGMM {
+  private readonly mixture = new GaussianMixture();
+  private X: Float64Array[][] = [];
+  private U: Float64Array[][] = [];
+  private readonly maxClusters: number;
+  private readonly minSamplesPerCluster: number;
+  private readonly maxSamples: number;
+  private readonly strength: number;
+
+  constructor(options: { maxClusters?: number; minSamplesPerCluster?: number; maxSamples?: number; strength?: number } = {}) {
+    this.maxClusters = options.maxClusters ?? 20;
+    this.minSamplesPerCluster = options.minSamplesPerCluster ?? 40;
+    this.maxSamples = options.maxSamples ?? 20;
+    this.strength = options.strength ?? 1;
+  }
+
+  /** Adds trajectories (keeping the most recent `maxSamples`) and refits the mixture. */
+  update(X: Float64Array[][], U: Float64Array[][], rng: Rng): void {
+    this.X = [...this.X, ...X].slice(-this.maxSamples);
+    this.U = [...this.U, ...U].slice(-this.maxSamples);
+    const T = this.X[0].length;
+    const blocks = Array.from({ length: T - 1 }, (_, t) => transitionRows(this.X, this.U, t));
+    const width = blocks[0].cols;
+    const all = new Matrix(blocks.length * blocks[0].rows, width);
+    blocks.forEach((b, i) => all.data.set(b.data, i * b.data.length));
+    const clusters = Math.max(1, Math.min(this.maxClusters, Math.floor(all.rows / this.minSamplesPerCluster)));
+    this.mixture.fit(all, clusters, rng);
+  }
+
+  prior(points: Matrix): NiwPrior {
+    const prior = this.mixture.inference(points);
+    return { mean: prior.mean, phi: prior.phi.scale(prior.m * this.strength), m: prior.m * this.strength, n0: prior.n0 * this.strength };
+  }
+}
+
+/** Fits every step's dynamics of one condition from its N ≥ 2 trajectories X[n][t], U[n][t]. */
+export function fitDynamics(X: Float64Array[][], U: Float64Array[][], prior: DynamicsPriorGMM | null, options: { ridge?: number } = {}): LinearDynamics {
+  const N = X.length;
+  if (N < 2) throw new Error(`fitting dynamics needs at least 2 trajectories per condition, got ${N}`);
+  const T = X[0].length;
+  const dX = X[0][0].length;
+  const dU = U[0][0].length;
+  const F: Matrix[] = [];
+  const f: Float64Array[] = [];
+  const covariance: Matrix[] = [];
+  for (let t = 0; t < T - 1; t++) {
+    const rows = transitionRows(X, U, t);
+    const fit = fitConditionalGaussian(rows, dX + dU, dX, { prior: prior?.prior(rows) ?? null, inputRidge: options.ridge ?? 1e-6 });
+    F.push(fit.K);
+    f.push(fit.k);
+    covariance.push(fit.covariance);
+  }
+  const starts = new Matrix(N, dX);
+  X.forEach((run, n) => starts.data.set(run[0], n * dX));
+  const { mean, covariance: x0Covariance } = empiricalMoments(starts);
+  return { F, f, covariance, x0Mean: mean, x0Covariance: x0Covariance.addDiagonal(1e-6) };
+}

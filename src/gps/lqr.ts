@@ -1,0 +1,276 @@
+// Trajectory optimization of one condition's teacher: an LQR backward pass on a quadratic cost under
+// a KL bound to the previous teacher, with the BADMM coupling to the global policy (DESIGN §2 step 4).
+// Costs are quadratic in z = [x; u]: c_t(z) ≈ ½ zᵀ C_t z + zᵀ c_t (+ const).
+import { Matrix, matmul, matmulTN, matVec, matTVec, quadraticForm } from '../linalg/matrix.ts';
+import { cholesky, choleskySolve, NotPositiveDefiniteError } from '../linalg/cholesky.ts';
+import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import type { LinearDynamics } from './dynamics.ts';
+
+export interface QuadraticCost {
+  C: Matrix[];
+  c: Float64Array[];
+  /** The constant of each step's model; needed only to compare expected costs across models. */
+  constant?: Float64Array;
+}
+
+/** The BADMM terms that pull a teacher towards the linearized global policy π̄ (DESIGN §2 steps 5–6). */
+export interface PolicyCoupling {
+  /** π̄_t(u|x) = N(K^π_t x + k^π_t, Σ^π_t). */
+  policy: LinearGaussianPolicy;
+  /** ν_t ≥ 0, the weight of KL(p ‖ π̄) at each step. */
+  weights: Float64Array;
+  /** λ_t = (Λ_t, l_t): the multipliers on the teacher's mean action Λ_t x + l_t. */
+  lambdaK: Matrix[];
+  lambdak: Float64Array[];
+}
+
+/**
+ * −log N(u; Kx + k, Σ) as a quadratic in z = [x; u], dropping constants:
+ * M = [[KᵀPK, −KᵀP], [−PK, P]], v = [KᵀPk; −Pk] with P = Σ⁻¹.
+ */
+function gaussianPenalty(K: Matrix, k: Float64Array, P: Matrix): { M: Matrix; v: Float64Array } {
+  const dX = K.cols;
+  const dU = K.rows;
+  const PK = matmul(P, K);
+  const M = new Matrix(dX + dU, dX + dU);
+  M.setBlock(0, 0, matmulTN(K, PK).symmetrize());
+  M.setBlock(0, dX, PK.transpose().scale(-1));
+  M.setBlock(dX, 0, PK.clone().scale(-1));
+  M.setBlock(dX, dX, P);
+  const Pk = matVec(P, k);
+  const v = new Float64Array(dX + dU);
+  v.set(matTVec(K, Pk), 0);
+  for (let i = 0; i < dU; i++) v[dX + i] = -Pk[i];
+  return { M, v };
+}
+
+/**
+ * The cost the backward pass sees at η: (C − λ terms + η·M_prev + ν_t·M_π) / (η + ν_t). Dividing by
+ * (η + ν_t) makes the entropy coefficient 1, so the optimal action covariance is Q_uu⁻¹.
+ */
+export function mixCosts(cost: QuadraticCost, previous: LinearGaussianPolicy, eta: number, coupling: PolicyCoupling | null): QuadraticCost {
+  const { dX, dU, T } = previous;
+  const C: Matrix[] = [];
+  const c: Float64Array[] = [];
+  for (let t = 0; t < T; t++) {
+    const Ct = cost.C[t].clone();
+    const ct = Float64Array.from(cost.c[t]);
+    const prev = gaussianPenalty(previous.K[t], previous.k[t], previous.precision[t]);
+    Ct.addScaled(prev.M, eta);
+    for (let i = 0; i < ct.length; i++) ct[i] += eta * prev.v[i];
+    let nu = 0;
+    if (coupling) {
+      nu = coupling.weights[t];
+      // −uᵀ(Λx + l): cross blocks −Λ (u,x) and −Λᵀ (x,u), linear term −l on u.
+      const L = coupling.lambdaK[t];
+      for (let i = 0; i < dU; i++) {
+        ct[dX + i] -= coupling.lambdak[t][i];
+        for (let j = 0; j < dX; j++) {
+          Ct.data[(dX + i) * (dX + dU) + j] -= L.data[i * dX + j];
+          Ct.data[j * (dX + dU) + dX + i] -= L.data[i * dX + j];
+        }
+      }
+      if (nu > 0) {
+        const pol = gaussianPenalty(coupling.policy.K[t], coupling.policy.k[t], coupling.policy.precision[t]);
+        Ct.addScaled(pol.M, nu);
+        for (let i = 0; i < ct.length; i++) ct[i] += nu * pol.v[i];
+      }
+    }
+    const scale = 1 / (eta + nu);
+    C.push(Ct.scale(scale).symmetrize());
+    c.push(ct.map((v) => v * scale));
+  }
+  return { C, c };
+}
+
+/**
+ * Dynamic programming from t = T−1 down to 0. `valueScale(t)` multiplies the value function carried
+ * from t+1 into t: (η + ν_{t+1})/(η + ν_t) when each step's cost was divided by (η + ν_t).
+ * Throws NotPositiveDefiniteError when some Q_uu is not positive definite.
+ */
+export function backwardPass(dynamics: LinearDynamics, cost: QuadraticCost, valueScale: (t: number) => number = () => 1): LinearGaussianPolicy {
+  const T = cost.C.length;
+  const dXU = cost.C[0].rows;
+  const dX = dynamics.x0Mean.length;
+  const dU = dXU - dX;
+  const K: Matrix[] = new Array(T);
+  const k: Float64Array[] = new Array(T);
+  const precision: Matrix[] = new Array(T);
+  let Vxx: Matrix | null = null;
+  let Vx: Float64Array | null = null;
+  for (let t = T - 1; t >= 0; t--) {
+    const Q = cost.C[t].clone();
+    const q = Float64Array.from(cost.c[t]);
+    if (Vxx && Vx) {
+      const F = dynamics.F[t];
+      const s = valueScale(t);
+      Q.addScaled(quadraticForm(F, Vxx), s);
+      const next = matVec(Vxx, dynamics.f[t]);
+      for (let i = 0; i < dX; i++) next[i] += Vx[i];
+      const Fq = matTVec(F, next);
+      for (let i = 0; i < dXU; i++) q[i] += s * Fq[i];
+    }
+    Q.symmetrize();
+    const Quu = Q.block(dX, dX, dU, dU);
+    const L = cholesky(Quu);
+    const Qux = Q.block(dX, 0, dU, dX);
+    K[t] = choleskySolve(L, Qux).scale(-1);
+    k[t] = choleskySolve(L, Matrix.column(q.subarray(dX))).data.map((v) => -v);
+    precision[t] = Quu;
+    // V = Q_xx + Q_xu K, v = q_x + Q_xu k
+    const Qxu = Q.block(0, dX, dX, dU);
+    Vxx = Q.block(0, 0, dX, dX).addScaled(matmul(Qxu, K[t])).symmetrize();
+    Vx = q.slice(0, dX);
+    const Qk = matVec(Qxu, k[t]);
+    for (let i = 0; i < dX; i++) Vx[i] += Qk[i];
+  }
+  return LinearGaussianPolicy.fromPrecision(K, k, precision);
+}
+
+export interface StateActionMarginals {
+  /** Mean of z_t = [x_t; u_t]. */
+  means: Float64Array[];
+  /** Covariance of z_t. */
+  covariances: Matrix[];
+}
+
+/** Propagates the state distribution through the fitted dynamics under `policy`. */
+export function forwardPass(dynamics: LinearDynamics, policy: LinearGaussianPolicy): StateActionMarginals {
+  const { T, dX, dU } = policy;
+  const means: Float64Array[] = [];
+  const covariances: Matrix[] = [];
+  let mx: Float64Array = Float64Array.from(dynamics.x0Mean);
+  let Sx = dynamics.x0Covariance.clone();
+  for (let t = 0; t < T; t++) {
+    const K = policy.K[t];
+    const KS = matmul(K, Sx);
+    const S = new Matrix(dX + dU, dX + dU);
+    S.setBlock(0, 0, Sx);
+    S.setBlock(0, dX, KS.transpose());
+    S.setBlock(dX, 0, KS);
+    S.setBlock(dX, dX, matmul(KS, K.transpose()).addScaled(policy.covariance[t]).symmetrize());
+    const mu = new Float64Array(dX + dU);
+    mu.set(mx, 0);
+    const muU = matVec(K, mx);
+    for (let i = 0; i < dU; i++) mu[dX + i] = muU[i] + policy.k[t][i];
+    means.push(mu);
+    covariances.push(S);
+    if (t < T - 1) {
+      const F = dynamics.F[t];
+      Sx = matmul(matmul(F, S), F.transpose()).addScaled(dynamics.covariance[t]).symmetrize();
+      mx = matVec(F, mu);
+      for (let i = 0; i < dX; i++) mx[i] += dynamics.f[t][i];
+    }
+  }
+  return { means, covariances };
+}
+
+/** Per-step expected cost E[½zᵀCz + zᵀc] under the marginals (the Laplace estimate used for step sizes). */
+export function expectedCost(cost: QuadraticCost, marginals: StateActionMarginals): Float64Array {
+  return Float64Array.from(cost.C, (C, t) => {
+    const mu = marginals.means[t];
+    const Cmu = matVec(C, mu);
+    let value = 0;
+    for (let i = 0; i < mu.length; i++) value += 0.5 * mu[i] * Cmu[i] + mu[i] * cost.c[t][i];
+    let trace = 0;
+    const S = marginals.covariances[t];
+    for (let i = 0; i < S.data.length; i++) trace += S.data[i] * C.data[i];
+    return (cost.constant?.[t] ?? 0) + value + 0.5 * trace;
+  });
+}
+
+/** Σ_t E_{x_t}[KL(p(·|x_t) ‖ q(·|x_t))] under the marginals of z_t. */
+export function trajectoryKl(p: LinearGaussianPolicy, q: LinearGaussianPolicy, marginals: StateActionMarginals): number {
+  const dX = p.dX;
+  const perStep = p.expectedKl(
+    q,
+    marginals.means.map((m) => m.subarray(0, dX)),
+    marginals.covariances.map((S) => S.block(0, 0, dX, dX)),
+  );
+  let total = 0;
+  for (const v of perStep) total += v;
+  return total;
+}
+
+export interface TrajectoryOptimization {
+  teacher: LinearGaussianPolicy;
+  eta: number;
+  /** KL(new ‖ previous) summed over t, under the new marginals. */
+  kl: number;
+  iterations: number;
+  /** How often Q_uu was not positive definite and η had to be raised (pitfall 1 in DESIGN). */
+  pdFailures: number;
+}
+
+export const MIN_ETA = 1e-8;
+export const MAX_ETA = 1e16;
+
+/** The teacher at a fixed η, raising η (δ from 1e-4, doubling) until every Q_uu is positive definite. */
+export function solveAtEta(
+  dynamics: LinearDynamics,
+  cost: QuadraticCost,
+  previous: LinearGaussianPolicy,
+  coupling: PolicyCoupling | null,
+  eta: number,
+): { teacher: LinearGaussianPolicy; eta: number; pdFailures: number } {
+  const nu = (t: number) => (coupling ? coupling.weights[t] : 0);
+  let delta = 1e-4;
+  let current = eta;
+  let pdFailures = 0;
+  for (;;) {
+    try {
+      const teacher = backwardPass(dynamics, mixCosts(cost, previous, current, coupling), (t) => (current + nu(t + 1)) / (current + nu(t)));
+      return { teacher, eta: current, pdFailures };
+    } catch (err) {
+      if (!(err instanceof NotPositiveDefiniteError)) throw err;
+      pdFailures += 1;
+      current = eta + delta;
+      delta *= 2;
+      if (current >= MAX_ETA) throw new Error('LQR: no positive-definite solution even at η = 1e16; the dynamics or cost are badly conditioned');
+    }
+  }
+}
+
+/**
+ * Finds η so that KL(new teacher ‖ previous) is within 10% of klBound, by a bracketed geometric
+ * search on the dual warm-started at `eta`: KL too small → lower η, too large → raise it.
+ */
+export function optimizeTrajectory(options: {
+  dynamics: LinearDynamics;
+  cost: QuadraticCost;
+  previous: LinearGaussianPolicy;
+  coupling: PolicyCoupling | null;
+  eta: number;
+  klBound: number;
+  maxIterations?: number;
+}): TrajectoryOptimization {
+  const { dynamics, cost, previous, coupling, klBound } = options;
+  const maxIterations = options.maxIterations ?? 50;
+  let lower = MIN_ETA;
+  let upper = MAX_ETA;
+  let eta = Math.min(Math.max(options.eta, MIN_ETA), MAX_ETA);
+  let pdFailures = 0;
+  let best: TrajectoryOptimization | null = null;
+  for (let iteration = 1; iteration <= maxIterations; iteration++) {
+    const solved = solveAtEta(dynamics, cost, previous, coupling, eta);
+    pdFailures += solved.pdFailures;
+    if (solved.eta > eta) lower = Math.max(lower, solved.eta); // below this η, Q_uu is indefinite
+    eta = solved.eta;
+    const kl = trajectoryKl(solved.teacher, previous, forwardPass(dynamics, solved.teacher));
+    const result = { teacher: solved.teacher, eta, kl, iterations: iteration, pdFailures };
+    const within = Math.abs(kl - klBound) < 0.1 * klBound;
+    // Among candidates prefer one that meets the bound; then the one closest to it.
+    if (!best || (kl <= klBound * 1.1 && (best.kl > klBound * 1.1 || Math.abs(kl - klBound) < Math.abs(best.kl - klBound))) || (best.kl > klBound * 1.1 && kl < best.kl)) best = result;
+    if (within) return result;
+    if (kl < klBound) {
+      if (eta <= lower * (1 + 1e-9)) return result; // cannot loosen further
+      upper = eta;
+      eta = Math.max(Math.sqrt(lower * upper), 0.1 * upper);
+    } else {
+      lower = eta;
+      eta = Math.min(Math.sqrt(lower * upper), 10 * lower);
+    }
+    if (upper / lower < 1 + 1e-4) break;
+  }
+  return { ...best!, pdFailures };
+}

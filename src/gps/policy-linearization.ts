@@ -1,0 +1,55 @@
+// Step 3 of DESIGN §2: the global policy, linearized around one condition's samples. Per step t,
+// the policy's mean actions at the sample states are regressed on the teacher state with a
+// normal-inverse-Wishart prior from a Gaussian mixture over all of the condition's (s, μ_θ) pairs,
+// because there are far fewer samples than state dimensions.
+import { Matrix } from '../linalg/matrix.ts';
+import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import type { Rng } from '../random.ts';
+import { GaussianMixture } from './gaussian-mixture.ts';
+import { fitConditionalGaussian } from './gaussian-fit.ts';
+
+function rowsOf(states: Float64Array[], actions: Float64Array[]): Matrix {
+  const dX = states[0].length;
+  const dU = actions[0].length;
+  const rows = new Matrix(states.length, dX + dU);
+  states.forEach((s, i) => {
+    rows.data.set(s, i * (dX + dU));
+    rows.data.set(actions[i], i * (dX + dU) + dX);
+  });
+  return rows;
+}
+
+/**
+ * `states[n][t]`, `policyMeans[n][t]` for the samples of one condition; `variance` is the diagonal
+ * of the policy's own covariance, added to the regression's residual covariance.
+ */
+export function linearizePolicy(
+  states: Float64Array[][],
+  policyMeans: Float64Array[][],
+  variance: Float64Array,
+  rng: Rng,
+  options: { clusters: number; ridge: number },
+): LinearGaussianPolicy {
+  const N = states.length;
+  const T = states[0].length;
+  const dX = states[0][0].length;
+  const dU = variance.length;
+  const mixture = new GaussianMixture();
+  mixture.fit(rowsOf(states.flat(), policyMeans.flat()), Math.max(1, Math.min(options.clusters, Math.floor((N * T) / 20))), rng, { maxIterations: 30 });
+  const K: Matrix[] = [];
+  const k: Float64Array[] = [];
+  const covariance: Matrix[] = [];
+  for (let t = 0; t < T; t++) {
+    const rows = rowsOf(
+      states.map((s) => s[t]),
+      policyMeans.map((m) => m[t]),
+    );
+    const fit = fitConditionalGaussian(rows, dX, dU, { prior: mixture.inference(rows), inputRidge: options.ridge });
+    K.push(fit.K);
+    k.push(fit.k);
+    const S = fit.covariance.clone();
+    for (let i = 0; i < dU; i++) S.data[i * dU + i] += variance[i];
+    covariance.push(S.symmetrize());
+  }
+  return new LinearGaussianPolicy(K, k, covariance);
+}

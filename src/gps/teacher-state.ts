@@ -1,0 +1,30 @@
+// The teachers act on the full MDP state s_t = [x_t; Φ_t]: the cost f(x_t) depends on the iterate,
+// which the history features Φ do not contain. The global policy sees only Φ (the observation).
+import type { Objective } from '../../envs/objective.ts';
+import type { Observation, Policy } from '../../policies/policy.ts';
+import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import type { Rng } from '../random.ts';
+
+export function teacherState(x: Float64Array, observation: Float64Array): Float64Array {
+  const s = new Float64Array(x.length + observation.length);
+  s.set(x, 0);
+  s.set(observation, x.length);
+  return s;
+}
+
+/** Runs a time-varying linear-Gaussian teacher as a Policy; `noise` false takes its mean action. */
+export class TeacherPolicy implements Policy {
+  readonly name = 'teacher';
+
+  constructor(
+    private readonly teacher: LinearGaussianPolicy,
+    private readonly noiseRng: Rng | null,
+  ) {}
+
+  reset(_objective: Objective, _rng: Rng): void {}
+
+  act(observation: Observation): Float64Array {
+    const s = teacherState(observation.x, observation.state());
+    return this.noiseRng ? this.teacher.sample(observation.t, s, this.noiseRng) : this.teacher.mean(observation.t, s);
+  }
+}

@@ -1,0 +1,170 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Matrix as MlMatrix, inverse, solve } from 'ml-matrix';
+import { Matrix, matVec } from '../src/linalg/matrix.ts';
+import { NotPositiveDefiniteError } from '../src/linalg/cholesky.ts';
+import { backwardPass, forwardPass, optimizeTrajectory, solveAtEta, trajectoryKl, type QuadraticCost } from '../src/gps/lqr.ts';
+import type { LinearDynamics } from '../src/gps/dynamics.ts';
+import { LinearGaussianPolicy } from '../policies/linear-gaussian.ts';
+import { Rng } from '../src/random.ts';
+
+function randomMatrix(rng: Rng, rows: number, cols: number, std = 1): Matrix {
+  return new Matrix(rows, cols, rng.normalVector(rows * cols, std));
+}
+
+/** A random symmetric positive-definite matrix with eigenvalues bounded below by `floor`. */
+function randomSpd(rng: Rng, n: number, floor = 0.5): Matrix {
+  const A = randomMatrix(rng, n, n, 0.5);
+  const S = new Matrix(n, n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let k = 0; k < n; k++) s += A.get(i, k) * A.get(j, k);
+    S.set(i, j, s + (i === j ? floor : 0));
+  }
+  return S;
+}
+
+function ml(m: Matrix): MlMatrix {
+  return new MlMatrix(m.toRows());
+}
+
+/** Time-invariant system x' = A x + B u + f with a PD cost on z = [x; u] (with cross terms). */
+function system(seed: string, dX: number, dU: number, T: number, withAffine: boolean) {
+  const rng = new Rng(seed);
+  const A = randomMatrix(rng, dX, dX, 0.4);
+  const B = randomMatrix(rng, dX, dU, 0.6);
+  const F = new Matrix(dX, dX + dU).setBlock(0, 0, A).setBlock(0, dX, B);
+  const f = withAffine ? rng.normalVector(dX, 0.3) : new Float64Array(dX);
+  const C = randomSpd(rng, dX + dU);
+  const c = withAffine ? rng.normalVector(dX + dU, 0.5) : new Float64Array(dX + dU);
+  const dynamics: LinearDynamics = {
+    F: Array.from({ length: T - 1 }, () => F),
+    f: Array.from({ length: T - 1 }, () => f),
+    covariance: Array.from({ length: T - 1 }, () => Matrix.identity(dX, 0.01)),
+    x0Mean: rng.normalVector(dX),
+    x0Covariance: Matrix.identity(dX, 0.1),
+  };
+  const cost: QuadraticCost = { C: Array.from({ length: T }, () => C), c: Array.from({ length: T }, () => c) };
+  return { A, B, C, c, f, dynamics, cost, rng };
+}
+
+test('backward pass equals the discrete Riccati recursion', () => {
+  const dX = 4;
+  const dU = 2;
+  const T = 8;
+  const { A, B, C, dynamics, cost } = system('riccati', dX, dU, T, false);
+  const teacher = backwardPass(dynamics, cost);
+  const Q = ml(C.block(0, 0, dX, dX));
+  const N = ml(C.block(dX, 0, dU, dX));
+  const R = ml(C.block(dX, dX, dU, dU));
+  const a = ml(A);
+  const b = ml(B);
+  // P_{T-1} comes from the last step's cost alone; then P_t = Q + AᵀPA − (AᵀPB + Nᵀ)(R + BᵀPB)⁻¹(BᵀPA + N).
+  let P = new MlMatrix(dX, dX);
+  for (let t = T - 1; t >= 0; t--) {
+    const gain = R.clone().add(b.transpose().mmul(P).mmul(b));
+    const cross = b.transpose().mmul(P).mmul(a).add(N);
+    const K = inverse(gain).mmul(cross).mul(-1);
+    const expected = K.to2DArray().flat() as number[];
+    const actual = Array.from(teacher.K[t].data);
+    expected.forEach((v, i) => assert.ok(Math.abs(v - actual[i]) < 1e-9, `K_${t}[${i}]: ${actual[i]} vs ${v}`));
+    // Σ_t = (R + BᵀPB)⁻¹: the action covariance is the inverse of Q_uu.
+    const cov = inverse(gain).to2DArray().flat() as number[];
+    cov.forEach((v, i) => assert.ok(Math.abs(v - teacher.covariance[t].data[i]) < 1e-9));
+    P = Q.clone().add(a.transpose().mmul(P).mmul(a)).sub(cross.transpose().mmul(inverse(gain)).mmul(cross));
+    P = P.add(P.transpose()).mul(0.5);
+  }
+});
+
+test('the affine feedback term matches the optimum of the stacked quadratic program', () => {
+  const dX = 3;
+  const dU = 2;
+  const T = 5;
+  const { dynamics, cost, rng } = system('affine', dX, dU, T, true);
+  const teacher = backwardPass(dynamics, cost);
+  const x0 = rng.normalVector(dX);
+  // J(U) for the stacked actions, simulating the deterministic dynamics.
+  const J = (U: Float64Array) => {
+    let x: Float64Array = Float64Array.from(x0);
+    let total = 0;
+    for (let t = 0; t < T; t++) {
+      const z = new Float64Array(dX + dU);
+      z.set(x, 0);
+      z.set(U.subarray(t * dU, (t + 1) * dU), dX);
+      const Cz = matVec(cost.C[t], z);
+      for (let i = 0; i < z.length; i++) total += 0.5 * z[i] * Cz[i] + z[i] * cost.c[t][i];
+      if (t < T - 1) {
+        x = matVec(dynamics.F[t], z);
+        for (let i = 0; i < dX; i++) x[i] += dynamics.f[t][i];
+      }
+    }
+    return total;
+  };
+  // J is exactly quadratic, so unit finite differences give its gradient and Hessian exactly.
+  const n = T * dU;
+  const e = (i: number) => Float64Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
+  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
+  const zero = new Float64Array(n);
+  const H = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => J(add(e(i), e(j))) - J(e(i)) - J(e(j)) + J(zero)));
+  const g = Array.from({ length: n }, (_, i) => (J(e(i)) - J(e(i).map((v) => -v))) / 2);
+  const optimum = solve(new MlMatrix(H), MlMatrix.columnVector(g.map((v) => -v))).to1DArray();
+  const u0 = teacher.mean(0, x0);
+  for (let i = 0; i < dU; i++) assert.ok(Math.abs(u0[i] - optimum[i]) < 1e-7, `u0[${i}]: ${u0[i]} vs ${optimum[i]}`);
+});
+
+function previousTeacher(rng: Rng, T: number, dX: number, dU: number): LinearGaussianPolicy {
+  return new LinearGaussianPolicy(
+    Array.from({ length: T }, () => randomMatrix(rng, dU, dX, 0.2)),
+    Array.from({ length: T }, () => rng.normalVector(dU, 0.5)),
+    Array.from({ length: T }, () => Matrix.identity(dU, 0.5)),
+  );
+}
+
+test('the η search meets the KL bound within 10%', () => {
+  const dX = 4;
+  const dU = 2;
+  const T = 10;
+  const { dynamics, cost, rng } = system('eta', dX, dU, T, true);
+  const previous = previousTeacher(rng, T, dX, dU);
+  for (const klBound of [0.05, 0.5, 2]) {
+    const result = optimizeTrajectory({ dynamics, cost, previous, coupling: null, eta: 1, klBound });
+    assert.ok(Math.abs(result.kl - klBound) < 0.1 * klBound, `bound ${klBound}: KL ${result.kl} at η ${result.eta} after ${result.iterations}`);
+    const kl = trajectoryKl(result.teacher, previous, forwardPass(dynamics, result.teacher));
+    assert.ok(Math.abs(kl - result.kl) < 1e-9);
+  }
+});
+
+test('as η grows the teacher stays at the previous one', () => {
+  const dX = 3;
+  const dU = 2;
+  const T = 6;
+  const { dynamics, cost, rng } = system('limit', dX, dU, T, true);
+  const previous = previousTeacher(rng, T, dX, dU);
+  const { teacher } = solveAtEta(dynamics, cost, previous, null, 1e9);
+  for (let t = 0; t < T; t++) {
+    teacher.K[t].data.forEach((v, i) => assert.ok(Math.abs(v - previous.K[t].data[i]) < 1e-6));
+    teacher.k[t].forEach((v, i) => assert.ok(Math.abs(v - previous.k[t][i]) < 1e-6));
+    teacher.covariance[t].data.forEach((v, i) => assert.ok(Math.abs(v - previous.covariance[t].data[i]) < 1e-6));
+  }
+});
+
+test('an indefinite cost raises η instead of producing NaN', () => {
+  const dX = 3;
+  const dU = 2;
+  const T = 6;
+  const { dynamics, cost, rng } = system('nonpd', dX, dU, T, true);
+  // A concave action cost, as a non-convex objective's Hessian gives (DESIGN pitfall 1).
+  const C = cost.C.map((m) => m.clone());
+  for (const m of C) for (let i = 0; i < dU; i++) m.set(dX + i, dX + i, m.get(dX + i, dX + i) - 20);
+  const concave = { C, c: cost.c };
+  const previous = previousTeacher(rng, T, dX, dU);
+  assert.throws(() => backwardPass(dynamics, concave), NotPositiveDefiniteError);
+  const result = optimizeTrajectory({ dynamics, cost: concave, previous, coupling: null, eta: 1e-6, klBound: 0.5 });
+  assert.ok(result.pdFailures > 0);
+  assert.ok(result.eta > 1e-6);
+  for (let t = 0; t < T; t++) {
+    assert.ok(result.teacher.K[t].isFinite() && result.teacher.covariance[t].isFinite());
+    assert.ok(result.teacher.k[t].every(Number.isFinite));
+  }
+  assert.ok(Number.isFinite(result.kl));
+});

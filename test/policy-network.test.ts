@@ -1,0 +1,54 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend.ts';
+import { PolicyNetwork } from '../src/gps/policy-network.ts';
+import { Rng } from '../src/random.ts';
+
+/** Targets μ̂ = A·o + b for random observations; precision factor Uᵀ = diag(scale). */
+function linearTask(rng: Rng, rows: number, scale: number[]) {
+  const A = [
+    [0.5, -1, 0.2],
+    [0.1, 0.3, -0.7],
+  ];
+  const b = [0.2, -0.1];
+  const observations = Array.from({ length: rows }, () => rng.normalVector(3));
+  const targets = observations.map((o) => Float64Array.from(A, (row, i) => row[0] * o[0] + row[1] * o[1] + row[2] * o[2] + b[i]));
+  const factor = Float64Array.of(scale[0], 0, 0, scale[1]);
+  return { observations, targets, precisionFactors: observations.map(() => factor), weights: new Float64Array(rows).fill(1) };
+}
+
+test('distillation fits a smooth map, frees its tensors and round-trips through JSON', async () => {
+  await initBackend();
+  const rng = new Rng('net');
+  const net = new PolicyNetwork(3, 30, 2, rng.fork('init'));
+  const data = linearTask(rng.fork('data'), 512, [1, 1]);
+  const before = tf.memory().numTensors;
+  const initialError = data.observations.reduce((s, o, i) => s + net.mean(o).reduce((a, v, k) => a + (v - data.targets[i][k]) ** 2, 0), 0) / 512;
+  const loss = net.fit(data, { iterations: 1500, batchSize: 64, learningRate: 0.01, rng: rng.fork('fit') });
+  assert.equal(tf.memory().numTensors, before, 'fit() leaves no tensors behind');
+  const finalError = data.observations.reduce((s, o, i) => s + net.mean(o).reduce((a, v, k) => a + (v - data.targets[i][k]) ** 2, 0), 0) / 512;
+  assert.ok(finalError < 0.05 * initialError && finalError < 0.02, `error ${initialError} → ${finalError}`);
+  assert.ok(Math.abs(loss - finalError * 512 / 512) < 0.05, `reported loss ${loss} agrees with the float64 evaluation ${finalError}`);
+  const copy = PolicyNetwork.fromJSON(JSON.parse(JSON.stringify(net.toJSON())));
+  const probe = Float64Array.of(0.3, -1.2, 2);
+  assert.deepEqual(Array.from(copy.mean(probe)), Array.from(net.mean(probe)));
+  assert.throws(() => PolicyNetwork.fromJSON({ ...net.toJSON(), W1: [1, 2] }), /'W1' must be 90 finite numbers/);
+});
+
+test('the precision weighting decides which output a too-small network fits', async () => {
+  await initBackend();
+  // Two outputs that one hidden unit cannot both match: the heavily weighted one must win.
+  const rng = new Rng('prec');
+  const fitError = (scale: number[]) => {
+    const net = new PolicyNetwork(3, 1, 2, rng.fork(`init-${scale}`));
+    const data = linearTask(rng.fork('data'), 512, scale);
+    net.fit(data, { iterations: 1500, batchSize: 64, learningRate: 0.02, rng: rng.fork('fit') });
+    const err = [0, 0];
+    data.observations.forEach((o, i) => net.mean(o).forEach((v, k) => (err[k] += (v - data.targets[i][k]) ** 2 / 512)));
+    return err;
+  };
+  const first = fitError([10, 0.1]);
+  const second = fitError([0.1, 10]);
+  assert.ok(first[0] < second[0] && second[1] < first[1], `first-weighted ${first}, second-weighted ${second}`);
+});
