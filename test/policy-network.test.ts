@@ -5,15 +5,14 @@ import { initBackend } from '../src/backend.ts';
 import { PolicyNetwork } from '../src/gps/policy-network.ts';
 import { Rng } from '../src/random.ts';
 
-/** Targets μ̂ = A·o + b for random observations; precision factor Uᵀ = diag(scale). */
+/** Targets μ̂ = A·o (the policy maps a zero history to a zero step); precision factor Uᵀ = diag(scale). */
 function linearTask(rng: Rng, rows: number, scale: number[]) {
   const A = [
     [0.5, -1, 0.2],
     [0.1, 0.3, -0.7],
   ];
-  const b = [0.2, -0.1];
   const observations = Array.from({ length: rows }, () => rng.normalVector(3));
-  const targets = observations.map((o) => Float64Array.from(A, (row, i) => row[0] * o[0] + row[1] * o[1] + row[2] * o[2] + b[i]));
+  const targets = observations.map((o) => Float64Array.from(A, (row) => row[0] * o[0] + row[1] * o[1] + row[2] * o[2]));
   const factor = Float64Array.of(scale[0], 0, 0, scale[1]);
   return { observations, targets, precisionFactors: observations.map(() => factor), weights: new Float64Array(rows).fill(1) };
 }
@@ -34,6 +33,7 @@ test('distillation fits a smooth map, frees its tensors and round-trips through 
   const probe = Float64Array.of(0.3, -1.2, 2);
   assert.deepEqual(Array.from(copy.mean(probe)), Array.from(net.mean(probe)));
   assert.throws(() => PolicyNetwork.fromJSON({ ...net.toJSON(), W1: [1, 2] }), /'W1' must be 90 finite numbers/);
+  assert.deepEqual(Array.from(net.mean(new Float64Array(3))), [0, 0], 'a zero history gives a zero step');
 });
 
 test('the precision weighting decides which output a too-small network fits', async () => {

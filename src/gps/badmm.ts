@@ -302,11 +302,10 @@ export class GuidedPolicySearch {
     return out;
   }
 
-  /** Per-feature mean and std over the first samples, skipping zero-padded history (DESIGN pitfall 5). */
+  /** Per-feature RMS over the first samples, skipping zero-padded history (DESIGN pitfall 5). */
   private fitNormalization(): void {
     const { historyLength: H } = this.config;
     const dO = this.dO;
-    const total = new Float64Array(dO);
     const squares = new Float64Array(dO);
     const counts = new Float64Array(dO);
     const lags = Int32Array.from({ length: dO }, (_, i) => featureLag(i, H, this.dU));
@@ -315,19 +314,13 @@ export class GuidedPolicySearch {
         run.forEach((o, t) => {
           for (let i = 0; i < dO; i++) {
             if (lags[i] > t) continue;
-            total[i] += o[i];
             squares[i] += o[i] * o[i];
             counts[i] += 1;
           }
         });
       }
     }
-    for (let i = 0; i < dO; i++) {
-      const mean = counts[i] ? total[i] / counts[i] : 0;
-      const variance = counts[i] ? Math.max(squares[i] / counts[i] - mean * mean, 0) : 1;
-      this.network.inputMean[i] = mean;
-      this.network.inputStd[i] = Math.max(Math.sqrt(variance), 1e-8 + 1e-6 * Math.abs(mean));
-    }
+    for (let i = 0; i < dO; i++) this.network.inputScale[i] = counts[i] && squares[i] > 0 ? Math.sqrt(squares[i] / counts[i]) : 1;
   }
 
   private currentTeacher(c: ConditionWork): LinearGaussianPolicy {

@@ -1,5 +1,8 @@
 // The global policy π_θ(u|o) = N(μ_θ(o), diag σ²) that GPS distills the teachers into: one hidden
-// layer of softplus units and a linear output (Li & Malik 2016), on standardized observations.
+// layer of softplus units and a linear output (Li & Malik 2016). It is anchored at the origin,
+// μ(o) = W2ᵀ[softplus(W1ᵀz + b1) − softplus(b1)] with z = o / scale (no centring): a zero history —
+// a stationary point — gives a zero step, so the optimizer stays put at a minimum instead of
+// drifting once the gradients vanish beyond the horizon it was trained on.
 // Training runs in tfjs (Adam on the precision-weighted loss of DESIGN §2 step 5); evaluation runs
 // in float64 JS on a copy of the weights, because GPS and the evaluator query it one state at a time.
 import * as tf from '@tensorflow/tfjs';
@@ -13,9 +16,7 @@ export interface PolicyNetworkJson {
   W1: number[];
   b1: number[];
   W2: number[];
-  b2: number[];
-  inputMean: number[];
-  inputStd: number[];
+  inputScale: number[];
   variance: number[];
 }
 
@@ -39,9 +40,8 @@ export class PolicyNetwork {
   private W1: Float64Array; // [inputDim, hidden]
   private b1: Float64Array;
   private W2: Float64Array; // [hidden, outputDim]
-  private b2: Float64Array;
-  inputMean: Float64Array;
-  inputStd: Float64Array;
+  /** Per-feature RMS of the training observations (padding excluded). */
+  inputScale: Float64Array;
   /** The diagonal of Σ_π. */
   variance: Float64Array;
 
@@ -57,9 +57,7 @@ export class PolicyNetwork {
     this.W1 = rng ? rng.normalVector(inputDim * hidden, std1) : new Float64Array(inputDim * hidden);
     this.b1 = new Float64Array(hidden);
     this.W2 = rng ? rng.normalVector(hidden * outputDim, std2) : new Float64Array(hidden * outputDim);
-    this.b2 = new Float64Array(outputDim);
-    this.inputMean = new Float64Array(inputDim);
-    this.inputStd = new Float64Array(inputDim).fill(1);
+    this.inputScale = new Float64Array(inputDim).fill(1);
     this.variance = new Float64Array(outputDim).fill(1);
   }
 
@@ -67,16 +65,16 @@ export class PolicyNetwork {
   mean(observation: Float64Array): Float64Array {
     const { inputDim, hidden, outputDim } = this;
     const z = new Float64Array(inputDim);
-    for (let i = 0; i < inputDim; i++) z[i] = (observation[i] - this.inputMean[i]) / this.inputStd[i];
+    for (let i = 0; i < inputDim; i++) z[i] = observation[i] / this.inputScale[i];
     const h = Float64Array.from(this.b1);
     for (let i = 0; i < inputDim; i++) {
       const zi = z[i];
       if (zi === 0) continue;
       for (let j = 0; j < hidden; j++) h[j] += zi * this.W1[i * hidden + j];
     }
-    const out = Float64Array.from(this.b2);
+    const out = new Float64Array(outputDim);
     for (let j = 0; j < hidden; j++) {
-      const a = softplus(h[j]);
+      const a = softplus(h[j]) - softplus(this.b1[j]);
       for (let k = 0; k < outputDim; k++) out[k] += a * this.W2[j * outputDim + k];
     }
     return out;
@@ -90,7 +88,7 @@ export class PolicyNetwork {
     const targets = new Float32Array(n * outputDim);
     const factors = new Float32Array(n * outputDim * outputDim);
     for (let r = 0; r < n; r++) {
-      for (let i = 0; i < inputDim; i++) obs[r * inputDim + i] = (data.observations[r][i] - this.inputMean[i]) / this.inputStd[i];
+      for (let i = 0; i < inputDim; i++) obs[r * inputDim + i] = data.observations[r][i] / this.inputScale[i];
       targets.set(data.targets[r], r * outputDim);
       factors.set(data.precisionFactors[r], r * outputDim * outputDim);
     }
@@ -105,11 +103,10 @@ export class PolicyNetwork {
       W1: tf.variable(tf.tensor2d(Float32Array.from(this.W1), [inputDim, hidden])),
       b1: tf.variable(tf.tensor1d(Float32Array.from(this.b1))),
       W2: tf.variable(tf.tensor2d(Float32Array.from(this.W2), [hidden, outputDim])),
-      b2: tf.variable(tf.tensor1d(Float32Array.from(this.b2))),
     }));
     const optimizer = tf.train.adam(options.learningRate);
     const loss = (o: tf.Tensor2D, y: tf.Tensor2D, U: tf.Tensor3D, w: tf.Tensor1D): tf.Scalar => {
-      const mu = tf.softplus(o.matMul(vars.W1).add(vars.b1)).matMul(vars.W2).add(vars.b2);
+      const mu = tf.softplus(o.matMul(vars.W1).add(vars.b1)).sub(tf.softplus(vars.b1)).matMul(vars.W2);
       const diff = mu.sub(y).reshape([-1, 1, outputDim]);
       // (Uᵀd)_a = Σ_b Uᵀ[a, b]·d_b
       const whitened = U.mul(diff).sum(2);
@@ -126,7 +123,7 @@ export class PolicyNetwork {
           const y = all.targets.gather(idx) as tf.Tensor2D;
           const U = all.factors.gather(idx) as tf.Tensor3D;
           const w = all.weights.gather(idx) as tf.Tensor1D;
-          optimizer.minimize(() => loss(o, y, U, w), false, [vars.W1, vars.b1, vars.W2, vars.b2]);
+          optimizer.minimize(() => loss(o, y, U, w), false, [vars.W1, vars.b1, vars.W2]);
         });
       }
       const finalLoss = tf.tidy(() => loss(all.obs, all.targets, all.factors, all.weights));
@@ -135,11 +132,10 @@ export class PolicyNetwork {
       this.W1 = Float64Array.from(vars.W1.dataSync());
       this.b1 = Float64Array.from(vars.b1.dataSync());
       this.W2 = Float64Array.from(vars.W2.dataSync());
-      this.b2 = Float64Array.from(vars.b2.dataSync());
       return value;
     } finally {
       optimizer.dispose();
-      tf.dispose([all.obs, all.targets, all.factors, all.weights, vars.W1, vars.b1, vars.W2, vars.b2]);
+      tf.dispose([all.obs, all.targets, all.factors, all.weights, vars.W1, vars.b1, vars.W2]);
     }
   }
 
@@ -151,9 +147,7 @@ export class PolicyNetwork {
       W1: Array.from(this.W1),
       b1: Array.from(this.b1),
       W2: Array.from(this.W2),
-      b2: Array.from(this.b2),
-      inputMean: Array.from(this.inputMean),
-      inputStd: Array.from(this.inputStd),
+      inputScale: Array.from(this.inputScale),
       variance: Array.from(this.variance),
     };
   }
@@ -164,9 +158,7 @@ export class PolicyNetwork {
       ['W1', inputDim * hidden],
       ['b1', hidden],
       ['W2', hidden * outputDim],
-      ['b2', outputDim],
-      ['inputMean', inputDim],
-      ['inputStd', inputDim],
+      ['inputScale', inputDim],
       ['variance', outputDim],
     ];
     for (const [key, length] of expect) {
@@ -179,9 +171,7 @@ export class PolicyNetwork {
     net.W1 = Float64Array.from(json.W1);
     net.b1 = Float64Array.from(json.b1);
     net.W2 = Float64Array.from(json.W2);
-    net.b2 = Float64Array.from(json.b2);
-    net.inputMean = Float64Array.from(json.inputMean);
-    net.inputStd = Float64Array.from(json.inputStd);
+    net.inputScale = Float64Array.from(json.inputScale);
     net.variance = Float64Array.from(json.variance);
     return net;
   }
