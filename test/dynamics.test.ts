@@ -1,0 +1,118 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Matrix, matVec } from '../src/linalg/matrix.ts';
+import { cholesky } from '../src/linalg/cholesky.ts';
+import { fitConditionalGaussian } from '../src/gps/gaussian-fit.ts';
+import { GaussianMixture } from '../src/gps/gaussian-mixture.ts';
+import { DynamicsPriorGMM, fitDynamics } from '../src/gps/dynamics.ts';
+import { Rng } from '../src/random.ts';
+
+function maxError(a: Matrix | Float64Array, b: Matrix | Float64Array): number {
+  const x = a instanceof Matrix ? a.data : a;
+  const y = b instanceof Matrix ? b.data : b;
+  return Math.max(...Array.from(x, (v, i) => Math.abs(v - y[i])));
+}
+
+test('a conditional Gaussian fit recovers a linear-Gaussian map', () => {
+  const rng = new Rng('cg');
+  const dIn = 3;
+  const dOut = 2;
+  const K = new Matrix(dOut, dIn, rng.normalVector(dOut * dIn));
+  const k = rng.normalVector(dOut);
+  const noise = Matrix.fromRows([[0.3, 0.1], [0.1, 0.2]]);
+  const L = cholesky(noise);
+  const N = 5000;
+  const rows = new Matrix(N, dIn + dOut);
+  for (let n = 0; n < N; n++) {
+    const x = rng.normalVector(dIn);
+    const z = rng.normalVector(dOut);
+    const y = matVec(K, x).map((v, i) => v + k[i] + matVec(L, z)[i]);
+    rows.data.set(x, n * (dIn + dOut));
+    rows.data.set(y, n * (dIn + dOut) + dIn);
+  }
+  const fit = fitConditionalGaussian(rows, dIn, dOut);
+  assert.ok(maxError(fit.K, K) < 0.05, `K error ${maxError(fit.K, K)}`);
+  assert.ok(maxError(fit.k, k) < 0.05);
+  assert.ok(maxError(fit.covariance, noise) < 0.03);
+});
+
+/** Trajectories of x_{t+1} = A_t x_t + B_t u_t + c_t + noise with random actions. */
+function simulate(seed: string, N: number, dX: number, dU: number, T: number) {
+  const rng = new Rng(seed);
+  const system = new Rng('true-system');
+  const F = Array.from({ length: T - 1 }, () => new Matrix(dX, dX + dU, system.normalVector(dX * (dX + dU), 0.4)));
+  const f = Array.from({ length: T - 1 }, () => system.normalVector(dX, 0.5));
+  const X: Float64Array[][] = [];
+  const U: Float64Array[][] = [];
+  for (let n = 0; n < N; n++) {
+    const xs = [rng.normalVector(dX)];
+    const us: Float64Array[] = [];
+    for (let t = 0; t < T; t++) {
+      us.push(rng.normalVector(dU));
+      if (t < T - 1) {
+        const z = new Float64Array(dX + dU);
+        z.set(xs[t], 0);
+        z.set(us[t], dX);
+        xs.push(matVec(F[t], z).map((v, i) => v + f[t][i] + 0.05 * rng.normal()));
+      }
+    }
+    X.push(xs);
+    U.push(us);
+  }
+  return { F, f, X, U };
+}
+
+test('fitted dynamics recover a known time-varying linear system, with and without the prior', () => {
+  const { F, f, X, U } = simulate('dyn', 400, 4, 2, 6);
+  const prior = new DynamicsPriorGMM({ maxSamples: 400 });
+  prior.update(X, U, new Rng('gmm'));
+  for (const model of [fitDynamics(X, U, null), fitDynamics(X, U, prior)]) {
+    for (let t = 0; t < 5; t++) {
+      assert.ok(maxError(model.F[t], F[t]) < 0.05, `F_${t} error ${maxError(model.F[t], F[t])}`);
+      assert.ok(maxError(model.f[t], f[t]) < 0.05);
+      assert.ok(maxError(model.covariance[t], Matrix.identity(4, 0.0025)) < 0.002);
+    }
+  }
+});
+
+test('with fewer samples than dimensions the prior keeps the fit well-posed and closer to the truth', () => {
+  const history = simulate('prior-history', 60, 6, 2, 8);
+  const { F, X, U } = simulate('few', 5, 6, 2, 8);
+  const prior = new DynamicsPriorGMM({ maxSamples: 60 });
+  prior.update(history.X, history.U, new Rng('gmm'));
+  const withPrior = fitDynamics(X, U, prior);
+  const without = fitDynamics(X, U, null, { ridge: 1e-9 });
+  let errorWith = 0;
+  let errorWithout = 0;
+  for (let t = 0; t < 7; t++) {
+    assert.ok(withPrior.F[t].isFinite() && withPrior.f[t].every(Number.isFinite));
+    cholesky(withPrior.covariance[t].clone().addDiagonal(1e-12)); // factors: positive definite
+    errorWith += maxError(withPrior.F[t], F[t]);
+    errorWithout += maxError(without.F[t], F[t]);
+  }
+  assert.ok(errorWith < 0.5 * errorWithout, `error with prior ${errorWith}, without ${errorWithout}`);
+  assert.throws(() => fitDynamics([X[0]], [U[0]], null), /at least 2 trajectories/);
+});
+
+test('the mixture finds well-separated clusters, deterministically for a seed', () => {
+  const rng = new Rng('clusters');
+  const centres = [[0, 0], [10, 0], [0, 10]];
+  const points = new Matrix(600, 2);
+  for (let n = 0; n < 600; n++) points.data.set(centres[n % 3].map((c) => c + rng.normal()), 2 * n);
+  const fit = (seed: string) => {
+    const g = new GaussianMixture();
+    g.fit(points, 3, new Rng(seed));
+    return g;
+  };
+  const g = fit('em');
+  assert.equal(g.clusters, 3);
+  for (const c of centres) {
+    const nearest = Math.min(...g.means.map((m) => Math.hypot(m[0] - c[0], m[1] - c[1])));
+    assert.ok(nearest < 0.3, `centre ${c}: nearest mean at ${nearest}`);
+  }
+  assert.deepEqual(fit('em').means.map((m) => Array.from(m)), g.means.map((m) => Array.from(m)));
+  const one = new Matrix(50, 2);
+  for (let n = 0; n < 50; n++) one.data.set([10 + 0.5 * rng.normal(), 0.5 * rng.normal()], 2 * n);
+  const prior = g.inference(one);
+  assert.ok(Math.hypot(prior.mean[0] - 10, prior.mean[1]) < 0.5, `prior mean ${Array.from(prior.mean)}`);
+});
