@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend.ts';
+import { createFamily } from '../envs/registry.ts';
+import { DEFAULT_GPS_CONFIG, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { trainGps } from '../src/gps/train.ts';
+import { loadGpsPolicy, logPath, policyPath, statePath } from '../src/gps/checkpoint.ts';
+import { compareOptimizers } from '../src/evaluate/compare.ts';
+import { UserError } from '../src/errors.ts';
+
+const SMALL: GpsConfig = {
+  ...DEFAULT_GPS_CONFIG,
+  conditions: 4,
+  horizon: 12,
+  samples: 5,
+  iterations: 2,
+  historyLength: 3,
+  innerIterations: 2,
+  policyIterations: 150,
+  seed: 'test',
+};
+const identity = { env: 'logreg', envParams: {} };
+const family = createFamily('logreg');
+
+function readLog(dir: string): IterationLog[] {
+  return readFileSync(logPath(dir), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+}
+
+test('a GPS run logs, checkpoints atomically, resumes after a kill and is reproducible', async () => {
+  await initBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const tensorsBefore = tf.memory().numTensors;
+  trainGps({ config: SMALL, family, identity, out: dir, resume: false });
+  assert.equal(tf.memory().numTensors, tensorsBefore, 'training leaves no tensors behind');
+  const log = readLog(dir);
+  assert.deepEqual(log.map((l) => l.iteration), [0, 1]);
+  for (const entry of log) {
+    for (const key of ['teacherCost', 'policyCost', 'klToPrevious', 'klTeacherPolicy', 'eta', 'nu', 'stepMult'] as const) {
+      assert.equal(entry[key].length, SMALL.conditions, key);
+      assert.ok(entry[key].every(Number.isFinite), `${key} finite`);
+    }
+    assert.ok(Number.isFinite(entry.policyLoss));
+    // The η search keeps each teacher's step within 10% of its bound (below it only at η's floor).
+    entry.klToPrevious.forEach((kl, m) => assert.ok(kl <= 1.1 * SMALL.klStep * entry.stepMult[m] * SMALL.horizon, `condition ${m}: KL ${kl}`));
+  }
+
+  // A kill while appending a log line leaves a partial line; --resume drops it and carries on.
+  appendFileSync(logPath(dir), '{"iteration": 2, "teach');
+  trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: true });
+  assert.deepEqual(readLog(dir).map((l) => l.iteration), [0, 1, 2]);
+  assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 3);
+
+  assert.throws(() => trainGps({ config: SMALL, family, identity, out: dir, resume: false }), (e: Error) => e instanceof UserError && /--resume/.test(e.message));
+  assert.throws(() => trainGps({ config: SMALL, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: true }), /holds a run on env 'logreg'/);
+
+  // Same seed, same run: the first two iterations' policy is bit-identical.
+  const again = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  trainGps({ config: SMALL, family, identity, out: again, resume: false });
+  const twoIterations = readFileSync(policyPath(again), 'utf8');
+  const other = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  trainGps({ config: SMALL, family, identity, out: other, resume: false });
+  assert.equal(readFileSync(policyPath(other), 'utf8'), twoIterations);
+});
+
+test('the distilled policy optimizes held-out problems and loads into eval as "gps"', async () => {
+  await initBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: false });
+  const { policy, identity: saved } = loadGpsPolicy(dir);
+  assert.equal(saved.env, 'logreg');
+  const report = compareOptimizers([{ name: 'gps', policy, lr: null }, { name: 'gd' }], { family: createFamily('logreg', { trainSize: '10' }), split: 'test', steps: 30, problems: 10, seed: '5', backend: 'test' });
+  assert.equal(report.results[0].optimizer, 'gps');
+  assert.equal(report.results[0].curve.length, 31);
+  const [gps] = report.results;
+  assert.ok(gps.meanFinal < 0.7 * gps.curve[0], `held-out mean objective ${gps.curve[0]} → ${gps.meanFinal}`);
+
+  writeFileSync(statePath(dir), '{"format": "l2o-gps", "vers');
+  assert.throws(() => trainGps({ config: SMALL, family, identity, out: dir, resume: true }), (e: Error) => e instanceof UserError && /not valid JSON/.test(e.message));
+  writeFileSync(policyPath(dir), JSON.stringify({ format: 'l2o-gps', version: 1, historyLength: 3, network: { inputDim: 2 } }));
+  assert.throws(() => loadGpsPolicy(dir), (e: Error) => e instanceof UserError && /malformed/.test(e.message));
+});
