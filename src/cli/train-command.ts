@@ -18,6 +18,7 @@ interface TrainArgs extends EnvArgs {
   klStep: number;
   inner: number;
   policyIterations: number;
+  initialNoise: number;
   quiet: boolean;
 }
 
@@ -56,6 +57,7 @@ export const trainCommand = {
       .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
       .option('kl-step', { default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
       .option('inner', { default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
+      .option('initial-noise', { default: DEFAULT_GPS_CONFIG.initialNoise, coerce: positiveNumber('initial-noise'), describe: "first teachers' noise, relative to momentum's first step" })
       .option('policy-iterations', { default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .example('$0 train --algo gps --env logreg --iterations 10 --out runs/gps-logreg', '')
@@ -77,6 +79,7 @@ export const trainCommand = {
       klStep: args.klStep,
       innerIterations: args.inner,
       policyIterations: args.policyIterations,
+      initialNoise: args.initialNoise,
     };
     const say = (message: string) => {
       if (!args.quiet) process.stderr.write(`${message}\n`);
