@@ -59,14 +59,6 @@ export class LinearGaussianPolicy {
     return new LinearGaussianPolicy(K, k, covariance, { choleskyCovariance, precision: precision.map((P) => P.clone().symmetrize()) });
   }
 
-  static constant(T: number, K: Matrix, k: Float64Array, covariance: Matrix): LinearGaussianPolicy {
-    return new LinearGaussianPolicy(
-      Array.from({ length: T }, () => K.clone()),
-      Array.from({ length: T }, () => Float64Array.from(k)),
-      Array.from({ length: T }, () => covariance.clone()),
-    );
-  }
-
   mean(t: number, x: ArrayLike<number>): Float64Array {
     const u = matVec(this.K[t], x);
     for (let i = 0; i < this.dU; i++) u[i] += this.k[t][i];

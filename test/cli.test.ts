@@ -55,6 +55,9 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     [['eval', '--split', 'valid'], /--split must be one of/],
     [['run', '--optimizer', 'gd', '--param', 'lambda'], /--param expects key=value/],
     [['eval', '--env', 'missing-family.ts'], /cannot load env module missing-family.ts/],
+    [['eval', '--optimizers', 'gps:no/such/run,gd'], /cannot read GPS policy no\/such\/run\/policy.json: ENOENT/],
+    [['eval', '--optimizers', 'lstm:dir'], /unknown learned-optimizer kind 'lstm'/],
+    [['train', '--out', 'unused-run-dir', '--samples', '1'], /--samples must be at least 2/],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = l2o(...args);

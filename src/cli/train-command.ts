@@ -3,6 +3,7 @@ import { initBackend } from '../backend.ts';
 import { DEFAULT_GPS_CONFIG, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
 import { trainGps } from '../gps/train.ts';
 import { UserError } from '../errors.ts';
+import { mean, median } from '../vector.ts';
 import { familyFromArgs, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
@@ -20,15 +21,6 @@ interface TrainArgs extends EnvArgs {
   policyIterations: number;
   initialNoise: number;
   quiet: boolean;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
-
-function mean(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / xs.length;
 }
 
 export function describeIteration(log: IterationLog, config: GpsConfig): string {
