@@ -302,7 +302,10 @@ export class GuidedPolicySearch {
     return out;
   }
 
-  /** Per-feature RMS over the first samples, skipping zero-padded history (DESIGN pitfall 5). */
+  /**
+   * Per-feature RMS over the first samples, skipping zero-padded history (DESIGN pitfall 5), and
+   * the largest scaled magnitude seen, beyond which the policy's inputs are clipped.
+   */
   private fitNormalization(): void {
     const { historyLength: H } = this.config;
     const dO = this.dO;
@@ -321,6 +324,13 @@ export class GuidedPolicySearch {
       }
     }
     for (let i = 0; i < dO; i++) this.network.inputScale[i] = counts[i] && squares[i] > 0 ? Math.sqrt(squares[i] / counts[i]) : 1;
+    const bound = new Float64Array(dO);
+    for (const c of this.work) {
+      for (const run of c.samples!.observations) {
+        for (const o of run) for (let i = 0; i < dO; i++) bound[i] = Math.max(bound[i], Math.abs(o[i]) / this.network.inputScale[i]);
+      }
+    }
+    for (let i = 0; i < dO; i++) this.network.inputBound[i] = bound[i] > 0 ? bound[i] : 1;
   }
 
   private currentTeacher(c: ConditionWork): LinearGaussianPolicy {

@@ -2,7 +2,9 @@
 // layer of softplus units and a linear output (Li & Malik 2016). It is anchored at the origin,
 // μ(o) = W2ᵀ[softplus(W1ᵀz + b1) − softplus(b1)] with z = o / scale (no centring): a zero history —
 // a stationary point — gives a zero step, so the optimizer stays put at a minimum instead of
-// drifting once the gradients vanish beyond the horizon it was trained on.
+// drifting once the gradients vanish beyond the horizon it was trained on. Each scaled feature is
+// clipped to the largest magnitude seen in training, so the policy never extrapolates linearly
+// into steps far larger than any it learned (an overshoot grows Δf without bound).
 // Training runs in tfjs (Adam on the precision-weighted loss of DESIGN §2 step 5); evaluation runs
 // in float64 JS on a copy of the weights, because GPS and the evaluator query it one state at a time.
 import * as tf from '@tensorflow/tfjs';
@@ -17,6 +19,7 @@ export interface PolicyNetworkJson {
   b1: number[];
   W2: number[];
   inputScale: number[];
+  inputBound: number[];
   variance: number[];
 }
 
@@ -42,6 +45,8 @@ export class PolicyNetwork {
   private W2: Float64Array; // [hidden, outputDim]
   /** Per-feature RMS of the training observations (padding excluded). */
   inputScale: Float64Array;
+  /** Per-feature bound on |o / scale|: the largest seen in training (1e6, i.e. none, until fitted). */
+  inputBound: Float64Array;
   /** The diagonal of Σ_π. */
   variance: Float64Array;
 
@@ -58,6 +63,7 @@ export class PolicyNetwork {
     this.b1 = new Float64Array(hidden);
     this.W2 = rng ? rng.normalVector(hidden * outputDim, std2) : new Float64Array(hidden * outputDim);
     this.inputScale = new Float64Array(inputDim).fill(1);
+    this.inputBound = new Float64Array(inputDim).fill(1e6);
     this.variance = new Float64Array(outputDim).fill(1);
   }
 
@@ -65,7 +71,7 @@ export class PolicyNetwork {
   mean(observation: Float64Array): Float64Array {
     const { inputDim, hidden, outputDim } = this;
     const z = new Float64Array(inputDim);
-    for (let i = 0; i < inputDim; i++) z[i] = observation[i] / this.inputScale[i];
+    for (let i = 0; i < inputDim; i++) z[i] = this.scaled(observation, i);
     const h = Float64Array.from(this.b1);
     for (let i = 0; i < inputDim; i++) {
       const zi = z[i];
@@ -80,6 +86,12 @@ export class PolicyNetwork {
     return out;
   }
 
+  private scaled(observation: Float64Array, i: number): number {
+    const z = observation[i] / this.inputScale[i];
+    const bound = this.inputBound[i];
+    return z > bound ? bound : z < -bound ? -bound : z;
+  }
+
   /** Minimizes mean_i w_i ‖Uᵢᵀ(μ_θ(o_i) − μ̂_i)‖² by minibatch Adam; returns the final full-data loss. */
   fit(data: DistillationData, options: FitOptions): number {
     const n = data.observations.length;
@@ -88,7 +100,7 @@ export class PolicyNetwork {
     const targets = new Float32Array(n * outputDim);
     const factors = new Float32Array(n * outputDim * outputDim);
     for (let r = 0; r < n; r++) {
-      for (let i = 0; i < inputDim; i++) obs[r * inputDim + i] = data.observations[r][i] / this.inputScale[i];
+      for (let i = 0; i < inputDim; i++) obs[r * inputDim + i] = this.scaled(data.observations[r], i);
       targets.set(data.targets[r], r * outputDim);
       factors.set(data.precisionFactors[r], r * outputDim * outputDim);
     }
@@ -148,6 +160,7 @@ export class PolicyNetwork {
       b1: Array.from(this.b1),
       W2: Array.from(this.W2),
       inputScale: Array.from(this.inputScale),
+      inputBound: Array.from(this.inputBound),
       variance: Array.from(this.variance),
     };
   }
@@ -159,6 +172,7 @@ export class PolicyNetwork {
       ['b1', hidden],
       ['W2', hidden * outputDim],
       ['inputScale', inputDim],
+      ['inputBound', inputDim],
       ['variance', outputDim],
     ];
     for (const [key, length] of expect) {
@@ -172,6 +186,7 @@ export class PolicyNetwork {
     net.b1 = Float64Array.from(json.b1);
     net.W2 = Float64Array.from(json.W2);
     net.inputScale = Float64Array.from(json.inputScale);
+    net.inputBound = Float64Array.from(json.inputBound);
     net.variance = Float64Array.from(json.variance);
     return net;
   }
