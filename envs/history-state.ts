@@ -3,8 +3,8 @@
 //   [0, H):            f(x_t) − f(x_{t−i})        for i = 1..H   (change relative to the i-th past iterate)
 //   [H + j·d, H+(j+1)·d): ∇f(x_{t−j})             for j = 0..H−1 (current gradient first)
 // Entries reaching before x_0 are zero. Features are left in the objective's own units: the built-in
-// families are O(1) by construction, and learned policies standardize each feature with the mean and
-// standard deviation of their training states (computed on non-padded steps only).
+// families are O(1) by construction, and the GPS policy scales each feature by its RMS over its
+// training states (non-padded steps only) and clips it to the range seen there.
 
 export function stateDim(historyLength: number, dim: number): number {
   return historyLength * (1 + dim);
