@@ -1,11 +1,14 @@
-// npm run bench -- <name>: gps (one GPS iteration, split by phase) or linalg (kernels vs ml-matrix).
+// npm run bench -- <name>: gps (one GPS iteration, split by phase), linalg (kernels vs ml-matrix) or
+// lstm (the BPTT optimizer's unroll and an MLP step against PyTorch's times).
 import { benchGps } from './gps.ts';
 import { benchLinalg } from './linalg.ts';
+import { benchLstm } from './lstm.ts';
 
 const [name, ...rest] = process.argv.slice(2);
 const benches: Record<string, () => void | Promise<void>> = {
   gps: () => benchGps(rest),
   linalg: benchLinalg,
+  lstm: () => benchLstm(rest),
 };
 const run = name ? benches[name] : undefined;
 if (!run) {

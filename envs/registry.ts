@@ -11,8 +11,9 @@ import { robustRegression } from './robust-regression.ts';
 import { smallNet } from './small-net.ts';
 import { mlpGaussians } from './mlp-gaussians.ts';
 import { expressionFamily } from './expression.ts';
+import { mnistMlp } from './mnist-mlp.ts';
 
-export const FAMILIES: readonly FamilyDefinition[] = [quadratic, logisticRegression, robustRegression, smallNet, mlpGaussians, expressionFamily];
+export const FAMILIES: readonly FamilyDefinition[] = [quadratic, logisticRegression, robustRegression, smallNet, mlpGaussians, mnistMlp, expressionFamily];
 
 export function findFamily(name: string): FamilyDefinition {
   const def = FAMILIES.find((f) => f.name === name);

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
 import { compareOptimizers, type Contender, type EvalReport } from '../evaluate/compare.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
+import { loadBpttPolicy } from '../supervised/checkpoint.ts';
 import { UserError } from '../errors.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
 import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
@@ -19,7 +20,7 @@ export function printReport(report: EvalReport): void {
   console.log(table(['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged'], rows));
 }
 
-/** `gps:DIR` is the learned optimizer saved in DIR (row `gps`); anything else a hand-designed one. */
+/** `gps:DIR` / `bptt:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt`); anything else a hand-designed one. */
 function contender(spec: string): Contender {
   const colon = spec.indexOf(':');
   if (colon < 0) {
@@ -28,8 +29,9 @@ function contender(spec: string): Contender {
   }
   const kind = spec.slice(0, colon);
   const dir = spec.slice(colon + 1);
-  if (kind !== 'gps') throw new UserError(`unknown learned-optimizer kind '${kind}' in '${spec}'; use gps:DIR`);
-  return { name: kind, policy: loadGpsPolicy(dir).policy, lr: null };
+  if (kind === 'gps') return { name: kind, policy: loadGpsPolicy(dir).policy, lr: null };
+  if (kind === 'bptt') return { name: kind, policy: loadBpttPolicy(dir).policy, lr: null };
+  throw new UserError(`unknown learned-optimizer kind '${kind}' in '${spec}'; use gps:DIR or bptt:DIR`);
 }
 
 export const evalCommand = {
@@ -37,7 +39,7 @@ export const evalCommand = {
   describe: 'tune and compare optimizers on the instances of a split',
   builder: (y: Argv) =>
     withRunSetOptions(y, 'the whole split')
-      .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR for a trained GPS optimizer' })
+      .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR for a trained optimizer' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
       .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', ''),
   async handler(args: EvalArgs) {

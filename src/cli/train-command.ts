@@ -2,7 +2,11 @@ import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
 import { DEFAULT_GPS_CONFIG, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
 import { trainGps } from '../gps/train.ts';
+import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/bptt.ts';
+import { trainBptt } from '../supervised/train.ts';
 import { UserError } from '../errors.ts';
+import type { ObjectiveFamily } from '../../envs/objective.ts';
+import type { RunIdentity } from '../run-directory.ts';
 import { mean, median } from '../vector.ts';
 import { familyFromArgs, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
@@ -10,17 +14,28 @@ interface TrainArgs extends EnvArgs {
   algo: string;
   out: string;
   resume: boolean;
+  seed: string;
+  quiet: boolean;
+  iterations?: number;
+  horizon?: number;
+  // gps
   conditions?: number;
-  horizon: number;
-  iterations: number;
   samples: number;
   history: number;
-  seed: string;
   klStep: number;
   inner: number;
   policyIterations: number;
   initialNoise: number;
-  quiet: boolean;
+  // bptt
+  unroll: number;
+  batch: number;
+  lr: number;
+  validation: number;
+  validateEvery: number;
+  hidden: number;
+  outputScale: number;
+  preprocessP: number;
+  chunkSize: number;
 }
 
 export function describeIteration(log: IterationLog, config: GpsConfig): string {
@@ -33,64 +48,113 @@ export function describeIteration(log: IterationLog, config: GpsConfig): string 
   );
 }
 
+function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): void {
+  const conditions = args.conditions ?? family.splitSizes.train;
+  if (conditions > family.splitSizes.train) throw new UserError(`--conditions ${conditions} exceeds the ${family.splitSizes.train} training instances of ${family.name}`);
+  if (args.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
+  const config: GpsConfig = {
+    ...DEFAULT_GPS_CONFIG,
+    conditions,
+    horizon: args.horizon ?? DEFAULT_GPS_CONFIG.horizon,
+    iterations: args.iterations ?? DEFAULT_GPS_CONFIG.iterations,
+    samples: args.samples,
+    historyLength: args.history,
+    seed: args.seed,
+    klStep: args.klStep,
+    innerIterations: args.inner,
+    policyIterations: args.policyIterations,
+    initialNoise: args.initialNoise,
+  };
+  say(`GPS on ${family.name}: ${conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
+  trainGps({
+    config,
+    family,
+    identity,
+    out: args.out,
+    resume: args.resume,
+    onIteration: (log) => say(describeIteration(log, config)),
+    onProgress: (message) => {
+      if (!args.quiet && process.stderr.isTTY) process.stderr.write(`  … ${message}\x1b[K\r`);
+    },
+  });
+}
+
+async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
+  const config: BpttConfig = {
+    lstm: { hidden: args.hidden, layers: DEFAULT_BPTT_CONFIG.lstm.layers, preprocessP: args.preprocessP, outputScale: args.outputScale },
+    iterations: args.iterations ?? DEFAULT_BPTT_CONFIG.iterations,
+    horizon: args.horizon ?? DEFAULT_BPTT_CONFIG.horizon,
+    unroll: args.unroll,
+    batch: args.batch,
+    learningRate: args.lr,
+    validationProblems: args.validation,
+    validateEvery: args.validateEvery,
+    chunkSize: args.chunkSize,
+    seed: args.seed,
+  };
+  say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, Adam ${config.learningRate}, tfjs backend ${backend}`);
+  await trainBptt({
+    config,
+    family,
+    identity,
+    out: args.out,
+    resume: args.resume,
+    onIteration: (log, progress) => {
+      if (log.validation === undefined && process.stderr.isTTY && !args.quiet) {
+        process.stderr.write(`  … iteration ${log.iteration + 1}/${config.iterations}: meta-loss ${log.metaLoss.toPrecision(4)}\x1b[K\r`);
+      }
+      if (log.validation !== undefined) {
+        const best = progress.best ? `best ${progress.best.validation.toPrecision(4)} at ${progress.best.iteration}` : 'no finite score yet';
+        say(`iteration ${log.iteration + 1}/${config.iterations}: meta-loss ${log.metaLoss.toPrecision(4)}, held-out final f ${log.validation.toPrecision(4)} (${best}); ${log.seconds.toFixed(1)} s per iteration`);
+      }
+    },
+  });
+}
+
 export const trainCommand = {
   command: 'train',
-  describe: 'train a learned optimizer (guided policy search) on the training split',
+  describe: 'train a learned optimizer: guided policy search (gps) or the supervised LSTM baseline (bptt)',
   builder: (y: Argv) =>
     withEnvOptions(y)
-      .option('algo', { type: 'string', default: 'gps', choices: ['gps'], describe: 'training algorithm' })
-      .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, policy and log' })
-      .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last finished iteration' })
-      .option('conditions', { coerce: positiveInteger('conditions'), describe: 'training objectives used (default: the whole training split)' })
-      .option('horizon', { default: DEFAULT_GPS_CONFIG.horizon, coerce: positiveInteger('horizon'), describe: 'T, steps per sample' })
-      .option('iterations', { default: DEFAULT_GPS_CONFIG.iterations, coerce: positiveInteger('iterations'), describe: 'GPS iterations' })
-      .option('samples', { default: DEFAULT_GPS_CONFIG.samples, coerce: positiveInteger('samples'), describe: 'M, samples per condition per iteration (≥ 2)' })
-      .option('history', { default: DEFAULT_GPS_CONFIG.historyLength, coerce: positiveInteger('history'), describe: 'history length H of the state' })
+      .option('algo', { type: 'string', default: 'gps', choices: ['gps', 'bptt'], describe: 'training algorithm' })
+      .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint' })
       .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
-      .option('kl-step', { default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
-      .option('inner', { default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
-      .option('initial-noise', { default: DEFAULT_GPS_CONFIG.initialNoise, coerce: positiveNumber('initial-noise'), describe: "first teachers' noise, relative to momentum's first step" })
-      .option('policy-iterations', { default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
+      .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}) or BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations})` })
+      .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .option('conditions', { group: 'GPS:', coerce: positiveInteger('conditions'), describe: 'training objectives used (default: the whole training split)' })
+      .option('samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.samples, coerce: positiveInteger('samples'), describe: 'M, samples per condition per iteration (≥ 2)' })
+      .option('history', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.historyLength, coerce: positiveInteger('history'), describe: 'history length H of the state' })
+      .option('kl-step', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
+      .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
+      .option('initial-noise', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNoise, coerce: positiveNumber('initial-noise'), describe: "first teachers' noise, relative to momentum's first step" })
+      .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
+      .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })
+      .option('batch', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.batch, coerce: positiveInteger('batch'), describe: 'training problems per meta-iteration' })
+      .option('lr', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.learningRate, coerce: positiveNumber('lr'), describe: 'Adam learning rate of the meta-optimizer' })
+      .option('validation', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.validationProblems, coerce: positiveInteger('validation'), describe: 'held-out training instances (from the end of the split) that pick the best weights' })
+      .option('validate-every', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.validateEvery, coerce: positiveInteger('validate-every'), describe: 'meta-iterations between validations and checkpoints' })
+      .option('hidden', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.hidden, coerce: positiveInteger('hidden'), describe: 'LSTM units per layer (2 layers)' })
+      .option('output-scale', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.outputScale, coerce: positiveNumber('output-scale'), describe: 'step = LSTM output × this' })
+      .option('preprocess-p', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.preprocessP, coerce: positiveNumber('preprocess-p'), describe: 'p of the LogAndSign gradient preprocessing' })
+      .option('chunk-size', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.chunkSize, coerce: positiveInteger('chunk-size'), describe: 'coordinates taped at once (bounds memory)' })
       .example('$0 train --algo gps --env logreg --iterations 10 --out runs/gps-logreg', '')
-      .example('$0 train --algo gps --env logreg --iterations 15 --out runs/gps-logreg --resume', ''),
+      .example('$0 train --algo gps --env logreg --iterations 15 --out runs/gps-logreg --resume', '')
+      .example('$0 train --algo bptt --env quadratic --out runs/bptt-quadratic', ''),
   async handler(args: TrainArgs) {
     const backend = await initBackend();
     const family = await familyFromArgs(args);
-    const conditions = args.conditions ?? family.splitSizes.train;
-    if (conditions > family.splitSizes.train) throw new UserError(`--conditions ${conditions} exceeds the ${family.splitSizes.train} training instances of ${family.name}`);
-    if (args.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
-    const config: GpsConfig = {
-      ...DEFAULT_GPS_CONFIG,
-      conditions,
-      horizon: args.horizon,
-      iterations: args.iterations,
-      samples: args.samples,
-      historyLength: args.history,
-      seed: args.seed,
-      klStep: args.klStep,
-      innerIterations: args.inner,
-      policyIterations: args.policyIterations,
-      initialNoise: args.initialNoise,
-    };
     const say = (message: string) => {
       if (!args.quiet) process.stderr.write(`${message}\n`);
     };
-    say(`GPS on ${family.name}: ${conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
-    const started = Date.now();
     const envParams = Object.fromEntries(args.param.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
     if (args.expr !== undefined) envParams.expr = args.expr;
-    trainGps({
-      config,
-      family,
-      identity: { env: args.expr !== undefined ? 'expr' : args.env, envParams },
-      out: args.out,
-      resume: args.resume,
-      onIteration: (log) => say(describeIteration(log, config)),
-      onProgress: (message) => {
-        if (!args.quiet && process.stderr.isTTY) process.stderr.write(`  … ${message}\x1b[K\r`);
-      },
-    });
-    say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval --env ${args.env} --optimizers gps:${args.out},gd,momentum,cg,lbfgs`);
+    const identity = { env: args.expr !== undefined ? 'expr' : args.env, envParams };
+    const started = Date.now();
+    if (args.algo === 'gps') runGps(args, family, identity, say, backend);
+    else await runBptt(args, family, identity, say, backend);
+    const params = args.param.map((p) => ` --param ${p}`).join('');
+    say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval --env ${args.env}${params} --optimizers ${args.algo}:${args.out},${args.algo === 'gps' ? 'gd,momentum,cg,lbfgs' : 'gd,nag,rmsprop,adam'}`);
   },
 };

@@ -6,18 +6,13 @@ import { existsSync } from 'node:fs';
 import { Matrix } from '../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import { GpsPolicy } from '../../policies/gps-policy.ts';
-import { readJsonFile, writeFileAtomic } from '../atomic-file.ts';
-import { UserError } from '../errors.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
+import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
 import type { ConditionState, GpsConfig } from './badmm.ts';
 
 const FORMAT = 'l2o-gps';
 const VERSION = 1;
-
-export interface RunIdentity {
-  env: string;
-  envParams: Record<string, string>;
-}
 
 interface PolicyFile extends RunIdentity {
   format: string;
@@ -73,28 +68,11 @@ export function saveCheckpoint(dir: string, identity: RunIdentity, config: GpsCo
   writeFileAtomic(statePath(dir), JSON.stringify(state));
 }
 
-function checkFormat(json: unknown, path: string): asserts json is { format: string; version: number } {
-  const value = json as { format?: unknown; version?: unknown };
-  if (!value || value.format !== FORMAT) throw new UserError(`${path} is not a GPS checkpoint (format '${String(value?.format)}')`);
-  if (value.version !== VERSION) throw new UserError(`${path} has checkpoint version ${String(value.version)}; this l2o reads version ${VERSION}`);
-}
-
-function wrap<T>(path: string, f: () => T): T {
-  try {
-    return f();
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`${path} is malformed: ${(err as Error).message}`);
-  }
-}
-
 /** The learned optimizer of a run directory, for evaluation. */
 export function loadGpsPolicy(dir: string): { policy: GpsPolicy; identity: RunIdentity; iteration: number } {
   const path = policyPath(dir);
-  const json = readJsonFile(path, 'GPS policy');
-  checkFormat(json, path);
-  const file = json as PolicyFile;
-  return wrap(path, () => {
+  const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as PolicyFile;
+  return decodeRunFile(path, () => {
     if (!Number.isInteger(file.historyLength) || file.historyLength < 1) throw new Error('historyLength must be a positive integer');
     return { policy: new GpsPolicy(PolicyNetwork.fromJSON(file.network), file.historyLength), identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
   });
@@ -102,10 +80,8 @@ export function loadGpsPolicy(dir: string): { policy: GpsPolicy; identity: RunId
 
 export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[] } {
   const path = statePath(dir);
-  const json = readJsonFile(path, 'GPS checkpoint');
-  checkFormat(json, path);
-  const file = json as StateFile;
-  return wrap(path, () => {
+  const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as StateFile;
+  return decodeRunFile(path, () => {
     const dU = file.network.outputDim;
     const dX = dU + file.network.inputDim;
     return {

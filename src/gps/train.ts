@@ -1,10 +1,11 @@
 // The GPS training loop behind `l2o train --algo gps`: iterations with progress, a JSONL log line and
 // an atomic checkpoint after each, and `resume` to continue a run that was killed.
-import { mkdirSync, readFileSync, writeFileSync, existsSync, appendFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
 import { GuidedPolicySearch, type GpsConfig, type IterationLog } from './badmm.ts';
-import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type RunIdentity } from './checkpoint.ts';
+import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint } from './checkpoint.ts';
+import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 
 export interface TrainOptions {
   config: GpsConfig;
@@ -16,22 +17,6 @@ export interface TrainOptions {
   onProgress?: (message: string) => void;
 }
 
-/** Drops log lines of iterations the checkpoint does not cover (a kill between log and checkpoint). */
-function trimLog(path: string, iterations: number): void {
-  if (!existsSync(path)) return;
-  const kept = readFileSync(path, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .filter((line) => {
-      try {
-        return (JSON.parse(line) as { iteration: number }).iteration < iterations;
-      } catch {
-        return false;
-      }
-    });
-  writeFileSync(path, kept.map((l) => `${l}\n`).join(''));
-}
-
 export function trainGps(options: TrainOptions): GuidedPolicySearch {
   const { out, family, identity } = options;
   mkdirSync(out, { recursive: true });
@@ -39,8 +24,8 @@ export function trainGps(options: TrainOptions): GuidedPolicySearch {
   let config = options.config;
   if (options.resume && hasCheckpoint(out)) {
     const saved = loadCheckpoint(out);
-    if (saved.identity.env !== identity.env || JSON.stringify(saved.identity.envParams) !== JSON.stringify(identity.envParams)) {
-      throw new UserError(`${out} holds a run on env '${saved.identity.env}' ${JSON.stringify(saved.identity.envParams)}, not '${identity.env}' ${JSON.stringify(identity.envParams)}`);
+    if (!sameIdentity(saved.identity, identity)) {
+      throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
     }
     // The saved run's settings win, except the number of iterations, which a resume may extend.
     config = { ...saved.config, iterations: options.config.iterations };

@@ -1,0 +1,91 @@
+// The BPTT optimizer's hot paths on the running tfjs backend, against the PyTorch CPU times the
+// issue measured on this machine and against tfjs's own matMul gradient in the same process:
+// one 20-step unroll (forward + backward) of the 2-layer, 20-unit coordinatewise LSTM over 10,000
+// coordinates, and one training step of an MLP 784-48-10 at minibatch 64.
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend.ts';
+import { setExplicitTranspose, affine } from '../src/tfjs-matmul.ts';
+import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG } from '../src/supervised/coordinatewise-lstm.ts';
+import { chunksOf, disposeStates, unroll, type UnrollTarget } from '../src/supervised/unroll.ts';
+import { Rng } from '../src/random.ts';
+import { formatSeconds, medianSeconds } from './timing.ts';
+
+const PYTORCH_SECONDS = { unroll: 0.261, mlp: 0.00027 };
+
+/** A separable quadratic Σ a_i θ_i² / 2: cheap, so the LSTM dominates the unroll. */
+function quadraticTarget(size: number): UnrollTarget {
+  const rng = new Rng('bench-lstm-target');
+  const a = Float64Array.from({ length: size }, () => rng.uniformIn(0.1, 2));
+  const theta = Float64Array.from({ length: size }, () => rng.normal());
+  return {
+    size,
+    advance(update) {
+      const gradient = new Float32Array(size);
+      let loss = 0;
+      for (let i = 0; i < size; i++) {
+        theta[i] += update[i];
+        loss += 0.5 * a[i] * theta[i] * theta[i];
+        gradient[i] = a[i] * theta[i];
+      }
+      return { loss, gradient };
+    },
+  };
+}
+
+function benchUnroll(coordinates: number, steps: number): () => void {
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'bench');
+  const target = quadraticTarget(coordinates);
+  const gradient = target.advance(new Float32Array(coordinates)).gradient;
+  return () => {
+    const states = [lstm.initialState(coordinates)];
+    const out = unroll(lstm, target, states, chunksOf(coordinates, coordinates), gradient, steps);
+    tf.dispose(out.grads);
+    disposeStates([...states, ...out.states]);
+  };
+}
+
+function benchMlpStep(batch: number): () => void {
+  const rng = new Rng('bench-mlp');
+  const sizes = [784, 48, 10];
+  const weights = sizes.slice(1).map((out, l) => ({
+    w: tf.variable(tf.tensor2d(Float32Array.from(rng.normalVector(sizes[l] * out, 1 / Math.sqrt(sizes[l]))), [sizes[l], out])),
+    b: tf.variable(tf.zeros([out]) as tf.Tensor1D),
+  }));
+  const x = tf.tensor2d(Float32Array.from(rng.normalVector(batch * 784)), [batch, 784]);
+  const y = tf.oneHot(tf.tensor1d(Int32Array.from({ length: batch }, () => rng.int(10)), 'int32'), 10);
+  const optimizer = tf.train.sgd(0.1);
+  return () => {
+    const cost = optimizer.minimize(() => {
+      const hidden = tf.sigmoid(affine(x, weights[0].w as tf.Tensor2D, weights[0].b as tf.Tensor1D));
+      return tf.losses.softmaxCrossEntropy(y, affine(hidden, weights[1].w as tf.Tensor2D, weights[1].b as tf.Tensor1D)) as tf.Scalar;
+    }, true);
+    cost?.dataSync();
+    cost?.dispose();
+  };
+}
+
+export async function benchLstm(args: string[]): Promise<void> {
+  const backend = await initBackend();
+  const coordinates = Number(args[0] ?? 10000);
+  console.log(`tfjs backend: ${backend}; medians; "plain" = tfjs's own matMul gradient (transposed operands)`);
+  console.log('case                                      explicit-T        plain   plain/explicit   vs PyTorch');
+  const rows: [string, () => () => void, number, number][] = [
+    [`LSTM unroll 20 steps × ${coordinates} coords`, () => benchUnroll(coordinates, 20), 7, PYTORCH_SECONDS.unroll * (coordinates / 10000)],
+    ['MLP 784-48-10 step, batch 64', () => benchMlpStep(64), 200, PYTORCH_SECONDS.mlp],
+  ];
+  for (const [name, make, repeats, pytorch] of rows) {
+    const times: number[] = [];
+    for (const mode of [true, false]) {
+      setExplicitTranspose(mode);
+      const run = make();
+      run(); // warm-up: kernel compilation and heap growth
+      times.push(medianSeconds(repeats, run));
+    }
+    setExplicitTranspose('auto');
+    const [explicit, plain] = times;
+    console.log(
+      `${name.padEnd(40)} ${formatSeconds(explicit).padStart(11)} ${formatSeconds(plain).padStart(12)} ${(plain / explicit).toFixed(2).padStart(15)}× ${(explicit / pytorch).toFixed(2).padStart(10)}× slower`,
+    );
+  }
+  console.log(`PyTorch CPU reference (issue 4, this machine): unroll ${formatSeconds(PYTORCH_SECONDS.unroll)} per 10k coords, MLP step ${formatSeconds(PYTORCH_SECONDS.mlp)}`);
+}

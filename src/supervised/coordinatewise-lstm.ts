@@ -1,0 +1,139 @@
+// Andrychowicz et al.'s learned optimizer: a small LSTM applied to every coordinate of the
+// optimizee separately, with weights shared across coordinates and a hidden state per coordinate.
+// Its input is the coordinate's preprocessed gradient, its output (× outputScale) the coordinate's
+// step. Each gate has its own weight matrices: on wasm that beats one [in, 4·hidden] matrix split
+// four ways (DESIGN §4).
+import * as tf from '@tensorflow/tfjs';
+import { affine, matMul } from '../tfjs-matmul.ts';
+import { Rng } from '../random.ts';
+import { logAndSign } from './log-and-sign.ts';
+
+export interface LstmOptimizerConfig {
+  hidden: number;
+  layers: number;
+  /** p of the LogAndSign preprocessing. */
+  preprocessP: number;
+  outputScale: number;
+}
+
+export const DEFAULT_LSTM_CONFIG: LstmOptimizerConfig = { hidden: 20, layers: 2, preprocessP: 10, outputScale: 0.1 };
+
+const GATES = ['input', 'forget', 'cell', 'output'] as const;
+type Gate = (typeof GATES)[number];
+
+interface LayerWeights {
+  /** [in, hidden] on the layer input, [hidden, hidden] on its own hidden state, per gate. */
+  wx: Record<Gate, tf.Variable>;
+  wh: Record<Gate, tf.Variable>;
+  b: Record<Gate, tf.Variable>;
+}
+
+/** Per layer: hidden state h and cell state c, each [coordinates, hidden]. */
+export interface LstmState {
+  h: tf.Tensor2D[];
+  c: tf.Tensor2D[];
+}
+
+export interface LstmOptimizerJson {
+  config: LstmOptimizerConfig;
+  /** Variable name → values, in `variables` order. */
+  weights: Record<string, number[]>;
+}
+
+/** tanh(x) = 2σ(2x) − 1: wasm's Tanh kernel is scalar and 2× slower than the three ops. */
+function tanh(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.getBackend() === 'wasm' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1) : tf.tanh(x);
+}
+
+export class CoordinatewiseLstm {
+  private readonly layerWeights: LayerWeights[] = [];
+  private readonly outW: tf.Variable;
+  private readonly outB: tf.Variable;
+  /** Every trainable weight, in a fixed order, and its name in checkpoints. */
+  readonly variables: tf.Variable[] = [];
+  private readonly names: string[] = [];
+
+  constructor(
+    readonly config: LstmOptimizerConfig,
+    seed: string,
+  ) {
+    const rng = new Rng(`lstm-init-${seed}`);
+    const variable = (name: string, shape: number[], std: number, bias = 0) => {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const values = Float32Array.from(rng.fork(name).normalVector(size, std, bias));
+      const v = tf.variable(tf.tensor(values, shape));
+      this.variables.push(v);
+      this.names.push(name);
+      return v;
+    };
+    const H = config.hidden;
+    for (let l = 0; l < config.layers; l++) {
+      const inputs = l === 0 ? 2 : H;
+      const perGate = (f: (gate: Gate) => tf.Variable) => Object.fromEntries(GATES.map((g) => [g, f(g)])) as Record<Gate, tf.Variable>;
+      this.layerWeights.push({
+        wx: perGate((g) => variable(`l${l}/${g}/wx`, [inputs, H], 1 / Math.sqrt(inputs + H))),
+        wh: perGate((g) => variable(`l${l}/${g}/wh`, [H, H], 1 / Math.sqrt(inputs + H))),
+        // A forget bias of 1 keeps the cell's memory early in training (the usual LSTM default).
+        b: perGate((g) => variable(`l${l}/${g}/b`, [H], 0, g === 'forget' ? 1 : 0)),
+      });
+    }
+    this.outW = variable('out/w', [H, 1], 0.1 / Math.sqrt(H));
+    this.outB = variable('out/b', [1], 0);
+  }
+
+  initialState(coordinates: number): LstmState {
+    const zeros = () => Array.from({ length: this.config.layers }, () => tf.zeros([coordinates, this.config.hidden]) as tf.Tensor2D);
+    return { h: zeros(), c: zeros() };
+  }
+
+  /**
+   * One optimizer step for `gradient.size` coordinates: the steps [n] and the next state. Tensors are
+   * not tidied here, so that a caller recording a gradient tape keeps what it needs.
+   */
+  step(gradient: tf.Tensor1D, state: LstmState): { update: tf.Tensor1D; state: LstmState } {
+    let input = logAndSign(gradient, this.config.preprocessP);
+    const h: tf.Tensor2D[] = [];
+    const c: tf.Tensor2D[] = [];
+    this.layerWeights.forEach((w, l) => {
+      const gate = (g: Gate) => tf.add(affine(input, w.wx[g] as tf.Tensor2D, w.b[g] as tf.Tensor1D), matMul(state.h[l], w.wh[g] as tf.Tensor2D)) as tf.Tensor2D;
+      const i = tf.sigmoid(gate('input'));
+      const f = tf.sigmoid(gate('forget'));
+      const candidate = tanh(gate('cell'));
+      const o = tf.sigmoid(gate('output'));
+      const cNext = tf.add(tf.mul(f, state.c[l]), tf.mul(i, candidate)) as tf.Tensor2D;
+      const hNext = tf.mul(o, tanh(cNext as tf.Tensor2D)) as tf.Tensor2D;
+      h.push(hNext);
+      c.push(cNext);
+      input = hNext;
+    });
+    const update = affine(input, this.outW as tf.Tensor2D, this.outB as tf.Tensor1D).mul(this.config.outputScale).reshape([-1]) as tf.Tensor1D;
+    return { update, state: { h, c } };
+  }
+
+  toJSON(): LstmOptimizerJson {
+    const weights: Record<string, number[]> = {};
+    this.variables.forEach((v, i) => (weights[this.names[i]] = Array.from(v.dataSync())));
+    return { config: this.config, weights };
+  }
+
+  static fromJSON(json: LstmOptimizerJson): CoordinatewiseLstm {
+    const lstm = new CoordinatewiseLstm(json.config, 'restore');
+    lstm.assign(json.weights);
+    return lstm;
+  }
+
+  /** Sets every weight from a name → values map (a checkpoint, or the best weights so far). */
+  assign(weights: Record<string, number[]>): void {
+    this.variables.forEach((v, i) => {
+      const values = weights[this.names[i]];
+      if (!Array.isArray(values) || values.length !== v.size || values.some((x) => !Number.isFinite(x))) {
+        throw new RangeError(`weight ${this.names[i]}: expected ${v.size} finite numbers`);
+      }
+      tf.tidy(() => v.assign(tf.tensor(values, v.shape)));
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(this.variables);
+  }
+}

@@ -1,0 +1,63 @@
+// The BPTT training loop behind `l2o train --algo bptt`: meta-iterations with progress, a JSONL log
+// line each, held-out validation with an atomic checkpoint every `validateEvery` iterations, and
+// `resume` to continue a run that was killed.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import type { ObjectiveFamily } from '../../envs/objective.ts';
+import { UserError } from '../errors.ts';
+import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
+import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
+import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type BpttProgress } from './checkpoint.ts';
+import type { CoordinatewiseLstm } from './coordinatewise-lstm.ts';
+
+export interface BpttTrainOptions {
+  config: BpttConfig;
+  family: ObjectiveFamily;
+  identity: RunIdentity;
+  out: string;
+  resume: boolean;
+  onIteration?: (log: BpttIterationLog, progress: BpttProgress) => void;
+}
+
+export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
+  const { out, family, identity } = options;
+  let config = options.config;
+  mkdirSync(out, { recursive: true });
+  const optimizer = tf.train.adam(config.learningRate);
+  let lstm: CoordinatewiseLstm;
+  let progress: BpttProgress;
+  if (options.resume && hasCheckpoint(out)) {
+    const saved = await loadCheckpoint(out, optimizer);
+    if (!sameIdentity(saved.identity, identity)) throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
+    // The saved run's settings win, except the number of iterations, which a resume may extend.
+    config = { ...saved.config, iterations: options.config.iterations };
+    lstm = saved.lstm;
+    progress = saved.progress;
+    trimLog(logPath(out), progress.iteration);
+  } else {
+    if (hasCheckpoint(out)) throw new UserError(`${out} already holds a BPTT run; pass --resume to continue it, or choose another --out`);
+    lstm = createLstm(config);
+    progress = { iteration: 0, best: null };
+    writeFileSync(logPath(out), '');
+  }
+  validateBpttConfig(config, family);
+  try {
+    while (progress.iteration < config.iterations) {
+      const log = metaIteration(lstm, optimizer, family, config, progress.iteration);
+      progress.iteration++;
+      const checkpointDue = progress.iteration % config.validateEvery === 0 || progress.iteration === config.iterations;
+      if (checkpointDue) {
+        log.validation = validationScore(lstm, family, config);
+        if (Number.isFinite(log.validation) && (progress.best === null || log.validation < progress.best.validation)) {
+          progress.best = { iteration: progress.iteration, validation: log.validation, lstm: lstm.toJSON() };
+        }
+      }
+      appendFileSync(logPath(out), `${JSON.stringify(log)}\n`);
+      if (checkpointDue) await saveCheckpoint(out, identity, config, lstm, optimizer, progress);
+      options.onIteration?.(log, progress);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  return { lstm, progress };
+}

@@ -1,0 +1,128 @@
+// One truncated-BPTT unroll: run the LSTM optimizer for `steps` steps on a set of coordinates and
+// return the meta-gradient of Σ_t f(θ_{t+1}) with the optimizee's gradients held constant (no
+// second derivatives, as in Andrychowicz et al.).
+//
+// Because ∇f enters only as a constant, d f(θ_{t+1})/dφ = ∇f(θ_{t+1})ᵀ dθ_{t+1}/dφ, and with
+// θ_{t+1} = θ_0 + Σ_{s≤t} Δ_s the meta-gradient is that of the surrogate Σ_s ⟨G_s, Δ_s⟩, where
+// G_s = Σ_{u>s} ∇f(θ_u) sums the gradients seen after step s. The tape then holds only LSTM ops; the
+// optimizee runs outside tfjs's autodiff (any Objective works, float64 or tfjs).
+//
+// Coordinates are independent given the gradients, so memory is bounded by taping one chunk of
+// coordinates at a time: a forward pass over all chunks records the gradients, then each chunk is
+// replayed under the tape and its meta-gradients summed. With one chunk the forward pass is skipped.
+import * as tf from '@tensorflow/tfjs';
+import type { CoordinatewiseLstm, LstmState } from './coordinatewise-lstm.ts';
+
+/** The optimizee side of an unroll: all coordinates of one or more objectives, concatenated. */
+export interface UnrollTarget {
+  readonly size: number;
+  /** θ ← θ + update; returns the new (mean) objective value and gradient at θ. */
+  advance(update: Float32Array): { loss: number; gradient: Float32Array };
+}
+
+export interface UnrollOutcome {
+  /** Σ_t of the target's loss after each step (the meta-loss whose gradient `grads` is). */
+  loss: number;
+  /** Meta-gradient per LSTM variable, in `lstm.variables` order (the caller disposes). */
+  grads: tf.Tensor[];
+  /** Per chunk, the LSTM state after the unroll (the caller disposes). */
+  states: LstmState[];
+  /** ∇f at the final θ: the input of the next unroll. */
+  gradient: Float32Array;
+}
+
+export interface Chunk {
+  start: number;
+  end: number;
+}
+
+export function chunksOf(size: number, chunkSize: number): Chunk[] {
+  const chunks: Chunk[] = [];
+  for (let start = 0; start < size; start += chunkSize) chunks.push({ start, end: Math.min(size, start + chunkSize) });
+  return chunks;
+}
+
+export function disposeStates(states: LstmState[]): void {
+  for (const s of states) tf.dispose([...s.h, ...s.c]);
+}
+
+/** The gradients seen after each step: recorded by a forward pass, or obtained live (one chunk). */
+type GradientSource = (t: number, update: tf.Tensor1D) => Float32Array;
+
+function tapedChunk(lstm: CoordinatewiseLstm, state: LstmState, gradient: Float32Array, steps: number, next: GradientSource) {
+  let finalState: LstmState | null = null;
+  const seen: Float32Array[] = [];
+  const { value, grads } = tf.variableGrads(() => {
+    let current = state;
+    let g = gradient;
+    const updates: tf.Tensor1D[] = [];
+    for (let t = 0; t < steps; t++) {
+      const out = lstm.step(tf.tensor1d(g), current);
+      current = out.state;
+      updates.push(out.update);
+      g = next(t, out.update);
+      seen.push(g);
+    }
+    finalState = { h: current.h.map((x) => tf.keep(x)), c: current.c.map((x) => tf.keep(x)) };
+    // Surrogate Σ_s ⟨G_s, Δ_s⟩ with G_s the suffix sums of the gradients seen.
+    const suffix = new Float32Array(g.length);
+    let surrogate: tf.Scalar = tf.scalar(0);
+    for (let s = steps - 1; s >= 0; s--) {
+      const gs = seen[s];
+      for (let i = 0; i < suffix.length; i++) suffix[i] += gs[i];
+      surrogate = tf.add(surrogate, tf.sum(tf.mul(updates[s], tf.tensor1d(suffix.slice()))));
+    }
+    return surrogate;
+  }, lstm.variables);
+  value.dispose();
+  return { grads: lstm.variables.map((v) => grads[v.name]), state: finalState as unknown as LstmState, gradient: seen[steps - 1] };
+}
+
+export function unroll(lstm: CoordinatewiseLstm, target: UnrollTarget, states: LstmState[], chunks: Chunk[], gradient: Float32Array, steps: number): UnrollOutcome {
+  let loss = 0;
+  if (chunks.length === 1) {
+    const out = tapedChunk(lstm, states[0], gradient, steps, (_t, update) => {
+      const result = target.advance(update.dataSync() as Float32Array);
+      loss += result.loss;
+      return result.gradient;
+    });
+    return { loss, grads: out.grads, states: [out.state], gradient: out.gradient };
+  }
+  // Forward pass without a tape, recording the gradient after every step.
+  const recorded: Float32Array[] = [];
+  let current = states;
+  let g = gradient;
+  for (let t = 0; t < steps; t++) {
+    const update = new Float32Array(target.size);
+    const nextStates = chunks.map((chunk, k) => {
+      const out = tf.tidy(() => {
+        const { update: u, state } = lstm.step(tf.tensor1d(g.subarray(chunk.start, chunk.end)), current[k]);
+        return { u, h: state.h, c: state.c };
+      });
+      update.set(out.u.dataSync(), chunk.start);
+      out.u.dispose();
+      return { h: out.h, c: out.c };
+    });
+    if (current !== states) disposeStates(current);
+    current = nextStates;
+    const result = target.advance(update);
+    loss += result.loss;
+    g = result.gradient;
+    recorded.push(g);
+  }
+  disposeStates(current);
+  // Replay each chunk under the tape and sum the meta-gradients.
+  let grads: tf.Tensor[] | null = null;
+  const finalStates: LstmState[] = [];
+  chunks.forEach((chunk, k) => {
+    const out = tapedChunk(lstm, states[k], gradient.subarray(chunk.start, chunk.end), steps, (t) => recorded[t].subarray(chunk.start, chunk.end));
+    finalStates.push(out.state);
+    if (grads === null) grads = out.grads;
+    else {
+      const sum: tf.Tensor[] = grads.map((a, i) => tf.add(a, out.grads[i]));
+      tf.dispose([...grads, ...out.grads]);
+      grads = sum;
+    }
+  });
+  return { loss, grads: grads as unknown as tf.Tensor[], states: finalStates, gradient: g };
+}
