@@ -1,0 +1,193 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend.ts';
+import { createFamily } from '../envs/registry.ts';
+import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG } from '../src/supervised/coordinatewise-lstm.ts';
+import { logAndSign } from '../src/supervised/log-and-sign.ts';
+import { chunksOf, disposeStates, unroll, type UnrollTarget } from '../src/supervised/unroll.ts';
+import { DEFAULT_BPTT_CONFIG, metaIteration, validationScore, type BpttConfig } from '../src/supervised/bptt.ts';
+import { trainBptt } from '../src/supervised/train.ts';
+import { loadBpttPolicy, optimizerPath, statePath } from '../src/supervised/checkpoint.ts';
+import { LearnedOptimizer } from '../src/supervised/learned-optimizer.ts';
+import { ProblemBatch } from '../src/supervised/problem-batch.ts';
+import { Rng } from '../src/random.ts';
+import { UserError } from '../src/errors.ts';
+import { assertClose } from './helpers.ts';
+
+await initBackend();
+const quadratic = createFamily('quadratic');
+const SMALL: BpttConfig = { ...DEFAULT_BPTT_CONFIG, iterations: 6, horizon: 20, unroll: 10, batch: 8, validationProblems: 8, validateEvery: 3, seed: 'test' };
+const identity = { env: 'quadratic', envParams: {} };
+
+/** f(θ) = Σ a_i θ_i² / 2, tracked in float32 like the tfjs reference below. */
+function separableQuadratic(a: Float32Array, theta0: Float32Array): UnrollTarget {
+  const theta = Float32Array.from(theta0);
+  return {
+    size: a.length,
+    advance(update) {
+      const gradient = new Float32Array(a.length);
+      let loss = 0;
+      for (let i = 0; i < a.length; i++) {
+        theta[i] += update[i];
+        loss += 0.5 * a[i] * theta[i] * theta[i];
+        gradient[i] = a[i] * theta[i];
+      }
+      return { loss, gradient };
+    },
+  };
+}
+
+function problem(n: number) {
+  const rng = new Rng('bptt-test-problem');
+  const a = Float32Array.from({ length: n }, () => rng.uniformIn(0.5, 2));
+  const theta0 = Float32Array.from({ length: n }, () => rng.normal());
+  return { a, theta0, gradient: a.map((ai, i) => ai * theta0[i]) };
+}
+
+test('log-and-sign: magnitude and sign inputs in [-1, 1], zero gradients at (-1, 0)', () => {
+  const p = 10;
+  const out = tf.tidy(() => logAndSign(tf.tensor1d([1, -1e-3, 0, 1e-6, 5e-5]), p).arraySync()) as number[][];
+  assertClose(out[0], [0, 1], 1e-6);
+  assertClose(out[1], [Math.log(1e-3) / p, -1], 1e-6);
+  assertClose(out[2], [-1, 0], 1e-6);
+  assertClose(out[3], [Math.log(1e-6) / p, 1e-6 * Math.exp(p)], 1e-5);
+  assert.equal(out[4][1], 1, 'g·e^p above 1 is clipped');
+});
+
+test('unroll meta-gradient equals autodiff of Σ f(θ_t) with the optimizee gradients held constant', () => {
+  const n = 30;
+  const steps = 6;
+  const { a, theta0, gradient } = problem(n);
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'grad-check');
+  const states = [lstm.initialState(n)];
+  const ours = unroll(lstm, separableQuadratic(a, theta0), states, chunksOf(n, n), gradient, steps);
+  // Reference: θ as a tfjs tensor, gradients fed back as fresh constants, the true loss taped.
+  const { value, grads } = tf.variableGrads(() => {
+    let theta: tf.Tensor1D = tf.tensor1d(theta0);
+    let state = lstm.initialState(n);
+    let g = gradient;
+    let loss: tf.Scalar = tf.scalar(0);
+    for (let t = 0; t < steps; t++) {
+      const out = lstm.step(tf.tensor1d(g), state);
+      state = out.state;
+      theta = tf.add(theta, out.update);
+      loss = tf.add(loss, tf.sum(tf.mul(tf.mul(theta, theta), tf.tensor1d(a).mul(0.5))));
+      const values = theta.dataSync();
+      g = a.map((ai, i) => ai * values[i]);
+    }
+    return loss;
+  }, lstm.variables);
+  assert.ok(Math.abs(value.dataSync()[0] - ours.loss) < 1e-3 * Math.abs(ours.loss));
+  lstm.variables.forEach((v, i) => assertClose(ours.grads[i].dataSync(), grads[v.name].dataSync(), 2e-3, `d loss / d ${v.name}`));
+  tf.dispose([value, ...Object.values(grads), ...ours.grads]);
+  disposeStates([...states, ...ours.states]);
+  lstm.dispose();
+});
+
+test('chunked unroll (forward record + per-chunk replay) gives the single-chunk meta-gradient', () => {
+  const n = 50;
+  const { a, theta0, gradient } = problem(n);
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'chunks');
+  const whole = unroll(lstm, separableQuadratic(a, theta0), [lstm.initialState(n)], chunksOf(n, n), gradient, 5);
+  const chunks = chunksOf(n, 16);
+  assert.equal(chunks.length, 4);
+  const chunked = unroll(lstm, separableQuadratic(a, theta0), chunks.map((c) => lstm.initialState(c.end - c.start)), chunks, gradient, 5);
+  assert.ok(Math.abs(whole.loss - chunked.loss) < 1e-4 * whole.loss);
+  whole.grads.forEach((g, i) => assertClose(chunked.grads[i].dataSync(), g.dataSync(), 1e-4, `grad ${i}`));
+  assertClose(chunked.gradient, whole.gradient, 1e-5, 'final gradient');
+  tf.dispose([...whole.grads, ...chunked.grads]);
+  disposeStates([...whole.states, ...chunked.states]);
+  lstm.dispose();
+});
+
+test('every LSTM weight receives a non-zero meta-gradient', () => {
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'nonzero');
+  const batch = new ProblemBatch([0, 1, 2, 3].map((i) => quadratic.sample('train', i)), new Rng('nonzero'));
+  const out = unroll(lstm, batch, [lstm.initialState(batch.size)], chunksOf(batch.size, batch.size), batch.initialGradient, 20);
+  assert.equal(out.grads.length, lstm.variables.length);
+  assert.equal(lstm.variables.length, 2 * 4 * 3 + 2, 'per layer and gate: input weights, recurrent weights, bias; then the output layer');
+  out.grads.forEach((g, i) => {
+    const values = g.dataSync();
+    const zeros = values.filter((x) => x === 0).length;
+    assert.ok(values.every(Number.isFinite), `weight ${i}: finite`);
+    assert.equal(zeros, 0, `weight ${i} (${lstm.variables[i].shape}) has ${zeros} of ${values.length} entries with a zero meta-gradient`);
+  });
+  tf.dispose(out.grads);
+  disposeStates(out.states);
+  lstm.dispose();
+});
+
+test('meta-training lowers the held-out score and leaks no tensors', () => {
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'learns');
+  const config: BpttConfig = { ...SMALL, batch: 16, horizon: 40, unroll: 20 };
+  const before = validationScore(lstm, quadratic, config);
+  const optimizer = tf.train.adam(0.01);
+  metaIteration(lstm, optimizer, quadratic, config, 0); // creates Adam's slots
+  const tensors = tf.memory().numTensors;
+  for (let k = 1; k < 40; k++) metaIteration(lstm, optimizer, quadratic, config, k);
+  assert.equal(tf.memory().numTensors, tensors, 'tensor count after 39 more meta-iterations');
+  const after = validationScore(lstm, quadratic, config);
+  assert.ok(after < 0.7 * before, `held-out mean final f: ${before} untrained → ${after} trained`);
+  optimizer.dispose();
+  lstm.dispose();
+});
+
+test('train writes log and checkpoints; a resumed run equals an uninterrupted one; bad files are clear errors', async () => {
+  const straight = mkdtempSync(join(tmpdir(), 'l2o-bptt-'));
+  await trainBptt({ config: SMALL, family: quadratic, identity, out: straight, resume: false });
+  const resumed = mkdtempSync(join(tmpdir(), 'l2o-bptt-'));
+  await trainBptt({ config: { ...SMALL, iterations: 3 }, family: quadratic, identity, out: resumed, resume: false });
+  await trainBptt({ config: SMALL, family: quadratic, identity, out: resumed, resume: true });
+  const log = readFileSync(join(resumed, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((l) => l.iteration), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(JSON.parse(readFileSync(statePath(resumed), 'utf8')).lstm, JSON.parse(readFileSync(statePath(straight), 'utf8')).lstm);
+  assert.equal(readFileSync(optimizerPath(resumed), 'utf8'), readFileSync(optimizerPath(straight), 'utf8'));
+  const { policy, iteration } = loadBpttPolicy(straight);
+  assert.ok(iteration === 3 || iteration === 6);
+  assert.equal(policy.name, 'bptt');
+  await assert.rejects(trainBptt({ config: SMALL, family: quadratic, identity, out: straight, resume: false }), /already holds a BPTT run/);
+  await assert.rejects(trainBptt({ config: SMALL, family: quadratic, identity: { env: 'logreg', envParams: {} }, out: straight, resume: true }), /holds a run on env 'quadratic'/);
+  writeFileSync(optimizerPath(straight), readFileSync(optimizerPath(straight), 'utf8').slice(0, 100));
+  assert.throws(() => loadBpttPolicy(straight), (err: Error) => err instanceof UserError && /not valid JSON/.test(err.message));
+  writeFileSync(optimizerPath(straight), JSON.stringify({ format: 'l2o-bptt', version: 1, lstm: { config: DEFAULT_LSTM_CONFIG, weights: {} } }));
+  assert.throws(() => loadBpttPolicy(straight), (err: Error) => err instanceof UserError && /malformed/.test(err.message));
+  assert.throws(() => loadBpttPolicy(join(straight, 'missing')), UserError);
+});
+
+test('LearnedOptimizer trains a tfjs model through model.compile / fit and through minimize', async () => {
+  // An LSTM meta-trained briefly on quadratics, applied to linear least squares.
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'tfjs-optimizer');
+  const adam = tf.train.adam(0.01);
+  for (let k = 0; k < 30; k++) metaIteration(lstm, adam, quadratic, { ...SMALL, batch: 16, horizon: 40, unroll: 20 }, k);
+  adam.dispose();
+  const rng = new Rng('tfjs-model');
+  const xs = tf.tensor2d(Float32Array.from(rng.normalVector(64 * 4)), [64, 4]);
+  const ys = tf.tidy(() => xs.matMul(tf.tensor2d([[1], [-2], [0.5], [3]])).add(0.7));
+  const model = tf.sequential({ layers: [tf.layers.dense({ units: 1, inputShape: [4] })] });
+  const optimizer = new LearnedOptimizer(lstm);
+  model.compile({ optimizer, loss: 'meanSquaredError' });
+  const history = await model.fit(xs, ys, { epochs: 60, batchSize: 64, verbose: 0 });
+  const losses = history.history.loss as number[];
+  assert.ok(losses[losses.length - 1] < 0.2 * losses[0], `fit loss ${losses[0]} → ${losses[losses.length - 1]}`);
+  // minimize on a bare variable, with no tensors left behind per step.
+  const w = tf.variable(tf.tensor1d([3, -2, 1]));
+  const target = tf.tensor1d([0.5, 0.5, 0.5]);
+  const direct = new LearnedOptimizer(lstm, 2); // chunks of 2 coordinates exercise the chunked path
+  const f = () => tf.sum(tf.square(tf.sub(w, target))) as tf.Scalar;
+  const start = f().dataSync()[0];
+  direct.minimize(f);
+  const tensors = tf.memory().numTensors;
+  for (let i = 0; i < 50; i++) direct.minimize(f);
+  assert.equal(tf.memory().numTensors, tensors);
+  const end = tf.tidy(() => f().dataSync()[0]);
+  assert.ok(end < 0.2 * start, `minimize: ${start} → ${end}`);
+  direct.dispose();
+  optimizer.dispose();
+  tf.dispose([xs, ys, w, target]);
+  model.dispose();
+  lstm.dispose();
+});
