@@ -2,6 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
@@ -46,6 +49,18 @@ test('a family written by the user in TypeScript runs through the CLI (README ex
   assert.ok(lbfgs.meanFinal < gd.meanFinal);
 });
 
+test('l2o train --algo bptt, then l2o eval reads the run as row bptt', () => {
+  const out = mkdtempSync(join(tmpdir(), 'l2o-cli-bptt-'));
+  const train = l2o('train', '--algo', 'bptt', '--env', 'quadratic', '--iterations', '4', '--validate-every', '2', '--batch', '4', '--horizon', '20', '--validation', '4', '--out', out);
+  assert.equal(train.code, 0, train.stderr);
+  assert.match(train.stderr, /iteration 4\/4: meta-loss [\d.]+, held-out final f/);
+  const { code, stdout, stderr } = l2o('eval', '--env', 'quadratic', '--optimizers', `bptt:${out},adam`, '--problems', '3', '--steps', '10', '--json');
+  assert.equal(code, 0, stderr);
+  const report = JSON.parse(stdout);
+  assert.deepEqual(report.results.map((r: { optimizer: string }) => r.optimizer), ['bptt', 'adam']);
+  assert.equal(report.results[0].lr, null);
+});
+
 test('user errors print one line and exit non-zero, without a stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['eval', '--env', 'nope'], /unknown env 'nope'/],
@@ -57,6 +72,8 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     [['eval', '--env', 'missing-family.ts'], /cannot load env module missing-family.ts/],
     [['eval', '--optimizers', 'gps:no/such/run,gd'], /cannot read GPS policy no\/such\/run\/policy.json: ENOENT/],
     [['eval', '--optimizers', 'lstm:dir'], /unknown learned-optimizer kind 'lstm'/],
+    [['eval', '--optimizers', 'bptt:no/such/run'], /cannot read BPTT optimizer no\/such\/run\/optimizer.json: ENOENT/],
+    [['train', '--algo', 'bptt', '--out', 'unused-run-dir', '--horizon', '30'], /--horizon \(30\) must be a multiple of --unroll \(20\)/],
     [['train', '--out', 'unused-run-dir', '--samples', '1'], /--samples must be at least 2/],
   ];
   for (const [args, pattern] of cases) {

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
 import { DEFAULT_GPS_CONFIG, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
 import { trainGps } from '../gps/train.ts';
-import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/bptt.ts';
+import { DEFAULT_BPTT_CONFIG, validateBpttConfig, type BpttConfig } from '../supervised/bptt.ts';
 import { trainBptt } from '../supervised/train.ts';
 import { UserError } from '../errors.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
@@ -92,6 +92,7 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     chunkSize: args.chunkSize,
     seed: args.seed,
   };
+  validateBpttConfig(config, family);
   say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, Adam ${config.learningRate}, tfjs backend ${backend}`);
   await trainBptt({
     config,

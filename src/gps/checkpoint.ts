@@ -71,7 +71,7 @@ export function saveCheckpoint(dir: string, identity: RunIdentity, config: GpsCo
 /** The learned optimizer of a run directory, for evaluation. */
 export function loadGpsPolicy(dir: string): { policy: GpsPolicy; identity: RunIdentity; iteration: number } {
   const path = policyPath(dir);
-  const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as PolicyFile;
+  const file = readRunFile(path, 'GPS policy', FORMAT, VERSION) as PolicyFile;
   return decodeRunFile(path, () => {
     if (!Number.isInteger(file.historyLength) || file.historyLength < 1) throw new Error('historyLength must be a positive integer');
     return { policy: new GpsPolicy(PolicyNetwork.fromJSON(file.network), file.historyLength), identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };

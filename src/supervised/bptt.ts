@@ -33,13 +33,13 @@ export interface BpttConfig {
 
 export const DEFAULT_BPTT_CONFIG: BpttConfig = {
   lstm: DEFAULT_LSTM_CONFIG,
-  iterations: 200,
+  iterations: 300,
   horizon: 100,
   unroll: 20,
   batch: 32,
   learningRate: 0.003,
   validationProblems: 16,
-  validateEvery: 20,
+  validateEvery: 25,
   chunkSize: 16384,
   seed: '1',
 };

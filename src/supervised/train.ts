@@ -22,6 +22,7 @@ export interface BpttTrainOptions {
 export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
   const { out, family, identity } = options;
   let config = options.config;
+  validateBpttConfig(config, family);
   mkdirSync(out, { recursive: true });
   const optimizer = tf.train.adam(config.learningRate);
   let lstm: CoordinatewiseLstm;
@@ -40,7 +41,6 @@ export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: Coor
     progress = { iteration: 0, best: null };
     writeFileSync(logPath(out), '');
   }
-  validateBpttConfig(config, family);
   try {
     while (progress.iteration < config.iterations) {
       const log = metaIteration(lstm, optimizer, family, config, progress.iteration);
