@@ -72,15 +72,10 @@ export function validationScore(lstm: CoordinatewiseLstm, family: ObjectiveFamil
     let state = lstm.initialState(batch.size);
     let gradient = batch.initialGradient;
     for (let t = 0; t < config.horizon && batch.finite; t++) {
-      const previous = state;
-      const out = tf.tidy(() => {
-        const { update, state: next } = lstm.step(tf.tensor1d(gradient), previous);
-        return { update, h: next.h, c: next.c };
-      });
-      disposeStates([previous]);
-      state = { h: out.h, c: out.c };
-      gradient = batch.advance(out.update.dataSync() as Float32Array).gradient;
-      out.update.dispose();
+      const out = lstm.stepUntaped(gradient, state);
+      disposeStates([state]);
+      state = out.state;
+      gradient = batch.advance(out.update).gradient;
     }
     disposeStates([state]);
     if (!batch.finite) return Infinity;

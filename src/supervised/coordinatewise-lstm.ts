@@ -110,6 +110,17 @@ export class CoordinatewiseLstm {
     return { update, state: { h, c } };
   }
 
+  /** `step` outside any gradient tape: the steps as numbers and the next state; `state` is kept. */
+  stepUntaped(gradient: Float32Array, state: LstmState): { update: Float32Array; state: LstmState } {
+    const out = tf.tidy(() => {
+      const { update, state: next } = this.step(tf.tensor1d(gradient), state);
+      return { update, h: next.h, c: next.c };
+    });
+    const update = out.update.dataSync() as Float32Array;
+    out.update.dispose();
+    return { update, state: { h: out.h, c: out.c } };
+  }
+
   toJSON(): LstmOptimizerJson {
     const weights: Record<string, number[]> = {};
     this.variables.forEach((v, i) => (weights[this.names[i]] = Array.from(v.dataSync())));

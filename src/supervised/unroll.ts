@@ -95,13 +95,9 @@ export function unroll(lstm: CoordinatewiseLstm, target: UnrollTarget, states: L
   for (let t = 0; t < steps; t++) {
     const update = new Float32Array(target.size);
     const nextStates = chunks.map((chunk, k) => {
-      const out = tf.tidy(() => {
-        const { update: u, state } = lstm.step(tf.tensor1d(g.subarray(chunk.start, chunk.end)), current[k]);
-        return { u, h: state.h, c: state.c };
-      });
-      update.set(out.u.dataSync(), chunk.start);
-      out.u.dispose();
-      return { h: out.h, c: out.c };
+      const out = lstm.stepUntaped(g.subarray(chunk.start, chunk.end), current[k]);
+      update.set(out.update, chunk.start);
+      return out.state;
     });
     if (current !== states) disposeStates(current);
     current = nextStates;
