@@ -12,8 +12,9 @@ import { smallNet } from './small-net.ts';
 import { mlpGaussians } from './mlp-gaussians.ts';
 import { expressionFamily } from './expression.ts';
 import { mnistMlp } from './mnist-mlp.ts';
+import { imageMlp } from './image-mlp.ts';
 
-export const FAMILIES: readonly FamilyDefinition[] = [quadratic, logisticRegression, robustRegression, smallNet, mlpGaussians, mnistMlp, expressionFamily];
+export const FAMILIES: readonly FamilyDefinition[] = [quadratic, logisticRegression, robustRegression, smallNet, mlpGaussians, mnistMlp, imageMlp, expressionFamily];
 
 export function findFamily(name: string): FamilyDefinition {
   const def = FAMILIES.find((f) => f.name === name);

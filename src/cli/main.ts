@@ -6,6 +6,8 @@ import { envsCommand } from './envs-command.ts';
 import { runCommand } from './run-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { trainCommand } from './train-command.ts';
+import { dataCommand } from './data-command.ts';
+import { DATA_DIR_ENV } from '../data/data-dir.ts';
 
 function fail(message: string): never {
   process.stderr.write(`l2o: ${message}\n`);
@@ -20,7 +22,13 @@ try {
     .command(runCommand)
     .command(evalCommand)
     .command(trainCommand)
-    .demandCommand(1, 'name a command: envs, run, eval or train')
+    .command(dataCommand)
+    .option('data-dir', { type: 'string', global: true, describe: `dataset directory (default: $${DATA_DIR_ENV}, else ~/.cache/learn-to-optimize/data)` })
+    // Families and loaders read the directory from the environment, so one flag reaches them all.
+    .middleware((args) => {
+      if (typeof args.dataDir === 'string') process.env[DATA_DIR_ENV] = args.dataDir;
+    })
+    .demandCommand(1, 'name a command: envs, run, eval, train or data')
     .strict()
     .help()
     .alias('h', 'help')

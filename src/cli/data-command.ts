@@ -1,0 +1,58 @@
+// `l2o data list` shows where each dataset is looked for and whether it is there; `l2o data
+// download NAME…` fetches the canonical archives into the data directory (SHA-256 checked, resumable).
+import type { Argv } from 'yargs';
+import { resolveDataDir } from '../data/data-dir.ts';
+import { DATASETS, findDataset, installDataset } from '../data/datasets.ts';
+import type { DataSplit } from '../data/cifar.ts';
+import { UserError } from '../errors.ts';
+
+function availability(name: string, dataDir: string): string {
+  try {
+    const dataset = findDataset(name);
+    const counts = (['train', 'test'] as DataSplit[]).map((split) => `${dataset.load(split, dataDir).labels.length} ${split}`);
+    return `present: ${counts.join(', ')}`;
+  } catch (err) {
+    return `missing (${(err as Error).message.split(':')[0]})`;
+  }
+}
+
+function progressLine(file: string) {
+  let last = -1;
+  return (received: number, total: number) => {
+    const percent = Math.floor((100 * received) / total);
+    if (percent === last || !process.stderr.isTTY) return;
+    last = percent;
+    process.stderr.write(`\r${file}: ${percent}% of ${(total / 1e6).toFixed(1)} MB`);
+    if (received >= total) process.stderr.write('\n');
+  };
+}
+
+export const dataCommand = {
+  command: 'data <action> [names..]',
+  describe: 'list the image datasets, or download them into the data directory',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { choices: ['list', 'download'] as const, describe: 'list or download' })
+      .positional('names', { type: 'string', array: true, describe: 'datasets to download' })
+      .example('$0 data list', 'where each dataset is looked for, and whether it is there')
+      .example('$0 data download cifar10 cifar100 --data-dir ~/data', 'fetch, verify and unpack the official archives'),
+  async handler(args: { action?: 'list' | 'download'; names?: string[]; dataDir?: string }) {
+    const dataDir = resolveDataDir(args.dataDir);
+    if (args.action === 'list') {
+      console.log(`data directory: ${dataDir}`);
+      for (const d of DATASETS) {
+        const source = d.downloads.length > 0 ? 'l2o data download ' + d.name : d.manual;
+        console.log(`${d.name}\n  ${d.description}\n  at ${d.location(dataDir)}: ${d.name === 'tfd' ? 'not distributed' : availability(d.name, dataDir)}\n  source: ${source}`);
+      }
+      return;
+    }
+    const names = args.names?.length ? args.names : DATASETS.filter((d) => d.downloads.length > 0).map((d) => d.name);
+    const datasets = names.map(findDataset); // every name checked before any download starts
+    const manual = datasets.find((d) => d.downloads.length === 0);
+    if (manual) throw new UserError(`${manual.name}: nothing to download: ${manual.manual}`);
+    for (const dataset of datasets) {
+      process.stderr.write(`${dataset.name} → ${dataDir}\n`);
+      await installDataset(dataset, dataDir, (line) => process.stderr.write(`  ${line}\n`), progressLine);
+    }
+  },
+};
