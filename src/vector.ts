@@ -40,10 +40,17 @@ export function mean(xs: ArrayLike<number>): number {
   return s / xs.length;
 }
 
-export function median(xs: ArrayLike<number>): number {
+/** The q-quantile with linear interpolation between order statistics (q = 0.5: the median). */
+export function quantile(xs: ArrayLike<number>, q: number): number {
   const sorted = Float64Array.from(xs).sort();
-  const n = sorted.length;
-  return n % 2 ? sorted[(n - 1) / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+  const position = q * (sorted.length - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, sorted.length - 1);
+  return sorted[below] + (position - below) * (sorted[above] - sorted[below]);
+}
+
+export function median(xs: ArrayLike<number>): number {
+  return quantile(xs, 0.5);
 }
 
 /** Numerically stable log(1 + exp(z)). */

@@ -3,7 +3,7 @@
 import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
-import { mean, median } from '../vector.ts';
+import { mean, median, quantile } from '../vector.ts';
 import { chargedCurve, hasDiverged, runProblems } from './run-problems.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
 
@@ -18,6 +18,9 @@ export interface ResultRow {
   diverged: number;
   /** Mean (charged) objective per step, t = 0..steps. */
   curve: number[];
+  /** 25th and 75th percentile over the runs of the (charged) objective per step: the spread. */
+  curveLow: number[];
+  curveHigh: number[];
   meanEvaluations: number;
   tuning?: TuningResult;
 }
@@ -73,7 +76,8 @@ export function compareOptimizers(contenders: Contender[], options: CompareOptio
     const curves = runs.map(chargedCurve);
     const final = curves.map((c) => c[options.steps]);
     finals.push(final);
-    const curve = Array.from({ length: options.steps + 1 }, (_, t) => mean(curves.map((c) => c[t])));
+    const perStep = (statistic: (values: number[]) => number) => Array.from({ length: options.steps + 1 }, (_, t) => statistic(curves.map((c) => c[t])));
+    const curve = perStep(mean);
     options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${mean(final).toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return {
       optimizer: contender.name,
@@ -83,6 +87,8 @@ export function compareOptimizers(contenders: Contender[], options: CompareOptio
       bestFraction: 0,
       diverged: runs.filter(hasDiverged).length,
       curve,
+      curveLow: perStep((v) => quantile(v, 0.25)),
+      curveHigh: perStep((v) => quantile(v, 0.75)),
       meanEvaluations: mean(runs.map((r) => r.evaluations)),
       ...(tuning ? { tuning } : {}),
     };

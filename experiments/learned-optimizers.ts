@@ -1,0 +1,72 @@
+// Training stages the experiments share: a GPS or BPTT run in the experiment's directory (resumed
+// if a previous attempt was killed), loaded back as a contender for the comparisons.
+import { createFamily } from '../envs/registry.ts';
+import type { ObjectiveFamily } from '../envs/objective.ts';
+import { DEFAULT_GPS_CONFIG, type GpsConfig } from '../src/gps/badmm.ts';
+import { trainGps } from '../src/gps/train.ts';
+import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
+import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../src/supervised/bptt.ts';
+import { trainBptt } from '../src/supervised/train.ts';
+import { loadBpttPolicy } from '../src/supervised/checkpoint.ts';
+import type { Contender } from '../src/evaluate/compare.ts';
+import { describeIteration } from '../src/cli/train-command.ts';
+import type { ExperimentRun } from './experiment-run.ts';
+
+export interface FamilySpec {
+  env: string;
+  params: Record<string, string | number>;
+}
+
+export function familyOf(spec: FamilySpec): ObjectiveFamily {
+  return createFamily(spec.env, spec.params);
+}
+
+function identityOf(spec: FamilySpec) {
+  return { env: spec.env, envParams: Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [k, String(v)])) };
+}
+
+export interface TrainingRecord {
+  algo: 'gps' | 'bptt';
+  dir: string;
+  seconds: number;
+}
+
+export async function trainGpsStage(run: ExperimentRun, key: string, spec: FamilySpec, overrides: Partial<GpsConfig>): Promise<TrainingRecord> {
+  const dir = run.trainingDir(key);
+  return run.stage(`train-${key}`, () => {
+    const family = familyOf(spec);
+    const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, conditions: family.splitSizes.train, seed: run.settings.seed, ...overrides };
+    const started = Date.now();
+    trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, onIteration: (log) => run.say(`  ${key} ${describeIteration(log, config)}`) });
+    return { algo: 'gps' as const, dir, seconds: (Date.now() - started) / 1000 };
+  });
+}
+
+export async function trainBpttStage(run: ExperimentRun, key: string, spec: FamilySpec, overrides: Partial<BpttConfig>): Promise<TrainingRecord> {
+  const dir = run.trainingDir(key);
+  return run.stage(`train-${key}`, async () => {
+    const config: BpttConfig = { ...DEFAULT_BPTT_CONFIG, seed: run.settings.seed, ...overrides };
+    const started = Date.now();
+    await trainBptt({
+      config,
+      family: familyOf(spec),
+      identity: identityOf(spec),
+      out: dir,
+      resume: true,
+      onIteration: (log) => {
+        if (log.validation !== undefined) run.say(`  ${key} meta-iteration ${log.iteration + 1}/${config.iterations}: held-out final f ${log.validation.toPrecision(4)}`);
+      },
+    });
+    return { algo: 'bptt' as const, dir, seconds: (Date.now() - started) / 1000 };
+  });
+}
+
+export function learnedContender(record: TrainingRecord): Contender {
+  const policy = record.algo === 'gps' ? loadGpsPolicy(record.dir).policy : loadBpttPolicy(record.dir).policy;
+  return { name: record.algo, policy, lr: null };
+}
+
+/** Held-out comparisons use a seed of their own, as in the issues' protocol (train with 1, test with 2). */
+export function evaluationSeed(seed: string): string {
+  return /^\d+$/.test(seed) ? String(Number(seed) + 1) : `${seed}-eval`;
+}

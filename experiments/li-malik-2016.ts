@@ -1,0 +1,61 @@
+// Li & Malik (2016), DESIGN §5: GPS trained on the training objectives of each family (horizon 40),
+// tested on 100 held-out objectives for 100 steps against GD, momentum, CG and L-BFGS, whose step
+// sizes are tuned on the training objectives.
+import { compareOptimizers } from '../src/evaluate/compare.ts';
+import type { GpsConfig } from '../src/gps/badmm.ts';
+import type { ExperimentRun } from './experiment-run.ts';
+import type { ExperimentOutcome } from './experiment.ts';
+import { evaluationSeed, familyOf, learnedContender, trainGpsStage, type FamilySpec } from './learned-optimizers.ts';
+import type { ProblemResult } from './results.ts';
+
+const PROBLEMS = [
+  { env: 'logreg', title: 'Logistic regression' },
+  { env: 'robust-regression', title: 'Robust linear regression (Geman–McClure)' },
+  { env: 'small-net', title: 'Two-layer neural net classifier' },
+];
+const BASELINES = ['gd', 'momentum', 'cg', 'lbfgs'];
+
+interface Settings {
+  params: Record<string, string | number>;
+  gps: Partial<GpsConfig>;
+  problems: number;
+  steps: number;
+}
+
+function settings(quick: boolean): Settings {
+  return quick
+    ? { params: { trainSize: 4, testSize: 3 }, gps: { conditions: 3, horizon: 8, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 20 } , problems: 3, steps: 12 }
+    : { params: {}, gps: {}, problems: 100, steps: 100 };
+}
+
+export async function liMalik2016(run: ExperimentRun, backend: string): Promise<ExperimentOutcome> {
+  const s = settings(run.settings.quick);
+  const problems: ProblemResult[] = [];
+  const trainingRows: (string | number)[][] = [];
+  for (const { env, title } of PROBLEMS) {
+    const spec: FamilySpec = { env, params: s.params };
+    const training = await trainGpsStage(run, `gps-${env}`, spec, s.gps);
+    trainingRows.push([env, training.seconds / 60]);
+    problems.push(
+      await run.stage(`eval-${env}`, () => {
+        const family = familyOf(spec);
+        const report = compareOptimizers([learnedContender(training), ...BASELINES.map((name) => ({ name }))], {
+          family,
+          split: 'test',
+          steps: s.steps,
+          problems: Math.min(s.problems, family.splitSizes.test),
+          seed: evaluationSeed(run.settings.seed),
+          backend,
+          onProgress: (m) => run.say(`  ${env}: ${m}`),
+        });
+        return { name: env, title, env, params: s.params, split: 'test' as const, steps: s.steps, problems: report.problems, results: report.results };
+      }),
+    );
+  }
+  return {
+    settings: { families: PROBLEMS.map((p) => p.env), baselines: BASELINES, ...s, evaluationSeed: evaluationSeed(run.settings.seed) },
+    problems,
+    tables: [{ title: 'GPS training time', columns: ['family', 'minutes'], rows: trainingRows }],
+    notes: ['Each learned optimizer is trained on the training split of its family and tested on the held-out test split; baselines are tuned on the training split.'],
+  };
+}

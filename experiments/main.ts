@@ -1,0 +1,37 @@
+// npm run experiment -- <name> [--quick] [--resume DIR] [--seed S] [--data-dir DIR]
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { UserError } from '../src/errors.ts';
+import { DATA_DIR_ENV } from '../src/data/data-dir.ts';
+import { EXPERIMENTS } from './registry.ts';
+import { runExperiment } from './run-experiment.ts';
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName('npm run experiment --')
+    .command(
+      '$0 <name>',
+      'run an experiment',
+      (y) =>
+        y
+          .positional('name', { type: 'string', demandOption: true, describe: EXPERIMENTS.map((e) => `${e.name}: ${e.describe}`).join('; ') })
+          .option('quick', { type: 'boolean', default: false, describe: 'the minutes-long setting the tests use' })
+          .option('seed', { type: 'string', default: '1', describe: 'training seed (evaluation uses seed + 1)' })
+          .option('out', { type: 'string', default: 'runs', describe: 'root of the experiment directories' })
+          .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+          .option('resume', { type: 'string', describe: 'continue the experiment in this directory' })
+          .option('data-dir', { type: 'string', describe: `dataset directory (default: $${DATA_DIR_ENV})` }),
+      async (args) => {
+        if (args.dataDir) process.env[DATA_DIR_ENV] = args.dataDir;
+        await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet });
+      },
+    )
+    .strict()
+    .version(false)
+    .help()
+    .parseAsync();
+} catch (err) {
+  if (!(err instanceof UserError)) throw err;
+  process.stderr.write(`experiment: ${err.message}\n`);
+  process.exit(1);
+}

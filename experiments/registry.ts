@@ -1,0 +1,7 @@
+// The experiments by name (`npm run experiment -- <name>`).
+import type { Experiment } from './experiment.ts';
+import { liMalik2016 } from './li-malik-2016.ts';
+
+export const EXPERIMENTS: readonly Experiment[] = [
+  { name: 'li-malik-2016', describe: 'GPS vs tuned GD, momentum, CG, L-BFGS on logistic / robust regression and a small net', run: liMalik2016 },
+];

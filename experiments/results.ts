@@ -1,0 +1,121 @@
+// The files every experiment leaves in its directory: results.json (the numbers, schema below),
+// curves.csv (mean and spread per step), one SVG plot per test problem and report.md embedding them.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ResultRow } from '../src/evaluate/compare.ts';
+import type { Split } from '../envs/objective.ts';
+import { formatNumber } from '../src/cli/format.ts';
+import type { Machine } from './experiment-run.ts';
+import { lineChartSvg } from './svg-plot.ts';
+
+export const RESULTS_SCHEMA_VERSION = 1;
+
+export interface ProblemResult {
+  /** File-name-safe identifier; the plot is `plots/<name>.svg`. */
+  name: string;
+  title: string;
+  env: string;
+  params: Record<string, string | number>;
+  split: Split;
+  steps: number;
+  problems: number;
+  results: ResultRow[];
+}
+
+export interface SummaryTable {
+  title: string;
+  columns: string[];
+  rows: (string | number | null)[][];
+}
+
+export interface ExperimentResults {
+  schemaVersion: number;
+  experiment: string;
+  quick: boolean;
+  seed: string;
+  date: string;
+  wallSeconds: number;
+  machine: Machine;
+  settings: Record<string, unknown>;
+  problems: ProblemResult[];
+  tables: SummaryTable[];
+  notes: string[];
+}
+
+function cell(value: string | number | null): string {
+  return typeof value === 'number' ? formatNumber(value) : (value ?? '-');
+}
+
+function markdownTable(columns: string[], rows: (string | number | null)[][]): string {
+  return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
+}
+
+export function problemTable(problem: ProblemResult): SummaryTable {
+  const rows = [...problem.results]
+    .sort((a, b) => a.meanFinal - b.meanFinal)
+    .map((r) => [r.optimizer, r.lr, r.meanFinal, r.medianFinal, `${(100 * r.bestFraction).toFixed(0)}%`, `${r.diverged}/${problem.problems}`]);
+  return { title: problem.title, columns: ['optimizer', 'tuned lr', 'mean final', 'median final', 'best on', 'diverged'], rows };
+}
+
+function curvesCsv(problems: ProblemResult[]): string {
+  const lines = ['problem,optimizer,step,mean,p25,p75'];
+  for (const p of problems) {
+    for (const r of p.results) r.curve.forEach((m, t) => lines.push(`${p.name},${r.optimizer},${t},${m},${r.curveLow[t]},${r.curveHigh[t]}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function reportMarkdown(results: ExperimentResults): string {
+  const m = results.machine;
+  const parts = [
+    `# ${results.experiment}${results.quick ? ' (quick setting)' : ''}`,
+    '',
+    `${results.date}; ${m.cpus} × ${m.cpuModel}, ${m.memoryGiB} GiB, Node ${m.node}, tfjs backend ${m.backend}; wall time ${(results.wallSeconds / 60).toFixed(1)} min; seed ${results.seed}.`,
+    '',
+    '```json',
+    JSON.stringify(results.settings, null, 2),
+    '```',
+  ];
+  for (const note of results.notes) parts.push('', note);
+  for (const table of results.tables) parts.push('', `## ${table.title}`, '', markdownTable(table.columns, table.rows));
+  for (const problem of results.problems) {
+    const t = problemTable(problem);
+    parts.push('', `## ${problem.title}`, '', `${problem.problems} ${problem.split} instances of \`${problem.env}\`, ${problem.steps} steps.`, '');
+    parts.push(markdownTable(t.columns, t.rows), '', `![${problem.title}](plots/${problem.name}.svg)`);
+  }
+  return `${parts.join('\n')}\n`;
+}
+
+export function writeExperimentFiles(dir: string, results: ExperimentResults): void {
+  mkdirSync(join(dir, 'plots'), { recursive: true });
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results)}\n`);
+  writeFileSync(join(dir, 'curves.csv'), curvesCsv(results.problems));
+  for (const p of results.problems) {
+    const series = p.results.map((r) => ({ label: r.optimizer, mean: r.curve, low: r.curveLow, high: r.curveHigh }));
+    writeFileSync(join(dir, 'plots', `${p.name}.svg`), lineChartSvg(p.title, 'step', 'mean loss', series));
+  }
+  writeFileSync(join(dir, 'report.md'), reportMarkdown(results));
+}
+
+/** Throws, naming the field, when `value` is not a results.json of this schema version. */
+export function checkResultsSchema(value: unknown): asserts value is ExperimentResults {
+  const fail = (what: string): never => {
+    throw new Error(`results.json: ${what}`);
+  };
+  const r = value as ExperimentResults;
+  if (typeof r !== 'object' || r === null) fail('not an object');
+  if (r.schemaVersion !== RESULTS_SCHEMA_VERSION) fail(`schemaVersion ${r.schemaVersion}, expected ${RESULTS_SCHEMA_VERSION}`);
+  for (const key of ['experiment', 'seed', 'date'] as const) if (typeof r[key] !== 'string') fail(`${key} is not a string`);
+  if (typeof r.quick !== 'boolean' || typeof r.wallSeconds !== 'number') fail('quick/wallSeconds');
+  if (typeof r.machine?.cpus !== 'number' || typeof r.machine?.backend !== 'string') fail('machine');
+  if (!Array.isArray(r.problems) || !Array.isArray(r.tables) || !Array.isArray(r.notes)) fail('problems/tables/notes are not arrays');
+  for (const p of r.problems) {
+    if (!/^[A-Za-z0-9._-]+$/.test(p.name)) fail(`problem name '${p.name}'`);
+    if (!Number.isInteger(p.steps) || !Number.isInteger(p.problems) || p.results.length === 0) fail(`problem ${p.name}: steps/problems/results`);
+    for (const row of p.results) {
+      if (typeof row.optimizer !== 'string' || typeof row.meanFinal !== 'number' || typeof row.diverged !== 'number') fail(`${p.name}/${row.optimizer}: row fields`);
+      for (const curve of [row.curve, row.curveLow, row.curveHigh]) if (!Array.isArray(curve) || curve.length !== p.steps + 1) fail(`${p.name}/${row.optimizer}: a curve is not ${p.steps + 1} long`);
+    }
+  }
+  for (const t of r.tables) if (!t.rows.every((row) => row.length === t.columns.length)) fail(`table '${t.title}': row width`);
+}

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runExperiment } from '../experiments/run-experiment.ts';
+import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
+import { linearTicks, logTicks } from '../experiments/svg-plot.ts';
+
+function readResults(dir: string): ExperimentResults {
+  const results: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+  checkResultsSchema(results);
+  return results;
+}
+
+/** The files every experiment writes, consistent with each other. */
+function checkExperimentFiles(dir: string, experiment: string): ExperimentResults {
+  const results = readResults(dir);
+  assert.equal(results.experiment, experiment);
+  assert.equal(results.quick, true);
+  const csv = readFileSync(join(dir, 'curves.csv'), 'utf8').trim().split('\n');
+  assert.equal(csv[0], 'problem,optimizer,step,mean,p25,p75');
+  const expectedRows = results.problems.reduce((n, p) => n + p.results.length * (p.steps + 1), 0);
+  assert.equal(csv.length - 1, expectedRows);
+  const report = readFileSync(join(dir, 'report.md'), 'utf8');
+  for (const p of results.problems) {
+    const svg = readFileSync(join(dir, 'plots', `${p.name}.svg`), 'utf8');
+    assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    assert.equal((svg.match(/<polyline /g) ?? []).length, p.results.length, `${p.name}: one line per optimizer`);
+    assert.ok(report.includes(`](plots/${p.name}.svg)`), `report embeds ${p.name}.svg`);
+    for (const r of p.results) assert.ok(report.includes(`| ${r.optimizer} |`), `report lists ${r.optimizer}`);
+  }
+  return results;
+}
+
+test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 family; files and schema; resume reuses stages', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+  const dir = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, quiet: true });
+  const results = checkExperimentFiles(dir, 'li-malik-2016');
+  assert.deepEqual(results.problems.map((p) => p.name), ['logreg', 'robust-regression', 'small-net']);
+  for (const p of results.problems) assert.deepEqual(p.results.map((r) => r.optimizer).sort(), ['cg', 'gd', 'gps', 'lbfgs', 'momentum']);
+  for (const p of results.problems) for (const r of p.results) if (r.optimizer !== 'gps') assert.ok(r.lr !== null && r.lr > 0, 'baselines are tuned');
+  assert.ok(existsSync(join(dir, 'training/gps-logreg/policy.json')));
+  // A resumed run finds every stage done and reproduces the numbers.
+  const again = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, resume: dir, quiet: true });
+  assert.equal(again, dir);
+  assert.deepEqual(readResults(dir).problems, results.problems);
+  await assert.rejects(runExperiment('li-malik-2016', { quick: false, seed: '1', root, resume: dir, quiet: true }), /holds experiment li-malik-2016 \(quick true/);
+  await assert.rejects(runExperiment('nope', { quick: true, seed: '1', root, quiet: true }), /unknown experiment 'nope'/);
+});
+
+test('results schema check names what is wrong; plot ticks are round numbers', () => {
+  assert.throws(() => checkResultsSchema({ schemaVersion: 0 }), /schemaVersion 0/);
+  assert.throws(
+    () => checkResultsSchema({ schemaVersion: 1, experiment: 'x', seed: '1', date: 'd', quick: true, wallSeconds: 1, machine: { cpus: 2, backend: 'cpu' }, problems: [{ name: 'a b', steps: 1, problems: 1, results: [] }], tables: [], notes: [] }),
+    /problem name 'a b'/,
+  );
+  assert.deepEqual(logTicks(0.3, 0.9), [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
+  assert.deepEqual(logTicks(1e-6, 1), [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1]);
+  assert.deepEqual(linearTicks(100), [0, 20, 40, 60, 80, 100]);
+  assert.deepEqual(linearTicks(4000), [0, 1000, 2000, 3000, 4000]);
+});
