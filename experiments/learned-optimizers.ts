@@ -61,7 +61,7 @@ export async function trainBpttStage(run: ExperimentRun, key: string, spec: Fami
   });
 }
 
-export function learnedContender(record: TrainingRecord): Contender {
+export function learnedContender(record: TrainingRecord): Extract<Contender, { policy: unknown }> {
   const policy = record.algo === 'gps' ? loadGpsPolicy(record.dir).policy : loadBpttPolicy(record.dir).policy;
   return { name: record.algo, policy, lr: null };
 }

@@ -1,7 +1,9 @@
 // The experiments by name (`npm run experiment -- <name>`).
 import type { Experiment } from './experiment.ts';
 import { liMalik2016 } from './li-malik-2016.ts';
+import { divergence } from './divergence.ts';
 
 export const EXPERIMENTS: readonly Experiment[] = [
   { name: 'li-malik-2016', describe: 'GPS vs tuned GD, momentum, CG, L-BFGS on logistic / robust regression and a small net', run: liMalik2016 },
+  { name: 'divergence', describe: 'GPS and BPTT trained at horizon T, run to 10T and 100T: fraction diverged and loss ratios', run: divergence },
 ];

@@ -60,3 +60,20 @@ test('results schema check names what is wrong; plot ticks are round numbers', (
   assert.deepEqual(linearTicks(100), [0, 20, 40, 60, 80, 100]);
   assert.deepEqual(linearTicks(4000), [0, 1000, 2000, 3000, 4000]);
 });
+
+test('divergence --quick: GPS, BPTT and L-BFGS run to 100T; the table has every optimizer at T, 10T and 100T', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+  const dir = await runExperiment('divergence', { quick: true, seed: '1', root, quiet: true });
+  const results = checkExperimentFiles(dir, 'divergence');
+  const [problem] = results.problems;
+  assert.equal(problem.steps, 800);
+  assert.deepEqual(problem.results.map((r) => r.optimizer), ['gps', 'bptt', 'lbfgs']);
+  const table = results.tables[0];
+  assert.deepEqual(table.rows.map((r) => `${r[0]} ${r[1]}`), ['gps', 'bptt', 'lbfgs'].flatMap((o) => [`${o} 1T = 8`, `${o} 10T = 80`, `${o} 100T = 800`]));
+  for (const row of table.rows) assert.match(String(row[2]), /^\d+%$/);
+  // The 100T row of each optimizer agrees with its curve's end.
+  for (const r of problem.results) {
+    const row = table.rows.find((t) => t[0] === r.optimizer && String(t[1]).startsWith('100T'))!;
+    assert.ok(Math.abs((row[3] as number) - r.meanFinal) <= 1e-12 * Math.max(1, Math.abs(r.meanFinal)));
+  }
+});

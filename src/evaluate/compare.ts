@@ -5,6 +5,7 @@ import type { Policy } from '../../policies/policy.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
 import { mean, median, quantile } from '../vector.ts';
 import { chargedCurve, hasDiverged, runProblems } from './run-problems.ts';
+import type { Trajectory } from '../../envs/optimization-env.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
 
 export interface ResultRow {
@@ -73,32 +74,42 @@ export function compareOptimizers(contenders: Contender[], options: CompareOptio
       policy = optimizer.create(lr);
     }
     const runs = runProblems(policy, set);
-    const curves = runs.map(chargedCurve);
-    const final = curves.map((c) => c[options.steps]);
-    finals.push(final);
-    const perStep = (statistic: (values: number[]) => number) => Array.from({ length: options.steps + 1 }, (_, t) => statistic(curves.map((c) => c[t])));
-    const curve = perStep(mean);
-    options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${mean(final).toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    return {
-      optimizer: contender.name,
-      lr,
-      meanFinal: mean(final),
-      medianFinal: median(final),
-      bestFraction: 0,
-      diverged: runs.filter(hasDiverged).length,
-      curve,
-      curveLow: perStep((v) => quantile(v, 0.25)),
-      curveHigh: perStep((v) => quantile(v, 0.75)),
-      meanEvaluations: mean(runs.map((r) => r.evaluations)),
-      ...(tuning ? { tuning } : {}),
-    };
+    const row = summarizeRuns(contender.name, lr, runs, options.steps);
+    finals.push(runs.map((run) => chargedCurve(run)[options.steps]));
+    options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${row.meanFinal.toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return tuning ? { ...row, tuning } : row;
   });
-  for (let i = 0; i < options.problems; i++) {
+  markBestFractions(rows, finals);
+  return { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend, results: rows };
+}
+
+/** One optimizer's row from its runs, scored at `steps` (bestFraction is filled in by markBestFractions). */
+export function summarizeRuns(optimizer: string, lr: number | null, runs: Trajectory[], steps: number): ResultRow {
+  const curves = runs.map(chargedCurve);
+  const final = curves.map((c) => c[steps]);
+  const perStep = (statistic: (values: number[]) => number) => Array.from({ length: steps + 1 }, (_, t) => statistic(curves.map((c) => c[t])));
+  return {
+    optimizer,
+    lr,
+    meanFinal: mean(final),
+    medianFinal: median(final),
+    bestFraction: 0,
+    diverged: runs.filter((run) => hasDiverged(run, steps)).length,
+    curve: perStep(mean),
+    curveLow: perStep((v) => quantile(v, 0.25)),
+    curveHigh: perStep((v) => quantile(v, 0.75)),
+    meanEvaluations: mean(runs.map((r) => r.evaluations)),
+  };
+}
+
+/** bestFraction: the share of instances on which each row's final objective is lowest (ties count for each). */
+export function markBestFractions(rows: ResultRow[], finals: number[][]): void {
+  const problems = finals[0]?.length ?? 0;
+  for (let i = 0; i < problems; i++) {
     const best = Math.min(...finals.map((f) => f[i]));
     const tolerance = 1e-9 * Math.max(1, Math.abs(best));
     finals.forEach((f, k) => {
-      if (f[i] <= best + tolerance) rows[k].bestFraction += 1 / options.problems;
+      if (f[i] <= best + tolerance) rows[k].bestFraction += 1 / problems;
     });
   }
-  return { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend, results: rows };
 }

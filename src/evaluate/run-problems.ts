@@ -50,8 +50,8 @@ export function chargedCurve(trajectory: Trajectory): Float64Array {
   return curve;
 }
 
-/** Diverged: the run hit NaN/Inf, or finished above where it started. */
-export function hasDiverged(trajectory: Trajectory): boolean {
-  const last = trajectory.values[trajectory.values.length - 1];
-  return trajectory.divergedAt !== null || last > trajectory.values[0];
+/** Diverged by step `at` (default: the end): the run hit NaN/Inf by then, or stands above where it started. */
+export function hasDiverged(trajectory: Trajectory, at: number = trajectory.values.length - 1): boolean {
+  if (trajectory.divergedAt !== null && trajectory.divergedAt <= at) return true;
+  return trajectory.values[at] > trajectory.values[0];
 }
