@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logTicks } from '../experiments/svg-plot.ts';
@@ -75,5 +75,30 @@ test('divergence --quick: GPS, BPTT and L-BFGS run to 100T; the table has every 
   for (const r of problem.results) {
     const row = table.rows.find((t) => t[0] === r.optimizer && String(t[1]).startsWith('100T'))!;
     assert.ok(Math.abs((row[3] as number) - r.meanFinal) <= 1e-12 * Math.max(1, Math.abs(r.meanFinal)));
+  }
+});
+
+test('generalization --quick: BPTT and seven MNIST-tuned baselines on FER2013, CIFAR-10, CIFAR-100 and their variants', async () => {
+  const saved = process.env.L2O_DATA_DIR;
+  process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
+  try {
+    const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+    const dir = await runExperiment('generalization', { quick: true, seed: '1', root, quiet: true });
+    const results = checkExperimentFiles(dir, 'generalization');
+    const names = results.problems.map((p) => p.name);
+    for (const dataset of ['fer2013', 'cifar10', 'cifar100']) {
+      for (const variant of ['', '-larger', '-noisy', '-larger-noisy', '-long']) assert.ok(names.includes(dataset + variant), `${dataset}${variant}`);
+    }
+    const lrs = results.tables[0].rows;
+    for (const p of results.problems) {
+      assert.deepEqual(p.results.map((r) => r.optimizer), ['bptt', 'gd', 'momentum', 'cg', 'lbfgs', 'adam', 'adagrad', 'rmsprop']);
+      // Baselines keep the learning rate tuned on MNIST.
+      for (const r of p.results.slice(1)) assert.equal(r.lr, lrs.find((row) => row[0] === r.optimizer)![1]);
+    }
+    assert.equal(results.problems.find((p) => p.name === 'cifar10-long')!.steps, 2 * results.problems.find((p) => p.name === 'cifar10')!.steps);
+    assert.match(results.notes.join(' '), /GPS\) row is missing/);
+  } finally {
+    if (saved === undefined) delete process.env.L2O_DATA_DIR;
+    else process.env.L2O_DATA_DIR = saved;
   }
 });

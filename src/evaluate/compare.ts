@@ -50,8 +50,11 @@ export interface CompareOptions {
   onProgress?: (message: string) => void;
 }
 
-/** Something that can be compared: a hand-designed optimizer by name, or an already-built policy. */
-export type Contender = { name: string } | { name: string; policy: Policy; lr: null };
+/**
+ * Something that can be compared: a hand-designed optimizer by name (tuned here), or an already-built
+ * policy (a learned optimizer, lr null, or a hand-designed one whose lr was tuned elsewhere).
+ */
+export type Contender = { name: string } | { name: string; policy: Policy; lr: number | null };
 
 export function compareOptimizers(contenders: Contender[], options: CompareOptions): EvalReport {
   const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
@@ -63,7 +66,7 @@ export function compareOptimizers(contenders: Contender[], options: CompareOptio
     let tuning: TuningResult | undefined;
     if ('policy' in contender) {
       policy = contender.policy;
-      lr = null;
+      lr = contender.lr;
     } else {
       const optimizer = findHandDesigned(contender.name);
       if (options.lr !== undefined) lr = options.lr;

@@ -1,0 +1,137 @@
+// Li & Malik (2017), DESIGN §5: learned optimizers meta-trained on one objective, an MLP on MNIST
+// randomly projected to 48 dimensions, and tested on unseen datasets with the same architecture
+// (FER2013 as the TFD stand-in, CIFAR-10, CIFAR-100) and on harder variants: a larger net on 100-dim
+// projections, noisier gradients (minibatch 10) and a longer horizon. The hand-designed baselines
+// are tuned once, on the training objective, and used unchanged on every test problem.
+import { compareOptimizers, type Contender } from '../src/evaluate/compare.ts';
+import { tuneLearningRate } from '../src/evaluate/tuner.ts';
+import { DEFAULT_LR_GRID, findHandDesigned } from '../policies/hand-designed.ts';
+import type { BpttConfig } from '../src/supervised/bptt.ts';
+import type { ExperimentRun } from './experiment-run.ts';
+import type { ExperimentOutcome } from './experiment.ts';
+import { evaluationSeed, familyOf, learnedContender, trainBpttStage, type FamilySpec } from './learned-optimizers.ts';
+import type { ProblemResult } from './results.ts';
+
+const BASELINES = ['gd', 'momentum', 'cg', 'lbfgs', 'adam', 'adagrad', 'rmsprop'];
+const TEST_DATASETS = [
+  { dataset: 'fer2013', title: 'FER2013 (TFD stand-in)' },
+  { dataset: 'cifar10', title: 'CIFAR-10' },
+  { dataset: 'cifar100', title: 'CIFAR-100' },
+];
+
+interface Net {
+  project: number;
+  hidden: string;
+}
+
+interface Settings {
+  base: Net & { batchSize: number; horizon: number };
+  larger: Net;
+  noisyBatch: number;
+  longHorizon: number;
+  trainInstances: number;
+  testInstances: number;
+  bptt: Partial<BpttConfig>;
+}
+
+function settings(quick: boolean): Settings {
+  return quick
+    ? {
+        base: { project: 8, hidden: '8', batchSize: 16, horizon: 10 },
+        larger: { project: 12, hidden: '12,16' },
+        noisyBatch: 4,
+        longHorizon: 20,
+        trainInstances: 3,
+        testInstances: 2,
+        bptt: { iterations: 2, batch: 2, unroll: 5, validationProblems: 1, validateEvery: 1 },
+      }
+    : {
+        base: { project: 48, hidden: '48', batchSize: 64, horizon: 400 },
+        larger: { project: 100, hidden: '200' },
+        noisyBatch: 10,
+        longHorizon: 800,
+        trainInstances: 20,
+        testInstances: 20,
+        bptt: { iterations: 100, batch: 4, validationProblems: 4, validateEvery: 10 },
+      };
+}
+
+interface TestProblem {
+  name: string;
+  title: string;
+  spec: FamilySpec;
+  steps: number;
+}
+
+function testProblems(s: Settings): TestProblem[] {
+  const problems: TestProblem[] = [];
+  const spec = (dataset: string, net: Net, batchSize: number): FamilySpec => ({
+    env: 'image-mlp',
+    params: { dataset, project: net.project, hidden: net.hidden, batchSize, trainSize: s.trainInstances, testSize: s.testInstances },
+  });
+  for (const { dataset, title } of TEST_DATASETS) {
+    const larger = `${s.larger.project}-${s.larger.hidden.replace(/,/g, '-')}`;
+    const base = `${s.base.project}-${s.base.hidden.replace(/,/g, '-')}`;
+    problems.push(
+      { name: `${dataset}`, title: `${title}, ${base}-out, minibatch ${s.base.batchSize}`, spec: spec(dataset, s.base, s.base.batchSize), steps: s.base.horizon },
+      { name: `${dataset}-larger`, title: `${title}, larger net ${larger}-out`, spec: spec(dataset, s.larger, s.base.batchSize), steps: s.base.horizon },
+      { name: `${dataset}-noisy`, title: `${title}, minibatch ${s.noisyBatch}`, spec: spec(dataset, s.base, s.noisyBatch), steps: s.base.horizon },
+      { name: `${dataset}-larger-noisy`, title: `${title}, larger net, minibatch ${s.noisyBatch}`, spec: spec(dataset, s.larger, s.noisyBatch), steps: s.base.horizon },
+      { name: `${dataset}-long`, title: `${title}, ${s.longHorizon} steps`, spec: spec(dataset, s.base, s.base.batchSize), steps: s.longHorizon },
+    );
+  }
+  return problems;
+}
+
+export async function generalization(run: ExperimentRun, backend: string): Promise<ExperimentOutcome> {
+  const s = settings(run.settings.quick);
+  const seed = evaluationSeed(run.settings.seed);
+  const training: FamilySpec = {
+    env: 'image-mlp',
+    params: { dataset: 'mnist', project: s.base.project, hidden: s.base.hidden, batchSize: s.base.batchSize, trainSize: s.trainInstances + (s.bptt.validationProblems ?? 0), testSize: s.testInstances },
+  };
+  const bptt = await trainBpttStage(run, 'bptt', training, { ...s.bptt, horizon: s.base.horizon });
+  // Learning rates tuned on the MNIST training objective, at the training horizon.
+  const tuned = await run.stage('tune-on-mnist', () => {
+    const family = familyOf(training);
+    return BASELINES.map((name) => {
+      const t = tuneLearningRate(findHandDesigned(name), family, { steps: s.base.horizon, seed, grid: DEFAULT_LR_GRID, trainProblems: s.trainInstances });
+      run.say(`  ${name}: lr ${t.lr} on MNIST`);
+      return { name, lr: t.lr, scores: t.scores };
+    });
+  });
+  const problems: ProblemResult[] = [];
+  for (const p of testProblems(s)) {
+    problems.push(
+      await run.stage(`eval-${p.name}`, () => {
+        const family = familyOf(p.spec);
+        const contenders: Contender[] = [
+          learnedContender(bptt),
+          ...tuned.map((t) => ({ name: t.name, policy: findHandDesigned(t.name).create(t.lr), lr: t.lr })),
+        ];
+        const report = compareOptimizers(contenders, {
+          family,
+          split: 'test',
+          steps: p.steps,
+          problems: s.testInstances,
+          seed,
+          backend,
+          onProgress: (m) => run.say(`  ${p.name}: ${m}`),
+        });
+        return { name: p.name, title: p.title, env: p.spec.env, params: p.spec.params, split: 'test' as const, steps: p.steps, problems: report.problems, results: report.results };
+      }),
+    );
+  }
+  return {
+    settings: { ...s, training, baselines: BASELINES, evaluationSeed: seed },
+    problems,
+    tables: [
+      { title: 'Learning rates tuned on the MNIST training objective', columns: ['optimizer', 'lr'], rows: tuned.map((t) => [t.name, t.lr]) },
+      { title: 'Training time', columns: ['optimizer', 'minutes'], rows: [['bptt', bptt.seconds / 60]] },
+    ],
+    notes: [
+      'The RL (GPS) row is missing: the generalization problems have thousands of parameters, and GPS as built acts on the full state, so it needs the per-coordinate GPS of Li & Malik (2017), which is not built yet.',
+      'Each test problem trains a fresh MLP (random initialization and minibatch stream per instance) on the named dataset; learning rates come from MNIST, not from the test dataset.',
+    ],
+  };
+}
