@@ -26,6 +26,8 @@ interface TrainArgs extends EnvArgs {
   inner: number;
   policyIterations: number;
   initialNoise: number;
+  coordinatewise: boolean;
+  sampledCoordinates: number;
   // bptt
   unroll: number;
   batch: number;
@@ -64,8 +66,11 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
     innerIterations: args.inner,
     policyIterations: args.policyIterations,
     initialNoise: args.initialNoise,
+    coordinatewise: args.coordinatewise,
+    sampledCoordinates: args.sampledCoordinates,
   };
-  say(`GPS on ${family.name}: ${conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
+  const view = config.coordinatewise ? `per coordinate (${config.sampledCoordinates} coordinates recorded per rollout)` : 'full state';
+  say(`GPS on ${family.name}, ${view}: ${conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   trainGps({
     config,
     family,
@@ -131,6 +136,8 @@ export const trainCommand = {
       .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
       .option('initial-noise', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNoise, coerce: positiveNumber('initial-noise'), describe: "first teachers' noise, relative to momentum's first step" })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
+      .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })
+      .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout as samples' })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })
       .option('batch', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.batch, coerce: positiveInteger('batch'), describe: 'training problems per meta-iteration' })
       .option('lr', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.learningRate, coerce: positiveNumber('lr'), describe: 'Adam learning rate of the meta-optimizer' })

@@ -4,20 +4,19 @@
 // the dual variables λ (on the mean action) and ν (on the KL between them).
 import { Matrix, matmul, matVec } from '../linalg/matrix.ts';
 import { cholesky } from '../linalg/cholesky.ts';
-import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import { OptimizationEnv } from '../../envs/optimization-env.ts';
-import { featureLag, stateDim } from '../../envs/history-state.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
 import { DynamicsPriorGMM, fitDynamics, type LinearDynamics } from './dynamics.ts';
-import { expandCost } from './cost-expansion.ts';
-import { initialTeacher } from './initial-teacher.ts';
 import { expectedCost, forwardPass, optimizeTrajectory, type PolicyCoupling, type QuadraticCost } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type DistillationData } from './policy-network.ts';
-import { TeacherPolicy, teacherState } from './teacher-state.ts';
-import { GpsPolicy } from '../../policies/gps-policy.ts';
+import type { GpsProblem, Samples } from './problem/gps-problem.ts';
+import { FullStateProblem } from './problem/full-state-problem.ts';
+import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
+import type { Policy } from '../../policies/policy.ts';
 
 export interface GpsConfig {
   /** Training objectives used as conditions (the first N of the training split). */
@@ -45,6 +44,10 @@ export interface GpsConfig {
   dynamicsRidge: number;
   dynamicsClusters: number;
   policyClusters: number;
+  /** Li & Malik 2017: one teacher and policy shared by all coordinates (for high-dimensional objectives). */
+  coordinatewise: boolean;
+  /** Per-coordinate GPS: coordinates recorded per rollout as samples of the one-coordinate MDP. */
+  sampledCoordinates: number;
   seed: string;
 }
 
@@ -68,20 +71,18 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   dynamicsRidge: 1e-6,
   dynamicsClusters: 20,
   policyClusters: 4,
+  coordinatewise: false,
+  sampledCoordinates: 32,
   seed: '1',
 };
 
+/** The MDP view the config asks for (gps-problem.ts). */
+export function gpsProblem(config: GpsConfig, dim: number): GpsProblem {
+  return config.coordinatewise ? new CoordinatewiseProblem(config) : new FullStateProblem(dim, config);
+}
+
 const MIN_STEP_MULT = 0.01;
 const MAX_STEP_MULT = 10;
-
-interface Samples {
-  states: Float64Array[][];
-  observations: Float64Array[][];
-  iterates: Float64Array[][];
-  actions: Float64Array[][];
-  values: Float64Array[];
-  gradients: Float64Array[][];
-}
 
 /** What one condition carries from iteration to iteration (and into checkpoints). */
 export interface ConditionState {
@@ -137,6 +138,7 @@ export class GuidedPolicySearch {
   readonly dX: number;
   readonly dU: number;
   readonly dO: number;
+  readonly problem: GpsProblem;
   iteration = 0;
   private readonly work: ConditionWork[];
   private readonly dynamicsPrior: DynamicsPriorGMM;
@@ -148,9 +150,8 @@ export class GuidedPolicySearch {
     readonly network: PolicyNetwork,
     states: ConditionState[],
   ) {
-    this.dU = family.dim;
-    this.dO = stateDim(config.historyLength, family.dim);
-    this.dX = this.dU + this.dO;
+    this.problem = gpsProblem(config, family.dim);
+    ({ dX: this.dX, dU: this.dU, dO: this.dO } = this.problem);
     this.work = states.map((state, m) => ({ ...state, objective: family.sample('train', m), startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) }));
     this.dynamicsPrior = new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
   }
@@ -160,19 +161,19 @@ export class GuidedPolicySearch {
     if (config.conditions > family.splitSizes.train) throw new RangeError(`${config.conditions} conditions requested, ${family.name} has ${family.splitSizes.train} training instances`);
     if (config.samples < 2) throw new RangeError('GPS needs at least 2 samples per condition to fit dynamics');
     const root = new Rng(`gps-${config.seed}`);
-    const dO = stateDim(config.historyLength, family.dim);
-    const network = new PolicyNetwork(dO, config.hidden, family.dim, root.fork('network'));
+    const problem = gpsProblem(config, family.dim);
+    const network = new PolicyNetwork(problem.dO, config.hidden, problem.dU, root.fork('network'));
     const states = Array.from({ length: config.conditions }, (_, m) => {
       const objective = family.sample('train', m);
-      const { teacher } = initialTeacher(objective, root.fork(`start/${m}`), { historyLength: config.historyLength, horizon: config.horizon, noise: config.initialNoise });
+      const teacher = problem.initialTeacher(objective, root.fork(`start/${m}`));
       objective.dispose?.();
       return {
         teacher,
         eta: 1,
         stepMult: 1,
         nu: new Float64Array(config.horizon).fill(config.initialNu),
-        lambdaK: Array.from({ length: config.horizon }, () => new Matrix(family.dim, family.dim + dO)),
-        lambdak: Array.from({ length: config.horizon }, () => new Float64Array(family.dim)),
+        lambdaK: Array.from({ length: config.horizon }, () => new Matrix(problem.dU, problem.dX)),
+        lambdak: Array.from({ length: config.horizon }, () => new Float64Array(problem.dU)),
       };
     });
     return new GuidedPolicySearch(config, family, network, states);
@@ -190,8 +191,8 @@ export class GuidedPolicySearch {
     return this.work.map(({ teacher, eta, stepMult, nu, lambdaK, lambdak }) => ({ teacher, eta, stepMult, nu, lambdaK, lambdak }));
   }
 
-  policy(): GpsPolicy {
-    return new GpsPolicy(this.network, this.config.historyLength);
+  policy(): Policy {
+    return this.problem.policy(this.network);
   }
 
   /** One GPS iteration (DESIGN §2 steps 1–6). */
@@ -211,7 +212,7 @@ export class GuidedPolicySearch {
 
     // 1. Sample each teacher.
     onProgress?.('sampling');
-    timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.sample(c, iterationRng.fork(`samples/${m}`)))));
+    timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.problem.sample(c.objective, c.teacher, c.startRng, iterationRng.fork(`samples/${m}`)))));
 
     // 2. Fit dynamics (one prior over all conditions) and the cost model.
     onProgress?.('fitting dynamics');
@@ -227,7 +228,7 @@ export class GuidedPolicySearch {
       this.dynamicsPrior.update(X, U, iterationRng.fork('gmm'));
       for (const c of this.work) {
         c.dynamics = fitDynamics(c.samples!.states, c.samples!.actions, this.dynamicsPrior, { ridge: config.dynamicsRidge });
-        c.cost = expandCost(c.objective, c.samples!.iterates, c.samples!.values, c.samples!.gradients, this.dX);
+        c.cost = this.problem.costModel(c.objective, c.samples!);
       }
     });
     if (!this.normalized) {
@@ -284,39 +285,19 @@ export class GuidedPolicySearch {
     return log;
   }
 
-  private sample(c: ConditionWork, rng: Rng): Samples {
-    const { horizon: T, samples: M, historyLength: H } = this.config;
-    const env = new OptimizationEnv({ historyLength: H });
-    const out: Samples = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
-    for (let attempt = 0; out.states.length < M; attempt++) {
-      if (attempt >= 3 * M) throw new Error(`${c.objective.name}: more than 2/3 of the teacher's samples diverged`);
-      const run = env.rollout(new TeacherPolicy(c.teacher, rng.fork(`noise/${attempt}`)), c.objective, T, c.startRng, { recordStates: true });
-      if (run.divergedAt !== null) continue;
-      out.observations.push(run.states!);
-      out.iterates.push(run.iterates!);
-      out.states.push(run.states!.map((o, t) => teacherState(run.iterates![t], o)));
-      out.actions.push(run.actions!);
-      out.values.push(run.values.slice(0, T));
-      out.gradients.push(run.states!.map((o) => o.subarray(H, H + this.dU)));
-    }
-    return out;
-  }
-
   /**
    * Per-feature RMS over the first samples, skipping zero-padded history (DESIGN pitfall 5), and
    * the largest scaled magnitude seen, beyond which the policy's inputs are clipped.
    */
   private fitNormalization(): void {
-    const { historyLength: H } = this.config;
     const dO = this.dO;
     const squares = new Float64Array(dO);
     const counts = new Float64Array(dO);
-    const lags = Int32Array.from({ length: dO }, (_, i) => featureLag(i, H, this.dU));
     for (const c of this.work) {
       for (const run of c.samples!.observations) {
         run.forEach((o, t) => {
           for (let i = 0; i < dO; i++) {
-            if (lags[i] > t) continue;
+            if (this.problem.isPadding(i, t)) continue;
             squares[i] += o[i] * o[i];
             counts[i] += 1;
           }

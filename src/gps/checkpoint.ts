@@ -6,6 +6,8 @@ import { existsSync } from 'node:fs';
 import { Matrix } from '../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import { GpsPolicy } from '../../policies/gps-policy.ts';
+import type { Policy } from '../../policies/policy.ts';
+import { CoordinatewiseGpsPolicy } from './problem/coordinatewise-problem.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
@@ -19,6 +21,8 @@ interface PolicyFile extends RunIdentity {
   version: number;
   iteration: number;
   historyLength: number;
+  /** Per-coordinate GPS (absent in files written before it existed: full state). */
+  coordinatewise?: boolean;
   network: PolicyNetworkJson;
 }
 
@@ -47,7 +51,7 @@ export function hasCheckpoint(dir: string): boolean {
 }
 
 export function saveCheckpoint(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[]): void {
-  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, network: network.toJSON() };
+  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, network: network.toJSON() };
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
   const state: StateFile = {
     format: FORMAT,
@@ -69,12 +73,14 @@ export function saveCheckpoint(dir: string, identity: RunIdentity, config: GpsCo
 }
 
 /** The learned optimizer of a run directory, for evaluation. */
-export function loadGpsPolicy(dir: string): { policy: GpsPolicy; identity: RunIdentity; iteration: number } {
+export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdentity; iteration: number } {
   const path = policyPath(dir);
   const file = readRunFile(path, 'GPS policy', FORMAT, VERSION) as PolicyFile;
   return decodeRunFile(path, () => {
     if (!Number.isInteger(file.historyLength) || file.historyLength < 1) throw new Error('historyLength must be a positive integer');
-    return { policy: new GpsPolicy(PolicyNetwork.fromJSON(file.network), file.historyLength), identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
+    const network = PolicyNetwork.fromJSON(file.network);
+    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength) : new GpsPolicy(network, file.historyLength);
+    return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
   });
 }
 
@@ -83,7 +89,8 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
   const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as StateFile;
   return decodeRunFile(path, () => {
     const dU = file.network.outputDim;
-    const dX = dU + file.network.inputDim;
+    // The full-state teacher sees [x; Φ], the per-coordinate one the policy's own features.
+    const dX = file.config.coordinatewise ? file.network.inputDim : dU + file.network.inputDim;
     return {
       identity: { env: file.env, envParams: file.envParams },
       config: file.config,

@@ -1,9 +1,9 @@
 // The teachers act on the full MDP state s_t = [x_t; Φ_t]: the cost f(x_t) depends on the iterate,
 // which the history features Φ do not contain. The global policy sees only Φ (the observation).
-import type { Objective } from '../../envs/objective.ts';
-import type { Observation, Policy } from '../../policies/policy.ts';
-import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
-import type { Rng } from '../random.ts';
+import type { Objective } from '../../../envs/objective.ts';
+import type { Observation, Policy } from '../../../policies/policy.ts';
+import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
+import type { Rng } from '../../random.ts';
 
 export function teacherState(x: Float64Array, observation: Float64Array): Float64Array {
   const s = new Float64Array(x.length + observation.length);

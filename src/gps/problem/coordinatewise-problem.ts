@@ -1,0 +1,192 @@
+// Li & Malik (2017)'s per-coordinate GPS: every coordinate of a training objective is a sample of
+// one small MDP (state coordinate-history.ts, action the coordinate's step), so one teacher and one
+// policy are shared by all coordinates and the dynamics fit and the LQR stay (3H + 1)-dimensional
+// whatever the objective's dimension. The coordinates are coupled through f, which the per-coordinate
+// dynamics see as noise.
+//
+// Cost model: the meta-loss Σ_{t=1..T} f(x_t) equals T·f(x_0) + Σ_t (T − t)·(f(x_{t+1}) − f(x_t)),
+// and to second order f(x_{t+1}) − f(x_t) = Σ_j (g_j u_j + ½ h_j u_j²). Each coordinate's share,
+// (T − t)(g u + ½ h_t u²), is quadratic in z = [s; u] because g is the state's first entry; the
+// curvature h_t, tied across coordinates, is the regression of the gradient change on the step.
+import { Matrix } from '../../linalg/matrix.ts';
+import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
+import type { Observation, Policy } from '../../../policies/policy.ts';
+import { OptimizationEnv } from '../../../envs/optimization-env.ts';
+import type { Objective } from '../../../envs/objective.ts';
+import type { Rng } from '../../random.ts';
+import type { QuadraticCost } from '../lqr.ts';
+import type { PolicyNetwork } from '../policy-network.ts';
+import { CoordinateHistory, coordinatePadding, coordinateStateDim } from './coordinate-history.ts';
+import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
+import { searchMomentumTeacher } from './initial-teacher.ts';
+
+/** Records the states and actions of chosen coordinates during a rollout. */
+interface Recorder {
+  coordinates: Int32Array;
+  states: Float64Array[][];
+  actions: Float64Array[][];
+}
+
+/** A policy that applies one per-coordinate rule u_j = rule(s_j) to every coordinate. */
+abstract class PerCoordinatePolicy implements Policy {
+  abstract readonly name: string;
+  private history: CoordinateHistory;
+  private readonly state: Float64Array;
+
+  constructor(
+    readonly historyLength: number,
+    private readonly recorder: Recorder | null = null,
+  ) {
+    this.history = new CoordinateHistory(historyLength);
+    this.state = new Float64Array(coordinateStateDim(historyLength));
+  }
+
+  reset(_objective: Objective, _rng: Rng): void {
+    this.history = new CoordinateHistory(this.historyLength);
+  }
+
+  protected abstract step(t: number, state: Float64Array): number;
+
+  act(observation: Observation): Float64Array {
+    this.history.push(observation.x, observation.value, observation.gradient);
+    const u = new Float64Array(observation.x.length);
+    for (let j = 0; j < u.length; j++) u[j] = this.step(observation.t, this.history.stateOf(j, this.state));
+    if (this.recorder) {
+      this.recorder.coordinates.forEach((j, c) => {
+        this.recorder!.states[c].push(Float64Array.from(this.history.stateOf(j, this.state)));
+        this.recorder!.actions[c].push(Float64Array.of(u[j]));
+      });
+    }
+    return u;
+  }
+}
+
+/** The shared linear-Gaussian teacher run on every coordinate, with independent noise per coordinate. */
+class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
+  readonly name = 'teacher';
+
+  constructor(
+    private readonly teacher: LinearGaussianPolicy,
+    historyLength: number,
+    private readonly noiseRng: Rng | null,
+    recorder: Recorder | null = null,
+  ) {
+    super(historyLength, recorder);
+  }
+
+  protected step(t: number, state: Float64Array): number {
+    return this.noiseRng ? this.teacher.sample(t, state, this.noiseRng)[0] : this.teacher.mean(t, state)[0];
+  }
+}
+
+/** The distilled network applied to every coordinate: the learned optimizer of per-coordinate GPS. */
+export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
+  readonly name = 'gps';
+
+  constructor(
+    readonly network: PolicyNetwork,
+    historyLength: number,
+  ) {
+    super(historyLength);
+    if (network.outputDim !== 1 || network.inputDim !== coordinateStateDim(historyLength)) {
+      throw new RangeError(`a per-coordinate GPS network maps ${coordinateStateDim(historyLength)} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
+    }
+  }
+
+  protected step(_t: number, state: Float64Array): number {
+    return this.network.mean(state)[0];
+  }
+}
+
+export class CoordinatewiseProblem implements GpsProblem {
+  readonly dX: number;
+  readonly dO: number;
+  readonly dU = 1;
+
+  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number }) {
+    this.dX = coordinateStateDim(settings.historyLength);
+    this.dO = this.dX;
+  }
+
+  /** Momentum per coordinate, u = −α g_t + β (x_t − x_{t−1}), grid-searched on the objective. */
+  initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
+    const { horizon, historyLength, initialNoise } = this.settings;
+    return searchMomentumTeacher(objective, startRng, {
+      horizon,
+      historyLength,
+      noise: initialNoise,
+      build: (step, decay, sigma) => {
+        const K = new Matrix(1, this.dX);
+        K.set(0, 0, -step);
+        K.set(0, 1, decay);
+        return new LinearGaussianPolicy(
+          Array.from({ length: horizon }, () => K),
+          Array.from({ length: horizon }, () => new Float64Array(1)),
+          Array.from({ length: horizon }, () => Matrix.identity(1, Math.max(sigma ** 2, 1e-12))),
+        );
+      },
+      asPolicy: (teacher) => new CoordinatewiseTeacherPolicy(teacher, historyLength, null),
+    });
+  }
+
+  sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples {
+    const { horizon: T, samples: M, historyLength: H, sampledCoordinates } = this.settings;
+    const env = new OptimizationEnv({ historyLength: 1 });
+    const out: Samples = { states: [], observations: [], actions: [], values: [] };
+    let kept = 0;
+    for (let attempt = 0; kept < M; attempt++) {
+      if (attempt >= 3 * M) throw new Error(`${objective.name}: more than 2/3 of the teacher's rollouts diverged`);
+      const pick = rng.fork(`coordinates/${attempt}`);
+      const C = Math.min(sampledCoordinates, objective.dim);
+      const coordinates = Int32Array.from(pick.permutation(objective.dim).slice(0, C));
+      const recorder: Recorder = { coordinates, states: Array.from({ length: C }, () => []), actions: Array.from({ length: C }, () => []) };
+      const run = env.rollout(new CoordinatewiseTeacherPolicy(teacher, H, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
+      if (run.divergedAt !== null) continue;
+      kept++;
+      for (let c = 0; c < C; c++) {
+        out.states.push(recorder.states[c]);
+        out.observations.push(recorder.states[c]);
+        out.actions.push(recorder.actions[c]);
+        out.values.push(run.values.slice(0, T));
+      }
+    }
+    return out;
+  }
+
+  costModel(_objective: Objective, samples: Samples): QuadraticCost {
+    const T = this.settings.horizon;
+    const dZ = this.dX + 1;
+    const curvature = new Float64Array(T);
+    for (let t = 0; t + 1 < T; t++) {
+      let gu = 0;
+      let uu = 0;
+      samples.states.forEach((run, n) => {
+        const u = samples.actions[n][t][0];
+        gu += (run[t + 1][0] - run[t][0]) * u;
+        uu += u * u;
+      });
+      curvature[t] = Math.max(uu > 0 ? gu / uu : 0, 1e-8);
+    }
+    curvature[T - 1] = T > 1 ? curvature[T - 2] : 1e-8;
+    const C: Matrix[] = [];
+    const c: Float64Array[] = [];
+    for (let t = 0; t < T; t++) {
+      const weight = T - t;
+      const Ct = new Matrix(dZ, dZ);
+      Ct.set(0, this.dX, weight);
+      Ct.set(this.dX, 0, weight);
+      Ct.set(this.dX, this.dX, weight * curvature[t]);
+      C.push(Ct);
+      c.push(new Float64Array(dZ));
+    }
+    return { C, c, constant: new Float64Array(T) };
+  }
+
+  isPadding(index: number, t: number): boolean {
+    return coordinatePadding(index, t);
+  }
+
+  policy(network: PolicyNetwork): CoordinatewiseGpsPolicy {
+    return new CoordinatewiseGpsPolicy(network, this.settings.historyLength);
+  }
+}

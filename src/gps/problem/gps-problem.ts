@@ -1,0 +1,47 @@
+// How GPS sees an objective family as an MDP. Two views share every other part of the algorithm
+// (dynamics fit, LQR, BADMM distillation):
+// - full state (Li & Malik 2016, full-state-problem.ts): one teacher acts on the whole
+//   iterate and its history, s = [x; Φ]; the LQR is (d + H(1+d))-dimensional, so d must be small;
+// - per coordinate (Li & Malik 2017, coordinatewise-problem.ts): every coordinate is a sample of one
+//   low-dimensional MDP; one teacher and one policy are shared by all coordinates.
+import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
+import type { Policy } from '../../../policies/policy.ts';
+import type { Objective } from '../../../envs/objective.ts';
+import type { Rng } from '../../random.ts';
+import type { QuadraticCost } from '../lqr.ts';
+import type { PolicyNetwork } from '../policy-network.ts';
+
+/** M sample trajectories of one condition, each of length T. */
+export interface Samples {
+  /** Teacher states s_t (what the LQR and the dynamics fit see). */
+  states: Float64Array[][];
+  /** Policy inputs o_t. */
+  observations: Float64Array[][];
+  actions: Float64Array[][];
+  /** f(x_t), t < T, of the rollout each sample came from (for the log). */
+  values: Float64Array[];
+  /** Iterates and gradients, where the cost model needs them. */
+  iterates?: Float64Array[][];
+  gradients?: Float64Array[][];
+}
+
+export interface GpsProblemSettings {
+  historyLength: number;
+  horizon: number;
+  samples: number;
+  initialNoise: number;
+}
+
+export interface GpsProblem {
+  /** Teacher state, policy observation and action dimensions. */
+  readonly dX: number;
+  readonly dO: number;
+  readonly dU: number;
+  initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy;
+  sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples;
+  costModel(objective: Objective, samples: Samples): QuadraticCost;
+  /** Whether observation feature `index` is zero padding at step t (skipped by the normalization). */
+  isPadding(index: number, t: number): boolean;
+  /** The global policy as an optimizer. */
+  policy(network: PolicyNetwork): Policy;
+}
