@@ -78,7 +78,7 @@ test('divergence --quick: GPS, BPTT and L-BFGS run to 100T; the table has every 
   }
 });
 
-test('generalization --quick: BPTT and seven MNIST-tuned baselines on FER2013, CIFAR-10, CIFAR-100 and their variants', async () => {
+test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned baselines on FER2013, CIFAR-10, CIFAR-100 and their variants', async () => {
   const saved = process.env.L2O_DATA_DIR;
   process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
   try {
@@ -91,12 +91,12 @@ test('generalization --quick: BPTT and seven MNIST-tuned baselines on FER2013, C
     }
     const lrs = results.tables[0].rows;
     for (const p of results.problems) {
-      assert.deepEqual(p.results.map((r) => r.optimizer), ['bptt', 'gd', 'momentum', 'cg', 'lbfgs', 'adam', 'adagrad', 'rmsprop']);
+      assert.deepEqual(p.results.map((r) => r.optimizer), ['gps', 'bptt', 'gd', 'momentum', 'cg', 'lbfgs', 'adam', 'adagrad', 'rmsprop']);
       // Baselines keep the learning rate tuned on MNIST.
-      for (const r of p.results.slice(1)) assert.equal(r.lr, lrs.find((row) => row[0] === r.optimizer)![1]);
+      for (const r of p.results.slice(2)) assert.equal(r.lr, lrs.find((row) => row[0] === r.optimizer)![1]);
     }
     assert.equal(results.problems.find((p) => p.name === 'cifar10-long')!.steps, 2 * results.problems.find((p) => p.name === 'cifar10')!.steps);
-    assert.match(results.notes.join(' '), /GPS\) row is missing/);
+    assert.ok(existsSync(join(dir, 'training/gps/policy.json')) && existsSync(join(dir, 'training/bptt/optimizer.json')));
   } finally {
     if (saved === undefined) delete process.env.L2O_DATA_DIR;
     else process.env.L2O_DATA_DIR = saved;
