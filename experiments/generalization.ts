@@ -54,8 +54,8 @@ function settings(quick: boolean): Settings {
         larger: { project: 100, hidden: '200' },
         noisyBatch: 10,
         longHorizon: 800,
-        trainInstances: 20,
-        testInstances: 20,
+        trainInstances: 10,
+        testInstances: 10,
         bptt: { iterations: 100, batch: 4, validationProblems: 4, validateEvery: 10 },
         gps: { coordinatewise: true, conditions: 4, samples: 5, iterations: 8, policyIterations: 300, sampledCoordinates: 32 },
       };
