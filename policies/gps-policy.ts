@@ -1,9 +1,12 @@
-// A learned optimizer trained by guided policy search: the distilled network's mean action on the
-// history features Φ, Δx = μ_θ(Φ_t). It reads a state of its own history length.
+// The learned optimizers trained by guided policy search: the distilled network's mean action,
+// on the full history features Φ (Δx = μ_θ(Φ_t), Li & Malik 2016) or on each coordinate's own
+// features (Δx_j = μ_θ(s_j), the per-coordinate GPS of Li & Malik 2017).
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
 import type { PolicyNetwork } from '../src/gps/policy-network.ts';
 import type { Observation, Policy } from './policy.ts';
+import { PerCoordinatePolicy } from './per-coordinate-policy.ts';
+import { coordinateStateDim } from '../src/gps/problem/coordinate-history.ts';
 
 export class GpsPolicy implements Policy {
   readonly name = 'gps';
@@ -21,5 +24,24 @@ export class GpsPolicy implements Policy {
 
   act(observation: Observation): Float64Array {
     return this.network.mean(observation.state());
+  }
+}
+
+/** The distilled network applied to every coordinate: the learned optimizer of per-coordinate GPS. */
+export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
+  readonly name = 'gps';
+
+  constructor(
+    readonly network: PolicyNetwork,
+    historyLength: number,
+  ) {
+    super(historyLength);
+    if (network.outputDim !== 1 || network.inputDim !== coordinateStateDim(historyLength)) {
+      throw new RangeError(`a per-coordinate GPS network maps ${coordinateStateDim(historyLength)} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
+    }
+  }
+
+  protected step(_t: number, state: Float64Array): number {
+    return this.network.mean(state)[0];
   }
 }

@@ -10,56 +10,16 @@
 // curvature h_t, tied across coordinates, is the regression of the gradient change on the step.
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
-import type { Observation, Policy } from '../../../policies/policy.ts';
+import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
+import { CoordinatewiseGpsPolicy } from '../../../policies/gps-policy.ts';
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
 import type { QuadraticCost } from '../lqr.ts';
 import type { PolicyNetwork } from '../policy-network.ts';
-import { CoordinateHistory, coordinatePadding, coordinateStateDim } from './coordinate-history.ts';
+import { coordinatePadding, coordinateStateDim } from './coordinate-history.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { searchMomentumTeacher } from './initial-teacher.ts';
-
-/** Records the states and actions of chosen coordinates during a rollout. */
-interface Recorder {
-  coordinates: Int32Array;
-  states: Float64Array[][];
-  actions: Float64Array[][];
-}
-
-/** A policy that applies one per-coordinate rule u_j = rule(s_j) to every coordinate. */
-abstract class PerCoordinatePolicy implements Policy {
-  abstract readonly name: string;
-  private history: CoordinateHistory;
-  private readonly state: Float64Array;
-
-  constructor(
-    readonly historyLength: number,
-    private readonly recorder: Recorder | null = null,
-  ) {
-    this.history = new CoordinateHistory(historyLength);
-    this.state = new Float64Array(coordinateStateDim(historyLength));
-  }
-
-  reset(_objective: Objective, _rng: Rng): void {
-    this.history = new CoordinateHistory(this.historyLength);
-  }
-
-  protected abstract step(t: number, state: Float64Array): number;
-
-  act(observation: Observation): Float64Array {
-    this.history.push(observation.x, observation.value, observation.gradient);
-    const u = new Float64Array(observation.x.length);
-    for (let j = 0; j < u.length; j++) u[j] = this.step(observation.t, this.history.stateOf(j, this.state));
-    if (this.recorder) {
-      this.recorder.coordinates.forEach((j, c) => {
-        this.recorder!.states[c].push(Float64Array.from(this.history.stateOf(j, this.state)));
-        this.recorder!.actions[c].push(Float64Array.of(u[j]));
-      });
-    }
-    return u;
-  }
-}
 
 /** The shared linear-Gaussian teacher run on every coordinate, with independent noise per coordinate. */
 class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
@@ -76,25 +36,6 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
 
   protected step(t: number, state: Float64Array): number {
     return this.noiseRng ? this.teacher.sample(t, state, this.noiseRng)[0] : this.teacher.mean(t, state)[0];
-  }
-}
-
-/** The distilled network applied to every coordinate: the learned optimizer of per-coordinate GPS. */
-export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
-  readonly name = 'gps';
-
-  constructor(
-    readonly network: PolicyNetwork,
-    historyLength: number,
-  ) {
-    super(historyLength);
-    if (network.outputDim !== 1 || network.inputDim !== coordinateStateDim(historyLength)) {
-      throw new RangeError(`a per-coordinate GPS network maps ${coordinateStateDim(historyLength)} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
-    }
-  }
-
-  protected step(_t: number, state: Float64Array): number {
-    return this.network.mean(state)[0];
   }
 }
 
