@@ -85,3 +85,17 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     assert.doesNotMatch(stderr, /\n\s+at /);
   }
 });
+
+test('l2o data list finds the datasets in --data-dir; a dataset without a download says why', () => {
+  const shared = join(ROOT, '..', 'shared', 'data');
+  const list = l2o('data', 'list', '--data-dir', shared);
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, /cifar10\n.*\n  at .*cifar-10-batches-bin: present: \d+ train, \d+ test/);
+  assert.match(list.stdout, /fer2013\n[\s\S]*present: \d+ train, \d+ test/);
+  const missing = l2o('data', 'list', '--data-dir', mkdtempSync(join(tmpdir(), 'l2o-empty-')));
+  assert.match(missing.stdout, /cifar100\n.*\n  at .*: missing/);
+  const tfd = l2o('data', 'download', 'tfd');
+  assert.equal(tfd.code, 1);
+  assert.match(tfd.stderr, /^l2o: tfd: nothing to download: TFD is not publicly distributed/);
+  assert.equal(tfd.stderr.trim().split('\n').length, 1);
+});
