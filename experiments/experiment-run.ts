@@ -33,12 +33,26 @@ export function timestampName(date: Date): string {
 
 export class ExperimentRun {
   readonly started = Date.now();
+  /** Seconds spent in earlier attempts at this run (kept in elapsed.json), so a resumed run reports its whole time. */
+  private readonly earlierSeconds: number;
 
   private constructor(
     readonly dir: string,
     readonly settings: ExperimentSettings,
     private readonly quiet: boolean,
-  ) {}
+  ) {
+    const path = join(dir, 'elapsed.json');
+    this.earlierSeconds = existsSync(path) ? (readJsonFile(path, 'elapsed time') as { seconds: number }).seconds : 0;
+  }
+
+  /** Wall time over every attempt at this run, up to now. */
+  elapsedSeconds(): number {
+    return this.earlierSeconds + (Date.now() - this.started) / 1000;
+  }
+
+  private recordElapsed(): void {
+    writeFileAtomic(join(this.dir, 'elapsed.json'), `${JSON.stringify({ seconds: this.elapsedSeconds() })}\n`);
+  }
 
   /** A new directory under `root/<experiment>/`, or the one being resumed (its settings must match). */
   static open(settings: ExperimentSettings, options: { root: string; resume?: string; quiet?: boolean }): ExperimentRun {
@@ -61,8 +75,10 @@ export class ExperimentRun {
     return new ExperimentRun(dir, settings, options.quiet ?? false);
   }
 
+  /** Progress on stderr; also the moment to note the elapsed time, so that a kill loses at most the time since. */
   say(message: string): void {
-    if (!this.quiet) process.stderr.write(`[${((Date.now() - this.started) / 1000).toFixed(0)} s] ${message}\n`);
+    this.recordElapsed();
+    if (!this.quiet) process.stderr.write(`[${this.elapsedSeconds().toFixed(0)} s] ${message}\n`);
   }
 
   /** Runs `compute` once: its JSON result is kept in `stages/<key>.json` and reused on resume. */

@@ -57,6 +57,23 @@ export function problemTable(problem: ProblemResult): SummaryTable {
   return { title: problem.title, columns: ['optimizer', 'tuned lr', 'mean final', 'median final', 'best on', 'diverged'], rows };
 }
 
+/** One row per test problem, one column per optimizer: the mean final loss, the lowest in bold. */
+export function overviewTable(problems: ProblemResult[]): SummaryTable {
+  const optimizers = [...new Set(problems.flatMap((p) => p.results.map((r) => r.optimizer)))];
+  const rows = problems.map((p) => {
+    const best = Math.min(...p.results.map((r) => r.meanFinal).filter(Number.isFinite));
+    return [
+      p.name,
+      ...optimizers.map((name) => {
+        const r = p.results.find((row) => row.optimizer === name);
+        if (!r) return null;
+        return r.meanFinal === best ? `**${formatNumber(r.meanFinal)}**` : r.meanFinal;
+      }),
+    ];
+  });
+  return { title: 'Mean final loss per test problem', columns: ['problem', ...optimizers], rows };
+}
+
 function curvesCsv(problems: ProblemResult[]): string {
   const lines = ['problem,optimizer,step,mean,p25,p75'];
   for (const p of problems) {
@@ -77,6 +94,10 @@ function reportMarkdown(results: ExperimentResults): string {
     '```',
   ];
   for (const note of results.notes) parts.push('', note);
+  if (results.problems.length > 1) {
+    const overview = overviewTable(results.problems);
+    parts.push('', `## ${overview.title}`, '', markdownTable(overview.columns, overview.rows));
+  }
   for (const table of results.tables) parts.push('', `## ${table.title}`, '', markdownTable(table.columns, table.rows));
   for (const problem of results.problems) {
     const t = problemTable(problem);

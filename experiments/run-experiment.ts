@@ -19,7 +19,7 @@ export async function runExperiment(name: string, options: { quick: boolean; see
     quick: options.quick,
     seed: options.seed,
     date: new Date().toISOString(),
-    wallSeconds: (Date.now() - run.started) / 1000,
+    wallSeconds: run.elapsedSeconds(),
     machine: describeMachine(backend),
     ...outcome,
   });

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logTicks } from '../experiments/svg-plot.ts';
+import { formatNumber } from '../src/cli/format.ts';
 
 function readResults(dir: string): ExperimentResults {
   const results: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
@@ -29,6 +30,10 @@ function checkExperimentFiles(dir: string, experiment: string): ExperimentResult
     assert.equal((svg.match(/<polyline /g) ?? []).length, p.results.length, `${p.name}: one line per optimizer`);
     assert.ok(report.includes(`](plots/${p.name}.svg)`), `report embeds ${p.name}.svg`);
     for (const r of p.results) assert.ok(report.includes(`| ${r.optimizer} |`), `report lists ${r.optimizer}`);
+    // The overview table has a row per problem with its lowest mean final loss in bold.
+    const best = Math.min(...p.results.map((r) => r.meanFinal).filter(Number.isFinite));
+    const rows = report.split('\n').filter((line) => line.startsWith(`| ${p.name} |`));
+    assert.ok(rows.some((line) => line.includes(`**${formatNumber(best)}**`)), `overview row of ${p.name} marks ${best}`);
   }
   return results;
 }
@@ -45,6 +50,7 @@ test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 famil
   const again = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, resume: dir, quiet: true });
   assert.equal(again, dir);
   assert.deepEqual(readResults(dir).problems, results.problems);
+  assert.ok(readResults(dir).wallSeconds >= results.wallSeconds, 'the wall time counts the earlier attempt too');
   await assert.rejects(runExperiment('li-malik-2016', { quick: false, seed: '1', root, resume: dir, quiet: true }), /holds experiment li-malik-2016 \(quick true/);
   await assert.rejects(runExperiment('nope', { quick: true, seed: '1', root, quiet: true }), /unknown experiment 'nope'/);
 });
