@@ -1,5 +1,5 @@
-// A line chart as a standalone SVG: mean loss per step on a log scale, a shaded band for the spread
-// (25th–75th percentile over runs) and a legend. Hand-written because the charting libraries that
+// A line chart as a standalone SVG: mean loss per step on a log scale (the steps too, for long
+// runs), a shaded band for the spread (25th–75th percentile over runs) and a legend. Hand-written because the charting libraries that
 // render SVG in Node (vega and friends) pull in tens of megabytes for one chart type.
 
 export interface Series {
@@ -44,6 +44,16 @@ export function linearTicks(max: number): number[] {
   return ticks;
 }
 
+/** Step ticks for a log(1 + t) axis: 0 and the powers of ten up to `max`. */
+export function logStepTicks(max: number): number[] {
+  const ticks = [0];
+  for (let t = 1; t <= max; t *= 10) ticks.push(t);
+  return ticks;
+}
+
+/** Runs of a thousand steps and more get a log(1 + step) axis, so the training horizon stays visible. */
+const LOG_STEPS_FROM = 1000;
+
 function tickLabel(v: number): string {
   return v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(0);
 }
@@ -60,7 +70,8 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
   const steps = Math.max(1, ...series.map((s) => s.mean.length - 1));
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const x = (t: number) => MARGIN.left + (t / steps) * plotW;
+  const logSteps = steps >= LOG_STEPS_FROM;
+  const x = (t: number) => MARGIN.left + (logSteps ? Math.log1p(t) / Math.log1p(steps) : t / steps) * plotW;
   const y = (v: number) => MARGIN.top + plotH * (1 - (Math.log(Math.max(v, FLOOR)) - Math.log(yMin)) / (Math.log(yMax) - Math.log(yMin)));
   const path = (vs: number[]) =>
     vs
@@ -76,11 +87,11 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${MARGIN.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${tickLabel(v)}</text>`);
   }
-  for (const t of linearTicks(steps)) {
+  for (const t of logSteps ? logStepTicks(steps) : linearTicks(steps)) {
     parts.push(`<text x="${x(t).toFixed(1)}" y="${MARGIN.top + plotH + 16}" text-anchor="middle">${t}</text>`);
   }
   parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`);
-  parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escapeXml(xLabel)}</text>`);
+  parts.push(`<text x="${MARGIN.left + plotW / 2}" y="${HEIGHT - 8}" text-anchor="middle">${escapeXml(xLabel)}${logSteps ? ' (log scale)' : ''}</text>`);
   parts.push(`<text transform="translate(16 ${MARGIN.top + plotH / 2}) rotate(-90)" text-anchor="middle">${escapeXml(yLabel)} (log scale)</text>`);
   series.forEach((s, k) => {
     const color = COLORS[k % COLORS.length];

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
-import { linearTicks, logTicks } from '../experiments/svg-plot.ts';
+import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
 import { formatNumber } from '../src/cli/format.ts';
 
 function readResults(dir: string): ExperimentResults {
@@ -64,6 +64,7 @@ test('results schema check names what is wrong; plot ticks are round numbers', (
   assert.deepEqual(logTicks(0.3, 0.9), [0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]);
   assert.deepEqual(logTicks(1e-6, 1), [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1]);
   assert.deepEqual(linearTicks(100), [0, 20, 40, 60, 80, 100]);
+  assert.deepEqual(logStepTicks(4000), [0, 1, 10, 100, 1000]);
   assert.deepEqual(linearTicks(4000), [0, 1000, 2000, 3000, 4000]);
 });
 
