@@ -30,7 +30,8 @@ function checkExperimentFiles(dir: string, experiment: string): ExperimentResult
     assert.equal((svg.match(/<polyline /g) ?? []).length, p.results.length, `${p.name}: one line per optimizer`);
     assert.ok(report.includes(`](plots/${p.name}.svg)`), `report embeds ${p.name}.svg`);
     for (const r of p.results) assert.ok(report.includes(`| ${r.optimizer} |`), `report lists ${r.optimizer}`);
-    // The overview table has a row per problem with its lowest mean final loss in bold.
+    if (results.problems.length < 2) continue;
+    // With several problems, the overview table has a row per problem with its lowest mean final loss in bold.
     const best = Math.min(...p.results.map((r) => r.meanFinal).filter(Number.isFinite));
     const rows = report.split('\n').filter((line) => line.startsWith(`| ${p.name} |`));
     assert.ok(rows.some((line) => line.includes(`**${formatNumber(best)}**`)), `overview row of ${p.name} marks ${best}`);
