@@ -1,6 +1,7 @@
 // A line chart as a standalone SVG: mean loss per step on a log scale (the steps too, for long
-// runs), a shaded band for the spread (25th–75th percentile over runs) and a legend. Hand-written because the charting libraries that
-// render SVG in Node (vega and friends) pull in tens of megabytes for one chart type.
+// runs), a shaded band for the spread (25th–75th percentile over runs) and a legend. Hand-written
+// because the charting libraries that render SVG in Node (vega and friends) pull in tens of
+// megabytes for one chart type.
 
 export interface Series {
   label: string;
