@@ -1,8 +1,10 @@
 // What every experiment shares: its output directory `runs/<experiment>/<timestamp>/`, stages whose
 // results are saved atomically as they finish (so `--resume DIR` skips them), trainer run
 // directories that resume on their own, progress on stderr, and the machine description.
+// Several processes may work on one directory at once (`--resume DIR` in each): a process claims a
+// stage before computing it, and the others take independent stages or wait for the claimed one.
 import { cpus, totalmem } from 'node:os';
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../src/atomic-file.ts';
 import { UserError } from '../src/errors.ts';
@@ -31,8 +33,38 @@ export function timestampName(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
 
+export interface Stage<T> {
+  key: string;
+  compute: () => T | Promise<T>;
+}
+
+/** Whether the process that wrote a claim still runs (a killed run's claims are taken over). */
+function claimHolderAlive(claimPath: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(JSON.parse(readFileSync(claimPath, 'utf8')).pid);
+  } catch {
+    // Vanished, or not yet written by its creator (alive if just created), or torn by a kill.
+    try {
+      return Date.now() - statSync(claimPath).mtimeMs < 10_000;
+    } catch {
+      return false;
+    }
+  }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 export class ExperimentRun {
   readonly started = Date.now();
+  /** How often to look whether a stage claimed by another process has finished. */
+  pollMilliseconds = 5000;
   /** Seconds spent in earlier attempts at this run (kept in elapsed.json), so a resumed run reports its whole time. */
   private readonly earlierSeconds: number;
 
@@ -83,17 +115,74 @@ export class ExperimentRun {
 
   /** Runs `compute` once: its JSON result is kept in `stages/<key>.json` and reused on resume. */
   async stage<T>(key: string, compute: () => T | Promise<T>): Promise<T> {
-    const path = join(this.dir, 'stages', `${key.replace(/[^A-Za-z0-9._-]/g, '_')}.json`);
-    if (existsSync(path)) {
-      this.say(`${key}: done in an earlier run, reusing it`);
-      return readJsonFile(path, `stage ${key}`) as T;
+    const [result] = await this.stages([{ key, compute }]);
+    return result as T;
+  }
+
+  /**
+   * Independent stages: computes those no other process has claimed, in order, then waits for the
+   * rest. Results come back in the order given.
+   */
+  async stages<T>(list: Stage<T>[]): Promise<T[]> {
+    const results = new Map<string, T>();
+    let pending = list;
+    for (;;) {
+      const waiting: Stage<T>[] = [];
+      for (const stage of pending) {
+        const done = this.finished<T>(stage.key);
+        if (done.found) results.set(stage.key, done.result);
+        else if (this.claim(stage.key)) results.set(stage.key, await this.compute(stage));
+        else waiting.push(stage);
+      }
+      if (waiting.length === 0) return list.map((s) => results.get(s.key) as T);
+      if (waiting.length < pending.length || pending === list) {
+        this.say(`waiting for ${waiting.map((s) => s.key).join(', ')}, claimed by another process`);
+      }
+      pending = waiting;
+      await sleep(this.pollMilliseconds);
     }
-    this.say(`${key}: starting`);
+  }
+
+  private stagePath(key: string, suffix: string): string {
+    return join(this.dir, 'stages', `${key.replace(/[^A-Za-z0-9._-]/g, '_')}${suffix}`);
+  }
+
+  private finished<T>(key: string): { found: true; result: T } | { found: false } {
+    const path = this.stagePath(key, '.json');
+    if (!existsSync(path)) return { found: false };
+    this.say(`${key}: done in an earlier run, reusing it`);
+    return { found: true, result: readJsonFile(path, `stage ${key}`) as T };
+  }
+
+  /** Creates `stages/<key>.claim` exclusively; a claim whose process has died is taken over. */
+  private claim(key: string): boolean {
+    const path = this.stagePath(key, '.claim');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const fd = openSync(path, 'wx');
+        writeSync(fd, JSON.stringify({ pid: process.pid }));
+        closeSync(fd);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        if (claimHolderAlive(path)) return false;
+        rmSync(path, { force: true });
+      }
+    }
+    return false;
+  }
+
+  private async compute<T>(stage: Stage<T>): Promise<T> {
+    this.say(`${stage.key}: starting`);
     const started = Date.now();
-    const result = await compute();
-    writeFileAtomic(path, JSON.stringify(result));
-    this.say(`${key}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    return result;
+    try {
+      const result = await stage.compute();
+      writeFileAtomic(this.stagePath(stage.key, '.json'), JSON.stringify(result));
+      this.say(`${stage.key}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return result;
+    } finally {
+      rmSync(this.stagePath(stage.key, '.claim'), { force: true });
+    }
   }
 
   /** Where a trainer keeps its run (checkpoint, log), so that it resumes with the experiment. */

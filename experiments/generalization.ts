@@ -106,10 +106,11 @@ export async function generalization(run: ExperimentRun, backend: string): Promi
       return { name, lr: t.lr, scores: t.scores };
     });
   });
-  const problems: ProblemResult[] = [];
-  for (const p of testProblems(s)) {
-    problems.push(
-      await run.stage(`eval-${p.name}`, () => {
+  // Test problems are independent stages: processes resuming the same directory share them out.
+  const problems: ProblemResult[] = await run.stages(
+    testProblems(s).map((p) => ({
+      key: `eval-${p.name}`,
+      compute: () => {
         const family = familyOf(p.spec);
         const contenders: Contender[] = [
           learnedContender(gps),
@@ -126,9 +127,9 @@ export async function generalization(run: ExperimentRun, backend: string): Promi
           onProgress: (m) => run.say(`  ${p.name}: ${m}`),
         });
         return { name: p.name, title: p.title, env: p.spec.env, params: p.spec.params, split: 'test' as const, steps: p.steps, problems: report.problems, results: report.results };
-      }),
-    );
-  }
+      },
+    })),
+  );
   return {
     settings: { ...s, training, baselines: BASELINES, evaluationSeed: seed },
     problems,
