@@ -129,10 +129,14 @@ export class ExperimentRun {
     for (;;) {
       const waiting: Stage<T>[] = [];
       for (const stage of pending) {
+        if (!this.claim(stage.key)) {
+          waiting.push(stage);
+          continue;
+        }
+        // Looked up only under our claim: another process may have finished it a moment ago.
         const done = this.finished<T>(stage.key);
-        if (done.found) results.set(stage.key, done.result);
-        else if (this.claim(stage.key)) results.set(stage.key, await this.compute(stage));
-        else waiting.push(stage);
+        results.set(stage.key, done.found ? done.result : await this.compute(stage));
+        if (done.found) this.release(stage.key);
       }
       if (waiting.length === 0) return list.map((s) => results.get(s.key) as T);
       if (waiting.length < pending.length || pending === list) {
@@ -181,8 +185,12 @@ export class ExperimentRun {
       this.say(`${stage.key}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return result;
     } finally {
-      rmSync(this.stagePath(stage.key, '.claim'), { force: true });
+      this.release(stage.key);
     }
+  }
+
+  private release(key: string): void {
+    rmSync(this.stagePath(key, '.claim'), { force: true });
   }
 
   /** Where a trainer keeps its run (checkpoint, log), so that it resumes with the experiment. */
