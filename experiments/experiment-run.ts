@@ -154,7 +154,7 @@ export class ExperimentRun {
   private finished<T>(key: string): { found: true; result: T } | { found: false } {
     const path = this.stagePath(key, '.json');
     if (!existsSync(path)) return { found: false };
-    this.say(`${key}: done in an earlier run, reusing it`);
+    this.say(`${key}: already done (by an earlier run or another process), reusing it`);
     return { found: true, result: readJsonFile(path, `stage ${key}`) as T };
   }
 
