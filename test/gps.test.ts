@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
-import { DEFAULT_GPS_CONFIG, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, relativeNuStep, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, logPath, policyPath, statePath } from '../src/gps/checkpoint.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
@@ -82,4 +82,17 @@ test('the distilled policy optimizes held-out problems and loads into eval as "g
   assert.throws(() => trainGps({ config: SMALL, family, identity, out: dir, resume: true }), (e: Error) => e instanceof UserError && /not valid JSON/.test(e.message));
   writeFileSync(policyPath(dir), JSON.stringify({ format: 'l2o-gps', version: 1, historyLength: 3, network: { inputDim: 2 } }));
   assert.throws(() => loadGpsPolicy(dir), (e: Error) => e instanceof UserError && /malformed/.test(e.message));
+});
+
+test('the relative ν step doubles ν where the KL stands out above the mean and halves it where it lies well below', () => {
+  // KL [0, 5, 5, 5, 5]: mean 4, std 2, so ≥ 5 doubles and < 2 halves.
+  const nu = Float64Array.from([1, 1, 1, 1, 1]);
+  relativeNuStep(nu, Float64Array.from([0, 5, 5, 5, 5]));
+  assert.deepEqual(Array.from(nu), [0.5, 2, 2, 2, 2]);
+  // KL [1, 1, 1, 1, 10]: mean 2.8, std 3.6; only the outlier moves, whatever the KL's scale.
+  for (const scale of [1, 1e5]) {
+    const nu2 = Float64Array.from([0.01, 0.01, 0.01, 0.01, 0.01]);
+    relativeNuStep(nu2, Float64Array.from([1, 1, 1, 1, 10].map((v) => v * scale)));
+    assert.deepEqual(Array.from(nu2), [0.01, 0.01, 0.01, 0.01, 0.02]);
+  }
 });

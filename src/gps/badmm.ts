@@ -34,7 +34,12 @@ export interface GpsConfig {
   initialNoise: number;
   innerIterations: number;
   initialNu: number;
-  /** ν_t ← max(ν_t + lgStep · KL_t(p ‖ π̄), 0). */
+  /**
+   * How ν_t follows KL_t(p ‖ π̄): 'gradient', ν_t ← max(ν_t + lgStep · KL_t, 0) (DESIGN §2 step 6);
+   * 'relative', ν_t doubles where KL_t ≥ mean + ½ std over t and halves where KL_t < mean − std
+   * (cbfinn/gps fixed_lg_step 3, the rule of all its BADMM example configurations).
+   */
+  nuStep: 'gradient' | 'relative';
   lgStep: number;
   policyDualRate: number;
   policyDualRateCovar: number;
@@ -62,6 +67,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   initialNoise: 0.2,
   innerIterations: 4,
   initialNu: 0.01,
+  nuStep: 'gradient',
   lgStep: 10,
   policyDualRate: 0.1,
   policyDualRateCovar: 0,
@@ -79,6 +85,20 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
 /** The MDP view the config asks for (gps-problem.ts). */
 export function gpsProblem(config: GpsConfig, dim: number): GpsProblem {
   return config.coordinatewise ? new CoordinatewiseProblem(config) : new FullStateProblem(dim, config);
+}
+
+/**
+ * ν_t × 2 where KL_t ≥ mean + ½ std over t, × ½ where KL_t < mean − std (cbfinn/gps fixed_lg_step 3):
+ * a step relative to the other time steps, so ν does not scale with the KL's absolute size, which
+ * for optimization teachers runs to 1e3–1e5 and made the gradient step's ν and η climb together.
+ */
+export function relativeNuStep(nu: Float64Array, kl: Float64Array): void {
+  const mean = sum(kl) / kl.length;
+  const std = Math.sqrt(kl.reduce((s, v) => s + (v - mean) ** 2, 0) / kl.length);
+  for (let t = 0; t < kl.length; t++) {
+    if (kl[t] >= mean + 0.5 * std) nu[t] *= 2;
+    else if (kl[t] < mean - std) nu[t] *= 0.5;
+  }
 }
 
 const MIN_STEP_MULT = 0.01;
@@ -406,7 +426,11 @@ export class GuidedPolicySearch {
     }
     if (updateNu) {
       const kl = this.teacherPolicyKl(c, teacher);
-      for (let t = 0; t < T; t++) c.nu[t] = Math.max(c.nu[t] + this.config.lgStep * kl[t], 0);
+      // Checkpoints written before nuStep existed have none: they used the gradient step.
+      if (this.config.nuStep === 'relative') relativeNuStep(c.nu, kl);
+      else {
+        for (let t = 0; t < T; t++) c.nu[t] = Math.max(c.nu[t] + this.config.lgStep * kl[t], 0);
+      }
     }
   }
 
