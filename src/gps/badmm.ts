@@ -34,11 +34,7 @@ export interface GpsConfig {
   initialNoise: number;
   innerIterations: number;
   initialNu: number;
-  /**
-   * How ν_t follows KL_t(p ‖ π̄): 'gradient', ν_t ← max(ν_t + lgStep · KL_t, 0) (DESIGN §2 step 6);
-   * 'relative', ν_t doubles where KL_t ≥ mean + ½ std over t and halves where KL_t < mean − std
-   * (cbfinn/gps fixed_lg_step 3, the rule of all its BADMM example configurations).
-   */
+  /** How ν_t follows KL_t(p ‖ π̄): 'gradient', ν_t ← max(ν_t + lgStep · KL_t, 0) (DESIGN §2 step 6); 'relative', relativeNuStep. */
   nuStep: 'gradient' | 'relative';
   lgStep: number;
   policyDualRate: number;
@@ -88,7 +84,8 @@ export function gpsProblem(config: GpsConfig, dim: number): GpsProblem {
 }
 
 /**
- * ν_t × 2 where KL_t ≥ mean + ½ std over t, × ½ where KL_t < mean − std (cbfinn/gps fixed_lg_step 3):
+ * ν_t × 2 where KL_t ≥ mean + ½ std over t, × ½ where KL_t < mean − std (cbfinn/gps fixed_lg_step 3,
+ * the rule of all its BADMM example configurations):
  * a step relative to the other time steps, so ν does not scale with the KL's absolute size, which
  * for optimization teachers runs to 1e3–1e5 and made the gradient step's ν and η climb together.
  */
