@@ -30,7 +30,7 @@ function settings(quick: boolean): Settings {
     return {
       family: { env: 'logreg', params: { trainSize: 6, testSize: 3 } },
       horizon,
-      gps: { conditions: 3, horizon, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 20 },
+      gps: { conditions: 3, validationSteps: 2 * horizon, horizon, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 20 },
       bptt: { horizon, iterations: 2, batch: 2, unroll: 4, validationProblems: 2, validateEvery: 1 },
       problems: 3,
       multiples: [1, 10, 100],

@@ -47,7 +47,7 @@ function settings(quick: boolean): Settings {
         trainInstances: 3,
         testInstances: 2,
         bptt: { iterations: 2, batch: 2, unroll: 5, validationProblems: 1, validateEvery: 1 },
-        gps: { coordinatewise: true, conditions: 2, samples: 3, iterations: 1, historyLength: 3, innerIterations: 1, policyIterations: 20, sampledCoordinates: 8 },
+        gps: { coordinatewise: true, conditions: 2, validationSteps: 10, samples: 3, iterations: 1, historyLength: 3, innerIterations: 1, policyIterations: 20, sampledCoordinates: 8 },
       }
     : {
         base: { project: 48, hidden: '48', batchSize: 64, horizon: 400 },

@@ -3,7 +3,7 @@
 import { createFamily } from '../envs/registry.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
 import { DEFAULT_GPS_CONFIG, type GpsConfig } from '../src/gps/badmm.ts';
-import { trainGps } from '../src/gps/train.ts';
+import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
@@ -35,9 +35,9 @@ export async function trainGpsStage(run: ExperimentRun, key: string, spec: Famil
   const dir = run.trainingDir(key);
   return run.stage(`train-${key}`, () => {
     const family = familyOf(spec);
-    const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, conditions: family.splitSizes.train, seed: run.settings.seed, ...overrides };
+    const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
     const started = Date.now();
-    trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, onIteration: (log) => run.say(`  ${key} ${describeIteration(log, config)}`) });
+    trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, onIteration: (log, _config, best) => run.say(`  ${key} ${describeIteration(log, config, best)}`) });
     return { algo: 'gps' as const, dir, seconds: (Date.now() - started) / 1000 };
   });
 }

@@ -26,7 +26,7 @@ interface Settings {
 
 function settings(quick: boolean): Settings {
   return quick
-    ? { params: { trainSize: 4, testSize: 3 }, gps: { conditions: 3, horizon: 8, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 20 }, gpsPerFamily: {}, problems: 3, steps: 12 }
+    ? { params: { trainSize: 4, testSize: 3 }, gps: { conditions: 3, validationSteps: 12, horizon: 8, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 20 }, gpsPerFamily: {}, problems: 3, steps: 12 }
     : {
         params: {},
         gps: {},

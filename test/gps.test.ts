@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { DEFAULT_GPS_CONFIG, relativeNuStep, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
-import { trainGps } from '../src/gps/train.ts';
+import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
+import { checkValidationSplit, validationScore } from '../src/gps/validation.ts';
 import { loadGpsPolicy, logPath, policyPath, statePath } from '../src/gps/checkpoint.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { UserError } from '../src/errors.ts';
@@ -53,6 +54,7 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
   trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: true });
   assert.deepEqual(readLog(dir).map((l) => l.iteration), [0, 1, 2]);
   assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 3);
+  assertPolicyIsBestHeldOut(dir);
 
   assert.throws(() => trainGps({ config: SMALL, family, identity, out: dir, resume: false }), (e: Error) => e instanceof UserError && /--resume/.test(e.message));
   assert.throws(() => trainGps({ config: SMALL, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: true }), /holds a run on env 'logreg'/);
@@ -64,6 +66,41 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
   const other = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
   trainGps({ config: SMALL, family, identity, out: other, resume: false });
   assert.equal(readFileSync(policyPath(other), 'utf8'), twoIterations);
+});
+
+/** policy.json holds the iteration with the lowest held-out score in the log, and that score is its own. */
+function assertPolicyIsBestHeldOut(dir: string): void {
+  const scores = readLog(dir).map((l) => l.validation!);
+  assert.ok(scores.every(Number.isFinite), `held-out scores ${scores}`);
+  const saved = JSON.parse(readFileSync(policyPath(dir), 'utf8'));
+  const best = Math.min(...scores);
+  assert.equal(saved.iteration, scores.indexOf(best) + 1);
+  assert.equal(saved.validation, best);
+  assert.equal(validationScore(loadGpsPolicy(dir).policy, family, SMALL), best);
+}
+
+test('GPS holds out the end of the training split, keeps the best-scoring iteration across a resume, and the last one when nothing is held out', async () => {
+  await initBackend();
+  assert.deepEqual(divideTrainingSplit(family, {}), { conditions: 80, validation: 10 });
+  assert.deepEqual(divideTrainingSplit(family, { conditions: 85 }), { conditions: 85, validation: 5 });
+  assert.deepEqual(divideTrainingSplit(createFamily('logreg', { trainSize: '4' }), {}), { conditions: 4, validation: 0 });
+  assert.throws(() => checkValidationSplit({ ...SMALL, conditions: 85, validation: 10 }, family), (e: Error) => e instanceof UserError && /95 training instances; logreg has 90/.test(e.message));
+
+  // A resumed run keeps comparing against the best score it saved: one no later iteration can beat.
+  const held = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  trainGps({ config: SMALL, family, identity, out: held, resume: false });
+  const state = JSON.parse(readFileSync(statePath(held), 'utf8'));
+  writeFileSync(statePath(held), JSON.stringify({ ...state, best: { iteration: 1, validation: 0 } }));
+  const before = readFileSync(policyPath(held), 'utf8');
+  trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: held, resume: true });
+  assert.equal(readFileSync(policyPath(held), 'utf8'), before);
+
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  trainGps({ config: { ...SMALL, validation: 0 }, family, identity, out: dir, resume: false });
+  assert.ok(readLog(dir).every((l) => l.validation === undefined));
+  const saved = JSON.parse(readFileSync(policyPath(dir), 'utf8'));
+  assert.equal(saved.iteration, 2);
+  assert.deepEqual(saved.network, JSON.parse(readFileSync(statePath(dir), 'utf8')).network);
 });
 
 test('the distilled policy optimizes held-out problems and loads into eval as "gps"', async () => {

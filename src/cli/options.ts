@@ -56,9 +56,17 @@ export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
 }
 
 export function positiveInteger(name: string) {
+  return integerAtLeast(1, 'a positive integer', name);
+}
+
+export function nonNegativeInteger(name: string) {
+  return integerAtLeast(0, 'a non-negative integer', name);
+}
+
+function integerAtLeast(min: number, what: string, name: string) {
   return (value: unknown): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < 1) throw new UserError(`--${name} must be a positive integer, got '${value}'`);
+    if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be ${what}, got '${value}'`);
     return n;
   };
 }

@@ -1,14 +1,16 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
 import { DEFAULT_GPS_CONFIG, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
-import { trainGps } from '../gps/train.ts';
+import { divideTrainingSplit, trainGps } from '../gps/train.ts';
+import type { BestPolicy } from '../gps/checkpoint.ts';
+import { checkValidationSplit } from '../gps/validation.ts';
 import { DEFAULT_BPTT_CONFIG, validateBpttConfig, type BpttConfig } from '../supervised/bptt.ts';
 import { trainBptt } from '../supervised/train.ts';
 import { UserError } from '../errors.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { mean, median } from '../vector.ts';
-import { familyFromArgs, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
+import { familyFromArgs, nonNegativeInteger, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
   algo: string;
@@ -33,7 +35,8 @@ interface TrainArgs extends EnvArgs {
   unroll: number;
   batch: number;
   lr: number;
-  validation: number;
+  validation?: number;
+  validationSteps: number;
   validateEvery: number;
   hidden: number;
   outputScale: number;
@@ -41,23 +44,25 @@ interface TrainArgs extends EnvArgs {
   chunkSize: number;
 }
 
-export function describeIteration(log: IterationLog, config: GpsConfig): string {
+export function describeIteration(log: IterationLog, config: GpsConfig, best: BestPolicy | undefined): string {
   const t = log.timing;
+  const heldOut = log.validation === undefined || best === undefined ? '' : `held-out final f ${log.validation.toPrecision(4)} (best ${best.validation.toPrecision(4)} after iteration ${best.iteration}), `;
   return (
     `iteration ${log.iteration + 1}/${config.iterations}: teacher cost ${mean(log.teacherCost).toPrecision(4)}, ` +
-    `policy cost ${mean(log.policyCost).toPrecision(4)}, KL(p‖π̄) ${median(log.klTeacherPolicy).toPrecision(3)}, ` +
+    `policy cost ${mean(log.policyCost).toPrecision(4)}, ${heldOut}KL(p‖π̄) ${median(log.klTeacherPolicy).toPrecision(3)}, ` +
     `η ${median(log.eta).toPrecision(3)}, ν ${median(log.nu).toPrecision(3)} (medians); ${log.seconds.toFixed(1)} s ` +
     `(sampling ${t.sampling.toFixed(1)}, dynamics ${t.dynamics.toFixed(1)}, LQR ${t.lqr.toFixed(1)}, policy ${t.policy.toFixed(1)})`
   );
 }
 
 function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): void {
-  const conditions = args.conditions ?? family.splitSizes.train;
-  if (conditions > family.splitSizes.train) throw new UserError(`--conditions ${conditions} exceeds the ${family.splitSizes.train} training instances of ${family.name}`);
+  const { conditions, validation } = divideTrainingSplit(family, args);
   if (args.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
   const config: GpsConfig = {
     ...DEFAULT_GPS_CONFIG,
     conditions,
+    validation,
+    validationSteps: args.validationSteps,
     horizon: args.horizon ?? DEFAULT_GPS_CONFIG.horizon,
     iterations: args.iterations ?? DEFAULT_GPS_CONFIG.iterations,
     samples: args.samples,
@@ -72,14 +77,15 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
     sampledCoordinates: args.sampledCoordinates,
   };
   const view = config.coordinatewise ? `per coordinate (${config.sampledCoordinates} coordinates recorded per rollout)` : 'full state';
-  say(`GPS on ${family.name}, ${view}: ${conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
+  checkValidationSplit(config, family);
+  say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   trainGps({
     config,
     family,
     identity,
     out: args.out,
     resume: args.resume,
-    onIteration: (log) => say(describeIteration(log, config)),
+    onIteration: (log, _config, best) => say(describeIteration(log, config, best)),
     onProgress: (message) => {
       if (!args.quiet && process.stderr.isTTY) process.stderr.write(`  … ${message}\x1b[K\r`);
     },
@@ -94,7 +100,7 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     unroll: args.unroll,
     batch: args.batch,
     learningRate: args.lr,
-    validationProblems: args.validation,
+    validationProblems: args.validation ?? DEFAULT_BPTT_CONFIG.validationProblems,
     validateEvery: args.validateEvery,
     chunkSize: args.chunkSize,
     seed: args.seed,
@@ -131,7 +137,8 @@ export const trainCommand = {
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}) or BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
-      .option('conditions', { group: 'GPS:', coerce: positiveInteger('conditions'), describe: 'training objectives used (default: the whole training split)' })
+      .option('conditions', { group: 'GPS:', coerce: positiveInteger('conditions'), describe: 'training objectives used (default: the training split less the --validation instances)' })
+      .option('validation-steps', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.validationSteps, coerce: positiveInteger('validation-steps'), describe: 'steps of each held-out validation run' })
       .option('samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.samples, coerce: positiveInteger('samples'), describe: 'M, samples per condition per iteration (≥ 2)' })
       .option('history', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.historyLength, coerce: positiveInteger('history'), describe: 'history length H of the state' })
       .option('kl-step', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
@@ -144,7 +151,7 @@ export const trainCommand = {
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })
       .option('batch', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.batch, coerce: positiveInteger('batch'), describe: 'training problems per meta-iteration' })
       .option('lr', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.learningRate, coerce: positiveNumber('lr'), describe: 'Adam learning rate of the meta-optimizer' })
-      .option('validation', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.validationProblems, coerce: positiveInteger('validation'), describe: 'held-out training instances (from the end of the split) that pick the best weights' })
+      .option('validation', { coerce: nonNegativeInteger('validation'), describe: `held-out training instances (from the end of the split) that pick the best weights or GPS iteration (default GPS: ${DEFAULT_GPS_CONFIG.validation}, at most what --conditions leaves or a fifth of the split, 0 keeps the last iteration; BPTT: ${DEFAULT_BPTT_CONFIG.validationProblems})` })
       .option('validate-every', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.validateEvery, coerce: positiveInteger('validate-every'), describe: 'meta-iterations between validations and checkpoints' })
       .option('hidden', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.hidden, coerce: positiveInteger('hidden'), describe: 'LSTM units per layer (2 layers)' })
       .option('output-scale', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.outputScale, coerce: positiveNumber('output-scale'), describe: 'step = LSTM output × this' })

@@ -1,5 +1,6 @@
-// Runs one policy over the first N instances of a split. Instance i always starts from the same x0
-// for a given seed, whichever policy runs, so optimizers are compared on identical runs.
+// Runs one policy over N consecutive instances of a split (by default the first N). Instance i
+// always starts from the same x0 for a given seed, whichever policy runs, so optimizers are compared
+// on identical runs.
 import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import { OptimizationEnv, type Trajectory } from '../../envs/optimization-env.ts';
 import type { Policy } from '../../policies/policy.ts';
@@ -10,6 +11,8 @@ export interface ProblemSet {
   family: ObjectiveFamily;
   split: Split;
   problems: number;
+  /** Index of the first instance run (default 0). */
+  first?: number;
   steps: number;
   seed: string;
   historyLength?: number;
@@ -26,7 +29,8 @@ export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
   const env = new OptimizationEnv({ historyLength: policy.historyLength ?? set.historyLength });
   const root = new Rng(`run-${set.seed}`);
   const trajectories: Trajectory[] = [];
-  for (let i = 0; i < set.problems; i++) {
+  const first = set.first ?? 0;
+  for (let i = first; i < first + set.problems; i++) {
     const objective = set.family.sample(set.split, i);
     try {
       trajectories.push(env.rollout(policy, objective, set.steps, root.fork(`${set.split}/${i}`)));

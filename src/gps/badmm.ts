@@ -17,10 +17,15 @@ import type { GpsProblem, Samples } from './problem/gps-problem.ts';
 import { FullStateProblem } from './problem/full-state-problem.ts';
 import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
 import type { Policy } from '../../policies/policy.ts';
+import { checkValidationSplit } from './validation.ts';
 
 export interface GpsConfig {
   /** Training objectives used as conditions (the first N of the training split). */
   conditions: number;
+  /** Held-out training objectives (the last N of the split) that select the best iteration's policy (validation.ts). */
+  validation: number;
+  /** Steps of each validation run: the evaluation's horizon rather than T, since a learned optimizer must stay stable beyond T. */
+  validationSteps: number;
   /** T, the length of every sample. */
   horizon: number;
   /** M, samples per condition per iteration. */
@@ -53,7 +58,9 @@ export interface GpsConfig {
 }
 
 export const DEFAULT_GPS_CONFIG: GpsConfig = {
-  conditions: 90,
+  conditions: 80,
+  validation: 10,
+  validationSteps: 100,
   horizon: 40,
   samples: 20,
   iterations: 10,
@@ -139,6 +146,8 @@ export interface IterationLog {
   stepMult: number[];
   policyLoss: number;
   pdFailures: number;
+  /** The policy's held-out score after this iteration (validation.ts), when the run holds objectives out. */
+  validation?: number;
 }
 
 function clamp(x: number, lo: number, hi: number): number {
@@ -175,7 +184,7 @@ export class GuidedPolicySearch {
 
   /** A fresh run: momentum teachers grid-searched per condition, a randomly initialized policy. */
   static create(config: GpsConfig, family: ObjectiveFamily): GuidedPolicySearch {
-    if (config.conditions > family.splitSizes.train) throw new RangeError(`${config.conditions} conditions requested, ${family.name} has ${family.splitSizes.train} training instances`);
+    checkValidationSplit(config, family);
     if (config.samples < 2) throw new RangeError('GPS needs at least 2 samples per condition to fit dynamics');
     const root = new Rng(`gps-${config.seed}`);
     const problem = gpsProblem(config, family.dim);

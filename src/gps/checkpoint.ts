@@ -1,4 +1,5 @@
-// A GPS run directory: `policy.json` (what `l2o eval --optimizers gps:DIR` loads), `state.json`
+// A GPS run directory: `policy.json` (what `l2o eval --optimizers gps:DIR` loads: the policy of the
+// iteration with the best held-out score, or of the last one when nothing is held out), `state.json`
 // (everything `--resume` needs) and `log.jsonl` (one line per finished iteration). state.json is
 // written last, so it names the last iteration whose policy and log line are complete.
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
-import type { ConditionState, GpsConfig } from './badmm.ts';
+import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig } from './badmm.ts';
 
 const FORMAT = 'l2o-gps';
 const VERSION = 1;
@@ -22,15 +23,26 @@ interface PolicyFile extends RunIdentity {
   historyLength: number;
   /** Per-coordinate GPS (absent in files written before it existed: full state). */
   coordinatewise?: boolean;
+  /** Held-out score of this policy (absent when the run held nothing out). */
+  validation?: number;
   network: PolicyNetworkJson;
+}
+
+/** The iteration whose policy is in policy.json, and its held-out score. */
+export interface BestPolicy {
+  iteration: number;
+  validation: number;
 }
 
 interface StateFile extends RunIdentity {
   format: string;
   version: number;
   iteration: number;
-  config: GpsConfig;
+  /** Files written before validation existed have no validation settings: they held nothing out. */
+  config: Omit<GpsConfig, 'validation' | 'validationSteps'> & Partial<GpsConfig>;
   network: PolicyNetworkJson;
+  /** Absent in runs that hold nothing out (and in files written before validation existed). */
+  best?: BestPolicy;
   conditions: {
     teacher: ReturnType<LinearGaussianPolicy['toJSON']>;
     eta: number;
@@ -49,9 +61,13 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(statePath(dir));
 }
 
-export function saveCheckpoint(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[]): void {
-  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, network: network.toJSON() };
+/** Writes the learned optimizer of the run (call before saveState, which commits the iteration). */
+export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, validation?: number): void {
+  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, validation, network: network.toJSON() };
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
+}
+
+export function saveState(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[], best?: BestPolicy): void {
   const state: StateFile = {
     format: FORMAT,
     version: VERSION,
@@ -59,6 +75,7 @@ export function saveCheckpoint(dir: string, identity: RunIdentity, config: GpsCo
     iteration,
     config,
     network: network.toJSON(),
+    best,
     conditions: conditions.map((c) => ({
       teacher: c.teacher.toJSON(),
       eta: c.eta,
@@ -83,7 +100,7 @@ export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdent
   });
 }
 
-export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[] } {
+export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[]; best?: BestPolicy } {
   const path = statePath(dir);
   const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as StateFile;
   return decodeRunFile(path, () => {
@@ -92,9 +109,10 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
     const dX = file.config.coordinatewise ? file.network.inputDim : dU + file.network.inputDim;
     return {
       identity: { env: file.env, envParams: file.envParams },
-      config: file.config,
+      config: { validation: 0, validationSteps: DEFAULT_GPS_CONFIG.validationSteps, ...file.config },
       iteration: file.iteration,
       network: PolicyNetwork.fromJSON(file.network),
+      best: file.best,
       conditions: file.conditions.map((c) => ({
         teacher: LinearGaussianPolicy.fromJSON(c.teacher),
         eta: c.eta,

@@ -1,10 +1,11 @@
-// The GPS training loop behind `l2o train --algo gps`: iterations with progress, a JSONL log line and
-// an atomic checkpoint after each, and `resume` to continue a run that was killed.
+// The GPS training loop behind `l2o train --algo gps`: iterations with progress, a held-out score,
+// a JSONL log line and an atomic checkpoint after each, and `resume` to continue a run that was killed.
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
-import { GuidedPolicySearch, type GpsConfig, type IterationLog } from './badmm.ts';
-import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint } from './checkpoint.ts';
+import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, type GpsConfig, type IterationLog } from './badmm.ts';
+import { hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
+import { validationScore } from './validation.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 
 export interface TrainOptions {
@@ -13,8 +14,19 @@ export interface TrainOptions {
   identity: RunIdentity;
   out: string;
   resume: boolean;
-  onIteration?: (log: IterationLog, config: GpsConfig) => void;
+  onIteration?: (log: IterationLog, config: GpsConfig, best: BestPolicy | undefined) => void;
   onProgress?: (message: string) => void;
+}
+
+/**
+ * Conditions and held-out instances of a training split, each by default: `validation` instances
+ * held out (at most a fifth of the split, or what --conditions leaves over), the rest conditions.
+ */
+export function divideTrainingSplit(family: ObjectiveFamily, requested: { conditions?: number; validation?: number }): { conditions: number; validation: number } {
+  const train = family.splitSizes.train;
+  const leftOver = requested.conditions === undefined ? Math.floor(train / 5) : Math.max(train - requested.conditions, 0);
+  const validation = requested.validation ?? Math.min(DEFAULT_GPS_CONFIG.validation, leftOver);
+  return { conditions: requested.conditions ?? train - validation, validation };
 }
 
 export function trainGps(options: TrainOptions): GuidedPolicySearch {
@@ -22,6 +34,7 @@ export function trainGps(options: TrainOptions): GuidedPolicySearch {
   mkdirSync(out, { recursive: true });
   let gps: GuidedPolicySearch;
   let config = options.config;
+  let best: BestPolicy | undefined;
   if (options.resume && hasCheckpoint(out)) {
     const saved = loadCheckpoint(out);
     if (!sameIdentity(saved.identity, identity)) {
@@ -29,6 +42,7 @@ export function trainGps(options: TrainOptions): GuidedPolicySearch {
     }
     // The saved run's settings win, except the number of iterations, which a resume may extend.
     config = { ...saved.config, iterations: options.config.iterations };
+    best = saved.best;
     gps = GuidedPolicySearch.restore(config, family, saved.network, saved.conditions, saved.iteration);
     trimLog(logPath(out), saved.iteration);
     options.onProgress?.(`resuming ${out} after iteration ${saved.iteration}`);
@@ -40,9 +54,14 @@ export function trainGps(options: TrainOptions): GuidedPolicySearch {
   }
   while (gps.iteration < config.iterations) {
     const log = gps.runIteration(options.onProgress);
+    if (config.validation > 0) log.validation = validationScore(gps.policy(), family, config);
     appendFileSync(logPath(out), `${JSON.stringify(log)}\n`);
-    saveCheckpoint(out, identity, config, gps.iteration, gps.network, gps.conditionStates());
-    options.onIteration?.(log, config);
+    if (log.validation === undefined || best === undefined || log.validation < best.validation) {
+      savePolicy(out, identity, config, gps.iteration, gps.network, log.validation);
+      if (log.validation !== undefined) best = { iteration: gps.iteration, validation: log.validation };
+    }
+    saveState(out, identity, config, gps.iteration, gps.network, gps.conditionStates(), best);
+    options.onIteration?.(log, config, best);
   }
   return gps;
 }
