@@ -30,6 +30,7 @@ interface TrainArgs extends EnvArgs {
   initialNoise: number;
   coordinatewise: boolean;
   nuStep: string;
+  initialNu: number;
   sampledCoordinates: number;
   // bptt
   unroll: number;
@@ -74,6 +75,7 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
     initialNoise: args.initialNoise,
     coordinatewise: args.coordinatewise,
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
+    initialNu: args.initialNu,
     sampledCoordinates: args.sampledCoordinates,
   };
   const view = config.coordinatewise ? `per coordinate (${config.sampledCoordinates} coordinates recorded per rollout)` : 'full state';
@@ -145,6 +147,7 @@ export const trainCommand = {
       .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
       .option('initial-noise', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNoise, coerce: positiveNumber('initial-noise'), describe: "first teachers' noise, relative to momentum's first step" })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
+      .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
       .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout as samples' })
