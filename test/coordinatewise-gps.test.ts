@@ -58,7 +58,7 @@ test('per-coordinate cost model: the meta-loss share (T − t)(g u + ½ h u²) w
 
 test('per-coordinate GPS: trains on 10-d quadratics, resumes, and the policy runs on objectives of any dimension', async () => {
   await initBackend();
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, coordinatewise: true, conditions: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, seed: 'cw' };
+  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, coordinatewise: true, conditions: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, validation: 2, seed: 'cw' };
   const family = createFamily('quadratic', { trainSize: 8, testSize: 10 });
   const identity = { env: 'quadratic', envParams: { trainSize: '8', testSize: '10' } };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-gps-'));
