@@ -6,7 +6,7 @@ import type { Rng } from '../src/random.ts';
 import type { PolicyNetwork } from '../src/gps/policy-network.ts';
 import type { Observation, Policy } from './policy.ts';
 import { PerCoordinatePolicy } from './per-coordinate-policy.ts';
-import { coordinateStateDim } from '../src/gps/problem/coordinate-history.ts';
+import { FEATURES_PER_LAG, type GradientScaling } from '../src/gps/problem/coordinate-history.ts';
 
 export class GpsPolicy implements Policy {
   readonly name = 'gps';
@@ -34,14 +34,17 @@ export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
   constructor(
     readonly network: PolicyNetwork,
     historyLength: number,
+    gradientScaling: GradientScaling,
   ) {
-    super(historyLength);
-    if (network.outputDim !== 1 || network.inputDim !== coordinateStateDim(historyLength)) {
-      throw new RangeError(`a per-coordinate GPS network maps ${coordinateStateDim(historyLength)} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
+    super(historyLength, gradientScaling);
+    const features = FEATURES_PER_LAG * historyLength;
+    if (network.outputDim !== 1 || network.inputDim !== features) {
+      throw new RangeError(`a per-coordinate GPS network maps ${features} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
     }
   }
 
+  /** The network sees the 3H features: not the raw gradient that a scaled state carries for the cost. */
   protected step(_t: number, state: Float64Array): number {
-    return this.network.mean(state)[0];
+    return this.network.mean(state.subarray(0, this.network.inputDim))[0];
   }
 }

@@ -3,7 +3,7 @@
 // learned optimizer distilled from it. A recorder keeps chosen coordinates' states and steps.
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
-import { CoordinateHistory, coordinateStateDim } from '../src/gps/problem/coordinate-history.ts';
+import { CoordinateHistory, coordinateStateDim, type GradientScaling } from '../src/gps/problem/coordinate-history.ts';
 import type { Observation, Policy } from './policy.ts';
 
 /** Records the states and actions of chosen coordinates during a rollout. */
@@ -21,14 +21,15 @@ export abstract class PerCoordinatePolicy implements Policy {
 
   constructor(
     readonly historyLength: number,
+    readonly gradientScaling: GradientScaling,
     private readonly recorder: Recorder | null = null,
   ) {
-    this.history = new CoordinateHistory(historyLength);
-    this.state = new Float64Array(coordinateStateDim(historyLength));
+    this.history = new CoordinateHistory(historyLength, gradientScaling);
+    this.state = new Float64Array(coordinateStateDim(historyLength, gradientScaling));
   }
 
   reset(_objective: Objective, _rng: Rng): void {
-    this.history = new CoordinateHistory(this.historyLength);
+    this.history = new CoordinateHistory(this.historyLength, this.gradientScaling);
   }
 
   protected abstract step(t: number, state: Float64Array): number;

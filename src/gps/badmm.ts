@@ -16,6 +16,7 @@ import { PolicyNetwork, type DistillationData } from './policy-network.ts';
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
 import { FullStateProblem } from './problem/full-state-problem.ts';
 import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
+import type { GradientScaling } from './problem/coordinate-history.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { checkValidationSplit } from './validation.ts';
 
@@ -54,6 +55,8 @@ export interface GpsConfig {
   coordinatewise: boolean;
   /** Per-coordinate GPS: coordinates recorded per rollout as samples of the one-coordinate MDP. */
   sampledCoordinates: number;
+  /** Per-coordinate GPS: gradient features as they are, or divided by their AdaGrad accumulator (coordinate-history.ts). */
+  gradientScaling: GradientScaling;
   seed: string;
 }
 
@@ -82,6 +85,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   policyClusters: 4,
   coordinatewise: false,
   sampledCoordinates: 32,
+  gradientScaling: 'none',
   seed: '1',
 };
 

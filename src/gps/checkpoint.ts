@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig } from './badmm.ts';
+import { coordinateStateDim, type GradientScaling } from './problem/coordinate-history.ts';
 
 const FORMAT = 'l2o-gps';
 const VERSION = 1;
@@ -23,6 +24,8 @@ interface PolicyFile extends RunIdentity {
   historyLength: number;
   /** Per-coordinate GPS (absent in files written before it existed: full state). */
   coordinatewise?: boolean;
+  /** Per-coordinate gradient features' scaling (absent in files written before it existed: none). */
+  gradientScaling?: GradientScaling;
   /** Held-out score of this policy (absent when the run held nothing out). */
   validation?: number;
   network: PolicyNetworkJson;
@@ -38,8 +41,8 @@ interface StateFile extends RunIdentity {
   format: string;
   version: number;
   iteration: number;
-  /** Files written before validation existed have no validation settings: they held nothing out. */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps'> & Partial<GpsConfig>;
+  /** Files written before validation or gradient scaling existed lack them: they held nothing out and scaled nothing. */
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling'> & Partial<GpsConfig>;
   network: PolicyNetworkJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
@@ -63,7 +66,7 @@ export function hasCheckpoint(dir: string): boolean {
 
 /** Writes the learned optimizer of the run (call before saveState, which commits the iteration). */
 export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, validation?: number): void {
-  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, validation, network: network.toJSON() };
+  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, gradientScaling: config.gradientScaling, validation, network: network.toJSON() };
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
 }
 
@@ -95,7 +98,7 @@ export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdent
   return decodeRunFile(path, () => {
     if (!Number.isInteger(file.historyLength) || file.historyLength < 1) throw new Error('historyLength must be a positive integer');
     const network = PolicyNetwork.fromJSON(file.network);
-    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength) : new GpsPolicy(network, file.historyLength);
+    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, file.gradientScaling ?? 'none') : new GpsPolicy(network, file.historyLength);
     return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
   });
 }
@@ -105,11 +108,12 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
   const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as StateFile;
   return decodeRunFile(path, () => {
     const dU = file.network.outputDim;
-    // The full-state teacher sees [x; Φ], the per-coordinate one the policy's own features.
-    const dX = file.config.coordinatewise ? file.network.inputDim : dU + file.network.inputDim;
+    const gradientScaling = file.config.gradientScaling ?? 'none';
+    // The full-state teacher sees [x; Φ], the per-coordinate one the policy's own features (and the raw gradient where they are scaled).
+    const dX = file.config.coordinatewise ? coordinateStateDim(file.config.historyLength, gradientScaling) : dU + file.network.inputDim;
     return {
       identity: { env: file.env, envParams: file.envParams },
-      config: { validation: 0, validationSteps: DEFAULT_GPS_CONFIG.validationSteps, ...file.config },
+      config: { validation: 0, validationSteps: DEFAULT_GPS_CONFIG.validationSteps, ...file.config, gradientScaling },
       iteration: file.iteration,
       network: PolicyNetwork.fromJSON(file.network),
       best: file.best,

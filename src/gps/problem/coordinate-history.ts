@@ -2,11 +2,25 @@
 // for each lag i < H, its gradient ∇_j f(x_{t−i}), its step x_{t−i,j} − x_{t−i−1,j} and the shared
 // relative change of the objective (f(x_{t−i}) − f(x_{t−i−1})) / |f(x_{t−i−1})|. Layout: three
 // entries per lag, [3i] gradient, [3i+1] step, [3i+2] relative change; entries before x_0 are zero.
+//
+// Gradient scaling 'adagrad' divides each gradient by √(Σ_{s≤t} ∇_j f(x_s)²), the coordinate's
+// AdaGrad accumulator at the time it was seen, so the features, and with them a linear teacher's
+// steps, do not depend on the gradient's scale: on robust regression a start far from the data
+// lies where the raw gradient is ~1e-3 and a rule linear in it barely moves. The cost model still
+// needs the raw gradient, so that state carries it as one last entry, which the policy does not see.
 
 export const FEATURES_PER_LAG = 3;
 
-export function coordinateStateDim(historyLength: number): number {
-  return FEATURES_PER_LAG * historyLength;
+export type GradientScaling = 'none' | 'adagrad';
+
+/** Entries of the teacher state: the policy's 3H features, plus the raw gradient where they are scaled. */
+export function coordinateStateDim(historyLength: number, scaling: GradientScaling = 'none'): number {
+  return FEATURES_PER_LAG * historyLength + (scaling === 'adagrad' ? 1 : 0);
+}
+
+/** Where the state holds the current raw gradient ∇_j f(x_t). */
+export function rawGradientIndex(historyLength: number, scaling: GradientScaling): number {
+  return scaling === 'adagrad' ? FEATURES_PER_LAG * historyLength : 0;
 }
 
 /** Zero padding at step t: the gradient at lag i needs t ≥ i, the step and the change t ≥ i + 1. */
@@ -16,17 +30,22 @@ export function coordinatePadding(index: number, t: number): boolean {
 }
 
 export class CoordinateHistory {
-  private readonly gradients: Float64Array[] = []; // newest first
+  private readonly gradients: Float64Array[] = []; // newest first, scaled as asked
   private readonly steps: Float64Array[] = [];
   private readonly changes: number[] = [];
   private previous: { x: Float64Array; value: number } | null = null;
+  private squares: Float64Array | null = null; // AdaGrad accumulators
+  private rawGradient: Float64Array | null = null; // kept only where the history holds scaled ones
 
-  constructor(readonly historyLength: number) {}
+  constructor(
+    readonly historyLength: number,
+    readonly scaling: GradientScaling = 'none',
+  ) {}
 
   /** Records x_t, f(x_t) and ∇f(x_t). */
   push(x: Float64Array, value: number, gradient: Float64Array): void {
     const H = this.historyLength;
-    this.gradients.unshift(Float64Array.from(gradient));
+    this.gradients.unshift(this.scaled(gradient));
     if (this.previous) {
       const step = new Float64Array(x.length);
       for (let j = 0; j < x.length; j++) step[j] = x[j] - this.previous.x[j];
@@ -37,12 +56,25 @@ export class CoordinateHistory {
     for (const list of [this.gradients, this.steps, this.changes]) if (list.length > H) list.pop();
   }
 
-  /** s_j of the latest step, written into `out`. */
+  private scaled(gradient: Float64Array): Float64Array {
+    if (this.scaling === 'none') return Float64Array.from(gradient);
+    this.squares ??= new Float64Array(gradient.length);
+    this.rawGradient = Float64Array.from(gradient);
+    const out = new Float64Array(gradient.length);
+    for (let j = 0; j < gradient.length; j++) {
+      this.squares[j] += gradient[j] * gradient[j];
+      out[j] = this.squares[j] > 0 ? gradient[j] / Math.sqrt(this.squares[j]) : 0;
+    }
+    return out;
+  }
+
+  /** s_j of the latest step, written into `out` (coordinateStateDim entries). */
   stateOf(j: number, out: Float64Array): Float64Array {
     out.fill(0);
     this.gradients.forEach((g, i) => (out[FEATURES_PER_LAG * i] = g[j]));
     this.steps.forEach((s, i) => (out[FEATURES_PER_LAG * i + 1] = s[j]));
     this.changes.forEach((r, i) => (out[FEATURES_PER_LAG * i + 2] = r));
+    if (this.rawGradient) out[FEATURES_PER_LAG * this.historyLength] = this.rawGradient[j];
     return out;
   }
 }

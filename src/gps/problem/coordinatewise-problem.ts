@@ -8,6 +8,8 @@
 // and to second order f(x_{t+1}) − f(x_t) = Σ_j (g_j u_j + ½ h_j u_j²). Each coordinate's share,
 // (T − t)(g u + ½ h_t u²), is quadratic in z = [s; u] because g is the state's first entry; the
 // curvature h_t, tied across coordinates, is the regression of the gradient change on the step.
+// With gradient scaling (coordinate-history.ts) the state's last entry is that raw g, and the
+// policy's observation is the state without it.
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
@@ -17,7 +19,7 @@ import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
 import type { QuadraticCost } from '../lqr.ts';
 import type { PolicyNetwork } from '../policy-network.ts';
-import { coordinatePadding, coordinateStateDim } from './coordinate-history.ts';
+import { FEATURES_PER_LAG, coordinatePadding, coordinateStateDim, rawGradientIndex, type GradientScaling } from './coordinate-history.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { searchMomentumTeacher } from './initial-teacher.ts';
 
@@ -28,10 +30,11 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
   constructor(
     private readonly teacher: LinearGaussianPolicy,
     historyLength: number,
+    gradientScaling: GradientScaling,
     private readonly noiseRng: Rng | null,
     recorder: Recorder | null = null,
   ) {
-    super(historyLength, recorder);
+    super(historyLength, gradientScaling, recorder);
   }
 
   protected step(t: number, state: Float64Array): number {
@@ -44,12 +47,15 @@ export class CoordinatewiseProblem implements GpsProblem {
   readonly dO: number;
   readonly dU = 1;
 
-  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number }) {
-    this.dX = coordinateStateDim(settings.historyLength);
-    this.dO = this.dX;
+  private readonly gradientIndex: number;
+
+  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number; gradientScaling: GradientScaling }) {
+    this.dX = coordinateStateDim(settings.historyLength, settings.gradientScaling);
+    this.dO = FEATURES_PER_LAG * settings.historyLength;
+    this.gradientIndex = rawGradientIndex(settings.historyLength, settings.gradientScaling);
   }
 
-  /** Momentum per coordinate, u = −α g_t + β (x_t − x_{t−1}), grid-searched on the objective. */
+  /** Momentum per coordinate, u = −α g_t + β (x_t − x_{t−1}) (g scaled as the state's), grid-searched on the objective. */
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
     const { horizon, historyLength, initialNoise } = this.settings;
     return searchMomentumTeacher(objective, startRng, {
@@ -66,12 +72,12 @@ export class CoordinatewiseProblem implements GpsProblem {
           Array.from({ length: horizon }, () => Matrix.identity(1, Math.max(sigma ** 2, 1e-12))),
         );
       },
-      asPolicy: (teacher) => new CoordinatewiseTeacherPolicy(teacher, historyLength, null),
+      asPolicy: (teacher) => new CoordinatewiseTeacherPolicy(teacher, historyLength, this.settings.gradientScaling, null),
     });
   }
 
   sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples {
-    const { horizon: T, samples: M, historyLength: H, sampledCoordinates } = this.settings;
+    const { horizon: T, samples: M, historyLength: H, sampledCoordinates, gradientScaling } = this.settings;
     const env = new OptimizationEnv({ historyLength: 1 });
     const out: Samples = { states: [], observations: [], actions: [], values: [] };
     let kept = 0;
@@ -81,12 +87,12 @@ export class CoordinatewiseProblem implements GpsProblem {
       const C = Math.min(sampledCoordinates, objective.dim);
       const coordinates = Int32Array.from(pick.permutation(objective.dim).slice(0, C));
       const recorder: Recorder = { coordinates, states: Array.from({ length: C }, () => []), actions: Array.from({ length: C }, () => []) };
-      const run = env.rollout(new CoordinatewiseTeacherPolicy(teacher, H, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
+      const run = env.rollout(new CoordinatewiseTeacherPolicy(teacher, H, gradientScaling, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
       if (run.divergedAt !== null) continue;
       kept++;
       for (let c = 0; c < C; c++) {
         out.states.push(recorder.states[c]);
-        out.observations.push(recorder.states[c]);
+        out.observations.push(this.dO === this.dX ? recorder.states[c] : recorder.states[c].map((s) => s.subarray(0, this.dO)));
         out.actions.push(recorder.actions[c]);
         out.values.push(run.values.slice(0, T));
       }
@@ -103,7 +109,7 @@ export class CoordinatewiseProblem implements GpsProblem {
       let uu = 0;
       samples.states.forEach((run, n) => {
         const u = samples.actions[n][t][0];
-        gu += (run[t + 1][0] - run[t][0]) * u;
+        gu += (run[t + 1][this.gradientIndex] - run[t][this.gradientIndex]) * u;
         uu += u * u;
       });
       curvature[t] = Math.max(uu > 0 ? gu / uu : 0, 1e-8);
@@ -114,8 +120,8 @@ export class CoordinatewiseProblem implements GpsProblem {
     for (let t = 0; t < T; t++) {
       const weight = T - t;
       const Ct = new Matrix(dZ, dZ);
-      Ct.set(0, this.dX, weight);
-      Ct.set(this.dX, 0, weight);
+      Ct.set(this.gradientIndex, this.dX, weight);
+      Ct.set(this.dX, this.gradientIndex, weight);
       Ct.set(this.dX, this.dX, weight * curvature[t]);
       C.push(Ct);
       c.push(new Float64Array(dZ));
@@ -128,6 +134,6 @@ export class CoordinatewiseProblem implements GpsProblem {
   }
 
   policy(network: PolicyNetwork): CoordinatewiseGpsPolicy {
-    return new CoordinatewiseGpsPolicy(network, this.settings.historyLength);
+    return new CoordinatewiseGpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling);
   }
 }
