@@ -12,6 +12,7 @@ import { loadGpsPolicy, statePath } from '../src/gps/checkpoint.ts';
 import { CoordinateHistory, coordinatePadding, coordinateStateDim, rawGradientIndex } from '../src/gps/problem/coordinate-history.ts';
 import { CoordinatewiseProblem } from '../src/gps/problem/coordinatewise-problem.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
+import type { QuadraticCost } from '../src/gps/lqr.ts';
 
 test('per-coordinate state: gradient, step and relative change per lag, zero before x0 exactly where padding says', () => {
   const history = new CoordinateHistory(2);
@@ -47,14 +48,18 @@ test('per-coordinate cost model: the meta-loss share (T − t)(g u + ½ h u²) w
     actions.push(us);
   }
   const cost = problem.costModel(null as never, { states, observations: states, actions, values: [] });
+  assertMetaLossShare(cost, T, h, Float64Array.of(0.7, 0.1, -0.2, -0.4)); // [g, step, change, u]
+});
+
+/** ½ zᵀ C_t z equals (T − t)(g u + ½ h u²) at every t, for z whose raw gradient g is 0.7 and step u −0.4. */
+function assertMetaLossShare(cost: QuadraticCost, T: number, h: number, z: Float64Array): void {
   for (let t = 0; t < T; t++) {
-    const z = Float64Array.of(0.7, 0.1, -0.2, -0.4); // [g, step, change, u]
     let quadratic = 0;
-    for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) quadratic += 0.5 * z[a] * cost.C[t].get(a, b) * z[b];
+    for (let a = 0; a < z.length; a++) for (let b = 0; b < z.length; b++) quadratic += 0.5 * z[a] * cost.C[t].get(a, b) * z[b];
     const expected = (T - t) * (0.7 * -0.4 + 0.5 * h * 0.16);
     assert.ok(Math.abs(quadratic - expected) < 1e-12, `t = ${t}: ${quadratic} vs ${expected}`);
   }
-});
+}
 
 test('per-coordinate GPS: trains on 10-d quadratics, resumes, and the policy runs on objectives of any dimension', async () => {
   await initBackend();
@@ -111,13 +116,7 @@ test('AdaGrad-scaled per-coordinate cost: the meta-loss share reads the raw grad
     actions.push(steps.map((u) => Float64Array.of(u)));
   }
   const cost = problem.costModel(null as never, { states, observations: states, actions, values: [] });
-  for (let t = 0; t < T; t++) {
-    const z = Float64Array.of(0.3, 0.1, -0.2, 0.7, -0.4); // [scaled g, step, change, raw g, u]
-    let quadratic = 0;
-    for (let a = 0; a < 5; a++) for (let b = 0; b < 5; b++) quadratic += 0.5 * z[a] * cost.C[t].get(a, b) * z[b];
-    const expected = (T - t) * (0.7 * -0.4 + 0.5 * h * 0.16);
-    assert.ok(Math.abs(quadratic - expected) < 1e-12, `t = ${t}: ${quadratic} vs ${expected}`);
-  }
+  assertMetaLossShare(cost, T, h, Float64Array.of(0.3, 0.1, -0.2, 0.7, -0.4)); // [scaled g, step, change, raw g, u]
 });
 
 test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out robust regression after one iteration', async () => {
