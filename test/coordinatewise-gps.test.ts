@@ -119,13 +119,16 @@ test('AdaGrad-scaled per-coordinate cost: the meta-loss share reads the raw grad
   assertMetaLossShare(cost, T, h, Float64Array.of(0.3, 0.1, -0.2, 0.7, -0.4)); // [scaled g, step, change, raw g, u]
 });
 
-test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out robust regression after one iteration', async () => {
+test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out robust regression, and resumes', async () => {
   await initBackend();
   const family = createFamily('robust-regression', { trainSize: 15 });
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, coordinatewise: true, gradientScaling: 'adagrad', nuStep: 'relative', conditions: 10, validation: 5, iterations: 1, policyIterations: 300, seed: 'ada' };
+  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, coordinatewise: true, gradientScaling: 'adagrad', nuStep: 'relative', conditions: 10, validation: 5, iterations: 2, policyIterations: 300, seed: 'ada' };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-ada-gps-'));
   const tensors = tf.memory().numTensors;
-  trainGps({ config, family, identity: { env: 'robust-regression', envParams: { trainSize: '15' } }, out: dir, resume: false });
+  const identity = { env: 'robust-regression', envParams: { trainSize: '15' } };
+  trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });
+  trainGps({ config, family, identity, out: dir, resume: true });
+  assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 2);
   assert.equal(tf.memory().numTensors, tensors, 'training leaves no tensors behind');
   const { policy } = loadGpsPolicy(dir);
   const report = compareOptimizers([{ name: 'gps', policy, lr: null }, { name: 'lbfgs' }, { name: 'momentum' }], { family, split: 'test', steps: 100, problems: 30, seed: '2', backend: 'test' });
