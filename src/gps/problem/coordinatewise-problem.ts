@@ -6,10 +6,10 @@
 //
 // Cost model: the meta-loss Σ_{t=1..T} f(x_t) equals T·f(x_0) + Σ_t (T − t)·(f(x_{t+1}) − f(x_t)),
 // and to second order f(x_{t+1}) − f(x_t) = Σ_j (g_j u_j + ½ h_j u_j²). Each coordinate's share,
-// (T − t)(g u + ½ h_t u²), is quadratic in z = [s; u] because g is the state's first entry; the
-// curvature h_t, tied across coordinates, is the regression of the gradient change on the step.
-// With gradient scaling (coordinate-history.ts) the state's last entry is that raw g, and the
-// policy's observation is the state without it.
+// (T − t)(g u + ½ h_t u²), is quadratic in z = [s; u] because the raw g is an entry of the state:
+// the first, or with gradient scaling (coordinate-history.ts) an extra last one that the policy's
+// observation leaves out. The curvature h_t, tied across coordinates, is the regression of the
+// gradient change on the step.
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
