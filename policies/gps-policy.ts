@@ -43,8 +43,8 @@ export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
     }
   }
 
-  /** The network sees the 3H features: not the raw gradient that a scaled state carries for the cost. */
+  /** The network reads the state's first 3H entries, its features: not the raw gradient that a scaled state carries last for the cost. */
   protected step(_t: number, state: Float64Array): number {
-    return this.network.mean(state.subarray(0, this.network.inputDim))[0];
+    return this.network.mean(state)[0];
   }
 }

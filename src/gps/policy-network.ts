@@ -67,7 +67,7 @@ export class PolicyNetwork {
     this.variance = new Float64Array(outputDim).fill(1);
   }
 
-  /** μ_θ(o) in float64. */
+  /** μ_θ(o) in float64, from the first inputDim entries of `observation` (a longer state may be passed). */
   mean(observation: Float64Array): Float64Array {
     const { inputDim, hidden, outputDim } = this;
     const z = new Float64Array(inputDim);
