@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, appendFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -131,5 +131,18 @@ test('the relative ν step doubles ν where the KL stands out above the mean and
     const nu2 = Float64Array.from([0.01, 0.01, 0.01, 0.01, 0.01]);
     relativeNuStep(nu2, Float64Array.from([1, 1, 1, 1, 10].map((v) => v * scale)));
     assert.deepEqual(Array.from(nu2), [0.01, 0.01, 0.01, 0.01, 0.02]);
+  }
+});
+
+test('trainGps rejects a setting it cannot run before it makes the run directory', () => {
+  const cases: [Partial<GpsConfig>, RegExp][] = [
+    [{ samples: 1 }, /--samples must be at least 2/],
+    [{ gradientScaling: 'adagrad' }, /--gradient-scaling applies to the per-coordinate features/],
+    [{ conditions: family.splitSizes.train }, /lower --conditions or --validation/],
+  ];
+  for (const [bad, pattern] of cases) {
+    const out = join(mkdtempSync(join(tmpdir(), 'l2o-gps-')), 'run');
+    assert.throws(() => trainGps({ config: { ...SMALL, ...bad }, family, identity, out, resume: false }), (e: Error) => e instanceof UserError && pattern.test(e.message));
+    assert.ok(!existsSync(out), `no directory for ${JSON.stringify(bad)}`);
   }
 });

@@ -1,12 +1,10 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { DEFAULT_GPS_CONFIG, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, checkGpsConfig, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
 import { divideTrainingSplit, trainGps } from '../gps/train.ts';
 import type { BestPolicy } from '../gps/checkpoint.ts';
-import { checkValidationSplit } from '../gps/validation.ts';
 import { DEFAULT_BPTT_CONFIG, validateBpttConfig, type BpttConfig } from '../supervised/bptt.ts';
 import { trainBptt } from '../supervised/train.ts';
-import { UserError } from '../errors.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { mean, median } from '../vector.ts';
@@ -59,8 +57,6 @@ export function describeIteration(log: IterationLog, config: GpsConfig, best: Be
 
 function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): void {
   const { conditions, validation } = divideTrainingSplit(family, args);
-  if (args.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
-  if (args.gradientScaling !== 'none' && !args.coordinatewise) throw new UserError('--gradient-scaling applies to the per-coordinate features: add --coordinatewise');
   const config: GpsConfig = {
     ...DEFAULT_GPS_CONFIG,
     conditions,
@@ -83,7 +79,7 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
   };
   const scaling = config.gradientScaling === 'none' ? '' : `, gradients scaled by ${config.gradientScaling}`;
   const view = config.coordinatewise ? `per coordinate (${config.sampledCoordinates} coordinates recorded per rollout${scaling})` : 'full state';
-  checkValidationSplit(config, family);
+  checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   trainGps({
     config,

@@ -19,6 +19,7 @@ import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
 import type { GradientScaling } from './problem/coordinate-history.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { checkValidationSplit } from './validation.ts';
+import { UserError } from '../errors.ts';
 
 export interface GpsConfig {
   /** Training objectives used as conditions (the first N of the training split). */
@@ -164,6 +165,13 @@ function sum(xs: ArrayLike<number>): number {
   return s;
 }
 
+/** Settings a run cannot start with, phrased by the `l2o train` flags that set them. */
+export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void {
+  checkValidationSplit(config, family);
+  if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
+  if (config.gradientScaling !== 'none' && !config.coordinatewise) throw new UserError('--gradient-scaling applies to the per-coordinate features: add --coordinatewise');
+}
+
 export class GuidedPolicySearch {
   readonly dX: number;
   readonly dU: number;
@@ -188,8 +196,7 @@ export class GuidedPolicySearch {
 
   /** A fresh run: momentum teachers grid-searched per condition, a randomly initialized policy. */
   static create(config: GpsConfig, family: ObjectiveFamily): GuidedPolicySearch {
-    checkValidationSplit(config, family);
-    if (config.samples < 2) throw new RangeError('GPS needs at least 2 samples per condition to fit dynamics');
+    checkGpsConfig(config, family);
     const root = new Rng(`gps-${config.seed}`);
     const problem = gpsProblem(config, family.dim);
     const network = new PolicyNetwork(problem.dO, config.hidden, problem.dU, root.fork('network'));

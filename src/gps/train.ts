@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
-import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, type GpsConfig, type IterationLog } from './badmm.ts';
+import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig, type IterationLog } from './badmm.ts';
 import { hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
 import { validationScore } from './validation.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
@@ -31,6 +31,8 @@ export function divideTrainingSplit(family: ObjectiveFamily, requested: { condit
 
 export function trainGps(options: TrainOptions): GuidedPolicySearch {
   const { out, family, identity } = options;
+  // A fresh run's settings are checked before its directory exists; a resumed run's were checked when it started.
+  if (!(options.resume && hasCheckpoint(out))) checkGpsConfig(options.config, family);
   mkdirSync(out, { recursive: true });
   let gps: GuidedPolicySearch;
   let config = options.config;
