@@ -1,29 +1,35 @@
 // The learned optimizers trained by guided policy search: the distilled network's mean action,
-// on the full history features Φ (Δx = μ_θ(Φ_t), Li & Malik 2016) or on each coordinate's own
-// features (Δx_j = μ_θ(s_j), the per-coordinate GPS of Li & Malik 2017).
+// on the full history features Φ (Δx = μ_θ(Φ_t), Li & Malik 2016; gradients AdaGrad-scaled where
+// trained so, history-scaling.ts) or on each coordinate's own features (Δx_j = μ_θ(s_j), the
+// per-coordinate GPS of Li & Malik 2017).
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
 import type { PolicyNetwork } from '../src/gps/policy-network.ts';
 import type { Observation, Policy } from './policy.ts';
 import { PerCoordinatePolicy } from './per-coordinate-policy.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../src/gps/problem/coordinate-history.ts';
+import { historyScaler, type HistoryScaler } from '../src/gps/problem/history-scaling.ts';
 
 export class GpsPolicy implements Policy {
   readonly name = 'gps';
+  private scaler: HistoryScaler | null = null;
 
   constructor(
     readonly network: PolicyNetwork,
     readonly historyLength: number,
+    readonly gradientScaling: GradientScaling = 'none',
   ) {}
 
   reset(objective: Objective, _rng: Rng): void {
     if (objective.dim !== this.network.outputDim) {
       throw new RangeError(`this GPS optimizer was trained on ${this.network.outputDim}-dimensional objectives; ${objective.name} has ${objective.dim}`);
     }
+    this.scaler = historyScaler(this.gradientScaling, this.historyLength, objective.dim);
   }
 
   act(observation: Observation): Float64Array {
-    return this.network.mean(observation.state());
+    const state = observation.state();
+    return this.network.mean(this.scaler ? this.scaler.next(state) : state);
   }
 }
 

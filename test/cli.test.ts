@@ -75,7 +75,6 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     [['eval', '--optimizers', 'bptt:no/such/run'], /cannot read BPTT optimizer no\/such\/run\/optimizer.json: ENOENT/],
     [['train', '--algo', 'bptt', '--out', 'unused-run-dir', '--horizon', '30'], /--horizon \(30\) must be a multiple of --unroll \(20\)/],
     [['train', '--out', 'unused-run-dir', '--samples', '1'], /--samples must be at least 2/],
-    [['train', '--out', 'unused-run-dir', '--gradient-scaling', 'adagrad'], /--gradient-scaling applies to the per-coordinate features: add --coordinatewise/],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = l2o(...args);

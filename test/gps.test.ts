@@ -12,6 +12,11 @@ import { checkValidationSplit, validationScore } from '../src/gps/validation.ts'
 import { loadGpsPolicy, logPath, policyPath, statePath } from '../src/gps/checkpoint.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { UserError } from '../src/errors.ts';
+import { HistoryScaler } from '../src/gps/problem/history-scaling.ts';
+import { GpsPolicy } from '../policies/gps-policy.ts';
+import type { Policy } from '../policies/policy.ts';
+import { OptimizationEnv } from '../envs/optimization-env.ts';
+import { Rng } from '../src/random.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -137,7 +142,6 @@ test('the relative ν step doubles ν where the KL stands out above the mean and
 test('trainGps rejects a setting it cannot run before it makes the run directory', () => {
   const cases: [Partial<GpsConfig>, RegExp][] = [
     [{ samples: 1 }, /--samples must be at least 2/],
-    [{ gradientScaling: 'adagrad' }, /--gradient-scaling applies to the per-coordinate features/],
     [{ conditions: family.splitSizes.train }, /lower --conditions or --validation/],
   ];
   for (const [bad, pattern] of cases) {
@@ -145,4 +149,24 @@ test('trainGps rejects a setting it cannot run before it makes the run directory
     assert.throws(() => trainGps({ config: { ...SMALL, ...bad }, family, identity, out, resume: false }), (e: Error) => e instanceof UserError && pattern.test(e.message));
     assert.ok(!existsSync(out), `no directory for ${JSON.stringify(bad)}`);
   }
+});
+
+test('full-state AdaGrad scaling: each gradient of Φ over √(Σ g²) of its coordinate when it was seen; the changes of f as they are', () => {
+  const scaler = new HistoryScaler(2, 2);
+  // Φ = [f_t − f_{t−1}, f_t − f_{t−2}, ∇f(x_t), ∇f(x_{t−1})]
+  assert.deepEqual(Array.from(scaler.next(Float64Array.of(0, 0, 3, 0, 0, 0))), [0, 0, 1, 0, 0, 0], 'a coordinate with no gradient yet stays 0, not NaN');
+  // Coordinate 0: Σ g² = 9 + 16, so −4 / 5; the lag-1 gradient keeps its own scaling, 3 / 3; 1e-6 alone is a full unit.
+  assert.deepEqual(Array.from(scaler.next(Float64Array.of(-0.5, 0, -4, 1e-6, 3, 0))), [-0.5, 0, -0.8, 1, 1, 0]);
+});
+
+test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoint loads with the scaling', async () => {
+  await initBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const gps = trainGps({ config: { ...SMALL, gradientScaling: 'adagrad', validation: 0 }, family, identity, out: dir, resume: false });
+  const objective = createFamily('logreg').sample('test', 0);
+  const run = (policy: Policy) => new OptimizationEnv({ historyLength: SMALL.historyLength }).rollout(policy, objective, 30, new Rng('scaled')).values;
+  const loaded = run(loadGpsPolicy(dir).policy);
+  assert.deepEqual(loaded, run(gps.policy()));
+  assert.ok(loaded[30] < 0.8 * loaded[0], `the scaled policy optimizes: ${loaded[0]} → ${loaded[30]}`);
+  assert.notDeepEqual(loaded, run(new GpsPolicy(gps.network, SMALL.historyLength, 'none')), 'the features the policy reads are scaled');
 });

@@ -78,7 +78,7 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
     gradientScaling: args.gradientScaling as GpsConfig['gradientScaling'], // yargs has checked the choices
   };
   const scaling = config.gradientScaling === 'none' ? '' : `, gradients scaled by ${config.gradientScaling}`;
-  const view = config.coordinatewise ? `per coordinate (${config.sampledCoordinates} coordinates recorded per rollout${scaling})` : 'full state';
+  const view = config.coordinatewise ? `per coordinate (${config.sampledCoordinates} coordinates recorded per rollout${scaling})` : `full state${scaling ? ` (${scaling.slice(2)})` : ''}`;
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   trainGps({
@@ -150,7 +150,7 @@ export const trainCommand = {
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
       .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })
-      .option('gradient-scaling', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientScaling, choices: ['none', 'adagrad'], describe: "per-coordinate GPS: gradient features as they are, or divided by each coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free" })
+      .option('gradient-scaling', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientScaling, choices: ['none', 'adagrad'], describe: "gradient features as they are, or each divided by its coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout as samples' })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })
       .option('batch', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.batch, coerce: positiveInteger('batch'), describe: 'training problems per meta-iteration' })

@@ -169,7 +169,6 @@ function sum(xs: ArrayLike<number>): number {
 export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void {
   checkValidationSplit(config, family);
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
-  if (config.gradientScaling !== 'none' && !config.coordinatewise) throw new UserError('--gradient-scaling applies to the per-coordinate features: add --coordinatewise');
 }
 
 export class GuidedPolicySearch {

@@ -98,7 +98,7 @@ export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdent
   return decodeRunFile(path, () => {
     if (!Number.isInteger(file.historyLength) || file.historyLength < 1) throw new Error('historyLength must be a positive integer');
     const network = PolicyNetwork.fromJSON(file.network);
-    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, file.gradientScaling ?? 'none') : new GpsPolicy(network, file.historyLength);
+    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, file.gradientScaling ?? 'none') : new GpsPolicy(network, file.historyLength, file.gradientScaling ?? 'none');
     return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
   });
 }

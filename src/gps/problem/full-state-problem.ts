@@ -1,5 +1,6 @@
 // Li & Malik (2016): the teacher acts on the full state s = [x; Φ] (the iterate and its history),
-// the policy on Φ; the cost model is f's quadratic expansion around the samples.
+// the policy on Φ (its gradients AdaGrad-scaled with --gradient-scaling adagrad); the cost model is
+// f's quadratic expansion around the samples, in the raw gradients.
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import { featureLag, stateDim } from '../../../envs/history-state.ts';
 import type { Objective } from '../../../envs/objective.ts';
@@ -11,6 +12,8 @@ import { expandCost } from './cost-expansion.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { initialTeacher } from './initial-teacher.ts';
 import { TeacherPolicy, teacherState } from './teacher-state.ts';
+import type { GradientScaling } from './coordinate-history.ts';
+import { historyScaler } from './history-scaling.ts';
 
 export class FullStateProblem implements GpsProblem {
   readonly dX: number;
@@ -19,7 +22,7 @@ export class FullStateProblem implements GpsProblem {
 
   constructor(
     dim: number,
-    private readonly settings: GpsProblemSettings,
+    private readonly settings: GpsProblemSettings & { gradientScaling: GradientScaling },
   ) {
     this.dU = dim;
     this.dO = stateDim(settings.historyLength, dim);
@@ -27,8 +30,8 @@ export class FullStateProblem implements GpsProblem {
   }
 
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
-    const { historyLength, horizon, initialNoise } = this.settings;
-    return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise });
+    const { historyLength, horizon, initialNoise, gradientScaling } = this.settings;
+    return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise, gradientScaling });
   }
 
   sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples {
@@ -37,14 +40,17 @@ export class FullStateProblem implements GpsProblem {
     const out: Required<Samples> = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
     for (let attempt = 0; out.states.length < M; attempt++) {
       if (attempt >= 3 * M) throw new Error(`${objective.name}: more than 2/3 of the teacher's samples diverged`);
-      const run = env.rollout(new TeacherPolicy(teacher, rng.fork(`noise/${attempt}`)), objective, T, startRng, { recordStates: true });
+      const run = env.rollout(new TeacherPolicy(teacher, rng.fork(`noise/${attempt}`), this.settings), objective, T, startRng, { recordStates: true });
       if (run.divergedAt !== null) continue;
-      out.observations.push(run.states!);
+      // The env records raw Φ; the teacher and the policy see it scaled as the rollout's teacher did.
+      const scaler = historyScaler(this.settings.gradientScaling, H, this.dU);
+      const observations = scaler ? run.states!.map((o) => scaler.next(o)) : run.states!;
+      out.observations.push(observations);
       out.iterates.push(run.iterates!);
-      out.states.push(run.states!.map((o, t) => teacherState(run.iterates![t], o)));
+      out.states.push(observations.map((o, t) => teacherState(run.iterates![t], o)));
       out.actions.push(run.actions!);
       out.values.push(run.values.slice(0, T));
-      out.gradients.push(run.states!.map((o) => o.subarray(H, H + this.dU)));
+      out.gradients.push(run.states!.map((o) => o.subarray(H, H + this.dU))); // raw, for the cost model
     }
     return out;
   }
@@ -58,6 +64,6 @@ export class FullStateProblem implements GpsProblem {
   }
 
   policy(network: PolicyNetwork): GpsPolicy {
-    return new GpsPolicy(network, this.settings.historyLength);
+    return new GpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling);
   }
 }

@@ -9,6 +9,7 @@ import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import { Rng } from '../../random.ts';
 import { TeacherPolicy } from './teacher-state.ts';
+import type { GradientScaling } from './coordinate-history.ts';
 import type { Policy } from '../../../policies/policy.ts';
 
 export const MOMENTUM_STEP_GRID = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
@@ -61,11 +62,11 @@ export function searchMomentumTeacher(objective: Objective, startRng: Rng, searc
   return search.build(best.step, best.decay, search.noise * rms + 1e-6);
 }
 
-/** The full-state first teacher: truncated momentum in [x; Φ]. */
-export function initialTeacher(objective: Objective, startRng: Rng, options: { historyLength: number; horizon: number; noise: number }): LinearGaussianPolicy {
+/** The full-state first teacher: truncated momentum in [x; Φ] (on scaled gradients where Φ's are, which makes it AdaGrad with momentum). */
+export function initialTeacher(objective: Objective, startRng: Rng, options: { historyLength: number; horizon: number; noise: number; gradientScaling: GradientScaling }): LinearGaussianPolicy {
   return searchMomentumTeacher(objective, startRng, {
     ...options,
     build: (step, decay, sigma) => truncatedMomentum(objective.dim, options.historyLength, options.horizon, step, decay, sigma),
-    asPolicy: (teacher) => new TeacherPolicy(teacher, null),
+    asPolicy: (teacher) => new TeacherPolicy(teacher, null, options),
   });
 }
