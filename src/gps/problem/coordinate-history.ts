@@ -9,6 +9,8 @@
 // lies where the raw gradient is ~1e-3 and a rule linear in it barely moves. The cost model still
 // needs the raw gradient, so that state carries it as one last entry, which the policy does not see.
 
+import { AdagradAccumulator, divideByRoot } from './history-scaling.ts';
+
 export const FEATURES_PER_LAG = 3;
 
 export type GradientScaling = 'none' | 'adagrad';
@@ -34,7 +36,7 @@ export class CoordinateHistory {
   private readonly steps: Float64Array[] = [];
   private readonly changes: number[] = [];
   private previous: { x: Float64Array; value: number } | null = null;
-  private squares: Float64Array | null = null; // AdaGrad accumulators
+  private readonly accumulator = new AdagradAccumulator();
   private rawGradient: Float64Array | null = null; // kept only where the history holds scaled ones
 
   constructor(
@@ -58,14 +60,9 @@ export class CoordinateHistory {
 
   private scaled(gradient: Float64Array): Float64Array {
     if (this.scaling === 'none') return Float64Array.from(gradient);
-    this.squares ??= new Float64Array(gradient.length);
     this.rawGradient = Float64Array.from(gradient);
-    const out = new Float64Array(gradient.length);
-    for (let j = 0; j < gradient.length; j++) {
-      this.squares[j] += gradient[j] * gradient[j];
-      out[j] = this.squares[j] > 0 ? gradient[j] / Math.sqrt(this.squares[j]) : 0;
-    }
-    return out;
+    const roots = this.accumulator.add(gradient);
+    return gradient.map((g, j) => divideByRoot(g, roots[j]));
   }
 
   /** s_j of the latest step, written into `out` (coordinateStateDim entries). */

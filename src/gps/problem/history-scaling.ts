@@ -6,31 +6,45 @@
 // The changes of f stay as they are.
 import type { GradientScaling } from './coordinate-history.ts';
 
+/** Per coordinate, √(Σ_{s≤t} g_s²) of the gradients added so far. */
+export class AdagradAccumulator {
+  private squares: Float64Array | null = null;
+
+  /** Adds g_t; returns the new roots. */
+  add(gradient: ArrayLike<number>): Float64Array {
+    this.squares ??= new Float64Array(gradient.length);
+    const roots = new Float64Array(gradient.length);
+    for (let i = 0; i < gradient.length; i++) {
+      this.squares[i] += gradient[i] ** 2;
+      roots[i] = Math.sqrt(this.squares[i]);
+    }
+    return roots;
+  }
+}
+
+/** g / √(Σ g²), and 0 where a coordinate has seen no gradient yet (not NaN). */
+export function divideByRoot(value: number, root: number): number {
+  return root > 0 ? value / root : 0;
+}
+
 export class HistoryScaler {
-  private readonly squares: Float64Array;
-  private readonly roots: Float64Array[] = []; // newest first, up to H: √accumulator at each lag
+  private readonly accumulator = new AdagradAccumulator();
+  private readonly roots: Float64Array[] = []; // newest first, up to H: the roots at each lag
 
   constructor(
     readonly historyLength: number,
     readonly dim: number,
-  ) {
-    this.squares = new Float64Array(dim);
-  }
+  ) {}
 
   /** Φ_t with its gradients scaled; call once per step, in order, from the run's first step. */
   next(state: Float64Array): Float64Array {
     const H = this.historyLength;
     const d = this.dim;
-    const root = new Float64Array(d);
-    for (let i = 0; i < d; i++) {
-      this.squares[i] += state[H + i] ** 2;
-      root[i] = Math.sqrt(this.squares[i]);
-    }
-    this.roots.unshift(root);
+    this.roots.unshift(this.accumulator.add(state.subarray(H, H + d)));
     if (this.roots.length > H) this.roots.pop();
     const out = Float64Array.from(state);
     this.roots.forEach((r, j) => {
-      for (let i = 0; i < d; i++) out[H + j * d + i] = r[i] > 0 ? state[H + j * d + i] / r[i] : 0;
+      for (let i = 0; i < d; i++) out[H + j * d + i] = divideByRoot(state[H + j * d + i], r[i]);
     });
     return out;
   }
