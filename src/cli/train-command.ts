@@ -77,8 +77,10 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
     sampledCoordinates: args.sampledCoordinates,
     gradientScaling: args.gradientScaling as GpsConfig['gradientScaling'], // yargs has checked the choices
   };
-  const scaling = config.gradientScaling === 'none' ? '' : `, gradients scaled by ${config.gradientScaling}`;
-  const view = config.coordinatewise ? `per coordinate (${config.sampledCoordinates} coordinates recorded per rollout${scaling})` : `full state${scaling ? ` (${scaling.slice(2)})` : ''}`;
+  const scaling = config.gradientScaling === 'none' ? [] : [`gradients scaled by ${config.gradientScaling}`];
+  const view = config.coordinatewise
+    ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout`, ...scaling].join(', ')})`
+    : `full state${scaling.map((s) => ` (${s})`).join('')}`;
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   trainGps({

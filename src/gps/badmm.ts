@@ -56,7 +56,7 @@ export interface GpsConfig {
   coordinatewise: boolean;
   /** Per-coordinate GPS: coordinates recorded per rollout as samples of the one-coordinate MDP. */
   sampledCoordinates: number;
-  /** Per-coordinate GPS: gradient features as they are, or divided by their AdaGrad accumulator (coordinate-history.ts). */
+  /** Gradient features as they are, or divided by their AdaGrad accumulator: per coordinate (coordinate-history.ts) or in the full state's Φ (history-scaling.ts). */
   gradientScaling: GradientScaling;
   seed: string;
 }
