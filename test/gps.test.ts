@@ -21,6 +21,7 @@ import { Rng } from '../src/random.ts';
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
   conditions: 4,
+  validation: 10,
   horizon: 12,
   samples: 5,
   iterations: 2,
@@ -86,8 +87,10 @@ function assertPolicyIsBestHeldOut(dir: string): void {
 
 test('GPS holds out the end of the training split, keeps the best-scoring iteration across a resume, and the last one when nothing is held out', async () => {
   await initBackend();
-  assert.deepEqual(divideTrainingSplit(family, {}), { conditions: 80, validation: 10 });
+  assert.deepEqual(divideTrainingSplit(family, {}), { conditions: 20, validation: 70 });
   assert.deepEqual(divideTrainingSplit(family, { conditions: 85 }), { conditions: 85, validation: 5 });
+  assert.deepEqual(divideTrainingSplit(family, { validation: 80 }), { conditions: 10, validation: 80 });
+  assert.deepEqual(divideTrainingSplit(createFamily('logreg', { trainSize: '10' }), {}), { conditions: 8, validation: 2 });
   assert.deepEqual(divideTrainingSplit(createFamily('logreg', { trainSize: '4' }), {}), { conditions: 4, validation: 0 });
   assert.throws(() => checkValidationSplit({ ...SMALL, conditions: 85, validation: 10 }, family), (e: Error) => e instanceof UserError && /95 training instances; logreg has 90/.test(e.message));
 

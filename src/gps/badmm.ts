@@ -62,19 +62,20 @@ export interface GpsConfig {
 }
 
 export const DEFAULT_GPS_CONFIG: GpsConfig = {
-  conditions: 80,
-  validation: 10,
+  conditions: 20,
+  /** logreg's: divideTrainingSplit holds out whatever the conditions leave of a family's training split. */
+  validation: 70,
   validationSteps: 100,
   horizon: 40,
   samples: 20,
-  iterations: 10,
+  iterations: 5,
   historyLength: 5,
   hidden: 50,
   klStep: 0.2,
   initialNoise: 0.2,
   innerIterations: 4,
   initialNu: 0.01,
-  nuStep: 'gradient',
+  nuStep: 'relative',
   lgStep: 10,
   policyDualRate: 0.1,
   policyDualRateCovar: 0,
@@ -86,7 +87,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   policyClusters: 4,
   coordinatewise: false,
   sampledCoordinates: 32,
-  gradientScaling: 'none',
+  gradientScaling: 'adagrad',
   seed: '1',
 };
 

@@ -19,14 +19,13 @@ export interface TrainOptions {
 }
 
 /**
- * Conditions and held-out instances of a training split, each by default: `validation` instances
- * held out (at most a fifth of the split, or what --conditions leaves over), the rest conditions.
+ * Conditions and held-out instances of a training split, each by default: 20 conditions (at most
+ * four fifths of the split, or what --validation leaves), the rest of the split held out.
  */
 export function divideTrainingSplit(family: ObjectiveFamily, requested: { conditions?: number; validation?: number }): { conditions: number; validation: number } {
   const train = family.splitSizes.train;
-  const leftOver = requested.conditions === undefined ? Math.floor(train / 5) : Math.max(train - requested.conditions, 0);
-  const validation = requested.validation ?? Math.min(DEFAULT_GPS_CONFIG.validation, leftOver);
-  return { conditions: requested.conditions ?? train - validation, validation };
+  const conditions = requested.conditions ?? Math.min(DEFAULT_GPS_CONFIG.conditions, train - Math.max(requested.validation ?? 0, Math.floor(train / 5)));
+  return { conditions, validation: requested.validation ?? Math.max(train - conditions, 0) };
 }
 
 export function trainGps(options: TrainOptions): GuidedPolicySearch {
