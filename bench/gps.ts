@@ -1,4 +1,4 @@
-// One GPS iteration at the default logreg setting (90 conditions, T = 40, M = 20, H = 5), split
+// One GPS iteration at the default logreg setting (DEFAULT_GPS_CONFIG; --conditions=N to vary it), split
 // into sampling / dynamics / LQR / policy. The first iteration has no policy coupling (as in
 // cbfinn/gps), so the second is the typical one; both are printed.
 import { createFamily } from '../envs/registry.ts';
