@@ -72,7 +72,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   historyLength: 5,
   hidden: 50,
   klStep: 0.2,
-  initialNoise: 0.2,
+  initialNoise: 1,
   innerIterations: 4,
   initialNu: 0.01,
   nuStep: 'relative',
