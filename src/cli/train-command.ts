@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { DEFAULT_GPS_CONFIG, checkGpsConfig, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, checkGpsConfig, defaultInitialNoise, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
 import { divideTrainingSplit, trainGps } from '../gps/train.ts';
 import type { BestPolicy } from '../gps/checkpoint.ts';
 import { DEFAULT_BPTT_CONFIG, validateBpttConfig, type BpttConfig } from '../supervised/bptt.ts';
@@ -25,7 +25,7 @@ interface TrainArgs extends EnvArgs {
   klStep: number;
   inner: number;
   policyIterations: number;
-  initialNoise: number;
+  initialNoise?: number;
   coordinatewise: boolean;
   nuStep: string;
   initialNu: number;
@@ -70,7 +70,7 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
     klStep: args.klStep,
     innerIterations: args.inner,
     policyIterations: args.policyIterations,
-    initialNoise: args.initialNoise,
+    initialNoise: args.initialNoise ?? defaultInitialNoise(args.coordinatewise),
     coordinatewise: args.coordinatewise,
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
     initialNu: args.initialNu,
@@ -147,7 +147,7 @@ export const trainCommand = {
       .option('history', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.historyLength, coerce: positiveInteger('history'), describe: 'history length H of the state' })
       .option('kl-step', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
       .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
-      .option('initial-noise', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNoise, coerce: positiveNumber('initial-noise'), describe: "first teachers' noise, relative to momentum's first step" })
+      .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
