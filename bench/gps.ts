@@ -4,12 +4,15 @@
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
 import { DEFAULT_GPS_CONFIG, GuidedPolicySearch } from '../src/gps/badmm.ts';
+import { divideTrainingSplit } from '../src/gps/train.ts';
 
 export async function benchGps(args: string[]): Promise<void> {
   const backend = await initBackend();
-  const conditions = Number(args.find((a) => a.startsWith('--conditions='))?.split('=')[1] ?? DEFAULT_GPS_CONFIG.conditions);
+  const requested = args.find((a) => a.startsWith('--conditions='))?.split('=')[1];
   const family = createFamily('logreg');
-  const config = { ...DEFAULT_GPS_CONFIG, conditions, seed: 'bench' };
+  // The split as l2o train divides it, so --conditions=80 holds out the 10 left rather than the default's 70.
+  const { conditions, validation } = divideTrainingSplit(family, { conditions: requested === undefined ? undefined : Number(requested) });
+  const config = { ...DEFAULT_GPS_CONFIG, conditions, validation, seed: 'bench' };
   console.log(`GPS on logreg: ${conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, ${config.innerIterations} inner iterations, tfjs backend ${backend}`);
   const started = Date.now();
   const gps = GuidedPolicySearch.create(config, family);
