@@ -2,7 +2,7 @@
 // and 100T on held-out objectives. Reported per horizon: the fraction of runs that diverged (NaN/Inf,
 // or a loss above the start), the mean loss, and the median ratios f(x_h)/f(x_0) and f(x_h)/f(x_T).
 // L-BFGS, tuned at horizon T on the training objectives, is the hand-designed reference.
-import { markBestFractions, summarizeRuns } from '../src/evaluate/compare.ts';
+import { rankRows, summarizeRuns } from '../src/evaluate/compare.ts';
 import { chargedCurve, hasDiverged, runProblems } from '../src/evaluate/run-problems.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';
 import { DEFAULT_LR_GRID, findHandDesigned } from '../policies/hand-designed.ts';
@@ -88,7 +88,7 @@ export async function divergence(run: ExperimentRun, backend: string): Promise<E
       }
       run.say(`  ${c.name}: ${problems} runs of ${longest} steps in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     }
-    markBestFractions(rows, finals);
+    rankRows(rows, finals, seed);
     const result: ProblemResult = {
       name: `${s.family.env}-${longest}-steps`,
       title: `${s.family.env}: trained at T = ${T}, run to ${longest} steps`,

@@ -77,4 +77,10 @@ test('line-search methods beat gradient descent on held-out logistic regression'
     assert.equal(row.diverged, 0);
   }
   assert.ok(lbfgs.bestFraction > 0.5);
+  // Each row is measured against the lowest mean instance by instance; gd's gap is no luck of the draw.
+  const lowest = report.results.reduce((a, b) => (b.meanFinal < a.meanFinal ? b : a));
+  assert.equal(lowest.versusBest, undefined);
+  assert.equal(gd.versusBest!.optimizer, lowest.optimizer);
+  assert.ok(Math.abs(gd.versusBest!.mean - (gd.meanFinal - lowest.meanFinal)) < 1e-12);
+  assert.ok(gd.versusBest!.low > 0 && gd.versusBest!.low <= gd.versusBest!.mean && gd.versusBest!.mean <= gd.versusBest!.high);
 });

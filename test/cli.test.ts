@@ -28,6 +28,12 @@ test('l2o eval --json prints exactly one JSON object with the documented schema'
     assert.equal(row.curve.length, 21);
     assert.ok(row.tuning.grid.includes(row.lr));
   }
+  // Every row but the lowest-mean one carries its paired difference to that row.
+  const lowest = report.results.reduce((a: { meanFinal: number }, b: { meanFinal: number }) => (b.meanFinal < a.meanFinal ? b : a));
+  for (const row of report.results) {
+    if (row === lowest) assert.equal(row.versusBest, undefined);
+    else assert.deepEqual(Object.keys(row.versusBest).sort(), ['high', 'low', 'mean', 'optimizer']);
+  }
 });
 
 test('l2o run and l2o envs work and name the backend', () => {

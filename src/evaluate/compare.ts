@@ -7,6 +7,8 @@ import { mean, median, quantile } from '../vector.ts';
 import { chargedCurve, hasDiverged, runProblems } from './run-problems.ts';
 import type { Trajectory } from '../../envs/optimization-env.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
+import { pairedDifference, type PairedDifference } from './paired-difference.ts';
+import { Rng } from '../random.ts';
 
 export interface ResultRow {
   optimizer: string;
@@ -23,6 +25,12 @@ export interface ResultRow {
   curveLow: number[];
   curveHigh: number[];
   meanEvaluations: number;
+  /**
+   * Final f minus that of the row with the lowest mean final, instance by instance, with a 95%
+   * bootstrap interval (paired-difference.ts); absent on that row. An interval above 0 says the
+   * lower mean is not luck of the draw.
+   */
+  versusBest?: PairedDifference & { optimizer: string };
   tuning?: TuningResult;
 }
 
@@ -82,7 +90,7 @@ export function compareOptimizers(contenders: Contender[], options: CompareOptio
     options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${row.meanFinal.toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     return tuning ? { ...row, tuning } : row;
   });
-  markBestFractions(rows, finals);
+  rankRows(rows, finals, options.seed);
   return { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend, results: rows };
 }
 
@@ -105,8 +113,25 @@ export function summarizeRuns(optimizer: string, lr: number | null, runs: Trajec
   };
 }
 
+/** Fills in what depends on all rows: bestFraction and versusBest. `finals[k]` are row k's final values. */
+export function rankRows(rows: ResultRow[], finals: number[][], seed: string): void {
+  markBestFractions(rows, finals);
+  markDifferencesToBest(rows, finals, seed);
+}
+
+function markDifferencesToBest(rows: ResultRow[], finals: number[][], seed: string): void {
+  if (rows.length < 2) return;
+  const best = rows.reduce((b, row, k) => (row.meanFinal < rows[b].meanFinal ? k : b), 0);
+  rows.forEach((row, k) => {
+    if (k === best) return;
+    // One stream per row, so a row's interval does not depend on which other rows ran.
+    const rng = new Rng(`versus-best-${seed}`).fork(row.optimizer);
+    row.versusBest = { optimizer: rows[best].optimizer, ...pairedDifference(finals[k], finals[best], rng) };
+  });
+}
+
 /** bestFraction: the share of instances on which each row's final objective is lowest (ties count for each). */
-export function markBestFractions(rows: ResultRow[], finals: number[][]): void {
+function markBestFractions(rows: ResultRow[], finals: number[][]): void {
   const problems = finals[0]?.length ?? 0;
   for (let i = 0; i < problems; i++) {
     const best = Math.min(...finals.map((f) => f[i]));
