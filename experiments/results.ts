@@ -4,7 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultRow } from '../src/evaluate/compare.ts';
 import type { Split } from '../envs/objective.ts';
-import { formatNumber } from '../src/cli/format.ts';
+import { differenceHeader, formatDifference, formatNumber } from '../src/cli/format.ts';
 import type { Machine } from './experiment-run.ts';
 import { lineChartSvg } from './svg-plot.ts';
 
@@ -51,10 +51,11 @@ function markdownTable(columns: string[], rows: (string | number | null)[][]): s
 }
 
 export function problemTable(problem: ProblemResult): SummaryTable {
+  const difference = differenceHeader(problem.results);
   const rows = [...problem.results]
     .sort((a, b) => a.meanFinal - b.meanFinal)
-    .map((r) => [r.optimizer, r.lr, r.meanFinal, r.medianFinal, `${(100 * r.bestFraction).toFixed(0)}%`, `${r.diverged}/${problem.problems}`]);
-  return { title: problem.title, columns: ['optimizer', 'tuned lr', 'mean final', 'median final', 'best on', 'diverged'], rows };
+    .map((r) => [r.optimizer, r.lr, r.meanFinal, r.medianFinal, `${(100 * r.bestFraction).toFixed(0)}%`, `${r.diverged}/${problem.problems}`, ...(difference ? [formatDifference(r.versusBest)] : [])]);
+  return { title: problem.title, columns: ['optimizer', 'tuned lr', 'mean final', 'median final', 'best on', 'diverged', ...(difference ? [difference] : [])], rows };
 }
 
 /** One row per test problem, one column per optimizer: the mean final loss, the lowest in bold. */

@@ -1,12 +1,12 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { compareOptimizers, type Contender, type EvalReport, type ResultRow } from '../evaluate/compare.ts';
+import { compareOptimizers, type Contender, type EvalReport } from '../evaluate/compare.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { loadBpttPolicy } from '../supervised/checkpoint.ts';
 import { UserError } from '../errors.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
 import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
-import { formatNumber, table } from './format.ts';
+import { differenceHeader, formatDifference, formatNumber, table } from './format.ts';
 
 interface EvalArgs extends RunSetArgs {
   optimizers: string;
@@ -14,19 +14,11 @@ interface EvalArgs extends RunSetArgs {
 
 export function printReport(report: EvalReport): void {
   console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, tfjs backend ${report.backend}\n`);
+  const difference = differenceHeader(report.results);
   const rows = [...report.results]
     .sort((a, b) => a.meanFinal - b.meanFinal)
-    .map((r) => [r.optimizer, r.lr === null ? '-' : String(r.lr), formatNumber(r.meanFinal), formatNumber(r.medianFinal), `${(100 * r.bestFraction).toFixed(0)}%`, String(r.diverged), versusBest(r)]);
-  const reference = report.results.find((r) => r.versusBest)?.versusBest?.optimizer;
-  const headers = ['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged'];
-  console.log(table(reference ? [...headers, `final − ${reference}'s, 95% CI`] : headers, reference ? rows : rows.map((r) => r.slice(0, -1))));
-}
-
-function versusBest(row: ResultRow): string {
-  const v = row.versusBest;
-  if (!v) return '-';
-  const signed = (x: number) => (x > 0 ? '+' : '') + formatNumber(x);
-  return `${signed(v.mean)} [${signed(v.low)}, ${signed(v.high)}]`;
+    .map((r) => [r.optimizer, r.lr === null ? '-' : String(r.lr), formatNumber(r.meanFinal), formatNumber(r.medianFinal), `${(100 * r.bestFraction).toFixed(0)}%`, String(r.diverged), ...(difference ? [formatDifference(r.versusBest)] : [])]);
+  console.log(table(['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged', ...(difference ? [difference] : [])], rows));
 }
 
 /** `gps:DIR` / `bptt:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt`); anything else a hand-designed one. */
