@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
-import { formatNumber } from '../src/cli/format.ts';
+import { formatDifference, formatNumber } from '../src/cli/format.ts';
 
 function readResults(dir: string): ExperimentResults {
   const results: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
@@ -30,6 +30,9 @@ function checkExperimentFiles(dir: string, experiment: string): ExperimentResult
     assert.equal((svg.match(/<polyline /g) ?? []).length, p.results.length, `${p.name}: one line per optimizer`);
     assert.ok(report.includes(`](plots/${p.name}.svg)`), `report embeds ${p.name}.svg`);
     for (const r of p.results) assert.ok(report.includes(`| ${r.optimizer} |`), `report lists ${r.optimizer}`);
+    // All rows but the lowest-mean one carry their paired difference to it, and the report prints it.
+    assert.equal(p.results.filter((r) => !r.versusBest).length, 1, `${p.name}: one reference row`);
+    for (const r of p.results) if (r.versusBest) assert.ok(report.includes(`| ${formatDifference(r.versusBest)} |`), `report shows ${r.optimizer}'s difference`);
     if (results.problems.length < 2) continue;
     // With several problems, the overview table has a row per problem with its lowest mean final loss in bold.
     const best = Math.min(...p.results.map((r) => r.meanFinal).filter(Number.isFinite));
