@@ -2,7 +2,8 @@
 // from the same x0, so the per-instance differences are paired, and a percentile bootstrap over the
 // instances gives an interval for their mean without assuming they are normal (a few runs that walk
 // away make them heavy-tailed).
-import { Rng } from '../random.ts';
+import type { Rng } from '../random.ts';
+import { mean } from '../vector.ts';
 
 export interface PairedDifference {
   /** Mean over instances of (this run's value − the other's). */
@@ -28,5 +29,5 @@ export function pairedDifference(values: readonly number[], reference: readonly 
   }
   means.sort();
   const at = (q: number) => means[Math.min(resamples - 1, Math.floor(q * resamples))];
-  return { mean: differences.reduce((s, d) => s + d, 0) / n, low: at(0.025), high: at(0.975) };
+  return { mean: mean(differences), low: at(0.025), high: at(0.975) };
 }
