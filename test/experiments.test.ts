@@ -46,7 +46,11 @@ test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 famil
   const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
   const dir = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, quiet: true });
   const results = checkExperimentFiles(dir, 'li-malik-2016');
-  assert.deepEqual(results.problems.map((p) => p.name), ['logreg', 'robust-regression', 'small-net']);
+  assert.deepEqual(results.problems.map((p) => p.name), ['logreg', 'robust-regression', 'small-net', 'small-net-5']);
+  // The larger test split reuses the small net's policy and training split: the same tuned lrs, more problems.
+  const [small, larger] = [results.problems[2], results.problems[3]];
+  assert.equal(larger.problems, 5);
+  assert.deepEqual(larger.results.map((r) => [r.optimizer, r.lr]), small.results.map((r) => [r.optimizer, r.lr]));
   for (const p of results.problems) assert.deepEqual(p.results.map((r) => r.optimizer).sort(), ['cg', 'gd', 'gps', 'lbfgs', 'momentum']);
   for (const p of results.problems) for (const r of p.results) if (r.optimizer !== 'gps') assert.ok(r.lr !== null && r.lr > 0, 'baselines are tuned');
   assert.ok(existsSync(join(dir, 'training/gps-logreg/policy.json')));
