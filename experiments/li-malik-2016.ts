@@ -2,11 +2,12 @@
 // tested on 100 held-out objectives for 100 steps against GD, momentum, CG and L-BFGS, whose step
 // sizes are tuned on the training objectives. The small net's policy is also tested on 1,000
 // held-out objectives: on 100 its lead is inside the paired interval's noise.
-import { compareOptimizers } from '../src/evaluate/compare.ts';
+import { compareOptimizers, type Contender } from '../src/evaluate/compare.ts';
+import { findHandDesigned } from '../policies/hand-designed.ts';
 import type { GpsConfig } from '../src/gps/badmm.ts';
 import type { ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
-import { evaluationSeed, familyOf, learnedContender, trainGpsStage, type FamilySpec, type TrainingRecord } from './learned-optimizers.ts';
+import { evaluationSeed, familyOf, learnedContender, trainGpsStage, type FamilySpec } from './learned-optimizers.ts';
 import type { ProblemResult } from './results.ts';
 
 const PROBLEMS = [
@@ -46,11 +47,10 @@ export async function liMalik2016(run: ExperimentRun, backend: string): Promise<
   const s = settings(run.settings.quick);
   const problems: ProblemResult[] = [];
   const trainingRows: (string | number)[][] = [];
-  const trained = new Map<string, TrainingRecord>();
-  const evaluate = (name: string, title: string, spec: FamilySpec, problemCount: number) =>
+  const evaluate = (name: string, title: string, spec: FamilySpec, problemCount: number, contenders: Contender[]) =>
     run.stage(`eval-${name}`, () => {
       const family = familyOf(spec);
-      const report = compareOptimizers([learnedContender(trained.get(spec.env)!), ...BASELINES.map((b) => ({ name: b }))], {
+      const report = compareOptimizers(contenders, {
         family,
         split: 'test',
         steps: s.steps,
@@ -61,16 +61,22 @@ export async function liMalik2016(run: ExperimentRun, backend: string): Promise<
       });
       return { name, title, env: spec.env, params: spec.params, split: 'test' as const, steps: s.steps, problems: report.problems, results: report.results };
     });
+  const larger = s.largerTest;
   for (const { env, title } of PROBLEMS) {
     const spec: FamilySpec = { env, params: s.params };
     const training = await trainGpsStage(run, `gps-${env}`, spec, { ...s.gps, ...s.gpsPerFamily[env] });
-    trained.set(env, training);
     trainingRows.push([env, training.seconds / 60]);
-    problems.push(await evaluate(env, title, spec, s.problems));
+    const result = await evaluate(env, title, spec, s.problems, [learnedContender(training), ...BASELINES.map((name) => ({ name }))]);
+    problems.push(result);
+    if (env !== larger.env) continue;
+    // The same policy and the learning rates just tuned (on the same training split), on more test objectives.
+    const tuned = BASELINES.map((name) => {
+      const lr = result.results.find((r) => r.optimizer === name)!.lr!;
+      return { name, policy: findHandDesigned(name).create(lr), lr };
+    });
+    const largerSpec = { env, params: { ...s.params, testSize: larger.problems } };
+    problems.push(await evaluate(`${env}-${larger.problems}`, `${title}, the same policy on ${larger.problems} test objectives`, largerSpec, larger.problems, [learnedContender(training), ...tuned]));
   }
-  const larger = s.largerTest;
-  const largerTitle = `${PROBLEMS.find((p) => p.env === larger.env)!.title}, the same policy on ${larger.problems} test objectives`;
-  problems.push(await evaluate(`${larger.env}-${larger.problems}`, largerTitle, { env: larger.env, params: { ...s.params, testSize: larger.problems } }, larger.problems));
   return {
     settings: { families: PROBLEMS.map((p) => p.env), baselines: BASELINES, ...s, evaluationSeed: evaluationSeed(run.settings.seed) },
     problems,

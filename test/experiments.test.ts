@@ -31,7 +31,10 @@ function checkExperimentFiles(dir: string, experiment: string): ExperimentResult
     assert.ok(report.includes(`](plots/${p.name}.svg)`), `report embeds ${p.name}.svg`);
     for (const r of p.results) assert.ok(report.includes(`| ${r.optimizer} |`), `report lists ${r.optimizer}`);
     // All rows but the lowest-mean one carry their paired difference to it, and the report prints it.
-    assert.equal(p.results.filter((r) => !r.versusBest).length, 1, `${p.name}: one reference row`);
+    const reference = p.results.filter((r) => !r.versusBest);
+    assert.equal(reference.length, 1, `${p.name}: one reference row`);
+    assert.equal(reference[0].meanFinal, Math.min(...p.results.map((r) => r.meanFinal)), `${p.name}: the reference has the lowest mean`);
+    for (const r of p.results) if (r.versusBest) assert.equal(r.versusBest.optimizer, reference[0].optimizer);
     for (const r of p.results) if (r.versusBest) assert.ok(report.includes(`| ${formatDifference(r.versusBest)} |`), `report shows ${r.optimizer}'s difference`);
     if (results.problems.length < 2) continue;
     // With several problems, the overview table has a row per problem with its lowest mean final loss in bold.

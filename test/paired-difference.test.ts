@@ -30,6 +30,14 @@ test('the 95% interval covers the true mean difference in about 95% of repeated 
   assert.ok(covered / trials > 0.88 && covered / trials < 0.99, `coverage ${covered / trials}`);
 });
 
+test('the interval is a function of the seed: the same seed repeats it, another moves it', () => {
+  const rng = new Rng('draws');
+  const values = Array.from({ length: 40 }, () => rng.normal());
+  const zeros = new Array(40).fill(0);
+  assert.deepEqual(pairedDifference(values, zeros, new Rng('a')), pairedDifference(values, zeros, new Rng('a')));
+  assert.notDeepEqual(pairedDifference(values, zeros, new Rng('a')), pairedDifference(values, zeros, new Rng('b')));
+});
+
 test('unpaired or empty samples are refused', () => {
   assert.throws(() => pairedDifference([1, 2], [1], new Rng('x')), /equally long/);
   assert.throws(() => pairedDifference([], [], new Rng('x')), /non-empty/);

@@ -94,7 +94,7 @@ export function compareOptimizers(contenders: Contender[], options: CompareOptio
   return { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend, results: rows };
 }
 
-/** One optimizer's row from its runs, scored at `steps` (bestFraction is filled in by markBestFractions). */
+/** One optimizer's row from its runs, scored at `steps` (bestFraction and versusBest are filled in by rankRows). */
 export function summarizeRuns(optimizer: string, lr: number | null, runs: Trajectory[], steps: number): ResultRow {
   const curves = runs.map(chargedCurve);
   const final = curves.map((c) => c[steps]);

@@ -3,7 +3,7 @@
 // instances gives an interval for their mean without assuming they are normal (a few runs that walk
 // away make them heavy-tailed).
 import type { Rng } from '../random.ts';
-import { mean } from '../vector.ts';
+import { mean, quantile } from '../vector.ts';
 
 export interface PairedDifference {
   /** Mean over instances of (this run's value − the other's). */
@@ -27,7 +27,5 @@ export function pairedDifference(values: readonly number[], reference: readonly 
     for (let i = 0; i < n; i++) total += differences[rng.int(n)];
     means[r] = total / n;
   }
-  means.sort();
-  const at = (q: number) => means[Math.min(resamples - 1, Math.floor(q * resamples))];
-  return { mean: mean(differences), low: at(0.025), high: at(0.975) };
+  return { mean: mean(differences), low: quantile(means, 0.025), high: quantile(means, 0.975) };
 }
