@@ -40,6 +40,18 @@ test('l2o eval --json prints exactly one JSON object with the documented schema'
   }
 });
 
+test('l2o eval --reference-minimum adds f − f* and says whether the search beat every optimizer', () => {
+  const args = ['eval', '--env', 'quadratic', '--optimizers', 'gd,lbfgs', '--lr', '0.01', '--problems', '3', '--steps', '100', '--reference-minimum', '2'];
+  const text = l2o(...args);
+  assert.equal(text.code, 0, text.stderr);
+  assert.match(text.stdout, /mean f − f\*\s+at f\*/);
+  assert.match(text.stdout, /from 2 starts x0 \+ N\(0, 3²I\)/);
+  assert.match(text.stdout, /The search went below every optimizer on 0 of 3 instances/);
+  const report = JSON.parse(l2o(...args, '--json').stdout);
+  assert.equal(report.reference.restarts, 2);
+  for (const row of report.results) assert.ok(row.suboptimality.mean >= 0 && row.suboptimality.atMinimum >= 0, JSON.stringify(row.suboptimality));
+});
+
 test('l2o run and l2o envs work and name the backend', () => {
   const run = l2o('run', '--expr', '(x-1)^2 + 3*(y+2)^2', '--optimizer', 'cg', '--lr', '0.1', '--problems', '2', '--steps', '30');
   assert.equal(run.code, 0, run.stderr);
@@ -91,6 +103,8 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     [['run', '--optimizer', 'gd', '--expr', 'x +* 2'], /cannot parse expression/],
     [['eval', '--optimizers', 'gd,sgdx'], /unknown optimizer 'sgdx'/],
     [['eval', '--split', 'valid'], /--split must be one of/],
+    [['eval', '--reference-minimum', '-2'], /--reference-minimum must be a non-negative integer/],
+    [['eval', '--reference-minimum', '2', '--restart-spread', '0'], /--restart-spread must be a positive number/],
     [['run', '--optimizer', 'gd', '--param', 'lambda'], /--param expects key=value/],
     [['eval', '--env', 'missing-family.ts'], /cannot load env module missing-family.ts/],
     [['eval', '--optimizers', 'gps:no/such/run,gd'], /cannot read GPS policy no\/such\/run\/policy.json: ENOENT/],

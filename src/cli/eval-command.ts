@@ -1,24 +1,39 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { compareOptimizers, type Contender, type EvalReport } from '../evaluate/compare.ts';
+import { compareOptimizers, type Contender, type EvalReport, type ResultRow } from '../evaluate/compare.ts';
+import { DEFAULT_RESTART_SPREAD, type ReferenceMinimum } from '../evaluate/reference-minimum.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { loadBpttPolicy } from '../supervised/checkpoint.ts';
 import { UserError } from '../errors.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
-import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { differenceHeader, formatDifference, formatNumber, table } from './format.ts';
 
 interface EvalArgs extends RunSetArgs {
   optimizers: string;
+  'reference-minimum'?: number;
+  'restart-spread': number;
 }
 
 export function printReport(report: EvalReport): void {
   console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, tfjs backend ${report.backend}\n`);
   const difference = differenceHeader(report.results);
+  const gap = (r: ResultRow) => (r.suboptimality ? [formatNumber(r.suboptimality.mean), `${(100 * r.suboptimality.atMinimum).toFixed(0)}%`] : []);
   const rows = [...report.results]
     .sort((a, b) => a.meanFinal - b.meanFinal)
-    .map((r) => [r.optimizer, r.lr === null ? '-' : String(r.lr), formatNumber(r.meanFinal), formatNumber(r.medianFinal), `${(100 * r.bestFraction).toFixed(0)}%`, String(r.diverged), ...(difference ? [formatDifference(r.versusBest)] : [])]);
-  console.log(table(['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged', ...(difference ? [difference] : [])], rows));
+    .map((r) => [r.optimizer, r.lr === null ? '-' : String(r.lr), formatNumber(r.meanFinal), formatNumber(r.medianFinal), `${(100 * r.bestFraction).toFixed(0)}%`, String(r.diverged), ...gap(r), ...(difference ? [formatDifference(r.versusBest)] : [])]);
+  const gapHeaders = report.reference ? ['mean f − f*', 'at f*'] : [];
+  console.log(table(['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged', ...gapHeaders, ...(difference ? [difference] : [])], rows));
+  if (report.reference) console.log(`\n${describeReference(report.reference, report.problems)}`);
+}
+
+function describeReference(reference: ReferenceMinimum, problems: number): string {
+  const restarts = reference.restarts === 0 ? '' : ` and from ${reference.restarts} starts x0 + N(0, ${reference.spread}²I)`;
+  return (
+    `f*: the lowest of every optimizer's final f and of L-BFGS (${reference.iterations} iterations) from x0${restarts}; mean f* ${formatNumber(reference.meanMinimum)}.\n` +
+    `The search went below every optimizer on ${reference.belowEveryRun} of ${problems} instances` +
+    (reference.belowEveryRun === 0 ? ': on these, the best of them is at the minimum found, and no optimizer could do better than tie it.' : '.')
+  );
 }
 
 /** `gps:DIR` / `bptt:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt`); anything else a hand-designed one. */
@@ -42,6 +57,8 @@ export const evalCommand = {
     withRunSetOptions(y, 'the whole split')
       .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR for a trained optimizer' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
+      .option('reference-minimum', { coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
+      .option('restart-spread', { default: DEFAULT_RESTART_SPREAD, coerce: positiveNumber('restart-spread'), describe: 'standard deviation of the restarts around x0' })
       .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', ''),
   async handler(args: EvalArgs) {
     const backend = await initBackend();
@@ -63,6 +80,7 @@ export const evalCommand = {
         backend,
         historyLength: args.history,
         lr: args.lr,
+        referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] },
         onProgress: (message) => process.stderr.write(`  ${message}\n`),
       },
     );

@@ -9,6 +9,7 @@ import type { Trajectory } from '../../envs/optimization-env.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
 import { pairedDifference, type PairedDifference } from './paired-difference.ts';
 import { Rng } from '../random.ts';
+import { measureSuboptimality, sameValueTolerance, searchIterations, searchMinima, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
 
 export interface ResultRow {
   optimizer: string;
@@ -31,6 +32,8 @@ export interface ResultRow {
    * lower mean is not luck of the draw.
    */
   versusBest?: PairedDifference & { optimizer: string };
+  /** Final f − f* over the instances; present when the report has a `reference` minimum. */
+  suboptimality?: Suboptimality;
   tuning?: TuningResult;
 }
 
@@ -41,6 +44,8 @@ export interface EvalReport {
   problems: number;
   seed: string;
   backend: string;
+  /** How f* was found (`--reference-minimum`), and on how many instances it is below every row. */
+  reference?: ReferenceMinimum;
   results: ResultRow[];
 }
 
@@ -55,6 +60,8 @@ export interface CompareOptions {
   /** Learning rate for every hand-designed optimizer; tuned per optimizer when absent. */
   lr?: number;
   grid?: readonly number[];
+  /** Estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts. */
+  referenceMinimum?: { restarts: number; spread: number };
   onProgress?: (message: string) => void;
 }
 
@@ -66,6 +73,9 @@ export type Contender = { name: string } | { name: string; policy: Policy; lr: n
 
 export function compareOptimizers(contenders: Contender[], options: CompareOptions): EvalReport {
   const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
+  const search = options.referenceMinimum && { ...options.referenceMinimum, iterations: searchIterations(options.steps) };
+  // Checked before any optimizer runs, so a bad flag does not cost the whole comparison.
+  if (search) validateMinimumSearch(search);
   const finals: number[][] = [];
   const rows: ResultRow[] = contenders.map((contender) => {
     const started = Date.now();
@@ -91,7 +101,13 @@ export function compareOptimizers(contenders: Contender[], options: CompareOptio
     return tuning ? { ...row, tuning } : row;
   });
   rankRows(rows, finals, options.seed);
-  return { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend, results: rows };
+  const header = { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend };
+  if (!search) return { ...header, results: rows };
+  const started = Date.now();
+  const measured = measureSuboptimality(finals, searchMinima(set, search), search);
+  measured.rows.forEach((suboptimality, k) => (rows[k].suboptimality = suboptimality));
+  options.onProgress?.(`reference minimum: L-BFGS from x0 and ${search.restarts} restarts, ${search.iterations} iterations each (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return { ...header, reference: measured.reference, results: rows };
 }
 
 /** One optimizer's row from its runs, scored at `steps` (bestFraction and versusBest are filled in by rankRows). */
@@ -135,7 +151,7 @@ function markBestFractions(rows: ResultRow[], finals: number[][]): void {
   const problems = finals[0]?.length ?? 0;
   for (let i = 0; i < problems; i++) {
     const best = Math.min(...finals.map((f) => f[i]));
-    const tolerance = 1e-9 * Math.max(1, Math.abs(best));
+    const tolerance = sameValueTolerance(best);
     finals.forEach((f, k) => {
       if (f[i] <= best + tolerance) rows[k].bestFraction += 1 / problems;
     });
