@@ -1,9 +1,11 @@
 // Li & Malik (2016), DESIGN §5: GPS trained on the training objectives of each family (horizon 40),
 // tested on 100 held-out objectives for 100 steps against GD, momentum, CG and L-BFGS, whose step
 // sizes are tuned on the training objectives. The small net's policy is also tested on 1,000
-// held-out objectives: on 100 its lead is inside the paired interval's noise.
+// held-out objectives: on 100 its lead is inside the paired interval's noise. Each 100-objective
+// test also searches for f*, which shows on which families a tie with L-BFGS is the ceiling.
 import { compareOptimizers, type Contender } from '../src/evaluate/compare.ts';
 import { findHandDesigned } from '../policies/hand-designed.ts';
+import { DEFAULT_RESTART_SPREAD } from '../src/evaluate/reference-minimum.ts';
 import type { GpsConfig } from '../src/gps/badmm.ts';
 import type { ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
@@ -24,13 +26,15 @@ interface Settings {
   gpsPerFamily: Record<string, Partial<GpsConfig>>;
   problems: number;
   steps: number;
+  /** L-BFGS restarts per test objective in the search for f* (not on the larger test: 51 long runs per objective). */
+  referenceRestarts: number;
   /** A family whose policy is tested once more on a larger test split (its instances are a pure function of split and index, so the first 100 are the same). */
   largerTest: { env: string; problems: number };
 }
 
 function settings(quick: boolean): Settings {
   return quick
-    ? { params: { trainSize: 4, testSize: 3 }, gps: { conditions: 3, validationSteps: 12, horizon: 8, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 20 }, gpsPerFamily: {}, problems: 3, steps: 12, largerTest: { env: 'small-net', problems: 5 } }
+    ? { params: { trainSize: 4, testSize: 3 }, gps: { conditions: 3, validationSteps: 12, horizon: 8, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 20 }, gpsPerFamily: {}, problems: 3, steps: 12, referenceRestarts: 1, largerTest: { env: 'small-net', problems: 5 } }
     : {
         params: {},
         gps: {},
@@ -39,6 +43,7 @@ function settings(quick: boolean): Settings {
         gpsPerFamily: { 'small-net': { conditions: 10, iterations: 6 } },
         problems: 100,
         steps: 100,
+        referenceRestarts: 50,
         largerTest: { env: 'small-net', problems: 1000 },
       };
 }
@@ -47,7 +52,7 @@ export async function liMalik2016(run: ExperimentRun, backend: string): Promise<
   const s = settings(run.settings.quick);
   const problems: ProblemResult[] = [];
   const trainingRows: (string | number)[][] = [];
-  const evaluate = (name: string, title: string, spec: FamilySpec, problemCount: number, contenders: Contender[]) =>
+  const evaluate = (name: string, title: string, spec: FamilySpec, problemCount: number, contenders: Contender[], referenceMinimum?: { restarts: number; spread: number }) =>
     run.stage(`eval-${name}`, () => {
       const family = familyOf(spec);
       const report = compareOptimizers(contenders, {
@@ -57,16 +62,18 @@ export async function liMalik2016(run: ExperimentRun, backend: string): Promise<
         problems: Math.min(problemCount, family.splitSizes.test),
         seed: evaluationSeed(run.settings.seed),
         backend,
+        referenceMinimum,
         onProgress: (m) => run.say(`  ${name}: ${m}`),
       });
-      return { name, title, env: spec.env, params: spec.params, split: 'test' as const, steps: s.steps, problems: report.problems, results: report.results };
+      return { name, title, env: spec.env, params: spec.params, split: 'test' as const, steps: s.steps, problems: report.problems, reference: report.reference, results: report.results };
     });
   const larger = s.largerTest;
   for (const { env, title } of PROBLEMS) {
     const spec: FamilySpec = { env, params: s.params };
     const training = await trainGpsStage(run, `gps-${env}`, spec, { ...s.gps, ...s.gpsPerFamily[env] });
     trainingRows.push([env, training.seconds / 60]);
-    const result = await evaluate(env, title, spec, s.problems, [learnedContender(training), ...BASELINES.map((name) => ({ name }))]);
+    const reference = { restarts: s.referenceRestarts, spread: DEFAULT_RESTART_SPREAD };
+    const result = await evaluate(env, title, spec, s.problems, [learnedContender(training), ...BASELINES.map((name) => ({ name }))], reference);
     problems.push(result);
     if (env !== larger.env) continue;
     // The same policy and the learning rates just tuned (on the same training split), on more test objectives.

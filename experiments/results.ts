@@ -3,8 +3,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResultRow } from '../src/evaluate/compare.ts';
+import type { ReferenceMinimum } from '../src/evaluate/reference-minimum.ts';
 import type { Split } from '../envs/objective.ts';
-import { differenceHeader, formatDifference, formatNumber } from '../src/cli/format.ts';
+import { describeReference, formatNumber, resultTable } from '../src/cli/format.ts';
 import type { Machine } from './experiment-run.ts';
 import { lineChartSvg } from './svg-plot.ts';
 
@@ -19,6 +20,8 @@ export interface ProblemResult {
   split: Split;
   steps: number;
   problems: number;
+  /** How f* was found, when the comparison had a reference minimum (src/evaluate/reference-minimum.ts). */
+  reference?: ReferenceMinimum;
   results: ResultRow[];
 }
 
@@ -51,11 +54,7 @@ function markdownTable(columns: string[], rows: (string | number | null)[][]): s
 }
 
 export function problemTable(problem: ProblemResult): SummaryTable {
-  const difference = differenceHeader(problem.results);
-  const rows = [...problem.results]
-    .sort((a, b) => a.meanFinal - b.meanFinal)
-    .map((r) => [r.optimizer, r.lr, r.meanFinal, r.medianFinal, `${(100 * r.bestFraction).toFixed(0)}%`, `${r.diverged}/${problem.problems}`, ...(difference ? [formatDifference(r.versusBest)] : [])]);
-  return { title: problem.title, columns: ['optimizer', 'tuned lr', 'mean final', 'median final', 'best on', 'diverged', ...(difference ? [difference] : [])], rows };
+  return { title: problem.title, ...resultTable(problem.results) };
 }
 
 /** One row per test problem, one column per optimizer: the mean final loss, the lowest in bold. */
@@ -103,7 +102,9 @@ function reportMarkdown(results: ExperimentResults): string {
   for (const problem of results.problems) {
     const t = problemTable(problem);
     parts.push('', `## ${problem.title}`, '', `${problem.problems} ${problem.split} instances of \`${problem.env}\`, ${problem.steps} steps.`, '');
-    parts.push(markdownTable(t.columns, t.rows), '', `![${problem.title}](plots/${problem.name}.svg)`);
+    parts.push(markdownTable(t.columns, t.rows));
+    if (problem.reference) parts.push('', describeReference(problem.reference, problem.problems));
+    parts.push('', `![${problem.title}](plots/${problem.name}.svg)`);
   }
   return `${parts.join('\n')}\n`;
 }

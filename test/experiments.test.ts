@@ -56,6 +56,14 @@ test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 famil
   assert.deepEqual(larger.results.map((r) => [r.optimizer, r.lr]), small.results.map((r) => [r.optimizer, r.lr]));
   for (const p of results.problems) assert.deepEqual(p.results.map((r) => r.optimizer).sort(), ['cg', 'gd', 'gps', 'lbfgs', 'momentum']);
   for (const p of results.problems) for (const r of p.results) if (r.optimizer !== 'gps') assert.ok(r.lr !== null && r.lr > 0, 'baselines are tuned');
+  // The 100-objective tests search for f*; each row's gap to it is ≥ 0, and the report says what f* is.
+  const report = readFileSync(join(dir, 'report.md'), 'utf8');
+  for (const p of results.problems.slice(0, 3)) {
+    assert.equal(p.reference?.restarts, 1, p.name);
+    for (const r of p.results) assert.ok(r.suboptimality!.mean >= 0 && r.suboptimality!.mean <= r.meanFinal - p.reference!.meanMinimum + 1e-12, `${p.name}/${r.optimizer}`);
+  }
+  assert.equal(larger.reference, undefined);
+  assert.equal(report.match(/The search went below every optimizer on \d+ of 3 instances/g)?.length, 3);
   assert.ok(existsSync(join(dir, 'training/gps-logreg/policy.json')));
   // A resumed run finds every stage done and reproduces the numbers.
   const again = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, resume: dir, quiet: true });

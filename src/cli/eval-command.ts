@@ -1,13 +1,13 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { compareOptimizers, type Contender, type EvalReport, type ResultRow } from '../evaluate/compare.ts';
-import { DEFAULT_RESTART_SPREAD, type ReferenceMinimum } from '../evaluate/reference-minimum.ts';
+import { compareOptimizers, type Contender, type EvalReport } from '../evaluate/compare.ts';
+import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { loadBpttPolicy } from '../supervised/checkpoint.ts';
 import { UserError } from '../errors.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
 import { familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
-import { differenceHeader, formatDifference, formatNumber, table } from './format.ts';
+import { describeReference, resultTable, table } from './format.ts';
 
 interface EvalArgs extends RunSetArgs {
   optimizers: string;
@@ -17,23 +17,9 @@ interface EvalArgs extends RunSetArgs {
 
 export function printReport(report: EvalReport): void {
   console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, tfjs backend ${report.backend}\n`);
-  const difference = differenceHeader(report.results);
-  const gap = (r: ResultRow) => (r.suboptimality ? [formatNumber(r.suboptimality.mean), `${(100 * r.suboptimality.atMinimum).toFixed(0)}%`] : []);
-  const rows = [...report.results]
-    .sort((a, b) => a.meanFinal - b.meanFinal)
-    .map((r) => [r.optimizer, r.lr === null ? '-' : String(r.lr), formatNumber(r.meanFinal), formatNumber(r.medianFinal), `${(100 * r.bestFraction).toFixed(0)}%`, String(r.diverged), ...gap(r), ...(difference ? [formatDifference(r.versusBest)] : [])]);
-  const gapHeaders = report.reference ? ['mean f − f*', 'at f*'] : [];
-  console.log(table(['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged', ...gapHeaders, ...(difference ? [difference] : [])], rows));
+  const { columns, rows } = resultTable(report.results);
+  console.log(table(columns, rows));
   if (report.reference) console.log(`\n${describeReference(report.reference, report.problems)}`);
-}
-
-function describeReference(reference: ReferenceMinimum, problems: number): string {
-  const restarts = reference.restarts === 0 ? '' : ` and from ${reference.restarts} starts x0 + N(0, ${reference.spread}²I)`;
-  return (
-    `f*: the lowest of every optimizer's final f and of L-BFGS (${reference.iterations} iterations) from x0${restarts}; mean f* ${formatNumber(reference.meanMinimum)}.\n` +
-    `The search went below every optimizer on ${reference.belowEveryRun} of ${problems} instances` +
-    (reference.belowEveryRun === 0 ? ': on these, the best of them is at the minimum found, and no optimizer could do better than tie it.' : '.')
-  );
 }
 
 /** `gps:DIR` / `bptt:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt`); anything else a hand-designed one. */

@@ -1,4 +1,7 @@
-// Plain-text tables for the terminal.
+// Plain-text tables for the terminal, and the comparison table that the terminal and the experiment
+// reports share.
+import type { ResultRow } from '../evaluate/compare.ts';
+import type { ReferenceMinimum } from '../evaluate/reference-minimum.ts';
 
 export function formatNumber(x: number | null): string {
   if (x === null) return '-';
@@ -15,7 +18,7 @@ export function formatDifference(d: { mean: number; low: number; high: number } 
 }
 
 /** The header of the versusBest column, naming the row every other one is measured against. */
-export function differenceHeader(rows: readonly { versusBest?: { optimizer: string } }[]): string | null {
+function differenceHeader(rows: readonly { versusBest?: { optimizer: string } }[]): string | null {
   const reference = rows.find((r) => r.versusBest)?.versusBest?.optimizer;
   return reference ? `final − ${reference}'s, 95% CI` : null;
 }
@@ -24,4 +27,35 @@ export function table(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c].length)));
   const line = (cells: string[]) => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+/** One row per optimizer, lowest mean first; f − f* columns when the comparison has a reference minimum. */
+export function resultTable(results: readonly ResultRow[]): { columns: string[]; rows: string[][] } {
+  const difference = differenceHeader(results);
+  const gaps = results.some((r) => r.suboptimality);
+  const percent = (share: number) => `${(100 * share).toFixed(0)}%`;
+  const rows = [...results]
+    .sort((a, b) => a.meanFinal - b.meanFinal)
+    .map((r) => [
+      r.optimizer,
+      r.lr === null ? '-' : String(r.lr),
+      formatNumber(r.meanFinal),
+      formatNumber(r.medianFinal),
+      percent(r.bestFraction),
+      String(r.diverged),
+      ...(gaps ? [formatNumber(r.suboptimality?.mean ?? null), r.suboptimality ? percent(r.suboptimality.atMinimum) : '-'] : []),
+      ...(difference ? [formatDifference(r.versusBest)] : []),
+    ]);
+  const columns = ['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged', ...(gaps ? ['mean f − f*', 'at f*'] : []), ...(difference ? [difference] : [])];
+  return { columns, rows };
+}
+
+/** What f* is and whether the best optimizer could have been beaten on these instances. */
+export function describeReference(reference: ReferenceMinimum, problems: number): string {
+  const restarts = reference.restarts === 0 ? '' : ` and from ${reference.restarts} starts x0 + N(0, ${reference.spread}²I)`;
+  return (
+    `f*: the lowest of every optimizer's final f and of L-BFGS (${reference.iterations} iterations) from x0${restarts}; mean f* ${formatNumber(reference.meanMinimum)}. ` +
+    `The search went below every optimizer on ${reference.belowEveryRun} of ${problems} instances` +
+    (reference.belowEveryRun === 0 ? ': on these, the best of them is at the minimum found, and no optimizer could do better than tie it.' : '.')
+  );
 }
