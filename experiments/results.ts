@@ -53,10 +53,6 @@ function markdownTable(columns: string[], rows: (string | number | null)[][]): s
   return [`| ${columns.join(' | ')} |`, `|${columns.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(cell).join(' | ')} |`)].join('\n');
 }
 
-export function problemTable(problem: ProblemResult): SummaryTable {
-  return { title: problem.title, ...resultTable(problem.results) };
-}
-
 /** One row per test problem, one column per optimizer: the mean final loss, the lowest in bold. */
 export function overviewTable(problems: ProblemResult[]): SummaryTable {
   const optimizers = [...new Set(problems.flatMap((p) => p.results.map((r) => r.optimizer)))];
@@ -100,7 +96,7 @@ function reportMarkdown(results: ExperimentResults): string {
   }
   for (const table of results.tables) parts.push('', `## ${table.title}`, '', markdownTable(table.columns, table.rows));
   for (const problem of results.problems) {
-    const t = problemTable(problem);
+    const t = resultTable(problem.results);
     parts.push('', `## ${problem.title}`, '', `${problem.problems} ${problem.split} instances of \`${problem.env}\`, ${problem.steps} steps.`, '');
     parts.push(markdownTable(t.columns, t.rows));
     if (problem.reference) parts.push('', describeReference(problem.reference, problem.problems));

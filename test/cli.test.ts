@@ -45,11 +45,14 @@ test('l2o eval --reference-minimum adds f − f* and says whether the search bea
   const text = l2o(...args);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /mean f − f\*\s+at f\*/);
-  assert.match(text.stdout, /from 2 starts x0 \+ N\(0, 3²I\)/);
+  assert.match(text.stdout, /from 2 random starts x0 \+ N\(0, 3²I\)/);
   assert.match(text.stdout, /The search went below every optimizer on 0 of 3 instances/);
   const report = JSON.parse(l2o(...args, '--json').stdout);
   assert.equal(report.reference.restarts, 2);
-  for (const row of report.results) assert.ok(row.suboptimality.mean >= 0 && row.suboptimality.atMinimum >= 0, JSON.stringify(row.suboptimality));
+  const [gd, lbfgs] = report.results;
+  assert.equal(lbfgs.suboptimality.atMinimum, 1);
+  assert.equal(gd.suboptimality.atMinimum, 0);
+  assert.ok(gd.suboptimality.median > 0.1, JSON.stringify(gd.suboptimality));
 });
 
 test('l2o run and l2o envs work and name the backend', () => {
@@ -105,6 +108,8 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     [['eval', '--split', 'valid'], /--split must be one of/],
     [['eval', '--reference-minimum', '-2'], /--reference-minimum must be a non-negative integer/],
     [['eval', '--reference-minimum', '2', '--restart-spread', '0'], /--restart-spread must be a positive number/],
+    [['eval', '--restart-spread', '2'], /--restart-spread needs --reference-minimum/],
+    [['eval', '--reference-minimum'], /Not enough arguments following: reference-minimum/],
     [['run', '--optimizer', 'gd', '--param', 'lambda'], /--param expects key=value/],
     [['eval', '--env', 'missing-family.ts'], /cannot load env module missing-family.ts/],
     [['eval', '--optimizers', 'gps:no/such/run,gd'], /cannot read GPS policy no\/such\/run\/policy.json: ENOENT/],

@@ -4,6 +4,8 @@ import { createFamily } from '../envs/registry.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { measureSuboptimality, searchMinima } from '../src/evaluate/reference-minimum.ts';
 import { UserError } from '../src/errors.ts';
+import { runProblems } from '../src/evaluate/run-problems.ts';
+import { Lbfgs } from '../policies/lbfgs.ts';
 
 const set = (family: ReturnType<typeof createFamily>, problems: number) => ({ family, split: 'test' as const, problems, steps: 10, seed: '1', backend: 'cpu' });
 
@@ -53,4 +55,21 @@ test('a bad restart count or spread is refused before any optimizer runs', () =>
     assert.throws(() => compareOptimizers([{ name: 'gd' }], { ...set(family, 2), lr: 0.01, referenceMinimum, onProgress }), UserError);
   }
   assert.equal(ran, false);
+});
+
+test('the search from x0 starts where the compared runs start: with as many iterations it ends where their L-BFGS does', () => {
+  const problems = { family: createFamily('logreg'), split: 'test' as const, problems: 4, seed: '7' };
+  const compared = runProblems(new Lbfgs(1), { ...problems, steps: 3 }).map((run) => run.values[3]);
+  assert.deepEqual(searchMinima(problems, { restarts: 0, spread: 3, iterations: 3 }), compared);
+});
+
+test('restarts are a function of the seed, and a start where f is not finite finds nothing instead of failing', () => {
+  // log(x) is not finite for x ≤ 0, where restarts around x0 ≈ 1 with spread 3 often land.
+  const family = createFamily('expr', { expr: 'log(x) + (x-2)^2', x0: '1', initStd: 0.01 });
+  const problems = (seed: string) => ({ family, split: 'test' as const, problems: 4, seed });
+  const search = { restarts: 6, spread: 3, iterations: 2 };
+  const minima = searchMinima(problems('1'), search);
+  assert.ok(minima.every(Number.isFinite), String(minima));
+  assert.deepEqual(searchMinima(problems('1'), search), minima);
+  assert.notDeepEqual(searchMinima(problems('2'), search), minima);
 });

@@ -12,7 +12,7 @@ import { describeReference, resultTable, table } from './format.ts';
 interface EvalArgs extends RunSetArgs {
   optimizers: string;
   'reference-minimum'?: number;
-  'restart-spread': number;
+  'restart-spread'?: number;
 }
 
 export function printReport(report: EvalReport): void {
@@ -43,8 +43,8 @@ export const evalCommand = {
     withRunSetOptions(y, 'the whole split')
       .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR for a trained optimizer' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
-      .option('reference-minimum', { coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
-      .option('restart-spread', { default: DEFAULT_RESTART_SPREAD, coerce: positiveNumber('restart-spread'), describe: 'standard deviation of the restarts around x0' })
+      .option('reference-minimum', { requiresArg: true, coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
+      .option('restart-spread', { requiresArg: true, coerce: positiveNumber('restart-spread'), describe: `standard deviation of those restarts around x0 (default ${DEFAULT_RESTART_SPREAD})` })
       .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', ''),
   async handler(args: EvalArgs) {
     const backend = await initBackend();
@@ -53,6 +53,7 @@ export const evalCommand = {
     if (names.length === 0) throw new UserError('--optimizers names no optimizer');
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
+    if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
     // Resolve every name before any optimizer runs, so a typo fails at once.
     const contenders = names.map(contender);
     const report = compareOptimizers(
@@ -66,7 +67,7 @@ export const evalCommand = {
         backend,
         historyLength: args.history,
         lr: args.lr,
-        referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] },
+        referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] ?? DEFAULT_RESTART_SPREAD },
         onProgress: (message) => process.stderr.write(`  ${message}\n`),
       },
     );

@@ -9,7 +9,8 @@ import type { Trajectory } from '../../envs/optimization-env.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
 import { pairedDifference, type PairedDifference } from './paired-difference.ts';
 import { Rng } from '../random.ts';
-import { measureSuboptimality, sameValueTolerance, searchIterations, searchMinima, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
+import { measureSuboptimality, searchIterations, searchMinima, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
+import { sameValueTolerance } from './same-value.ts';
 
 export interface ResultRow {
   optimizer: string;

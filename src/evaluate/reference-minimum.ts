@@ -1,13 +1,14 @@
 // How far each optimizer ends from the minimum, not only from the others: per instance, f* is the
-// lowest value known — every compared run's final value and a long L-BFGS search from the run's x0
-// and from random restarts around it. When the search never goes below the best compared run, the
-// best run is at f* and no optimizer can beat it on these instances, only tie (README, GPS results).
+// lowest value known — every compared run's final value and the final values of long L-BFGS runs
+// from the run's x0 and from random restarts around it. Where no search goes below the best
+// compared run, that run is at the lowest minimum the search knows (README, GPS results).
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Lbfgs } from '../../policies/lbfgs.ts';
-import { UserError } from '../errors.ts';
+import { NonFiniteError, UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
 import { mean, median } from '../vector.ts';
 import { runProblems, type ProblemSet } from './run-problems.ts';
+import { sameValueTolerance } from './same-value.ts';
 
 export interface MinimumSearch {
   /** L-BFGS runs from random starts x0 + N(0, spread²I), besides the one from x0. */
@@ -39,33 +40,44 @@ export function searchIterations(steps: number): number {
   return Math.max(1000, 10 * steps);
 }
 
-/** Two final values closer than this count as the same (a tie). */
-export function sameValueTolerance(value: number): number {
-  return 1e-9 * Math.max(1, Math.abs(value));
-}
-
 export function validateMinimumSearch(search: MinimumSearch): void {
   if (!Number.isInteger(search.restarts) || search.restarts < 0) throw new UserError(`--reference-minimum must be a non-negative integer of restarts, got ${search.restarts}`);
   if (!(search.spread > 0) || !Number.isFinite(search.spread)) throw new UserError(`--restart-spread must be a positive number, got ${search.spread}`);
-  if (!Number.isInteger(search.iterations) || search.iterations < 1) throw new Error(`minimum search needs a positive integer of iterations, got ${search.iterations}`);
 }
 
-/** The lowest finite value the search reaches on each instance of the set (Infinity if none). */
+/**
+ * The lowest final value the search reaches on each instance of the set (Infinity where every run
+ * broke down). Final values, not the lowest along the way: L-BFGS's line search only descends on a
+ * deterministic objective, and on a stochastic one each value is one minibatch draw, like the finals
+ * it is compared with.
+ */
 export function searchMinima(set: Omit<ProblemSet, 'steps'>, search: MinimumSearch): number[] {
-  validateMinimumSearch(search);
-  const lowest = (runs: { values: Float64Array }[]) => runs.map((run) => Math.min(...Array.from(run.values).filter(Number.isFinite)));
-  // The same rng stream as the compared runs (run-problems.ts), so the first search starts at their x0.
-  const best = lowest(runProblems(new Lbfgs(1), { ...set, steps: search.iterations }));
+  const steps = search.iterations;
+  const finalValue = (run: { values: Float64Array }) => {
+    const value = run.values[steps];
+    return Number.isFinite(value) ? value : Infinity;
+  };
+  // The same rng stream as the compared runs (run-problems.ts), so this search starts at their x0.
+  const best = runProblems(new Lbfgs(1), { ...set, steps }).map(finalValue);
+  const root = new Rng(`reference-minimum-${set.seed}`);
+  const { family } = set;
   for (let r = 0; r < search.restarts; r++) {
-    const rng = new Rng(`reference-minimum-${set.seed}`).fork(`restart-${r}`);
-    const { family } = set;
+    const rng = root.fork(`restart-${r}`);
     const displaced: ObjectiveFamily = {
       name: family.name,
       dim: family.dim,
       splitSizes: family.splitSizes,
       sample: (split, index) => displacedStart(family.sample(split, index), rng.fork(`${split}/${index}`), search.spread),
     };
-    lowest(runProblems(new Lbfgs(1), { ...set, family: displaced, steps: search.iterations })).forEach((value, i) => (best[i] = Math.min(best[i], value)));
+    best.forEach((value, i) => {
+      const first = (set.first ?? 0) + i;
+      try {
+        best[i] = Math.min(value, finalValue(runProblems(new Lbfgs(1), { ...set, family: displaced, first, problems: 1, steps })[0]));
+      } catch (error) {
+        // A random start can land where the objective is not finite; that start just finds nothing.
+        if (!(error instanceof NonFiniteError)) throw error;
+      }
+    });
   }
   return best;
 }
@@ -90,8 +102,8 @@ function displacedStart(objective: Objective, rng: Rng, spread: number): Objecti
  * distance to it. `finals[k][i]` is run set k's final value on instance i.
  */
 export function measureSuboptimality(finals: readonly (readonly number[])[], searched: readonly number[], search: MinimumSearch): { reference: ReferenceMinimum; rows: Suboptimality[] } {
-  const minima = searched.map((s, i) => Math.min(s, ...finals.map((f) => f[i])));
-  const bestRun = searched.map((_, i) => Math.min(...finals.map((f) => f[i])));
+  const bestRun = searched.map((_, i) => finals.reduce((low, f) => Math.min(low, f[i]), Infinity));
+  const minima = searched.map((s, i) => Math.min(s, bestRun[i]));
   const belowEveryRun = minima.filter((m, i) => m < bestRun[i] - sameValueTolerance(m)).length;
   const rows = finals.map((f) => {
     const gaps = f.map((v, i) => v - minima[i]);
