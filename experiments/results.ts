@@ -99,8 +99,8 @@ function reportMarkdown(results: ExperimentResults): string {
     const t = resultTable(problem.results);
     parts.push('', `## ${problem.title}`, '', `${problem.problems} ${problem.split} instances of \`${problem.env}\`, ${problem.steps} steps.`, '');
     parts.push(markdownTable(t.columns, t.rows));
-    if (problem.reference) parts.push('', describeReference(problem.reference, problem.problems));
     parts.push('', `![${problem.title}](plots/${problem.name}.svg)`);
+    if (problem.reference) parts.push('', describeReference(problem.reference, problem.problems), '', `![${problem.title}: distance to f*](plots/${problem.name}-gap.svg)`);
   }
   return `${parts.join('\n')}\n`;
 }
@@ -112,6 +112,11 @@ export function writeExperimentFiles(dir: string, results: ExperimentResults): v
   for (const p of results.problems) {
     const series = p.results.map((r) => ({ label: r.optimizer, mean: r.curve, low: r.curveLow, high: r.curveHigh }));
     writeFileSync(join(dir, 'plots', `${p.name}.svg`), lineChartSvg(p.title, 'step', 'mean loss', series));
+    if (!p.reference) continue;
+    // Where every optimizer ends near one loss, the distance to f* is what separates them.
+    // The mean over instances of f_t − f* is the mean loss less the mean f*.
+    const gaps = p.results.map((r) => ({ label: r.optimizer, mean: r.curve.map((v) => v - p.reference!.meanMinimum) }));
+    writeFileSync(join(dir, 'plots', `${p.name}-gap.svg`), lineChartSvg(`${p.title}: distance to f*`, 'step', 'mean f − f*', gaps));
   }
   writeFileSync(join(dir, 'report.md'), reportMarkdown(results));
 }

@@ -29,6 +29,11 @@ function checkExperimentFiles(dir: string, experiment: string): ExperimentResult
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.equal((svg.match(/<polyline /g) ?? []).length, p.results.length, `${p.name}: one line per optimizer`);
     assert.ok(report.includes(`](plots/${p.name}.svg)`), `report embeds ${p.name}.svg`);
+    if (p.reference) {
+      const gapSvg = readFileSync(join(dir, 'plots', `${p.name}-gap.svg`), 'utf8');
+      assert.equal((gapSvg.match(/<polyline /g) ?? []).length, p.results.length, `${p.name}-gap: one line per optimizer`);
+      assert.ok(report.includes(`](plots/${p.name}-gap.svg)`), `report embeds ${p.name}-gap.svg`);
+    }
     for (const r of p.results) assert.ok(report.includes(`| ${r.optimizer} |`), `report lists ${r.optimizer}`);
     // All rows but the lowest-mean one carry their paired difference to it, and the report prints it.
     const reference = p.results.filter((r) => !r.versusBest);
