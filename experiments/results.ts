@@ -100,7 +100,7 @@ function reportMarkdown(results: ExperimentResults): string {
     parts.push('', `## ${problem.title}`, '', `${problem.problems} ${problem.split} instances of \`${problem.env}\`, ${problem.steps} steps.`, '');
     parts.push(markdownTable(t.columns, t.rows));
     parts.push('', `![${problem.title}](plots/${problem.name}.svg)`);
-    if (problem.reference) parts.push('', describeReference(problem.reference, problem.problems), '', `![${problem.title}: distance to f*](plots/${problem.name}-gap.svg)`);
+    if (problem.reference) parts.push('', describeReference(problem.reference, problem.problems).join(' '), '', `![${problem.title}: distance to f*](plots/${problem.name}-gap.svg)`);
   }
   return `${parts.join('\n')}\n`;
 }

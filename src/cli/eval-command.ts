@@ -19,7 +19,7 @@ export function printReport(report: EvalReport): void {
   console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, tfjs backend ${report.backend}\n`);
   const { columns, rows } = resultTable(report.results);
   console.log(table(columns, rows));
-  if (report.reference) console.log(`\n${describeReference(report.reference, report.problems)}`);
+  if (report.reference) console.log(`\n${describeReference(report.reference, report.problems).join('\n')}`);
 }
 
 /** `gps:DIR` / `bptt:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt`); anything else a hand-designed one. */

@@ -50,12 +50,12 @@ export function resultTable(results: readonly ResultRow[]): { columns: string[];
   return { columns, rows };
 }
 
-/** What f* is and whether the best optimizer could have been beaten on these instances. */
-export function describeReference(reference: ReferenceMinimum, problems: number): string {
+/** Two sentences: what f* is, and whether the best optimizer could have been beaten on these instances. */
+export function describeReference(reference: ReferenceMinimum, problems: number): [string, string] {
   const restarts = reference.restarts === 0 ? '' : ` and from ${reference.restarts} random start${reference.restarts === 1 ? '' : 's'} x0 + N(0, ${reference.spread}²I)`;
-  return (
-    `f*: the lowest of every optimizer's final f and of L-BFGS (${reference.iterations} iterations) from x0${restarts}; mean f* ${formatNumber(reference.meanMinimum)}. ` +
+  return [
+    `f*: the lowest of every optimizer's final f and of L-BFGS (${reference.iterations} iterations) from x0${restarts}; mean f* ${formatNumber(reference.meanMinimum)}.`,
     `The search went below every optimizer on ${reference.belowEveryRun} of ${problems} instances` +
-    (reference.belowEveryRun === 0 ? ': on each, the best of them is at the lowest minimum the search found.' : '.')
-  );
+      (reference.belowEveryRun === 0 ? ': on each, the best of them is at the lowest minimum the search found.' : '.'),
+  ];
 }
