@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
-import { initBackend } from '../src/backend.ts';
 import { PolicyNetwork } from '../src/gps/policy-network.ts';
 import { Rng } from '../src/random.ts';
 
@@ -17,15 +15,12 @@ function linearTask(rng: Rng, rows: number, scale: number[]) {
   return { observations, targets, precisionFactors: observations.map(() => factor), weights: new Float64Array(rows).fill(1) };
 }
 
-test('distillation fits a smooth map, frees its tensors and round-trips through JSON', async () => {
-  await initBackend();
+test('distillation fits a smooth map and round-trips through JSON', () => {
   const rng = new Rng('net');
   const net = new PolicyNetwork(3, 30, 2, rng.fork('init'));
   const data = linearTask(rng.fork('data'), 512, [1, 1]);
-  const before = tf.memory().numTensors;
   const initialError = data.observations.reduce((s, o, i) => s + net.mean(o).reduce((a, v, k) => a + (v - data.targets[i][k]) ** 2, 0), 0) / 512;
   const loss = net.fit(data, { iterations: 1500, batchSize: 64, learningRate: 0.01, rng: rng.fork('fit') });
-  assert.equal(tf.memory().numTensors, before, 'fit() leaves no tensors behind');
   const finalError = data.observations.reduce((s, o, i) => s + net.mean(o).reduce((a, v, k) => a + (v - data.targets[i][k]) ** 2, 0), 0) / 512;
   assert.ok(finalError < 0.05 * initialError && finalError < 0.02, `error ${initialError} → ${finalError}`);
   assert.ok(Math.abs(loss - finalError * 512 / 512) < 0.05, `reported loss ${loss} agrees with the float64 evaluation ${finalError}`);
@@ -36,8 +31,7 @@ test('distillation fits a smooth map, frees its tensors and round-trips through 
   assert.deepEqual(Array.from(net.mean(new Float64Array(3))), [0, 0], 'a zero history gives a zero step');
 });
 
-test('the precision weighting decides which output a too-small network fits', async () => {
-  await initBackend();
+test('the precision weighting decides which output a too-small network fits', () => {
   // Two outputs that one hidden unit cannot both match: the heavily weighted one must win.
   const rng = new Rng('prec');
   const fitError = (scale: number[]) => {
@@ -51,4 +45,34 @@ test('the precision weighting decides which output a too-small network fits', as
   const first = fitError([10, 0.1]);
   const second = fitError([0.1, 10]);
   assert.ok(first[0] < second[0] && second[1] < first[1], `first-weighted ${first}, second-weighted ${second}`);
+});
+
+test('the distillation gradient matches central differences of the weighted loss', () => {
+  const rng = new Rng('grad');
+  const net = new PolicyNetwork(4, 6, 3, rng.fork('init'));
+  // Non-trivial biases and output weights, so the anchor's b1 term and every path carry gradient.
+  net.parameters[1].set(rng.normalVector(6));
+  net.parameters[2].set(rng.normalVector(18, 0.5));
+  const rows = 20;
+  const data = {
+    observations: Array.from({ length: rows }, () => rng.normalVector(4)),
+    targets: Array.from({ length: rows }, () => rng.normalVector(3)),
+    // A full (not diagonal) factor per row, so the precision's cross terms are exercised.
+    precisionFactors: Array.from({ length: rows }, () => rng.normalVector(9)),
+    weights: Float64Array.from({ length: rows }, () => rng.uniformIn(0.2, 2)),
+  };
+  const { gradients } = net.lossGradient(data);
+  const h = 1e-6;
+  net.parameters.forEach((param, p) => {
+    for (let i = 0; i < param.length; i++) {
+      const saved = param[i];
+      param[i] = saved + h;
+      const up = net.lossGradient(data).loss;
+      param[i] = saved - h;
+      const down = net.lossGradient(data).loss;
+      param[i] = saved;
+      const numeric = (up - down) / (2 * h);
+      assert.ok(Math.abs(numeric - gradients[p][i]) < 1e-6 * Math.max(1, Math.abs(numeric)), `parameter ${p}[${i}]: analytic ${gradients[p][i]}, numeric ${numeric}`);
+    }
+  });
 });

@@ -12,6 +12,7 @@ import { median } from '../vector.ts';
 import { DynamicsPriorGMM, fitDynamics, type LinearDynamics } from './dynamics.ts';
 import { expectedCost, forwardPass, optimizeTrajectory, type PolicyCoupling, type QuadraticCost } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
+import { GaussianMixture } from './gaussian-mixture.ts';
 import { PolicyNetwork, type DistillationData } from './policy-network.ts';
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
 import { FullStateProblem } from './problem/full-state-problem.ts';
@@ -144,6 +145,8 @@ interface ConditionWork extends ConditionState {
   newTeacher?: LinearGaussianPolicy;
   linearized?: LinearGaussianPolicy;
   lastKl?: number;
+  /** The mixture behind the policy linearization's prior, warm-started from iteration to iteration. */
+  policyPrior: GaussianMixture;
   /** Previous iteration's model, for the step-size adjustment. */
   previous?: { teacher: LinearGaussianPolicy; dynamics: LinearDynamics; cost: QuadraticCost };
 }
@@ -201,7 +204,7 @@ export class GuidedPolicySearch {
   ) {
     this.problem = gpsProblem(config, family.dim);
     ({ dX: this.dX, dU: this.dU, dO: this.dO } = this.problem);
-    this.work = states.map((state, m) => ({ ...state, objective: family.sample('train', m), startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) }));
+    this.work = states.map((state, m) => ({ ...state, policyPrior: new GaussianMixture(), objective: family.sample('train', m), startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) }));
     this.dynamicsPrior = new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
   }
 
@@ -416,7 +419,7 @@ export class GuidedPolicySearch {
 
   private linearize(c: ConditionWork, rng: Rng): LinearGaussianPolicy {
     const means = c.samples!.observations.map((run) => run.map((o) => this.network.mean(o)));
-    return linearizePolicy(c.samples!.states, means, this.network.variance, rng, { clusters: this.config.policyClusters, ridge: 1e-8 });
+    return linearizePolicy(c.samples!.states, means, this.network.variance, rng, { clusters: this.config.policyClusters, ridge: 1e-8 }, c.policyPrior);
   }
 
   private coupling(c: ConditionWork): PolicyCoupling {

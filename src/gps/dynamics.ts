@@ -55,7 +55,7 @@ export class DynamicsPriorGMM {
     const all = new Matrix(blocks.length * blocks[0].rows, width);
     blocks.forEach((b, i) => all.data.set(b.data, i * b.data.length));
     const clusters = Math.max(1, Math.min(this.maxClusters, Math.floor(all.rows / this.minSamplesPerCluster)));
-    this.mixture.fit(all, clusters, rng);
+    this.mixture.fit(all, clusters, rng, { warmStart: true });
   }
 
   prior(points: Matrix): NiwPrior {

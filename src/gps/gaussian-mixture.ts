@@ -35,8 +35,16 @@ export class GaussianMixture {
     return this.components.map((c) => c.mean);
   }
 
-  /** EM from a k-means++ start; stops when the mean log-likelihood gains less than `tolerance`. */
-  fit(points: Matrix, clusters: number, rng: Rng, options: { maxIterations?: number; tolerance?: number } = {}): void {
+  /** EM iterations of the last fit (for the iteration log and tests). */
+  lastIterations = 0;
+
+  /**
+   * EM until the mean log-likelihood gains less than `tolerance`. From a k-means++ start, or with
+   * `warmStart` from the current clusters when there are as many as asked for: GPS refits its
+   * mixtures every iteration on data that moves a little, and a warm start needs a few EM steps
+   * where a cold one needs tens (cbfinn/gps's GMM warm-starts by default; docs/design.md).
+   */
+  fit(points: Matrix, clusters: number, rng: Rng, options: { maxIterations?: number; tolerance?: number; warmStart?: boolean } = {}): void {
     const N = points.rows;
     const D = points.cols;
     const K = Math.max(1, Math.min(clusters, N));
@@ -46,9 +54,19 @@ export class GaussianMixture {
     const overall = empiricalMoments(points);
     // A ridge relative to the data's scale keeps every cluster covariance factorable.
     const ridge = 1e-6 * Math.max(overall.covariance.trace() / D, 1e-12);
-    let responsibilities = this.kMeansPlusPlus(points, K, rng);
+    const warm = options.warmStart === true && this.components.length === K && this.components[0].mean.length === D;
+    let responsibilities: Matrix;
     let previous = -Infinity;
+    if (warm) {
+      const start = this.expect(points);
+      responsibilities = start.posterior;
+      previous = start.logLikelihood;
+    } else {
+      responsibilities = this.kMeansPlusPlus(points, K, rng);
+    }
+    this.lastIterations = 0;
     for (let iteration = 0; iteration < maxIterations; iteration++) {
+      this.lastIterations += 1;
       this.maximize(points, responsibilities, ridge);
       const { logLikelihood, posterior } = this.expect(points);
       responsibilities = posterior;
@@ -123,29 +141,51 @@ export class GaussianMixture {
     const N = points.rows;
     const D = points.cols;
     const K = responsibilities.cols;
+    const X = points.data;
+    const R = responsibilities.data;
     const components: Component[] = [];
+    const block4 = Array.from({ length: 4 }, () => new Float64Array(D));
+    const weight4 = new Float64Array(4);
     for (let k = 0; k < K; k++) {
       let mass = 0;
-      for (let n = 0; n < N; n++) mass += responsibilities.data[n * K + k];
+      for (let n = 0; n < N; n++) mass += R[n * K + k];
       if (mass < 1e-6 * N || mass < 1e-8) continue;
       const mean = new Float64Array(D);
       for (let n = 0; n < N; n++) {
-        const r = responsibilities.data[n * K + k] / mass;
+        const r = R[n * K + k] / mass;
         if (r === 0) continue;
-        for (let i = 0; i < D; i++) mean[i] += r * points.data[n * D + i];
+        const row = n * D;
+        for (let i = 0; i < D; i++) mean[i] += r * X[row + i];
       }
       const covariance = new Matrix(D, D);
-      const diff = new Float64Array(D);
-      for (let n = 0; n < N; n++) {
-        const r = responsibilities.data[n * K + k] / mass;
-        if (r === 0) continue;
-        for (let i = 0; i < D; i++) diff[i] = points.data[n * D + i] - mean[i];
+      const C = covariance.data;
+      // Σ_n r_n d_n d_nᵀ four points at a time (upper triangle), so each entry of C is loaded and
+      // stored once per four rank-one terms.
+      let n = 0;
+      while (n < N) {
+        let filled = 0;
+        for (; n < N && filled < 4; n++) {
+          const r = R[n * K + k] / mass;
+          if (r === 0) continue;
+          const row = n * D;
+          const d = block4[filled];
+          for (let i = 0; i < D; i++) d[i] = X[row + i] - mean[i];
+          weight4[filled] = r;
+          filled += 1;
+        }
+        for (let f = filled; f < 4; f++) weight4[f] = 0;
+        const [d0, d1, d2, d3] = block4;
+        const [w0, w1, w2, w3] = weight4;
         for (let i = 0; i < D; i++) {
-          const ri = r * diff[i];
-          for (let j = i; j < D; j++) covariance.data[i * D + j] += ri * diff[j];
+          const a0 = w0 * d0[i];
+          const a1 = w1 * d1[i];
+          const a2 = w2 * d2[i];
+          const a3 = w3 * d3[i];
+          const ci = i * D;
+          for (let j = i; j < D; j++) C[ci + j] += a0 * d0[j] + a1 * d1[j] + a2 * d2[j] + a3 * d3[j];
         }
       }
-      for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) covariance.data[i * D + j] = covariance.data[j * D + i];
+      for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) C[i * D + j] = C[j * D + i];
       covariance.addDiagonal(ridge);
       const { L } = regularizedCholesky(covariance);
       components.push({ logWeight: Math.log(mass / N), mean, covariance, factor: L, logDet: logDetFromCholesky(L) });
@@ -153,32 +193,72 @@ export class GaussianMixture {
     this.components = components;
   }
 
-  /** E step: log-space posteriors of every point and the mean log-likelihood. */
+  /**
+   * E step: log-space posteriors of every point and the mean log-likelihood. Component by
+   * component, so one Cholesky factor stays in cache while every point is solved against it.
+   */
   private expect(points: Matrix): { logLikelihood: number; posterior: Matrix } {
     const N = points.rows;
     const D = points.cols;
     const K = this.components.length;
+    const X = points.data;
     const posterior = new Matrix(N, K);
-    const logs = new Float64Array(K);
-    const z = new Float64Array(D);
-    let total = 0;
+    const logs = posterior.data;
+    const z4 = new Float64Array(4 * D);
     const constant = -0.5 * D * Math.log(2 * Math.PI);
-    for (let n = 0; n < N; n++) {
-      for (let k = 0; k < K; k++) {
-        const { factor: L, mean, logDet, logWeight } = this.components[k];
-        // Mahalanobis distance by forward substitution: ‖L⁻¹(x − μ)‖².
-        let quad = 0;
-        for (let i = 0; i < D; i++) {
-          let s = points.data[n * D + i] - mean[i];
-          for (let j = 0; j < i; j++) s -= L.data[i * D + j] * z[j];
-          z[i] = s / L.data[i * D + i];
-          quad += z[i] * z[i];
+    for (let k = 0; k < K; k++) {
+      const { factor, mean, logDet, logWeight } = this.components[k];
+      const L = factor.data;
+      const offset = logWeight + constant;
+      // Mahalanobis distances ‖L⁻¹(x − μ)‖² by forward substitution, four points at a time so each
+      // entry of L is loaded once per four points.
+      for (let n0 = 0; n0 < N; n0 += 4) {
+        const count = Math.min(4, N - n0);
+        for (let p = 0; p < 4; p++) {
+          const row = (n0 + Math.min(p, count - 1)) * D;
+          for (let i = 0; i < D; i++) z4[i * 4 + p] = X[row + i] - mean[i];
         }
-        logs[k] = logWeight + constant - 0.5 * (logDet + quad);
+        let q0 = 0;
+        let q1 = 0;
+        let q2 = 0;
+        let q3 = 0;
+        for (let i = 0; i < D; i++) {
+          const li = i * D;
+          let s0 = z4[i * 4];
+          let s1 = z4[i * 4 + 1];
+          let s2 = z4[i * 4 + 2];
+          let s3 = z4[i * 4 + 3];
+          for (let j = 0; j < i; j++) {
+            const l = L[li + j];
+            s0 -= l * z4[j * 4];
+            s1 -= l * z4[j * 4 + 1];
+            s2 -= l * z4[j * 4 + 2];
+            s3 -= l * z4[j * 4 + 3];
+          }
+          const inv = L[li + i];
+          s0 /= inv;
+          s1 /= inv;
+          s2 /= inv;
+          s3 /= inv;
+          z4[i * 4] = s0;
+          z4[i * 4 + 1] = s1;
+          z4[i * 4 + 2] = s2;
+          z4[i * 4 + 3] = s3;
+          q0 += s0 * s0;
+          q1 += s1 * s1;
+          q2 += s2 * s2;
+          q3 += s3 * s3;
+        }
+        const quads = [q0, q1, q2, q3];
+        for (let p = 0; p < count; p++) logs[(n0 + p) * K + k] = offset - 0.5 * (logDet + quads[p]);
       }
-      const norm = logSumExp(logs);
+    }
+    let total = 0;
+    for (let n = 0; n < N; n++) {
+      const row = logs.subarray(n * K, (n + 1) * K);
+      const norm = logSumExp(row);
       total += norm;
-      for (let k = 0; k < K; k++) posterior.data[n * K + k] = Math.exp(logs[k] - norm);
+      for (let k = 0; k < K; k++) row[k] = Math.exp(row[k] - norm);
     }
     return { logLikelihood: total / N, posterior };
   }

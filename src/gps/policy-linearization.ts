@@ -29,13 +29,13 @@ export function linearizePolicy(
   variance: Float64Array,
   rng: Rng,
   options: { clusters: number; ridge: number },
+  mixture: GaussianMixture = new GaussianMixture(),
 ): LinearGaussianPolicy {
   const N = states.length;
   const T = states[0].length;
   const dX = states[0][0].length;
   const dU = variance.length;
-  const mixture = new GaussianMixture();
-  mixture.fit(rowsOf(states.flat(), policyMeans.flat()), Math.max(1, Math.min(options.clusters, Math.floor((N * T) / 20))), rng, { maxIterations: 30 });
+  mixture.fit(rowsOf(states.flat(), policyMeans.flat()), Math.max(1, Math.min(options.clusters, Math.floor((N * T) / 20))), rng, { maxIterations: 30, warmStart: true });
   const K: Matrix[] = [];
   const k: Float64Array[] = [];
   const covariance: Matrix[] = [];

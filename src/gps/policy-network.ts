@@ -5,11 +5,11 @@
 // drifting once the gradients vanish beyond the horizon it was trained on. Each scaled feature is
 // clipped to the largest magnitude seen in training, so the policy never extrapolates linearly
 // into steps far larger than any it learned (an overshoot grows Δf without bound).
-// Training runs in tfjs (Adam on the precision-weighted loss of DESIGN §2 step 5); evaluation runs
-// in float64 JS on a copy of the weights, because GPS and the evaluator query it one state at a time.
-import * as tf from '@tensorflow/tfjs';
+// Training (Adam on the precision-weighted loss of DESIGN §2 step 5) and evaluation both run in
+// float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../random.ts';
-import { softplus } from '../vector.ts';
+import { sigmoid, softplus } from '../vector.ts';
+import { Adam } from './adam.ts';
 
 export interface PolicyNetworkJson {
   inputDim: number;
@@ -92,63 +92,137 @@ export class PolicyNetwork {
     return z > bound ? bound : z < -bound ? -bound : z;
   }
 
-  /** Minimizes mean_i w_i ‖Uᵢᵀ(μ_θ(o_i) − μ̂_i)‖² by minibatch Adam; returns the final full-data loss. */
+  /**
+   * Minimizes mean_i w_i ‖Uᵢᵀ(μ_θ(o_i) − μ̂_i)‖² by minibatch Adam; returns the final full-data loss.
+   * Forward and backward passes are written out in float64: the network is so small (about 1,300
+   * weights at the logreg default) that tfjs's per-op overhead was most of its cost, and the
+   * hand-written step runs 1,000 batches in a fraction of the time (npm run bench -- peers).
+   */
   fit(data: DistillationData, options: FitOptions): number {
     const n = data.observations.length;
     const { inputDim, hidden, outputDim } = this;
-    const obs = new Float32Array(n * inputDim);
-    const targets = new Float32Array(n * outputDim);
-    const factors = new Float32Array(n * outputDim * outputDim);
-    for (let r = 0; r < n; r++) {
-      for (let i = 0; i < inputDim; i++) obs[r * inputDim + i] = this.scaled(data.observations[r], i);
-      targets.set(data.targets[r], r * outputDim);
-      factors.set(data.precisionFactors[r], r * outputDim * outputDim);
-    }
-    const all = {
-      obs: tf.tensor2d(obs, [n, inputDim]),
-      targets: tf.tensor2d(targets, [n, outputDim]),
-      factors: tf.tensor3d(factors, [n, outputDim, outputDim]),
-      weights: tf.tensor1d(Float32Array.from(data.weights)),
-    };
-    // Inside tidy so the initial-value tensors are freed; the variables themselves survive it.
-    const vars = tf.tidy(() => ({
-      W1: tf.variable(tf.tensor2d(Float32Array.from(this.W1), [inputDim, hidden])),
-      b1: tf.variable(tf.tensor1d(Float32Array.from(this.b1))),
-      W2: tf.variable(tf.tensor2d(Float32Array.from(this.W2), [hidden, outputDim])),
-    }));
-    const optimizer = tf.train.adam(options.learningRate);
-    const loss = (o: tf.Tensor2D, y: tf.Tensor2D, U: tf.Tensor3D, w: tf.Tensor1D): tf.Scalar => {
-      const mu = tf.softplus(o.matMul(vars.W1).add(vars.b1)).sub(tf.softplus(vars.b1)).matMul(vars.W2);
-      const diff = mu.sub(y).reshape([-1, 1, outputDim]);
-      // (Uᵀd)_a = Σ_b Uᵀ[a, b]·d_b
-      const whitened = U.mul(diff).sum(2);
-      return whitened.square().sum(1).mul(w).mean() as tf.Scalar;
-    };
+    const obs = new Float64Array(n * inputDim);
+    for (let r = 0; r < n; r++) for (let i = 0; i < inputDim; i++) obs[r * inputDim + i] = this.scaled(data.observations[r], i);
     const batch = Math.min(options.batchSize, n);
+    const params = [this.W1, this.b1, this.W2];
+    const adam = new Adam(params.map((p) => p.length), options.learningRate);
+    const grads = params.map((p) => new Float64Array(p.length));
+    const work = new DistillationWork(batch, hidden, outputDim);
     const indices = new Int32Array(batch);
-    try {
-      for (let step = 0; step < options.iterations; step++) {
-        for (let i = 0; i < batch; i++) indices[i] = options.rng.int(n);
-        tf.tidy(() => {
-          const idx = tf.tensor1d(indices, 'int32');
-          const o = all.obs.gather(idx) as tf.Tensor2D;
-          const y = all.targets.gather(idx) as tf.Tensor2D;
-          const U = all.factors.gather(idx) as tf.Tensor3D;
-          const w = all.weights.gather(idx) as tf.Tensor1D;
-          optimizer.minimize(() => loss(o, y, U, w), false, [vars.W1, vars.b1, vars.W2]);
-        });
-      }
-      const finalLoss = tf.tidy(() => loss(all.obs, all.targets, all.factors, all.weights));
-      const value = finalLoss.dataSync()[0];
-      finalLoss.dispose();
-      this.W1 = Float64Array.from(vars.W1.dataSync());
-      this.b1 = Float64Array.from(vars.b1.dataSync());
-      this.W2 = Float64Array.from(vars.W2.dataSync());
-      return value;
-    } finally {
-      optimizer.dispose();
-      tf.dispose([all.obs, all.targets, all.factors, all.weights, vars.W1, vars.b1, vars.W2]);
+    for (let step = 0; step < options.iterations; step++) {
+      for (let i = 0; i < batch; i++) indices[i] = options.rng.int(n);
+      this.lossAndGradient(obs, data, indices, work, grads);
+      adam.step(params, grads);
     }
+    const all = Int32Array.from({ length: n }, (_, i) => i);
+    return this.lossAndGradient(obs, data, all, new DistillationWork(n, hidden, outputDim), null);
+  }
+
+  /** The full-data loss and its gradient with respect to [W1, b1, W2] (checked against differences in the tests). */
+  lossGradient(data: DistillationData): { loss: number; gradients: Float64Array[] } {
+    const n = data.observations.length;
+    const obs = new Float64Array(n * this.inputDim);
+    for (let r = 0; r < n; r++) for (let i = 0; i < this.inputDim; i++) obs[r * this.inputDim + i] = this.scaled(data.observations[r], i);
+    const gradients = [this.W1, this.b1, this.W2].map((p) => new Float64Array(p.length));
+    const loss = this.lossAndGradient(obs, data, Int32Array.from({ length: n }, (_, i) => i), new DistillationWork(n, this.hidden, this.outputDim), gradients);
+    return { loss, gradients };
+  }
+
+  /** The trainable weights [W1, b1, W2], live (for tests that perturb them). */
+  get parameters(): Float64Array[] {
+    return [this.W1, this.b1, this.W2];
+  }
+
+  /**
+   * The weighted loss over the rows `indices` of the scaled observations and, when `grads` is given,
+   * its gradient with respect to [W1, b1, W2]. With a = W1ᵀz + b1 and μ = W2ᵀ(softplus(a) − softplus(b1)),
+   * ∂loss/∂μ_i = 2 w_i U_i U_iᵀ (μ_i − μ̂_i) / B, and softplus′ = sigmoid.
+   */
+  private lossAndGradient(obs: Float64Array, data: DistillationData, indices: Int32Array, work: DistillationWork, grads: Float64Array[] | null): number {
+    const { inputDim: I, hidden: H, outputDim: O, W1, b1, W2 } = this;
+    const B = indices.length;
+    const { pre, act, dOut, whitened } = work;
+    const anchor = new Float64Array(H);
+    const anchorSlope = new Float64Array(H);
+    for (let j = 0; j < H; j++) {
+      anchor[j] = softplus(b1[j]);
+      anchorSlope[j] = sigmoid(b1[j]);
+    }
+    let loss = 0;
+    for (let r = 0; r < B; r++) {
+      const row = indices[r];
+      const z = row * I;
+      const a = r * H;
+      for (let j = 0; j < H; j++) pre[a + j] = b1[j];
+      for (let i = 0; i < I; i++) {
+        const zi = obs[z + i];
+        if (zi === 0) continue;
+        const wi = i * H;
+        for (let j = 0; j < H; j++) pre[a + j] += zi * W1[wi + j];
+      }
+      for (let j = 0; j < H; j++) {
+        // softplus and its slope from one exp: e = exp(−|x|), softplus = max(x, 0) + log1p(e).
+        const x = pre[a + j];
+        const e = Math.exp(-Math.abs(x));
+        act[a + j] = (x > 0 ? x : 0) + Math.log1p(e) - anchor[j];
+        pre[a + j] = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+      }
+      const out = r * O;
+      const target = data.targets[row];
+      for (let k = 0; k < O; k++) {
+        let mu = 0;
+        for (let j = 0; j < H; j++) mu += act[a + j] * W2[j * O + k];
+        dOut[out + k] = mu - target[k];
+      }
+      // whitened = Uᵀ d; the loss adds w‖Uᵀd‖²; the gradient is 2w·U(Uᵀd)/B.
+      const Ut = data.precisionFactors[row];
+      const weight = data.weights[row];
+      let sq = 0;
+      for (let p = 0; p < O; p++) {
+        let s = 0;
+        for (let q = 0; q < O; q++) s += Ut[p * O + q] * dOut[out + q];
+        whitened[p] = s;
+        sq += s * s;
+      }
+      loss += weight * sq;
+      if (grads) {
+        const scale = (2 * weight) / B;
+        for (let q = 0; q < O; q++) {
+          let s = 0;
+          for (let p = 0; p < O; p++) s += Ut[p * O + q] * whitened[p];
+          dOut[out + q] = scale * s;
+        }
+      }
+    }
+    if (!grads) return loss / B;
+    const [gW1, gb1, gW2] = grads;
+    gW1.fill(0);
+    gb1.fill(0);
+    gW2.fill(0);
+    const dPre = work.dPre;
+    const slope = pre; // overwritten above by softplus′(pre)
+    for (let r = 0; r < B; r++) {
+      const a = r * H;
+      const out = r * O;
+      for (let j = 0; j < H; j++) {
+        let dh = 0;
+        for (let k = 0; k < O; k++) {
+          gW2[j * O + k] += act[a + j] * dOut[out + k];
+          dh += W2[j * O + k] * dOut[out + k];
+        }
+        dPre[j] = dh * slope[a + j];
+        // The anchor −softplus(b1) sends −dh·sigmoid(b1) back to b1.
+        gb1[j] += dPre[j] - dh * anchorSlope[j];
+      }
+      const z = indices[r] * I;
+      for (let i = 0; i < I; i++) {
+        const zi = obs[z + i];
+        if (zi === 0) continue;
+        const wi = i * H;
+        for (let j = 0; j < H; j++) gW1[wi + j] += zi * dPre[j];
+      }
+    }
+    return loss / B;
   }
 
   toJSON(): PolicyNetworkJson {
@@ -189,5 +263,22 @@ export class PolicyNetwork {
     net.inputBound = Float64Array.from(json.inputBound);
     net.variance = Float64Array.from(json.variance);
     return net;
+  }
+}
+
+/** Scratch buffers of one distillation batch, reused across steps. */
+class DistillationWork {
+  readonly pre: Float64Array;
+  readonly act: Float64Array;
+  readonly dOut: Float64Array;
+  readonly dPre: Float64Array;
+  readonly whitened: Float64Array;
+
+  constructor(batch: number, hidden: number, outputDim: number) {
+    this.pre = new Float64Array(batch * hidden);
+    this.act = new Float64Array(batch * hidden);
+    this.dOut = new Float64Array(batch * outputDim);
+    this.dPre = new Float64Array(hidden);
+    this.whitened = new Float64Array(outputDim);
   }
 }
