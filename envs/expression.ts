@@ -1,12 +1,22 @@
 // An objective typed as a mathjs expression, e.g. "(1-x)^2 + 100*(y-x^2)^2", differentiated
 // symbolically. Variables are the free symbols in alphabetical order (or as listed in `vars`).
 // The instances of this family are one function; a run's randomness is its starting point.
-import { create, all, type MathNode, type EvalFunction } from 'mathjs';
+import { createRequire } from 'node:module';
+import type { MathJsInstance, MathNode, EvalFunction } from 'mathjs';
 import { UserError } from '../src/errors.ts';
 import type { FamilyDefinition } from './family-definition.ts';
 import type { Objective } from './objective.ts';
 
-const math = create(all);
+// mathjs takes most of a second to load, so it is loaded on the first expression rather than by
+// every command and worker thread that imports the family registry.
+let instance: MathJsInstance | null = null;
+function mathjs(): MathJsInstance {
+  if (!instance) {
+    const { create, all } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
+    instance = create(all);
+  }
+  return instance;
+}
 
 export interface CompiledExpression {
   variables: string[];
@@ -18,7 +28,7 @@ export function compileExpression(source: string, variableOrder?: string[]): Com
   if (!source.trim()) throw new UserError('the expression is empty; pass one with --expr, e.g. --expr "(1-x)^2 + 100*(y-x^2)^2"');
   let node: MathNode;
   try {
-    node = math.parse(source);
+    node = mathjs().parse(source);
   } catch (err) {
     throw new UserError(`cannot parse expression '${source}': ${(err as Error).message}`);
   }
@@ -28,7 +38,7 @@ export function compileExpression(source: string, variableOrder?: string[]): Com
     const isCallee = parent && 'isFunctionNode' in parent && parent.isFunctionNode && (parent as unknown as { fn: MathNode }).fn === child;
     const name = (child as unknown as { name: string }).name;
     // Names mathjs already knows (pi, e, sin, …) are constants or functions, not variables.
-    if (!isCallee && !(name in math)) free.add(name);
+    if (!isCallee && !(name in mathjs())) free.add(name);
   });
   const variables = variableOrder ?? [...free].sort();
   const unknown = [...free].filter((v) => !variables.includes(v));
@@ -36,7 +46,7 @@ export function compileExpression(source: string, variableOrder?: string[]): Com
   if (variables.length === 0) throw new UserError(`expression '${source}' has no variables to optimize`);
   const partials = variables.map((v) => {
     try {
-      return math.derivative(node, v).compile();
+      return mathjs().derivative(node, v).compile();
     } catch (err) {
       throw new UserError(`cannot differentiate '${source}' with respect to ${v}: ${(err as Error).message}`);
     }

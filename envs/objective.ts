@@ -26,8 +26,19 @@ export const SPLITS: readonly Split[] = ['train', 'test'];
  * A seeded generator of objectives. Instance (split, index) is a pure function of the family's
  * parameters, so the train and test sets are fixed, disjoint and identical on every machine.
  */
+/**
+ * How to build a family again: a built-in name or a module path, and its parameters. A worker
+ * thread rebuilds the family from it (families hold closures and datasets that cannot be sent).
+ */
+export interface FamilySpec {
+  env: string;
+  params: Record<string, string | number>;
+}
+
 export interface ObjectiveFamily {
   readonly name: string;
+  /** Set by the registry on every family it builds; absent on a family built by hand. */
+  readonly spec?: FamilySpec;
   readonly dim: number;
   /** The number of instances in each split (the papers' counts for the 2016 families). */
   readonly splitSizes: Readonly<Record<Split, number>>;

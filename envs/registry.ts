@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../src/errors.ts';
 import { resolveParams, type FamilyDefinition } from './family-definition.ts';
-import type { ObjectiveFamily } from './objective.ts';
+import type { FamilySpec, ObjectiveFamily } from './objective.ts';
 import { quadratic } from './quadratic.ts';
 import { logisticRegression } from './logistic-regression.ts';
 import { robustRegression } from './robust-regression.ts';
@@ -24,12 +24,13 @@ export function findFamily(name: string): FamilyDefinition {
 
 export function createFamily(name: string, params: Record<string, string | number> = {}): ObjectiveFamily {
   const def = findFamily(name);
-  return def.create(resolveParams(def, params));
+  return withSpec(def.create(resolveParams(def, params)), { env: name, params });
 }
 
 /** A user's family from a module whose default export is a FamilyDefinition (`--env ./my-family.ts`). */
 export async function loadFamilyModule(path: string, params: Record<string, string | number> = {}): Promise<ObjectiveFamily> {
-  const url = pathToFileURL(resolve(path)).href;
+  const absolute = resolve(path);
+  const url = pathToFileURL(absolute).href;
   let module: { default?: FamilyDefinition };
   try {
     module = await import(url);
@@ -40,7 +41,22 @@ export async function loadFamilyModule(path: string, params: Record<string, stri
   if (!def || typeof def.create !== 'function' || typeof def.name !== 'string' || typeof def.params !== 'object') {
     throw new UserError(`env module ${path} must export default a FamilyDefinition { name, description, params, create }`);
   }
-  return def.create(resolveParams(def, params));
+  return withSpec(def.create(resolveParams(def, params)), { env: absolute, params });
+}
+
+/** Builds the family a spec names (in a worker thread, the family the main thread built). */
+export function familyFromSpec(spec: FamilySpec): Promise<ObjectiveFamily> {
+  return isFamilyModulePath(spec.env) ? loadFamilyModule(spec.env, spec.params) : Promise.resolve(createFamily(spec.env, spec.params));
+}
+
+/** The family with its spec attached, or a delegating copy when the family object is sealed. */
+function withSpec(family: ObjectiveFamily, spec: FamilySpec): ObjectiveFamily {
+  const copy = { ...spec, params: { ...spec.params } };
+  if (Object.isExtensible(family)) {
+    Object.defineProperty(family, 'spec', { value: copy, enumerable: false });
+    return family;
+  }
+  return { name: family.name, dim: family.dim, splitSizes: family.splitSizes, spec: copy, sample: (split, index) => family.sample(split, index) };
 }
 
 export function isFamilyModulePath(env: string): boolean {

@@ -56,10 +56,10 @@ export async function divergence(run: ExperimentRun, backend: string): Promise<E
   const gps = await trainGpsStage(run, 'gps', s.family, s.gps);
   const bptt = await trainBpttStage(run, 'bptt', s.family, s.bptt);
   const seed = evaluationSeed(run.settings.seed);
-  const { problem, horizons } = await run.stage('long-runs', () => {
+  const { problem, horizons } = await run.stage('long-runs', async () => {
     const family = familyOf(s.family);
     const lbfgs = findHandDesigned('lbfgs');
-    const tuned = tuneLearningRate(lbfgs, family, { steps: T, seed, grid: DEFAULT_LR_GRID });
+    const tuned = await tuneLearningRate(lbfgs, family, { steps: T, seed, grid: DEFAULT_LR_GRID });
     const contenders: { name: string; lr: number | null; policy: Policy }[] = [
       { name: 'gps', lr: null, policy: learnedContender(gps).policy },
       { name: 'bptt', lr: null, policy: learnedContender(bptt).policy },

@@ -102,26 +102,28 @@ export async function generalization(run: ExperimentRun, backend: string): Promi
   const gps = await trainGpsStage(run, 'gps', training, { ...s.gps, horizon: s.base.horizon });
   const bptt = await trainBpttStage(run, 'bptt', training, { ...s.bptt, horizon: s.base.horizon });
   // Learning rates tuned on the MNIST training objective, at the training horizon.
-  const tuned = await run.stage('tune-on-mnist', () => {
+  const tuned = await run.stage('tune-on-mnist', async () => {
     const family = familyOf(training);
-    return BASELINES.map((name) => {
-      const t = tuneLearningRate(findHandDesigned(name), family, { steps: s.base.horizon, seed, grid: DEFAULT_LR_GRID, trainProblems: s.trainInstances });
+    const tunings = [];
+    for (const name of BASELINES) {
+      const t = await tuneLearningRate(findHandDesigned(name), family, { steps: s.base.horizon, seed, grid: DEFAULT_LR_GRID, trainProblems: s.trainInstances });
       run.say(`  ${name}: lr ${t.lr} on MNIST`);
-      return { name, lr: t.lr, scores: t.scores };
-    });
+      tunings.push({ name, lr: t.lr, scores: t.scores });
+    }
+    return tunings;
   });
   // Test problems are independent stages: processes resuming the same directory share them out.
   const problems: ProblemResult[] = await run.stages(
     testProblems(s).map((p) => ({
       key: `eval-${p.name}`,
-      compute: () => {
+      compute: async () => {
         const family = familyOf(p.spec);
         const contenders: Contender[] = [
           learnedContender(gps),
           learnedContender(bptt),
           ...tuned.map((t) => ({ name: t.name, policy: findHandDesigned(t.name).create(t.lr), lr: t.lr })),
         ];
-        const report = compareOptimizers(contenders, {
+        const report = await compareOptimizers(contenders, {
           family,
           split: 'test',
           steps: p.steps,

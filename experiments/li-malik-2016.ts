@@ -53,9 +53,9 @@ export async function liMalik2016(run: ExperimentRun, backend: string): Promise<
   const problems: ProblemResult[] = [];
   const trainingRows: (string | number)[][] = [];
   const evaluate = (name: string, title: string, spec: FamilySpec, problemCount: number, contenders: Contender[], referenceMinimum?: { restarts: number; spread: number }) =>
-    run.stage(`eval-${name}`, () => {
+    run.stage(`eval-${name}`, async () => {
       const family = familyOf(spec);
-      const report = compareOptimizers(contenders, {
+      const report = await compareOptimizers(contenders, {
         family,
         split: 'test',
         steps: s.steps,

@@ -73,12 +73,12 @@ test('per-coordinate GPS: trains on 10-d quadratics, resumes, and the policy run
   assert.equal(tf.memory().numTensors, tensors, 'training leaves no tensors behind');
   assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 2);
   const { policy } = loadGpsPolicy(dir);
-  const report = compareOptimizers([{ name: 'gps', policy, lr: null }], { family, split: 'test', steps: 40, problems: 10, seed: '3', backend: 'test' });
+  const report = await compareOptimizers([{ name: 'gps', policy, lr: null }], { family, split: 'test', steps: 40, problems: 10, seed: '3', backend: 'test' });
   const [gps] = report.results;
   assert.equal(gps.diverged, 0);
   assert.ok(gps.meanFinal < 0.5 * gps.curve[0], `held-out quadratics: ${gps.curve[0]} → ${gps.meanFinal}`);
   // Shared across coordinates, the same policy optimizes a 3-d family it never saw.
-  const logreg = compareOptimizers([{ name: 'gps', policy, lr: null }], { family: createFamily('logreg'), split: 'test', steps: 40, problems: 5, seed: '3', backend: 'test' });
+  const logreg = await compareOptimizers([{ name: 'gps', policy, lr: null }], { family: createFamily('logreg'), split: 'test', steps: 40, problems: 5, seed: '3', backend: 'test' });
   assert.ok(logreg.results[0].curve.every(Number.isFinite));
 });
 
@@ -131,7 +131,7 @@ test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out
   assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 2);
   assert.equal(tf.memory().numTensors, tensors, 'training leaves no tensors behind');
   const { policy } = loadGpsPolicy(dir);
-  const report = compareOptimizers([{ name: 'gps', policy, lr: null }, { name: 'lbfgs' }, { name: 'momentum' }], { family, split: 'test', steps: 100, problems: 30, seed: '2', backend: 'test' });
+  const report = await compareOptimizers([{ name: 'gps', policy, lr: null }, { name: 'lbfgs' }, { name: 'momentum' }], { family, split: 'test', steps: 100, problems: 30, seed: '2', backend: 'test' });
   const [gps, lbfgs, momentum] = report.results;
   assert.equal(gps.diverged, 0);
   // Starts far from the data sit where the raw gradient is tiny; a scale-free rule still gets out.

@@ -117,7 +117,7 @@ test('the distilled policy optimizes held-out problems and loads into eval as "g
   trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: false });
   const { policy, identity: saved } = loadGpsPolicy(dir);
   assert.equal(saved.env, 'logreg');
-  const report = compareOptimizers([{ name: 'gps', policy, lr: null }, { name: 'gd' }], { family: createFamily('logreg', { trainSize: '10' }), split: 'test', steps: 30, problems: 10, seed: '5', backend: 'test' });
+  const report = await compareOptimizers([{ name: 'gps', policy, lr: null }, { name: 'gd' }], { family: createFamily('logreg', { trainSize: '10' }), split: 'test', steps: 30, problems: 10, seed: '5', backend: 'test' });
   assert.equal(report.results[0].optimizer, 'gps');
   assert.equal(report.results[0].curve.length, 31);
   const [gps] = report.results;

@@ -14,8 +14,8 @@ test('on least-squares quadratics with invertible W the search reaches the known
   for (const m of minima) assert.ok(m >= 0 && m < 1e-12, String(m));
 });
 
-test('f − f* separates a converged optimizer from one still moving, and counts ties as at f*', () => {
-  const report = compareOptimizers([{ name: 'gd' }, { name: 'lbfgs' }], { ...set(createFamily('quadratic'), 4), steps: 100, lr: 0.01, referenceMinimum: { restarts: 0, spread: 3 } });
+test('f − f* separates a converged optimizer from one still moving, and counts ties as at f*', async () => {
+  const report = await compareOptimizers([{ name: 'gd' }, { name: 'lbfgs' }], { ...set(createFamily('quadratic'), 4), steps: 100, lr: 0.01, referenceMinimum: { restarts: 0, spread: 3 } });
   const [gd, lbfgs] = report.results;
   assert.equal(lbfgs.suboptimality?.atMinimum, 1);
   assert.ok(lbfgs.suboptimality!.mean < 1e-9, JSON.stringify(lbfgs.suboptimality));
@@ -26,14 +26,14 @@ test('f − f* separates a converged optimizer from one still moving, and counts
   assert.ok(meanMinimum >= 0 && meanMinimum < 1e-12, String(meanMinimum));
 });
 
-test('on a double well, restarts find the lower minimum that every run from x0 misses', () => {
+test('on a double well, restarts find the lower minimum that every run from x0 misses', async () => {
   // Starts near x = 1, in the basin of the local minimum f ≈ 0.29; the global one is near x = −1 (f ≈ −0.31).
   const family = createFamily('expr', { expr: '(x^2-1)^2 + 0.3*x', x0: '1', initStd: 0.01 });
   const options = { ...set(family, 3), steps: 50, lr: 0.1 };
-  const fromStart = compareOptimizers([{ name: 'lbfgs' }], { ...options, referenceMinimum: { restarts: 0, spread: 3 } });
+  const fromStart = await compareOptimizers([{ name: 'lbfgs' }], { ...options, referenceMinimum: { restarts: 0, spread: 3 } });
   assert.equal(fromStart.reference?.belowEveryRun, 0);
   assert.equal(fromStart.results[0].suboptimality?.atMinimum, 1);
-  const restarted = compareOptimizers([{ name: 'lbfgs' }], { ...options, referenceMinimum: { restarts: 10, spread: 3 } });
+  const restarted = await compareOptimizers([{ name: 'lbfgs' }], { ...options, referenceMinimum: { restarts: 10, spread: 3 } });
   assert.equal(restarted.reference?.belowEveryRun, 3);
   assert.equal(restarted.results[0].suboptimality?.atMinimum, 0);
   assert.ok(restarted.reference!.meanMinimum < -0.3 && fromStart.reference!.meanMinimum > 0.28, JSON.stringify([restarted.reference, fromStart.reference]));
@@ -47,12 +47,12 @@ test('f* is never above a compared run: a run lower than the search is its own r
   assert.ok(Math.abs(rows[0].mean - (0.5 + 1 + 0) / 3) < 1e-15);
 });
 
-test('a bad restart count or spread is refused before any optimizer runs', () => {
+test('a bad restart count or spread is refused before any optimizer runs', async () => {
   const family = createFamily('quadratic');
   let ran = false;
   const onProgress = () => (ran = true);
   for (const referenceMinimum of [{ restarts: -1, spread: 3 }, { restarts: 1.5, spread: 3 }, { restarts: 2, spread: 0 }, { restarts: 2, spread: Number.NaN }]) {
-    assert.throws(() => compareOptimizers([{ name: 'gd' }], { ...set(family, 2), lr: 0.01, referenceMinimum, onProgress }), UserError);
+    await assert.rejects(compareOptimizers([{ name: 'gd' }], { ...set(family, 2), lr: 0.01, referenceMinimum, onProgress }), UserError);
   }
   assert.equal(ran, false);
 });

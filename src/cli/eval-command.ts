@@ -5,11 +5,15 @@ import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { loadBpttPolicy } from '../supervised/checkpoint.ts';
 import { UserError } from '../errors.ts';
+import { learnedPolicySpec } from '../evaluate/parallel-runs.ts';
+import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
 import { familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { describeReference, resultTable, table } from './format.ts';
 
 interface EvalArgs extends RunSetArgs {
+  /** The global --workers (main.ts). */
+  workers?: number;
   optimizers: string;
   'reference-minimum'?: number;
   'restart-spread'?: number;
@@ -31,8 +35,8 @@ function contender(spec: string): Contender {
   }
   const kind = spec.slice(0, colon);
   const dir = spec.slice(colon + 1);
-  if (kind === 'gps') return { name: kind, policy: loadGpsPolicy(dir).policy, lr: null };
-  if (kind === 'bptt') return { name: kind, policy: loadBpttPolicy(dir).policy, lr: null };
+  if (kind === 'gps') return { name: kind, policy: loadGpsPolicy(dir).policy, lr: null, spec: learnedPolicySpec(kind, dir) };
+  if (kind === 'bptt') return { name: kind, policy: loadBpttPolicy(dir).policy, lr: null, spec: learnedPolicySpec(kind, dir) };
   throw new UserError(`unknown learned-optimizer kind '${kind}' in '${spec}'; use gps:DIR or bptt:DIR`);
 }
 
@@ -56,7 +60,8 @@ export const evalCommand = {
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
     // Resolve every name before any optimizer runs, so a typo fails at once.
     const contenders = names.map(contender);
-    const report = compareOptimizers(
+    const pool = createPool(args.workers ?? defaultWorkers());
+    const report = await compareOptimizers(
       contenders,
       {
         family,
@@ -69,8 +74,9 @@ export const evalCommand = {
         lr: args.lr,
         referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] ?? DEFAULT_RESTART_SPREAD },
         onProgress: (message) => process.stderr.write(`  ${message}\n`),
+        pool,
       },
-    );
+    ).finally(() => pool.close());
     if (args.json) console.log(JSON.stringify(report));
     else printReport(report);
   },

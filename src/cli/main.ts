@@ -8,6 +8,8 @@ import { evalCommand } from './eval-command.ts';
 import { trainCommand } from './train-command.ts';
 import { dataCommand } from './data-command.ts';
 import { DATA_DIR_ENV } from '../data/data-dir.ts';
+import { defaultWorkers } from '../parallel/worker-pool.ts';
+import { positiveInteger } from './options.ts';
 
 function fail(message: string): never {
   process.stderr.write(`l2o: ${message}\n`);
@@ -23,6 +25,7 @@ try {
     .command(evalCommand)
     .command(trainCommand)
     .command(dataCommand)
+    .option('workers', { global: true, default: defaultWorkers(), defaultDescription: 'the available cores', coerce: positiveInteger('workers'), describe: 'worker threads for independent work (1: all in this thread); results are the same for any count' })
     .option('data-dir', { type: 'string', global: true, describe: `dataset directory (default: $${DATA_DIR_ENV}, else ~/.cache/learn-to-optimize/data)` })
     // Families and loaders read the directory from the environment, so one flag reaches them all.
     .middleware((args) => {

@@ -24,7 +24,7 @@ export const runCommand = {
     const family = await familyFromArgs(args);
     const optimizer = findHandDesigned(args.optimizer);
     const problems = problemCount(family, args.split, args.problems ?? Math.min(10, family.splitSizes[args.split]));
-    const tuning = args.lr === undefined ? tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, historyLength: args.history }) : undefined;
+    const tuning = args.lr === undefined ? await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, historyLength: args.history }) : undefined;
     const lr = args.lr ?? tuning!.lr;
     const runs = runProblems(optimizer.create(lr), { family, split: args.split, problems, steps: args.steps, seed: args.seed, historyLength: args.history });
     if (args.json) {

@@ -4,12 +4,13 @@ import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
 import { mean, median, quantile } from '../vector.ts';
-import { chargedCurve, hasDiverged, runProblems } from './run-problems.ts';
-import type { Trajectory } from '../../envs/optimization-env.ts';
+import { chargedCurve, hasDiverged, validateProblemSet } from './run-problems.ts';
+import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
+import type { TaskPool } from '../parallel/worker-pool.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
 import { pairedDifference, type PairedDifference } from './paired-difference.ts';
 import { Rng } from '../random.ts';
-import { measureSuboptimality, searchIterations, searchMinima, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
+import { measureSuboptimality, searchIterations, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
 import { sameValueTolerance } from './same-value.ts';
 
 export interface ResultRow {
@@ -64,55 +65,63 @@ export interface CompareOptions {
   /** Estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts. */
   referenceMinimum?: { restarts: number; spread: number };
   onProgress?: (message: string) => void;
+  /** Workers for the runs, the tuning and the f* search; the report is the same for any count. */
+  pool?: TaskPool;
 }
 
 /**
  * Something that can be compared: a hand-designed optimizer by name (tuned here), or an already-built
  * policy (a learned optimizer, lr null, or a hand-designed one whose lr was tuned elsewhere).
  */
-export type Contender = { name: string } | { name: string; policy: Policy; lr: number | null };
+export type Contender = { name: string } | { name: string; policy: Policy; lr: number | null; spec?: PolicySpec };
 
-export function compareOptimizers(contenders: Contender[], options: CompareOptions): EvalReport {
+export async function compareOptimizers(contenders: Contender[], options: CompareOptions): Promise<EvalReport> {
   const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
   const search = options.referenceMinimum && { ...options.referenceMinimum, iterations: searchIterations(options.steps) };
   // Checked before any optimizer runs, so a bad flag does not cost the whole comparison.
   if (search) validateMinimumSearch(search);
-  const finals: number[][] = [];
-  const rows: ResultRow[] = contenders.map((contender) => {
-    const started = Date.now();
-    let policy: Policy;
-    let lr: number | null;
-    let tuning: TuningResult | undefined;
-    if ('policy' in contender) {
-      policy = contender.policy;
-      lr = contender.lr;
-    } else {
-      const optimizer = findHandDesigned(contender.name);
-      if (options.lr !== undefined) lr = options.lr;
-      else {
-        tuning = tuneLearningRate(optimizer, options.family, { steps: options.steps, seed: options.seed, grid: options.grid ?? DEFAULT_LR_GRID, historyLength: options.historyLength });
-        lr = tuning.lr;
+  validateProblemSet(set);
+  const { pool } = options;
+  // Every contender at once, so a pool's workers always have items; the rows keep the given order.
+  const results = await Promise.all(
+    contenders.map(async (contender) => {
+      const started = Date.now();
+      let policy: Policy;
+      let spec: PolicySpec | undefined;
+      let lr: number | null;
+      let tuning: TuningResult | undefined;
+      if ('policy' in contender) {
+        ({ policy, spec, lr } = contender);
+      } else {
+        const optimizer = findHandDesigned(contender.name);
+        if (options.lr !== undefined) lr = options.lr;
+        else {
+          tuning = await tuneLearningRate(optimizer, options.family, { steps: options.steps, seed: options.seed, grid: options.grid ?? DEFAULT_LR_GRID, historyLength: options.historyLength, pool });
+          lr = tuning.lr;
+        }
+        policy = optimizer.create(lr);
+        spec = { kind: 'hand', name: contender.name, lr };
       }
-      policy = optimizer.create(lr);
-    }
-    const runs = runProblems(policy, set);
-    const row = summarizeRuns(contender.name, lr, runs, options.steps);
-    finals.push(runs.map((run) => chargedCurve(run)[options.steps]));
-    options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${row.meanFinal.toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-    return tuning ? { ...row, tuning } : row;
-  });
+      const runs = await runProblemsOn(pool, policy, spec, set);
+      const row = summarizeRuns(contender.name, lr, runs, options.steps);
+      options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${row.meanFinal.toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+      return { row: tuning ? { ...row, tuning } : row, finals: runs.map((run) => chargedCurve(run)[options.steps]) };
+    }),
+  );
+  const rows = results.map((r) => r.row);
+  const finals = results.map((r) => r.finals);
   rankRows(rows, finals, options.seed);
   const header = { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend };
   if (!search) return { ...header, results: rows };
   const started = Date.now();
-  const measured = measureSuboptimality(finals, searchMinima(set, search), search);
+  const measured = measureSuboptimality(finals, await searchMinimaOn(pool, set, search), search);
   measured.rows.forEach((suboptimality, k) => (rows[k].suboptimality = suboptimality));
   options.onProgress?.(`reference minimum: L-BFGS from x0 and ${search.restarts} restarts, ${search.iterations} iterations each (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return { ...header, reference: measured.reference, results: rows };
 }
 
 /** One optimizer's row from its runs, scored at `steps` (bestFraction and versusBest are filled in by rankRows). */
-export function summarizeRuns(optimizer: string, lr: number | null, runs: Trajectory[], steps: number): ResultRow {
+export function summarizeRuns(optimizer: string, lr: number | null, runs: RunRecord[], steps: number): ResultRow {
   const curves = runs.map(chargedCurve);
   const final = curves.map((c) => c[steps]);
   const perStep = (statistic: (values: number[]) => number) => Array.from({ length: steps + 1 }, (_, t) => statistic(curves.map((c) => c[t])));

@@ -45,7 +45,7 @@ export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
  * The objective curve a run is scored by: once a run breaks down (NaN/Inf), it is charged
  * max(f(x0), its last finite value) for the remaining steps, so a blow-up never looks like progress.
  */
-export function chargedCurve(trajectory: Trajectory): Float64Array {
+export function chargedCurve(trajectory: Pick<Trajectory, 'values' | 'divergedAt'>): Float64Array {
   const curve = Float64Array.from(trajectory.values);
   if (trajectory.divergedAt === null) return curve;
   let charge = curve[0];
@@ -55,7 +55,7 @@ export function chargedCurve(trajectory: Trajectory): Float64Array {
 }
 
 /** Diverged by step `at` (default: the end): the run hit NaN/Inf by then, or stands above where it started. */
-export function hasDiverged(trajectory: Trajectory, at: number = trajectory.values.length - 1): boolean {
+export function hasDiverged(trajectory: Pick<Trajectory, 'values' | 'divergedAt'>, at: number = trajectory.values.length - 1): boolean {
   if (trajectory.divergedAt !== null && trajectory.divergedAt <= at) return true;
   return trajectory.values[at] > trajectory.values[0];
 }

@@ -3,7 +3,9 @@
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { HandDesignedOptimizer } from '../../policies/hand-designed.ts';
 import { mean } from '../vector.ts';
-import { chargedCurve, runProblems } from './run-problems.ts';
+import { chargedCurve } from './run-problems.ts';
+import { runProblemsOn } from './parallel-runs.ts';
+import type { TaskPool } from '../parallel/worker-pool.ts';
 
 export interface TuningResult {
   lr: number;
@@ -13,18 +15,21 @@ export interface TuningResult {
   trainProblems: number;
 }
 
-export function tuneLearningRate(
+/** With a pool of several workers, the grid points' runs go to its workers (the same scores for any count). */
+export async function tuneLearningRate(
   optimizer: HandDesignedOptimizer,
   family: ObjectiveFamily,
-  options: { steps: number; seed: string; grid: readonly number[]; trainProblems?: number; historyLength?: number },
-): TuningResult {
+  options: { steps: number; seed: string; grid: readonly number[]; trainProblems?: number; historyLength?: number; pool?: TaskPool },
+): Promise<TuningResult> {
   const problems = options.trainProblems ?? family.splitSizes.train;
-  const scores = options.grid.map((lr) => {
-    const runs = runProblems(optimizer.create(lr), { family, split: 'train', problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength });
-    const finals = runs.map((run) => chargedCurve(run)[options.steps]);
-    const score = mean(finals);
-    return Number.isFinite(score) ? score : Infinity;
-  });
+  const set = { family, split: 'train' as const, problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
+  const scores = await Promise.all(
+    options.grid.map(async (lr) => {
+      const runs = await runProblemsOn(options.pool, optimizer.create(lr), { kind: 'hand', name: optimizer.name, lr }, set);
+      const score = mean(runs.map((run) => chargedCurve(run)[options.steps]));
+      return Number.isFinite(score) ? score : Infinity;
+    }),
+  );
   let best = 0;
   for (let k = 1; k < scores.length; k++) if (scores[k] < scores[best]) best = k;
   return { lr: options.grid[best], grid: [...options.grid], scores, trainProblems: problems };
