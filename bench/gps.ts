@@ -1,26 +1,60 @@
 // One GPS iteration at the default logreg setting (DEFAULT_GPS_CONFIG; --conditions=N to vary it), split
-// into sampling / dynamics / LQR / policy. The first iteration has no policy coupling (as in
-// cbfinn/gps), so the second is the typical one; both are printed.
+// into sampling / dynamics / LQR / policy, for each worker count. The first iteration has no policy
+// coupling (as in cbfinn/gps), so the second is the typical one; both are printed.
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
-import { DEFAULT_GPS_CONFIG, GuidedPolicySearch } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { createPool } from '../src/parallel/worker-pool.ts';
+import type { ObjectiveFamily } from '../envs/objective.ts';
 import { divideTrainingSplit } from '../src/gps/train.ts';
 
+/** The benchmark's family and config: DEFAULT_GPS_CONFIG on logreg (also run by bench/peers.ts). */
+export function gpsBenchSetup(requestedConditions?: number): { family: ObjectiveFamily; config: GpsConfig } {
+  const family = createFamily('logreg');
+  // The split as l2o train divides it, so --conditions=80 holds out the 10 left rather than the default's 70.
+  const { conditions, validation } = divideTrainingSplit(family, { conditions: requestedConditions });
+  return { family, config: { ...DEFAULT_GPS_CONFIG, conditions, validation, seed: 'bench' } };
+}
+
+/** The iteration log without its clock readings: what must match across worker counts. */
+function outcome(log: IterationLog): string {
+  const { seconds: _seconds, timing: _timing, ...rest } = log;
+  return JSON.stringify(rest);
+}
+
+/**
+ * `npm run bench -- gps [--conditions=N] [--workers=1,2]`: two iterations of a fresh run per worker
+ * count, their phases, the second iteration's speed-up over the first count, and whether every
+ * count produced the same iterations.
+ */
 export async function benchGps(args: string[]): Promise<void> {
   const backend = await initBackend();
   const requested = args.find((a) => a.startsWith('--conditions='))?.split('=')[1];
-  const family = createFamily('logreg');
-  // The split as l2o train divides it, so --conditions=80 holds out the 10 left rather than the default's 70.
-  const { conditions, validation } = divideTrainingSplit(family, { conditions: requested === undefined ? undefined : Number(requested) });
-  const config = { ...DEFAULT_GPS_CONFIG, conditions, validation, seed: 'bench' };
-  console.log(`GPS on logreg: ${conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, ${config.innerIterations} inner iterations, tfjs backend ${backend}`);
-  const started = Date.now();
-  const gps = GuidedPolicySearch.create(config, family);
-  console.log(`initial momentum teachers: ${((Date.now() - started) / 1000).toFixed(2)} s`);
-  console.log('iteration   total  sampling  dynamics     LQR  policy   (seconds)');
-  for (let i = 0; i < 2; i++) {
-    const log = gps.runIteration();
-    const t = log.timing;
-    console.log(`${String(i + 1).padStart(9)} ${log.seconds.toFixed(2).padStart(7)} ${t.sampling.toFixed(2).padStart(9)} ${t.dynamics.toFixed(2).padStart(9)} ${t.lqr.toFixed(2).padStart(7)} ${t.policy.toFixed(2).padStart(7)}`);
+  const workerCounts = (args.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '1,2').split(',').map(Number);
+  const { family, config } = gpsBenchSetup(requested === undefined ? undefined : Number(requested));
+  console.log(`GPS on logreg: ${config.conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, ${config.innerIterations} inner iterations, tfjs backend ${backend}`);
+  console.log('workers  iteration   total  sampling  dynamics     LQR  policy   (seconds)');
+  const seconds: number[] = [];
+  const outcomes: string[] = [];
+  for (const workers of workerCounts) {
+    const pool = createPool(workers);
+    try {
+      const gps = GuidedPolicySearch.create(config, family, pool);
+      let record = '';
+      for (let i = 0; i < 2; i++) {
+        const log = await gps.runIteration();
+        const t = log.timing;
+        console.log(`${String(workers).padStart(7)} ${String(i + 1).padStart(10)} ${log.seconds.toFixed(2).padStart(7)} ${t.sampling.toFixed(2).padStart(9)} ${t.dynamics.toFixed(2).padStart(9)} ${t.lqr.toFixed(2).padStart(7)} ${t.policy.toFixed(2).padStart(7)}`);
+        record += outcome(log);
+        if (i === 1) seconds.push(log.seconds);
+      }
+      outcomes.push(record + JSON.stringify(gps.network.toJSON()));
+    } finally {
+      await pool.close();
+    }
   }
+  workerCounts.forEach((workers, k) => {
+    if (k === 0) return;
+    console.log(`iteration 2 with ${workers} workers: ${(seconds[0] / seconds[k]).toFixed(2)}× the speed of ${workerCounts[0]}; iterations and policy ${outcomes[k] === outcomes[0] ? 'bit-identical' : 'DIFFER'}`);
+  });
 }

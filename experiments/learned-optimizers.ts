@@ -33,11 +33,11 @@ export interface TrainingRecord {
 
 export async function trainGpsStage(run: ExperimentRun, key: string, spec: FamilySpec, overrides: Partial<GpsConfig>): Promise<TrainingRecord> {
   const dir = run.trainingDir(key);
-  return run.stage(`train-${key}`, () => {
+  return run.stage(`train-${key}`, async () => {
     const family = familyOf(spec);
     const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
     const started = Date.now();
-    trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, onIteration: (log, _config, best) => run.say(`  ${key} ${describeIteration(log, config, best)}`) });
+    await trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, onIteration: (log, _config, best) => run.say(`  ${key} ${describeIteration(log, config, best)}`) });
     return { algo: 'gps' as const, dir, seconds: (Date.now() - started) / 1000 };
   });
 }

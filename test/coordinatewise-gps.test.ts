@@ -68,8 +68,8 @@ test('per-coordinate GPS: trains on 10-d quadratics, resumes, and the policy run
   const identity = { env: 'quadratic', envParams: { trainSize: '8', testSize: '10' } };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-gps-'));
   const tensors = tf.memory().numTensors;
-  trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });
-  trainGps({ config, family, identity, out: dir, resume: true });
+  await trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });
+  await trainGps({ config, family, identity, out: dir, resume: true });
   assert.equal(tf.memory().numTensors, tensors, 'training leaves no tensors behind');
   assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 2);
   const { policy } = loadGpsPolicy(dir);
@@ -126,8 +126,8 @@ test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out
   const dir = mkdtempSync(join(tmpdir(), 'l2o-ada-gps-'));
   const tensors = tf.memory().numTensors;
   const identity = { env: 'robust-regression', envParams: { trainSize: '15' } };
-  trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });
-  trainGps({ config, family, identity, out: dir, resume: true });
+  await trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });
+  await trainGps({ config, family, identity, out: dir, resume: true });
   assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 2);
   assert.equal(tf.memory().numTensors, tensors, 'training leaves no tensors behind');
   const { policy } = loadGpsPolicy(dir);

@@ -17,6 +17,7 @@ import { GpsPolicy } from '../policies/gps-policy.ts';
 import type { Policy } from '../policies/policy.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { Rng } from '../src/random.ts';
+import { createPool } from '../src/parallel/worker-pool.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -41,7 +42,7 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
   await initBackend();
   const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
   const tensorsBefore = tf.memory().numTensors;
-  trainGps({ config: SMALL, family, identity, out: dir, resume: false });
+  await trainGps({ config: SMALL, family, identity, out: dir, resume: false });
   assert.equal(tf.memory().numTensors, tensorsBefore, 'training leaves no tensors behind');
   const log = readLog(dir);
   assert.deepEqual(log.map((l) => l.iteration), [0, 1]);
@@ -57,20 +58,20 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
 
   // A kill while appending a log line leaves a partial line; --resume drops it and carries on.
   appendFileSync(logPath(dir), '{"iteration": 2, "teach');
-  trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: true });
+  await trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: true });
   assert.deepEqual(readLog(dir).map((l) => l.iteration), [0, 1, 2]);
   assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 3);
   assertPolicyIsBestHeldOut(dir);
 
-  assert.throws(() => trainGps({ config: SMALL, family, identity, out: dir, resume: false }), (e: Error) => e instanceof UserError && /--resume/.test(e.message));
-  assert.throws(() => trainGps({ config: SMALL, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: true }), /holds a run on env 'logreg'/);
+  await assert.rejects(() => trainGps({ config: SMALL, family, identity, out: dir, resume: false }), (e: Error) => e instanceof UserError && /--resume/.test(e.message));
+  await assert.rejects(() => trainGps({ config: SMALL, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: true }), /holds a run on env 'logreg'/);
 
   // Same seed, same run: the first two iterations' policy is bit-identical.
   const again = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
-  trainGps({ config: SMALL, family, identity, out: again, resume: false });
+  await trainGps({ config: SMALL, family, identity, out: again, resume: false });
   const twoIterations = readFileSync(policyPath(again), 'utf8');
   const other = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
-  trainGps({ config: SMALL, family, identity, out: other, resume: false });
+  await trainGps({ config: SMALL, family, identity, out: other, resume: false });
   assert.equal(readFileSync(policyPath(other), 'utf8'), twoIterations);
 });
 
@@ -96,15 +97,15 @@ test('GPS holds out the end of the training split, keeps the best-scoring iterat
 
   // A resumed run keeps comparing against the best score it saved: one no later iteration can beat.
   const held = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
-  trainGps({ config: SMALL, family, identity, out: held, resume: false });
+  await trainGps({ config: SMALL, family, identity, out: held, resume: false });
   const state = JSON.parse(readFileSync(statePath(held), 'utf8'));
   writeFileSync(statePath(held), JSON.stringify({ ...state, best: { iteration: 1, validation: 0 } }));
   const before = readFileSync(policyPath(held), 'utf8');
-  trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: held, resume: true });
+  await trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: held, resume: true });
   assert.equal(readFileSync(policyPath(held), 'utf8'), before);
 
   const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
-  trainGps({ config: { ...SMALL, validation: 0 }, family, identity, out: dir, resume: false });
+  await trainGps({ config: { ...SMALL, validation: 0 }, family, identity, out: dir, resume: false });
   assert.ok(readLog(dir).every((l) => l.validation === undefined));
   const saved = JSON.parse(readFileSync(policyPath(dir), 'utf8'));
   assert.equal(saved.iteration, 2);
@@ -114,7 +115,7 @@ test('GPS holds out the end of the training split, keeps the best-scoring iterat
 test('the distilled policy optimizes held-out problems and loads into eval as "gps"', async () => {
   await initBackend();
   const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
-  trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: false });
+  await trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: false });
   const { policy, identity: saved } = loadGpsPolicy(dir);
   assert.equal(saved.env, 'logreg');
   const report = await compareOptimizers([{ name: 'gps', policy, lr: null }, { name: 'gd' }], { family: createFamily('logreg', { trainSize: '10' }), split: 'test', steps: 30, problems: 10, seed: '5', backend: 'test' });
@@ -124,7 +125,7 @@ test('the distilled policy optimizes held-out problems and loads into eval as "g
   assert.ok(gps.meanFinal < 0.7 * gps.curve[0], `held-out mean objective ${gps.curve[0]} → ${gps.meanFinal}`);
 
   writeFileSync(statePath(dir), '{"format": "l2o-gps", "vers');
-  assert.throws(() => trainGps({ config: SMALL, family, identity, out: dir, resume: true }), (e: Error) => e instanceof UserError && /not valid JSON/.test(e.message));
+  await assert.rejects(() => trainGps({ config: SMALL, family, identity, out: dir, resume: true }), (e: Error) => e instanceof UserError && /not valid JSON/.test(e.message));
   writeFileSync(policyPath(dir), JSON.stringify({ format: 'l2o-gps', version: 1, historyLength: 3, network: { inputDim: 2 } }));
   assert.throws(() => loadGpsPolicy(dir), (e: Error) => e instanceof UserError && /malformed/.test(e.message));
 });
@@ -142,14 +143,14 @@ test('the relative ν step doubles ν where the KL stands out above the mean and
   }
 });
 
-test('trainGps rejects a setting it cannot run before it makes the run directory', () => {
+test('trainGps rejects a setting it cannot run before it makes the run directory', async () => {
   const cases: [Partial<GpsConfig>, RegExp][] = [
     [{ samples: 1 }, /--samples must be at least 2/],
     [{ conditions: family.splitSizes.train }, /lower --conditions or --validation/],
   ];
   for (const [bad, pattern] of cases) {
     const out = join(mkdtempSync(join(tmpdir(), 'l2o-gps-')), 'run');
-    assert.throws(() => trainGps({ config: { ...SMALL, ...bad }, family, identity, out, resume: false }), (e: Error) => e instanceof UserError && pattern.test(e.message));
+    await assert.rejects(() => trainGps({ config: { ...SMALL, ...bad }, family, identity, out, resume: false }), (e: Error) => e instanceof UserError && pattern.test(e.message));
     assert.ok(!existsSync(out), `no directory for ${JSON.stringify(bad)}`);
   }
 });
@@ -165,11 +166,29 @@ test('full-state AdaGrad scaling: each gradient of Φ over √(Σ g²) of its co
 test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoint loads with the scaling', async () => {
   await initBackend();
   const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
-  const gps = trainGps({ config: { ...SMALL, gradientScaling: 'adagrad', validation: 0 }, family, identity, out: dir, resume: false });
+  const gps = await trainGps({ config: { ...SMALL, gradientScaling: 'adagrad', validation: 0 }, family, identity, out: dir, resume: false });
   const objective = createFamily('logreg').sample('test', 0);
   const run = (policy: Policy) => new OptimizationEnv({ historyLength: SMALL.historyLength }).rollout(policy, objective, 30, new Rng('scaled')).values;
   const loaded = run(loadGpsPolicy(dir).policy);
   assert.deepEqual(loaded, run(gps.policy()));
   assert.ok(loaded[30] < 0.8 * loaded[0], `the scaled policy optimizes: ${loaded[0]} → ${loaded[30]}`);
   assert.notDeepEqual(loaded, run(new GpsPolicy(gps.network, SMALL.historyLength, 'none')), 'the features the policy reads are scaled');
+});
+
+test('two workers train the same GPS run as one, byte for byte, full-state and per coordinate', async () => {
+  const pool = createPool(2);
+  try {
+    for (const config of [SMALL, { ...SMALL, coordinatewise: true, sampledCoordinates: 8, initialNoise: 0.2 }]) {
+      const base = mkdtempSync(join(tmpdir(), 'l2o-gps-workers-'));
+      const alone = join(base, 'one');
+      const shared = join(base, 'two');
+      await trainGps({ config, family, identity, out: alone, resume: false });
+      await trainGps({ config, family, identity, out: shared, resume: false, pool });
+      for (const file of [policyPath, statePath]) assert.equal(readFileSync(file(shared), 'utf8'), readFileSync(file(alone), 'utf8'));
+      const outcome = (dir: string) => readLog(dir).map(({ seconds: _s, timing: _t, ...rest }) => rest);
+      assert.deepEqual(outcome(shared), outcome(alone));
+    }
+  } finally {
+    await pool.close();
+  }
 });

@@ -7,6 +7,7 @@ import { DEFAULT_BPTT_CONFIG, validateBpttConfig, type BpttConfig } from '../sup
 import { trainBptt } from '../supervised/train.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
+import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
 import { mean, median } from '../vector.ts';
 import { familyFromArgs, nonNegativeInteger, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
@@ -16,6 +17,8 @@ interface TrainArgs extends EnvArgs {
   resume: boolean;
   seed: string;
   quiet: boolean;
+  /** The global --workers (main.ts). */
+  workers?: number;
   iterations?: number;
   horizon?: number;
   // gps
@@ -55,7 +58,7 @@ export function describeIteration(log: IterationLog, config: GpsConfig, best: Be
   );
 }
 
-function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): void {
+async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   const { conditions, validation } = divideTrainingSplit(family, args);
   const config: GpsConfig = {
     ...DEFAULT_GPS_CONFIG,
@@ -83,17 +86,19 @@ function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity,
     : `full state${scaling.map((s) => ` (${s})`).join('')}`;
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
-  trainGps({
+  const pool = createPool(args.workers ?? defaultWorkers());
+  await trainGps({
     config,
     family,
     identity,
     out: args.out,
     resume: args.resume,
+    pool,
     onIteration: (log, _config, best) => say(describeIteration(log, config, best)),
     onProgress: (message) => {
       if (!args.quiet && process.stderr.isTTY) process.stderr.write(`  … ${message}\x1b[K\r`);
     },
-  });
+  }).finally(() => pool.close());
 }
 
 async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
@@ -176,7 +181,7 @@ export const trainCommand = {
     if (args.expr !== undefined) envParams.expr = args.expr;
     const identity = { env: args.expr !== undefined ? 'expr' : args.env, envParams };
     const started = Date.now();
-    if (args.algo === 'gps') runGps(args, family, identity, say, backend);
+    if (args.algo === 'gps') await runGps(args, family, identity, say, backend);
     else await runBptt(args, family, identity, say, backend);
     const params = args.param.map((p) => ` --param ${p}`).join('');
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval --env ${args.env}${params} --optimizers ${args.algo}:${args.out},${args.algo === 'gps' ? 'gd,momentum,cg,lbfgs' : 'gd,nag,rmsprop,adam'}`);

@@ -9,10 +9,11 @@ import { OptimizationEnv } from '../../envs/optimization-env.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
-import { DynamicsPriorGMM, fitDynamics, type LinearDynamics } from './dynamics.ts';
-import { expectedCost, forwardPass, optimizeTrajectory, type PolicyCoupling, type QuadraticCost } from './lqr.ts';
-import { linearizePolicy } from './policy-linearization.ts';
-import { GaussianMixture } from './gaussian-mixture.ts';
+import { DynamicsPriorGMM, reviveDynamicsResult, type LinearDynamics } from './dynamics.ts';
+import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
+import { type MixtureState } from './gaussian-mixture.ts';
+import { TASKS, reviveLinearization, reviveTrajectory, type Linearization } from './condition-tasks.ts';
+import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { PolicyNetwork, type DistillationData } from './policy-network.ts';
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
 import { FullStateProblem } from './problem/full-state-problem.ts';
@@ -144,9 +145,11 @@ interface ConditionWork extends ConditionState {
   cost?: QuadraticCost;
   newTeacher?: LinearGaussianPolicy;
   linearized?: LinearGaussianPolicy;
+  /** μ_θ(o) at every sample, from the last linearization. */
+  policyMeans?: Float64Array[][];
   lastKl?: number;
   /** The mixture behind the policy linearization's prior, warm-started from iteration to iteration. */
-  policyPrior: GaussianMixture;
+  policyPrior: MixtureState;
   /** Previous iteration's model, for the step-size adjustment. */
   previous?: { teacher: LinearGaussianPolicy; dynamics: LinearDynamics; cost: QuadraticCost };
 }
@@ -196,20 +199,27 @@ export class GuidedPolicySearch {
   private readonly dynamicsPrior: DynamicsPriorGMM;
   private normalized = false;
 
+  private readonly pool: TaskPool;
+
   private constructor(
     readonly config: GpsConfig,
     readonly family: ObjectiveFamily,
     readonly network: PolicyNetwork,
     states: ConditionState[],
+    pool: TaskPool | undefined,
   ) {
+    this.pool = pool ?? createPool(1);
     this.problem = gpsProblem(config, family.dim);
     ({ dX: this.dX, dU: this.dU, dO: this.dO } = this.problem);
-    this.work = states.map((state, m) => ({ ...state, policyPrior: new GaussianMixture(), objective: family.sample('train', m), startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) }));
+    this.work = states.map((state, m) => ({ ...state, policyPrior: { fittedOn: 0, components: [] }, objective: family.sample('train', m), startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) }));
     this.dynamicsPrior = new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
   }
 
-  /** A fresh run: momentum teachers grid-searched per condition, a randomly initialized policy. */
-  static create(config: GpsConfig, family: ObjectiveFamily): GuidedPolicySearch {
+  /**
+   * A fresh run: momentum teachers grid-searched per condition, a randomly initialized policy. With a
+   * pool of several workers, each iteration's per-condition steps run on them (the same run for any count).
+   */
+  static create(config: GpsConfig, family: ObjectiveFamily, pool?: TaskPool): GuidedPolicySearch {
     checkGpsConfig(config, family);
     const root = new Rng(`gps-${config.seed}`);
     const problem = gpsProblem(config, family.dim);
@@ -227,12 +237,12 @@ export class GuidedPolicySearch {
         lambdak: Array.from({ length: config.horizon }, () => new Float64Array(problem.dU)),
       };
     });
-    return new GuidedPolicySearch(config, family, network, states);
+    return new GuidedPolicySearch(config, family, network, states, pool);
   }
 
   /** Continues a run from checkpointed state. */
-  static restore(config: GpsConfig, family: ObjectiveFamily, network: PolicyNetwork, states: ConditionState[], iteration: number): GuidedPolicySearch {
-    const gps = new GuidedPolicySearch(config, family, network, states);
+  static restore(config: GpsConfig, family: ObjectiveFamily, network: PolicyNetwork, states: ConditionState[], iteration: number, pool?: TaskPool): GuidedPolicySearch {
+    const gps = new GuidedPolicySearch(config, family, network, states, pool);
     gps.iteration = iteration;
     gps.normalized = iteration > 0;
     return gps;
@@ -247,13 +257,13 @@ export class GuidedPolicySearch {
   }
 
   /** One GPS iteration (DESIGN §2 steps 1–6). */
-  runIteration(onProgress?: (message: string) => void): IterationLog {
+  async runIteration(onProgress?: (message: string) => void): Promise<IterationLog> {
     const started = Date.now();
     const timing = { sampling: 0, dynamics: 0, lqr: 0, policy: 0 };
-    const timed = <T>(key: keyof typeof timing, f: () => T): T => {
+    const timed = async <T>(key: keyof typeof timing, f: () => T | Promise<T>): Promise<T> => {
       const t0 = Date.now();
       try {
-        return f();
+        return await f();
       } finally {
         timing[key] += (Date.now() - t0) / 1000;
       }
@@ -263,11 +273,11 @@ export class GuidedPolicySearch {
 
     // 1. Sample each teacher.
     onProgress?.('sampling');
-    timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.problem.sample(c.objective, c.teacher, c.startRng, iterationRng.fork(`samples/${m}`)))));
+    await timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.problem.sample(c.objective, c.teacher, c.startRng, iterationRng.fork(`samples/${m}`)))));
 
     // 2. Fit dynamics (one prior over all conditions) and the cost model.
     onProgress?.('fitting dynamics');
-    timed('dynamics', () => {
+    await timed('dynamics', async () => {
       const pick = iterationRng.fork('prior');
       const X: Float64Array[][] = [];
       const U: Float64Array[][] = [];
@@ -277,10 +287,14 @@ export class GuidedPolicySearch {
         U.push(c.samples!.actions[n]);
       }
       this.dynamicsPrior.update(X, U, iterationRng.fork('gmm'));
-      for (const c of this.work) {
-        c.dynamics = fitDynamics(c.samples!.states, c.samples!.actions, this.dynamicsPrior, { ridge: config.dynamicsRidge });
-        c.cost = this.problem.costModel(c.objective, c.samples!);
-      }
+      const prior = this.dynamicsPrior.state;
+      const fits = this.pool.map<LinearDynamics>(
+        TASKS.dynamics,
+        this.work.map((c) => ({ states: c.samples!.states, actions: c.samples!.actions, prior, ridge: config.dynamicsRidge })),
+      );
+      // The cost models need the objectives, which stay in this thread; they run while the workers fit.
+      for (const c of this.work) c.cost = this.problem.costModel(c.objective, c.samples!);
+      (await fits).forEach((fit, m) => (this.work[m].dynamics = reviveDynamicsResult(fit)));
     });
     if (!this.normalized) {
       this.fitNormalization();
@@ -297,14 +311,19 @@ export class GuidedPolicySearch {
       const coupled = this.iteration > 0 || inner > 0;
       if (coupled) {
         onProgress?.(`policy update ${inner + 1}/${config.innerIterations}`);
-        policyLoss = timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`) }));
+        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`) }));
       }
-      timed('policy', () => this.work.forEach((c, m) => (c.linearized = this.linearize(c, iterationRng.fork(`linearize/${inner}/${m}`)))));
+      await timed('policy', () => this.linearizeAll(iterationRng, inner));
       if (coupled) this.work.forEach((c) => this.dualStep(c, inner === config.innerIterations - 1));
       onProgress?.(`trajectory optimization ${inner + 1}/${config.innerIterations}`);
-      timed('lqr', () => {
-        for (const c of this.work) {
-          const result = optimizeTrajectory({ dynamics: c.dynamics!, cost: c.cost!, previous: c.teacher, coupling: this.coupling(c), eta: c.eta, klBound: config.klStep * c.stepMult * config.horizon });
+      await timed('lqr', async () => {
+        const results = await this.pool.map<TrajectoryOptimization>(
+          TASKS.trajectory,
+          this.work.map((c) => ({ dynamics: c.dynamics!, cost: c.cost!, previous: c.teacher, coupling: this.coupling(c), eta: c.eta, klBound: config.klStep * c.stepMult * config.horizon })),
+        );
+        for (const [m, raw] of results.entries()) {
+          const c = this.work[m];
+          const result = reviveTrajectory(raw);
           c.newTeacher = result.teacher;
           c.eta = result.eta;
           c.lastKl = result.kl;
@@ -417,9 +436,24 @@ export class GuidedPolicySearch {
     for (let i = 0; i < dU; i++) this.network.variance[i] = total / diag[i];
   }
 
-  private linearize(c: ConditionWork, rng: Rng): LinearGaussianPolicy {
-    const means = c.samples!.observations.map((run) => run.map((o) => this.network.mean(o)));
-    return linearizePolicy(c.samples!.states, means, this.network.variance, rng, { clusters: this.config.policyClusters, ridge: 1e-8 }, c.policyPrior);
+  /** Step 3 for every condition: the policy linearized around its samples (condition-tasks.ts). */
+  private async linearizeAll(iterationRng: Rng, inner: number): Promise<void> {
+    const network = this.network.toJSON();
+    const results = await this.pool.map<Linearization>(
+      TASKS.linearize,
+      this.work.map((c, m) => ({
+        states: c.samples!.states,
+        observations: c.samples!.observations,
+        network,
+        seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
+        clusters: this.config.policyClusters,
+        mixture: c.policyPrior,
+      })),
+    );
+    results.forEach((raw, m) => {
+      const { policy, means, mixture } = reviveLinearization(raw);
+      Object.assign(this.work[m], { linearized: policy, policyMeans: means, policyPrior: mixture });
+    });
   }
 
   private coupling(c: ConditionWork): PolicyCoupling {
@@ -445,7 +479,7 @@ export class GuidedPolicySearch {
       const meanGap = new Float64Array(this.dU);
       for (let n = 0; n < N; n++) {
         const u = teacher.mean(t, c.samples!.states[n][t]);
-        const v = this.network.mean(c.samples!.observations[n][t]);
+        const v = c.policyMeans![n][t];
         for (let i = 0; i < this.dU; i++) meanGap[i] += (u[i] - v[i]) / N;
       }
       const step = matVec(teacher.precision[t], meanGap);

@@ -4,7 +4,28 @@
 import { Matrix } from '../linalg/matrix.ts';
 import type { Rng } from '../random.ts';
 import { empiricalMoments, fitConditionalGaussian, type NiwPrior } from './gaussian-fit.ts';
-import { GaussianMixture } from './gaussian-mixture.ts';
+import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
+
+/** Anything that gives a normal-inverse-Wishart prior for a set of transitions. */
+export interface DynamicsPrior {
+  prior(points: Matrix): NiwPrior;
+}
+
+/** A dynamics prior as plain data, for a worker thread (DynamicsPriorGMM.state). */
+export interface DynamicsPriorState {
+  mixture: MixtureState;
+  strength: number;
+}
+
+/** The prior a DynamicsPriorGMM gave when its state was taken. */
+export function dynamicsPriorFromState(state: DynamicsPriorState): DynamicsPrior {
+  const mixture = GaussianMixture.fromState(state.mixture);
+  return { prior: (points) => scaledPrior(mixture.inference(points), state.strength) };
+}
+
+function scaledPrior(prior: NiwPrior, strength: number): NiwPrior {
+  return { mean: prior.mean, phi: prior.phi.scale(prior.m * strength), m: prior.m * strength, n0: prior.n0 * strength };
+}
 
 export interface LinearDynamics {
   /** T−1 matrices dX×(dX+dU). */
@@ -29,7 +50,7 @@ function transitionRows(X: Float64Array[][], U: Float64Array[][], t: number): Ma
   return rows;
 }
 
-export class DynamicsPriorGMM {
+export class DynamicsPriorGMM implements DynamicsPrior {
   private readonly mixture = new GaussianMixture();
   private X: Float64Array[][] = [];
   private U: Float64Array[][] = [];
@@ -59,13 +80,16 @@ export class DynamicsPriorGMM {
   }
 
   prior(points: Matrix): NiwPrior {
-    const prior = this.mixture.inference(points);
-    return { mean: prior.mean, phi: prior.phi.scale(prior.m * this.strength), m: prior.m * this.strength, n0: prior.n0 * this.strength };
+    return scaledPrior(this.mixture.inference(points), this.strength);
+  }
+
+  get state(): DynamicsPriorState {
+    return { mixture: this.mixture.state, strength: this.strength };
   }
 }
 
 /** Fits every step's dynamics of one condition from its N ≥ 2 trajectories X[n][t], U[n][t]. */
-export function fitDynamics(X: Float64Array[][], U: Float64Array[][], prior: DynamicsPriorGMM | null, options: { ridge?: number } = {}): LinearDynamics {
+export function fitDynamics(X: Float64Array[][], U: Float64Array[][], prior: DynamicsPrior | null, options: { ridge?: number } = {}): LinearDynamics {
   const N = X.length;
   if (N < 2) throw new Error(`fitting dynamics needs at least 2 trajectories per condition, got ${N}`);
   const T = X[0].length;
@@ -85,4 +109,10 @@ export function fitDynamics(X: Float64Array[][], U: Float64Array[][], prior: Dyn
   X.forEach((run, n) => starts.data.set(run[0], n * dX));
   const { mean, covariance: x0Covariance } = empiricalMoments(starts);
   return { F, f, covariance, x0Mean: mean, x0Covariance: x0Covariance.addDiagonal(1e-6) };
+}
+
+/** A fit as it arrives from a worker (plain data) or from this thread, rebuilt alike. */
+export function reviveDynamicsResult(d: LinearDynamics): LinearDynamics {
+  const matrix = (m: Matrix) => new Matrix(m.rows, m.cols, m.data);
+  return { F: d.F.map(matrix), f: d.f, covariance: d.covariance.map(matrix), x0Mean: d.x0Mean, x0Covariance: matrix(d.x0Covariance) };
 }

@@ -23,9 +23,32 @@ function logSumExp(values: Float64Array): number {
   return max + Math.log(s);
 }
 
+/** A mixture's fitted clusters as plain data, to carry a warm start to a worker thread and back. */
+export interface MixtureState {
+  fittedOn: number;
+  components: { logWeight: number; mean: Float64Array; covariance: Float64Array; factor: Float64Array; logDet: number }[];
+}
+
 export class GaussianMixture {
   private components: Component[] = [];
   private fittedOn = 0;
+
+  get state(): MixtureState {
+    return {
+      fittedOn: this.fittedOn,
+      components: this.components.map((c) => ({ logWeight: c.logWeight, mean: c.mean, covariance: c.covariance.data, factor: c.factor.data, logDet: c.logDet })),
+    };
+  }
+
+  static fromState(state: MixtureState): GaussianMixture {
+    const mixture = new GaussianMixture();
+    mixture.fittedOn = state.fittedOn;
+    mixture.components = state.components.map((c) => {
+      const D = c.mean.length;
+      return { logWeight: c.logWeight, mean: c.mean, covariance: new Matrix(D, D, c.covariance), factor: new Matrix(D, D, c.factor), logDet: c.logDet };
+    });
+    return mixture;
+  }
 
   get clusters(): number {
     return this.components.length;

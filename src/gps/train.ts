@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
+import type { TaskPool } from '../parallel/worker-pool.ts';
 import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig, type IterationLog } from './badmm.ts';
 import { hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
 import { validationScore } from './validation.ts';
@@ -16,6 +17,8 @@ export interface TrainOptions {
   resume: boolean;
   onIteration?: (log: IterationLog, config: GpsConfig, best: BestPolicy | undefined) => void;
   onProgress?: (message: string) => void;
+  /** Workers for each iteration's per-condition steps; the run is the same for any count. */
+  pool?: TaskPool;
 }
 
 /**
@@ -28,7 +31,7 @@ export function divideTrainingSplit(family: ObjectiveFamily, requested: { condit
   return { conditions, validation: requested.validation ?? Math.max(train - conditions, 0) };
 }
 
-export function trainGps(options: TrainOptions): GuidedPolicySearch {
+export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearch> {
   const { out, family, identity } = options;
   // A fresh run's settings are checked before its directory exists; a resumed run's were checked when it started.
   if (!(options.resume && hasCheckpoint(out))) checkGpsConfig(options.config, family);
@@ -44,17 +47,17 @@ export function trainGps(options: TrainOptions): GuidedPolicySearch {
     // The saved run's settings win, except the number of iterations, which a resume may extend.
     config = { ...saved.config, iterations: options.config.iterations };
     best = saved.best;
-    gps = GuidedPolicySearch.restore(config, family, saved.network, saved.conditions, saved.iteration);
+    gps = GuidedPolicySearch.restore(config, family, saved.network, saved.conditions, saved.iteration, options.pool);
     trimLog(logPath(out), saved.iteration);
     options.onProgress?.(`resuming ${out} after iteration ${saved.iteration}`);
   } else {
     if (hasCheckpoint(out)) throw new UserError(`${out} already holds a GPS run; pass --resume to continue it, or choose another --out`);
     options.onProgress?.(`initializing ${config.conditions} momentum teachers`);
-    gps = GuidedPolicySearch.create(config, family);
+    gps = GuidedPolicySearch.create(config, family, options.pool);
     writeFileSync(logPath(out), '');
   }
   while (gps.iteration < config.iterations) {
-    const log = gps.runIteration(options.onProgress);
+    const log = await gps.runIteration(options.onProgress);
     if (config.validation > 0) log.validation = validationScore(gps.policy(), family, config);
     appendFileSync(logPath(out), `${JSON.stringify(log)}\n`);
     if (log.validation === undefined || best === undefined || log.validation < best.validation) {

@@ -1,0 +1,64 @@
+// The per-condition steps of a GPS iteration as tasks for the worker pool: each is a pure function
+// of its payload, so a condition's dynamics, policy linearization and new teacher are the same
+// whether it ran in this thread or in a worker (transfer.ts rebuilds what cloning flattens).
+// Conditions are independent within each step (docs/design.md), which is what lets them run side by side.
+import { Rng } from '../random.ts';
+import { fitDynamics, dynamicsPriorFromState, type DynamicsPriorState, type LinearDynamics } from './dynamics.ts';
+import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
+import { optimizeTrajectory, type TrajectoryOptimization } from './lqr.ts';
+import { linearizePolicy } from './policy-linearization.ts';
+import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
+import { reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian } from './transfer.ts';
+import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+
+export const TASKS = {
+  dynamics: { module: import.meta.url, name: 'fitConditionDynamics' },
+  linearize: { module: import.meta.url, name: 'linearizeCondition' },
+  trajectory: { module: import.meta.url, name: 'optimizeCondition' },
+};
+
+export function fitConditionDynamics(payload: { states: Float64Array[][]; actions: Float64Array[][]; prior: DynamicsPriorState; ridge: number }): LinearDynamics {
+  return fitDynamics(payload.states, payload.actions, dynamicsPriorFromState(payload.prior), { ridge: payload.ridge });
+}
+
+export interface Linearization {
+  policy: LinearGaussianPolicy;
+  /** μ_θ(o) at every sample, [n][t] (the dual step reuses them). */
+  means: Float64Array[][];
+  mixture: MixtureState;
+}
+
+export function linearizeCondition(payload: {
+  states: Float64Array[][];
+  observations: Float64Array[][];
+  network: PolicyNetworkJson;
+  seed: string;
+  clusters: number;
+  mixture: MixtureState;
+}): Linearization {
+  const network = PolicyNetwork.fromJSON(payload.network);
+  const means = payload.observations.map((run) => run.map((o) => network.mean(o)));
+  const mixture = GaussianMixture.fromState(payload.mixture);
+  const policy = linearizePolicy(payload.states, means, network.variance, new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture);
+  return { policy, means, mixture: mixture.state };
+}
+
+export function optimizeCondition(payload: { dynamics: unknown; cost: unknown; previous: unknown; coupling: unknown; eta: number; klBound: number }): TrajectoryOptimization {
+  return optimizeTrajectory({
+    dynamics: reviveDynamics(payload.dynamics),
+    cost: reviveCost(payload.cost),
+    previous: reviveLinearGaussian(payload.previous),
+    coupling: payload.coupling === null ? null : reviveCoupling(payload.coupling),
+    eta: payload.eta,
+    klBound: payload.klBound,
+  });
+}
+
+/** A task's result as it arrives from a worker (plain data) or from this thread, rebuilt alike. */
+export function reviveLinearization(result: Linearization): Linearization {
+  return { ...result, policy: reviveLinearGaussian(result.policy) };
+}
+
+export function reviveTrajectory(result: TrajectoryOptimization): TrajectoryOptimization {
+  return { ...result, teacher: reviveLinearGaussian(result.teacher) };
+}

@@ -1,0 +1,39 @@
+// The GPS objects that cross to a worker thread and back. Structured cloning keeps every float64
+// exactly but drops classes, so each type is rebuilt here from its cloned fields; a condition's
+// teacher solved in a worker is bit-for-bit the one solved in the main thread.
+import { Matrix } from '../linalg/matrix.ts';
+import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import type { LinearDynamics } from './dynamics.ts';
+import type { PolicyCoupling, QuadraticCost } from './lqr.ts';
+
+type Cloned<T> = { [K in keyof T]: unknown };
+
+export function reviveMatrix(m: unknown): Matrix {
+  const { rows, cols, data } = m as { rows: number; cols: number; data: Float64Array };
+  return new Matrix(rows, cols, data);
+}
+
+const matrices = (ms: unknown): Matrix[] => (ms as unknown[]).map(reviveMatrix);
+
+export function reviveLinearGaussian(p: unknown): LinearGaussianPolicy {
+  const c = p as Cloned<LinearGaussianPolicy>;
+  return new LinearGaussianPolicy(matrices(c.K), c.k as Float64Array[], matrices(c.covariance), {
+    choleskyCovariance: matrices(c.choleskyCovariance),
+    precision: matrices(c.precision),
+  });
+}
+
+export function reviveDynamics(d: unknown): LinearDynamics {
+  const c = d as Cloned<LinearDynamics>;
+  return { F: matrices(c.F), f: c.f as Float64Array[], covariance: matrices(c.covariance), x0Mean: c.x0Mean as Float64Array, x0Covariance: reviveMatrix(c.x0Covariance) };
+}
+
+export function reviveCost(q: unknown): QuadraticCost {
+  const c = q as Cloned<QuadraticCost>;
+  return { C: matrices(c.C), c: c.c as Float64Array[], constant: c.constant as Float64Array | undefined };
+}
+
+export function reviveCoupling(p: unknown): PolicyCoupling {
+  const c = p as Cloned<PolicyCoupling>;
+  return { policy: reviveLinearGaussian(c.policy), weights: c.weights as Float64Array, lambdaK: matrices(c.lambdaK), lambdak: c.lambdak as Float64Array[] };
+}
