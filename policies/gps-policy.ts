@@ -33,6 +33,9 @@ export class GpsPolicy implements Policy {
   }
 }
 
+/** Coordinates from which the per-coordinate optimizer runs its network in tfjs (neural nets; not the 2016 families). */
+export const TENSOR_ROWS = 4096;
+
 /** The distilled network applied to every coordinate: the learned optimizer of per-coordinate GPS. */
 export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
   readonly name = 'gps';
@@ -52,5 +55,13 @@ export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
   /** The network reads the state's first 3H entries, its features: not the raw gradient that a scaled state carries last for the cost. */
   protected step(_t: number, state: Float64Array): number {
     return this.network.mean(state)[0];
+  }
+
+  /**
+   * All coordinates in one pass over the network: in float64 (the same numbers as `step` on each)
+   * up to TENSOR_ROWS coordinates, in one float32 tfjs pass above, where it is three times faster.
+   */
+  protected override stepAll(_t: number, states: Float64Array, rows: number, width: number): Float64Array {
+    return rows >= TENSOR_ROWS ? this.network.meanBatchTensor(states, rows, width) : this.network.meanBatch(states, rows, width);
   }
 }

@@ -18,6 +18,8 @@ export abstract class PerCoordinatePolicy implements Policy {
   abstract readonly name: string;
   private history: CoordinateHistory;
   private readonly state: Float64Array;
+  /** All coordinates' states, row by row (reused across steps). */
+  private states = new Float64Array(0);
 
   constructor(
     readonly historyLength: number,
@@ -34,14 +36,28 @@ export abstract class PerCoordinatePolicy implements Policy {
 
   protected abstract step(t: number, state: Float64Array): number;
 
+  /**
+   * Every coordinate's step from the rows of `states` (row j is s_j, `width` entries), or null to
+   * call `step` coordinate by coordinate. A rule that can run all rows in one pass overrides this.
+   */
+  protected stepAll(_t: number, _states: Float64Array, _rows: number, _width: number): Float64Array | null {
+    return null;
+  }
+
   act(observation: Observation): Float64Array {
     this.history.push(observation.x, observation.value, observation.gradient);
-    const u = new Float64Array(observation.x.length);
-    for (let j = 0; j < u.length; j++) u[j] = this.step(observation.t, this.history.stateOf(j, this.state));
+    const dim = observation.x.length;
+    const width = this.state.length;
+    if (this.states.length !== dim * width) this.states = new Float64Array(dim * width);
+    let u = this.stepAll(observation.t, this.history.statesInto(this.states, dim), dim, width);
+    if (!u) {
+      u = new Float64Array(dim);
+      for (let j = 0; j < dim; j++) u[j] = this.step(observation.t, this.states.subarray(j * width, (j + 1) * width));
+    }
     if (this.recorder) {
       this.recorder.coordinates.forEach((j, c) => {
         this.recorder!.states[c].push(Float64Array.from(this.history.stateOf(j, this.state)));
-        this.recorder!.actions[c].push(Float64Array.of(u[j]));
+        this.recorder!.actions[c].push(Float64Array.of(u![j]));
       });
     }
     return u;

@@ -1,5 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../src/backend.ts';
 import { PolicyNetwork } from '../src/gps/policy-network.ts';
 import { Rng } from '../src/random.ts';
 
@@ -75,4 +77,41 @@ test('the distillation gradient matches central differences of the weighted loss
       assert.ok(Math.abs(numeric - gradients[p][i]) < 1e-6 * Math.max(1, Math.abs(numeric)), `parameter ${p}[${i}]: analytic ${gradients[p][i]}, numeric ${numeric}`);
     }
   });
+});
+
+test('meanBatch gives, row by row, exactly what mean gives, clipping included', () => {
+  const rng = new Rng('batch');
+  const net = new PolicyNetwork(4, 7, 2, rng.fork('init'));
+  net.parameters[1].set(rng.normalVector(7));
+  net.inputScale.set([1, 2, 0.5, 3]);
+  net.inputBound.set([0.5, 10, 1, 2]);
+  const width = 5; // a state row with one extra entry the network must not read
+  const rows = 9;
+  const states = rng.normalVector(rows * width, 2);
+  states[width + 1] = 0; // a zero feature takes the skip path
+  const batch = net.meanBatch(states, rows, width);
+  for (let r = 0; r < rows; r++) {
+    assert.deepEqual(Array.from(batch.subarray(2 * r, 2 * r + 2)), Array.from(net.mean(states.subarray(r * width, (r + 1) * width))));
+  }
+});
+
+test('meanBatchTensor agrees with meanBatch to float32 rounding and keeps a fixed set of tensors', async () => {
+  await initBackend();
+  const rng = new Rng('tensor-batch');
+  const net = new PolicyNetwork(6, 20, 1, rng.fork('init'));
+  net.parameters[1].set(rng.normalVector(20));
+  net.parameters[2].set(rng.normalVector(20));
+  net.inputBound.fill(1.5);
+  const rows = 300;
+  const states = rng.normalVector(rows * 7);
+  const exact = net.meanBatch(states, rows, 7);
+  const before = tf.memory().numTensors;
+  const fast = net.meanBatchTensor(states, rows, 7);
+  const cached = tf.memory().numTensors;
+  net.meanBatchTensor(states, rows, 7);
+  assert.equal(tf.memory().numTensors, cached, 'a second call makes no new tensors');
+  net.disposeTensors();
+  assert.equal(tf.memory().numTensors, before, 'disposeTensors frees the weights');
+  const scale = Math.max(...exact.map(Math.abs));
+  exact.forEach((v, r) => assert.ok(Math.abs(fast[r] - v) < 1e-5 * scale, `row ${r}: ${fast[r]} vs ${v}`));
 });

@@ -8,6 +8,7 @@
 // Training (Adam on the precision-weighted loss of DESIGN §2 step 5) and evaluation both run in
 // float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../random.ts';
+import * as tf from '@tensorflow/tfjs';
 import { sigmoid, softplus } from '../vector.ts';
 import { Adam } from './adam.ts';
 
@@ -86,6 +87,96 @@ export class PolicyNetwork {
     return out;
   }
 
+  /**
+   * μ_θ of many inputs at once: row r is `inputs[r·stride .. r·stride + inputDim)`. The same
+   * arithmetic, in the same order, as `mean` on each row (so the same numbers), without its
+   * per-call allocations: the per-coordinate optimizer calls this once per step for every weight.
+   */
+  meanBatch(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
+    const { inputDim, hidden, outputDim, W1, b1, W2 } = this;
+    const out = new Float64Array(rows * outputDim);
+    const h = new Float64Array(hidden);
+    const anchor = new Float64Array(hidden);
+    for (let j = 0; j < hidden; j++) anchor[j] = softplus(b1[j]);
+    for (let r = 0; r < rows; r++) {
+      const base = r * stride;
+      h.set(b1);
+      for (let i = 0; i < inputDim; i++) {
+        const raw = inputs[base + i] / this.inputScale[i];
+        const bound = this.inputBound[i];
+        const zi = raw > bound ? bound : raw < -bound ? -bound : raw;
+        if (zi === 0) continue;
+        const wi = i * hidden;
+        for (let j = 0; j < hidden; j++) h[j] += zi * W1[wi + j];
+      }
+      const o = r * outputDim;
+      for (let j = 0; j < hidden; j++) {
+        const a = softplus(h[j]) - anchor[j];
+        for (let k = 0; k < outputDim; k++) out[o + k] += a * W2[j * outputDim + k];
+      }
+    }
+    return out;
+  }
+
+  /**
+   * meanBatch in one tfjs pass (float32): for the per-coordinate optimizer on a large net, where
+   * 50 softplus evaluations per weight make the float64 loop cost ~2 µs a coordinate and the wasm
+   * kernels a third of that (npm run bench -- peers). Agrees with meanBatch to float32 rounding.
+   */
+  meanBatchTensor(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
+    const { inputDim } = this;
+    const z = new Float32Array(rows * inputDim);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < inputDim; i++) {
+        const raw = inputs[r * stride + i] / this.inputScale[i];
+        const bound = this.inputBound[i];
+        z[r * inputDim + i] = raw > bound ? bound : raw < -bound ? -bound : raw;
+      }
+    }
+    const weights = this.tensors();
+    const y = tf.tidy(() =>
+      tf
+        .tensor2d(z, [rows, inputDim])
+        .matMul(weights.W1)
+        .add(weights.b1)
+        .softplus()
+        .sub(weights.anchor)
+        .matMul(weights.W2),
+    );
+    try {
+      return Float64Array.from(y.dataSync());
+    } finally {
+      y.dispose();
+    }
+  }
+
+  private tensorCache: { version: number; W1: tf.Tensor2D; b1: tf.Tensor1D; anchor: tf.Tensor1D; W2: tf.Tensor2D } | null = null;
+  private version = 0;
+
+  /** The weights as tensors, made once per set of weights (fit and fromJSON bump the version). */
+  private tensors() {
+    if (this.tensorCache?.version !== this.version) {
+      this.disposeTensors();
+      const { inputDim, hidden, outputDim } = this;
+      this.tensorCache = {
+        version: this.version,
+        W1: tf.tensor2d(Float32Array.from(this.W1), [inputDim, hidden]),
+        b1: tf.tensor1d(Float32Array.from(this.b1)),
+        anchor: tf.tensor1d(Float32Array.from(this.b1, softplus)),
+        W2: tf.tensor2d(Float32Array.from(this.W2), [hidden, outputDim]),
+      };
+    }
+    return this.tensorCache!;
+  }
+
+  /** Frees the tensors meanBatchTensor keeps (four, made on its first call). */
+  disposeTensors(): void {
+    if (!this.tensorCache) return;
+    const { W1, b1, anchor, W2 } = this.tensorCache;
+    tf.dispose([W1, b1, anchor, W2]);
+    this.tensorCache = null;
+  }
+
   private scaled(observation: Float64Array, i: number): number {
     const z = observation[i] / this.inputScale[i];
     const bound = this.inputBound[i];
@@ -114,6 +205,7 @@ export class PolicyNetwork {
       this.lossAndGradient(obs, data, indices, work, grads);
       adam.step(params, grads);
     }
+    this.version += 1;
     const all = Int32Array.from({ length: n }, (_, i) => i);
     return this.lossAndGradient(obs, data, all, new DistillationWork(n, hidden, outputDim), null);
   }

@@ -65,6 +65,23 @@ export class CoordinateHistory {
     return gradient.map((g, j) => divideByRoot(g, roots[j]));
   }
 
+  /** Every coordinate's s_j, row j of `out` (coordinateStateDim entries each), as stateOf writes them. */
+  statesInto(out: Float64Array, dim: number): Float64Array {
+    const width = coordinateStateDim(this.historyLength, this.scaling);
+    out.fill(0);
+    this.gradients.forEach((g, i) => {
+      for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * i] = g[j];
+    });
+    this.steps.forEach((s, i) => {
+      for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * i + 1] = s[j];
+    });
+    this.changes.forEach((r, i) => {
+      for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * i + 2] = r;
+    });
+    if (this.rawGradient) for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * this.historyLength] = this.rawGradient[j];
+    return out;
+  }
+
   /** s_j of the latest step, written into `out` (coordinateStateDim entries). */
   stateOf(j: number, out: Float64Array): Float64Array {
     out.fill(0);
