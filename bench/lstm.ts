@@ -32,7 +32,8 @@ function quadraticTarget(size: number): UnrollTarget {
   };
 }
 
-function benchUnroll(coordinates: number, steps: number): () => void {
+/** One 20-step unroll's closure (forward + backward, meta-gradients disposed); also run by bench/peers.ts. */
+export function benchUnroll(coordinates: number, steps: number): () => void {
   const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'bench');
   const target = quadraticTarget(coordinates);
   const gradient = target.advance(new Float32Array(coordinates)).gradient;
@@ -44,7 +45,8 @@ function benchUnroll(coordinates: number, steps: number): () => void {
   };
 }
 
-function benchMlpStep(batch: number): () => void {
+/** One SGD step of an MLP 784-48-10 (sigmoid, softmax cross-entropy); also run by bench/peers.ts. */
+export function benchMlpStep(batch: number): () => void {
   const rng = new Rng('bench-mlp');
   const sizes = [784, 48, 10];
   const weights = sizes.slice(1).map((out, l) => ({

@@ -1,14 +1,20 @@
-// npm run bench -- <name>: gps (one GPS iteration, split by phase), linalg (kernels vs ml-matrix) or
-// lstm (the BPTT optimizer's unroll and an MLP step against PyTorch's times).
+// npm run bench -- <name>: eval (l2o eval with 1 and 2 workers), gps (one GPS iteration, split by
+// phase, with 1 and 2 workers), linalg (kernels vs ml-matrix),
+// lstm (the BPTT optimizer's unroll and an MLP step against PyTorch's times) or peers (our workloads
+// against PyTorch run in the same invocation, with peak memory).
+import { benchEval } from './eval.ts';
 import { benchGps } from './gps.ts';
 import { benchLinalg } from './linalg.ts';
 import { benchLstm } from './lstm.ts';
+import { benchPeers } from './peers.ts';
 
 const [name, ...rest] = process.argv.slice(2);
 const benches: Record<string, () => void | Promise<void>> = {
+  eval: () => benchEval(rest),
   gps: () => benchGps(rest),
   linalg: benchLinalg,
   lstm: () => benchLstm(rest),
+  peers: () => benchPeers(rest),
 };
 const run = name ? benches[name] : undefined;
 if (!run) {

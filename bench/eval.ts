@@ -1,0 +1,39 @@
+// npm run bench -- eval [--workers=1,2]: l2o eval's comparison of the 8 hand-designed optimizers,
+// each tuned on the 90 training problems of logreg and run on the 100 test problems (100 steps),
+// with 1 worker and with 2; the time with the pool's start and without it, and whether the reports
+// are identical.
+import { createFamily } from '../envs/registry.ts';
+import { HAND_DESIGNED } from '../policies/hand-designed.ts';
+import { initBackend } from '../src/backend.ts';
+import { compareOptimizers } from '../src/evaluate/compare.ts';
+import { createPool } from '../src/parallel/worker-pool.ts';
+import { runBlock } from '../src/evaluate/parallel-runs.ts';
+import { formatSeconds } from './timing.ts';
+
+export async function benchEval(args: string[]): Promise<void> {
+  const backend = await initBackend();
+  const counts = (args.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '1,2').split(',').map(Number);
+  const family = createFamily('logreg');
+  const contenders = HAND_DESIGNED.map((o) => ({ name: o.name }));
+  console.log(`l2o eval on logreg: ${contenders.length} optimizers tuned on 90 training problems, run on 100 test problems, 100 steps; tfjs backend ${backend}`);
+  console.log('workers  with pool start  without   speed-up (without)');
+  const reports: string[] = [];
+  const times: number[] = [];
+  for (const workers of counts) {
+    const started = process.hrtime.bigint();
+    const pool = createPool(workers);
+    // Warm the workers (their module loading and tfjs backend) so the second figure is the comparison's alone.
+    const payload = { family: family.spec, policy: { kind: 'hand', name: 'gd', lr: 1 }, set: { split: 'test', first: 0, problems: 1, steps: 1, seed: 'warm' } };
+    if (workers > 1) await pool.map({ module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: runBlock.name }, Array.from({ length: workers }, () => payload));
+    const warm = process.hrtime.bigint();
+    const report = await compareOptimizers(contenders, { family, split: 'test', steps: 100, problems: 100, seed: '2', backend, pool });
+    const done = process.hrtime.bigint();
+    await pool.close();
+    reports.push(JSON.stringify(report));
+    const withStart = Number(done - started) / 1e9;
+    const without = Number(done - warm) / 1e9;
+    times.push(without);
+    console.log(`${String(workers).padStart(7)} ${formatSeconds(withStart).padStart(16)} ${formatSeconds(without).padStart(8)} ${`${(times[0] / without).toFixed(2)}×`.padStart(20)}`);
+  }
+  console.log(`reports ${reports.every((r) => r === reports[0]) ? 'bit-identical' : 'DIFFER'} across worker counts`);
+}
