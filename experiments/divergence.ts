@@ -59,7 +59,7 @@ export async function divergence(run: ExperimentRun, backend: string): Promise<E
   const { problem, horizons } = await run.stage('long-runs', async () => {
     const family = familyOf(s.family);
     const lbfgs = findHandDesigned('lbfgs');
-    const tuned = await tuneLearningRate(lbfgs, family, { steps: T, seed, grid: DEFAULT_LR_GRID });
+    const tuned = await tuneLearningRate(lbfgs, family, { steps: T, seed, grid: DEFAULT_LR_GRID, pool: run.pool });
     const contenders: { name: string; lr: number | null; policy: Policy }[] = [
       { name: 'gps', lr: null, policy: learnedContender(gps).policy },
       { name: 'bptt', lr: null, policy: learnedContender(bptt).policy },

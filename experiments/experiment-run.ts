@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statS
 import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../src/atomic-file.ts';
 import { UserError } from '../src/errors.ts';
+import { createPool, type TaskPool } from '../src/parallel/worker-pool.ts';
 
 export interface ExperimentSettings {
   experiment: string;
@@ -72,6 +73,8 @@ export class ExperimentRun {
     readonly dir: string,
     readonly settings: ExperimentSettings,
     private readonly quiet: boolean,
+    /** Workers for the stages' runs (compareOptimizers, tuning, GPS iterations); results do not depend on their number. */
+    readonly pool: TaskPool,
   ) {
     const path = join(dir, 'elapsed.json');
     this.earlierSeconds = existsSync(path) ? (readJsonFile(path, 'elapsed time') as { seconds: number }).seconds : 0;
@@ -87,7 +90,7 @@ export class ExperimentRun {
   }
 
   /** A new directory under `root/<experiment>/`, or the one being resumed (its settings must match). */
-  static open(settings: ExperimentSettings, options: { root: string; resume?: string; quiet?: boolean }): ExperimentRun {
+  static open(settings: ExperimentSettings, options: { root: string; resume?: string; quiet?: boolean; pool?: TaskPool }): ExperimentRun {
     let dir: string;
     if (options.resume) {
       dir = options.resume;
@@ -104,7 +107,7 @@ export class ExperimentRun {
       writeFileAtomic(join(dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
     }
     mkdirSync(join(dir, 'stages'), { recursive: true });
-    return new ExperimentRun(dir, settings, options.quiet ?? false);
+    return new ExperimentRun(dir, settings, options.quiet ?? false, options.pool ?? createPool(1));
   }
 
   /** Progress on stderr; also the moment to note the elapsed time, so that a kill loses at most the time since. */

@@ -106,7 +106,7 @@ export async function generalization(run: ExperimentRun, backend: string): Promi
     const family = familyOf(training);
     const tunings = [];
     for (const name of BASELINES) {
-      const t = await tuneLearningRate(findHandDesigned(name), family, { steps: s.base.horizon, seed, grid: DEFAULT_LR_GRID, trainProblems: s.trainInstances });
+      const t = await tuneLearningRate(findHandDesigned(name), family, { steps: s.base.horizon, seed, grid: DEFAULT_LR_GRID, trainProblems: s.trainInstances, pool: run.pool });
       run.say(`  ${name}: lr ${t.lr} on MNIST`);
       tunings.push({ name, lr: t.lr, scores: t.scores });
     }
@@ -124,6 +124,7 @@ export async function generalization(run: ExperimentRun, backend: string): Promi
           ...tuned.map((t) => ({ name: t.name, policy: findHandDesigned(t.name).create(t.lr), lr: t.lr })),
         ];
         const report = await compareOptimizers(contenders, {
+          pool: run.pool,
           family,
           split: 'test',
           steps: p.steps,

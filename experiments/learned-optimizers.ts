@@ -11,6 +11,7 @@ import { loadBpttPolicy } from '../src/supervised/checkpoint.ts';
 import type { Contender } from '../src/evaluate/compare.ts';
 import { describeIteration } from '../src/cli/train-command.ts';
 import type { ExperimentRun } from './experiment-run.ts';
+import { learnedPolicySpec } from '../src/evaluate/parallel-runs.ts';
 
 export interface FamilySpec {
   env: string;
@@ -37,7 +38,7 @@ export async function trainGpsStage(run: ExperimentRun, key: string, spec: Famil
     const family = familyOf(spec);
     const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
     const started = Date.now();
-    await trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, onIteration: (log, _config, best) => run.say(`  ${key} ${describeIteration(log, config, best)}`) });
+    await trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, pool: run.pool, onIteration: (log, _config, best) => run.say(`  ${key} ${describeIteration(log, config, best)}`) });
     return { algo: 'gps' as const, dir, seconds: (Date.now() - started) / 1000 };
   });
 }
@@ -63,7 +64,7 @@ export async function trainBpttStage(run: ExperimentRun, key: string, spec: Fami
 
 export function learnedContender(record: TrainingRecord): Extract<Contender, { policy: unknown }> {
   const policy = record.algo === 'gps' ? loadGpsPolicy(record.dir).policy : loadBpttPolicy(record.dir).policy;
-  return { name: record.algo, policy, lr: null };
+  return { name: record.algo, policy, lr: null, spec: learnedPolicySpec(record.algo, record.dir) };
 }
 
 /** Held-out comparisons use a seed of their own, as in the issues' protocol (train with 1, test with 2). */

@@ -56,6 +56,7 @@ export async function liMalik2016(run: ExperimentRun, backend: string): Promise<
     run.stage(`eval-${name}`, async () => {
       const family = familyOf(spec);
       const report = await compareOptimizers(contenders, {
+        pool: run.pool,
         family,
         split: 'test',
         steps: s.steps,

@@ -5,6 +5,7 @@ import { UserError } from '../src/errors.ts';
 import { DATA_DIR_ENV } from '../src/data/data-dir.ts';
 import { EXPERIMENTS } from './registry.ts';
 import { runExperiment } from './run-experiment.ts';
+import { defaultWorkers } from '../src/parallel/worker-pool.ts';
 
 try {
   await yargs(hideBin(process.argv))
@@ -19,11 +20,16 @@ try {
           .option('seed', { type: 'string', default: '1', describe: 'training seed (evaluation uses seed + 1)' })
           .option('out', { type: 'string', default: 'runs', describe: 'root of the experiment directories' })
           .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+          .option('workers', { default: defaultWorkers(), defaultDescription: 'the available cores', coerce: (value: unknown) => {
+              const n = Number(value);
+              if (!Number.isInteger(n) || n < 1) throw new UserError(`--workers must be a positive integer, got '${value}'`);
+              return n;
+            }, describe: 'worker threads; results are the same for any count' })
           .option('resume', { type: 'string', describe: 'continue the experiment in this directory' })
           .option('data-dir', { type: 'string', describe: `dataset directory (default: $${DATA_DIR_ENV})` }),
       async (args) => {
         if (args.dataDir) process.env[DATA_DIR_ENV] = args.dataDir;
-        await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet });
+        await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers });
       },
     )
     .strict()
