@@ -37,7 +37,7 @@ interface Settings {
   gps: Partial<GpsConfig>;
 }
 
-// The full run in the README (6.6 h) used the raw gradient features, the gradient ν step and noise
+// The full run in docs/experiments.md (6.6 h) used the raw gradient features, the gradient ν step and noise
 // 0.2, the defaults until 2026-12-03; it is kept at them until it is re-run with the current defaults.
 const RECORDED_GPS_FEATURES = { gradientScaling: 'none', nuStep: 'gradient', initialNoise: 0.2 } as const;
 

@@ -1,7 +1,7 @@
 // How far each optimizer ends from the minimum, not only from the others: per instance, f* is the
 // lowest value known — every compared run's final value and the final values of long L-BFGS runs
 // from the run's x0 and from random restarts around it. Where no search goes below the best
-// compared run, that run is at the lowest minimum the search knows (README, GPS results).
+// compared run, that run is at the lowest minimum the search knows (docs/gps.md, results).
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Lbfgs } from '../../policies/lbfgs.ts';
 import { NonFiniteError, UserError } from '../errors.ts';

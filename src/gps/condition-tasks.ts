@@ -37,7 +37,15 @@ export function linearizeCondition(payload: {
   mixture: MixtureState;
 }): Linearization {
   const network = PolicyNetwork.fromJSON(payload.network);
-  const means = payload.observations.map((run) => run.map((o) => network.mean(o)));
+  // Every sample's observation in one array, so the network runs over them in one pass.
+  const { observations } = payload;
+  const T = observations[0].length;
+  const width = observations[0][0].length;
+  const rows = new Float64Array(observations.length * T * width);
+  observations.forEach((run, n) => run.forEach((o, t) => rows.set(o, (n * T + t) * width)));
+  const flat = network.meanBatch(rows, observations.length * T, width);
+  const dU = network.outputDim;
+  const means = observations.map((run, n) => run.map((_, t) => flat.slice((n * T + t) * dU, (n * T + t + 1) * dU)));
   const mixture = GaussianMixture.fromState(payload.mixture);
   const policy = linearizePolicy(payload.states, means, network.variance, new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture);
   return { policy, means, mixture: mixture.state };

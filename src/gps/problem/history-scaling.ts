@@ -3,7 +3,7 @@
 // √(Σ_{s≤t−j} ∇f(x_s)²), the AdaGrad accumulator when it was seen, so the features do not depend on
 // the gradient's scale. A rule linear in raw gradients that suits one curvature overshoots on a
 // stiffer objective; in scaled ones it acts like AdaGrad (a 20-condition logreg run: 3 of 100 held-out
-// runs diverged with raw features, none with scaled ones; README). The changes of f stay as they are.
+// runs diverged with raw features, none with scaled ones; docs/gps.md). The changes of f stay as they are.
 import type { GradientScaling } from './coordinate-history.ts';
 
 /** Per coordinate, √(Σ_{s≤t} g_s²) of the gradients added so far. */
