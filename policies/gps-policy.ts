@@ -59,7 +59,7 @@ export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
 
   /**
    * All coordinates in one pass over the network: in float64 (the same numbers as `step` on each)
-   * up to TENSOR_ROWS coordinates, in one float32 tfjs pass above, where it is three times faster.
+   * below TENSOR_ROWS coordinates, in one float32 tfjs pass from there on, where it is three times faster.
    */
   protected override stepAll(_t: number, states: Float64Array, rows: number, width: number): Float64Array {
     return rows >= TENSOR_ROWS ? this.network.meanBatchTensor(states, rows, width) : this.network.meanBatch(states, rows, width);

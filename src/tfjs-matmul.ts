@@ -1,7 +1,7 @@
 // Matrix products whose gradients transpose explicitly. tfjs differentiates a·b into products with
 // transposed operands, and the wasm backend has a fast kernel only for untransposed ones: the
-// explicit transpose halves an MLP step there (DESIGN §4). On other backends it is slower, so the
-// plain ops are used.
+// explicit transpose halves an MLP step there (docs/design.md §4). On other backends it is slower,
+// so the plain ops are used.
 import * as tf from '@tensorflow/tfjs';
 
 type Save = (tensors: tf.Tensor[]) => void;

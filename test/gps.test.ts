@@ -192,3 +192,31 @@ test('two workers train the same GPS run as one, byte for byte, full-state and p
     await pool.close();
   }
 });
+
+test('on-policy samples change the distillation from the second iteration on, and only the full-state view takes them', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'l2o-gps-onpolicy-'));
+  const config = { ...SMALL, iterations: 3, validation: 0 };
+  await trainGps({ config, family, identity, out: join(base, 'off'), resume: false });
+  await trainGps({ config: { ...config, onPolicySamples: 3 }, family, identity, out: join(base, 'on'), resume: false });
+  const [off, on] = [readLog(join(base, 'off')), readLog(join(base, 'on'))];
+  // Iteration 1 has no policy to roll out yet, so both runs are the same there.
+  assert.equal(on[0].policyLoss, off[0].policyLoss);
+  assert.notEqual(on[1].policyLoss, off[1].policyLoss, 'the policy is fitted on more rows from iteration 2');
+  await assert.rejects(
+    () => trainGps({ config: { ...config, coordinatewise: true, onPolicySamples: 3 }, family, identity, out: join(base, 'coordinatewise'), resume: false }),
+    (e: Error) => e instanceof UserError && /full-state view only/.test(e.message),
+  );
+});
+
+test('the step adjustment logs predicted and realized improvement, and counting ν·KL changes them', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'l2o-gps-step-'));
+  const config = { ...SMALL, iterations: 3, validation: 0 };
+  await trainGps({ config, family, identity, out: join(base, 'cost'), resume: false });
+  await trainGps({ config: { ...config, stepAdjustment: 'cost-and-kl' }, family, identity, out: join(base, 'kl'), resume: false });
+  const [cost, kl] = [readLog(join(base, 'cost')), readLog(join(base, 'kl'))];
+  assert.ok(cost[0].predictedImprovement.every((v) => v === null), 'nothing to compare in the first iteration');
+  for (const log of [cost[1], kl[1]]) assert.ok(log.predictedImprovement.every(Number.isFinite) && log.actualImprovement.every(Number.isFinite));
+  // The second iteration's teachers and models are the same in both runs; only the KL terms differ.
+  assert.deepEqual(kl[1].teacherCost, cost[1].teacherCost);
+  assert.ok(kl[1].predictedImprovement.some((v, m) => Math.abs(v - cost[1].predictedImprovement[m]) > 1e-12), 'ν·KL enters the predicted improvement');
+});

@@ -153,7 +153,7 @@ test('an indefinite cost raises η instead of producing NaN', () => {
   const dU = 2;
   const T = 6;
   const { dynamics, cost, rng } = system('nonpd', dX, dU, T, true);
-  // A concave action cost, as a non-convex objective's Hessian gives (DESIGN pitfall 1).
+  // A concave action cost, as a non-convex objective's Hessian gives (docs/design.md §2 pitfall 1).
   const C = cost.C.map((m) => m.clone());
   for (const m of C) for (let i = 0; i < dU; i++) m.set(dX + i, dX + i, m.get(dX + i, dX + i) - 20);
   const concave = { C, c: cost.c };

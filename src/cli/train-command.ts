@@ -31,6 +31,8 @@ interface TrainArgs extends EnvArgs {
   initialNoise?: number;
   coordinatewise: boolean;
   nuStep: string;
+  stepAdjustment: string;
+  onPolicySamples: number;
   initialNu: number;
   sampledCoordinates: number;
   gradientScaling: string;
@@ -76,6 +78,8 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     initialNoise: args.initialNoise ?? defaultInitialNoise(args.coordinatewise),
     coordinatewise: args.coordinatewise,
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
+    stepAdjustment: args.stepAdjustment as GpsConfig['stepAdjustment'],
+    onPolicySamples: args.onPolicySamples,
     initialNu: args.initialNu,
     sampledCoordinates: args.sampledCoordinates,
     gradientScaling: args.gradientScaling as GpsConfig['gradientScaling'], // yargs has checked the choices
@@ -155,6 +159,8 @@ export const trainCommand = {
       .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
+      .option('on-policy-samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.onPolicySamples, coerce: nonNegativeInteger('on-policy-samples'), describe: "noisy runs of the policy per condition and iteration, distilled on the teachers' actions at the states the policy visits (mirror-descent GPS); full state only" })
+      .option('step-adjustment', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.stepAdjustment, choices: ['cost', 'cost-and-kl'], describe: 'what the KL step adapts to: predicted vs realized improvement of the expected cost, or of cost + Σ ν·KL(teacher‖policy) (cbfinn/gps)' })
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
       .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })
       .option('gradient-scaling', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientScaling, choices: ['none', 'adagrad'], describe: "gradient features as they are, or each divided by its coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free" })

@@ -1,4 +1,4 @@
-// Guided policy search with Bregman ADMM (DESIGN §2; Levine et al. 2016, Li & Malik 2016): one
+// Guided policy search with Bregman ADMM (docs/design.md §2; Levine et al. 2016, Li & Malik 2016): one
 // linear-Gaussian teacher per training objective ("condition"), trained by LQR under a KL bound on
 // fitted dynamics, and one neural policy distilled from all teachers, the two kept in agreement by
 // the dual variables λ (on the mean action) and ν (on the KL between them).
@@ -43,8 +43,21 @@ export interface GpsConfig {
   initialNoise: number;
   innerIterations: number;
   initialNu: number;
-  /** How ν_t follows KL_t(p ‖ π̄): 'gradient', ν_t ← max(ν_t + lgStep · KL_t, 0) (DESIGN §2 step 6); 'relative', relativeNuStep. */
+  /** How ν_t follows KL_t(p ‖ π̄): 'gradient', ν_t ← max(ν_t + lgStep · KL_t, 0) (docs/design.md §2 step 6); 'relative', relativeNuStep. */
   nuStep: 'gradient' | 'relative';
+  /**
+   * What the KL step ε adapts to, as predicted against realized improvement from one iteration to the
+   * next: 'cost', the expected cost alone; 'cost-and-kl', the cost plus Σ_t ν_t·KL_t(teacher ‖ π̄),
+   * the BADMM objective the teachers are solved for (cbfinn/gps algorithm_badmm.py). With the cost
+   * alone a step that pays for agreeing with the policy looks like a model error and shrinks ε.
+   */
+  stepAdjustment: 'cost' | 'cost-and-kl';
+  /**
+   * Noisy runs of the global policy per condition and iteration (from the second on), distilled on
+   * the teachers' actions at the states the policy itself visits, as mirror-descent GPS trains on
+   * on-policy samples; 0 distills on the teachers' samples only. Full-state view only.
+   */
+  onPolicySamples: number;
   lgStep: number;
   policyDualRate: number;
   policyDualRateCovar: number;
@@ -66,7 +79,7 @@ export interface GpsConfig {
 /**
  * The first teachers' exploration noise by view. In the full state, noise as large as momentum's
  * first step lets the policy see overshoots it must recover from (logreg, robust regression and
- * the small net all did better with 1 than with 0.2; README). Per coordinate, where each weight of
+ * the small net all did better with 1 than with 0.2; docs/gps.md). Per coordinate, where each weight of
  * a neural net draws its own noise, 1 raised the MNIST teachers' cost from 72 to 462 and made the
  * policy worse (held-out 0.6584 against 0.3982), so there it stays at 0.2.
  */
@@ -89,6 +102,8 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   innerIterations: 4,
   initialNu: 0.01,
   nuStep: 'relative',
+  stepAdjustment: 'cost',
+  onPolicySamples: 0,
   lgStep: 10,
   policyDualRate: 0.1,
   policyDualRateCovar: 0,
@@ -141,6 +156,8 @@ interface ConditionWork extends ConditionState {
   objective: Objective;
   startRng: Rng;
   samples?: Samples;
+  /** This iteration's runs of the global policy (onPolicySamples). */
+  policySamples?: Samples;
   dynamics?: LinearDynamics;
   cost?: QuadraticCost;
   newTeacher?: LinearGaussianPolicy;
@@ -151,7 +168,9 @@ interface ConditionWork extends ConditionState {
   /** The mixture behind the policy linearization's prior, warm-started from iteration to iteration. */
   policyPrior: MixtureState;
   /** Previous iteration's model, for the step-size adjustment. */
-  previous?: { teacher: LinearGaussianPolicy; dynamics: LinearDynamics; cost: QuadraticCost };
+  previous?: { teacher: LinearGaussianPolicy; dynamics: LinearDynamics; cost: QuadraticCost; policy: LinearGaussianPolicy };
+  /** The last step adjustment's predicted and realized improvement (for the log). */
+  improvement?: { predicted: number; actual: number };
 }
 
 export interface IterationLog {
@@ -167,6 +186,9 @@ export interface IterationLog {
   eta: number[];
   nu: number[];
   stepMult: number[];
+  /** Per condition, the step adjustment's predicted and realized improvement (NaN in the first iteration). */
+  predictedImprovement: number[];
+  actualImprovement: number[];
   policyLoss: number;
   pdFailures: number;
   /** The policy's held-out score after this iteration (validation.ts), when the run holds objectives out. */
@@ -187,6 +209,7 @@ function sum(xs: ArrayLike<number>): number {
 export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void {
   checkValidationSplit(config, family);
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
+  if ((config.onPolicySamples ?? 0) > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
 }
 
 export class GuidedPolicySearch {
@@ -256,7 +279,7 @@ export class GuidedPolicySearch {
     return this.problem.policy(this.network);
   }
 
-  /** One GPS iteration (DESIGN §2 steps 1–6). */
+  /** One GPS iteration (docs/design.md §2 steps 1–6). */
   async runIteration(onProgress?: (message: string) => void): Promise<IterationLog> {
     const started = Date.now();
     const timing = { sampling: 0, dynamics: 0, lqr: 0, policy: 0 };
@@ -274,6 +297,11 @@ export class GuidedPolicySearch {
     // 1. Sample each teacher.
     onProgress?.('sampling');
     await timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.problem.sample(c.objective, c.teacher, c.startRng, iterationRng.fork(`samples/${m}`)))));
+    const onPolicy = config.onPolicySamples ?? 0;
+    if (onPolicy > 0 && this.iteration > 0 && this.problem.samplePolicy) {
+      const samplePolicy = this.problem.samplePolicy.bind(this.problem);
+      await timed('sampling', () => this.work.forEach((c, m) => (c.policySamples = samplePolicy(c.objective, this.network, c.startRng, iterationRng.fork(`policy-samples/${m}`), onPolicy))));
+    }
 
     // 2. Fit dynamics (one prior over all conditions) and the cost model.
     onProgress?.('fitting dynamics');
@@ -301,7 +329,9 @@ export class GuidedPolicySearch {
       this.normalized = true;
     }
 
-    // Step size from predicted vs actual improvement of the last update.
+    // Step size from predicted vs actual improvement of the last update. Measuring the realized KL to
+    // the policy needs the policy linearized around the new samples (cbfinn/gps does the same fit).
+    if (config.stepAdjustment === 'cost-and-kl' && this.work.some((c) => c.previous)) await timed('policy', () => this.linearizeAll(iterationRng, 'start'));
     for (const c of this.work) this.adjustStepSize(c);
 
     // 3–6. Inner loop: distill, linearize, dual step, re-solve the teachers.
@@ -343,11 +373,13 @@ export class GuidedPolicySearch {
       eta: this.work.map((c) => c.eta),
       nu: this.work.map((c) => sum(c.nu) / c.nu.length),
       stepMult: this.work.map((c) => c.stepMult),
+      predictedImprovement: this.work.map((c) => c.improvement?.predicted ?? NaN),
+      actualImprovement: this.work.map((c) => c.improvement?.actual ?? NaN),
       policyLoss,
       pdFailures,
     };
     for (const c of this.work) {
-      c.previous = { teacher: c.teacher, dynamics: c.dynamics!, cost: c.cost! };
+      c.previous = { teacher: c.teacher, dynamics: c.dynamics!, cost: c.cost!, policy: c.linearized! };
       c.teacher = c.newTeacher!;
     }
     this.iteration += 1;
@@ -356,8 +388,8 @@ export class GuidedPolicySearch {
   }
 
   /**
-   * Per-feature RMS over the first samples, skipping zero-padded history (DESIGN pitfall 5), and
-   * the largest scaled magnitude seen, beyond which the policy's inputs are clipped.
+   * Per-feature RMS over the first samples, skipping zero-padded history (docs/design.md §2
+   * pitfall 5), and the largest scaled magnitude seen, beyond which the policy's inputs are clipped.
    */
   private fitNormalization(): void {
     const dO = this.dO;
@@ -399,19 +431,23 @@ export class GuidedPolicySearch {
     const weights: number[] = [];
     for (const c of this.work) {
       const teacher = this.currentTeacher(c);
+      // The teachers' own samples, and where asked the global policy's (on-policy distillation).
+      const sets = c.policySamples ? [c.samples!, c.policySamples] : [c.samples!];
       for (let t = 0; t < this.config.horizon; t++) {
         const P = teacher.precision[t];
         const factor = cholesky(P).transpose().data;
         const nu = Math.max(c.nu[t], 1e-8);
-        c.samples!.states.forEach((runStates, n) => {
-          const s = runStates[t];
-          const shift = matVec(teacher.covariance[t], matVec(c.lambdaK[t], s).map((v, i) => v + c.lambdak[t][i]));
-          const mean = teacher.mean(t, s);
-          targets.push(mean.map((v: number, i: number) => v - shift[i] / nu));
-          observations.push(c.samples!.observations[n][t]);
-          precisionFactors.push(factor);
-          weights.push(nu);
-        });
+        for (const set of sets) {
+          set.states.forEach((runStates, n) => {
+            const s = runStates[t];
+            const shift = matVec(teacher.covariance[t], matVec(c.lambdaK[t], s).map((v, i) => v + c.lambdak[t][i]));
+            const mean = teacher.mean(t, s);
+            targets.push(mean.map((v: number, i: number) => v - shift[i] / nu));
+            observations.push(set.observations[n][t]);
+            precisionFactors.push(factor);
+            weights.push(nu);
+          });
+        }
       }
     }
     // Weights rescaled to mean 1 and capped at twice their median, so no condition swamps the fit.
@@ -437,7 +473,7 @@ export class GuidedPolicySearch {
   }
 
   /** Step 3 for every condition: the policy linearized around its samples (condition-tasks.ts). */
-  private async linearizeAll(iterationRng: Rng, inner: number): Promise<void> {
+  private async linearizeAll(iterationRng: Rng, inner: number | 'start'): Promise<void> {
     const network = this.network.toJSON();
     const results = await this.pool.map<Linearization>(
       TASKS.linearize,
@@ -502,12 +538,28 @@ export class GuidedPolicySearch {
   /** cbfinn/gps step adjustment: grow ε when the model predicted the improvement well, shrink it when not. */
   private adjustStepSize(c: ConditionWork): void {
     if (!c.previous) return;
-    const { teacher: prevTeacher, dynamics: prevDynamics, cost: prevCost } = c.previous;
-    const previous = sum(expectedCost(prevCost, forwardPass(prevDynamics, prevTeacher)));
-    const predicted = sum(expectedCost(prevCost, forwardPass(prevDynamics, c.teacher)));
-    const actual = sum(expectedCost(c.cost!, forwardPass(c.dynamics!, c.teacher)));
+    const { teacher: prevTeacher, dynamics: prevDynamics, cost: prevCost, policy: prevPolicy } = c.previous;
+    const withKl = this.config.stepAdjustment === 'cost-and-kl';
+    // E[cost] under a model's marginals, plus Σ_t ν_t E[KL_t(teacher ‖ π̄)] when the KL counts.
+    const objective = (cost: QuadraticCost, dynamics: LinearDynamics, teacher: LinearGaussianPolicy, policy: LinearGaussianPolicy) => {
+      const marginals = forwardPass(dynamics, teacher);
+      let value = sum(expectedCost(cost, marginals));
+      if (withKl) {
+        const kl = teacher.expectedKl(
+          policy,
+          marginals.means.map((m) => m.subarray(0, this.dX)),
+          marginals.covariances.map((S) => S.block(0, 0, this.dX, this.dX)),
+        );
+        for (let t = 0; t < kl.length; t++) value += c.nu[t] * kl[t];
+      }
+      return value;
+    };
+    const previous = objective(prevCost, prevDynamics, prevTeacher, prevPolicy);
+    const predicted = objective(prevCost, prevDynamics, c.teacher, prevPolicy);
+    const actual = objective(c.cost!, c.dynamics!, c.teacher, c.linearized ?? prevPolicy);
     const predictedImprovement = previous - predicted;
     const actualImprovement = previous - actual;
+    c.improvement = { predicted: predictedImprovement, actual: actualImprovement };
     const bound = this.config.klStep * this.config.horizon;
     if (c.lastKl !== undefined && c.lastKl / bound < c.stepMult) c.stepMult = Math.max(c.lastKl / bound, MIN_STEP_MULT);
     const multiplier = clamp(predictedImprovement / (2 * Math.max(1e-4, predictedImprovement - actualImprovement)), 0.1, 5);

@@ -1,7 +1,8 @@
 // The per-condition steps of a GPS iteration as tasks for the worker pool: each is a pure function
 // of its payload, so a condition's dynamics, policy linearization and new teacher are the same
 // whether it ran in this thread or in a worker (transfer.ts rebuilds what cloning flattens).
-// Conditions are independent within each step (docs/design.md), which is what lets them run side by side.
+// Conditions are independent within each step (docs/design.md §4), which is what lets them run side
+// by side.
 import { Rng } from '../random.ts';
 import { fitDynamics, dynamicsPriorFromState, type DynamicsPriorState, type LinearDynamics } from './dynamics.ts';
 import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';

@@ -1,6 +1,6 @@
-// Step 2 of DESIGN §2: per condition and time step, x_{t+1} ~ N(F_t [x_t; u_t] + f_t, Σ_t), fitted by
-// regression with a normal-inverse-Wishart prior from a Gaussian mixture over the [x_t; u_t; x_{t+1}]
-// tuples of recent samples of all conditions.
+// Step 2 of docs/design.md §2: per condition and time step, x_{t+1} ~ N(F_t [x_t; u_t] + f_t, Σ_t),
+// fitted by regression with a normal-inverse-Wishart prior from a Gaussian mixture over the
+// [x_t; u_t; x_{t+1}] tuples of recent samples of all conditions.
 import { Matrix } from '../linalg/matrix.ts';
 import type { Rng } from '../random.ts';
 import { empiricalMoments, fitConditionalGaussian, type NiwPrior } from './gaussian-fit.ts';

@@ -65,7 +65,7 @@ export class GaussianMixture {
    * EM until the mean log-likelihood gains less than `tolerance`. From a k-means++ start, or with
    * `warmStart` from the current clusters when there are as many as asked for: GPS refits its
    * mixtures every iteration on data that moves a little, and a warm start needs a few EM steps
-   * where a cold one needs tens (cbfinn/gps's GMM warm-starts by default; docs/design.md).
+   * where a cold one needs tens (cbfinn/gps's GMM warm-starts by default; docs/design.md §2 step 2).
    */
   fit(points: Matrix, clusters: number, rng: Rng, options: { maxIterations?: number; tolerance?: number; warmStart?: boolean } = {}): void {
     const N = points.rows;

@@ -1,6 +1,7 @@
-// Trajectory optimization of one condition's teacher: an LQR backward pass on a quadratic cost under
-// a KL bound to the previous teacher, with the BADMM coupling to the global policy (DESIGN §2 step 4).
-// Costs are quadratic in z = [x; u]: c_t(z) ≈ ½ zᵀ C_t z + zᵀ c_t (+ const).
+// Trajectory optimization of one condition's teacher: an LQR backward pass on a quadratic cost
+// under a KL bound to the previous teacher, with the BADMM coupling to the global policy
+// (docs/design.md §2 step 4). Costs are quadratic in z = [x; u]:
+// c_t(z) ≈ ½ zᵀ C_t z + zᵀ c_t (+ const).
 import { Matrix, matmul, matmulTN, matVec, matTVec, quadraticForm } from '../linalg/matrix.ts';
 import { cholesky, choleskySolve, NotPositiveDefiniteError } from '../linalg/cholesky.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
@@ -13,7 +14,7 @@ export interface QuadraticCost {
   constant?: Float64Array;
 }
 
-/** The BADMM terms that pull a teacher towards the linearized global policy π̄ (DESIGN §2 steps 5–6). */
+/** The BADMM terms that pull a teacher towards the linearized global policy π̄ (docs/design.md §2 steps 5–6). */
 export interface PolicyCoupling {
   /** π̄_t(u|x) = N(K^π_t x + k^π_t, Σ^π_t). */
   policy: LinearGaussianPolicy;
@@ -198,7 +199,7 @@ export interface TrajectoryOptimization {
   /** KL(new ‖ previous) summed over t, under the new marginals. */
   kl: number;
   iterations: number;
-  /** How often Q_uu was not positive definite and η had to be raised (pitfall 1 in DESIGN). */
+  /** How often Q_uu was not positive definite and η had to be raised (docs/design.md §2 pitfall 1). */
   pdFailures: number;
 }
 

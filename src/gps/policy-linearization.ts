@@ -1,5 +1,5 @@
-// Step 3 of DESIGN §2: the global policy, linearized around one condition's samples. Per step t,
-// the policy's mean actions at the sample states are regressed on the teacher state with a
+// Step 3 of docs/design.md §2: the global policy, linearized around one condition's samples. Per
+// step t, the policy's mean actions at the sample states are regressed on the teacher state with a
 // normal-inverse-Wishart prior from a Gaussian mixture over all of the condition's (s, μ_θ) pairs,
 // because there are far fewer samples than state dimensions.
 import { Matrix } from '../linalg/matrix.ts';

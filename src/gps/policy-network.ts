@@ -5,8 +5,8 @@
 // drifting once the gradients vanish beyond the horizon it was trained on. Each scaled feature is
 // clipped to the largest magnitude seen in training, so the policy never extrapolates linearly
 // into steps far larger than any it learned (an overshoot grows Δf without bound).
-// Training (Adam on the precision-weighted loss of DESIGN §2 step 5) and evaluation both run in
-// float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
+// Training (Adam on the precision-weighted loss of docs/design.md §2 step 5) and evaluation both
+// run in float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../random.ts';
 import * as tf from '@tensorflow/tfjs';
 import { sigmoid, softplus } from '../vector.ts';

@@ -1,6 +1,6 @@
 // Dense float64 matrices for the GPS math (dynamics fits, LQR, Gaussian KLs). Row-major storage in a
 // Float64Array; the hot kernels are hand-written because they measure 2.5–4× faster than ml-matrix
-// on these sizes (DESIGN §2). test/linalg.test.ts checks each against ml-matrix.
+// on these sizes (docs/design.md §4). test/linalg.test.ts checks each against ml-matrix.
 
 export class Matrix {
   readonly data: Float64Array;

@@ -1,6 +1,6 @@
 // The loop of one pool worker: run each item it is sent and reply with its result or its error.
-// The tfjs backend is chosen on the first item, as the main thread chose it (backend.ts), so that a
-// worker computes exactly what the main thread would.
+// The tfjs backend is chosen on the first item by the same rule as in the main thread (backend.ts:
+// L2O_BACKEND, inherited, else the first that loads), so a worker computes what the main thread would.
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../backend.ts';
 import { runTask, type TaskRef, type WorkerReply } from './worker-pool.ts';

@@ -1,9 +1,9 @@
 // Meta-training of the coordinatewise LSTM optimizer by truncated backpropagation through time
-// (Andrychowicz et al. 2016; DESIGN §3). A meta-iteration draws a batch of training objectives,
-// runs the LSTM on them for `horizon` steps in unrolls of `unroll` steps, and takes an Adam step on
-// the LSTM weights after each unroll. Every `validateEvery` meta-iterations the LSTM is scored on
-// held-out training instances (never the test split), and the best-scoring weights are kept: the
-// training meta-loss is a biased, noisy criterion for that choice.
+// (Andrychowicz et al. 2016; docs/design.md §3). A meta-iteration draws a batch of training
+// objectives, runs the LSTM on them for `horizon` steps in unrolls of `unroll` steps, and takes an
+// Adam step on the LSTM weights after each unroll. Every `validateEvery` meta-iterations the LSTM
+// is scored on held-out training instances (never the test split), and the best-scoring weights are
+// kept: the training meta-loss is a biased, noisy criterion for that choice.
 import * as tf from '@tensorflow/tfjs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';

@@ -2,7 +2,7 @@
 // optimizee separately, with weights shared across coordinates and a hidden state per coordinate.
 // Its input is the coordinate's preprocessed gradient, its output (× outputScale) the coordinate's
 // step. Each gate has its own weight matrices: on wasm that beats one [in, 4·hidden] matrix split
-// four ways (DESIGN §4).
+// four ways (docs/design.md §4).
 import * as tf from '@tensorflow/tfjs';
 import { affine, matMul } from '../tfjs-matmul.ts';
 import { Rng } from '../random.ts';

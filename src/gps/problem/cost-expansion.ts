@@ -2,7 +2,7 @@
 // around every sample (gradient exact, Hessian by forward differences of the gradient), rewritten
 // as a quadratic in z = [s; u] about the origin and averaged over the samples (as cbfinn/gps does).
 // The Hessian is kept as it is, indefinite or not: for non-convex objectives only the KL terms keep
-// Q_uu positive definite, and the LQR raises η when they do not (DESIGN pitfall 1).
+// Q_uu positive definite, and the LQR raises η when they do not (docs/design.md §2 pitfall 1).
 import { Matrix } from '../../linalg/matrix.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { QuadraticCost } from '../lqr.ts';

@@ -8,6 +8,7 @@ import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts'
 import { GpsPolicy } from '../../../policies/gps-policy.ts';
 import type { Rng } from '../../random.ts';
 import type { PolicyNetwork } from '../policy-network.ts';
+import type { Observation, Policy } from '../../../policies/policy.ts';
 import { expandCost } from './cost-expansion.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { initialTeacher } from './initial-teacher.ts';
@@ -35,14 +36,30 @@ export class FullStateProblem implements GpsProblem {
   }
 
   sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples {
-    const { horizon: T, samples: M, historyLength: H } = this.settings;
+    const samples = this.collect(objective, startRng, this.settings.samples, (attempt) => new TeacherPolicy(teacher, rng.fork(`noise/${attempt}`), this.settings));
+    if (samples.states.length < this.settings.samples) throw new Error(`${objective.name}: more than 2/3 of the teacher's samples diverged`);
+    return samples;
+  }
+
+  /**
+   * Runs of the global policy with its own Gaussian noise, recorded as teacher states: the states the
+   * policy itself visits, where on-policy distillation asks the teachers what to do. Runs that break
+   * down are dropped (an early policy may well diverge), so fewer than `count` may come back.
+   */
+  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples {
+    const std = Float64Array.from(network.variance, Math.sqrt);
+    return this.collect(objective, startRng, count, (attempt) => new ExploringPolicy(this.policy(network), std, rng.fork(`noise/${attempt}`)));
+  }
+
+  /** Up to `count` runs that did not diverge, from at most 3·count attempts. */
+  private collect(objective: Objective, startRng: Rng, count: number, policyFor: (attempt: number) => Policy): Required<Samples> {
+    const { horizon: T, historyLength: H } = this.settings;
     const env = new OptimizationEnv({ historyLength: H });
     const out: Required<Samples> = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
-    for (let attempt = 0; out.states.length < M; attempt++) {
-      if (attempt >= 3 * M) throw new Error(`${objective.name}: more than 2/3 of the teacher's samples diverged`);
-      const run = env.rollout(new TeacherPolicy(teacher, rng.fork(`noise/${attempt}`), this.settings), objective, T, startRng, { recordStates: true });
+    for (let attempt = 0; out.states.length < count && attempt < 3 * count; attempt++) {
+      const run = env.rollout(policyFor(attempt), objective, T, startRng, { recordStates: true });
       if (run.divergedAt !== null) continue;
-      // The env records raw Φ; the teacher and the policy see it scaled as the rollout's teacher did.
+      // The env records raw Φ; the teacher and the policy see it scaled as the rollout's policy did.
       const scaler = historyScaler(this.settings.gradientScaling, H, this.dU);
       const observations = scaler ? run.states!.map((o) => scaler.next(o)) : run.states!;
       out.observations.push(observations);
@@ -65,5 +82,26 @@ export class FullStateProblem implements GpsProblem {
 
   policy(network: PolicyNetwork): GpsPolicy {
     return new GpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling);
+  }
+}
+
+/** A policy's mean action plus independent Gaussian noise of the given standard deviations. */
+class ExploringPolicy implements Policy {
+  readonly name = 'exploring';
+
+  constructor(
+    private readonly inner: Policy,
+    private readonly std: Float64Array,
+    private readonly rng: Rng,
+  ) {}
+
+  reset(objective: Objective, rng: Rng): void {
+    this.inner.reset(objective, rng);
+  }
+
+  act(observation: Observation): Float64Array {
+    const u = this.inner.act(observation);
+    for (let i = 0; i < u.length; i++) u[i] += this.std[i] * this.rng.normal();
+    return u;
   }
 }

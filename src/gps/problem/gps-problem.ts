@@ -39,6 +39,8 @@ export interface GpsProblem {
   readonly dU: number;
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy;
   sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples;
+  /** Up to `count` noisy runs of the global policy, recorded as teacher states (on-policy distillation); absent where not built. */
+  samplePolicy?(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples;
   costModel(objective: Objective, samples: Samples): QuadraticCost;
   /** Whether observation feature `index` is zero padding at step t (skipped by the normalization). */
   isPadding(index: number, t: number): boolean;
