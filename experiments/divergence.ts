@@ -1,7 +1,8 @@
-// Long-horizon behaviour (DESIGN §5): the GPS and BPTT optimizers, trained at horizon T, run to 10T
-// and 100T on held-out objectives. Reported per horizon: the fraction of runs that diverged (NaN/Inf,
-// or a loss above the start), the mean loss, and the median ratios f(x_h)/f(x_0) and f(x_h)/f(x_T).
-// L-BFGS, tuned at horizon T on the training objectives, is the hand-designed reference.
+// Long-horizon behaviour (docs/design.md §5): the GPS and BPTT optimizers, trained at horizon T,
+// run to 10T and 100T on held-out objectives. Reported per horizon: the fraction of runs that
+// diverged (NaN/Inf, or a loss above the start), the mean loss, and the median ratios f(x_h)/f(x_0)
+// and f(x_h)/f(x_T). L-BFGS, tuned at horizon T on the training objectives, is the hand-designed
+// reference.
 import { rankRows, summarizeRuns } from '../src/evaluate/compare.ts';
 import { chargedCurve, hasDiverged, runProblems } from '../src/evaluate/run-problems.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';

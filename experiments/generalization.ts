@@ -1,9 +1,10 @@
-// Li & Malik (2017), DESIGN §5: learned optimizers meta-trained on one objective, an MLP on MNIST
-// randomly projected to 48 dimensions, and tested on unseen datasets with the same architecture
-// (FER2013 as the TFD stand-in, CIFAR-10, CIFAR-100) and on harder variants: a larger net on 100-dim
-// projections, noisier gradients (minibatch 10) and a longer horizon. The hand-designed baselines
-// are tuned once, on the training objective, and used unchanged on every test problem. GPS and BPTT
-// are meta-trained on the first training instances of the MNIST objective.
+// Li & Malik (2017), docs/design.md §5: learned optimizers meta-trained on one objective, an MLP on
+// MNIST randomly projected to 48 dimensions, and tested on unseen datasets with the same
+// architecture (FER2013 as the TFD stand-in, CIFAR-10, CIFAR-100) and on harder variants: a larger
+// net on 100-dim projections, noisier gradients (minibatch 10) and a longer horizon. The
+// hand-designed baselines are tuned once, on the training objective, and used unchanged on every
+// test problem. GPS and BPTT are meta-trained on the first training instances of the MNIST
+// objective.
 import { compareOptimizers, type Contender } from '../src/evaluate/compare.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';
 import { DEFAULT_LR_GRID, findHandDesigned } from '../policies/hand-designed.ts';

@@ -1,8 +1,9 @@
-// Li & Malik (2016), DESIGN §5: GPS trained on the training objectives of each family (horizon 40),
-// tested on 100 held-out objectives for 100 steps against GD, momentum, CG and L-BFGS, whose step
-// sizes are tuned on the training objectives. The small net's policy is also tested on 1,000
-// held-out objectives: on 100 its lead is inside the paired interval's noise. Each 100-objective
-// test also searches for f*, which shows on which families a tie with L-BFGS is the ceiling.
+// Li & Malik (2016), docs/design.md §5: GPS trained on the training objectives of each family
+// (horizon 40), tested on 100 held-out objectives for 100 steps against GD, momentum, CG and
+// L-BFGS, whose step sizes are tuned on the training objectives. The small net's policy is also
+// tested on 1,000 held-out objectives: on 100 its lead is inside the paired interval's noise. Each
+// 100-objective test also searches for f*, which shows on which families a tie with L-BFGS is the
+// ceiling.
 import { compareOptimizers, type Contender } from '../src/evaluate/compare.ts';
 import { findHandDesigned } from '../policies/hand-designed.ts';
 import { DEFAULT_RESTART_SPREAD } from '../src/evaluate/reference-minimum.ts';
