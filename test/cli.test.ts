@@ -141,3 +141,17 @@ test('l2o data list finds the datasets in --data-dir; a dataset without a downlo
   assert.match(tfd.stderr, /^l2o: tfd: nothing to download: TFD is not publicly distributed/);
   assert.equal(tfd.stderr.trim().split('\n').length, 1);
 });
+
+test('--workers: a bad count is one line and exit 1; the CLI output is the same with 1 and 2 workers', () => {
+  for (const bad of ['0', '-2', '1.5', 'many']) {
+    const { code, stderr } = l2o('eval', '--env', 'logreg', '--optimizers', 'gd', '--problems', '2', '--workers', bad);
+    assert.equal(code, 1, bad);
+    assert.match(stderr, /--workers must be a positive integer/);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line for ${bad}`);
+  }
+  const args = ['eval', '--env', 'robust-regression', '--optimizers', 'gd,lbfgs', '--problems', '6', '--steps', '25', '--param', 'trainSize=8', '--seed', '9', '--json'];
+  const one = l2o(...args, '--workers', '1');
+  const two = l2o(...args, '--workers', '2');
+  assert.equal(one.code, 0);
+  assert.equal(two.stdout, one.stdout);
+});
