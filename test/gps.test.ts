@@ -6,7 +6,9 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
-import { DEFAULT_GPS_CONFIG, relativeNuStep, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { Matrix } from '../src/linalg/matrix.ts';
+import { LinearGaussianPolicy } from '../policies/linear-gaussian.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { checkValidationSplit, validationScore } from '../src/gps/validation.ts';
 import { loadGpsPolicy, logPath, policyPath, statePath } from '../src/gps/checkpoint.ts';
@@ -219,4 +221,22 @@ test('the step adjustment logs predicted and realized improvement, and counting 
   // The second iteration's teachers and models are the same in both runs; only the KL terms differ.
   assert.deepEqual(kl[1].teacherCost, cost[1].teacherCost);
   assert.ok(kl[1].predictedImprovement.some((v, m) => Math.abs(v - cost[1].predictedImprovement[m]) > 1e-12), 'ν·KL enters the predicted improvement');
+});
+
+test('the exploration floor raises each action variance to (floor · RMS of the sampled actions)² and leaves larger ones', () => {
+  const K = [new Matrix(2, 3), new Matrix(2, 3)];
+  const k = [Float64Array.of(0.1, 0), Float64Array.of(0, 0)];
+  const covariance = [Matrix.fromRows([[0.01, 0.002], [0.002, 4]]), Matrix.fromRows([[1e-6, 0], [0, 1e-6]])];
+  const teacher = new LinearGaussianPolicy(K, k, covariance);
+  // Two runs of two steps; at t = 0 the actions' RMS is √((1 + 9)/2) = √5 in the first coordinate, 1 in the second.
+  const actions = [
+    [Float64Array.of(1, 1), Float64Array.of(0, 0.2)],
+    [Float64Array.of(-3, -1), Float64Array.of(0, 0)],
+  ];
+  const floored = withExplorationFloor(teacher, actions, 0.5);
+  assert.deepEqual(floored.covariance[0].toRows(), [[0.25 * 5, 0.002], [0.002, 4]]);
+  const [[a, b], [c, d]] = floored.covariance[1].toRows();
+  assert.deepEqual([a, b, c], [1e-6, 0, 0]);
+  assert.ok(Math.abs(d - 0.25 * 0.02) < 1e-15, `raised to ${d}`);
+  assert.deepEqual(floored.K, teacher.K);
 });

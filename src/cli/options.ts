@@ -79,6 +79,14 @@ export function positiveNumber(name: string) {
   };
 }
 
+export function nonNegativeNumber(name: string) {
+  return (value: unknown): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < 0) throw new UserError(`--${name} must be a non-negative number, got '${value}'`);
+    return n;
+  };
+}
+
 export function splitOption(value: unknown): Split {
   if (!(SPLITS as readonly unknown[]).includes(value)) throw new UserError(`--split must be one of ${SPLITS.join(', ')}, got '${value}'`);
   return value as Split;

@@ -9,7 +9,7 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
 import { mean, median } from '../vector.ts';
-import { familyFromArgs, nonNegativeInteger, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
+import { familyFromArgs, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
   algo: string;
@@ -33,6 +33,7 @@ interface TrainArgs extends EnvArgs {
   nuStep: string;
   stepAdjustment: string;
   onPolicySamples: number;
+  explorationFloor: number;
   initialNu: number;
   sampledCoordinates: number;
   gradientScaling: string;
@@ -80,6 +81,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
     stepAdjustment: args.stepAdjustment as GpsConfig['stepAdjustment'],
     onPolicySamples: args.onPolicySamples,
+    explorationFloor: args.explorationFloor,
     initialNu: args.initialNu,
     sampledCoordinates: args.sampledCoordinates,
     gradientScaling: args.gradientScaling as GpsConfig['gradientScaling'], // yargs has checked the choices
@@ -159,6 +161,7 @@ export const trainCommand = {
       .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
+      .option('exploration-floor', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.explorationFloor, coerce: nonNegativeNumber('exploration-floor'), describe: "raise each teacher's action std to at least this multiple of the RMS of its sampled actions (0: off)" })
       .option('on-policy-samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.onPolicySamples, coerce: nonNegativeInteger('on-policy-samples'), describe: "noisy runs of the policy per condition and iteration, distilled on the teachers' actions at the states the policy visits (mirror-descent GPS); full state only" })
       .option('step-adjustment', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.stepAdjustment, choices: ['cost', 'cost-and-kl'], describe: 'what the KL step adapts to: predicted vs realized improvement of the expected cost, or of cost + Σ ν·KL(teacher‖policy) (cbfinn/gps)' })
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })

@@ -4,7 +4,7 @@
 // the dual variables λ (on the mean action) and ν (on the KL between them).
 import { Matrix, matmul, matVec } from '../linalg/matrix.ts';
 import { cholesky } from '../linalg/cholesky.ts';
-import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import { OptimizationEnv } from '../../envs/optimization-env.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
@@ -58,6 +58,12 @@ export interface GpsConfig {
    * on-policy samples; 0 distills on the teachers' samples only. Full-state view only.
    */
   onPolicySamples: number;
+  /**
+   * A floor on the teachers' exploration: each new teacher's action standard deviation at step t is
+   * raised to at least this multiple of the RMS of the actions sampled at t, so exploration cannot
+   * collapse as the KL steps shrink (docs/design.md §2 step 4g); 0 leaves the LQR's covariance as it is.
+   */
+  explorationFloor: number;
   lgStep: number;
   policyDualRate: number;
   policyDualRateCovar: number;
@@ -104,6 +110,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   nuStep: 'relative',
   stepAdjustment: 'cost',
   onPolicySamples: 0,
+  explorationFloor: 0,
   lgStep: 10,
   policyDualRate: 0.1,
   policyDualRateCovar: 0,
@@ -137,6 +144,26 @@ export function relativeNuStep(nu: Float64Array, kl: Float64Array): void {
     if (kl[t] >= mean + 0.5 * std) nu[t] *= 2;
     else if (kl[t] < mean - std) nu[t] *= 0.5;
   }
+}
+
+/**
+ * The teacher with each action variance at step t raised to at least (floor · RMS of the sampled
+ * actions at t)²: only the diagonal grows, so the covariance stays positive definite.
+ */
+export function withExplorationFloor(teacher: LinearGaussianPolicy, actions: Float64Array[][], floor: number): LinearGaussianPolicy {
+  const { dU } = teacher;
+  const covariance = teacher.covariance.map((S, t) => {
+    const raised = S.clone();
+    for (let i = 0; i < dU; i++) {
+      let square = 0;
+      for (const run of actions) square += run[t][i] ** 2;
+      const minimum = floor * floor * (square / actions.length);
+      const d = raised.data[i * dU + i];
+      if (d < minimum) raised.data[i * dU + i] = minimum;
+    }
+    return raised;
+  });
+  return new LinearGaussianPolicy(teacher.K, teacher.k, covariance);
 }
 
 const MIN_STEP_MULT = 0.01;
@@ -354,7 +381,7 @@ export class GuidedPolicySearch {
         for (const [m, raw] of results.entries()) {
           const c = this.work[m];
           const result = reviveTrajectory(raw);
-          c.newTeacher = result.teacher;
+          c.newTeacher = (config.explorationFloor ?? 0) > 0 ? withExplorationFloor(result.teacher, c.samples!.actions, config.explorationFloor) : result.teacher;
           c.eta = result.eta;
           c.lastKl = result.kl;
           pdFailures += result.pdFailures;
