@@ -1,11 +1,13 @@
 // npm run bench -- <name>: eval (l2o eval with 1 and 2 workers), gps (one GPS iteration, split by
 // phase, with 1 and 2 workers), linalg (kernels vs ml-matrix),
 // lstm (the BPTT optimizer's unroll and an MLP step against PyTorch's times) or peers (our workloads
-// against PyTorch run in the same invocation, with peak memory).
+// against PyTorch run in the same invocation, with peak memory) or memory (per-iteration memory of
+// GPS and BPTT runs on the MNIST net).
 import { benchEval } from './eval.ts';
 import { benchGps } from './gps.ts';
 import { benchLinalg } from './linalg.ts';
 import { benchLstm } from './lstm.ts';
+import { benchMemory } from './memory.ts';
 import { benchPeers } from './peers.ts';
 
 const [name, ...rest] = process.argv.slice(2);
@@ -14,6 +16,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   gps: () => benchGps(rest),
   linalg: benchLinalg,
   lstm: () => benchLstm(rest),
+  memory: () => benchMemory(rest),
   peers: () => benchPeers(rest),
 };
 const run = name ? benches[name] : undefined;

@@ -1,0 +1,84 @@
+// npm run bench -- memory [--gps-iterations=10] [--bptt-iterations=100] [--horizon=100]: peak memory
+// of a per-coordinate GPS run and a BPTT run on the MNIST net (image-mlp, 48-48-10 on projected
+// MNIST, minibatch 64: the generalization experiment's training objective, at a shorter horizon so
+// the bench takes minutes). After every iteration it reads the process's RSS, the wasm heap and
+// tf.memory().numTensors, and prints the growth from the second iteration to the last: memory that
+// grows with iterations is a leak, and a live-tensor count that grows is a tfjs leak.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { createFamily } from '../envs/registry.ts';
+import { initBackend } from '../src/backend.ts';
+import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../src/gps/badmm.ts';
+import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
+import { DEFAULT_BPTT_CONFIG } from '../src/supervised/bptt.ts';
+import { trainBptt } from '../src/supervised/train.ts';
+import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
+
+interface Reading {
+  iteration: number;
+  rss: number;
+  wasm: number | null;
+  tensors: number;
+}
+
+function read(iteration: number): Reading {
+  const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? null : null;
+  return { iteration, rss: process.memoryUsage().rss, wasm: heap, tensors: tf.memory().numTensors };
+}
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+
+function report(name: string, readings: Reading[]): void {
+  const second = readings[1];
+  const last = readings[readings.length - 1];
+  const growth = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`;
+  console.log(`${name}: ${readings.length} iterations`);
+  console.log(`  RSS        iteration 2 ${mb(second.rss)}, last ${mb(last.rss)} (${growth(second.rss, last.rss)}), peak ${mb(Math.max(...readings.map((r) => r.rss)))}`);
+  if (second.wasm !== null && last.wasm !== null) console.log(`  wasm heap  iteration 2 ${mb(second.wasm)}, last ${mb(last.wasm)} (${growth(second.wasm, last.wasm)}; it never shrinks, so the last is the peak)`);
+  console.log(`  tensors    iteration 2 ${second.tensors}, last ${last.tensors}${last.tensors > second.tensors ? ' (GROWING)' : ''}`);
+}
+
+export async function benchMemory(args: string[]): Promise<void> {
+  const option = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
+  const horizon = option('horizon', 100);
+  const backend = await initBackend();
+  const params = { dataset: 'mnist', project: 48, hidden: '48', batchSize: 64, trainSize: 8, testSize: 4 };
+  const family = createFamily('image-mlp', params);
+  const identity = { env: 'image-mlp', envParams: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) };
+  console.log(`MNIST net (image-mlp ${JSON.stringify(params)}), horizon ${horizon}, tfjs backend ${backend}`);
+  const base = mkdtempSync(join(tmpdir(), 'l2o-bench-memory-'));
+
+  const gpsReadings: Reading[] = [];
+  const config: GpsConfig = {
+    ...DEFAULT_GPS_CONFIG,
+    ...divideTrainingSplit(family, { conditions: 4 }),
+    coordinatewise: true,
+    initialNoise: defaultInitialNoise(true),
+    horizon,
+    samples: 5,
+    iterations: option('gps-iterations', 10),
+    policyIterations: 300,
+    validationSteps: horizon,
+    seed: 'bench-memory',
+  };
+  const pool = createPool(defaultWorkers());
+  try {
+    await trainGps({ config, family, identity, out: join(base, 'gps'), resume: false, pool, onIteration: (log) => gpsReadings.push(read(log.iteration + 1)) });
+  } finally {
+    await pool.close();
+  }
+  report(`per-coordinate GPS (${pool.size} workers; the main thread's memory)`, gpsReadings);
+
+  const bpttReadings: Reading[] = [];
+  await trainBptt({
+    config: { ...DEFAULT_BPTT_CONFIG, horizon, iterations: option('bptt-iterations', 100), batch: 4, validationProblems: 4, validateEvery: 10, seed: 'bench-memory' },
+    family,
+    identity,
+    out: join(base, 'bptt'),
+    resume: false,
+    onIteration: (log) => bpttReadings.push(read(log.iteration + 1)),
+  });
+  report('BPTT', bpttReadings);
+}
