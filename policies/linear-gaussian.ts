@@ -8,6 +8,12 @@ export interface LinearGaussianJson {
   K: number[][][];
   k: number[][];
   covariance: number[][][];
+  /**
+   * The factors as computed (a checkpoint keeps them): recomputing them from the covariance gives a
+   * precision that differs from the LQR's Q_uu in the last bits, and a resumed run would drift.
+   */
+  choleskyCovariance?: number[][][];
+  precision?: number[][][];
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -103,12 +109,17 @@ export class LinearGaussianPolicy {
     return out;
   }
 
-  toJSON(): LinearGaussianJson {
-    return {
+  toJSON(withFactors = false): LinearGaussianJson {
+    const json: LinearGaussianJson = {
       K: this.K.map((m) => m.toRows()),
       k: this.k.map((v) => Array.from(v)),
       covariance: this.covariance.map((m) => m.toRows()),
     };
+    if (withFactors) {
+      json.choleskyCovariance = this.choleskyCovariance.map((m) => m.toRows());
+      json.precision = this.precision.map((m) => m.toRows());
+    }
+    return json;
   }
 
   static fromJSON(json: unknown): LinearGaussianPolicy {
@@ -119,10 +130,15 @@ export class LinearGaussianPolicy {
     }
     if (!value.K.every(isMatrix) || !value.covariance.every(isMatrix)) throw new Error('linear-Gaussian policy JSON: K and covariance must be matrices of finite numbers');
     if (!value.k.every((v) => Array.isArray(v) && v.every(Number.isFinite))) throw new Error('linear-Gaussian policy JSON: k must be vectors of finite numbers');
+    const factors =
+      value.choleskyCovariance && value.precision && value.choleskyCovariance.every(isMatrix) && value.precision.every(isMatrix)
+        ? { choleskyCovariance: value.choleskyCovariance.map((rows) => Matrix.fromRows(rows)), precision: value.precision.map((rows) => Matrix.fromRows(rows)) }
+        : undefined;
     return new LinearGaussianPolicy(
       value.K.map((rows) => Matrix.fromRows(rows)),
       value.k.map((v) => Float64Array.from(v)),
       value.covariance.map((rows) => Matrix.fromRows(rows)),
+      factors,
     );
   }
 }

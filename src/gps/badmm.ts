@@ -9,7 +9,7 @@ import { OptimizationEnv } from '../../envs/optimization-env.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
-import { DynamicsPriorGMM, reviveDynamicsResult, type LinearDynamics } from './dynamics.ts';
+import { DynamicsPriorGMM, reviveDynamicsResult, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
 import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, reviveLinearization, reviveTrajectory, type Linearization } from './condition-tasks.ts';
@@ -195,9 +195,24 @@ interface ConditionWork extends ConditionState {
   /** The mixture behind the policy linearization's prior, warm-started from iteration to iteration. */
   policyPrior: MixtureState;
   /** Previous iteration's model, for the step-size adjustment. */
-  previous?: { teacher: LinearGaussianPolicy; dynamics: LinearDynamics; cost: QuadraticCost; policy: LinearGaussianPolicy };
+  /**
+   * The step adjustment's baseline, computed at the end of the last iteration under that iteration's
+   * models: the objective of the teacher that sampled it and the one predicted for its successor.
+   */
+  base?: { previous: number; predicted: number };
   /** The last step adjustment's predicted and realized improvement (for the log). */
   improvement?: { predicted: number; actual: number };
+}
+
+/**
+ * What carries from one iteration to the next besides the condition states: the dynamics prior's
+ * recent trajectories and mixture, and per condition the policy prior's mixture, the step
+ * adjustment's baseline and the last KL step. A checkpoint keeps it so that a resumed run continues
+ * exactly as the uninterrupted one would.
+ */
+export interface GpsRuntimeState {
+  dynamicsPrior: DynamicsPriorSnapshot;
+  conditions: { policyPrior: MixtureState; base?: { previous: number; predicted: number }; lastKl?: number }[];
 }
 
 export interface IterationLog {
@@ -291,11 +306,26 @@ export class GuidedPolicySearch {
   }
 
   /** Continues a run from checkpointed state. */
-  static restore(config: GpsConfig, family: ObjectiveFamily, network: PolicyNetwork, states: ConditionState[], iteration: number, pool?: TaskPool): GuidedPolicySearch {
+  static restore(config: GpsConfig, family: ObjectiveFamily, network: PolicyNetwork, states: ConditionState[], iteration: number, pool?: TaskPool, runtime?: GpsRuntimeState): GuidedPolicySearch {
     const gps = new GuidedPolicySearch(config, family, network, states, pool);
+    // Checkpoints written before the runtime state was kept resume with cold mixtures and no step baseline.
+    if (runtime) gps.restoreRuntime(runtime);
     gps.iteration = iteration;
     gps.normalized = iteration > 0;
     return gps;
+  }
+
+  get runtimeState(): GpsRuntimeState {
+    return {
+      dynamicsPrior: this.dynamicsPrior.snapshot,
+      conditions: this.work.map((c) => ({ policyPrior: c.policyPrior, base: c.base, lastKl: c.lastKl })),
+    };
+  }
+
+  private restoreRuntime(state: GpsRuntimeState): void {
+    if (state.conditions.length !== this.work.length) throw new Error(`the checkpoint's runtime state has ${state.conditions.length} conditions, the run ${this.work.length}`);
+    this.dynamicsPrior.restore(state.dynamicsPrior);
+    state.conditions.forEach((saved, m) => Object.assign(this.work[m], { policyPrior: saved.policyPrior, base: saved.base, lastKl: saved.lastKl }));
   }
 
   conditionStates(): ConditionState[] {
@@ -358,7 +388,7 @@ export class GuidedPolicySearch {
 
     // Step size from predicted vs actual improvement of the last update. Measuring the realized KL to
     // the policy needs the policy linearized around the new samples (cbfinn/gps does the same fit).
-    if (config.stepAdjustment === 'cost-and-kl' && this.work.some((c) => c.previous)) await timed('policy', () => this.linearizeAll(iterationRng, 'start'));
+    if (config.stepAdjustment === 'cost-and-kl' && this.work.some((c) => c.base)) await timed('policy', () => this.linearizeAll(iterationRng, 'start'));
     for (const c of this.work) this.adjustStepSize(c);
 
     // 3–6. Inner loop: distill, linearize, dual step, re-solve the teachers.
@@ -406,7 +436,7 @@ export class GuidedPolicySearch {
       pdFailures,
     };
     for (const c of this.work) {
-      c.previous = { teacher: c.teacher, dynamics: c.dynamics!, cost: c.cost!, policy: c.linearized! };
+      c.base = { previous: this.stepObjective(c, c.teacher), predicted: this.stepObjective(c, c.newTeacher!) };
       c.teacher = c.newTeacher!;
     }
     this.iteration += 1;
@@ -562,30 +592,30 @@ export class GuidedPolicySearch {
     }
   }
 
+  /**
+   * The objective the step adjustment compares, under the condition's current dynamics and cost
+   * models: E[Σ_t cost] of `teacher`'s marginals, plus Σ_t ν_t E[KL_t(teacher ‖ π̄)] when the KL counts.
+   */
+  private stepObjective(c: ConditionWork, teacher: LinearGaussianPolicy): number {
+    const marginals = forwardPass(c.dynamics!, teacher);
+    let value = sum(expectedCost(c.cost!, marginals));
+    if (this.config.stepAdjustment === 'cost-and-kl') {
+      const kl = teacher.expectedKl(
+        c.linearized!,
+        marginals.means.map((m) => m.subarray(0, this.dX)),
+        marginals.covariances.map((S) => S.block(0, 0, this.dX, this.dX)),
+      );
+      for (let t = 0; t < kl.length; t++) value += c.nu[t] * kl[t];
+    }
+    return value;
+  }
+
   /** cbfinn/gps step adjustment: grow ε when the model predicted the improvement well, shrink it when not. */
   private adjustStepSize(c: ConditionWork): void {
-    if (!c.previous) return;
-    const { teacher: prevTeacher, dynamics: prevDynamics, cost: prevCost, policy: prevPolicy } = c.previous;
-    const withKl = this.config.stepAdjustment === 'cost-and-kl';
-    // E[cost] under a model's marginals, plus Σ_t ν_t E[KL_t(teacher ‖ π̄)] when the KL counts.
-    const objective = (cost: QuadraticCost, dynamics: LinearDynamics, teacher: LinearGaussianPolicy, policy: LinearGaussianPolicy) => {
-      const marginals = forwardPass(dynamics, teacher);
-      let value = sum(expectedCost(cost, marginals));
-      if (withKl) {
-        const kl = teacher.expectedKl(
-          policy,
-          marginals.means.map((m) => m.subarray(0, this.dX)),
-          marginals.covariances.map((S) => S.block(0, 0, this.dX, this.dX)),
-        );
-        for (let t = 0; t < kl.length; t++) value += c.nu[t] * kl[t];
-      }
-      return value;
-    };
-    const previous = objective(prevCost, prevDynamics, prevTeacher, prevPolicy);
-    const predicted = objective(prevCost, prevDynamics, c.teacher, prevPolicy);
-    const actual = objective(c.cost!, c.dynamics!, c.teacher, c.linearized ?? prevPolicy);
-    const predictedImprovement = previous - predicted;
-    const actualImprovement = previous - actual;
+    if (!c.base) return;
+    const actual = this.stepObjective(c, c.teacher);
+    const predictedImprovement = c.base.previous - c.base.predicted;
+    const actualImprovement = c.base.previous - actual;
     c.improvement = { predicted: predictedImprovement, actual: actualImprovement };
     const bound = this.config.klStep * this.config.horizon;
     if (c.lastKl !== undefined && c.lastKl / bound < c.stepMult) c.stepMult = Math.max(c.lastKl / bound, MIN_STEP_MULT);

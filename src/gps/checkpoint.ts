@@ -11,7 +11,8 @@ import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
-import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig } from './badmm.ts';
+import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
+import type { MixtureState } from './gaussian-mixture.ts';
 import { coordinateStateDim, type GradientScaling } from './problem/coordinate-history.ts';
 
 const FORMAT = 'l2o-gps';
@@ -46,6 +47,8 @@ interface StateFile extends RunIdentity {
   network: PolicyNetworkJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
+  /** Absent in files written before it was kept: such a run resumes with cold mixtures. */
+  runtime?: RuntimeJson;
   conditions: {
     teacher: ReturnType<LinearGaussianPolicy['toJSON']>;
     eta: number;
@@ -54,6 +57,45 @@ interface StateFile extends RunIdentity {
     lambdaK: number[][];
     lambdak: number[][];
   }[];
+}
+
+interface MixtureJson {
+  fittedOn: number;
+  components: { logWeight: number; mean: number[]; covariance: number[]; factor: number[]; logDet: number }[];
+}
+
+interface RuntimeJson {
+  dynamicsPrior: { X: number[][][]; U: number[][][]; mixture: MixtureJson };
+  conditions: { policyPrior: MixtureJson; base?: { previous: number; predicted: number }; lastKl?: number }[];
+}
+
+const mixtureToJson = (m: MixtureState): MixtureJson => ({
+  fittedOn: m.fittedOn,
+  components: m.components.map((c) => ({ logWeight: c.logWeight, mean: Array.from(c.mean), covariance: Array.from(c.covariance), factor: Array.from(c.factor), logDet: c.logDet })),
+});
+
+const mixtureFromJson = (m: MixtureJson): MixtureState => ({
+  fittedOn: m.fittedOn,
+  components: m.components.map((c) => ({ logWeight: c.logWeight, mean: Float64Array.from(c.mean), covariance: Float64Array.from(c.covariance), factor: Float64Array.from(c.factor), logDet: c.logDet })),
+});
+
+const runsToJson = (runs: Float64Array[][]) => runs.map((run) => run.map((v) => Array.from(v)));
+const runsFromJson = (runs: number[][][]) => runs.map((run) => run.map((v) => Float64Array.from(v)));
+
+function runtimeToJson(state: GpsRuntimeState): RuntimeJson {
+  const { X, U, mixture } = state.dynamicsPrior;
+  return {
+    dynamicsPrior: { X: runsToJson(X), U: runsToJson(U), mixture: mixtureToJson(mixture) },
+    conditions: state.conditions.map((c) => ({ policyPrior: mixtureToJson(c.policyPrior), base: c.base, lastKl: c.lastKl })),
+  };
+}
+
+function runtimeFromJson(json: RuntimeJson): GpsRuntimeState {
+  const { X, U, mixture } = json.dynamicsPrior;
+  return {
+    dynamicsPrior: { X: runsFromJson(X), U: runsFromJson(U), mixture: mixtureFromJson(mixture) },
+    conditions: json.conditions.map((c) => ({ policyPrior: mixtureFromJson(c.policyPrior), base: c.base, lastKl: c.lastKl })),
+  };
 }
 
 export const policyPath = (dir: string) => join(dir, 'policy.json');
@@ -70,7 +112,7 @@ export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
 }
 
-export function saveState(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[], best?: BestPolicy): void {
+export function saveState(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[], best?: BestPolicy, runtime?: GpsRuntimeState): void {
   const state: StateFile = {
     format: FORMAT,
     version: VERSION,
@@ -79,8 +121,9 @@ export function saveState(dir: string, identity: RunIdentity, config: GpsConfig,
     config,
     network: network.toJSON(),
     best,
+    runtime: runtime && runtimeToJson(runtime),
     conditions: conditions.map((c) => ({
-      teacher: c.teacher.toJSON(),
+      teacher: c.teacher.toJSON(true),
       eta: c.eta,
       stepMult: c.stepMult,
       nu: Array.from(c.nu),
@@ -103,7 +146,7 @@ export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdent
   });
 }
 
-export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[]; best?: BestPolicy } {
+export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[]; best?: BestPolicy; runtime?: GpsRuntimeState } {
   const path = statePath(dir);
   const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as StateFile;
   return decodeRunFile(path, () => {
@@ -117,6 +160,7 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
       iteration: file.iteration,
       network: PolicyNetwork.fromJSON(file.network),
       best: file.best,
+      runtime: file.runtime && runtimeFromJson(file.runtime),
       conditions: file.conditions.map((c) => ({
         teacher: LinearGaussianPolicy.fromJSON(c.teacher),
         eta: c.eta,

@@ -17,6 +17,12 @@ export interface DynamicsPriorState {
   strength: number;
 }
 
+export interface DynamicsPriorSnapshot {
+  X: Float64Array[][];
+  U: Float64Array[][];
+  mixture: MixtureState;
+}
+
 /** The prior a DynamicsPriorGMM gave when its state was taken. */
 export function dynamicsPriorFromState(state: DynamicsPriorState): DynamicsPrior {
   const mixture = GaussianMixture.fromState(state.mixture);
@@ -51,7 +57,7 @@ function transitionRows(X: Float64Array[][], U: Float64Array[][], t: number): Ma
 }
 
 export class DynamicsPriorGMM implements DynamicsPrior {
-  private readonly mixture = new GaussianMixture();
+  private mixture = new GaussianMixture();
   private X: Float64Array[][] = [];
   private U: Float64Array[][] = [];
   private readonly maxClusters: number;
@@ -85,6 +91,17 @@ export class DynamicsPriorGMM implements DynamicsPrior {
 
   get state(): DynamicsPriorState {
     return { mixture: this.mixture.state, strength: this.strength };
+  }
+
+  /** The recent trajectories and the fitted mixture: what a resumed run needs to continue exactly. */
+  get snapshot(): DynamicsPriorSnapshot {
+    return { X: this.X, U: this.U, mixture: this.mixture.state };
+  }
+
+  restore(snapshot: DynamicsPriorSnapshot): void {
+    this.X = snapshot.X;
+    this.U = snapshot.U;
+    this.mixture = GaussianMixture.fromState(snapshot.mixture);
   }
 }
 

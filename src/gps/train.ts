@@ -47,7 +47,7 @@ export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearc
     // The saved run's settings win, except the number of iterations, which a resume may extend.
     config = { ...saved.config, iterations: options.config.iterations };
     best = saved.best;
-    gps = GuidedPolicySearch.restore(config, family, saved.network, saved.conditions, saved.iteration, options.pool);
+    gps = GuidedPolicySearch.restore(config, family, saved.network, saved.conditions, saved.iteration, options.pool, saved.runtime);
     trimLog(logPath(out), saved.iteration);
     options.onProgress?.(`resuming ${out} after iteration ${saved.iteration}`);
   } else {
@@ -64,7 +64,7 @@ export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearc
       savePolicy(out, identity, config, gps.iteration, gps.network, log.validation);
       if (log.validation !== undefined) best = { iteration: gps.iteration, validation: log.validation };
     }
-    saveState(out, identity, config, gps.iteration, gps.network, gps.conditionStates(), best);
+    saveState(out, identity, config, gps.iteration, gps.network, gps.conditionStates(), best, gps.runtimeState);
     options.onIteration?.(log, config, best);
   }
   return gps;
