@@ -49,14 +49,27 @@ function gaussianPenalty(K: Matrix, k: Float64Array, P: Matrix): { M: Matrix; v:
  * The cost the backward pass sees at η: (C − λ terms + η·M_prev + ν_t·M_π) / (η + ν_t). Dividing by
  * (η + ν_t) makes the entropy coefficient 1, so the optimal action covariance is Q_uu⁻¹.
  */
-export function mixCosts(cost: QuadraticCost, previous: LinearGaussianPolicy, eta: number, coupling: PolicyCoupling | null): QuadraticCost {
+/** The η-independent penalties of mixCosts, computed once per trajectory optimization rather than per η tried. */
+export interface Penalties {
+  previous: { M: Matrix; v: Float64Array }[];
+  policy: ({ M: Matrix; v: Float64Array } | null)[];
+}
+
+export function penalties(previous: LinearGaussianPolicy, coupling: PolicyCoupling | null): Penalties {
+  return {
+    previous: previous.K.map((K, t) => gaussianPenalty(K, previous.k[t], previous.precision[t])),
+    policy: previous.K.map((_, t) => (coupling && coupling.weights[t] > 0 ? gaussianPenalty(coupling.policy.K[t], coupling.policy.k[t], coupling.policy.precision[t]) : null)),
+  };
+}
+
+export function mixCosts(cost: QuadraticCost, previous: LinearGaussianPolicy, eta: number, coupling: PolicyCoupling | null, terms: Penalties = penalties(previous, coupling)): QuadraticCost {
   const { dX, dU, T } = previous;
   const C: Matrix[] = [];
   const c: Float64Array[] = [];
   for (let t = 0; t < T; t++) {
     const Ct = cost.C[t].clone();
     const ct = Float64Array.from(cost.c[t]);
-    const prev = gaussianPenalty(previous.K[t], previous.k[t], previous.precision[t]);
+    const prev = terms.previous[t];
     Ct.addScaled(prev.M, eta);
     for (let i = 0; i < ct.length; i++) ct[i] += eta * prev.v[i];
     let nu = 0;
@@ -71,8 +84,8 @@ export function mixCosts(cost: QuadraticCost, previous: LinearGaussianPolicy, et
           Ct.data[j * (dX + dU) + dX + i] -= L.data[i * dX + j];
         }
       }
-      if (nu > 0) {
-        const pol = gaussianPenalty(coupling.policy.K[t], coupling.policy.k[t], coupling.policy.precision[t]);
+      const pol = terms.policy[t];
+      if (nu > 0 && pol) {
         Ct.addScaled(pol.M, nu);
         for (let i = 0; i < ct.length; i++) ct[i] += nu * pol.v[i];
       }
@@ -213,6 +226,7 @@ export function solveAtEta(
   previous: LinearGaussianPolicy,
   coupling: PolicyCoupling | null,
   eta: number,
+  terms: Penalties = penalties(previous, coupling),
 ): { teacher: LinearGaussianPolicy; eta: number; pdFailures: number } {
   const nu = (t: number) => (coupling ? coupling.weights[t] : 0);
   let delta = 1e-4;
@@ -220,7 +234,7 @@ export function solveAtEta(
   let pdFailures = 0;
   for (;;) {
     try {
-      const teacher = backwardPass(dynamics, mixCosts(cost, previous, current, coupling), (t) => (current + nu(t + 1)) / (current + nu(t)));
+      const teacher = backwardPass(dynamics, mixCosts(cost, previous, current, coupling, terms), (t) => (current + nu(t + 1)) / (current + nu(t)));
       return { teacher, eta: current, pdFailures };
     } catch (err) {
       if (!(err instanceof NotPositiveDefiniteError)) throw err;
@@ -252,8 +266,9 @@ export function optimizeTrajectory(options: {
   let eta = Math.min(Math.max(options.eta, MIN_ETA), MAX_ETA);
   let pdFailures = 0;
   let best: TrajectoryOptimization | null = null;
+  const terms = penalties(previous, coupling);
   for (let iteration = 1; iteration <= maxIterations; iteration++) {
-    const solved = solveAtEta(dynamics, cost, previous, coupling, eta);
+    const solved = solveAtEta(dynamics, cost, previous, coupling, eta, terms);
     pdFailures += solved.pdFailures;
     if (solved.eta > eta) lower = Math.max(lower, solved.eta); // below this η, Q_uu is indefinite
     eta = solved.eta;
