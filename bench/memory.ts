@@ -1,4 +1,4 @@
-// npm run bench -- memory [--gps-iterations=10] [--bptt-iterations=100] [--horizon=100]: peak memory
+// npm run bench -- memory [--gps-iterations=10] [--bptt-iterations=100] [--horizon=100] [--only=gps|bptt]: memory
 // of a per-coordinate GPS run and a BPTT run on the MNIST net (image-mlp, 48-48-10 on projected
 // MNIST, minibatch 64: the generalization experiment's training objective, at a shorter horizon so
 // the bench takes minutes). After every iteration it reads the process's RSS, the wasm heap and
@@ -7,6 +7,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
@@ -16,16 +18,24 @@ import { DEFAULT_BPTT_CONFIG } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
 import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
 
+// RSS grows with V8's heap until the collector runs, so growth in RSS alone is no leak; the JS heap
+// in use right after a forced collection is.
+v8.setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
+
 interface Reading {
   iteration: number;
   rss: number;
+  /** V8 heap in use after a full collection. */
+  heap: number;
   wasm: number | null;
   tensors: number;
 }
 
 function read(iteration: number): Reading {
   const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? null : null;
-  return { iteration, rss: process.memoryUsage().rss, wasm: heap, tensors: tf.memory().numTensors };
+  collectGarbage();
+  return { iteration, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, wasm: heap, tensors: tf.memory().numTensors };
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
@@ -36,6 +46,7 @@ function report(name: string, readings: Reading[]): void {
   const growth = (a: number, b: number) => `${(((b - a) / a) * 100).toFixed(1)}%`;
   console.log(`${name}: ${readings.length} iterations`);
   console.log(`  RSS        iteration 2 ${mb(second.rss)}, last ${mb(last.rss)} (${growth(second.rss, last.rss)}), peak ${mb(Math.max(...readings.map((r) => r.rss)))}`);
+  console.log(`  JS heap    iteration 2 ${mb(second.heap)}, last ${mb(last.heap)} (${growth(second.heap, last.heap)}), in use after a full collection`);
   if (second.wasm !== null && last.wasm !== null) console.log(`  wasm heap  iteration 2 ${mb(second.wasm)}, last ${mb(last.wasm)} (${growth(second.wasm, last.wasm)}; it never shrinks, so the last is the peak)`);
   console.log(`  tensors    iteration 2 ${second.tensors}, last ${last.tensors}${last.tensors > second.tensors ? ' (GROWING)' : ''}`);
 }
@@ -51,6 +62,7 @@ export async function benchMemory(args: string[]): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'l2o-bench-memory-'));
 
   const gpsReadings: Reading[] = [];
+  const only = args.find((a) => a.startsWith('--only='))?.split('=')[1];
   const config: GpsConfig = {
     ...DEFAULT_GPS_CONFIG,
     ...divideTrainingSplit(family, { conditions: 4 }),
@@ -63,13 +75,16 @@ export async function benchMemory(args: string[]): Promise<void> {
     validationSteps: horizon,
     seed: 'bench-memory',
   };
-  const pool = createPool(defaultWorkers());
-  try {
-    await trainGps({ config, family, identity, out: join(base, 'gps'), resume: false, pool, onIteration: (log) => gpsReadings.push(read(log.iteration + 1)) });
-  } finally {
-    await pool.close();
+  if (only !== 'bptt') {
+    const pool = createPool(defaultWorkers());
+    try {
+      await trainGps({ config, family, identity, out: join(base, 'gps'), resume: false, pool, onIteration: (log) => gpsReadings.push(read(log.iteration + 1)) });
+    } finally {
+      await pool.close();
+    }
+    report(`per-coordinate GPS (${pool.size} workers; the main thread's memory)`, gpsReadings);
   }
-  report(`per-coordinate GPS (${pool.size} workers; the main thread's memory)`, gpsReadings);
+  if (only === 'gps') return;
 
   const bpttReadings: Reading[] = [];
   await trainBptt({
