@@ -1,13 +1,16 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
 import { runProblems, hasDiverged } from '../evaluate/run-problems.ts';
-import { tuneLearningRate } from '../evaluate/tuner.ts';
+import { tuneLearningRate, type TuningResult } from '../evaluate/tuner.ts';
+import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
 import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { formatNumber, table } from './format.ts';
 
 interface RunArgs extends RunSetArgs {
   optimizer: string;
+  /** The global --workers (main.ts): the tuning's grid points run on them. */
+  workers?: number;
 }
 
 export const runCommand = {
@@ -24,7 +27,12 @@ export const runCommand = {
     const family = await familyFromArgs(args);
     const optimizer = findHandDesigned(args.optimizer);
     const problems = problemCount(family, args.split, args.problems ?? Math.min(10, family.splitSizes[args.split]));
-    const tuning = args.lr === undefined ? await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, historyLength: args.history }) : undefined;
+    let tuning: TuningResult | undefined;
+    if (args.lr === undefined) {
+      // A pool only where there is tuning to share out; the runs themselves are few.
+      const pool = createPool(args.workers ?? defaultWorkers());
+      tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, historyLength: args.history, pool }).finally(() => pool.close());
+    }
     const lr = args.lr ?? tuning!.lr;
     const runs = runProblems(optimizer.create(lr), { family, split: args.split, problems, steps: args.steps, seed: args.seed, historyLength: args.history });
     if (args.json) {
