@@ -191,3 +191,18 @@ test('LearnedOptimizer trains a tfjs model through model.compile / fit and throu
   model.dispose();
   lstm.dispose();
 });
+
+test('checkpoints leak no tensors: a run with a checkpoint every iteration ends with as many live tensors as after its first', async () => {
+  const out = mkdtempSync(join(tmpdir(), 'l2o-bptt-leak-'));
+  const counts: number[] = [];
+  const result = await trainBptt({
+    config: { ...SMALL, iterations: 5, validateEvery: 1 },
+    family: quadratic,
+    identity,
+    out,
+    resume: false,
+    onIteration: () => counts.push(tf.memory().numTensors),
+  });
+  assert.deepEqual(counts.slice(1), counts.slice(0, -1), `live tensors after each checkpointed iteration: ${counts}`);
+  result.lstm.dispose();
+});

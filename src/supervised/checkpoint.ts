@@ -50,7 +50,11 @@ export async function saveCheckpoint(dir: string, identity: RunIdentity, config:
     const file: OptimizerFile = { format: FORMAT, version: VERSION, ...identity, iteration: progress.best.iteration, validation: progress.best.validation, lstm: progress.best.lstm };
     writeFileAtomic(optimizerPath(dir), JSON.stringify(file));
   }
-  const adam = (await optimizer.getWeights()).map(({ tensor }) => ({ shape: tensor.shape, values: Array.from(tensor.dataSync()) }));
+  const weights = await optimizer.getWeights();
+  const adam = weights.map(({ tensor }) => ({ shape: tensor.shape, values: Array.from(tensor.dataSync()) }));
+  // getWeights hands out the moment variables themselves plus a new scalar for the step count:
+  // that one is ours to free, or every checkpoint leaks a tensor (npm run bench -- memory).
+  for (const { tensor } of weights) if (!(tensor instanceof tf.Variable)) tensor.dispose();
   const state: StateFile = { format: FORMAT, version: VERSION, ...identity, ...progress, config, lstm: lstm.toJSON(), adam };
   writeFileAtomic(statePath(dir), JSON.stringify(state));
 }
