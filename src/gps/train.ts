@@ -1,6 +1,7 @@
 // The GPS training loop behind `l2o train --algo gps`: iterations with progress, a held-out score,
 // a JSONL log line and an atomic checkpoint after each, and `resume` to continue a run that was killed.
-import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
+import { writeFileSync, appendFileSync } from 'node:fs';
+import { lockRunDirectory } from '../run-lock.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
@@ -35,7 +36,16 @@ export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearc
   const { out, family, identity } = options;
   // A fresh run's settings are checked before its directory exists; a resumed run's were checked when it started.
   if (!(options.resume && hasCheckpoint(out))) checkGpsConfig(options.config, family);
-  mkdirSync(out, { recursive: true });
+  const release = lockRunDirectory(out);
+  try {
+    return await runGps(options);
+  } finally {
+    release();
+  }
+}
+
+async function runGps(options: TrainOptions): Promise<GuidedPolicySearch> {
+  const { out, family, identity } = options;
   let gps: GuidedPolicySearch;
   let config = options.config;
   let best: BestPolicy | undefined;

@@ -1,7 +1,8 @@
 // The BPTT training loop behind `l2o train --algo bptt`: meta-iterations with progress, a JSONL log
 // line each, held-out validation with an atomic checkpoint every `validateEvery` iterations, and
 // `resume` to continue a run that was killed.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { lockRunDirectory } from '../run-lock.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
@@ -20,10 +21,18 @@ export interface BpttTrainOptions {
 }
 
 export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
+  validateBpttConfig(options.config, options.family);
+  const release = lockRunDirectory(options.out);
+  try {
+    return await runBptt(options);
+  } finally {
+    release();
+  }
+}
+
+async function runBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
   const { out, family, identity } = options;
   let config = options.config;
-  validateBpttConfig(config, family);
-  mkdirSync(out, { recursive: true });
   const optimizer = tf.train.adam(config.learningRate);
   let lstm: CoordinatewiseLstm;
   let progress: BpttProgress;

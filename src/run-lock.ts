@@ -1,0 +1,104 @@
+// One writer per run directory. Two trainings writing the same --out would interleave their logs
+// and overwrite each other's checkpoints, so a run takes `<dir>/.lock` (pid, host, start time) with
+// an exclusive create before it writes anything, and a second run fails at once naming the holder.
+// A lock whose process is gone (same host, pid not alive) is stale and taken over; the temporary
+// files that dead writers left behind (writeFileAtomic's `*.tmp-<pid>`) are removed then too.
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { UserError } from './errors.ts';
+
+interface LockHolder {
+  pid: number;
+  host: string;
+  started: string;
+}
+
+export const lockPath = (dir: string) => join(dir, '.lock');
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readHolder(path: string): LockHolder | null {
+  try {
+    const holder = JSON.parse(readFileSync(path, 'utf8')) as LockHolder;
+    return Number.isInteger(holder.pid) && typeof holder.host === 'string' ? holder : null;
+  } catch {
+    return null; // half-written by a writer killed while taking it: stale
+  }
+}
+
+/** Creates `dir` if needed and takes its lock; returns the release function. Throws a UserError when another live run holds it. */
+export function lockRunDirectory(dir: string): () => void {
+  try {
+    makeDirectory(dir);
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  const path = lockPath(dir);
+  const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(path, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${dir}: ${(err as NodeJS.ErrnoException).code}`);
+      const holder = readHolder(path);
+      if (holder && (holder.host !== me.host || alive(holder.pid))) {
+        throw new UserError(`${dir} is in use by process ${holder.pid} on ${holder.host} (since ${holder.started}); wait for it to finish or choose another --out`);
+      }
+      unlinkSync(path); // stale: its writer is gone
+      continue;
+    }
+    try {
+      writeSync(fd, JSON.stringify(me));
+    } finally {
+      closeSync(fd);
+    }
+    removeDeadTemporaries(dir);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      process.removeListener('exit', release);
+      if (readHolder(path)?.pid === me.pid) unlinkSync(path);
+    };
+    process.on('exit', release);
+    return release;
+  }
+  throw new UserError(`cannot lock ${dir}: another process keeps taking it`);
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns on some paths under
+ * /proc (`l2o train --out /proc/nope/x` hung), while a plain mkdir fails at once.
+ */
+function makeDirectory(dir: string): void {
+  const missing: string[] = [];
+  let current = resolve(dir);
+  while (!existsSync(current)) {
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  if (existsSync(current) && !statSync(current).isDirectory()) throw new UserError(`cannot write to ${dir}: ${current} is not a directory`);
+  for (const path of missing.reverse()) mkdirSync(path);
+}
+
+/** `*.tmp-<pid>` files whose writer is no longer running. */
+function removeDeadTemporaries(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const match = /\.tmp-(\d+)$/.exec(name);
+    if (match && Number(match[1]) !== process.pid && !alive(Number(match[1]))) unlinkSync(join(dir, name));
+  }
+}

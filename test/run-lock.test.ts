@@ -1,0 +1,52 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createFamily } from '../envs/registry.ts';
+import { DEFAULT_GPS_CONFIG } from '../src/gps/badmm.ts';
+import { trainGps } from '../src/gps/train.ts';
+import { logPath } from '../src/gps/checkpoint.ts';
+import { lockPath, lockRunDirectory } from '../src/run-lock.ts';
+import { UserError } from '../src/errors.ts';
+
+const family = createFamily('logreg');
+const identity = { env: 'logreg', envParams: {} };
+const TINY = { ...DEFAULT_GPS_CONFIG, conditions: 2, validation: 0, horizon: 6, samples: 3, iterations: 1, historyLength: 2, innerIterations: 1, policyIterations: 20, seed: 'lock' };
+
+/** The pid of a process that has exited, so certainly not running. */
+function deadPid(): number {
+  const child = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child.stdout);
+}
+
+test('a second writer on a run directory fails at once, naming the holder, and loses nothing', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'l2o-lock-')), 'run');
+  const release = lockRunDirectory(out);
+  try {
+    await assert.rejects(
+      () => trainGps({ config: TINY, family, identity, out, resume: false }),
+      (e: Error) => e instanceof UserError && e.message.includes(`in use by process ${process.pid} on ${hostname()}`),
+    );
+    assert.ok(!existsSync(logPath(out)), 'the refused run wrote nothing');
+  } finally {
+    release();
+  }
+  assert.ok(!existsSync(lockPath(out)), 'released');
+  await trainGps({ config: TINY, family, identity, out, resume: false });
+  assert.ok(existsSync(logPath(out)) && !existsSync(lockPath(out)), 'a run takes the lock and gives it back');
+});
+
+test("a dead writer's lock is taken over and its temporary files are removed; an unwritable --out fails at once", async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'l2o-lock-')), 'run');
+  mkdirSync(out);
+  const dead = deadPid();
+  writeFileSync(lockPath(out), JSON.stringify({ pid: dead, host: hostname(), started: '2026-01-01T00:00:00Z' }));
+  writeFileSync(join(out, `state.json.tmp-${dead}`), '{"half": ');
+  writeFileSync(join(out, `notes.tmp-${process.ppid}`), 'alive');
+  await trainGps({ config: TINY, family, identity, out, resume: false });
+  assert.ok(!existsSync(join(out, `state.json.tmp-${dead}`)), "the dead writer's temporary file is gone");
+  assert.equal(readFileSync(join(out, `notes.tmp-${process.ppid}`), 'utf8'), 'alive', "a live process's is kept");
+  assert.throws(() => lockRunDirectory('/proc/l2o-nope/run'), (e: Error) => e instanceof UserError && /cannot write to \/proc\/l2o-nope\/run/.test(e.message));
+});
