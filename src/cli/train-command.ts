@@ -129,6 +129,8 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     out: args.out,
     resume: args.resume,
     onIteration: (log, progress) => {
+      // A skipped unroll is an optimizee that broke down (NaN/Inf): say so, every time.
+      if (log.skipped > 0) say(`iteration ${log.iteration + 1}/${config.iterations}: ${log.skipped} unroll${log.skipped === 1 ? '' : 's'} broke down (NaN/Inf) and ${log.skipped === 1 ? 'was' : 'were'} skipped`);
       if (log.validation === undefined && process.stderr.isTTY && !args.quiet) {
         process.stderr.write(`  … iteration ${log.iteration + 1}/${config.iterations}: meta-loss ${log.metaLoss.toPrecision(4)}\x1b[K\r`);
       }

@@ -68,5 +68,9 @@ async function runBptt(options: BpttTrainOptions): Promise<{ lstm: Coordinatewis
   } finally {
     optimizer.dispose();
   }
+  if (progress.best === null) {
+    // Every held-out run broke down: there is no optimizer to save, and `bptt:DIR` would find none.
+    throw new UserError(`BPTT training on ${family.name} produced no usable optimizer: every held-out validation broke down (NaN/Inf) after ${progress.iteration} iterations, so ${out} has no optimizer.json`);
+  }
   return { lstm, progress };
 }
