@@ -84,3 +84,18 @@ test('line-search methods beat gradient descent on held-out logistic regression'
   assert.ok(Math.abs(gd.versusBest!.mean - (gd.meanFinal - lowest.meanFinal)) < 1e-12);
   assert.ok(gd.versusBest!.low > 0 && gd.versusBest!.low <= gd.versusBest!.mean && gd.versusBest!.mean <= gd.versusBest!.high);
 });
+
+test('a start where f is not finite counts as diverged, with a warning, and the comparison goes on', async () => {
+  // sqrt(x) is NaN for x < 0, and x0 ~ N(0, 1): some instances start outside the domain.
+  const family = createFamily('expr', { expr: 'sqrt(x) + x^2' });
+  const messages: string[] = [];
+  const report = await compareOptimizers([{ name: 'gd' }, { name: 'lbfgs' }], { family, split: 'test', steps: 50, problems: 10, seed: '1', backend: 'test', onProgress: (m) => messages.push(m) });
+  const warning = messages.find((m) => m.startsWith('warning: f is not finite at the starting point of'));
+  assert.ok(warning, `a warning among ${JSON.stringify(messages)}`);
+  const bad = Number(/of (\d+) instance/.exec(warning)![1]);
+  assert.ok(bad > 0 && bad < 10);
+  for (const row of report.results) {
+    assert.ok(row.diverged >= bad, `${row.optimizer}: the bad starts count as diverged`);
+    assert.ok(Number.isFinite(row.meanFinal), `${row.optimizer}: the mean is over the instances that could run`);
+  }
+});

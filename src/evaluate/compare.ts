@@ -4,7 +4,8 @@ import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
 import { mean, median, quantile } from '../vector.ts';
-import { chargedCurve, hasDiverged, validateProblemSet } from './run-problems.ts';
+import { chargedCurve, hasDiverged, startedBadly, validateProblemSet } from './run-problems.ts';
+import { UserError } from '../errors.ts';
 import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
@@ -103,18 +104,28 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
         spec = { kind: 'hand', name: contender.name, lr };
       }
       const runs = await runProblemsOn(pool, policy, spec, set);
-      const row = summarizeRuns(contender.name, lr, runs, options.steps);
+      const row = summarizeRuns(contender.name, lr, runs.filter((run) => !startedBadly(run)), options.steps);
       options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${row.meanFinal.toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
-      return { row: tuning ? { ...row, tuning } : row, finals: runs.map((run) => chargedCurve(run)[options.steps]) };
+      return { row: tuning ? { ...row, tuning } : row, runs };
     }),
   );
-  const rows = results.map((r) => r.row);
-  const finals = results.map((r) => r.finals);
+  // Instances whose x0 is outside the objective's domain (f not finite there) have no run to score:
+  // each counts as diverged for every optimizer and stays out of the means, the ranks and f*.
+  const good = Array.from({ length: options.problems }, (_, i) => i).filter((i) => results.every((r) => !startedBadly(r.runs[i])));
+  const bad = options.problems - good.length;
+  if (bad > 0) {
+    const names = results[0].runs.filter((run, i) => !good.includes(i)).map((run) => run.objective);
+    options.onProgress?.(`warning: f is not finite at the starting point of ${bad} instance${bad === 1 ? '' : 's'} (${names.slice(0, 5).join(', ')}${bad > 5 ? ', …' : ''}): counted as diverged for every optimizer and left out of the means`);
+    if (good.length === 0) throw new UserError(`f is not finite at the starting point of any of the ${options.problems} instances; nothing to compare`);
+  }
+  const rows = results.map((r) => (bad > 0 ? { ...r.row, diverged: r.row.diverged + bad } : r.row));
+  const finals = results.map((r) => good.map((i) => chargedCurve(r.runs[i])[options.steps]));
   rankRows(rows, finals, options.seed);
   const header = { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend };
   if (!search) return { ...header, results: rows };
   const started = Date.now();
-  const measured = measureSuboptimality(finals, await searchMinimaOn(pool, set, search), search);
+  const minima = await searchMinimaOn(pool, set, search);
+  const measured = measureSuboptimality(finals, good.map((i) => minima[i]), search);
   measured.rows.forEach((suboptimality, k) => (rows[k].suboptimality = suboptimality));
   options.onProgress?.(`reference minimum: L-BFGS from x0 and ${search.restarts} restarts, ${search.iterations} iterations each (${((Date.now() - started) / 1000).toFixed(1)} s)`);
   return { ...header, reference: measured.reference, results: rows };

@@ -4,7 +4,7 @@
 import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import { OptimizationEnv, type Trajectory } from '../../envs/optimization-env.ts';
 import type { Policy } from '../../policies/policy.ts';
-import { UserError } from '../errors.ts';
+import { NonFiniteError, UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
 
 export interface ProblemSet {
@@ -34,11 +34,27 @@ export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
     const objective = set.family.sample(set.split, i);
     try {
       trajectories.push(env.rollout(policy, objective, set.steps, root.fork(`${set.split}/${i}`)));
+    } catch (err) {
+      // A start where f is not finite (a random x0 outside the domain): this run diverged at step 0,
+      // and the evaluation goes on (compare.ts leaves the instance out of the means and says so).
+      if (!(err instanceof NonFiniteError) || !/starting point/.test(err.message)) throw err;
+      trajectories.push(badStart(objective.name, set.steps));
     } finally {
       objective.dispose?.();
     }
   }
   return trajectories;
+}
+
+/** The record of a run whose starting point is not finite: NaN throughout, diverged at step 0. */
+function badStart(objective: string, steps: number): Trajectory {
+  const nan = new Float64Array(steps + 1).fill(NaN);
+  return { objective, values: nan, gradientNorms: Float64Array.from(nan), states: null, iterates: null, actions: null, divergedAt: 0, evaluations: 1 };
+}
+
+/** Whether a run never had a finite objective: its start was outside the objective's domain. */
+export function startedBadly(trajectory: Pick<Trajectory, 'values'>): boolean {
+  return !Number.isFinite(trajectory.values[0]);
 }
 
 /**
@@ -48,6 +64,8 @@ export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
 export function chargedCurve(trajectory: Pick<Trajectory, 'values' | 'divergedAt'>): Float64Array {
   const curve = Float64Array.from(trajectory.values);
   if (trajectory.divergedAt === null) return curve;
+  // No finite value to charge: the worst there is (compare.ts keeps such runs out of its means).
+  if (startedBadly(trajectory)) return curve.fill(Infinity);
   let charge = curve[0];
   for (let t = 0; t < trajectory.divergedAt; t++) charge = Math.max(charge, curve[t]);
   for (let t = trajectory.divergedAt; t < curve.length; t++) curve[t] = charge;

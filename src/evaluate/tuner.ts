@@ -3,7 +3,7 @@
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { HandDesignedOptimizer } from '../../policies/hand-designed.ts';
 import { mean } from '../vector.ts';
-import { chargedCurve } from './run-problems.ts';
+import { chargedCurve, startedBadly } from './run-problems.ts';
 import { runProblemsOn } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 
@@ -26,7 +26,8 @@ export async function tuneLearningRate(
   const scores = await Promise.all(
     options.grid.map(async (lr) => {
       const runs = await runProblemsOn(options.pool, optimizer.create(lr), { kind: 'hand', name: optimizer.name, lr }, set);
-      const score = mean(runs.map((run) => chargedCurve(run)[options.steps]));
+      // Instances whose start is outside the domain have no run to score (run-problems.ts).
+      const score = mean(runs.filter((run) => !startedBadly(run)).map((run) => chargedCurve(run)[options.steps]));
       return Number.isFinite(score) ? score : Infinity;
     }),
   );
