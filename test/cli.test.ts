@@ -155,3 +155,22 @@ test('--workers: a bad count is one line and exit 1; the CLI output is the same 
   assert.equal(one.code, 0);
   assert.equal(two.stdout, one.stdout);
 });
+
+test('--resume refuses a typed flag that contradicts the run, for GPS and BPTT, and accepts one that agrees', () => {
+  const gps = ['train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
+  const gpsOut = join(mkdtempSync(join(tmpdir(), 'l2o-cli-resume-')), 'gps');
+  assert.equal(l2o(...gps, '--iterations', '1', '--out', gpsOut).code, 0);
+  const contradicted = l2o(...gps, '--iterations', '2', '--out', gpsOut, '--resume', '--kl-step', '0.5');
+  assert.equal(contradicted.code, 1);
+  assert.match(contradicted.stderr, /--kl-step 0.5 contradicts the run in .* started with 0.2/);
+  assert.equal(contradicted.stderr.trim().split('\n').length, 1);
+  const agreed = l2o(...gps, '--iterations', '2', '--out', gpsOut, '--resume', '--kl-step', '0.2');
+  assert.equal(agreed.code, 0, agreed.stderr);
+
+  const bpttOut = join(mkdtempSync(join(tmpdir(), 'l2o-cli-resume-')), 'bptt');
+  const bptt = ['train', '--algo', 'bptt', '--env', 'quadratic', '--validate-every', '1', '--batch', '2', '--horizon', '10', '--unroll', '10', '--validation', '2', '--quiet', '--out', bpttOut];
+  assert.equal(l2o(...bptt, '--iterations', '1').code, 0);
+  const hidden = l2o(...bptt, '--iterations', '2', '--resume', '--hidden', '7');
+  assert.equal(hidden.code, 1);
+  assert.match(hidden.stderr, /--hidden 7 contradicts the run in .* started with 20/);
+});

@@ -8,6 +8,7 @@ import { trainBptt } from '../supervised/train.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
+import { refuseContradictingFlags } from './resume-flags.ts';
 import { mean, median } from '../vector.ts';
 import { familyFromArgs, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
@@ -91,6 +92,16 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout`, ...scaling].join(', ')})`
     : `full state${scaling.map((s) => ` (${s})`).join('')}`;
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
+  if (args.resume) {
+    const flags: [string, keyof GpsConfig][] = [
+      ['conditions', 'conditions'], ['validation', 'validation'], ['validation-steps', 'validationSteps'], ['horizon', 'horizon'], ['samples', 'samples'],
+      ['history', 'historyLength'], ['seed', 'seed'], ['kl-step', 'klStep'], ['inner', 'innerIterations'], ['initial-noise', 'initialNoise'],
+      ['policy-iterations', 'policyIterations'], ['initial-nu', 'initialNu'], ['exploration-floor', 'explorationFloor'], ['on-policy-samples', 'onPolicySamples'],
+      ['step-adjustment', 'stepAdjustment'], ['nu-step', 'nuStep'], ['coordinatewise', 'coordinatewise'], ['gradient-scaling', 'gradientScaling'], ['sampled-coordinates', 'sampledCoordinates'],
+    ];
+    const fallbacks: Partial<GpsConfig> = { stepAdjustment: 'cost', onPolicySamples: 0, explorationFloor: 0, gradientScaling: 'none', nuStep: 'gradient', validation: 0, coordinatewise: false };
+    refuseContradictingFlags(args.out, process.argv, flags.map(([flag, key]) => ({ flag, path: key, value: config[key], fallback: fallbacks[key] })));
+  }
   say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   const pool = createPool(args.workers ?? defaultWorkers());
   await trainGps({
@@ -121,6 +132,21 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     seed: args.seed,
   };
   validateBpttConfig(config, family);
+  if (args.resume) {
+    refuseContradictingFlags(args.out, process.argv, [
+      { flag: 'hidden', path: 'lstm.hidden', value: config.lstm.hidden, fallback: undefined },
+      { flag: 'preprocess-p', path: 'lstm.preprocessP', value: config.lstm.preprocessP, fallback: undefined },
+      { flag: 'output-scale', path: 'lstm.outputScale', value: config.lstm.outputScale, fallback: undefined },
+      { flag: 'horizon', path: 'horizon', value: config.horizon, fallback: undefined },
+      { flag: 'unroll', path: 'unroll', value: config.unroll, fallback: undefined },
+      { flag: 'batch', path: 'batch', value: config.batch, fallback: undefined },
+      { flag: 'lr', path: 'learningRate', value: config.learningRate, fallback: undefined },
+      { flag: 'validation', path: 'validationProblems', value: config.validationProblems, fallback: undefined },
+      { flag: 'validate-every', path: 'validateEvery', value: config.validateEvery, fallback: undefined },
+      { flag: 'chunk-size', path: 'chunkSize', value: config.chunkSize, fallback: undefined },
+      { flag: 'seed', path: 'seed', value: config.seed, fallback: undefined },
+    ]);
+  }
   say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, Adam ${config.learningRate}, tfjs backend ${backend}`);
   await trainBptt({
     config,
