@@ -174,3 +174,15 @@ test('--resume refuses a typed flag that contradicts the run, for GPS and BPTT, 
   assert.equal(hidden.code, 1);
   assert.match(hidden.stderr, /--hidden 7 contradicts the run in .* started with 20/);
 });
+
+test('counts have upper bounds: a typo like --steps 1e12 is one line and exit 1, not an allocation failure', () => {
+  for (const [args, pattern] of [
+    [['run', '--env', 'quadratic', '--optimizer', 'gd', '--lr', '0.1', '--steps', '1e12'], /--steps must be at most 1,000,000/],
+    [['train', '--algo', 'gps', '--env', 'logreg', '--iterations', '1e12', '--out', join(tmpdir(), 'l2o-never')], /--iterations must be at most 100,000/],
+  ] as const) {
+    const { code, stderr } = l2o(...args);
+    assert.equal(code, 1);
+    assert.match(stderr, pattern);
+    assert.equal(stderr.trim().split('\n').length, 1);
+  }
+});

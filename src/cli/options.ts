@@ -55,8 +55,28 @@ export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
   return isFamilyModulePath(env) ? loadFamilyModule(env, params) : createFamily(env, params);
 }
 
+/**
+ * Upper bounds of the counts a run is made of: far beyond any real use, low enough that a typo
+ * (--steps 1e12) is refused in one line instead of failing deep inside with an allocation error.
+ */
+export const COUNT_LIMITS: Readonly<Record<string, number>> = {
+  steps: 1_000_000,
+  problems: 1_000_000,
+  iterations: 100_000,
+  horizon: 100_000,
+  'validation-steps': 1_000_000,
+  samples: 10_000,
+  'policy-iterations': 10_000_000,
+};
+
 export function positiveInteger(name: string) {
-  return integerAtLeast(1, 'a positive integer', name);
+  const check = integerAtLeast(1, 'a positive integer', name);
+  const limit = COUNT_LIMITS[name];
+  return (value: unknown): number => {
+    const n = check(value);
+    if (limit !== undefined && n > limit) throw new UserError(`--${name} must be at most ${limit.toLocaleString('en-US')}, got ${value}`);
+    return n;
+  };
 }
 
 export function nonNegativeInteger(name: string) {
