@@ -265,3 +265,13 @@ test('a GPS run killed after any iteration and resumed is byte-identical to the 
     }
   }
 });
+
+test('warm-started mixtures are an option: with them off the run still trains, and it differs from the warm one', async () => {
+  const base = mkdtempSync(join(tmpdir(), 'l2o-gps-warm-'));
+  const config = { ...SMALL, iterations: 2, validation: 0 };
+  await trainGps({ config, family, identity, out: join(base, 'warm'), resume: false });
+  await trainGps({ config: { ...config, warmStartMixtures: false }, family, identity, out: join(base, 'cold'), resume: false });
+  const [warm, cold] = [readLog(join(base, 'warm')), readLog(join(base, 'cold'))];
+  assert.ok(cold.every((l) => Number.isFinite(l.policyLoss)));
+  assert.notDeepEqual(cold.map((l) => l.klTeacherPolicy), warm.map((l) => l.klTeacherPolicy), 'the priors, and with them the teachers, differ');
+});

@@ -35,6 +35,7 @@ interface TrainArgs extends EnvArgs {
   stepAdjustment: string;
   onPolicySamples: number;
   explorationFloor: number;
+  warmStartMixtures: boolean;
   initialNu: number;
   sampledCoordinates: number;
   gradientScaling: string;
@@ -83,6 +84,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     stepAdjustment: args.stepAdjustment as GpsConfig['stepAdjustment'],
     onPolicySamples: args.onPolicySamples,
     explorationFloor: args.explorationFloor,
+    warmStartMixtures: args.warmStartMixtures,
     initialNu: args.initialNu,
     sampledCoordinates: args.sampledCoordinates,
     gradientScaling: args.gradientScaling as GpsConfig['gradientScaling'], // yargs has checked the choices
@@ -189,6 +191,7 @@ export const trainCommand = {
       .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
+      .option('warm-start-mixtures', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.warmStartMixtures, describe: 'start each EM fit of the dynamics and policy priors from the previous one (--no-warm-start-mixtures: from k-means++)' })
       .option('exploration-floor', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.explorationFloor, coerce: nonNegativeNumber('exploration-floor'), describe: "raise each teacher's action std to at least this multiple of the RMS of its sampled actions (0: off)" })
       .option('on-policy-samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.onPolicySamples, coerce: nonNegativeInteger('on-policy-samples'), describe: "noisy runs of the policy per condition and iteration, distilled on the teachers' actions at the states the policy visits (mirror-descent GPS); full state only" })
       .option('step-adjustment', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.stepAdjustment, choices: ['cost', 'cost-and-kl'], describe: 'what the KL step adapts to: predicted vs realized improvement of the expected cost, or of cost + Σ ν·KL(teacher‖policy) (cbfinn/gps)' })

@@ -36,6 +36,7 @@ export function linearizeCondition(payload: {
   seed: string;
   clusters: number;
   mixture: MixtureState;
+  warmStart: boolean;
 }): Linearization {
   const network = PolicyNetwork.fromJSON(payload.network);
   // Every sample's observation in one array, so the network runs over them in one pass.
@@ -48,7 +49,7 @@ export function linearizeCondition(payload: {
   const dU = network.outputDim;
   const means = observations.map((run, n) => run.map((_, t) => flat.slice((n * T + t) * dU, (n * T + t + 1) * dU)));
   const mixture = GaussianMixture.fromState(payload.mixture);
-  const policy = linearizePolicy(payload.states, means, network.variance, new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture);
+  const policy = linearizePolicy(payload.states, means, network.variance, new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
   return { policy, means, mixture: mixture.state };
 }
 

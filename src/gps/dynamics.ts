@@ -73,7 +73,7 @@ export class DynamicsPriorGMM implements DynamicsPrior {
   }
 
   /** Adds trajectories (keeping the most recent `maxSamples`) and refits the mixture. */
-  update(X: Float64Array[][], U: Float64Array[][], rng: Rng): void {
+  update(X: Float64Array[][], U: Float64Array[][], rng: Rng, warmStart = true): void {
     this.X = [...this.X, ...X].slice(-this.maxSamples);
     this.U = [...this.U, ...U].slice(-this.maxSamples);
     const T = this.X[0].length;
@@ -82,7 +82,7 @@ export class DynamicsPriorGMM implements DynamicsPrior {
     const all = new Matrix(blocks.length * blocks[0].rows, width);
     blocks.forEach((b, i) => all.data.set(b.data, i * b.data.length));
     const clusters = Math.max(1, Math.min(this.maxClusters, Math.floor(all.rows / this.minSamplesPerCluster)));
-    this.mixture.fit(all, clusters, rng, { warmStart: true });
+    this.mixture.fit(all, clusters, rng, { warmStart });
   }
 
   prior(points: Matrix): NiwPrior {

@@ -30,12 +30,13 @@ export function linearizePolicy(
   rng: Rng,
   options: { clusters: number; ridge: number },
   mixture: GaussianMixture = new GaussianMixture(),
+  warmStart = true,
 ): LinearGaussianPolicy {
   const N = states.length;
   const T = states[0].length;
   const dX = states[0][0].length;
   const dU = variance.length;
-  mixture.fit(rowsOf(states.flat(), policyMeans.flat()), Math.max(1, Math.min(options.clusters, Math.floor((N * T) / 20))), rng, { maxIterations: 30, warmStart: true });
+  mixture.fit(rowsOf(states.flat(), policyMeans.flat()), Math.max(1, Math.min(options.clusters, Math.floor((N * T) / 20))), rng, { maxIterations: 30, warmStart });
   const K: Matrix[] = [];
   const k: Float64Array[] = [];
   const covariance: Matrix[] = [];
