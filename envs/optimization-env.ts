@@ -1,7 +1,7 @@
 // Optimization as an MDP (Li & Malik, Algorithm 1): the state is the history of objective values and
 // gradients, the action is the step, the cost is the objective. A run that produces NaN or ±Inf ends
 // there and is marked diverged; a non-finite objective at x0 is a broken objective and throws.
-import { NonFiniteError } from '../src/errors.ts';
+import { NonFiniteStartError } from '../src/errors.ts';
 import type { Rng } from '../src/random.ts';
 import { allFinite, norm } from '../src/vector.ts';
 import { HistoryState } from './history-state.ts';
@@ -63,7 +63,7 @@ export class OptimizationEnv {
     this.x = objective.start(rng);
     const evaluation = this.evaluate(this.x);
     if (!Number.isFinite(evaluation.value) || !allFinite(evaluation.gradient)) {
-      throw new NonFiniteError(`objective ${objective.name} is not finite at its starting point (f = ${evaluation.value})`);
+      throw new NonFiniteStartError(`objective ${objective.name} is not finite at its starting point (f = ${evaluation.value})`);
     }
     return this.record(evaluation);
   }

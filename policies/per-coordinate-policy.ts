@@ -17,7 +17,8 @@ export interface Recorder {
 export abstract class PerCoordinatePolicy implements Policy {
   abstract readonly name: string;
   private history: CoordinateHistory;
-  private readonly state: Float64Array;
+  /** Entries of one coordinate's state. */
+  private readonly width: number;
   /** All coordinates' states, row by row (reused across steps). */
   private states = new Float64Array(0);
 
@@ -27,7 +28,7 @@ export abstract class PerCoordinatePolicy implements Policy {
     private readonly recorder: Recorder | null = null,
   ) {
     this.history = new CoordinateHistory(historyLength, gradientScaling);
-    this.state = new Float64Array(coordinateStateDim(historyLength, gradientScaling));
+    this.width = coordinateStateDim(historyLength, gradientScaling);
   }
 
   reset(_objective: Objective, _rng: Rng): void {
@@ -47,7 +48,7 @@ export abstract class PerCoordinatePolicy implements Policy {
   act(observation: Observation): Float64Array {
     this.history.push(observation.x, observation.value, observation.gradient);
     const dim = observation.x.length;
-    const width = this.state.length;
+    const width = this.width;
     if (this.states.length !== dim * width) this.states = new Float64Array(dim * width);
     let u = this.stepAll(observation.t, this.history.statesInto(this.states, dim), dim, width);
     if (!u) {
@@ -56,7 +57,7 @@ export abstract class PerCoordinatePolicy implements Policy {
     }
     if (this.recorder) {
       this.recorder.coordinates.forEach((j, c) => {
-        this.recorder!.states[c].push(Float64Array.from(this.history.stateOf(j, this.state)));
+        this.recorder!.states[c].push(this.states.slice(j * width, (j + 1) * width));
         this.recorder!.actions[c].push(Float64Array.of(u![j]));
       });
     }

@@ -6,3 +6,6 @@ export class UserError extends Error {
 
 /** Raised when an objective returns NaN or ±Inf where a finite number is required. */
 export class NonFiniteError extends UserError {}
+
+/** An objective that is not finite at the run's starting point: a run that never began, not a bug. */
+export class NonFiniteStartError extends NonFiniteError {}

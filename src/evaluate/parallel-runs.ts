@@ -85,13 +85,14 @@ function blocks(first: number, problems: number, workers: number): { first: numb
   return out;
 }
 
-function canDistribute(pool: TaskPool | undefined, family: ObjectiveFamily, policySpec: PolicySpec | undefined): pool is TaskPool {
-  return pool !== undefined && pool.size > 1 && family.spec !== undefined && policySpec !== undefined;
+/** Whether the pool has several workers and they can rebuild the family. */
+function canDistribute(pool: TaskPool | undefined, family: ObjectiveFamily): pool is TaskPool {
+  return pool !== undefined && pool.size > 1 && family.spec !== undefined;
 }
 
 /** runProblems, on the pool's workers when it has several and the family and policy can be rebuilt there. */
 export async function runProblemsOn(pool: TaskPool | undefined, policy: Policy, policySpec: PolicySpec | undefined, set: ProblemSet): Promise<RunRecord[]> {
-  if (!canDistribute(pool, set.family, policySpec)) return runProblems(policy, set).map(record);
+  if (!canDistribute(pool, set.family) || policySpec === undefined) return runProblems(policy, set).map(record);
   const { family, ...rest } = set;
   const first = set.first ?? 0;
   const parts = await pool.map<RunRecord[]>(
@@ -103,7 +104,7 @@ export async function runProblemsOn(pool: TaskPool | undefined, policy: Policy, 
 
 /** searchMinima, on the pool's workers when it has several and the family can be rebuilt there. */
 export async function searchMinimaOn(pool: TaskPool | undefined, set: Omit<ProblemSet, 'steps'>, search: MinimumSearch): Promise<number[]> {
-  if (!canDistribute(pool, set.family, { kind: 'hand', name: 'lbfgs', lr: 1 })) return searchMinima(set, search);
+  if (!canDistribute(pool, set.family)) return searchMinima(set, search);
   const { family, ...rest } = set;
   const parts = await pool.map<number[]>(
     SEARCH_BLOCK,

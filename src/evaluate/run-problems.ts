@@ -4,7 +4,7 @@
 import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import { OptimizationEnv, type Trajectory } from '../../envs/optimization-env.ts';
 import type { Policy } from '../../policies/policy.ts';
-import { NonFiniteError, UserError } from '../errors.ts';
+import { NonFiniteStartError, UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
 
 export interface ProblemSet {
@@ -37,7 +37,7 @@ export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
     } catch (err) {
       // A start where f is not finite (a random x0 outside the domain): this run diverged at step 0,
       // and the evaluation goes on (compare.ts leaves the instance out of the means and says so).
-      if (!(err instanceof NonFiniteError) || !/starting point/.test(err.message)) throw err;
+      if (!(err instanceof NonFiniteStartError)) throw err;
       trajectories.push(badStart(objective.name, set.steps));
     } finally {
       objective.dispose?.();

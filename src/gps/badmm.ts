@@ -9,7 +9,8 @@ import { OptimizationEnv } from '../../envs/optimization-env.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
-import { DynamicsPriorGMM, reviveDynamicsResult, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
+import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
+import { reviveDynamics } from './transfer.ts';
 import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, reviveLinearization, reviveTrajectory, type Linearization } from './condition-tasks.ts';
@@ -66,8 +67,8 @@ export interface GpsConfig {
   explorationFloor: number;
   /**
    * Whether the Gaussian mixtures behind the dynamics and policy priors start each EM fit from the
-   * previous one (cbfinn/gps's default, and ours since 2026-12-04: 2–3× fewer EM iterations) or
-   * from k-means++ as before.
+   * previous one (cbfinn/gps's default, and ours since 2026-12-04: npm start 44 s against 53 s) or
+   * from k-means++ as before (which gives the small net's 2026-12-03 policy; docs/experiments.md).
    */
   warmStartMixtures: boolean;
   lgStep: number;
@@ -201,7 +202,6 @@ interface ConditionWork extends ConditionState {
   lastKl?: number;
   /** The mixture behind the policy linearization's prior, warm-started from iteration to iteration. */
   policyPrior: MixtureState;
-  /** Previous iteration's model, for the step-size adjustment. */
   /**
    * The step adjustment's baseline, computed at the end of the last iteration under that iteration's
    * models: the objective of the teacher that sampled it and the one predicted for its successor.
@@ -258,7 +258,7 @@ function sum(xs: ArrayLike<number>): number {
 export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void {
   checkValidationSplit(config, family);
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
-  if ((config.onPolicySamples ?? 0) > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
+  if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
 }
 
 export class GuidedPolicySearch {
@@ -361,7 +361,7 @@ export class GuidedPolicySearch {
     // 1. Sample each teacher.
     onProgress?.('sampling');
     await timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.problem.sample(c.objective, c.teacher, c.startRng, iterationRng.fork(`samples/${m}`)))));
-    const onPolicy = config.onPolicySamples ?? 0;
+    const onPolicy = config.onPolicySamples;
     if (onPolicy > 0 && this.iteration > 0 && this.problem.samplePolicy) {
       const samplePolicy = this.problem.samplePolicy.bind(this.problem);
       await timed('sampling', () => this.work.forEach((c, m) => (c.policySamples = samplePolicy(c.objective, this.network, c.startRng, iterationRng.fork(`policy-samples/${m}`), onPolicy))));
@@ -378,7 +378,7 @@ export class GuidedPolicySearch {
         X.push(c.samples!.states[n]);
         U.push(c.samples!.actions[n]);
       }
-      this.dynamicsPrior.update(X, U, iterationRng.fork('gmm'), config.warmStartMixtures ?? true);
+      this.dynamicsPrior.update(X, U, iterationRng.fork('gmm'), config.warmStartMixtures);
       const prior = this.dynamicsPrior.state;
       const fits = this.pool.map<LinearDynamics>(
         TASKS.dynamics,
@@ -386,7 +386,7 @@ export class GuidedPolicySearch {
       );
       // The cost models need the objectives, which stay in this thread; they run while the workers fit.
       for (const c of this.work) c.cost = this.problem.costModel(c.objective, c.samples!);
-      (await fits).forEach((fit, m) => (this.work[m].dynamics = reviveDynamicsResult(fit)));
+      (await fits).forEach((fit, m) => (this.work[m].dynamics = reviveDynamics(fit)));
     });
     if (!this.normalized) {
       this.fitNormalization();
@@ -418,7 +418,7 @@ export class GuidedPolicySearch {
         for (const [m, raw] of results.entries()) {
           const c = this.work[m];
           const result = reviveTrajectory(raw);
-          c.newTeacher = (config.explorationFloor ?? 0) > 0 ? withExplorationFloor(result.teacher, c.samples!.actions, config.explorationFloor) : result.teacher;
+          c.newTeacher = config.explorationFloor > 0 ? withExplorationFloor(result.teacher, c.samples!.actions, config.explorationFloor) : result.teacher;
           c.eta = result.eta;
           c.lastKl = result.kl;
           pdFailures += result.pdFailures;
@@ -548,7 +548,7 @@ export class GuidedPolicySearch {
         seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
         clusters: this.config.policyClusters,
         mixture: c.policyPrior,
-        warmStart: this.config.warmStartMixtures ?? true,
+        warmStart: this.config.warmStartMixtures,
       })),
     );
     results.forEach((raw, m) => {

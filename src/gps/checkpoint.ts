@@ -42,8 +42,11 @@ interface StateFile extends RunIdentity {
   format: string;
   version: number;
   iteration: number;
-  /** Files written before validation or gradient scaling existed lack them: they held nothing out and scaled nothing. */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling'> & Partial<GpsConfig>;
+  /**
+   * Files written before a setting existed lack it; loadCheckpoint fills in what they ran with (no
+   * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor).
+   */
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures'> & Partial<GpsConfig>;
   network: PolicyNetworkJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
@@ -156,7 +159,8 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
     const dX = file.config.coordinatewise ? coordinateStateDim(file.config.historyLength, gradientScaling) : dU + file.network.inputDim;
     return {
       identity: { env: file.env, envParams: file.envParams },
-      config: { validation: 0, validationSteps: DEFAULT_GPS_CONFIG.validationSteps, ...file.config, gradientScaling },
+      // Settings added later take what runs without them did (warm-started mixtures: today's default).
+      config: { validation: 0, validationSteps: DEFAULT_GPS_CONFIG.validationSteps, stepAdjustment: 'cost', onPolicySamples: 0, explorationFloor: 0, warmStartMixtures: true, ...file.config, gradientScaling },
       iteration: file.iteration,
       network: PolicyNetwork.fromJSON(file.network),
       best: file.best,

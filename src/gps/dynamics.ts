@@ -127,9 +127,3 @@ export function fitDynamics(X: Float64Array[][], U: Float64Array[][], prior: Dyn
   const { mean, covariance: x0Covariance } = empiricalMoments(starts);
   return { F, f, covariance, x0Mean: mean, x0Covariance: x0Covariance.addDiagonal(1e-6) };
 }
-
-/** A fit as it arrives from a worker (plain data) or from this thread, rebuilt alike. */
-export function reviveDynamicsResult(d: LinearDynamics): LinearDynamics {
-  const matrix = (m: Matrix) => new Matrix(m.rows, m.cols, m.data);
-  return { F: d.F.map(matrix), f: d.f, covariance: d.covariance.map(matrix), x0Mean: d.x0Mean, x0Covariance: matrix(d.x0Covariance) };
-}

@@ -149,7 +149,8 @@ class ThreadPool implements TaskPool {
 
 /** A worker's error as the caller would have seen it in-process: a UserError stays one. */
 function rebuildError(error: { name: string; message: string; stack?: string }): Error {
-  const rebuilt = error.name === 'UserError' || error.name === 'NonFiniteError' ? new UserError(error.message) : new Error(error.message);
+  // UserError's subclasses (NonFiniteError, …) keep its name, so one test covers them all.
+  const rebuilt = error.name === 'UserError' ? new UserError(error.message) : new Error(error.message);
   if (error.stack) rebuilt.stack = error.stack;
   return rebuilt;
 }

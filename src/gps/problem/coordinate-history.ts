@@ -82,13 +82,12 @@ export class CoordinateHistory {
     return out;
   }
 
-  /** s_j of the latest step, written into `out` (coordinateStateDim entries). */
+  /** s_j of the latest step, written into `out` (coordinateStateDim entries): row j of statesInto. */
   stateOf(j: number, out: Float64Array): Float64Array {
-    out.fill(0);
-    this.gradients.forEach((g, i) => (out[FEATURES_PER_LAG * i] = g[j]));
-    this.steps.forEach((s, i) => (out[FEATURES_PER_LAG * i + 1] = s[j]));
-    this.changes.forEach((r, i) => (out[FEATURES_PER_LAG * i + 2] = r));
-    if (this.rawGradient) out[FEATURES_PER_LAG * this.historyLength] = this.rawGradient[j];
+    const width = coordinateStateDim(this.historyLength, this.scaling);
+    const dim = this.gradients[0]?.length ?? 0;
+    if (j >= dim) return out.fill(0); // nothing pushed yet: all padding
+    out.set(this.statesInto(new Float64Array(dim * width), dim).subarray(j * width, (j + 1) * width));
     return out;
   }
 }
