@@ -5,8 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.ts';
 import { setExplicitTranspose, affine } from '../src/tfjs-matmul.ts';
-import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG } from '../src/supervised/coordinatewise-lstm.ts';
-import { chunksOf, disposeStates, unroll, type UnrollTarget } from '../src/supervised/unroll.ts';
+import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG, disposeStates } from '../policies/coordinatewise-lstm.ts';
+import { chunksOf, unroll, type UnrollTarget } from '../src/supervised/unroll.ts';
 import { Rng } from '../src/random.ts';
 import { formatSeconds, medianSeconds } from './timing.ts';
 

@@ -36,7 +36,7 @@ def timed(repeats, make):
     return {"seconds": median_seconds(repeats, run), "repeats": repeats}
 
 
-# 1. The coordinatewise LSTM optimizer (src/supervised/coordinatewise-lstm.ts): LogAndSign (p = 10)
+# 1. The coordinatewise LSTM optimizer (policies/coordinatewise-lstm.ts): LogAndSign (p = 10)
 # preprocessing, 2 LSTM layers of 20 units, a linear output × 0.1, the same weights for every
 # coordinate. One 20-step unroll over 10,000 coordinates of the separable quadratic Σ a_i θ_i² / 2,
 # forward + backward; the optimizee's gradient enters as a constant (no second derivatives).
@@ -104,7 +104,7 @@ def make_mlp(batch=64):
     return run
 
 
-# 3. GPS distillation (src/gps/policy-network.ts PolicyNetwork.fit): μ = W2ᵀ[softplus(W1ᵀz + b1) −
+# 3. GPS distillation (policies/policy-network.ts PolicyNetwork.fit): μ = W2ᵀ[softplus(W1ᵀz + b1) −
 # softplus(b1)], loss mean_i w_i ‖U_iᵀ(μ_i − target_i)‖², Adam, minibatch 64, then the full-data loss.
 def distillation_data(rows=16_000, obs=23, out=3):
     rng = np.random.default_rng(3)

@@ -4,13 +4,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../src/random.ts';
 import type { Objective } from './objective.ts';
+import type { ClassificationData } from '../src/data/classification-data.ts';
 
-export interface ClassificationData {
-  inputs: Float32Array; // row-major [count, inputDim]
-  labels: Int32Array;
-  inputDim: number;
-  classes: number;
-}
+export type { ClassificationData } from '../src/data/classification-data.ts';
 
 export type Activation = 'relu' | 'sigmoid' | 'tanh' | 'softplus';
 export const ACTIVATIONS: readonly Activation[] = ['relu', 'sigmoid', 'tanh', 'softplus'];

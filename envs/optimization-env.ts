@@ -6,7 +6,17 @@ import type { Rng } from '../src/random.ts';
 import { allFinite, norm } from '../src/vector.ts';
 import { HistoryState } from './history-state.ts';
 import type { Evaluation, Objective } from './objective.ts';
-import type { Observation, Policy } from '../policies/policy.ts';
+
+/** What the optimizer sees at step t; `state()` is the MDP state Φ(history) of history-state.ts. */
+export interface Observation {
+  /** Iteration index: x is x_t. */
+  readonly t: number;
+  readonly x: Float64Array;
+  readonly value: number;
+  readonly gradient: Float64Array;
+  /** Φ(history), computed on first use. */
+  state(): Float64Array;
+}
 
 export interface StepResult {
   observation: Observation;
@@ -87,43 +97,18 @@ export class OptimizationEnv {
     };
   }
 
-  /** Runs `policy` for `steps` steps (or until divergence) and returns the trajectory. */
-  rollout(policy: Policy, objective: Objective, steps: number, rng: Rng, options: { recordStates?: boolean } = {}): Trajectory {
-    const values = new Float64Array(steps + 1).fill(NaN);
-    const gradientNorms = new Float64Array(steps + 1).fill(NaN);
-    const states: Float64Array[] | null = options.recordStates ? [] : null;
-    const iterates: Float64Array[] | null = options.recordStates ? [] : null;
-    const actions: Float64Array[] | null = options.recordStates ? [] : null;
-    let observation = this.reset(objective, rng.fork('start'), steps);
-    policy.reset(this.countingObjective(objective), rng.fork('policy'));
-    values[0] = observation.value;
-    gradientNorms[0] = norm(observation.gradient);
-    let divergedAt: number | null = null;
-    for (let t = 0; t < steps; t++) {
-      const action = policy.act(observation);
-      if (states && iterates && actions) {
-        states.push(observation.state());
-        iterates.push(observation.x);
-        actions.push(Float64Array.from(action));
-      }
-      const result = this.step(action);
-      if (result.info.diverged) {
-        divergedAt = t + 1;
-        break;
-      }
-      observation = result.observation;
-      values[t + 1] = observation.value;
-      gradientNorms[t + 1] = norm(observation.gradient);
-    }
-    return { objective: objective.name, values, gradientNorms, states, iterates, actions, divergedAt, evaluations: this.evaluations };
-  }
-
   private evaluate(x: Float64Array): Evaluation {
     this.evaluations += 1;
     return this.objective!.evaluate(x);
   }
 
-  private countingObjective(objective: Objective): Objective {
+  /** Objective evaluations since the last reset, including a policy's own. */
+  get evaluationCount(): number {
+    return this.evaluations;
+  }
+
+  /** The objective as a policy should see it: its own evaluations (line searches) count too. */
+  countingObjective(objective: Objective): Objective {
     return {
       name: objective.name,
       dim: objective.dim,

@@ -4,7 +4,7 @@
 // and f(x_h)/f(x_T). L-BFGS, tuned at horizon T on the training objectives, is the hand-designed
 // reference.
 import { rankRows, summarizeRuns } from '../src/evaluate/compare.ts';
-import { chargedCurve, hasDiverged, runProblems } from '../src/evaluate/run-problems.ts';
+import { chargedCurve, hasDiverged, runProblems } from '../policies/run-problems.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';
 import { DEFAULT_LR_GRID, findHandDesigned } from '../policies/hand-designed.ts';
 import type { Policy } from '../policies/policy.ts';

@@ -9,7 +9,7 @@ import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../src/supervised/bptt.ts'
 import { trainBptt } from '../src/supervised/train.ts';
 import { loadBpttPolicy } from '../src/supervised/checkpoint.ts';
 import type { Contender } from '../src/evaluate/compare.ts';
-import { describeIteration } from '../src/cli/train-command.ts';
+import { describeIteration } from '../src/gps/iteration-summary.ts';
 import type { ExperimentRun } from './experiment-run.ts';
 import { learnedPolicySpec } from '../src/evaluate/parallel-runs.ts';
 

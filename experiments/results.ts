@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { ResultRow } from '../src/evaluate/compare.ts';
 import type { ReferenceMinimum } from '../src/evaluate/reference-minimum.ts';
 import type { Split } from '../envs/objective.ts';
-import { describeReference, formatNumber, resultTable } from '../src/cli/format.ts';
+import { describeReference, formatNumber, resultTable } from '../src/evaluate/format.ts';
 import type { Machine } from './experiment-run.ts';
 import { lineChartSvg } from './svg-plot.ts';
 

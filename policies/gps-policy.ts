@@ -4,11 +4,11 @@
 // per-coordinate GPS of Li & Malik 2017).
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
-import type { PolicyNetwork } from '../src/gps/policy-network.ts';
+import type { PolicyNetwork } from './policy-network.ts';
 import type { Observation, Policy } from './policy.ts';
 import { PerCoordinatePolicy } from './per-coordinate-policy.ts';
-import { FEATURES_PER_LAG, type GradientScaling } from '../src/gps/problem/coordinate-history.ts';
-import { historyScaler, type HistoryScaler } from '../src/gps/problem/history-scaling.ts';
+import { FEATURES_PER_LAG, type GradientScaling } from '../envs/coordinate-history.ts';
+import { historyScaler, type HistoryScaler } from '../envs/history-scaling.ts';
 
 export class GpsPolicy implements Policy {
   readonly name = 'gps';

@@ -2,8 +2,8 @@
 // the current gradient to the coordinatewise LSTM and returns its output as Δx.
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
-import type { CoordinatewiseLstm, LstmState } from '../src/supervised/coordinatewise-lstm.ts';
-import { disposeStates } from '../src/supervised/unroll.ts';
+import type { CoordinatewiseLstm, LstmState } from './coordinatewise-lstm.ts';
+import { disposeStates } from './coordinatewise-lstm.ts';
 import type { Observation, Policy } from './policy.ts';
 
 export class LstmPolicy implements Policy {

@@ -1,9 +1,9 @@
 // An optimizer that applies one rule to every coordinate, u_j = rule(s_j), where s_j is coordinate
-// j's own history (src/gps/problem/coordinate-history.ts): the per-coordinate GPS teacher and the
+// j's own history (envs/coordinate-history.ts): the per-coordinate GPS teacher and the
 // learned optimizer distilled from it. A recorder keeps chosen coordinates' states and steps.
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
-import { CoordinateHistory, coordinateStateDim, type GradientScaling } from '../src/gps/problem/coordinate-history.ts';
+import { CoordinateHistory, coordinateStateDim, type GradientScaling } from '../envs/coordinate-history.ts';
 import type { Observation, Policy } from './policy.ts';
 
 /** Records the states and actions of chosen coordinates during a rollout. */

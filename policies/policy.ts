@@ -2,16 +2,9 @@
 // current gradient (and may probe the objective, for line searches); learned ones read the MDP state.
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
+import type { Observation } from '../envs/optimization-env.ts';
 
-export interface Observation {
-  /** Iteration index: x is x_t. */
-  readonly t: number;
-  readonly x: Float64Array;
-  readonly value: number;
-  readonly gradient: Float64Array;
-  /** Φ(history), the MDP state (envs/history-state.ts); computed on first use. */
-  state(): Float64Array;
-}
+export type { Observation };
 
 export interface Policy {
   readonly name: string;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createFamily } from '../envs/registry.ts';
 import { HAND_DESIGNED } from '../policies/hand-designed.ts';
 import { strongWolfeSearch } from '../policies/line-search.ts';
-import { runProblems } from '../src/evaluate/run-problems.ts';
+import { runProblems } from '../policies/run-problems.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';
 import type { Objective } from '../envs/objective.ts';

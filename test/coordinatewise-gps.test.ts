@@ -9,7 +9,7 @@ import { createFamily } from '../envs/registry.ts';
 import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, statePath } from '../src/gps/checkpoint.ts';
-import { CoordinateHistory, coordinatePadding, coordinateStateDim, rawGradientIndex } from '../src/gps/problem/coordinate-history.ts';
+import { CoordinateHistory, coordinatePadding, coordinateStateDim, rawGradientIndex } from '../envs/coordinate-history.ts';
 import { CoordinatewiseProblem } from '../src/gps/problem/coordinatewise-problem.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import type { QuadraticCost } from '../src/gps/lqr.ts';

@@ -6,6 +6,7 @@ import type { Objective } from '../envs/objective.ts';
 import type { Policy } from '../policies/policy.ts';
 import { NonFiniteError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
+import { rollout } from '../policies/rollout.ts';
 
 /** f(x) = Σ x_i², starting at a fixed point; blows up to NaN beyond |x_0| > limit. */
 function bowl(start: number[], limit = Infinity): Objective {
@@ -50,7 +51,7 @@ test('an observation keeps its own state after the run moves on', () => {
 
 test('rollout records values, states and actions; done at the horizon', () => {
   const env = new OptimizationEnv({ historyLength: 4 });
-  const trajectory = env.rollout(halfStep, bowl([1, 1]), 5, new Rng('r'), { recordStates: true });
+  const trajectory = rollout(env, halfStep, bowl([1, 1]), 5, new Rng('r'), { recordStates: true });
   assert.deepEqual(Array.from(trajectory.values), [2, 0.5, 0.125, 0.03125, 0.0078125, 0.001953125]);
   assert.equal(trajectory.states!.length, 5);
   assert.equal(trajectory.actions!.length, 5);
@@ -65,7 +66,7 @@ test('rollout records values, states and actions; done at the horizon', () => {
 test('a step into NaN ends the run as diverged; NaN at x0 is an error', () => {
   const env = new OptimizationEnv();
   const explode: Policy = { name: 'explode', reset() {}, act: (o) => o.x.map(() => 10) };
-  const trajectory = env.rollout(explode, bowl([0], 15), 10, new Rng('d'));
+  const trajectory = rollout(env, explode, bowl([0], 15), 10, new Rng('d'));
   assert.equal(trajectory.divergedAt, 2);
   assert.equal(trajectory.values[1], 100);
   assert.ok(Number.isNaN(trajectory.values[2]));

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
-import { formatDifference, formatNumber } from '../src/cli/format.ts';
+import { formatDifference, formatNumber } from '../src/evaluate/format.ts';
 
 function readResults(dir: string): ExperimentResults {
   const results: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));

@@ -14,12 +14,13 @@ import { checkValidationSplit, validationScore } from '../src/gps/validation.ts'
 import { loadGpsPolicy, logPath, policyPath, statePath } from '../src/gps/checkpoint.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { UserError } from '../src/errors.ts';
-import { HistoryScaler } from '../src/gps/problem/history-scaling.ts';
+import { HistoryScaler } from '../envs/history-scaling.ts';
 import { GpsPolicy } from '../policies/gps-policy.ts';
 import type { Policy } from '../policies/policy.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { Rng } from '../src/random.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
+import { rollout } from '../policies/rollout.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -170,7 +171,7 @@ test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoi
   const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
   const gps = await trainGps({ config: { ...SMALL, gradientScaling: 'adagrad', validation: 0 }, family, identity, out: dir, resume: false });
   const objective = createFamily('logreg').sample('test', 0);
-  const run = (policy: Policy) => new OptimizationEnv({ historyLength: SMALL.historyLength }).rollout(policy, objective, 30, new Rng('scaled')).values;
+  const run = (policy: Policy) => rollout(new OptimizationEnv({ historyLength: SMALL.historyLength }), policy, objective, 30, new Rng('scaled')).values;
   const loaded = run(loadGpsPolicy(dir).policy);
   assert.deepEqual(loaded, run(gps.policy()));
   assert.ok(loaded[30] < 0.8 * loaded[0], `the scaled policy optimizes: ${loaded[0]} → ${loaded[30]}`);

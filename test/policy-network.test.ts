@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.ts';
-import { PolicyNetwork } from '../src/gps/policy-network.ts';
+import { PolicyNetwork } from '../policies/policy-network.ts';
 import { Rng } from '../src/random.ts';
 
 /** Targets μ̂ = A·o (the policy maps a zero history to a zero step); precision factor Uᵀ = diag(scale). */

@@ -4,7 +4,7 @@ import { createFamily } from '../envs/registry.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { measureSuboptimality, searchMinima } from '../src/evaluate/reference-minimum.ts';
 import { UserError } from '../src/errors.ts';
-import { runProblems } from '../src/evaluate/run-problems.ts';
+import { runProblems } from '../policies/run-problems.ts';
 import { Lbfgs } from '../policies/lbfgs.ts';
 
 const set = (family: ReturnType<typeof createFamily>, problems: number) => ({ family, split: 'test' as const, problems, steps: 10, seed: '1', backend: 'cpu' });

@@ -6,6 +6,7 @@ import { createFamily } from '../envs/registry.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { HAND_DESIGNED } from '../policies/hand-designed.ts';
 import { Rng } from '../src/random.ts';
+import { rollout } from '../policies/rollout.ts';
 
 test('tfjs objectives free every tensor: numTensors is flat across repeated rollouts', async () => {
   const backend = await initBackend();
@@ -18,7 +19,7 @@ test('tfjs objectives free every tensor: numTensors is flat across repeated roll
     const counts: number[] = [];
     for (let run = 0; run < 4; run++) {
       const objective = family.sample('train', run);
-      const trajectory = env.rollout(run % 2 ? adam : lbfgs, objective, 15, new Rng(`mem-${run}`), { recordStates: true });
+      const trajectory = rollout(env, run % 2 ? adam : lbfgs, objective, 15, new Rng(`mem-${run}`), { recordStates: true });
       objective.dispose?.();
       assert.equal(trajectory.divergedAt, null);
       counts.push(tf.memory().numTensors);
@@ -30,7 +31,7 @@ test('tfjs objectives free every tensor: numTensors is flat across repeated roll
 test('full-batch MLP training actually lowers the loss', async () => {
   await initBackend();
   const objective = createFamily('mlp-gaussians').sample('test', 1);
-  const run = new OptimizationEnv().rollout(HAND_DESIGNED.find((o) => o.name === 'adam')!.create(0.05), objective, 60, new Rng('fit'));
+  const run = rollout(new OptimizationEnv(), HAND_DESIGNED.find((o) => o.name === 'adam')!.create(0.05), objective, 60, new Rng('fit'));
   objective.dispose?.();
   assert.ok(run.values[60] < 0.7 * run.values[0], `${run.values[0]} → ${run.values[60]}`);
 });

@@ -9,7 +9,7 @@ import { learnedPolicySpec } from '../evaluate/parallel-runs.ts';
 import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
 import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
 import { familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
-import { describeReference, resultTable, table } from './format.ts';
+import { describeReference, resultTable, table } from '../evaluate/format.ts';
 
 interface EvalArgs extends RunSetArgs {
   /** The global --workers (main.ts). */

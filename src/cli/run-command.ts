@@ -1,11 +1,11 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { runProblems, hasDiverged } from '../evaluate/run-problems.ts';
+import { runProblems, hasDiverged } from '../../policies/run-problems.ts';
 import { tuneLearningRate, type TuningResult } from '../evaluate/tuner.ts';
 import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
 import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
-import { formatNumber, table } from './format.ts';
+import { formatNumber, table } from '../evaluate/format.ts';
 
 interface RunArgs extends RunSetArgs {
   optimizer: string;

@@ -1,8 +1,8 @@
 import type { Argv } from 'yargs';
 import { initBackend } from '../backend.ts';
-import { DEFAULT_GPS_CONFIG, checkGpsConfig, defaultInitialNoise, type GpsConfig, type IterationLog } from '../gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, checkGpsConfig, defaultInitialNoise, type GpsConfig } from '../gps/badmm.ts';
+import { describeIteration } from '../gps/iteration-summary.ts';
 import { divideTrainingSplit, trainGps } from '../gps/train.ts';
-import type { BestPolicy } from '../gps/checkpoint.ts';
 import { DEFAULT_BPTT_CONFIG, validateBpttConfig, type BpttConfig } from '../supervised/bptt.ts';
 import { trainBptt } from '../supervised/train.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
@@ -50,17 +50,6 @@ interface TrainArgs extends EnvArgs {
   outputScale: number;
   preprocessP: number;
   chunkSize: number;
-}
-
-export function describeIteration(log: IterationLog, config: GpsConfig, best: BestPolicy | undefined): string {
-  const t = log.timing;
-  const heldOut = log.validation === undefined || best === undefined ? '' : `held-out final f ${log.validation.toPrecision(4)} (best ${best.validation.toPrecision(4)} after iteration ${best.iteration}), `;
-  return (
-    `iteration ${log.iteration + 1}/${config.iterations}: teacher cost ${mean(log.teacherCost).toPrecision(4)}, ` +
-    `policy cost ${mean(log.policyCost).toPrecision(4)}, ${heldOut}KL(p‖π̄) ${median(log.klTeacherPolicy).toPrecision(3)}, ` +
-    `η ${median(log.eta).toPrecision(3)}, ν ${median(log.nu).toPrecision(3)} (medians); ${log.seconds.toFixed(1)} s ` +
-    `(sampling ${t.sampling.toFixed(1)}, dynamics ${t.dynamics.toFixed(1)}, LQR ${t.lqr.toFixed(1)}, policy ${t.policy.toFixed(1)})`
-  );
 }
 
 async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { ClassificationData } from '../../envs/mlp-classifier.ts';
+import type { ClassificationData } from './classification-data.ts';
 import { labelledPixels, readFixedRecords } from './fixed-records.ts';
 
 export type DataSplit = 'train' | 'test';

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { basename, join } from 'node:path';
 import * as tar from 'tar';
 import { UserError } from '../errors.ts';
-import type { ClassificationData } from '../../envs/mlp-classifier.ts';
+import type { ClassificationData } from './classification-data.ts';
 import { CIFAR100_DIR, CIFAR10_DIR, loadCifar10, loadCifar100, type DataSplit } from './cifar.ts';
 import { downloadVerified, type DownloadProgress, type RemoteFile } from './downloader.ts';
 import { FER2013_DIR, loadFer2013 } from './fer2013.ts';

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { ClassificationData } from '../../envs/mlp-classifier.ts';
+import type { ClassificationData } from './classification-data.ts';
 import type { DataSplit } from './cifar.ts';
 import { labelledPixels, readFixedRecords } from './fixed-records.ts';
 

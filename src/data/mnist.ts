@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { ClassificationData } from '../../envs/mlp-classifier.ts';
+import type { ClassificationData } from './classification-data.ts';
 import { readIdxFile } from './idx.ts';
 
 export type MnistSplit = 'train' | 't10k';

@@ -3,7 +3,7 @@
 // from a seed; the mean and variance come from the training split and are applied to both splits.
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../random.ts';
-import type { ClassificationData } from '../../envs/mlp-classifier.ts';
+import type { ClassificationData } from './classification-data.ts';
 
 export interface Projection {
   matrix: Float32Array; // [inputDim, dims]

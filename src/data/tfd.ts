@@ -1,7 +1,7 @@
 // The Toronto Face Database, Li & Malik's test set, is not publicly distributed, so there is no
 // loader to run: this slot says where it comes from and what stands in for it.
 import { UserError } from '../errors.ts';
-import type { ClassificationData } from '../../envs/mlp-classifier.ts';
+import type { ClassificationData } from './classification-data.ts';
 
 export function loadTfd(): ClassificationData {
   throw new UserError(

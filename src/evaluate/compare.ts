@@ -4,7 +4,7 @@ import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
 import { mean, median, quantile } from '../vector.ts';
-import { chargedCurve, hasDiverged, startedBadly, validateProblemSet } from './run-problems.ts';
+import { chargedCurve, hasDiverged, startedBadly, validateProblemSet } from '../../policies/run-problems.ts';
 import { UserError } from '../errors.ts';
 import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';

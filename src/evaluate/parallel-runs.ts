@@ -12,7 +12,7 @@ import type { Policy } from '../../policies/policy.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { loadBpttPolicy } from '../supervised/checkpoint.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
-import { runProblems, type ProblemSet } from './run-problems.ts';
+import { runProblems, type ProblemSet } from '../../policies/run-problems.ts';
 import { searchMinima, type MinimumSearch } from './reference-minimum.ts';
 
 /** How to build a policy again in a worker: a hand-designed optimizer at a learning rate, or a saved learned one. */

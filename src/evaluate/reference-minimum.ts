@@ -7,7 +7,7 @@ import { Lbfgs } from '../../policies/lbfgs.ts';
 import { UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
 import { mean, median } from '../vector.ts';
-import { runProblems, type ProblemSet } from './run-problems.ts';
+import { runProblems, type ProblemSet } from '../../policies/run-problems.ts';
 import { sameValueTolerance } from './same-value.ts';
 
 export interface MinimumSearch {

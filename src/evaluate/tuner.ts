@@ -3,7 +3,7 @@
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { HandDesignedOptimizer } from '../../policies/hand-designed.ts';
 import { mean } from '../vector.ts';
-import { chargedCurve, startedBadly } from './run-problems.ts';
+import { chargedCurve, startedBadly } from '../../policies/run-problems.ts';
 import { runProblemsOn } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 

@@ -15,14 +15,15 @@ import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, typ
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, reviveLinearization, reviveTrajectory, type Linearization } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
-import { PolicyNetwork, type DistillationData } from './policy-network.ts';
+import { PolicyNetwork, type DistillationData } from '../../policies/policy-network.ts';
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
 import { FullStateProblem } from './problem/full-state-problem.ts';
 import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
-import type { GradientScaling } from './problem/coordinate-history.ts';
+import type { GradientScaling } from '../../envs/coordinate-history.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { checkValidationSplit } from './validation.ts';
 import { UserError } from '../errors.ts';
+import { rollout } from '../../policies/rollout.ts';
 
 export interface GpsConfig {
   /** Training objectives used as conditions (the first N of the training split). */
@@ -634,7 +635,7 @@ export class GuidedPolicySearch {
   /** Σ_t f(x_t) of the global policy's mean actions from the condition's start. */
   private policyCost(c: ConditionWork): number {
     const env = new OptimizationEnv({ historyLength: this.config.historyLength });
-    const run = env.rollout(this.policy(), c.objective, this.config.horizon, c.startRng);
+    const run = rollout(env, this.policy(), c.objective, this.config.horizon, c.startRng);
     return run.divergedAt === null ? sum(run.values.subarray(0, this.config.horizon)) : Infinity;
   }
 }

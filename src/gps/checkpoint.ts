@@ -10,10 +10,10 @@ import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts
 import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
-import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
+import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';
-import { coordinateStateDim, type GradientScaling } from './problem/coordinate-history.ts';
+import { coordinateStateDim, type GradientScaling } from '../../envs/coordinate-history.ts';
 
 const FORMAT = 'l2o-gps';
 const VERSION = 1;

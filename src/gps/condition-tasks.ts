@@ -8,7 +8,7 @@ import { fitDynamics, dynamicsPriorFromState, type DynamicsPriorState, type Line
 import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 import { optimizeTrajectory, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
-import { PolicyNetwork, type PolicyNetworkJson } from './policy-network.ts';
+import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian } from './transfer.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 

@@ -5,7 +5,7 @@
 // breaks down charged as in chargedCurve. The run's learned optimizer is the best-scoring iteration's.
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
-import { chargedCurve, runProblems } from '../evaluate/run-problems.ts';
+import { chargedCurve, runProblems } from '../../policies/run-problems.ts';
 import { UserError } from '../errors.ts';
 import { mean } from '../vector.ts';
 

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { LstmPolicy } from '../../policies/lstm-policy.ts';
-import { CoordinatewiseLstm, type LstmOptimizerJson } from './coordinatewise-lstm.ts';
+import { CoordinatewiseLstm, type LstmOptimizerJson } from '../../policies/coordinatewise-lstm.ts';
 import type { BpttConfig } from './bptt.ts';
 
 const FORMAT = 'l2o-bptt';

@@ -3,8 +3,8 @@
 // Each variable's coordinates get their own LSTM state, kept between calls; large variables are
 // stepped in chunks of coordinates so that memory stays bounded.
 import * as tf from '@tensorflow/tfjs';
-import type { CoordinatewiseLstm, LstmState } from './coordinatewise-lstm.ts';
-import { chunksOf, disposeStates, type Chunk } from './unroll.ts';
+import { chunksOf, type Chunk } from './unroll.ts';
+import { disposeStates, type CoordinatewiseLstm, type LstmState } from '../../policies/coordinatewise-lstm.ts';
 import { loadBpttPolicy } from './checkpoint.ts';
 
 /** model.fit calls the optimizer inside its own tidy scope; the LSTM state must outlive it. */

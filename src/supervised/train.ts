@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
 import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type BpttProgress } from './checkpoint.ts';
-import type { CoordinatewiseLstm } from './coordinatewise-lstm.ts';
+import type { CoordinatewiseLstm } from '../../policies/coordinatewise-lstm.ts';
 
 export interface BpttTrainOptions {
   config: BpttConfig;

@@ -11,7 +11,7 @@
 // coordinates at a time: a forward pass over all chunks records the gradients, then each chunk is
 // replayed under the tape and its meta-gradients summed. With one chunk the forward pass is skipped.
 import * as tf from '@tensorflow/tfjs';
-import type { CoordinatewiseLstm, LstmState } from './coordinatewise-lstm.ts';
+import { disposeStates, type CoordinatewiseLstm, type LstmState } from '../../policies/coordinatewise-lstm.ts';
 
 /** The optimizee side of an unroll: all coordinates of one or more objectives, concatenated. */
 export interface UnrollTarget {
@@ -40,10 +40,6 @@ export function chunksOf(size: number, chunkSize: number): Chunk[] {
   const chunks: Chunk[] = [];
   for (let start = 0; start < size; start += chunkSize) chunks.push({ start, end: Math.min(size, start + chunkSize) });
   return chunks;
-}
-
-export function disposeStates(states: LstmState[]): void {
-  for (const s of states) tf.dispose([...s.h, ...s.c]);
 }
 
 /** The gradients seen after each step: recorded by a forward pass, or obtained live (one chunk). */

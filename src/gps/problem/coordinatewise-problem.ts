@@ -18,10 +18,11 @@ import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
 import type { QuadraticCost } from '../lqr.ts';
-import type { PolicyNetwork } from '../policy-network.ts';
-import { FEATURES_PER_LAG, coordinatePadding, coordinateStateDim, rawGradientIndex, type GradientScaling } from './coordinate-history.ts';
+import type { PolicyNetwork } from '../../../policies/policy-network.ts';
+import { FEATURES_PER_LAG, coordinatePadding, coordinateStateDim, rawGradientIndex, type GradientScaling } from '../../../envs/coordinate-history.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { searchMomentumTeacher } from './initial-teacher.ts';
+import { rollout } from '../../../policies/rollout.ts';
 
 /** The shared linear-Gaussian teacher run on every coordinate, with independent noise per coordinate. */
 class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
@@ -87,7 +88,7 @@ export class CoordinatewiseProblem implements GpsProblem {
       const C = Math.min(sampledCoordinates, objective.dim);
       const coordinates = Int32Array.from(pick.permutation(objective.dim).slice(0, C));
       const recorder: Recorder = { coordinates, states: Array.from({ length: C }, () => []), actions: Array.from({ length: C }, () => []) };
-      const run = env.rollout(new CoordinatewiseTeacherPolicy(teacher, H, gradientScaling, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
+      const run = rollout(env, new CoordinatewiseTeacherPolicy(teacher, H, gradientScaling, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
       if (run.divergedAt !== null) continue;
       kept++;
       for (let c = 0; c < C; c++) {

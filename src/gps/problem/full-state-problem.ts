@@ -7,14 +7,15 @@ import type { Objective } from '../../../envs/objective.ts';
 import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { GpsPolicy } from '../../../policies/gps-policy.ts';
 import type { Rng } from '../../random.ts';
-import type { PolicyNetwork } from '../policy-network.ts';
+import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 import type { Observation, Policy } from '../../../policies/policy.ts';
 import { expandCost } from './cost-expansion.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { initialTeacher } from './initial-teacher.ts';
 import { TeacherPolicy, teacherState } from './teacher-state.ts';
-import type { GradientScaling } from './coordinate-history.ts';
-import { historyScaler } from './history-scaling.ts';
+import type { GradientScaling } from '../../../envs/coordinate-history.ts';
+import { historyScaler } from '../../../envs/history-scaling.ts';
+import { rollout } from '../../../policies/rollout.ts';
 
 export class FullStateProblem implements GpsProblem {
   readonly dX: number;
@@ -57,7 +58,7 @@ export class FullStateProblem implements GpsProblem {
     const env = new OptimizationEnv({ historyLength: H });
     const out: Required<Samples> = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
     for (let attempt = 0; out.states.length < count && attempt < 3 * count; attempt++) {
-      const run = env.rollout(policyFor(attempt), objective, T, startRng, { recordStates: true });
+      const run = rollout(env, policyFor(attempt), objective, T, startRng, { recordStates: true });
       if (run.divergedAt !== null) continue;
       // The env records raw Φ; the teacher and the policy see it scaled as the rollout's policy did.
       const scaler = historyScaler(this.settings.gradientScaling, H, this.dU);

@@ -9,7 +9,7 @@ import type { Policy } from '../../../policies/policy.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
 import type { QuadraticCost } from '../lqr.ts';
-import type { PolicyNetwork } from '../policy-network.ts';
+import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 
 /** M sample trajectories of one condition, each of length T. */
 export interface Samples {

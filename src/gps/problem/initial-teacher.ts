@@ -9,8 +9,9 @@ import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import { Rng } from '../../random.ts';
 import { TeacherPolicy } from './teacher-state.ts';
-import type { GradientScaling } from './coordinate-history.ts';
+import type { GradientScaling } from '../../../envs/coordinate-history.ts';
 import type { Policy } from '../../../policies/policy.ts';
+import { rollout } from '../../../policies/rollout.ts';
 
 export const MOMENTUM_STEP_GRID = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 export const MOMENTUM_DECAY_GRID = [0, 0.5, 0.9];
@@ -50,7 +51,7 @@ export function searchMomentumTeacher(objective: Objective, startRng: Rng, searc
   let best: { step: number; decay: number; metaLoss: number; firstStep: Float64Array } | null = null;
   for (const step of MOMENTUM_STEP_GRID) {
     for (const decay of MOMENTUM_DECAY_GRID) {
-      const run = env.rollout(search.asPolicy(search.build(step, decay, 0)), objective, search.horizon, startRng, { recordStates: true });
+      const run = rollout(env, search.asPolicy(search.build(step, decay, 0)), objective, search.horizon, startRng, { recordStates: true });
       if (run.divergedAt !== null) continue;
       let metaLoss = 0;
       for (let t = 0; t < search.horizon; t++) metaLoss += run.values[t];

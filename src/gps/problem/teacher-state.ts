@@ -5,8 +5,8 @@ import type { Objective } from '../../../envs/objective.ts';
 import type { Observation, Policy } from '../../../policies/policy.ts';
 import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import type { Rng } from '../../random.ts';
-import type { GradientScaling } from './coordinate-history.ts';
-import { historyScaler, type HistoryScaler } from './history-scaling.ts';
+import type { GradientScaling } from '../../../envs/coordinate-history.ts';
+import { historyScaler, type HistoryScaler } from '../../../envs/history-scaling.ts';
 
 export function teacherState(x: Float64Array, observation: Float64Array): Float64Array {
   const s = new Float64Array(x.length + observation.length);

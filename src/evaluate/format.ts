@@ -1,7 +1,7 @@
 // Plain-text tables for the terminal, and the comparison table that the terminal and the experiment
 // reports share.
-import type { ResultRow } from '../evaluate/compare.ts';
-import type { ReferenceMinimum } from '../evaluate/reference-minimum.ts';
+import type { ResultRow } from './compare.ts';
+import type { ReferenceMinimum } from './reference-minimum.ts';
 
 export function formatNumber(x: number | null): string {
   if (x === null) return '-';

@@ -1,11 +1,12 @@
 // Runs one policy over N consecutive instances of a split (by default the first N). Instance i
 // always starts from the same x0 for a given seed, whichever policy runs, so optimizers are compared
 // on identical runs.
-import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
-import { OptimizationEnv, type Trajectory } from '../../envs/optimization-env.ts';
-import type { Policy } from '../../policies/policy.ts';
-import { NonFiniteStartError, UserError } from '../errors.ts';
-import { Rng } from '../random.ts';
+import type { ObjectiveFamily, Split } from '../envs/objective.ts';
+import { OptimizationEnv, type Trajectory } from '../envs/optimization-env.ts';
+import type { Policy } from './policy.ts';
+import { NonFiniteStartError, UserError } from '../src/errors.ts';
+import { Rng } from '../src/random.ts';
+import { rollout } from './rollout.ts';
 
 export interface ProblemSet {
   family: ObjectiveFamily;
@@ -33,7 +34,7 @@ export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
   for (let i = first; i < first + set.problems; i++) {
     const objective = set.family.sample(set.split, i);
     try {
-      trajectories.push(env.rollout(policy, objective, set.steps, root.fork(`${set.split}/${i}`)));
+      trajectories.push(rollout(env, policy, objective, set.steps, root.fork(`${set.split}/${i}`)));
     } catch (err) {
       // A start where f is not finite (a random x0 outside the domain): this run diverged at step 0,
       // and the evaluation goes on (compare.ts leaves the instance out of the means and says so).

@@ -7,10 +7,10 @@
 // into steps far larger than any it learned (an overshoot grows Δf without bound).
 // Training (Adam on the precision-weighted loss of docs/design.md §2 step 5) and evaluation both
 // run in float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
-import type { Rng } from '../random.ts';
+import type { Rng } from '../src/random.ts';
 import * as tf from '@tensorflow/tfjs';
-import { sigmoid, softplus } from '../vector.ts';
-import { Adam } from './adam.ts';
+import { sigmoid, softplus } from '../src/vector.ts';
+import { Adam } from '../src/adam.ts';
 
 export interface PolicyNetworkJson {
   inputDim: number;

@@ -4,8 +4,8 @@
 // step. Each gate has its own weight matrices: on wasm that beats one [in, 4·hidden] matrix split
 // four ways (docs/design.md §4).
 import * as tf from '@tensorflow/tfjs';
-import { affine, matMul } from '../tfjs-matmul.ts';
-import { Rng } from '../random.ts';
+import { affine, matMul } from '../src/tfjs-matmul.ts';
+import { Rng } from '../src/random.ts';
 import { logAndSign } from './log-and-sign.ts';
 
 export interface LstmOptimizerConfig {
@@ -32,6 +32,11 @@ interface LayerWeights {
 export interface LstmState {
   h: tf.Tensor2D[];
   c: tf.Tensor2D[];
+}
+
+/** Frees the tensors of LSTM states that are no longer needed. */
+export function disposeStates(states: LstmState[]): void {
+  for (const s of states) tf.dispose([...s.h, ...s.c]);
 }
 
 export interface LstmOptimizerJson {

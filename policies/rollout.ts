@@ -1,0 +1,38 @@
+// A run of a policy in the optimization MDP: the loop of act, step, record until the horizon or
+// divergence.
+import type { Objective } from '../envs/objective.ts';
+import type { OptimizationEnv, Trajectory } from '../envs/optimization-env.ts';
+import type { Rng } from '../src/random.ts';
+import { norm } from '../src/vector.ts';
+import type { Policy } from './policy.ts';
+
+/** Runs `policy` in `env` for `steps` steps (or until divergence) and returns the trajectory. */
+export function rollout(env: OptimizationEnv, policy: Policy, objective: Objective, steps: number, rng: Rng, options: { recordStates?: boolean } = {}): Trajectory {
+  const values = new Float64Array(steps + 1).fill(NaN);
+  const gradientNorms = new Float64Array(steps + 1).fill(NaN);
+  const states: Float64Array[] | null = options.recordStates ? [] : null;
+  const iterates: Float64Array[] | null = options.recordStates ? [] : null;
+  const actions: Float64Array[] | null = options.recordStates ? [] : null;
+  let observation = env.reset(objective, rng.fork('start'), steps);
+  policy.reset(env.countingObjective(objective), rng.fork('policy'));
+  values[0] = observation.value;
+  gradientNorms[0] = norm(observation.gradient);
+  let divergedAt: number | null = null;
+  for (let t = 0; t < steps; t++) {
+    const action = policy.act(observation);
+    if (states && iterates && actions) {
+      states.push(observation.state());
+      iterates.push(observation.x);
+      actions.push(Float64Array.from(action));
+    }
+    const result = env.step(action);
+    if (result.info.diverged) {
+      divergedAt = t + 1;
+      break;
+    }
+    observation = result.observation;
+    values[t + 1] = observation.value;
+    gradientNorms[t + 1] = norm(observation.gradient);
+  }
+  return { objective: objective.name, values, gradientNorms, states, iterates, actions, divergedAt, evaluations: env.evaluationCount };
+}
