@@ -19,8 +19,8 @@ const LAYERS: Record<string, number> = {
   'src/gps': 4,
   'src/supervised': 4,
   'src/evaluate': 5,
-  'src/cli': 6,
   experiments: 6,
+  'src/cli': 7, // `l2o experiment` runs the experiments
 };
 
 function folderOf(file: string): string {
