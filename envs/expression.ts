@@ -25,7 +25,7 @@ export interface CompiledExpression {
 }
 
 export function compileExpression(source: string, variableOrder?: string[]): CompiledExpression {
-  if (!source.trim()) throw new UserError('the expression is empty; pass one with --expr, e.g. --expr "(1-x)^2 + 100*(y-x^2)^2"');
+  if (!source.trim()) throw new UserError('the expression is empty; give one such as "(1-x)^2 + 100*(y-x^2)^2"');
   let node: MathNode;
   try {
     node = mathjs().parse(source);

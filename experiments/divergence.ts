@@ -88,6 +88,7 @@ export async function divergence(run: ExperimentRun, backend: string): Promise<E
         });
       }
       run.say(`  ${c.name}: ${problems} runs of ${longest} steps in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      run.work(rows.length, contenders.length);
     }
     rankRows(rows, finals, seed);
     const result: ProblemResult = {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from '../src/atomic-file.ts';
 import { UserError } from '../src/errors.ts';
 import { createPool, type TaskPool } from '../src/parallel/worker-pool.ts';
+import { ProgressReporter, type ProgressStream } from '../src/progress.ts';
 
 export interface ExperimentSettings {
   experiment: string;
@@ -68,6 +69,9 @@ export class ExperimentRun {
   pollMilliseconds = 5000;
   /** Seconds spent in earlier attempts at this run (kept in elapsed.json), so a resumed run reports its whole time. */
   private readonly earlierSeconds: number;
+  /** Where progress goes: lines, and on a TTY a bar for the stage being computed. */
+  private readonly stream: ProgressStream;
+  private bar: ProgressReporter | null = null;
 
   private constructor(
     readonly dir: string,
@@ -75,7 +79,9 @@ export class ExperimentRun {
     private readonly quiet: boolean,
     /** Workers for the stages' runs (compareOptimizers, tuning, GPS iterations); results do not depend on their number. */
     readonly pool: TaskPool,
+    stream?: ProgressStream,
   ) {
+    this.stream = stream ?? process.stderr;
     const path = join(dir, 'elapsed.json');
     this.earlierSeconds = existsSync(path) ? (readJsonFile(path, 'elapsed time') as { seconds: number }).seconds : 0;
   }
@@ -90,7 +96,7 @@ export class ExperimentRun {
   }
 
   /** A new directory under `root/<experiment>/`, or the one being resumed (its settings must match). */
-  static open(settings: ExperimentSettings, options: { root: string; resume?: string; quiet?: boolean; pool?: TaskPool }): ExperimentRun {
+  static open(settings: ExperimentSettings, options: { root: string; resume?: string; quiet?: boolean; pool?: TaskPool; stream?: ProgressStream }): ExperimentRun {
     let dir: string;
     if (options.resume) {
       dir = options.resume;
@@ -107,13 +113,27 @@ export class ExperimentRun {
       writeFileAtomic(join(dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
     }
     mkdirSync(join(dir, 'stages'), { recursive: true });
-    return new ExperimentRun(dir, settings, options.quiet ?? false, options.pool ?? createPool(1));
+    return new ExperimentRun(dir, settings, options.quiet ?? false, options.pool ?? createPool(1), options.stream);
   }
 
   /** Progress on stderr; also the moment to note the elapsed time, so that a kill loses at most the time since. */
   say(message: string): void {
     this.recordElapsed();
-    if (!this.quiet) process.stderr.write(`[${this.elapsedSeconds().toFixed(0)} s] ${message}\n`);
+    if (this.quiet) return;
+    const line = `[${this.elapsedSeconds().toFixed(0)} s] ${message}`;
+    if (this.bar) this.bar.line(line);
+    else this.stream.write(`${line}\n`);
+  }
+
+  /**
+   * How far the stage being computed is: `done` of `total` units (training iterations, runs of a
+   * comparison). A TTY shows it as a bar with the time left; elsewhere it prints nothing, the stages'
+   * lines are the progress.
+   */
+  work(done: number, total: number, detail?: string): void {
+    if (!this.bar) return;
+    if (total !== this.bar.total) this.bar.setTotal(total);
+    this.bar.update(done, detail);
   }
 
   /** Runs `compute` once: its JSON result is kept in `stages/<key>.json` and reused on resume. */
@@ -182,12 +202,16 @@ export class ExperimentRun {
   private async compute<T>(stage: Stage<T>): Promise<T> {
     this.say(`${stage.key}: starting`);
     const started = Date.now();
+    const outer = this.bar;
+    this.bar = new ProgressReporter({ label: stage.key, total: 0, stream: this.stream, quiet: this.quiet });
     try {
       const result = await stage.compute();
       writeFileAtomic(this.stagePath(stage.key, '.json'), JSON.stringify(result));
       this.say(`${stage.key}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return result;
     } finally {
+      this.bar.finish();
+      this.bar = outer;
       this.release(stage.key);
     }
   }

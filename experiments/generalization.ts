@@ -133,6 +133,7 @@ export async function generalization(run: ExperimentRun, backend: string): Promi
           seed,
           backend,
           onProgress: (m) => run.say(`  ${p.name}: ${m}`),
+          onWork: (done, total) => run.work(done, total),
         });
         return { name: p.name, title: p.title, env: p.spec.env, params: p.spec.params, split: 'test' as const, steps: p.steps, problems: report.problems, results: report.results };
       },

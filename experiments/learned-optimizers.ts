@@ -38,7 +38,21 @@ export async function trainGpsStage(run: ExperimentRun, key: string, spec: Famil
     const family = familyOf(spec);
     const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
     const started = Date.now();
-    await trainGps({ config, family, identity: identityOf(spec), out: dir, resume: true, pool: run.pool, onIteration: (log, _config, best) => run.say(`  ${key} ${describeIteration(log, config, best)}`) });
+    let done = 0;
+    await trainGps({
+      config,
+      family,
+      identity: identityOf(spec),
+      out: dir,
+      resume: true,
+      pool: run.pool,
+      onIteration: (log, _config, best) => {
+        done = log.iteration + 1;
+        run.work(done, config.iterations);
+        run.say(`  ${key} ${describeIteration(log, config, best)}`);
+      },
+      onProgress: (message) => run.work(done, config.iterations, message),
+    });
     return { algo: 'gps' as const, dir, seconds: (Date.now() - started) / 1000 };
   });
 }
@@ -55,6 +69,7 @@ export async function trainBpttStage(run: ExperimentRun, key: string, spec: Fami
       out: dir,
       resume: true,
       onIteration: (log) => {
+        run.work(log.iteration + 1, config.iterations, `meta-loss ${log.metaLoss.toPrecision(4)}`);
         if (log.validation !== undefined) run.say(`  ${key} meta-iteration ${log.iteration + 1}/${config.iterations}: held-out final f ${log.validation.toPrecision(4)}`);
       },
     });

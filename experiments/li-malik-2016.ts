@@ -66,6 +66,7 @@ export async function liMalik2016(run: ExperimentRun, backend: string): Promise<
         backend,
         referenceMinimum,
         onProgress: (m) => run.say(`  ${name}: ${m}`),
+        onWork: (done, total) => run.work(done, total),
       });
       return { name, title, env: spec.env, params: spec.params, split: 'test' as const, steps: s.steps, problems: report.problems, reference: report.reference, results: report.results };
     });

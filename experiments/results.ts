@@ -70,12 +70,34 @@ export function overviewTable(problems: ProblemResult[]): SummaryTable {
   return { title: 'Mean final loss per test problem', columns: ['problem', ...optimizers], rows };
 }
 
-function curvesCsv(problems: ProblemResult[]): string {
-  const lines = ['problem,optimizer,step,mean,p25,p75'];
+/**
+ * curves.csv: one line per problem, optimizer and step with the mean (charged) objective over the
+ * instances and its 25th and 75th percentile. `l2o eval --out` writes the same without the problem column.
+ */
+export function curvesCsv(problems: Pick<ProblemResult, 'name' | 'results'>[], options: { problemColumn?: boolean } = {}): string {
+  const withProblem = options.problemColumn ?? true;
+  const lines = [`${withProblem ? 'problem,' : ''}optimizer,step,mean,p25,p75`];
   for (const p of problems) {
-    for (const r of p.results) r.curve.forEach((m, t) => lines.push(`${p.name},${r.optimizer},${t},${m},${r.curveLow[t]},${r.curveHigh[t]}`));
+    const prefix = withProblem ? `${p.name},` : '';
+    for (const r of p.results) r.curve.forEach((m, t) => lines.push(`${prefix}${r.optimizer},${t},${m},${r.curveLow[t]},${r.curveHigh[t]}`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The plots of one problem: `<name>.svg`, the mean loss per step with the spread shaded, and with a
+ * reference minimum `<name>-gap.svg`, the mean distance to f*.
+ */
+export function curvePlots(p: Pick<ProblemResult, 'name' | 'title' | 'reference' | 'results'>): { file: string; svg: string }[] {
+  const series = p.results.map((r) => ({ label: r.optimizer, mean: r.curve, low: r.curveLow, high: r.curveHigh }));
+  const plots = [{ file: `${p.name}.svg`, svg: lineChartSvg(p.title, 'step', 'mean loss', series) }];
+  if (p.reference) {
+    // Where every optimizer ends near one loss, the distance to f* is what separates them.
+    // The mean over instances of f_t − f* is the mean loss less the mean f*.
+    const gaps = p.results.map((r) => ({ label: r.optimizer, mean: r.curve.map((v) => v - p.reference!.meanMinimum) }));
+    plots.push({ file: `${p.name}-gap.svg`, svg: lineChartSvg(`${p.title}: distance to f*`, 'step', 'mean f − f*', gaps) });
+  }
+  return plots;
 }
 
 function reportMarkdown(results: ExperimentResults): string {
@@ -109,15 +131,7 @@ export function writeExperimentFiles(dir: string, results: ExperimentResults): v
   mkdirSync(join(dir, 'plots'), { recursive: true });
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results)}\n`);
   writeFileSync(join(dir, 'curves.csv'), curvesCsv(results.problems));
-  for (const p of results.problems) {
-    const series = p.results.map((r) => ({ label: r.optimizer, mean: r.curve, low: r.curveLow, high: r.curveHigh }));
-    writeFileSync(join(dir, 'plots', `${p.name}.svg`), lineChartSvg(p.title, 'step', 'mean loss', series));
-    if (!p.reference) continue;
-    // Where every optimizer ends near one loss, the distance to f* is what separates them.
-    // The mean over instances of f_t − f* is the mean loss less the mean f*.
-    const gaps = p.results.map((r) => ({ label: r.optimizer, mean: r.curve.map((v) => v - p.reference!.meanMinimum) }));
-    writeFileSync(join(dir, 'plots', `${p.name}-gap.svg`), lineChartSvg(`${p.title}: distance to f*`, 'step', 'mean f − f*', gaps));
-  }
+  for (const p of results.problems) for (const plot of curvePlots(p)) writeFileSync(join(dir, 'plots', plot.file), plot.svg);
   writeFileSync(join(dir, 'report.md'), reportMarkdown(results));
 }
 

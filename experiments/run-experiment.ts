@@ -1,16 +1,15 @@
 // Runs one experiment and writes results.json, curves.csv, plots/*.svg and report.md into
 // runs/<name>/<timestamp>/ (or the resumed directory).
 import { initBackend } from '../src/backend.ts';
-import { UserError } from '../src/errors.ts';
 import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
 import { describeMachine, ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
-import { EXPERIMENTS } from './registry.ts';
+import { findExperiment } from './registry.ts';
 import { RESULTS_SCHEMA_VERSION, writeExperimentFiles } from './results.ts';
 
 export async function runExperiment(name: string, options: { quick: boolean; seed: string; root: string; resume?: string; quiet?: boolean; workers?: number }): Promise<string> {
-  const experiment = EXPERIMENTS.find((e) => e.name === name);
-  if (!experiment) throw new UserError(`unknown experiment '${name}'; available: ${EXPERIMENTS.map((e) => e.name).join(', ')}`);
+  const experiment = findExperiment(name);
+  const runStages = await experiment.load();
   const backend = await initBackend();
   const pool = createPool(options.workers ?? defaultWorkers());
   let run: ExperimentRun;
@@ -18,7 +17,7 @@ export async function runExperiment(name: string, options: { quick: boolean; see
   try {
     run = ExperimentRun.open({ experiment: name, quick: options.quick, seed: options.seed }, { ...options, pool });
     run.say(`${name}${options.quick ? ' (quick)' : ''} → ${run.dir} (tfjs backend ${backend}, ${pool.size} worker${pool.size === 1 ? '' : 's'})`);
-    outcome = await experiment.run(run, backend);
+    outcome = await runStages(run, backend);
   } finally {
     await pool.close();
   }

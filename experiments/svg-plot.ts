@@ -1,7 +1,9 @@
 // A line chart as a standalone SVG: mean loss per step on a log scale (the steps too, for long
-// runs), a shaded band for the spread (25th–75th percentile over runs) and a legend. Hand-written
-// because the charting libraries that render SVG in Node (vega and friends) pull in tens of
-// megabytes for one chart type.
+// runs), a shaded band for the spread (25th–75th percentile over runs) and a legend. Each series
+// has its own colour and its own dash pattern, so nine optimizers stay apart in print and for
+// colour-blind readers, and the y axis starts and ends at labelled ticks. Hand-written because the
+// charting libraries that render SVG in Node (vega and friends) pull in tens of megabytes for one
+// chart type.
 
 export interface Series {
   label: string;
@@ -11,6 +13,8 @@ export interface Series {
 }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
+/** stroke-dasharray per series ('' is solid); as many as colours, all different. */
+export const DASHES = ['', '7 3', '2 3', '9 3 2 3', '14 4', '4 4', '9 2 2 2 2 2', '1 3', '5 2 1 2', '16 3 4 3'];
 const WIDTH = 720;
 const HEIGHT = 440;
 const MARGIN = { left: 70, right: 150, top: 36, bottom: 46 };
@@ -33,6 +37,30 @@ export function logTicks(min: number, max: number): number[] {
     }
   }
   return ticks.length >= 2 ? ticks : [min, max];
+}
+
+/**
+ * The y range widened to the nearest ticks below and above (of the spacing logTicks picks for it),
+ * so the bottom and the top of the axis carry numbers, with those ticks.
+ */
+export function logAxis(min: number, max: number): { min: number; max: number; ticks: number[] } {
+  const decades = Math.log10(max / min);
+  const multipliers = decades < 1 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : decades < 2 ? [1, 2, 5] : [1];
+  const grid: number[] = [];
+  for (let e = Math.floor(Math.log10(min)) - 1; e <= Math.ceil(Math.log10(max)) + 1; e++) {
+    for (const m of multipliers) grid.push(Number((m * 10 ** e).toPrecision(6)));
+  }
+  const low = Math.max(...grid.filter((v) => v <= min * (1 + 1e-9)));
+  const high = Math.min(...grid.filter((v) => v >= max * (1 - 1e-9)));
+  let ticks = grid.filter((v) => v >= low && v <= high);
+  // Many decades: every k-th power of ten from the bottom one, so the labels do not collide.
+  if (ticks.length > 9) {
+    const k = Math.ceil((ticks.length - 1) / 8);
+    ticks = ticks.filter((_, i) => i % k === 0);
+    const top = ticks[ticks.length - 1];
+    if (top < high * (1 - 1e-9)) ticks.push(Number((top * 10 ** k).toPrecision(6)));
+  }
+  return { min: low, max: ticks[ticks.length - 1], ticks };
 }
 
 /** 0, then multiples of 1, 2 or 5 × 10^k: about five ticks up to `max`. */
@@ -62,12 +90,14 @@ function tickLabel(v: number): string {
 export function lineChartSvg(title: string, xLabel: string, yLabel: string, series: Series[]): string {
   const finite = (v: number) => Number.isFinite(v);
   const values = series.flatMap((s) => [...s.mean, ...(s.low ?? []), ...(s.high ?? [])]).filter(finite).map((v) => Math.max(v, FLOOR));
-  let yMin = values.length ? Math.min(...values) : 1e-3;
-  let yMax = values.length ? Math.max(...values) : 1;
-  if (yMax / yMin < 1.5) {
-    yMin /= 1.25;
-    yMax *= 1.25;
+  let dataMin = values.length ? Math.min(...values) : 1e-3;
+  let dataMax = values.length ? Math.max(...values) : 1;
+  if (dataMax / dataMin < 1.5) {
+    dataMin /= 1.25;
+    dataMax *= 1.25;
   }
+  const axis = logAxis(dataMin, dataMax);
+  const [yMin, yMax] = [axis.min, axis.max];
   const steps = Math.max(1, ...series.map((s) => s.mean.length - 1));
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
@@ -84,7 +114,7 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
     `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
     `<text x="${MARGIN.left + plotW / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`,
   ];
-  for (const v of logTicks(yMin, yMax)) {
+  for (const v of axis.ticks) {
     parts.push(`<line x1="${MARGIN.left}" x2="${MARGIN.left + plotW}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="#e5e5e5"/>`);
     parts.push(`<text x="${MARGIN.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end">${tickLabel(v)}</text>`);
   }
@@ -100,9 +130,10 @@ export function lineChartSvg(title: string, xLabel: string, yLabel: string, seri
       const lowPoints = s.low.map((v, t) => (finite(v) ? `${x(t).toFixed(1)},${y(v).toFixed(1)}` : null)).filter((p) => p !== null).reverse();
       parts.push(`<polygon points="${path(s.high)} ${lowPoints.join(' ')}" fill="${color}" fill-opacity="0.12" stroke="none"/>`);
     }
-    parts.push(`<polyline points="${path(s.mean)}" fill="none" stroke="${color}" stroke-width="${k === 0 ? 2.5 : 1.5}"/>`);
+    const dash = DASHES[k % DASHES.length] === '' ? '' : ` stroke-dasharray="${DASHES[k % DASHES.length]}"`;
+    parts.push(`<polyline points="${path(s.mean)}" fill="none" stroke="${color}" stroke-width="${k === 0 ? 2.5 : 1.8}"${dash}/>`);
     const ly = MARGIN.top + 14 + 18 * k;
-    parts.push(`<line x1="${WIDTH - MARGIN.right + 12}" x2="${WIDTH - MARGIN.right + 36}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2.5"/>`);
+    parts.push(`<line x1="${WIDTH - MARGIN.right + 8}" x2="${WIDTH - MARGIN.right + 40}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2.5"${dash}/>`);
     parts.push(`<text x="${WIDTH - MARGIN.right + 42}" y="${ly}">${escapeXml(s.label)}</text>`);
   });
   parts.push('</svg>');

@@ -8,15 +8,9 @@ import { affine, matMul } from '../src/tfjs-matmul.ts';
 import { Rng } from '../src/random.ts';
 import { logAndSign } from './log-and-sign.ts';
 
-export interface LstmOptimizerConfig {
-  hidden: number;
-  layers: number;
-  /** p of the LogAndSign preprocessing. */
-  preprocessP: number;
-  outputScale: number;
-}
+import type { LstmOptimizerConfig } from './lstm-config.ts';
 
-export const DEFAULT_LSTM_CONFIG: LstmOptimizerConfig = { hidden: 20, layers: 2, preprocessP: 10, outputScale: 0.1 };
+export { DEFAULT_LSTM_CONFIG, type LstmOptimizerConfig } from './lstm-config.ts';
 
 const GATES = ['input', 'forget', 'cell', 'output'] as const;
 type Gate = (typeof GATES)[number];
@@ -66,7 +60,10 @@ export class CoordinatewiseLstm {
     const variable = (name: string, shape: number[], std: number, bias = 0) => {
       const size = shape.reduce((a, b) => a * b, 1);
       const values = Float32Array.from(rng.fork(name).normalVector(size, std, bias));
-      const v = tf.variable(tf.tensor(values, shape));
+      // tf.variable copies its initial value, which would otherwise stay allocated.
+      const initial = tf.tensor(values, shape);
+      const v = tf.variable(initial);
+      initial.dispose();
       this.variables.push(v);
       this.names.push(name);
       return v;

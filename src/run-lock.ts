@@ -54,7 +54,7 @@ export function lockRunDirectory(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${dir}: ${(err as NodeJS.ErrnoException).code}`);
       const holder = readHolder(path);
       if (holder && (holder.host !== me.host || alive(holder.pid))) {
-        throw new UserError(`${dir} is in use by process ${holder.pid} on ${holder.host} (since ${holder.started}); wait for it to finish or choose another --out`);
+        throw new UserError(`${dir} is in use by process ${holder.pid} on ${holder.host} (since ${holder.started}); wait for it to finish or choose another directory`);
       }
       unlinkSync(path); // stale: its writer is gone
       continue;

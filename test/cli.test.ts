@@ -2,15 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
+/** The CLI from its sources (bin/l2o.js runs the compiled copy in dist/, which these tests do not need to be fresh). */
+const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
 
 function l2o(...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
+  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -66,7 +67,7 @@ test('l2o run and l2o envs work and name the backend', () => {
 });
 
 test('a family written by the user in TypeScript runs through the CLI (README example)', () => {
-  const { code, stdout, stderr } = l2o('eval', '--env', 'envs/examples/rosenbrock-family.ts', '--optimizers', 'gd,lbfgs', '--problems', '10', '--steps', '50', '--json');
+  const { code, stdout, stderr } = l2o('eval', '--env', 'examples/rosenbrock-family.ts', '--optimizers', 'gd,lbfgs', '--problems', '10', '--steps', '50', '--json');
   assert.equal(code, 0, stderr);
   const report = JSON.parse(stdout);
   assert.equal(report.env, 'rosenbrock');
@@ -97,6 +98,21 @@ test('l2o train --algo bptt, then l2o eval reads the run as row bptt', () => {
   const report = JSON.parse(stdout);
   assert.deepEqual(report.results.map((r: { optimizer: string }) => r.optimizer), ['bptt', 'adam']);
   assert.equal(report.results[0].lr, null);
+  // l2o run takes the learned optimizer too, and shows where each run ends: x in full for a small dimension…
+  const run = l2o('run', '--env', 'quadratic', '--param', 'dim=3', '--optimizer', `bptt:${out}`, '--problems', '2', '--steps', '10');
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, new RegExp(`^bptt:${out} \\(learned\\) on 2 test instances of quadratic`));
+  assert.match(run.stdout, /final x \(x10\):\n  quadratic\/test\/0  \[-?[\d.e-]+, -?[\d.e-]+, -?[\d.e-]+\]\n  quadratic\/test\/1  \[/);
+  const json = JSON.parse(l2o('run', '--env', 'quadratic', '--param', 'dim=3', '--optimizer', `bptt:${out}`, '--problems', '1', '--steps', '10', '--json').stdout);
+  assert.equal(json.lr, null);
+  assert.equal(json.runs[0].x.length, 3);
+  // …and elided with a count for a large one.
+  const large = l2o('run', '--env', 'quadratic', '--param', 'dim=40', '--optimizer', `bptt:${out}`, '--problems', '1', '--steps', '5');
+  assert.equal(large.code, 0, large.stderr);
+  assert.match(large.stdout, /quadratic\/test\/0  \[(-?[\d.e-]+, ){6}… 34 more \(40 coordinates\)\]/);
+  const lr = l2o('run', '--env', 'quadratic', '--optimizer', `bptt:${out}`, '--lr', '0.1');
+  assert.equal(lr.code, 1);
+  assert.match(lr.stderr, /--lr does not apply to a learned optimizer/);
 });
 
 test('user errors print one line and exit non-zero, without a stack trace', () => {
@@ -117,6 +133,14 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     [['eval', '--optimizers', 'bptt:no/such/run'], /cannot read BPTT optimizer no\/such\/run\/optimizer.json: ENOENT/],
     [['train', '--algo', 'bptt', '--out', 'unused-run-dir', '--horizon', '30'], /--horizon \(30\) must be a multiple of --unroll \(20\)/],
     [['train', '--out', 'unused-run-dir', '--samples', '1'], /--samples must be at least 2/],
+    [['train', '--out', 'unused-run-dir', '--on-policy-samples', '2', '--coordinatewise'], /--on-policy-samples is built for the full-state view only, not with --coordinatewise/],
+    [['train', '--out', 'unused-run-dir', '--param', 'trainSize=30', '--conditions', '25', '--validation', '10'], /--conditions 25 and --validation 10 need 35 training instances/],
+    [['run', '--optimizer', 'gd', '--expr', ' '], /--expr is empty/],
+    [['eval', '--optimizers', 'gps:'], /'gps:' names no run directory/],
+    // --history belongs to training: a learned optimizer runs with its own, the hand-designed ones have none.
+    [['eval', '--history', '5'], /Unknown argument: history/],
+    [['run', '--optimizer', 'gd', '--history', '5'], /Unknown argument: history/],
+    [['experiment', 'nope'], /^l2o: unknown experiment 'nope'; available: li-malik-2016, divergence, generalization$/m],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = l2o(...args);
@@ -184,5 +208,62 @@ test('counts have upper bounds: a typo like --steps 1e12 is one line and exit 1,
     assert.equal(code, 1);
     assert.match(stderr, pattern);
     assert.equal(stderr.trim().split('\n').length, 1);
+  }
+});
+
+test('l2o eval --out writes curves.csv (mean and quartiles per optimizer and step) and a plot with one line per optimizer', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'l2o-cli-eval-out-')), 'eval');
+  const { code, stdout, stderr } = l2o('eval', '--env', 'quadratic', '--optimizers', 'gd,adam,lbfgs', '--lr', '0.05', '--problems', '4', '--steps', '12', '--out', out);
+  assert.equal(code, 0, stderr);
+  assert.match(stdout, /^quadratic: 4 test instances, 12 steps/); // the table, as without --out
+  const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+  const lines = readFileSync(join(out, 'curves.csv'), 'utf8').trimEnd().split('\n');
+  assert.equal(lines[0], 'optimizer,step,mean,p25,p75');
+  assert.equal(lines.length, 1 + 3 * 13);
+  for (const [k, name] of ['gd', 'adam', 'lbfgs'].entries()) {
+    const row = report.results.find((r: { optimizer: string }) => r.optimizer === name);
+    for (const t of [0, 12]) {
+      const [optimizer, step, mean, p25, p75] = lines[1 + 13 * k + t].split(',');
+      assert.deepEqual([optimizer, Number(step)], [name, t]);
+      assert.equal(Number(mean), row.curve[t]);
+      assert.ok(Number(p25) <= Number(p75), lines[1 + 13 * k + t]);
+    }
+  }
+  const svg = readFileSync(join(out, 'curves.svg'), 'utf8');
+  assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  assert.equal((svg.match(/<polyline /g) ?? []).length, 3);
+  for (const name of ['gd', 'adam', 'lbfgs']) assert.match(svg, new RegExp(`>${name}</text>`));
+});
+
+test('without a TTY, progress is plain lines: no carriage return, no ANSI escape', () => {
+  const gps = l2o('train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--samples', '2', '--horizon', '5', '--iterations', '2', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--out', join(mkdtempSync(join(tmpdir(), 'l2o-cli-plain-')), 'gps'));
+  assert.equal(gps.code, 0, gps.stderr);
+  // One line per iteration, with the elapsed time (and before the last, the time left).
+  assert.match(gps.stderr, /^iteration 1\/2: teacher cost .* \[1\/2, [\d.]+ s elapsed, about [\d.]+ s left\]$/m);
+  assert.match(gps.stderr, /^iteration 2\/2: .* \[2\/2, [\d.]+ s elapsed\]$/m);
+  const evaluation = l2o('eval', '--env', 'quadratic', '--optimizers', 'gd,adam', '--problems', '3', '--steps', '10', '--param', 'trainSize=4');
+  assert.equal(evaluation.code, 0, evaluation.stderr);
+  assert.match(evaluation.stderr, /^  gd: tuned lr [\d.]+ on 4 training instances .*\[\d+\/\d+, [\d.]+ s elapsed/m);
+  for (const { stdout, stderr } of [gps, evaluation]) {
+    assert.doesNotMatch(stdout + stderr, /[\r\x1b]/);
+  }
+});
+
+test('l2o experiment --help lists the experiments; --help loads no tfjs', () => {
+  const help = l2o('experiment', '--help');
+  assert.equal(help.code, 0);
+  for (const name of ['li-malik-2016', 'divergence', 'generalization']) assert.match(help.stdout, new RegExp(`^  ${name}$`, 'm'));
+  // A loader hook lists every module loaded; help must not reach tfjs (or mathjs, or the trainers).
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-cli-help-'));
+  const log = join(dir, 'modules.txt');
+  writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }\n`);
+  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
+  for (const args of [['--help'], ['train', '--help'], ['eval', '--help'], ['run', '--help'], ['experiment', '--help'], ['envs', '--help'], ['data', '--help']]) {
+    writeFileSync(log, '');
+    const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(dir, 'register.mjs'), MAIN, ...args], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(result.status, 0, result.stderr);
+    const modules = readFileSync(log, 'utf8');
+    assert.match(modules, /src\/cli\/main\.ts/, 'the hook saw the CLI load');
+    assert.doesNotMatch(modules, /@tensorflow|mathjs|src\/gps\/badmm|src\/supervised\/bptt/, args.join(' '));
   }
 });

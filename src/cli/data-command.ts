@@ -2,11 +2,12 @@
 // download NAME…` fetches the canonical archives into the data directory (SHA-256 checked, resumable).
 import type { Argv } from 'yargs';
 import { resolveDataDir } from '../data/data-dir.ts';
-import { DATASETS, findDataset, installDataset } from '../data/datasets.ts';
 import type { DataSplit } from '../data/cifar.ts';
 import { UserError } from '../errors.ts';
 
-function availability(name: string, dataDir: string): string {
+type Datasets = typeof import('../data/datasets.ts');
+
+function availability({ findDataset }: Datasets, name: string, dataDir: string): string {
   try {
     const dataset = findDataset(name);
     const counts = (['train', 'test'] as DataSplit[]).map((split) => `${dataset.load(split, dataDir).labels.length} ${split}`);
@@ -38,11 +39,13 @@ export const dataCommand = {
       .example('$0 data download cifar10 cifar100 --data-dir ~/data', 'fetch, verify and unpack the official archives'),
   async handler(args: { action?: 'list' | 'download'; names?: string[]; dataDir?: string }) {
     const dataDir = resolveDataDir(args.dataDir);
+    const library = await import('../data/datasets.ts');
+    const { DATASETS, findDataset, installDataset } = library;
     if (args.action === 'list') {
       console.log(`data directory: ${dataDir}`);
       for (const d of DATASETS) {
         const source = d.downloads.length > 0 ? 'l2o data download ' + d.name : d.manual;
-        console.log(`${d.name}\n  ${d.description}\n  at ${d.location(dataDir)}: ${d.name === 'tfd' ? 'not distributed' : availability(d.name, dataDir)}\n  source: ${source}`);
+        console.log(`${d.name}\n  ${d.description}\n  at ${d.location(dataDir)}: ${d.name === 'tfd' ? 'not distributed' : availability(library, d.name, dataDir)}\n  source: ${source}`);
       }
       return;
     }

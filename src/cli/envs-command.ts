@@ -1,12 +1,12 @@
 import type { Argv } from 'yargs';
-import { FAMILIES } from '../../envs/registry.ts';
-import { resolveParams } from '../../envs/family-definition.ts';
 
 export const envsCommand = {
   command: 'envs',
   describe: 'list the objective families and their parameters',
   builder: (y: Argv) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }).example('$0 envs', ''),
-  handler(args: { json: boolean }) {
+  async handler(args: { json: boolean }) {
+    const { FAMILIES } = await import('../../envs/registry.ts');
+    const { resolveParams } = await import('../../envs/family-definition.ts');
     if (args.json) {
       const out = FAMILIES.map((def) => {
         const family = def.name === 'expr' ? null : def.create(resolveParams(def, {}));

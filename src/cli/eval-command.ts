@@ -1,15 +1,12 @@
 import type { Argv } from 'yargs';
-import { initBackend } from '../backend.ts';
-import { compareOptimizers, type Contender, type EvalReport } from '../evaluate/compare.ts';
-import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
-import { loadGpsPolicy } from '../gps/checkpoint.ts';
-import { loadBpttPolicy } from '../supervised/checkpoint.ts';
+import { mkdirSync } from 'node:fs';
 import { UserError } from '../errors.ts';
-import { learnedPolicySpec } from '../evaluate/parallel-runs.ts';
-import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
-import { HAND_DESIGNED, findHandDesigned } from '../../policies/hand-designed.ts';
+import { ProgressReporter } from '../progress.ts';
+import { HAND_DESIGNED } from '../../policies/hand-designed.ts';
+import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
+import type { EvalReport } from '../evaluate/compare.ts';
 import { familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
-import { describeReference, resultTable, table } from '../evaluate/format.ts';
+import { contender } from './optimizers.ts';
 
 interface EvalArgs extends RunSetArgs {
   /** The global --workers (main.ts). */
@@ -17,27 +14,33 @@ interface EvalArgs extends RunSetArgs {
   optimizers: string;
   'reference-minimum'?: number;
   'restart-spread'?: number;
+  out?: string;
+  quiet: boolean;
 }
 
-export function printReport(report: EvalReport): void {
+export async function printReport(report: EvalReport): Promise<void> {
+  const { describeReference, resultTable, table } = await import('../evaluate/format.ts');
   console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, tfjs backend ${report.backend}\n`);
   const { columns, rows } = resultTable(report.results);
   console.log(table(columns, rows));
   if (report.reference) console.log(`\n${describeReference(report.reference, report.problems).join('\n')}`);
 }
 
-/** `gps:DIR` / `bptt:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt`); anything else a hand-designed one. */
-function contender(spec: string): Contender {
-  const colon = spec.indexOf(':');
-  if (colon < 0) {
-    findHandDesigned(spec);
-    return { name: spec };
-  }
-  const kind = spec.slice(0, colon);
-  const dir = spec.slice(colon + 1);
-  if (kind === 'gps') return { name: kind, policy: loadGpsPolicy(dir).policy, lr: null, spec: learnedPolicySpec(kind, dir) };
-  if (kind === 'bptt') return { name: kind, policy: loadBpttPolicy(dir).policy, lr: null, spec: learnedPolicySpec(kind, dir) };
-  throw new UserError(`unknown learned-optimizer kind '${kind}' in '${spec}'; use gps:DIR or bptt:DIR`);
+/** `--out DIR`: the report as JSON, the mean curves with their spread as CSV, and a plot of them. */
+async function writeEvalFiles(dir: string, report: EvalReport): Promise<string[]> {
+  const { writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { curvesCsv, curvePlots } = await import('../../experiments/results.ts');
+  const problem = { name: 'curves', title: `${report.env}: mean over ${report.problems} ${report.split} instances`, reference: report.reference, results: report.results };
+  const files: string[] = [];
+  const write = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    files.push(join(dir, name));
+  };
+  write('report.json', `${JSON.stringify(report)}\n`);
+  write('curves.csv', curvesCsv([problem], { problemColumn: false }));
+  for (const plot of curvePlots(problem)) write(plot.file, plot.svg);
+  return files;
 }
 
 export const evalCommand = {
@@ -49,35 +52,57 @@ export const evalCommand = {
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
       .option('reference-minimum', { requiresArg: true, coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
       .option('restart-spread', { requiresArg: true, coerce: positiveNumber('restart-spread'), describe: `standard deviation of those restarts around x0 (default ${DEFAULT_RESTART_SPREAD})` })
-      .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', ''),
+      .option('out', { type: 'string', requiresArg: true, describe: 'also write report.json, curves.csv (mean and 25th/75th percentile per optimizer and step) and curves.svg into this directory' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', '')
+      .example('$0 eval --env quadratic --optimizers gd,adam,lbfgs --out runs/eval-quadratic', 'the table, and curves.csv and curves.svg in runs/eval-quadratic'),
   async handler(args: EvalArgs) {
-    const backend = await initBackend();
-    const family = await familyFromArgs(args);
     const names = args.optimizers.split(',').map((s) => s.trim()).filter((s) => s !== '');
     if (names.length === 0) throw new UserError('--optimizers names no optimizer');
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
+    if (args.out !== undefined) {
+      // Before anything runs, so that an unusable directory does not cost the whole comparison.
+      try {
+        mkdirSync(args.out, { recursive: true });
+      } catch (err) {
+        throw new UserError(`--out ${args.out}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      }
+    }
+    const { initBackend } = await import('../backend.ts');
+    const backend = await initBackend();
+    const family = await familyFromArgs(args);
     // Resolve every name before any optimizer runs, so a typo fails at once.
-    const contenders = names.map(contender);
+    const contenders = await Promise.all(names.map(contender));
+    const { compareOptimizers } = await import('../evaluate/compare.ts');
+    const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
     const pool = createPool(args.workers ?? defaultWorkers());
-    const report = await compareOptimizers(
-      contenders,
-      {
-        family,
-        split: args.split,
-        steps: args.steps,
-        problems: problemCount(family, args.split, args.problems),
-        seed: args.seed,
-        backend,
-        historyLength: args.history,
-        lr: args.lr,
-        referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] ?? DEFAULT_RESTART_SPREAD },
-        onProgress: (message) => process.stderr.write(`  ${message}\n`),
-        pool,
+    const progress = new ProgressReporter({ label: 'eval: runs', total: 0, quiet: args.quiet });
+    const report = await compareOptimizers(contenders, {
+      family,
+      split: args.split,
+      steps: args.steps,
+      problems: problemCount(family, args.split, args.problems),
+      seed: args.seed,
+      backend,
+      lr: args.lr,
+      referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] ?? DEFAULT_RESTART_SPREAD },
+      onProgress: (message) => progress.line(`  ${message} [${progress.summary()}]`),
+      onWork: (done, total) => {
+        if (total !== progress.total) progress.setTotal(total);
+        progress.update(done);
       },
-    ).finally(() => pool.close());
+      pool,
+    }).finally(() => {
+      progress.finish();
+      return pool.close();
+    });
     if (args.json) console.log(JSON.stringify(report));
-    else printReport(report);
+    else await printReport(report);
+    if (args.out !== undefined) {
+      const files = await writeEvalFiles(args.out, report);
+      if (!args.quiet) process.stderr.write(`wrote ${files.join(', ')}\n`);
+    }
   },
 };

@@ -1,4 +1,6 @@
 // l2o: the command-line entry point. User mistakes print one line and exit 1; bugs keep their stack.
+// The command modules import only yargs and small modules at the top; each handler imports what it
+// runs (tfjs, the trainers, the families), so `l2o --help` and `l2o <command> --help` load no tfjs.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../errors.ts';
@@ -7,6 +9,7 @@ import { runCommand } from './run-command.ts';
 import { evalCommand } from './eval-command.ts';
 import { trainCommand } from './train-command.ts';
 import { dataCommand } from './data-command.ts';
+import { experimentCommand } from './experiment-command.ts';
 import { DATA_DIR_ENV } from '../data/data-dir.ts';
 import { defaultWorkers } from '../parallel/worker-pool.ts';
 import { positiveInteger } from './options.ts';
@@ -25,13 +28,14 @@ try {
     .command(evalCommand)
     .command(trainCommand)
     .command(dataCommand)
+    .command(experimentCommand)
     .option('workers', { global: true, default: defaultWorkers(), defaultDescription: 'the available cores', coerce: positiveInteger('workers'), describe: 'worker threads for independent work (1: all in this thread); results are the same for any count' })
     .option('data-dir', { type: 'string', global: true, describe: `dataset directory (default: $${DATA_DIR_ENV}, else ~/.cache/learn-to-optimize/data)` })
     // Families and loaders read the directory from the environment, so one flag reaches them all.
     .middleware((args) => {
       if (typeof args.dataDir === 'string') process.env[DATA_DIR_ENV] = args.dataDir;
     })
-    .demandCommand(1, 'name a command: envs, run, eval, train or data')
+    .demandCommand(1, 'name a command: envs, run, eval, train, data or experiment')
     .strict()
     .help()
     .alias('h', 'help')

@@ -1,7 +1,8 @@
 // Options shared by several commands, and their conversion into the objects the library takes.
+// Loaded by every command's --help, so it imports nothing heavy: the families (tfjs, mathjs) are
+// imported when a command runs.
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.ts';
-import { createFamily, isFamilyModulePath, loadFamilyModule } from '../../envs/registry.ts';
 import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import { SPLITS } from '../../envs/objective.ts';
 
@@ -25,7 +26,6 @@ export interface RunSetArgs extends EnvArgs {
   problems?: number;
   split: Split;
   seed: string;
-  history: number;
   json: boolean;
 }
 
@@ -35,7 +35,6 @@ export function withRunSetOptions<T>(y: Argv<T>, problemsDefault: string) {
     .option('problems', { coerce: positiveInteger('problems'), describe: `number of instances (default: ${problemsDefault})` })
     .option('split', { default: 'test', coerce: splitOption, describe: 'train or test' })
     .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
-    .option('history', { default: 25, coerce: positiveInteger('history'), describe: 'history length H of the MDP state' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object to stdout' });
 }
 
@@ -48,10 +47,12 @@ export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
   }
   let env = args.env;
   if (args.expr !== undefined) {
+    if (args.expr.trim() === '') throw new UserError('--expr is empty; give an expression such as --expr "(1-x)^2 + 100*(y-x^2)^2"');
     if (env !== 'expr' && env !== 'logreg') throw new UserError(`--expr goes with --env expr, not --env ${env}`);
     env = 'expr';
     params.expr = args.expr;
   }
+  const { createFamily, isFamilyModulePath, loadFamilyModule } = await import('../../envs/registry.ts');
   return isFamilyModulePath(env) ? loadFamilyModule(env, params) : createFamily(env, params);
 }
 

@@ -39,3 +39,15 @@ export function refuseContradictingFlags(out: string, argv: readonly string[], s
     }
   }
 }
+
+/** The iteration a run's state.json was saved after (GPS and BPTT alike), or 0 without one: where a resumed run starts. */
+export function savedIteration(out: string): number {
+  const path = join(out, 'state.json');
+  if (!existsSync(path)) return 0;
+  try {
+    const { iteration } = readJsonFile(path, 'checkpoint') as { iteration?: unknown };
+    return typeof iteration === 'number' && Number.isFinite(iteration) ? iteration : 0;
+  } catch {
+    return 0; // the trainer reports a broken checkpoint in its own words
+  }
+}

@@ -1,15 +1,13 @@
 import type { Argv } from 'yargs';
-import { initBackend } from '../backend.ts';
-import { DEFAULT_GPS_CONFIG, checkGpsConfig, defaultInitialNoise, type GpsConfig } from '../gps/badmm.ts';
-import { describeIteration } from '../gps/iteration-summary.ts';
-import { divideTrainingSplit, trainGps } from '../gps/train.ts';
-import { DEFAULT_BPTT_CONFIG, validateBpttConfig, type BpttConfig } from '../supervised/bptt.ts';
-import { trainBptt } from '../supervised/train.ts';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { UserError } from '../errors.ts';
+import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
+import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
-import { createPool, defaultWorkers } from '../parallel/worker-pool.ts';
-import { refuseContradictingFlags } from './resume-flags.ts';
-import { mean, median } from '../vector.ts';
+import { ProgressReporter } from '../progress.ts';
+import { refuseContradictingFlags, savedIteration } from './resume-flags.ts';
 import { familyFromArgs, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
@@ -53,6 +51,10 @@ interface TrainArgs extends EnvArgs {
 }
 
 async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
+  const { checkGpsConfig } = await import('../gps/badmm.ts');
+  const { describeIteration } = await import('../gps/iteration-summary.ts');
+  const { divideTrainingSplit, trainGps } = await import('../gps/train.ts');
+  const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
   const { conditions, validation } = divideTrainingSplit(family, args);
   const config: GpsConfig = {
     ...DEFAULT_GPS_CONFIG,
@@ -82,6 +84,12 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   const view = config.coordinatewise
     ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout`, ...scaling].join(', ')})`
     : `full state${scaling.map((s) => ` (${s})`).join('')}`;
+  // The library checks these too, in its own terms; here they are named by their flags.
+  if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
+  if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
+  if (config.conditions + config.validation > family.splitSizes.train) {
+    throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);
+  }
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   if (args.resume) {
     const flags: [string, keyof GpsConfig][] = [
@@ -95,6 +103,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   }
   say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   const pool = createPool(args.workers ?? defaultWorkers());
+  const progress = new ProgressReporter({ label: 'GPS iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
   await trainGps({
     config,
     family,
@@ -102,14 +111,18 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     out: args.out,
     resume: args.resume,
     pool,
-    onIteration: (log, _config, best) => say(describeIteration(log, config, best)),
-    onProgress: (message) => {
-      if (!args.quiet && process.stderr.isTTY) process.stderr.write(`  … ${message}\x1b[K\r`);
-    },
-  }).finally(() => pool.close());
+    onIteration: (log, _config, best) => progress.phase(log.iteration + 1, describeIteration(log, config, best)),
+    // What the iteration is doing now (sampling, condition k's LQR, …): on a TTY, after the bar.
+    onProgress: (message) => progress.note(message),
+  }).finally(() => {
+    progress.finish();
+    return pool.close();
+  });
 }
 
 async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
+  const { validateBpttConfig } = await import('../supervised/bptt.ts');
+  const { trainBptt } = await import('../supervised/train.ts');
   const config: BpttConfig = {
     lstm: { hidden: args.hidden, layers: DEFAULT_BPTT_CONFIG.lstm.layers, preprocessP: args.preprocessP, outputScale: args.outputScale },
     iterations: args.iterations ?? DEFAULT_BPTT_CONFIG.iterations,
@@ -122,6 +135,7 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     chunkSize: args.chunkSize,
     seed: args.seed,
   };
+  if (config.horizon % config.unroll !== 0) throw new UserError(`--horizon (${config.horizon}) must be a multiple of --unroll (${config.unroll})`);
   validateBpttConfig(config, family);
   if (args.resume) {
     refuseContradictingFlags(args.out, process.argv, [
@@ -139,24 +153,29 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     ]);
   }
   say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, Adam ${config.learningRate}, tfjs backend ${backend}`);
-  await trainBptt({
-    config,
-    family,
-    identity,
-    out: args.out,
-    resume: args.resume,
-    onIteration: (log, progress) => {
-      // A skipped unroll is an optimizee that broke down (NaN/Inf): say so, every time.
-      if (log.skipped > 0) say(`iteration ${log.iteration + 1}/${config.iterations}: ${log.skipped} unroll${log.skipped === 1 ? '' : 's'} broke down (NaN/Inf) and ${log.skipped === 1 ? 'was' : 'were'} skipped`);
-      if (log.validation === undefined && process.stderr.isTTY && !args.quiet) {
-        process.stderr.write(`  … iteration ${log.iteration + 1}/${config.iterations}: meta-loss ${log.metaLoss.toPrecision(4)}\x1b[K\r`);
-      }
-      if (log.validation !== undefined) {
-        const best = progress.best ? `best ${progress.best.validation.toPrecision(4)} at ${progress.best.iteration}` : 'no finite score yet';
-        say(`iteration ${log.iteration + 1}/${config.iterations}: meta-loss ${log.metaLoss.toPrecision(4)}, held-out final f ${log.validation.toPrecision(4)} (${best}); ${log.seconds.toFixed(1)} s per iteration`);
-      }
-    },
-  });
+  const progress = new ProgressReporter({ label: 'BPTT meta-iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
+  try {
+    await trainBptt({
+      config,
+      family,
+      identity,
+      out: args.out,
+      resume: args.resume,
+      onIteration: (log, state) => {
+        const iteration = `iteration ${log.iteration + 1}/${config.iterations}`;
+        // A skipped unroll is an optimizee that broke down (NaN/Inf): say so, every time.
+        if (log.skipped > 0) progress.line(`${iteration}: ${log.skipped} unroll${log.skipped === 1 ? '' : 's'} broke down (NaN/Inf) and ${log.skipped === 1 ? 'was' : 'were'} skipped`);
+        if (log.validation === undefined) {
+          progress.update(log.iteration + 1, `meta-loss ${log.metaLoss.toPrecision(4)}`);
+          return;
+        }
+        const best = state.best ? `best ${state.best.validation.toPrecision(4)} at ${state.best.iteration}` : 'no finite score yet';
+        progress.phase(log.iteration + 1, `${iteration}: meta-loss ${log.metaLoss.toPrecision(4)}, held-out final f ${log.validation.toPrecision(4)} (${best}); ${log.seconds.toFixed(1)} s per iteration`);
+      },
+    });
+  } finally {
+    progress.finish();
+  }
 }
 
 export const trainCommand = {
@@ -201,6 +220,7 @@ export const trainCommand = {
       .example('$0 train --algo gps --env logreg --iterations 15 --out runs/gps-logreg --resume', '')
       .example('$0 train --algo bptt --env quadratic --out runs/bptt-quadratic', ''),
   async handler(args: TrainArgs) {
+    const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();
     const family = await familyFromArgs(args);
     const say = (message: string) => {
@@ -209,6 +229,7 @@ export const trainCommand = {
     const envParams = Object.fromEntries(args.param.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
     if (args.expr !== undefined) envParams.expr = args.expr;
     const identity = { env: args.expr !== undefined ? 'expr' : args.env, envParams };
+    if (!args.resume && existsSync(join(args.out, 'state.json'))) throw new UserError(`--out ${args.out} already holds a training run; pass --resume to continue it, or choose another --out`);
     const started = Date.now();
     if (args.algo === 'gps') await runGps(args, family, identity, say, backend);
     else await runBptt(args, family, identity, say, backend);

@@ -14,6 +14,7 @@ import { Rng } from '../random.ts';
 import { measureSuboptimality, searchIterations, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
 import { sameValueTolerance } from './same-value.ts';
 
+/** One optimizer's results: its learning rate, mean and median final f, how often it was best, divergences, and its mean curve. */
 export interface ResultRow {
   optimizer: string;
   lr: number | null;
@@ -40,6 +41,7 @@ export interface ResultRow {
   tuning?: TuningResult;
 }
 
+/** The outcome of compareOptimizers: one row per optimizer, ranked, with paired intervals against the best. */
 export interface EvalReport {
   env: string;
   split: Split;
@@ -52,6 +54,7 @@ export interface EvalReport {
   results: ResultRow[];
 }
 
+/** Where and how to compare: the family and split, problems and steps, the seed, and optional f* search and workers. */
 export interface CompareOptions {
   family: ObjectiveFamily;
   split: Split;
@@ -66,6 +69,11 @@ export interface CompareOptions {
   /** Estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts. */
   referenceMinimum?: { restarts: number; spread: number };
   onProgress?: (message: string) => void;
+  /**
+   * Hears of the work as it gets done: `done` of `total` runs (tuning runs on the training split,
+   * test runs, and one per instance for the f* search), for a progress bar.
+   */
+  onWork?: (done: number, total: number) => void;
   /** Workers for the runs, the tuning and the f* search; the report is the same for any count. */
   pool?: TaskPool;
 }
@@ -76,6 +84,7 @@ export interface CompareOptions {
  */
 export type Contender = { name: string } | { name: string; policy: Policy; lr: number | null; spec?: PolicySpec };
 
+/** Tunes each hand-designed contender on the training split, then runs every contender on the same problems from the same starts and summarizes. */
 export async function compareOptimizers(contenders: Contender[], options: CompareOptions): Promise<EvalReport> {
   const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
   const search = options.referenceMinimum && { ...options.referenceMinimum, iterations: searchIterations(options.steps) };
@@ -83,6 +92,11 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
   if (search) validateMinimumSearch(search);
   validateProblemSet(set);
   const { pool } = options;
+  const grid = options.grid ?? DEFAULT_LR_GRID;
+  const tunedCount = options.lr === undefined ? contenders.filter((c) => !('policy' in c)).length : 0;
+  const total = tunedCount * grid.length * options.family.splitSizes.train + contenders.length * options.problems + (search ? options.problems : 0);
+  let done = 0;
+  const onRuns = options.onWork && ((count: number) => options.onWork!((done += count), total));
   // Every contender at once, so a pool's workers always have items; the rows keep the given order.
   const results = await Promise.all(
     contenders.map(async (contender) => {
@@ -97,13 +111,14 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
         const optimizer = findHandDesigned(contender.name);
         if (options.lr !== undefined) lr = options.lr;
         else {
-          tuning = await tuneLearningRate(optimizer, options.family, { steps: options.steps, seed: options.seed, grid: options.grid ?? DEFAULT_LR_GRID, historyLength: options.historyLength, pool });
+          tuning = await tuneLearningRate(optimizer, options.family, { steps: options.steps, seed: options.seed, grid, historyLength: options.historyLength, pool, onRuns });
           lr = tuning.lr;
+          options.onProgress?.(`${contender.name}: tuned lr ${lr} on ${tuning.trainProblems} training instances (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         }
         policy = optimizer.create(lr);
         spec = { kind: 'hand', name: contender.name, lr };
       }
-      const runs = await runProblemsOn(pool, policy, spec, set);
+      const runs = await runProblemsOn(pool, policy, spec, set, onRuns);
       const row = summarizeRuns(contender.name, lr, runs.filter((run) => !startedBadly(run)), options.steps);
       options.onProgress?.(`${contender.name}: ${lr === null ? '' : `lr ${lr}, `}mean final ${row.meanFinal.toPrecision(4)} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
       return { row: tuning ? { ...row, tuning } : row, runs };
@@ -124,7 +139,7 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
   const header = { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend };
   if (!search) return { ...header, results: rows };
   const started = Date.now();
-  const minima = await searchMinimaOn(pool, set, search);
+  const minima = await searchMinimaOn(pool, set, search, onRuns);
   const measured = measureSuboptimality(finals, good.map((i) => minima[i]), search);
   measured.rows.forEach((suboptimality, k) => (rows[k].suboptimality = suboptimality));
   options.onProgress?.(`reference minimum: L-BFGS from x0 and ${search.restarts} restarts, ${search.iterations} iterations each (${((Date.now() - started) / 1000).toFixed(1)} s)`);

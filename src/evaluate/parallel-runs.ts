@@ -90,25 +90,52 @@ function canDistribute(pool: TaskPool | undefined, family: ObjectiveFamily): poo
   return pool !== undefined && pool.size > 1 && family.spec !== undefined;
 }
 
-/** runProblems, on the pool's workers when it has several and the family and policy can be rebuilt there. */
-export async function runProblemsOn(pool: TaskPool | undefined, policy: Policy, policySpec: PolicySpec | undefined, set: ProblemSet): Promise<RunRecord[]> {
-  if (!canDistribute(pool, set.family) || policySpec === undefined) return runProblems(policy, set).map(record);
-  const { family, ...rest } = set;
+/** Called as blocks of runs finish, with the number of instances each one ran (for progress). */
+export type OnRuns = (count: number) => void;
+
+/**
+ * runProblems, on the pool's workers when it has several and the family and policy can be rebuilt
+ * there. With `onRuns`, the runs in this thread go by blocks too, so that progress can be shown;
+ * instance i's run is the same either way.
+ */
+export async function runProblemsOn(pool: TaskPool | undefined, policy: Policy, policySpec: PolicySpec | undefined, set: ProblemSet, onRuns?: OnRuns): Promise<RunRecord[]> {
   const first = set.first ?? 0;
-  const parts = await pool.map<RunRecord[]>(
-    RUN_BLOCK,
-    blocks(first, set.problems, pool.size).map((block) => ({ family: family.spec, policy: policySpec, set: { ...rest, ...block } })),
+  if (!canDistribute(pool, set.family) || policySpec === undefined) {
+    if (!onRuns) return runProblems(policy, set).map(record);
+    const out: RunRecord[] = [];
+    for (const block of blocks(first, set.problems, 3) /* about a dozen */) {
+      out.push(...runProblems(policy, { ...set, ...block }).map(record));
+      onRuns(block.problems);
+    }
+    return out;
+  }
+  const { family, ...rest } = set;
+  const parts = await Promise.all(
+    blocks(first, set.problems, pool.size).map((block) =>
+      pool.run<RunRecord[]>(RUN_BLOCK, { family: family.spec, policy: policySpec, set: { ...rest, ...block } }).then((runs) => {
+        onRuns?.(block.problems);
+        return runs;
+      }),
+    ),
   );
   return parts.flat();
 }
 
 /** searchMinima, on the pool's workers when it has several and the family can be rebuilt there. */
-export async function searchMinimaOn(pool: TaskPool | undefined, set: Omit<ProblemSet, 'steps'>, search: MinimumSearch): Promise<number[]> {
-  if (!canDistribute(pool, set.family)) return searchMinima(set, search);
+export async function searchMinimaOn(pool: TaskPool | undefined, set: Omit<ProblemSet, 'steps'>, search: MinimumSearch, onRuns?: OnRuns): Promise<number[]> {
+  if (!canDistribute(pool, set.family)) {
+    const minima = searchMinima(set, search);
+    onRuns?.(set.problems);
+    return minima;
+  }
   const { family, ...rest } = set;
-  const parts = await pool.map<number[]>(
-    SEARCH_BLOCK,
-    blocks(set.first ?? 0, set.problems, pool.size).map((block) => ({ family: family.spec, set: { ...rest, ...block }, search })),
+  const parts = await Promise.all(
+    blocks(set.first ?? 0, set.problems, pool.size).map((block) =>
+      pool.run<number[]>(SEARCH_BLOCK, { family: family.spec, set: { ...rest, ...block }, search }).then((minima) => {
+        onRuns?.(block.problems);
+        return minima;
+      }),
+    ),
   );
   return parts.flat();
 }

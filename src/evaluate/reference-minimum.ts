@@ -45,8 +45,8 @@ export function searchIterations(steps: number): number {
 }
 
 export function validateMinimumSearch(search: MinimumSearch): void {
-  if (!Number.isInteger(search.restarts) || search.restarts < 0) throw new UserError(`--reference-minimum must be a non-negative integer of restarts, got ${search.restarts}`);
-  if (!(search.spread > 0) || !Number.isFinite(search.spread)) throw new UserError(`--restart-spread must be a positive number, got ${search.spread}`);
+  if (!Number.isInteger(search.restarts) || search.restarts < 0) throw new UserError(`the minimum search's restarts must be a non-negative integer, got ${search.restarts}`);
+  if (!(search.spread > 0) || !Number.isFinite(search.spread)) throw new UserError(`the minimum search's restart spread must be a positive number, got ${search.spread}`);
 }
 
 /**

@@ -1,0 +1,38 @@
+// `l2o experiment NAME`: the experiments of experiments/ (what `npm run experiment -- NAME` runs),
+// with the same options and the same files: runs/<name>/<timestamp>/{results.json, curves.csv,
+// plots/*.svg, report.md}. The registry lists names only; an experiment's code loads when it runs.
+import type { Argv } from 'yargs';
+import { EXPERIMENTS } from '../../experiments/registry.ts';
+
+interface ExperimentArgs {
+  name: string;
+  quick: boolean;
+  seed: string;
+  out: string;
+  quiet: boolean;
+  resume?: string;
+  /** The global --workers (main.ts). */
+  workers?: number;
+}
+
+export const experimentCommand = {
+  command: 'experiment <name>',
+  describe: 'run an experiment: train, compare with tuned baselines, write results, plots and a report',
+  builder: (y: Argv) =>
+    y
+      .positional('name', { type: 'string', demandOption: true, describe: `the experiment: ${EXPERIMENTS.map((e) => e.name).join(', ')}` })
+      .option('quick', { type: 'boolean', default: false, describe: 'the minutes-long setting the tests use' })
+      .option('seed', { type: 'string', default: '1', describe: 'training seed (evaluation uses seed + 1)' })
+      .option('out', { type: 'string', default: 'runs', describe: 'root of the experiment directories (runs/<name>/<timestamp>/)' })
+      .option('resume', { type: 'string', requiresArg: true, describe: 'continue the experiment in this directory (its finished stages are reused)' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .epilogue(`Experiments:\n${EXPERIMENTS.map((e) => `  ${e.name}\n      ${e.describe}`).join('\n')}`)
+      .example('$0 experiment li-malik-2016 --quick', 'the quick setting, in a few minutes')
+      .example('$0 experiment divergence --resume runs/divergence/<time>', 'continue a killed run'),
+  async handler(args: ExperimentArgs) {
+    const { findExperiment } = await import('../../experiments/registry.ts');
+    findExperiment(args.name); // an unknown name fails before anything loads
+    const { runExperiment } = await import('../../experiments/run-experiment.ts');
+    await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers });
+  },
+};
