@@ -1,4 +1,5 @@
-// npm run experiment -- <name> [--quick] [--resume DIR] [--seed S] [--data-dir DIR]
+// npm run experiment -- <name> [--quick] [--resume DIR] [--seed S] [--data-dir DIR]: the same as
+// `l2o experiment` (src/cli/experiment-command.ts), kept for scripts that call it.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UserError } from '../src/errors.ts';
@@ -35,6 +36,12 @@ try {
     .strict()
     .version(false)
     .help()
+    .fail((message, err) => {
+      // A user's mistake (an unknown experiment, a bad count) is one line, as in `l2o experiment`.
+      if (err && !(err instanceof UserError) && err.name !== 'YError') throw err;
+      process.stderr.write(`experiment: ${err?.message ?? message}\n`);
+      process.exit(1);
+    })
     .parseAsync();
 } catch (err) {
   if (!(err instanceof UserError)) throw err;

@@ -145,7 +145,8 @@ export class ProgressReporter {
       bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR_WIDTH - filled)}] `;
     }
     let text = `${label} ${bar}${this.summary()}${this.detail ? `  ${this.detail}` : ''}`;
-    const columns = this.stream.columns ?? 100;
+    // A pseudo-terminal may report no width (0): then assume a common one.
+    const columns = (this.stream.columns ?? 0) >= 40 ? this.stream.columns! : 100;
     if (text.length > columns - 1) text = `${text.slice(0, Math.max(0, columns - 2))}…`;
     this.stream.write(`\r${text}\x1b[K`);
     this.drawn = true;
