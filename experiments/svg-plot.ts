@@ -40,27 +40,32 @@ export function logTicks(min: number, max: number): number[] {
 }
 
 /**
- * The y range widened to the nearest ticks below and above (of the spacing logTicks picks for it),
- * so the bottom and the top of the axis carry numbers, with those ticks.
+ * The y range widened to the nearest ticks below and above, so the bottom and the top of the axis
+ * carry numbers, with those ticks: every digit under a decade, 1-2-5 under two, powers of ten
+ * beyond, and a coarser spacing wherever that would give more than nine ticks.
  */
 export function logAxis(min: number, max: number): { min: number; max: number; ticks: number[] } {
   const decades = Math.log10(max / min);
-  const multipliers = decades < 1 ? [1, 2, 3, 4, 5, 6, 7, 8, 9] : decades < 2 ? [1, 2, 5] : [1];
-  const grid: number[] = [];
-  for (let e = Math.floor(Math.log10(min)) - 1; e <= Math.ceil(Math.log10(max)) + 1; e++) {
-    for (const m of multipliers) grid.push(Number((m * 10 ** e).toPrecision(6)));
+  const spacings = [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 5], [1]].slice(decades < 1 ? 0 : decades < 2 ? 1 : 2);
+  let ticks: number[] = [];
+  for (const multipliers of spacings) {
+    const grid: number[] = [];
+    for (let e = Math.floor(Math.log10(min)) - 1; e <= Math.ceil(Math.log10(max)) + 1; e++) {
+      for (const m of multipliers) grid.push(Number((m * 10 ** e).toPrecision(6)));
+    }
+    const low = Math.max(...grid.filter((v) => v <= min * (1 + 1e-9)));
+    const high = Math.min(...grid.filter((v) => v >= max * (1 - 1e-9)));
+    ticks = grid.filter((v) => v >= low && v <= high);
+    if (ticks.length <= 9) break;
   }
-  const low = Math.max(...grid.filter((v) => v <= min * (1 + 1e-9)));
-  const high = Math.min(...grid.filter((v) => v >= max * (1 - 1e-9)));
-  let ticks = grid.filter((v) => v >= low && v <= high);
-  // Many decades: every k-th power of ten from the bottom one, so the labels do not collide.
+  // Many decades: every k-th power of ten from the bottom one, the top one rounded up to the next.
   if (ticks.length > 9) {
     const k = Math.ceil((ticks.length - 1) / 8);
-    ticks = ticks.filter((_, i) => i % k === 0);
     const top = ticks[ticks.length - 1];
-    if (top < high * (1 - 1e-9)) ticks.push(Number((top * 10 ** k).toPrecision(6)));
+    ticks = ticks.filter((_, i) => i % k === 0);
+    if (ticks[ticks.length - 1] < top * (1 - 1e-9)) ticks.push(Number((ticks[ticks.length - 1] * 10 ** k).toPrecision(6)));
   }
-  return { min: low, max: ticks[ticks.length - 1], ticks };
+  return { min: ticks[0], max: ticks[ticks.length - 1], ticks };
 }
 
 /** 0, then multiples of 1, 2 or 5 × 10^k: about five ticks up to `max`. */
