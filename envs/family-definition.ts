@@ -3,19 +3,56 @@
 import { UserError } from '../src/errors.ts';
 import type { ObjectiveFamily } from './objective.ts';
 
+/** One parameter of a family, settable as `--param key=value` on the command line. */
 export interface ParamSpec {
   kind: 'number' | 'integer' | 'string';
   default: number | string;
   description: string;
 }
 
+/** A family's parameters after defaults and the user's values are merged and checked. */
 export type ParamValues = Record<string, number | string>;
 
+/**
+ * A family of objectives as the registry and the CLI know it: its name, its parameters, and how to
+ * build it from them. A family module (`l2o eval --env ./my-family.ts`) default-exports one.
+ */
 export interface FamilyDefinition {
   name: string;
   description: string;
   params: Record<string, ParamSpec>;
+  /** Builds the family; `params` holds every declared parameter, checked against its kind. */
   create(params: ParamValues): ObjectiveFamily;
+}
+
+/**
+ * Checks a family definition and returns it, typed: the one call a family module needs.
+ *
+ * @example
+ * ```ts
+ * import { defineFamily, Rng } from 'learn-to-optimize';
+ * export default defineFamily({
+ *   name: 'bowl', description: 'x·x scaled by c', params: { c: { kind: 'number', default: 1, description: 'scale' } },
+ *   create: ({ c }) => ({ name: 'bowl', dim: 2, splitSizes: { train: 10, test: 10 }, sample: (split, index) => ({
+ *     name: `bowl/${split}/${index}`, dim: 2, start: (rng: Rng) => rng.normalVector(2),
+ *     evaluate: (x) => ({ value: (c as number) * (x[0] ** 2 + x[1] ** 2), gradient: x.map((v) => 2 * (c as number) * v) }),
+ *   }) }),
+ * });
+ * ```
+ * @throws UserError when the name, the parameters or `create` are malformed.
+ */
+export function defineFamily(definition: FamilyDefinition): FamilyDefinition {
+  const where = `family '${String(definition?.name)}'`;
+  if (!definition || typeof definition.name !== 'string' || definition.name.trim() === '') throw new UserError('a family needs a non-empty name');
+  if (typeof definition.create !== 'function') throw new UserError(`${where} needs a create(params) function`);
+  if (typeof definition.params !== 'object' || definition.params === null) throw new UserError(`${where} needs a params object (it may be empty)`);
+  for (const [key, spec] of Object.entries(definition.params)) {
+    if (!['number', 'integer', 'string'].includes(spec?.kind)) throw new UserError(`${where} parameter '${key}' has kind '${spec?.kind}'; kinds: number, integer, string`);
+    const numeric = spec.kind !== 'string';
+    const ok = numeric ? typeof spec.default === 'number' && Number.isFinite(spec.default) && (spec.kind === 'number' || Number.isInteger(spec.default)) : typeof spec.default === 'string';
+    if (!ok) throw new UserError(`${where} parameter '${key}' has default ${JSON.stringify(spec.default)}, which is not a${spec.kind === 'integer' ? 'n integer' : spec.kind === 'number' ? ' finite number' : ' string'}`);
+  }
+  return definition;
 }
 
 /** Defaults overlaid with the user's values, each checked against its spec. */

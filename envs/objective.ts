@@ -2,6 +2,7 @@
 // implements these two interfaces (see README "Your own objective family").
 import type { Rng } from '../src/random.ts';
 
+/** f(x) and ∇f(x). */
 export interface Evaluation {
   value: number;
   gradient: Float64Array;
@@ -19,7 +20,9 @@ export interface Objective {
   dispose?(): void;
 }
 
+/** Which split of a family an instance comes from. */
 export type Split = 'train' | 'test';
+/** Both splits, train first. */
 export const SPLITS: readonly Split[] = ['train', 'test'];
 
 /**
@@ -35,6 +38,7 @@ export interface FamilySpec {
   params: Record<string, string | number>;
 }
 
+/** A seeded generator of objectives with fixed, disjoint train and test splits: instance (split, index) is a pure function of the family's parameters. */
 export interface ObjectiveFamily {
   readonly name: string;
   /** Set by the registry on every family it builds; absent on a family built by hand. */

@@ -18,6 +18,7 @@ export interface Observation {
   state(): Float64Array;
 }
 
+/** The outcome of one step: the next observation, its cost f(x_{t+1}), and whether the run ended. */
 export interface StepResult {
   observation: Observation;
   /** f(x_{t+1}); NaN when the step diverged. */
@@ -26,6 +27,7 @@ export interface StepResult {
   info: { diverged: boolean; evaluations: number };
 }
 
+/** The record of one run of a policy on one objective (rollout, runProblems). */
 export interface Trajectory {
   objective: string;
   /** f(x_t) for t = 0..T; NaN from the step that diverged onwards. */
@@ -42,12 +44,15 @@ export interface Trajectory {
   evaluations: number;
 }
 
+/** Options of an OptimizationEnv. */
 export interface EnvOptions {
   historyLength?: number;
 }
 
+/** The history length H of the state Φ when none is given. */
 export const DEFAULT_HISTORY_LENGTH = 25;
 
+/** Optimization as an MDP: reset() starts a run from x0, step(Δx) moves to x + Δx and observes f and ∇f there. */
 export class OptimizationEnv {
   readonly historyLength: number;
   private objective: Objective | null = null;

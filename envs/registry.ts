@@ -1,9 +1,11 @@
 // The built-in objective families by name, and the one place that turns a name plus user
 // parameters into a family.
+import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UserError } from '../src/errors.ts';
-import { resolveParams, type FamilyDefinition } from './family-definition.ts';
+import type { RunIdentity } from '../src/run-directory.ts';
+import { defineFamily, resolveParams, type FamilyDefinition } from './family-definition.ts';
 import type { FamilySpec, ObjectiveFamily } from './objective.ts';
 import { quadratic } from './quadratic.ts';
 import { logisticRegression } from './logistic-regression.ts';
@@ -14,17 +16,35 @@ import { expressionFamily } from './expression.ts';
 import { mnistMlp } from './mnist-mlp.ts';
 import { imageMlp } from './image-mlp.ts';
 
+/** The built-in families, as `l2o envs` lists them. */
 export const FAMILIES: readonly FamilyDefinition[] = [quadratic, logisticRegression, robustRegression, smallNet, mlpGaussians, mnistMlp, imageMlp, expressionFamily];
 
+/** The built-in family definition of this name; a UserError lists the names when there is none. */
 export function findFamily(name: string): FamilyDefinition {
   const def = FAMILIES.find((f) => f.name === name);
   if (!def) throw new UserError(`unknown env '${name}'; available: ${FAMILIES.map((f) => f.name).join(', ')}`);
   return def;
 }
 
+/** Builds a built-in family by name with its parameters (defaults for those not given). */
 export function createFamily(name: string, params: Record<string, string | number> = {}): ObjectiveFamily {
   const def = findFamily(name);
   return withSpec(def.create(resolveParams(def, params)), { env: name, params });
+}
+
+let typescriptHooks = false;
+
+/**
+ * Lets this thread import TypeScript family files (typescript-hooks.mjs). From the compiled package
+ * the hooks take every .ts file; from a checkout, where tsx already runs the sources, they take the
+ * files outside it, which tsx would treat as CommonJS in a folder without a package.json.
+ */
+function enableTypeScriptModules(): void {
+  if (typescriptHooks) return;
+  typescriptHooks = true;
+  const fromSource = import.meta.url.endsWith('.ts');
+  const skipUnder = fromSource ? new URL('../', import.meta.url).href : undefined;
+  register(new URL('./typescript-hooks.mjs', import.meta.url), { data: { skipUnder } });
 }
 
 /** A user's family from a module whose default export is a FamilyDefinition (`--env ./my-family.ts`). */
@@ -33,6 +53,7 @@ export async function loadFamilyModule(path: string, params: Record<string, stri
   const url = pathToFileURL(absolute).href;
   let module: { default?: FamilyDefinition };
   try {
+    if (/\.(ts|mts|cts)$/.test(absolute)) enableTypeScriptModules();
     module = await import(url);
   } catch (err) {
     throw new UserError(`cannot load env module ${path}: ${(err as Error).message.split('\n')[0]}`);
@@ -41,7 +62,14 @@ export async function loadFamilyModule(path: string, params: Record<string, stri
   if (!def || typeof def.create !== 'function' || typeof def.name !== 'string' || typeof def.params !== 'object') {
     throw new UserError(`env module ${path} must export default a FamilyDefinition { name, description, params, create }`);
   }
+  defineFamily(def);
   return withSpec(def.create(resolveParams(def, params)), { env: absolute, params });
+}
+
+/** What a training run records of the family it trained on, so that a resume can check it is the same. */
+export function familyIdentity(family: ObjectiveFamily): RunIdentity {
+  if (!family.spec) return { env: family.name, envParams: {} };
+  return { env: family.spec.env, envParams: Object.fromEntries(Object.entries(family.spec.params).map(([key, value]) => [key, String(value)])) };
 }
 
 /** Builds the family a spec names (in a worker thread, the family the main thread built). */

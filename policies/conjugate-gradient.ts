@@ -7,6 +7,7 @@ import { dot, equalVectors, scale } from '../src/vector.ts';
 import { strongWolfeSearch } from './line-search.ts';
 import type { Observation, Policy } from './policy.ts';
 
+/** Nonlinear conjugate gradient (Polak–Ribière+, restarted) with a strong-Wolfe line search; lr is the first trial step. */
 export class ConjugateGradient implements Policy {
   readonly name = 'cg';
   private objective: Objective | null = null;

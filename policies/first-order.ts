@@ -30,6 +30,7 @@ abstract class FirstOrderPolicy implements Policy {
   protected abstract coordinateStep(i: number, g: number): number;
 }
 
+/** Gradient descent: Δx = −lr·∇f(x_t). */
 export class GradientDescent extends FirstOrderPolicy {
   readonly name = 'gd';
   protected allocate(): void {}
@@ -70,6 +71,7 @@ export class Nesterov extends FirstOrderPolicy {
   }
 }
 
+/** AdaGrad: Δx = −lr·g/(√Σg² + ε), per coordinate. */
 export class AdaGrad extends FirstOrderPolicy {
   readonly name = 'adagrad';
   private sumSquares = new Float64Array(0);
@@ -82,6 +84,7 @@ export class AdaGrad extends FirstOrderPolicy {
   }
 }
 
+/** RMSprop, ρ = 0.9: Δx = −lr·g/(√(running mean of g²) + ε). */
 export class RmsProp extends FirstOrderPolicy {
   readonly name = 'rmsprop';
   private meanSquare = new Float64Array(0);
@@ -97,6 +100,7 @@ export class RmsProp extends FirstOrderPolicy {
   }
 }
 
+/** Adam with bias correction, β = (0.9, 0.999): Δx = −lr·m̂/(√v̂ + ε). */
 export class Adam extends FirstOrderPolicy {
   readonly name = 'adam';
   private m = new Float64Array(0);

@@ -5,12 +5,14 @@ import { ConjugateGradient } from './conjugate-gradient.ts';
 import { Lbfgs } from './lbfgs.ts';
 import type { Policy } from './policy.ts';
 
+/** A hand-designed optimizer by name, built for a given learning rate. */
 export interface HandDesignedOptimizer {
   name: string;
   description: string;
   create(lr: number): Policy;
 }
 
+/** The hand-designed baselines, each tuned over DEFAULT_LR_GRID on the training split before a comparison. */
 export const HAND_DESIGNED: readonly HandDesignedOptimizer[] = [
   { name: 'gd', description: 'gradient descent', create: (lr) => new GradientDescent(lr) },
   { name: 'momentum', description: 'heavy-ball momentum, μ = 0.9', create: (lr) => new Momentum(lr) },
@@ -22,6 +24,7 @@ export const HAND_DESIGNED: readonly HandDesignedOptimizer[] = [
   { name: 'cg', description: 'nonlinear CG (Polak–Ribière+), strong-Wolfe line search (lr = first trial step)', create: (lr) => new ConjugateGradient(lr) },
 ];
 
+/** The hand-designed optimizer of this name; a UserError lists the names when there is none. */
 export function findHandDesigned(name: string): HandDesignedOptimizer {
   const opt = HAND_DESIGNED.find((o) => o.name === name);
   if (!opt) throw new UserError(`unknown optimizer '${name}'; available: ${HAND_DESIGNED.map((o) => o.name).join(', ')}`);

@@ -7,6 +7,7 @@ import { dot, equalVectors, scale, sub } from '../src/vector.ts';
 import { strongWolfeSearch } from './line-search.ts';
 import type { Observation, Policy } from './policy.ts';
 
+/** L-BFGS with memory 10 and a strong-Wolfe line search; lr is the first trial step. */
 export class Lbfgs implements Policy {
   readonly name = 'lbfgs';
   private objective: Objective | null = null;

@@ -6,6 +6,7 @@ import type { Observation } from '../envs/optimization-env.ts';
 
 export type { Observation };
 
+/** An optimizer as a policy: reset() before each run, then act(observation) returns the step Δx, so x_{t+1} = x_t + Δx. */
 export interface Policy {
   readonly name: string;
   /** The history length H of the state a learned policy reads; runs of it use this H. */

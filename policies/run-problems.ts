@@ -8,6 +8,7 @@ import { NonFiniteStartError, UserError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
 import { rollout } from './rollout.ts';
 
+/** Which runs to make: instances 0..problems−1 of a split, each for `steps` steps, with starts drawn from `seed`. */
 export interface ProblemSet {
   family: ObjectiveFamily;
   split: Split;
@@ -21,10 +22,11 @@ export interface ProblemSet {
 
 export function validateProblemSet(set: ProblemSet): void {
   for (const [key, value] of [['problems', set.problems], ['steps', set.steps]] as const) {
-    if (!Number.isInteger(value) || value < 1) throw new UserError(`--${key} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1) throw new UserError(`${key} must be a positive integer, got ${value}`);
   }
 }
 
+/** Runs a policy on every problem of a set; problem i starts from the same x0 for every policy with the same seed. */
 export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
   validateProblemSet(set);
   const env = new OptimizationEnv({ historyLength: policy.historyLength ?? set.historyLength });

@@ -3,7 +3,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from './errors.ts';
 
+/** The tfjs backends in the order they are tried: native (tfjs-node, when it loads), wasm, plain JS. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+/** The name of a tfjs backend this package can run on. */
 export type BackendName = (typeof BACKENDS)[number];
 
 async function tryBackend(name: BackendName): Promise<boolean> {

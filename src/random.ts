@@ -3,6 +3,7 @@
 // from a parent, so adding a draw in one place never shifts the numbers seen elsewhere.
 import seedrandom from 'seedrandom';
 
+/** A seeded random stream; fork(label) derives an independent stream, so every draw is a function of the seed and its path of labels. */
 export class Rng {
   private readonly prng: seedrandom.PRNG;
   private spareNormal: number | null = null;

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { readJsonFile } from './atomic-file.ts';
 import { UserError } from './errors.ts';
 
+/** The environment a training run trained on; a resume checks it is the same. */
 export interface RunIdentity {
   env: string;
   envParams: Record<string, string>;

@@ -66,7 +66,7 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
   assert.equal(JSON.parse(readFileSync(statePath(dir), 'utf8')).iteration, 3);
   assertPolicyIsBestHeldOut(dir);
 
-  await assert.rejects(() => trainGps({ config: SMALL, family, identity, out: dir, resume: false }), (e: Error) => e instanceof UserError && /--resume/.test(e.message));
+  await assert.rejects(() => trainGps({ config: SMALL, family, identity, out: dir, resume: false }), (e: Error) => e instanceof UserError && /already holds a GPS run; resume it/.test(e.message));
   await assert.rejects(() => trainGps({ config: SMALL, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: true }), /holds a run on env 'logreg'/);
 
   // Same seed, same run: the first two iterations' policy is bit-identical.
@@ -148,8 +148,8 @@ test('the relative ν step doubles ν where the KL stands out above the mean and
 
 test('trainGps rejects a setting it cannot run before it makes the run directory', async () => {
   const cases: [Partial<GpsConfig>, RegExp][] = [
-    [{ samples: 1 }, /--samples must be at least 2/],
-    [{ conditions: family.splitSizes.train }, /lower --conditions or --validation/],
+    [{ samples: 1 }, /^samples must be at least 2/],
+    [{ conditions: family.splitSizes.train }, /lower conditions or validation/],
   ];
   for (const [bad, pattern] of cases) {
     const out = join(mkdtempSync(join(tmpdir(), 'l2o-gps-')), 'run');

@@ -19,121 +19,13 @@ import { PolicyNetwork, type DistillationData } from '../../policies/policy-netw
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
 import { FullStateProblem } from './problem/full-state-problem.ts';
 import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
-import type { GradientScaling } from '../../envs/coordinate-history.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { checkValidationSplit } from './validation.ts';
 import { UserError } from '../errors.ts';
 import { rollout } from '../../policies/rollout.ts';
+import type { GpsConfig } from './config.ts';
 
-export interface GpsConfig {
-  /** Training objectives used as conditions (the first N of the training split). */
-  conditions: number;
-  /** Held-out training objectives (the last N of the split) that select the best iteration's policy (validation.ts). */
-  validation: number;
-  /** Steps of each validation run: the evaluation's horizon rather than T, since a learned optimizer must stay stable beyond T. */
-  validationSteps: number;
-  /** T, the length of every sample. */
-  horizon: number;
-  /** M, samples per condition per iteration. */
-  samples: number;
-  iterations: number;
-  historyLength: number;
-  hidden: number;
-  /** ε = klStep · stepMult · T, the bound on KL(new teacher ‖ previous). */
-  klStep: number;
-  /** Exploration noise of the first teachers, relative to momentum's step size. */
-  initialNoise: number;
-  innerIterations: number;
-  initialNu: number;
-  /** How ν_t follows KL_t(p ‖ π̄): 'gradient', ν_t ← max(ν_t + lgStep · KL_t, 0) (docs/design.md §2 step 6); 'relative', relativeNuStep. */
-  nuStep: 'gradient' | 'relative';
-  /**
-   * What the KL step ε adapts to, as predicted against realized improvement from one iteration to the
-   * next: 'cost', the expected cost alone; 'cost-and-kl', the cost plus Σ_t ν_t·KL_t(teacher ‖ π̄),
-   * the BADMM objective the teachers are solved for (cbfinn/gps algorithm_badmm.py). With the cost
-   * alone a step that pays for agreeing with the policy looks like a model error and shrinks ε.
-   */
-  stepAdjustment: 'cost' | 'cost-and-kl';
-  /**
-   * Noisy runs of the global policy per condition and iteration (from the second on), distilled on
-   * the teachers' actions at the states the policy itself visits, as mirror-descent GPS trains on
-   * on-policy samples; 0 distills on the teachers' samples only. Full-state view only.
-   */
-  onPolicySamples: number;
-  /**
-   * A floor on the teachers' exploration: each new teacher's action standard deviation at step t is
-   * raised to at least this multiple of the RMS of the actions sampled at t, so exploration cannot
-   * collapse as the KL steps shrink (docs/design.md §2 step 4g); 0 leaves the LQR's covariance as it is.
-   */
-  explorationFloor: number;
-  /**
-   * Whether the Gaussian mixtures behind the dynamics and policy priors start each EM fit from the
-   * previous one (cbfinn/gps's default, and ours since 2026-12-04: npm start 44 s against 53 s) or
-   * from k-means++ as before (which gives the small net's 2026-12-03 policy; docs/experiments.md).
-   */
-  warmStartMixtures: boolean;
-  lgStep: number;
-  policyDualRate: number;
-  policyDualRateCovar: number;
-  policyIterations: number;
-  policyBatch: number;
-  policyLearningRate: number;
-  dynamicsRidge: number;
-  dynamicsClusters: number;
-  policyClusters: number;
-  /** Li & Malik 2017: one teacher and policy shared by all coordinates (for high-dimensional objectives). */
-  coordinatewise: boolean;
-  /** Per-coordinate GPS: coordinates recorded per rollout as samples of the one-coordinate MDP. */
-  sampledCoordinates: number;
-  /** Gradient features as they are, or divided by their AdaGrad accumulator: per coordinate (coordinate-history.ts) or in the full state's Φ (history-scaling.ts). */
-  gradientScaling: GradientScaling;
-  seed: string;
-}
-
-/**
- * The first teachers' exploration noise by view. In the full state, noise as large as momentum's
- * first step lets the policy see overshoots it must recover from (logreg, robust regression and
- * the small net all did better with 1 than with 0.2; docs/gps.md). Per coordinate, where each weight of
- * a neural net draws its own noise, 1 raised the MNIST teachers' cost from 72 to 462 and made the
- * policy worse (held-out 0.6584 against 0.3982), so there it stays at 0.2.
- */
-export function defaultInitialNoise(coordinatewise: boolean): number {
-  return coordinatewise ? 0.2 : 1;
-}
-
-export const DEFAULT_GPS_CONFIG: GpsConfig = {
-  conditions: 20,
-  /** logreg's: divideTrainingSplit holds out whatever the conditions leave of a family's training split. */
-  validation: 70,
-  validationSteps: 100,
-  horizon: 40,
-  samples: 20,
-  iterations: 5,
-  historyLength: 5,
-  hidden: 50,
-  klStep: 0.2,
-  initialNoise: defaultInitialNoise(false),
-  innerIterations: 4,
-  initialNu: 0.01,
-  nuStep: 'relative',
-  stepAdjustment: 'cost',
-  onPolicySamples: 0,
-  explorationFloor: 0,
-  warmStartMixtures: true,
-  lgStep: 10,
-  policyDualRate: 0.1,
-  policyDualRateCovar: 0,
-  policyIterations: 1000,
-  policyBatch: 64,
-  policyLearningRate: 1e-3,
-  dynamicsRidge: 1e-6,
-  dynamicsClusters: 20,
-  policyClusters: 4,
-  coordinatewise: false,
-  sampledCoordinates: 32,
-  gradientScaling: 'adagrad',
-  seed: '1',
-};
+export { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from './config.ts';
 
 /** The MDP view the config asks for (gps-problem.ts). */
 export function gpsProblem(config: GpsConfig, dim: number): GpsProblem {
@@ -223,6 +115,7 @@ export interface GpsRuntimeState {
   conditions: { policyPrior: MixtureState; base?: { previous: number; predicted: number }; lastKl?: number }[];
 }
 
+/** What one GPS iteration reports: teacher and policy costs, KL divergences, dual variables, the held-out score and timings. */
 export interface IterationLog {
   iteration: number;
   seconds: number;
@@ -258,8 +151,8 @@ function sum(xs: ArrayLike<number>): number {
 /** Settings a run cannot start with, phrased by the `l2o train` flags that set them. */
 export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void {
   checkValidationSplit(config, family);
-  if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
-  if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
+  if (config.samples < 2) throw new UserError('samples must be at least 2 (the dynamics fit needs two samples per condition)');
+  if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('onPolicySamples is built for the full-state view only, not for coordinatewise GPS');
 }
 
 export class GuidedPolicySearch {

@@ -3,6 +3,7 @@
 import { writeFileSync, appendFileSync } from 'node:fs';
 import { lockRunDirectory } from '../run-lock.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
+import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig, type IterationLog } from './badmm.ts';
@@ -10,10 +11,12 @@ import { hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type Bes
 import { validationScore } from './validation.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 
+/** What trainGps needs: settings, family, output directory, and whether to resume a run found there. */
 export interface TrainOptions {
   config: GpsConfig;
   family: ObjectiveFamily;
-  identity: RunIdentity;
+  /** What the run records of its env; by default the family's own spec (built-in name or module path, and parameters). */
+  identity?: RunIdentity;
   out: string;
   resume: boolean;
   onIteration?: (log: IterationLog, config: GpsConfig, best: BestPolicy | undefined) => void;
@@ -32,8 +35,9 @@ export function divideTrainingSplit(family: ObjectiveFamily, requested: { condit
   return { conditions, validation: requested.validation ?? Math.max(train - conditions, 0) };
 }
 
+/** Trains a policy by guided policy search (docs/design.md §2), with a checkpoint after every iteration in `out`; resumes a killed run when asked. */
 export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearch> {
-  const { out, family, identity } = options;
+  const { out, family } = options;
   // A fresh run's settings are checked before its directory exists; a resumed run's were checked when it started.
   if (!(options.resume && hasCheckpoint(out))) checkGpsConfig(options.config, family);
   const release = lockRunDirectory(out);
@@ -45,7 +49,8 @@ export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearc
 }
 
 async function runGps(options: TrainOptions): Promise<GuidedPolicySearch> {
-  const { out, family, identity } = options;
+  const { out, family } = options;
+  const identity = options.identity ?? familyIdentity(family);
   let gps: GuidedPolicySearch;
   let config = options.config;
   let best: BestPolicy | undefined;
@@ -61,7 +66,7 @@ async function runGps(options: TrainOptions): Promise<GuidedPolicySearch> {
     trimLog(logPath(out), saved.iteration);
     options.onProgress?.(`resuming ${out} after iteration ${saved.iteration}`);
   } else {
-    if (hasCheckpoint(out)) throw new UserError(`${out} already holds a GPS run; pass --resume to continue it, or choose another --out`);
+    if (hasCheckpoint(out)) throw new UserError(`${out} already holds a GPS run; resume it, or train into another directory`);
     options.onProgress?.(`initializing ${config.conditions} momentum teachers`);
     gps = GuidedPolicySearch.create(config, family, options.pool);
     writeFileSync(logPath(out), '');

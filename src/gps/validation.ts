@@ -20,9 +20,9 @@ export interface ValidationSettings {
 
 export function checkValidationSplit(settings: ValidationSettings, family: ObjectiveFamily): void {
   const { conditions, validation } = settings;
-  if (!Number.isInteger(validation) || validation < 0) throw new UserError(`--validation must be a non-negative integer, got ${validation}`);
+  if (!Number.isInteger(validation) || validation < 0) throw new UserError(`validation must be a non-negative integer, got ${validation}`);
   if (conditions + validation > family.splitSizes.train) {
-    throw new UserError(`${conditions} conditions and ${validation} validation instances need ${conditions + validation} training instances; ${family.name} has ${family.splitSizes.train} (lower --conditions or --validation, or raise trainSize)`);
+    throw new UserError(`${conditions} conditions and ${validation} validation instances need ${conditions + validation} training instances; ${family.name} has ${family.splitSizes.train} (lower conditions or validation, or raise the family's trainSize)`);
   }
 }
 

@@ -11,39 +11,11 @@ import { Rng } from '../random.ts';
 import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG, disposeStates, type LstmOptimizerConfig } from '../../policies/coordinatewise-lstm.ts';
 import { ProblemBatch } from './problem-batch.ts';
 import { chunksOf, unroll } from './unroll.ts';
+import type { BpttConfig } from './config.ts';
 
-export interface BpttConfig {
-  lstm: LstmOptimizerConfig;
-  /** Meta-iterations (each one batch of problems run for `horizon` steps). */
-  iterations: number;
-  /** Optimizee steps per problem. */
-  horizon: number;
-  /** Steps per truncated-BPTT unroll (one Adam step each). */
-  unroll: number;
-  /** Training objectives per meta-iteration, run side by side. */
-  batch: number;
-  learningRate: number;
-  /** Held-out instances, taken from the end of the training split. */
-  validationProblems: number;
-  validateEvery: number;
-  /** Coordinates taped at once; bounds memory on large optimizees. */
-  chunkSize: number;
-  seed: string;
-}
+export { DEFAULT_BPTT_CONFIG, type BpttConfig } from './config.ts';
 
-export const DEFAULT_BPTT_CONFIG: BpttConfig = {
-  lstm: DEFAULT_LSTM_CONFIG,
-  iterations: 300,
-  horizon: 100,
-  unroll: 20,
-  batch: 32,
-  learningRate: 0.003,
-  validationProblems: 16,
-  validateEvery: 25,
-  chunkSize: 16384,
-  seed: '1',
-};
-
+/** What one BPTT meta-iteration reports: its meta-loss, skipped unrolls, the held-out score when it validated, and its time. */
 export interface BpttIterationLog {
   iteration: number;
   /** Mean objective per problem per step over the iteration's unrolls. */
@@ -56,7 +28,7 @@ export interface BpttIterationLog {
 }
 
 export function validateBpttConfig(config: BpttConfig, family: ObjectiveFamily): void {
-  if (config.horizon % config.unroll !== 0) throw new UserError(`--horizon (${config.horizon}) must be a multiple of --unroll (${config.unroll})`);
+  if (config.horizon % config.unroll !== 0) throw new UserError(`horizon (${config.horizon}) must be a multiple of unroll (${config.unroll})`);
   const trainable = family.splitSizes.train - config.validationProblems;
   if (config.validationProblems < 1 || trainable < 1) {
     throw new UserError(`${family.name} has ${family.splitSizes.train} training instances: too few to hold out ${config.validationProblems} for validation and train on the rest`);

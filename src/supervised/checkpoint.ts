@@ -23,6 +23,7 @@ interface OptimizerFile extends RunIdentity {
   lstm: LstmOptimizerJson;
 }
 
+/** How far a BPTT run has got: iterations done and its best held-out score so far. */
 export interface BpttProgress {
   iteration: number;
   best: { iteration: number; validation: number; lstm: LstmOptimizerJson } | null;

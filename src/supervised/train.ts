@@ -5,21 +5,25 @@ import { appendFileSync, writeFileSync } from 'node:fs';
 import { lockRunDirectory } from '../run-lock.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
+import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
 import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type BpttProgress } from './checkpoint.ts';
 import type { CoordinatewiseLstm } from '../../policies/coordinatewise-lstm.ts';
 
+/** What trainBptt needs: settings, family, output directory, and whether to resume a run found there. */
 export interface BpttTrainOptions {
   config: BpttConfig;
   family: ObjectiveFamily;
-  identity: RunIdentity;
+  /** What the run records of its env; by default the family's own spec (built-in name or module path, and parameters). */
+  identity?: RunIdentity;
   out: string;
   resume: boolean;
   onIteration?: (log: BpttIterationLog, progress: BpttProgress) => void;
 }
 
+/** Meta-trains the coordinatewise LSTM optimizer by truncated BPTT, checkpointing to `out`; resumes a killed run when asked. */
 export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
   validateBpttConfig(options.config, options.family);
   const release = lockRunDirectory(options.out);
@@ -31,7 +35,8 @@ export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: Coor
 }
 
 async function runBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
-  const { out, family, identity } = options;
+  const { out, family } = options;
+  const identity = options.identity ?? familyIdentity(family);
   let config = options.config;
   const optimizer = tf.train.adam(config.learningRate);
   let lstm: CoordinatewiseLstm;
@@ -45,7 +50,7 @@ async function runBptt(options: BpttTrainOptions): Promise<{ lstm: Coordinatewis
     progress = saved.progress;
     trimLog(logPath(out), progress.iteration);
   } else {
-    if (hasCheckpoint(out)) throw new UserError(`${out} already holds a BPTT run; pass --resume to continue it, or choose another --out`);
+    if (hasCheckpoint(out)) throw new UserError(`${out} already holds a BPTT run; resume it, or train into another directory`);
     lstm = createLstm(config);
     progress = { iteration: 0, best: null };
     writeFileSync(logPath(out), '');
