@@ -2,13 +2,14 @@
 // phase, with 1 and 2 workers), linalg (kernels vs ml-matrix),
 // lstm (the BPTT optimizer's unroll and an MLP step against PyTorch's times) or peers (our workloads
 // against PyTorch run in the same invocation, with peak memory) or memory (per-iteration memory of
-// GPS and BPTT runs on the MNIST net).
+// GPS and BPTT runs on the MNIST net) or startup (l2o --help from the compiled CLI).
 import { benchEval } from './eval.ts';
 import { benchGps } from './gps.ts';
 import { benchLinalg } from './linalg.ts';
 import { benchLstm } from './lstm.ts';
 import { benchMemory } from './memory.ts';
 import { benchPeers } from './peers.ts';
+import { benchStartup } from './startup.ts';
 
 const [name, ...rest] = process.argv.slice(2);
 const benches: Record<string, () => void | Promise<void>> = {
@@ -18,6 +19,7 @@ const benches: Record<string, () => void | Promise<void>> = {
   lstm: () => benchLstm(rest),
   memory: () => benchMemory(rest),
   peers: () => benchPeers(rest),
+  startup: () => benchStartup(rest),
 };
 const run = name ? benches[name] : undefined;
 if (!run) {

@@ -1,10 +1,9 @@
 // A complete user-defined objective family: Rosenbrock valleys (a − x)² + b(y − x²)² with a and b
-// drawn per instance. Run it with `npx l2o eval --env envs/examples/rosenbrock-family.ts`.
-import { Rng } from '../../src/random.ts';
-import { instanceSeed, type Objective } from '../objective.ts';
-import type { FamilyDefinition } from '../family-definition.ts';
+// drawn per instance. Run it with `npx l2o eval --env examples/rosenbrock-family.ts`; the file may
+// sit in any folder of a project that has learn-to-optimize installed.
+import { defineFamily, instanceSeed, Rng, type Objective } from 'learn-to-optimize';
 
-const family: FamilyDefinition = {
+export default defineFamily({
   name: 'rosenbrock',
   description: 'Rosenbrock valleys with random a ∈ [0.5, 1.5] and b ∈ [5, 20]',
   params: {
@@ -17,7 +16,7 @@ const family: FamilyDefinition = {
       dim: 2,
       splitSizes: { train: params.trainSize as number, test: params.testSize as number },
       sample(split, index): Objective {
-        // Derive each instance from its own seed so the splits are fixed and disjoint.
+        // Each instance has its own seed, so the splits are fixed and disjoint.
         const rng = new Rng(instanceSeed('rosenbrock', 0, split, index));
         const a = rng.uniformIn(0.5, 1.5);
         const b = rng.uniformIn(5, 20);
@@ -36,6 +35,4 @@ const family: FamilyDefinition = {
       },
     };
   },
-};
-
-export default family;
+});

@@ -139,12 +139,13 @@ export class PolicyNetwork {
     if (this.tensorCache?.version !== this.version) {
       this.disposeTensors();
       const { inputDim, hidden, outputDim } = this;
+      // Kept: the cache outlives whatever tidy scope first asks for it (model.fit steps inside one).
       this.tensorCache = {
         version: this.version,
-        W1: tf.tensor2d(Float32Array.from(this.W1), [inputDim, hidden]),
-        b1: tf.tensor1d(Float32Array.from(this.b1)),
-        anchor: tf.tensor1d(Float32Array.from(this.b1, softplus)),
-        W2: tf.tensor2d(Float32Array.from(this.W2), [hidden, outputDim]),
+        W1: tf.keep(tf.tensor2d(Float32Array.from(this.W1), [inputDim, hidden])),
+        b1: tf.keep(tf.tensor1d(Float32Array.from(this.b1))),
+        anchor: tf.keep(tf.tensor1d(Float32Array.from(this.b1, softplus))),
+        W2: tf.keep(tf.tensor2d(Float32Array.from(this.W2), [hidden, outputDim])),
       };
     }
     return this.tensorCache!;

@@ -7,11 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The CLI from its sources (bin/l2o.js runs the compiled copy in dist/, which these tests do not need to be fresh). */
-const MAIN = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+/** The CLI as users run it: bin/l2o.js runs the compiled dist/, which npm test builds before the tests. */
+const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
 
 function l2o(...args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', MAIN, ...args], { encoding: 'utf8', cwd: ROOT });
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -260,10 +260,10 @@ test('l2o experiment --help lists the experiments; --help loads no tfjs', () => 
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);
   for (const args of [['--help'], ['train', '--help'], ['eval', '--help'], ['run', '--help'], ['experiment', '--help'], ['envs', '--help'], ['data', '--help']]) {
     writeFileSync(log, '');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', '--import', join(dir, 'register.mjs'), MAIN, ...args], { encoding: 'utf8', cwd: ROOT });
+    const result = spawnSync(process.execPath, ['--import', join(dir, 'register.mjs'), BIN, ...args], { encoding: 'utf8', cwd: ROOT });
     assert.equal(result.status, 0, result.stderr);
     const modules = readFileSync(log, 'utf8');
-    assert.match(modules, /src\/cli\/main\.ts/, 'the hook saw the CLI load');
-    assert.doesNotMatch(modules, /@tensorflow|mathjs|src\/gps\/badmm|src\/supervised\/bptt/, args.join(' '));
+    assert.match(modules, /dist\/src\/cli\/main\.js/, 'the hook saw the CLI load');
+    assert.doesNotMatch(modules, /@tensorflow|mathjs|src\/gps\/badmm|src\/supervised\/bptt|tsx/, args.join(' '));
   }
 });

@@ -21,10 +21,13 @@ const LAYERS: Record<string, number> = {
   'src/evaluate': 5,
   experiments: 6,
   'src/cli': 7, // `l2o experiment` runs the experiments
+  'src/index.ts': 8, // the public API re-exports every layer
 };
 
 function folderOf(file: string): string {
-  const parts = relative(ROOT, file).split('/');
+  const path = relative(ROOT, file);
+  if (path === 'src/index.ts') return path;
+  const parts = path.split('/');
   if (parts[0] === 'src') return parts.length > 2 ? `src/${parts[1]}` : 'src';
   return parts[0];
 }

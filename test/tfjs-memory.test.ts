@@ -7,6 +7,7 @@ import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { HAND_DESIGNED } from '../policies/hand-designed.ts';
 import { Rng } from '../src/random.ts';
 import { rollout } from '../policies/rollout.ts';
+import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG } from '../policies/coordinatewise-lstm.ts';
 
 test('tfjs objectives free every tensor: numTensors is flat across repeated rollouts', async () => {
   const backend = await initBackend();
@@ -34,4 +35,13 @@ test('full-batch MLP training actually lowers the loss', async () => {
   const run = rollout(new OptimizationEnv(), HAND_DESIGNED.find((o) => o.name === 'adam')!.create(0.05), objective, 60, new Rng('fit'));
   objective.dispose?.();
   assert.ok(run.values[60] < 0.7 * run.values[0], `${run.values[0]} → ${run.values[60]}`);
+});
+
+test('an LSTM optimizer holds exactly its variables: building one leaves no stray tensors', async () => {
+  await initBackend();
+  const before = tf.memory().numTensors;
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'memory');
+  assert.equal(tf.memory().numTensors - before, lstm.variables.length);
+  tf.dispose(lstm.variables);
+  assert.equal(tf.memory().numTensors, before);
 });

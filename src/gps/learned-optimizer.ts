@@ -131,14 +131,7 @@ export class L2OGpsOptimizer extends tf.Optimizer {
         throw new Error('a per-coordinate policy reads its own history, not Φ');
       },
     };
-    let step: Float64Array;
-    try {
-      step = this.policy.act(observation);
-    } finally {
-      // On TENSOR_ROWS coordinates or more the network caches its weights as tensors; inside
-      // model.fit's tidy they would be freed under it at the end of the batch, so drop them now.
-      this.network.disposeTensors();
-    }
+    const step = this.policy.act(observation);
     offset = 0;
     variables.forEach((variable, i) => {
       const size = layout.sizes[i];

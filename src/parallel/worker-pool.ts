@@ -14,6 +14,7 @@ export interface TaskRef {
   name: string;
 }
 
+/** A pool of workers for independent items (createPool); results are the same for any size. */
 export interface TaskPool {
   /** Workers running items at once; 1 means in this thread. */
   readonly size: number;
@@ -28,6 +29,7 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
+/** A pool of `workers` worker threads, or this thread alone for 1; close() it when done. */
 export function createPool(workers: number = defaultWorkers()): TaskPool {
   if (!Number.isInteger(workers) || workers < 1) throw new UserError(`workers must be a positive integer, got ${workers}`);
   return workers === 1 ? new InProcessPool() : new ThreadPool(workers);
@@ -87,7 +89,9 @@ class ThreadPool implements TaskPool {
   }
 
   private spawn(): void {
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { stderr: false });
+    // Compiled, a worker runs worker.js; from source, worker-entry.mjs registers tsx in it first.
+    const entry = import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './worker.js';
+    const worker = new Worker(new URL(entry, import.meta.url), { stderr: false });
     // Workers must not keep the process alive between items: the pool is closed explicitly, and an
     // idle worker is unref'd so a forgotten close() cannot hang the CLI.
     worker.unref();

@@ -9,14 +9,6 @@ import { chunksOf, type Chunk } from './unroll.ts';
 import { CoordinatewiseLstm, disposeStates, type LstmOptimizerJson, type LstmState } from '../../policies/coordinatewise-lstm.ts';
 import { loadBpttPolicy } from './checkpoint.ts';
 
-/**
- * An LSTM made inside tf.tidy: CoordinatewiseLstm's constructor leaves each weight's initial tensor
- * alive beside its variable (26 tensors for the default LSTM, measured), which the scope frees.
- */
-function tidyLstm(make: () => CoordinatewiseLstm): CoordinatewiseLstm {
-  return tf.tidy(() => make() as unknown as tf.TensorContainer) as unknown as CoordinatewiseLstm;
-}
-
 /** model.fit calls the optimizer inside its own tidy scope; the LSTM state must outlive it. */
 function keepState(state: LstmState): LstmState {
   return { h: state.h.map((t) => tf.keep(t)), c: state.c.map((t) => tf.keep(t)) };
@@ -51,7 +43,7 @@ export class LearnedOptimizer extends tf.Optimizer {
 
   /** The optimizer a `l2o train --algo bptt` run saved in `dir` (its `optimizer.json`); it owns its LSTM. */
   static load(dir: string): LearnedOptimizer {
-    return new LearnedOptimizer(tidyLstm(() => loadBpttPolicy(dir).policy.lstm), undefined, true);
+    return new LearnedOptimizer(loadBpttPolicy(dir).policy.lstm, undefined, true);
   }
 
   /** One LSTM step on every coordinate of each variable, from that coordinate's own LSTM state. */
@@ -95,7 +87,7 @@ export class LearnedOptimizer extends tf.Optimizer {
 
   /** An optimizer with its own copy of the LSTM and fresh states, from `getConfig`'s output (the tf.serialization protocol). */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const lstm = tidyLstm(() => CoordinatewiseLstm.fromJSON(config.lstm as unknown as LstmOptimizerJson));
+    const lstm = CoordinatewiseLstm.fromJSON(config.lstm as unknown as LstmOptimizerJson);
     return new (cls as unknown as typeof LearnedOptimizer)(lstm, config.chunkSize as number, true) as unknown as T;
   }
 }
