@@ -1,9 +1,10 @@
 // What every training run directory shares, whichever algorithm wrote it: the identity of the
 // environment it trained on, a JSONL log trimmed back to the last checkpoint on resume, and
 // versioned JSON files whose malformation is reported as a user error.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { readJsonFile } from './atomic-file.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { UserError } from './errors.ts';
+import { object, record, SchemaError, string, type Schema } from './schema.ts';
 
 /** The environment a training run trained on; a resume checks it is the same. */
 export interface RunIdentity {
@@ -32,16 +33,36 @@ export function trimLog(path: string, iterations: number): void {
         return false;
       }
     });
-  writeFileSync(path, kept.map((l) => `${l}\n`).join(''));
+  // Atomically: a kill while trimming must not cost the lines that stay.
+  writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }
 
-/** Reads a run file and checks its format tag and version. */
-export function readRunFile(path: string, what: string, format: string, version: number): unknown {
+/** The fields every run file starts with: its format tag and version, and the env it trained on. */
+const runFileHead = object({ env: string(), envParams: record(string()) });
+
+/**
+ * Reads a run file: its format tag and version, the env it names, then the rest by `schema`. A
+ * missing, truncated or malformed file is one UserError naming the file and, where one field is
+ * wrong, its path: `runs/x/state.json: config.gradientScaling must be 'none' or 'adagrad', got 'bogus'`.
+ */
+export function readRunFile<T>(path: string, what: string, format: string, version: number, schema: Schema<T>): T & RunFileHead {
   const json = readJsonFile(path, what);
   const value = json as { format?: unknown; version?: unknown };
-  if (!value || value.format !== format) throw new UserError(`${path} is not a ${what} (format '${String(value?.format)}')`);
+  if (!value || typeof value !== 'object' || value.format !== format) throw new UserError(`${path} is not a ${what} (format '${String(value?.format)}')`);
   if (value.version !== version) throw new UserError(`${path} has ${what} version ${String(value.version)}; this l2o reads version ${version}`);
-  return json;
+  try {
+    const head = runFileHead(json, '');
+    return { ...schema(json, ''), format, version, env: head.env, envParams: head.envParams };
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UserError(`${path}: ${err.message}`);
+    throw err;
+  }
+}
+
+/** What readRunFile has checked of every run file. */
+export interface RunFileHead extends RunIdentity {
+  format: string;
+  version: number;
 }
 
 /** Runs a decoder over a run file's contents, turning its failures into a UserError naming the file. */

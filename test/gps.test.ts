@@ -129,8 +129,9 @@ test('the distilled policy optimizes held-out problems and loads into eval as "g
 
   writeFileSync(statePath(dir), '{"format": "l2o-gps", "vers');
   await assert.rejects(() => trainGps({ config: SMALL, family, identity, out: dir, resume: true }), (e: Error) => e instanceof UserError && /not valid JSON/.test(e.message));
-  writeFileSync(policyPath(dir), JSON.stringify({ format: 'l2o-gps', version: 1, historyLength: 3, network: { inputDim: 2 } }));
-  assert.throws(() => loadGpsPolicy(dir), (e: Error) => e instanceof UserError && /malformed/.test(e.message));
+  writeFileSync(policyPath(dir), JSON.stringify({ format: 'l2o-gps', version: 1, ...identity, iteration: 1, historyLength: 3, network: { inputDim: 2 } }));
+  // One line naming the file and the field (test/checkpoints.test.ts goes through every field).
+  assert.throws(() => loadGpsPolicy(dir), (e: Error) => e instanceof UserError && e.message === `${policyPath(dir)}: network.hidden must be a positive integer, got nothing`);
 });
 
 test('the relative ν step doubles ν where the KL stands out above the mean and halves it where it lies well below', () => {

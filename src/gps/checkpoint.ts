@@ -13,7 +13,9 @@ import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.t
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';
-import { coordinateStateDim, type GradientScaling } from '../../envs/coordinate-history.ts';
+import { coordinateStateDim, FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
+import { stateDim } from '../../envs/history-state.ts';
+import { array, boolean, checkLength, fail, field, number, numbers, object, oneOf, optional, string, type Schema } from '../schema.ts';
 
 const FORMAT = 'l2o-gps';
 const VERSION = 1;
@@ -46,7 +48,7 @@ interface StateFile extends RunIdentity {
    * Files written before a setting existed lack it; loadCheckpoint fills in what they ran with (no
    * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor).
    */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures'> & Partial<GpsConfig>;
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates'> & Partial<GpsConfig>;
   network: PolicyNetworkJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
@@ -105,6 +107,173 @@ export const policyPath = (dir: string) => join(dir, 'policy.json');
 export const statePath = (dir: string) => join(dir, 'state.json');
 export const logPath = (dir: string) => join(dir, 'log.jsonl');
 
+// ---- What a valid file holds (src/schema.ts). Files written before a setting existed lack it; the
+// schemas accept its absence and loadCheckpoint fills in what such runs ran with.
+
+/** A held-out score: finite, or +Infinity when every run broke down, which JSON writes as null. */
+const score: Schema<number> = (value, path) => (value === null ? Infinity : number()(value, path));
+const count = (min: number) => number({ integer: true, min });
+const positive = number({ above: 0 });
+const nonNegative = number({ min: 0 });
+
+/** A PolicyNetwork's JSON: its dimensions, and weight arrays of the lengths they give. */
+const networkSchema = object(
+  {
+    inputDim: count(1),
+    hidden: count(1),
+    outputDim: count(1),
+    W1: numbers(),
+    b1: numbers(),
+    W2: numbers(),
+    inputScale: numbers({ above: 0 }),
+    inputBound: numbers({ min: 0 }),
+    variance: numbers({ above: 0 }),
+  },
+  (n, path) => {
+    checkLength(n.W1, n.inputDim * n.hidden, field(path, 'W1'), `inputDim ${n.inputDim} × hidden ${n.hidden}`);
+    checkLength(n.b1, n.hidden, field(path, 'b1'), `hidden ${n.hidden}`);
+    checkLength(n.W2, n.hidden * n.outputDim, field(path, 'W2'), `hidden ${n.hidden} × outputDim ${n.outputDim}`);
+    checkLength(n.inputScale, n.inputDim, field(path, 'inputScale'), `inputDim ${n.inputDim}`);
+    checkLength(n.inputBound, n.inputDim, field(path, 'inputBound'), `inputDim ${n.inputDim}`);
+    checkLength(n.variance, n.outputDim, field(path, 'variance'), `outputDim ${n.outputDim}`);
+  },
+);
+
+/** The network reads what the run's view gives it: 3H features of one coordinate, or the full state Φ (H·(1 + d) for d = outputDim). */
+function checkNetworkFits(network: PolicyNetworkJson, historyLength: number, coordinatewise: boolean, path: string): void {
+  const where = field(path, 'network');
+  if (coordinatewise) {
+    if (network.outputDim !== 1) fail(field(where, 'outputDim'), `is ${network.outputDim}, expected 1 (a per-coordinate policy steps one coordinate)`);
+    const features = FEATURES_PER_LAG * historyLength;
+    if (network.inputDim !== features) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${features} (per coordinate, ${FEATURES_PER_LAG} features × historyLength ${historyLength})`);
+  } else {
+    const expected = stateDim(historyLength, network.outputDim);
+    if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (full state, historyLength ${historyLength} × (1 + dimension ${network.outputDim}))`);
+  }
+}
+
+const policyFileSchema = object(
+  {
+    iteration: count(0),
+    historyLength: count(1),
+    coordinatewise: optional(boolean()),
+    gradientScaling: optional(oneOf('none', 'adagrad')),
+    validation: optional(score),
+    network: networkSchema,
+  },
+  (file, path) => checkNetworkFits(file.network, file.historyLength, file.coordinatewise ?? false, path),
+);
+
+const gpsConfigSchema = object({
+  conditions: count(1),
+  validation: optional(count(0)),
+  validationSteps: optional(count(1)),
+  horizon: count(1),
+  samples: count(2),
+  iterations: count(1),
+  historyLength: count(1),
+  hidden: count(1),
+  klStep: positive,
+  initialNoise: positive,
+  innerIterations: count(1),
+  initialNu: nonNegative,
+  nuStep: optional(oneOf('gradient', 'relative')),
+  stepAdjustment: optional(oneOf('cost', 'cost-and-kl')),
+  onPolicySamples: optional(count(0)),
+  explorationFloor: optional(nonNegative),
+  warmStartMixtures: optional(boolean()),
+  lgStep: nonNegative,
+  policyDualRate: nonNegative,
+  policyDualRateCovar: nonNegative,
+  policyIterations: count(1),
+  policyBatch: count(1),
+  policyLearningRate: positive,
+  dynamicsRidge: nonNegative,
+  dynamicsClusters: count(1),
+  policyClusters: count(1),
+  coordinatewise: optional(boolean()),
+  sampledCoordinates: optional(count(1)),
+  gradientScaling: optional(oneOf('none', 'adagrad')),
+  seed: string(),
+});
+
+/** T matrices of rows × cols finite numbers, as nested arrays. */
+const matrices = (T: number, rows: number, cols: number, what: string) => array(array(numbers({}, cols, what), rows), T);
+
+/** A Gaussian mixture over vectors of `dim` entries (no components before its first fit). */
+const mixtureSchema = (dim: number, what: string) =>
+  object({
+    fittedOn: count(0),
+    components: array(
+      object({
+        logWeight: number(),
+        mean: numbers({}, dim, what),
+        covariance: numbers({}, dim * dim, `${what}, squared`),
+        factor: numbers({}, dim * dim, `${what}, squared`),
+        logDet: number(),
+      }),
+    ),
+  });
+
+/** state.json given the dimensions its config implies: T = horizon, dU actions, dX teacher states. */
+function stateFileSchema(T: number, dU: number, dX: number, conditions: number, x: string) {
+  const u = `dU ${dU}`;
+  return object({
+    iteration: count(0),
+    best: optional(object({ iteration: count(1), validation: score })),
+    runtime: optional(
+      object({
+        dynamicsPrior: object({
+          X: array(array(numbers({}, dX, x), T)),
+          U: array(array(numbers({}, dU, u), T)),
+          mixture: mixtureSchema(2 * dX + dU, `2 dX + dU = ${2 * dX + dU}`),
+        }),
+        conditions: array(
+          object({
+            policyPrior: mixtureSchema(dX + dU, `dX + dU = ${dX + dU}`),
+            base: optional(object({ previous: number(), predicted: number() })),
+            lastKl: optional(number()),
+          }),
+          conditions,
+        ),
+      }),
+    ),
+    conditions: array(
+      object({
+        teacher: object({
+          K: matrices(T, dU, dX, x),
+          k: array(numbers({}, dU, u), T),
+          covariance: matrices(T, dU, dU, u),
+          choleskyCovariance: optional(matrices(T, dU, dU, u)),
+          precision: optional(matrices(T, dU, dU, u)),
+        }),
+        eta: nonNegative,
+        stepMult: positive,
+        nu: numbers({ min: 0 }, T, `horizon ${T}`),
+        lambdaK: array(numbers({}, dU * dX, `dU ${dU} × dX ${dX}`), T),
+        lambdak: array(numbers({}, dU, u), T),
+      }),
+      conditions,
+    ),
+  });
+}
+
+/** Checks a parsed state.json: its config first, then everything whose shape the config sets. */
+const stateSchema: Schema<StateFile> = (value, path) => {
+  const { config, network } = object({ config: gpsConfigSchema, network: networkSchema })(value, path);
+  const coordinatewise = config.coordinatewise ?? false;
+  const configPath = field(path, 'config');
+  if (network.hidden !== config.hidden) fail(field(field(path, 'network'), 'hidden'), `is ${network.hidden}, expected ${config.hidden} (config.hidden)`);
+  if (config.historyLength !== undefined) checkNetworkFits(network, config.historyLength, coordinatewise, path);
+  if (config.onPolicySamples && coordinatewise) fail(field(configPath, 'onPolicySamples'), `is ${config.onPolicySamples}, but per-coordinate runs take none`);
+  const dU = network.outputDim;
+  const scaling = config.gradientScaling ?? 'none';
+  const dX = coordinatewise ? coordinateStateDim(config.historyLength, scaling) : dU + network.inputDim;
+  const why = coordinatewise ? `dX ${dX}: ${FEATURES_PER_LAG} × historyLength ${config.historyLength}${scaling === 'adagrad' ? ' + the raw gradient of adagrad scaling' : ', gradientScaling none'}` : `dX ${dX}: dU ${dU} + inputDim ${network.inputDim}`;
+  const rest = stateFileSchema(config.horizon, dU, dX, config.conditions, why)(value, path);
+  return { ...rest, config, network } as unknown as StateFile;
+};
+
 export function hasCheckpoint(dir: string): boolean {
   return existsSync(statePath(dir));
 }
@@ -115,13 +284,24 @@ export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
 }
 
+/**
+ * The settings in one order, DEFAULT_GPS_CONFIG's (any others after): a resumed run's config is
+ * assembled from the file and the fallbacks of older files, and its state.json must still be byte
+ * for byte the uninterrupted run's.
+ */
+function inCanonicalOrder(config: GpsConfig): GpsConfig {
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULT_GPS_CONFIG)) if (key in config) ordered[key] = config[key as keyof GpsConfig];
+  return Object.assign(ordered, config) as GpsConfig;
+}
+
 export function saveState(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[], best?: BestPolicy, runtime?: GpsRuntimeState): void {
   const state: StateFile = {
     format: FORMAT,
     version: VERSION,
     ...identity,
     iteration,
-    config,
+    config: inCanonicalOrder(config),
     network: network.toJSON(),
     best,
     runtime: runtime && runtimeToJson(runtime),
@@ -140,18 +320,18 @@ export function saveState(dir: string, identity: RunIdentity, config: GpsConfig,
 /** The learned optimizer of a run directory, for evaluation. */
 export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdentity; iteration: number } {
   const path = policyPath(dir);
-  const file = readRunFile(path, 'GPS policy', FORMAT, VERSION) as PolicyFile;
+  const file = readRunFile(path, 'GPS policy', FORMAT, VERSION, policyFileSchema);
   return decodeRunFile(path, () => {
-    if (!Number.isInteger(file.historyLength) || file.historyLength < 1) throw new Error('historyLength must be a positive integer');
     const network = PolicyNetwork.fromJSON(file.network);
-    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, file.gradientScaling ?? 'none') : new GpsPolicy(network, file.historyLength, file.gradientScaling ?? 'none');
+    const scaling = file.gradientScaling ?? 'none';
+    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling) : new GpsPolicy(network, file.historyLength, scaling);
     return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
   });
 }
 
 export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[]; best?: BestPolicy; runtime?: GpsRuntimeState } {
   const path = statePath(dir);
-  const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION) as StateFile;
+  const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION, stateSchema);
   return decodeRunFile(path, () => {
     const dU = file.network.outputDim;
     const gradientScaling = file.config.gradientScaling ?? 'none';
@@ -159,8 +339,21 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
     const dX = file.config.coordinatewise ? coordinateStateDim(file.config.historyLength, gradientScaling) : dU + file.network.inputDim;
     return {
       identity: { env: file.env, envParams: file.envParams },
-      // Settings added later take what runs without them did (warm-started mixtures: today's default).
-      config: { validation: 0, validationSteps: DEFAULT_GPS_CONFIG.validationSteps, stepAdjustment: 'cost', onPolicySamples: 0, explorationFloor: 0, warmStartMixtures: true, ...file.config, gradientScaling },
+      // Settings added later take what runs without them did (warm-started mixtures: today's default;
+      // ν by the gradient step, the full state).
+      config: {
+        validation: 0,
+        validationSteps: DEFAULT_GPS_CONFIG.validationSteps,
+        stepAdjustment: 'cost',
+        onPolicySamples: 0,
+        explorationFloor: 0,
+        warmStartMixtures: true,
+        nuStep: 'gradient',
+        coordinatewise: false,
+        sampledCoordinates: DEFAULT_GPS_CONFIG.sampledCoordinates,
+        ...file.config,
+        gradientScaling,
+      },
       iteration: file.iteration,
       network: PolicyNetwork.fromJSON(file.network),
       best: file.best,

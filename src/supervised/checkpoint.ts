@@ -10,6 +10,8 @@ import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.t
 import { LstmPolicy } from '../../policies/lstm-policy.ts';
 import { CoordinatewiseLstm, type LstmOptimizerJson } from '../../policies/coordinatewise-lstm.ts';
 import type { BpttConfig } from './bptt.ts';
+import type { LstmOptimizerConfig } from '../../policies/lstm-config.ts';
+import { array, checkLength, fail, field, number, numbers, object, record, string, type Schema } from '../schema.ts';
 
 const FORMAT = 'l2o-bptt';
 const VERSION = 1;
@@ -60,20 +62,115 @@ export async function saveCheckpoint(dir: string, identity: RunIdentity, config:
   writeFileAtomic(statePath(dir), JSON.stringify(state));
 }
 
-export async function loadCheckpoint(dir: string, optimizer: tf.Optimizer): Promise<{ identity: RunIdentity; config: BpttConfig; lstm: CoordinatewiseLstm; progress: BpttProgress }> {
+/**
+ * Restores a run: its settings, the LSTM's current weights and an Adam optimizer with the run's
+ * learning rate and moments (the caller disposes both), and how far it has got.
+ */
+export async function loadCheckpoint(dir: string): Promise<{ identity: RunIdentity; config: BpttConfig; lstm: CoordinatewiseLstm; optimizer: tf.Optimizer; progress: BpttProgress }> {
   const path = statePath(dir);
-  const file = readRunFile(path, 'BPTT checkpoint', FORMAT, VERSION) as StateFile;
+  const file = readRunFile(path, 'BPTT checkpoint', FORMAT, VERSION, stateSchema);
   const lstm = decodeRunFile(path, () => CoordinatewiseLstm.fromJSON(file.lstm));
-  await decodeRunFile(path, () => {
-    if (!Array.isArray(file.adam)) throw new Error('adam must be an array');
-    return optimizer.setWeights(file.adam.map((slot, i) => ({ name: `slot-${i}`, tensor: tf.tensor(slot.values, slot.shape) })));
-  });
-  return { identity: { env: file.env, envParams: file.envParams }, config: file.config, lstm, progress: { iteration: file.iteration, best: file.best } };
+  // The saved learning rate, not the one this command asked for: a resume continues the run it was.
+  const optimizer = tf.train.adam(file.config.learningRate);
+  try {
+    await decodeRunFile(path, () => optimizer.setWeights(file.adam.map((slot, i) => ({ name: `slot-${i}`, tensor: tf.tensor(slot.values, slot.shape) }))));
+  } catch (err) {
+    optimizer.dispose();
+    lstm.dispose();
+    throw err;
+  }
+  return { identity: { env: file.env, envParams: file.envParams }, config: file.config, lstm, optimizer, progress: { iteration: file.iteration, best: file.best } };
 }
+
+// ---- What a valid file holds (src/schema.ts).
+
+const count = (min: number) => number({ integer: true, min });
+const GATES = ['input', 'forget', 'cell', 'output'];
+
+/** The LSTM's weights by name and shape, in CoordinatewiseLstm's order (which is also Adam's slot order). */
+export function lstmWeightShapes(config: LstmOptimizerConfig): [string, number[]][] {
+  const H = config.hidden;
+  const shapes: [string, number[]][] = [];
+  for (let l = 0; l < config.layers; l++) {
+    const inputs = l === 0 ? 2 : H;
+    for (const g of GATES) shapes.push([`l${l}/${g}/wx`, [inputs, H]]);
+    for (const g of GATES) shapes.push([`l${l}/${g}/wh`, [H, H]]);
+    for (const g of GATES) shapes.push([`l${l}/${g}/b`, [H]]);
+  }
+  shapes.push(['out/w', [H, 1]], ['out/b', [1]]);
+  return shapes;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const describeShape = (shape: number[]) => (shape.length === 0 ? 'a scalar' : shape.join(' × '));
+
+const lstmConfigSchema = object({ hidden: count(1), layers: count(1), preprocessP: number({ above: 0 }), outputScale: number({ above: 0 }) });
+
+/** An LSTM's JSON: its shape, and every weight its shape implies, finite and of the right length. */
+const lstmSchema = object({ config: lstmConfigSchema, weights: record(numbers()) }, (lstm, path) => {
+  for (const [name, shape] of lstmWeightShapes(lstm.config)) {
+    const where = field(field(path, 'weights'), name);
+    const values = lstm.weights[name];
+    if (values === undefined) fail(where, `is missing (an LSTM of hidden ${lstm.config.hidden} and ${lstm.config.layers} layers has it)`);
+    checkLength(values, size(shape), where, `${describeShape(shape)}, hidden ${lstm.config.hidden}`);
+  }
+});
+
+const bpttConfigSchema = object(
+  {
+    lstm: lstmConfigSchema,
+    iterations: count(1),
+    horizon: count(1),
+    unroll: count(1),
+    batch: count(1),
+    learningRate: number({ above: 0 }),
+    validationProblems: count(1),
+    validateEvery: count(1),
+    chunkSize: count(1),
+    seed: string(),
+  },
+  (config, path) => {
+    if (config.horizon % config.unroll !== 0) fail(field(path, 'horizon'), `is ${config.horizon}, not a multiple of unroll ${config.unroll}`);
+  },
+);
+
+/** A held-out score: finite (a best score always is). */
+const bestSchema = object({ iteration: count(1), validation: number(), lstm: lstmSchema });
+
+const optimizerFileSchema = object({ iteration: count(1), validation: number(), lstm: lstmSchema });
+
+const adamSlot = object({ shape: array(count(1)), values: numbers() }, (slot, path) => checkLength(slot.values, size(slot.shape), field(path, 'values'), `shape ${describeShape(slot.shape)}`));
+
+/** The state file: settings, current LSTM (of the configured shape), Adam's slots matching its weights. */
+const stateSchema: Schema<StateFile> = (value, path) => {
+  const file = object({
+    iteration: count(0),
+    best: (v: unknown, p: string) => (v === null ? null : bestSchema(v, p)),
+    config: bpttConfigSchema,
+    lstm: lstmSchema,
+    adam: array(adamSlot),
+  })(value, path);
+  const lstmPath = field(field(path, 'lstm'), 'config');
+  for (const key of ['hidden', 'layers', 'preprocessP', 'outputScale'] as const) {
+    if (file.lstm.config[key] !== file.config.lstm[key]) fail(field(lstmPath, key), `is ${file.lstm.config[key]}, expected ${file.config.lstm[key]} (config.lstm.${key})`);
+  }
+  // Adam's slots: its step count, then the first and the second moment of every weight, in the LSTM's order.
+  const shapes = lstmWeightShapes(file.config.lstm);
+  // (A run whose every unroll broke down has never stepped Adam: its count alone, or nothing.)
+  if (file.adam.length > 1) {
+    checkLength(file.adam, 1 + 2 * shapes.length, field(path, 'adam'), `the step count and 2 moments of ${shapes.length} weights`);
+    const expected = [[], ...shapes.map(([, s]) => s), ...shapes.map(([, s]) => s)];
+    file.adam.forEach((slot, i) => {
+      if (slot.shape.join() !== expected[i].join() || slot.shape.length !== expected[i].length) fail(field(`${field(path, 'adam')}[${i}]`, 'shape'), `is [${slot.shape.join(', ')}], expected [${expected[i].join(', ')}]`);
+    });
+  }
+  if (file.best && file.best.iteration > file.iteration) fail(field(field(path, 'best'), 'iteration'), `is ${file.best.iteration}, after the checkpoint's iteration ${file.iteration}`);
+  return file as unknown as StateFile;
+};
 
 /** The learned optimizer of a run directory, for evaluation. */
 export function loadBpttPolicy(dir: string): { policy: LstmPolicy; identity: RunIdentity; iteration: number } {
   const path = optimizerPath(dir);
-  const file = readRunFile(path, 'BPTT optimizer', FORMAT, VERSION) as OptimizerFile;
+  const file = readRunFile(path, 'BPTT optimizer', FORMAT, VERSION, optimizerFileSchema);
   return decodeRunFile(path, () => ({ policy: new LstmPolicy(CoordinatewiseLstm.fromJSON(file.lstm)), identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration }));
 }

@@ -38,19 +38,24 @@ async function runBptt(options: BpttTrainOptions): Promise<{ lstm: Coordinatewis
   const { out, family } = options;
   const identity = options.identity ?? familyIdentity(family);
   let config = options.config;
-  const optimizer = tf.train.adam(config.learningRate);
+  let optimizer: tf.Optimizer;
   let lstm: CoordinatewiseLstm;
   let progress: BpttProgress;
   if (options.resume && hasCheckpoint(out)) {
-    const saved = await loadCheckpoint(out, optimizer);
-    if (!sameIdentity(saved.identity, identity)) throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
-    // The saved run's settings win, except the number of iterations, which a resume may extend.
+    const saved = await loadCheckpoint(out);
+    if (!sameIdentity(saved.identity, identity)) {
+      saved.optimizer.dispose();
+      saved.lstm.dispose();
+      throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
+    }
+    // The saved run's settings win (Adam's learning rate among them: loadCheckpoint's optimizer has
+    // it), except the number of iterations, which a resume may extend.
     config = { ...saved.config, iterations: options.config.iterations };
-    lstm = saved.lstm;
-    progress = saved.progress;
+    ({ lstm, optimizer, progress } = saved);
     trimLog(logPath(out), progress.iteration);
   } else {
     if (hasCheckpoint(out)) throw new UserError(`${out} already holds a BPTT run; resume it, or train into another directory`);
+    optimizer = tf.train.adam(config.learningRate);
     lstm = createLstm(config);
     progress = { iteration: 0, best: null };
     writeFileSync(logPath(out), '');
