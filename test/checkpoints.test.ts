@@ -20,6 +20,7 @@ import { loadBpttPolicy, loadCheckpoint as loadBpttCheckpoint, lstmWeightShapes 
 import { CoordinatewiseLstm } from '../policies/coordinatewise-lstm.ts';
 import { array, number, object, oneOf, optional, parse, SchemaError } from '../src/schema.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
+import { BPTT_RESUMED_FLAGS, GPS_RESUMED_FLAGS, refuseContradictingBpttFlags, refuseContradictingGpsFlags } from '../src/cli/resume-flags.ts';
 import { rollout } from '../policies/rollout.ts';
 import { Rng } from '../src/random.ts';
 
@@ -171,4 +172,32 @@ test('a full-state GPS optimizer on an env of another dimension is one UserError
     () => rollout(new OptimizationEnv({ historyLength: 2 }), policy, objective, 3, new Rng('dimension')),
     (e: Error) => e instanceof UserError && /trained on 3-dimensional objectives; quadratic\/test\/0 has 10/.test(e.message),
   );
+});
+
+test('--resume refuses every saved setting a typed flag contradicts, and lets --iterations extend the run', () => {
+  // Settings that no flag sets (or, for iterations, that a resume may change).
+  const gpsWithoutFlag = ['iterations', 'hidden', 'lgStep', 'policyDualRate', 'policyDualRateCovar', 'policyBatch', 'policyLearningRate', 'dynamicsRidge', 'dynamicsClusters', 'policyClusters'];
+  assert.deepEqual(Object.keys(DEFAULT_GPS_CONFIG).filter((key) => !GPS_RESUMED_FLAGS.some((f) => f.key === key) && !gpsWithoutFlag.includes(key)), [], 'GPS settings neither refused nor flagless');
+  const bpttKeys = Object.entries(DEFAULT_BPTT_CONFIG).flatMap(([key, value]) => (typeof value === 'object' ? Object.keys(value).map((k) => `${key}.${k}`) : [key]));
+  assert.deepEqual(bpttKeys.filter((key) => !BPTT_RESUMED_FLAGS.some((f) => f.path === key) && !['iterations', 'lstm.layers'].includes(key)), [], 'BPTT settings neither refused nor flagless');
+
+  const saved = loadGpsCheckpoint(gpsRun).config;
+  assert.throws(() => refuseContradictingGpsFlags(gpsRun, ['--no-warm-start-mixtures'], { ...saved, warmStartMixtures: false }), (e: Error) => e instanceof UserError && /--warm-start-mixtures false contradicts the run in .*, which was started with true/.test(e.message));
+  assert.throws(() => refuseContradictingGpsFlags(gpsRun, ['--history', '4'], { ...saved, historyLength: 4 }), /--history 4 contradicts the run in .*, which was started with 2/);
+  assert.throws(() => refuseContradictingGpsFlags(gpsRun, ['--gradient-scaling=none'], { ...saved, gradientScaling: 'none' }), /--gradient-scaling none contradicts .* started with adagrad/);
+  refuseContradictingGpsFlags(gpsRun, ['--iterations', '9', '--history', '2'], { ...saved, iterations: 9 }); // agrees, or may change
+  refuseContradictingGpsFlags(gpsRun, [], { ...saved, historyLength: 5 }); // a default is no contradiction
+  assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--hidden', '7'], { ...BPTT, lstm: { ...BPTT.lstm, hidden: 7 } }), (e: Error) => e instanceof UserError && /--hidden 7 contradicts the run in .*, which was started with 4/.test(e.message));
+  assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--lr', '0.1'], { ...BPTT, learningRate: 0.1 }), /--lr 0.1 contradicts .* started with 0.003/);
+  refuseContradictingBpttFlags(bpttRun, ['--iterations', '9', '--hidden', '4'], { ...BPTT, iterations: 9 });
+});
+
+test('--resume refuses a checkpoint whose recorded env parameters differ, not only its env', async () => {
+  const other = { env: 'logreg', envParams: { trainSize: '30' } };
+  await assert.rejects(() => trainGps({ config: { ...GPS, iterations: 2 }, family: createFamily('logreg', { trainSize: '30' }), identity: other, out: gpsRun, resume: true }), (e: Error) => e instanceof UserError && /holds a run on env 'logreg' \{\}, not 'logreg' \{"trainSize":"30"\}/.test(e.message));
+  await assert.rejects(
+    () => trainBptt({ config: { ...BPTT, iterations: 3 }, family: createFamily('quadratic', { dim: '5' }), identity: { env: 'quadratic', envParams: { dim: '5' } }, out: bpttRun, resume: true }),
+    (e: Error) => e instanceof UserError && /holds a run on env 'quadratic' \{\}, not 'quadratic' \{"dim":"5"\}/.test(e.message),
+  );
+  assert.equal(loadGpsCheckpoint(gpsRun).iteration, 1, 'the refused resume left the run as it was');
 });

@@ -5,6 +5,68 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
+import type { GpsConfig } from '../gps/config.ts';
+import type { BpttConfig } from '../supervised/config.ts';
+
+/**
+ * Every `l2o train --algo gps` flag whose setting state.json keeps, with what a checkpoint written
+ * before the setting existed ran with. `--iterations` is not here: a resume may extend a run.
+ * (test/checkpoints.test.ts checks that every saved setting is either here or set by no flag.)
+ */
+export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?: unknown }[] = [
+  { flag: 'conditions', key: 'conditions' },
+  { flag: 'validation', key: 'validation', fallback: 0 },
+  { flag: 'validation-steps', key: 'validationSteps' },
+  { flag: 'horizon', key: 'horizon' },
+  { flag: 'samples', key: 'samples' },
+  { flag: 'history', key: 'historyLength' },
+  { flag: 'seed', key: 'seed' },
+  { flag: 'kl-step', key: 'klStep' },
+  { flag: 'inner', key: 'innerIterations' },
+  { flag: 'initial-noise', key: 'initialNoise' },
+  { flag: 'policy-iterations', key: 'policyIterations' },
+  { flag: 'initial-nu', key: 'initialNu' },
+  { flag: 'exploration-floor', key: 'explorationFloor', fallback: 0 },
+  { flag: 'on-policy-samples', key: 'onPolicySamples', fallback: 0 },
+  { flag: 'step-adjustment', key: 'stepAdjustment', fallback: 'cost' },
+  { flag: 'nu-step', key: 'nuStep', fallback: 'gradient' },
+  { flag: 'coordinatewise', key: 'coordinatewise', fallback: false },
+  { flag: 'gradient-scaling', key: 'gradientScaling', fallback: 'none' },
+  { flag: 'sampled-coordinates', key: 'sampledCoordinates' },
+  { flag: 'warm-start-mixtures', key: 'warmStartMixtures', fallback: true },
+];
+
+/** The same for `l2o train --algo bptt`: a dotted path into BpttConfig. */
+export const BPTT_RESUMED_FLAGS: { flag: string; path: string }[] = [
+  { flag: 'hidden', path: 'lstm.hidden' },
+  { flag: 'preprocess-p', path: 'lstm.preprocessP' },
+  { flag: 'output-scale', path: 'lstm.outputScale' },
+  { flag: 'horizon', path: 'horizon' },
+  { flag: 'unroll', path: 'unroll' },
+  { flag: 'batch', path: 'batch' },
+  { flag: 'lr', path: 'learningRate' },
+  { flag: 'validation', path: 'validationProblems' },
+  { flag: 'validate-every', path: 'validateEvery' },
+  { flag: 'chunk-size', path: 'chunkSize' },
+  { flag: 'seed', path: 'seed' },
+];
+
+/** The value at a dotted path. */
+function lookUp(value: unknown, path: string): unknown {
+  let found = value;
+  for (const part of path.split('.')) found = (found as Record<string, unknown> | undefined)?.[part];
+  return found;
+}
+
+/** Refuses a typed GPS flag that contradicts the run in `out` (`config`: the settings the command line asks for). */
+export function refuseContradictingGpsFlags(out: string, argv: readonly string[], config: GpsConfig): void {
+  refuseContradictingFlags(out, argv, GPS_RESUMED_FLAGS.map(({ flag, key, fallback }) => ({ flag, path: key, value: config[key], fallback })));
+}
+
+/** Refuses a typed BPTT flag that contradicts the run in `out`. */
+export function refuseContradictingBpttFlags(out: string, argv: readonly string[], config: BpttConfig): void {
+  refuseContradictingFlags(out, argv, BPTT_RESUMED_FLAGS.map(({ flag, path }) => ({ flag, path, value: lookUp(config, path), fallback: undefined })));
+}
 
 /** A flag and where its value sits in the saved config (a dotted path), with the value now asked for. */
 export interface ResumedSetting {
@@ -31,9 +93,7 @@ export function refuseContradictingFlags(out: string, argv: readonly string[], s
   }
   for (const { flag, path: key, value, fallback } of settings) {
     if (!typed(argv, flag)) continue;
-    let found: unknown = saved.config;
-    for (const part of key.split('.')) found = (found as Record<string, unknown> | undefined)?.[part];
-    const was = found ?? fallback;
+    const was = lookUp(saved.config, key) ?? fallback;
     if (was !== value) {
       throw new UserError(`--${flag} ${String(value)} contradicts the run in ${out}, which was started with ${String(was)}; --resume keeps a run's settings (drop the flag, or train into another --out)`);
     }

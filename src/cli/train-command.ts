@@ -7,7 +7,7 @@ import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
-import { refuseContradictingFlags, savedIteration } from './resume-flags.ts';
+import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, savedIteration } from './resume-flags.ts';
 import { familyFromArgs, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
@@ -91,16 +91,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);
   }
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
-  if (args.resume) {
-    const flags: [string, keyof GpsConfig][] = [
-      ['conditions', 'conditions'], ['validation', 'validation'], ['validation-steps', 'validationSteps'], ['horizon', 'horizon'], ['samples', 'samples'],
-      ['history', 'historyLength'], ['seed', 'seed'], ['kl-step', 'klStep'], ['inner', 'innerIterations'], ['initial-noise', 'initialNoise'],
-      ['policy-iterations', 'policyIterations'], ['initial-nu', 'initialNu'], ['exploration-floor', 'explorationFloor'], ['on-policy-samples', 'onPolicySamples'],
-      ['step-adjustment', 'stepAdjustment'], ['nu-step', 'nuStep'], ['coordinatewise', 'coordinatewise'], ['gradient-scaling', 'gradientScaling'], ['sampled-coordinates', 'sampledCoordinates'],
-    ];
-    const fallbacks: Partial<GpsConfig> = { stepAdjustment: 'cost', onPolicySamples: 0, explorationFloor: 0, gradientScaling: 'none', nuStep: 'gradient', validation: 0, coordinatewise: false };
-    refuseContradictingFlags(args.out, process.argv, flags.map(([flag, key]) => ({ flag, path: key, value: config[key], fallback: fallbacks[key] })));
-  }
+  if (args.resume) refuseContradictingGpsFlags(args.out, process.argv, config);
   say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   const pool = createPool(args.workers ?? defaultWorkers());
   const progress = new ProgressReporter({ label: 'GPS iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
@@ -137,21 +128,7 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
   };
   if (config.horizon % config.unroll !== 0) throw new UserError(`--horizon (${config.horizon}) must be a multiple of --unroll (${config.unroll})`);
   validateBpttConfig(config, family);
-  if (args.resume) {
-    refuseContradictingFlags(args.out, process.argv, [
-      { flag: 'hidden', path: 'lstm.hidden', value: config.lstm.hidden, fallback: undefined },
-      { flag: 'preprocess-p', path: 'lstm.preprocessP', value: config.lstm.preprocessP, fallback: undefined },
-      { flag: 'output-scale', path: 'lstm.outputScale', value: config.lstm.outputScale, fallback: undefined },
-      { flag: 'horizon', path: 'horizon', value: config.horizon, fallback: undefined },
-      { flag: 'unroll', path: 'unroll', value: config.unroll, fallback: undefined },
-      { flag: 'batch', path: 'batch', value: config.batch, fallback: undefined },
-      { flag: 'lr', path: 'learningRate', value: config.learningRate, fallback: undefined },
-      { flag: 'validation', path: 'validationProblems', value: config.validationProblems, fallback: undefined },
-      { flag: 'validate-every', path: 'validateEvery', value: config.validateEvery, fallback: undefined },
-      { flag: 'chunk-size', path: 'chunkSize', value: config.chunkSize, fallback: undefined },
-      { flag: 'seed', path: 'seed', value: config.seed, fallback: undefined },
-    ]);
-  }
+  if (args.resume) refuseContradictingBpttFlags(args.out, process.argv, config);
   say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, Adam ${config.learningRate}, tfjs backend ${backend}`);
   const progress = new ProgressReporter({ label: 'BPTT meta-iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
   try {
