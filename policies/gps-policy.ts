@@ -4,6 +4,7 @@
 // per-coordinate GPS of Li & Malik 2017).
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
+import { UserError } from '../src/errors.ts';
 import type { PolicyNetwork } from './policy-network.ts';
 import type { Observation, Policy } from './policy.ts';
 import { PerCoordinatePolicy } from './per-coordinate-policy.ts';
@@ -22,7 +23,8 @@ export class GpsPolicy implements Policy {
 
   reset(objective: Objective, _rng: Rng): void {
     if (objective.dim !== this.network.outputDim) {
-      throw new RangeError(`this GPS optimizer was trained on ${this.network.outputDim}-dimensional objectives; ${objective.name} has ${objective.dim}`);
+      // The user's choice of optimizer and env, not a bug: one line, naming both dimensions.
+      throw new UserError(`this full-state GPS optimizer was trained on ${this.network.outputDim}-dimensional objectives; ${objective.name} has ${objective.dim} (a full-state policy runs only on its own dimension; per-coordinate GPS runs on any)`);
     }
     this.scaler = historyScaler(this.gradientScaling, this.historyLength, objective.dim);
   }
