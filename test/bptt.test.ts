@@ -226,4 +226,7 @@ test('BPTT training that never produces a finite held-out score fails instead of
     () => trainBptt({ config: { ...SMALL, iterations: 2, validateEvery: 1, validationProblems: 4, batch: 2 }, family: breaking, identity, out, resume: false }),
     (e: Error) => e instanceof UserError && /produced no usable optimizer/.test(e.message),
   );
+  // The log says which iterations' unrolls broke down and were skipped (the CLI prints it too).
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(log.map((l) => l.skipped > 0), [true, true], `skipped unrolls per iteration: ${log.map((l) => l.skipped)}`);
 });

@@ -277,3 +277,26 @@ test('warm-started mixtures are an option: with them off the run still trains, a
   assert.ok(cold.every((l) => Number.isFinite(l.policyLoss)));
   assert.notDeepEqual(cold.map((l) => l.klTeacherPolicy), warm.map((l) => l.klTeacherPolicy), 'the priors, and with them the teachers, differ');
 });
+
+test('GPS on a family whose objective turns NaN for every sample fails with one UserError and writes no policy', async () => {
+  // Finite only at the start (every step breaks it down), or nowhere.
+  const breaking = (everywhere: boolean) => ({
+    name: everywhere ? 'nan-everywhere' : 'nan-after-start',
+    dim: 2,
+    splitSizes: { train: 20, test: 2 },
+    sample: (split: 'train' | 'test', index: number) => ({
+      name: `breaks/${split}/${index}`,
+      dim: 2,
+      start: () => Float64Array.of(3, 3),
+      evaluate: (x: Float64Array) => (everywhere || x[0] !== 3 || x[1] !== 3 ? { value: NaN, gradient: Float64Array.of(NaN, NaN) } : { value: x[0] * x[0] + x[1] * x[1], gradient: Float64Array.of(2 * x[0], 2 * x[1]) }),
+    }),
+  });
+  for (const [everywhere, pattern] of [[true, /not finite at its starting point/], [false, /every momentum setting diverged/]] as const) {
+    const out = mkdtempSync(join(tmpdir(), 'l2o-gps-nan-'));
+    await assert.rejects(
+      () => trainGps({ config: { ...SMALL, conditions: 3, validation: 3 }, family: breaking(everywhere), identity: { env: 'breaks', envParams: {} }, out, resume: false }),
+      (e: Error) => e instanceof UserError && pattern.test(e.message),
+    );
+    assert.ok(!existsSync(policyPath(out)) && !existsSync(statePath(out)), 'no learned optimizer or checkpoint');
+  }
+});

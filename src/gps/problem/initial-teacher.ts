@@ -8,6 +8,7 @@ import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import { Rng } from '../../random.ts';
+import { UserError } from '../../errors.ts';
 import { TeacherPolicy } from './teacher-state.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
 import type { Policy } from '../../../policies/policy.ts';
@@ -58,7 +59,8 @@ export function searchMomentumTeacher(objective: Objective, startRng: Rng, searc
       if (!best || metaLoss < best.metaLoss) best = { step, decay, metaLoss, firstStep: run.actions![0] };
     }
   }
-  if (!best) throw new Error(`${objective.name}: every momentum setting diverged; cannot initialize a teacher`);
+  // The family's doing, not a bug: its objective breaks down (NaN/Inf) under every step size tried.
+  if (!best) throw new UserError(`${objective.name}: every momentum setting diverged (the objective turned NaN or infinite); cannot initialize a GPS teacher on it`);
   const rms = Math.sqrt(best.firstStep.reduce((s, v) => s + v * v, 0) / best.firstStep.length);
   return search.build(best.step, best.decay, search.noise * rms + 1e-6);
 }
