@@ -18,6 +18,50 @@ export interface Objective {
   start(rng: Rng): Float64Array;
   /** Frees resources held outside the JS heap (tfjs tensors). */
   dispose?(): void;
+  /**
+   * Optional: f = g + h split into a smooth part g and a regularizer h with a cheap proximal map,
+   * for proximal methods (ISTA, FISTA: policies/proximal.ts). `evaluate` stays the whole f with a
+   * subgradient; an objective without this field is smooth as far as every other optimizer knows.
+   */
+  readonly composite?: CompositeStructure;
+  /**
+   * Optional: the sparse-coding instance behind the objective (envs/sparse-coding.ts), for LISTA,
+   * which maps the signal y to a code and is trained on the true code z*. A policy may read D, y and
+   * λ (the problem's data); z* is the training target and is for trainers and scores only.
+   */
+  readonly sparseCode?: SparseCodeInstance;
+}
+
+/**
+ * The composite structure f(x) = g(x) + h(x) of an objective: g smooth with an L-Lipschitz gradient,
+ * h convex with a proximal map in closed form (ℓ1, group ℓ2). `Objective.evaluate(x)` is g + h with a
+ * subgradient of h; this is what proximal methods step with instead.
+ */
+export interface CompositeStructure {
+  /** g(x) and ∇g(x): the smooth part alone. */
+  smooth(x: Float64Array): Evaluation;
+  /** A Lipschitz constant L of ∇g when known exactly (ISTA's step 1/L); absent: methods backtrack. */
+  readonly lipschitz?: number;
+  /** prox_{step·h}(v) = argmin_u h(u) + ‖u − v‖²/(2·step), a new array. */
+  prox(v: Float64Array, step: number): Float64Array;
+  /** h(x), so that evaluate(x).value = smooth(x).value + regularizer(x). */
+  regularizer(x: Float64Array): number;
+}
+
+/**
+ * One sparse-coding (lasso) instance: f(z) = ½‖Dz − y‖² + λ‖z‖₁ with a dictionary D of m rows
+ * (signal length) and n columns (atoms), and the sparse code z* that generated y = Dz* + noise.
+ */
+export interface SparseCodeInstance {
+  /** D, m × n, row-major; one dictionary per family, shared by all its instances. */
+  readonly D: Float64Array;
+  readonly m: number;
+  readonly n: number;
+  /** The signal y (length m). */
+  readonly y: Float64Array;
+  /** The true code z* (length n) that generated y: LISTA's training target, never a policy's input. */
+  readonly zStar: Float64Array;
+  readonly lambda: number;
 }
 
 /** Which split of a family an instance comes from. */

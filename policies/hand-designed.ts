@@ -3,6 +3,7 @@ import { UserError } from '../src/errors.ts';
 import { AdaGrad, Adam, GradientDescent, Momentum, Nesterov, RmsProp } from './first-order.ts';
 import { ConjugateGradient } from './conjugate-gradient.ts';
 import { Lbfgs } from './lbfgs.ts';
+import { Fista, Ista } from './proximal.ts';
 import type { Policy } from './policy.ts';
 
 /** A hand-designed optimizer by name, built for a given learning rate. */
@@ -24,10 +25,24 @@ export const HAND_DESIGNED: readonly HandDesignedOptimizer[] = [
   { name: 'cg', description: 'nonlinear CG (Polak–Ribière+), strong-Wolfe line search (lr = first trial step)', create: (lr) => new ConjugateGradient(lr) },
 ];
 
-/** The hand-designed optimizer of this name; a UserError lists the names when there is none. */
+/**
+ * The proximal baselines, for objectives with a composite structure (`Objective.composite`: the
+ * sparse-coding and group-sparse-regression families); on any other objective they stop with a
+ * UserError. Kept apart from HAND_DESIGNED, which is `l2o eval`'s default list and runs on every
+ * family; findHandDesigned finds both, so `--optimizers ista,fista` names them. Their lr multiplies
+ * the step 1/L (1 is the textbook step), or is the first trial step of the backtracking when the
+ * objective gives no Lipschitz constant (policies/proximal.ts).
+ */
+export const PROXIMAL: readonly HandDesignedOptimizer[] = [
+  { name: 'ista', description: 'ISTA, proximal gradient, step lr/L (backtracking from lr when L is unknown); composite objectives only', create: (lr) => new Ista(lr) },
+  { name: 'fista', description: 'FISTA (Beck & Teboulle), step lr/L (backtracking from lr when L is unknown); composite objectives only', create: (lr) => new Fista(lr) },
+];
+
+/** The hand-designed optimizer of this name (smooth or proximal); a UserError lists the names when there is none. */
 export function findHandDesigned(name: string): HandDesignedOptimizer {
-  const opt = HAND_DESIGNED.find((o) => o.name === name);
-  if (!opt) throw new UserError(`unknown optimizer '${name}'; available: ${HAND_DESIGNED.map((o) => o.name).join(', ')}`);
+  const all = [...HAND_DESIGNED, ...PROXIMAL];
+  const opt = all.find((o) => o.name === name);
+  if (!opt) throw new UserError(`unknown optimizer '${name}'; available: ${all.map((o) => o.name).join(', ')}`);
   return opt;
 }
 
