@@ -8,6 +8,24 @@ export interface ParamSpec {
   kind: 'number' | 'integer' | 'string';
   default: number | string;
   description: string;
+  /** The least value allowed (numeric kinds): `--param` below it is refused with one line. */
+  min?: number;
+  /** With `min`: the value must be greater than `min`, not equal to it (a scale, a standard deviation that divides). */
+  exclusiveMin?: boolean;
+  /** The greatest value allowed (numeric kinds). */
+  max?: number;
+}
+
+/** "at least 1", "greater than 0", "at most 10", "from 0 to 1": a spec's range, or '' when it has none. */
+function rangeText(spec: ParamSpec): string {
+  const low = spec.min === undefined ? '' : spec.exclusiveMin ? `greater than ${spec.min}` : `at least ${spec.min}`;
+  const high = spec.max === undefined ? '' : `at most ${spec.max}`;
+  return [low, high].filter(Boolean).join(' and ');
+}
+
+function inRange(spec: ParamSpec, value: number): boolean {
+  if (spec.min !== undefined && (spec.exclusiveMin ? value <= spec.min : value < spec.min)) return false;
+  return spec.max === undefined || value <= spec.max;
 }
 
 /** A family's parameters after defaults and the user's values are merged and checked. */
@@ -51,6 +69,12 @@ export function defineFamily(definition: FamilyDefinition): FamilyDefinition {
     const numeric = spec.kind !== 'string';
     const ok = numeric ? typeof spec.default === 'number' && Number.isFinite(spec.default) && (spec.kind === 'number' || Number.isInteger(spec.default)) : typeof spec.default === 'string';
     if (!ok) throw new UserError(`${where} parameter '${key}' has default ${JSON.stringify(spec.default)}, which is not a${spec.kind === 'integer' ? 'n integer' : spec.kind === 'number' ? ' finite number' : ' string'}`);
+    for (const bound of ['min', 'max'] as const) {
+      if (spec[bound] === undefined) continue;
+      if (!numeric) throw new UserError(`${where} parameter '${key}' is a string and cannot have a ${bound}`);
+      if (typeof spec[bound] !== 'number' || !Number.isFinite(spec[bound])) throw new UserError(`${where} parameter '${key}' has ${bound} ${JSON.stringify(spec[bound])}, which is not a finite number`);
+    }
+    if (numeric && !inRange(spec, spec.default as number)) throw new UserError(`${where} parameter '${key}' has default ${spec.default}, which is not ${rangeText(spec)}`);
   }
   return definition;
 }
@@ -76,6 +100,7 @@ export function resolveParams(def: FamilyDefinition, given: Record<string, strin
     if (spec.kind === 'integer' && !Number.isInteger(value)) {
       throw new UserError(`env '${def.name}' parameter '${key}' must be an integer, got '${raw}'`);
     }
+    if (!inRange(spec, value)) throw new UserError(`env '${def.name}' parameter '${key}' must be ${rangeText(spec)}, got '${raw}'`);
     out[key] = value;
   }
   return out;
@@ -84,8 +109,8 @@ export function resolveParams(def: FamilyDefinition, given: Record<string, strin
 /** Instance counts and the instance seed are common to all built-in families. */
 export function splitParams(train: number, test: number): Record<string, ParamSpec> {
   return {
-    trainSize: { kind: 'integer', default: train, description: 'number of training instances' },
-    testSize: { kind: 'integer', default: test, description: 'number of held-out test instances' },
+    trainSize: { kind: 'integer', default: train, min: 0, description: 'number of training instances' },
+    testSize: { kind: 'integer', default: test, min: 0, description: 'number of held-out test instances' },
     instanceSeed: { kind: 'integer', default: 0, description: 'seed of the instance generator (fixes both splits)' },
   };
 }

@@ -1,7 +1,10 @@
 // Optimization as an MDP (Li & Malik, Algorithm 1): the state is the history of objective values and
 // gradients, the action is the step, the cost is the objective. A run that produces NaN or ±Inf ends
 // there and is marked diverged; a non-finite objective at x0 is a broken objective and throws.
+// A user's objective (checked-objective.ts) is called with the step it is at, so that a wrong
+// result or an exception is reported as `objective NAME threw at step T: …`.
 import { NonFiniteStartError } from '../src/errors.ts';
+import { evaluateChecked, uncheckedObjective } from './checked-objective.ts';
 import type { Rng } from '../src/random.ts';
 import { allFinite, norm } from '../src/vector.ts';
 import { HistoryState } from './history-state.ts';
@@ -56,6 +59,8 @@ export const DEFAULT_HISTORY_LENGTH = 25;
 export class OptimizationEnv {
   readonly historyLength: number;
   private objective: Objective | null = null;
+  /** The user's objective behind a checked one: called here with the step, and its results checked. */
+  private userObjective: Objective | undefined;
   private history: HistoryState | null = null;
   private x: Float64Array = new Float64Array(0);
   private t = 0;
@@ -70,13 +75,14 @@ export class OptimizationEnv {
   /** Starts a run of `objective` from x0 = objective.start(rng); done after `horizon` steps. */
   reset(objective: Objective, rng: Rng, horizon = Infinity): Observation {
     this.objective = objective;
+    this.userObjective = uncheckedObjective(objective);
     this.history = new HistoryState(this.historyLength, objective.dim);
     this.evaluations = 0;
     this.t = 0;
     this.horizon = horizon;
     this.finished = false;
     this.x = objective.start(rng);
-    const evaluation = this.evaluate(this.x);
+    const evaluation = this.evaluate(this.x, 0);
     if (!Number.isFinite(evaluation.value) || !allFinite(evaluation.gradient)) {
       throw new NonFiniteStartError(`objective ${objective.name} is not finite at its starting point (f = ${evaluation.value})`);
     }
@@ -91,7 +97,7 @@ export class OptimizationEnv {
     for (let i = 0; i < x.length; i++) x[i] = this.x[i] + action[i];
     this.x = x;
     this.t += 1;
-    const evaluation = allFinite(x) ? this.evaluate(x) : { value: NaN, gradient: new Float64Array(objective.dim).fill(NaN) };
+    const evaluation = allFinite(x) ? this.evaluate(x, this.t) : { value: NaN, gradient: new Float64Array(objective.dim).fill(NaN) };
     const diverged = !Number.isFinite(evaluation.value) || !allFinite(evaluation.gradient);
     this.finished = diverged || this.t >= this.horizon;
     return {
@@ -102,8 +108,10 @@ export class OptimizationEnv {
     };
   }
 
-  private evaluate(x: Float64Array): Evaluation {
+  /** f and ∇f at x, evaluated for step `step` (a line search's probes count for the step they look for). */
+  private evaluate(x: Float64Array, step: number): Evaluation {
     this.evaluations += 1;
+    if (this.userObjective) return evaluateChecked(this.userObjective, x, `at step ${step}`);
     return this.objective!.evaluate(x);
   }
 
@@ -118,7 +126,7 @@ export class OptimizationEnv {
       name: objective.name,
       dim: objective.dim,
       start: (rng) => objective.start(rng),
-      evaluate: (x) => this.evaluate(x),
+      evaluate: (x) => this.evaluate(x, this.t + 1),
     };
   }
 

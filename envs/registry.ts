@@ -3,9 +3,10 @@
 import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { UserError } from '../src/errors.ts';
+import { firstLine, UserError } from '../src/errors.ts';
 import type { RunIdentity } from '../src/run-directory.ts';
-import { defineFamily, resolveParams, type FamilyDefinition } from './family-definition.ts';
+import { defineFamily, resolveParams, type FamilyDefinition, type ParamValues } from './family-definition.ts';
+import { checkedFamily } from './checked-objective.ts';
 import type { FamilySpec, ObjectiveFamily } from './objective.ts';
 import { quadratic } from './quadratic.ts';
 import { logisticRegression } from './logistic-regression.ts';
@@ -29,7 +30,22 @@ export function findFamily(name: string): FamilyDefinition {
 /** Builds a built-in family by name with its parameters (defaults for those not given). */
 export function createFamily(name: string, params: Record<string, string | number> = {}): ObjectiveFamily {
   const def = findFamily(name);
-  return withSpec(def.create(resolveParams(def, params)), { env: name, params });
+  // The expression family runs the user's expression: its instances are checked like a module's.
+  const family = def === expressionFamily ? buildChecked(def, resolveParams(def, params)) : def.create(resolveParams(def, params));
+  return withSpec(family, { env: name, params });
+}
+
+/** A user-supplied definition's create(params), checked: a throw is `family 'X' failed to build: …`. */
+function buildChecked(def: FamilyDefinition, params: ParamValues): ObjectiveFamily {
+  let family: unknown;
+  try {
+    family = def.create(params);
+  } catch (err) {
+    // The expression family's own refusals (a random function, a string) are already the message.
+    if (def === expressionFamily && err instanceof UserError) throw err;
+    throw new UserError(`family '${def.name}' failed to build: ${firstLine(err)}`, { cause: err });
+  }
+  return checkedFamily(family, def.name);
 }
 
 let typescriptHooks = false;
@@ -63,7 +79,7 @@ export async function loadFamilyModule(path: string, params: Record<string, stri
     throw new UserError(`env module ${path} must export default a FamilyDefinition { name, description, params, create }`);
   }
   defineFamily(def);
-  return withSpec(def.create(resolveParams(def, params)), { env: absolute, params });
+  return withSpec(buildChecked(def, resolveParams(def, params)), { env: absolute, params });
 }
 
 /** What a training run records of the family it trained on, so that a resume can check it is the same. */

@@ -14,12 +14,12 @@ export const smallNet: FamilyDefinition = {
   name: 'small-net',
   description: 'two-layer ReLU net classifier on 4 Gaussian clouds with random binary labels (Li & Malik 2016)',
   params: {
-    hidden: { kind: 'integer', default: 2, description: 'hidden units' },
-    clusters: { kind: 'integer', default: 4, description: 'number of Gaussian clouds' },
-    pointsPerCluster: { kind: 'integer', default: 25, description: 'points per cloud' },
-    lambda: { kind: 'number', default: 0.0005, description: 'weight decay (λ/2)(‖W‖² + ‖U‖²)' },
-    meanStd: { kind: 'number', default: 1, description: 'cloud means ~ N(0, meanStd²·I)' },
-    initStd: { kind: 'number', default: 0.5, description: 'x0 ~ N(0, initStd²·I)' },
+    hidden: { kind: 'integer', default: 2, min: 1, description: 'hidden units' },
+    clusters: { kind: 'integer', default: 4, min: 1, description: 'number of Gaussian clouds' },
+    pointsPerCluster: { kind: 'integer', default: 25, min: 1, description: 'points per cloud' },
+    lambda: { kind: 'number', default: 0.0005, min: 0, description: 'weight decay (λ/2)(‖W‖² + ‖U‖²)' },
+    meanStd: { kind: 'number', default: 1, min: 0, description: 'cloud means ~ N(0, meanStd²·I)' },
+    initStd: { kind: 'number', default: 0.5, min: 0, description: 'x0 ~ N(0, initStd²·I)' },
     ...splitParams(80, 100),
   },
   create(p) {

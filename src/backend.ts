@@ -8,11 +8,36 @@ export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
 /** The name of a tfjs backend this package can run on. */
 export type BackendName = (typeof BACKENDS)[number];
 
+const PROCESS_EVENTS: readonly string[] = ['uncaughtException', 'unhandledRejection'];
+
+/**
+ * Runs `init` and then removes the 'uncaughtException' and 'unhandledRejection' listeners it added.
+ * The wasm backend's emscripten module installs both when it is instantiated (in tf.setBackend), and
+ * they rethrow: any later bug would then kill the process with exit code 7 after Node printed the
+ * ~39 KB minified line of tfjs-backend-wasm.js, bypassing the CLI's error boundary (src/cli/main.ts).
+ * The same happens in each worker thread, which initializes its own backend.
+ */
+export async function withoutAddedProcessListeners<T>(init: () => Promise<T>): Promise<T> {
+  const listeners = (event: string) => process.listeners(event as 'uncaughtException');
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(listeners(event))]));
+  try {
+    return await init();
+  } finally {
+    for (const event of PROCESS_EVENTS) {
+      for (const listener of listeners(event)) {
+        if (!before.get(event)!.has(listener)) process.removeListener(event, listener);
+      }
+    }
+  }
+}
+
 async function tryBackend(name: BackendName): Promise<boolean> {
   try {
-    if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
-    if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
-    return await tf.setBackend(name);
+    return await withoutAddedProcessListeners(async () => {
+      if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
+      if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+      return await tf.setBackend(name);
+    });
   } catch {
     return false;
   }

@@ -115,7 +115,7 @@ test('l2o train --algo bptt, then l2o eval reads the run as row bptt', () => {
   assert.match(lr.stderr, /--lr does not apply to a learned optimizer/);
 });
 
-test('user errors print one line and exit non-zero, without a stack trace', () => {
+test('user errors print one line `error: …` and exit 1, without a stack trace', () => {
   const cases: [string[], RegExp][] = [
     [['eval', '--env', 'nope'], /unknown env 'nope'/],
     [['eval', '--steps', 'abc'], /--steps must be a positive integer/],
@@ -140,12 +140,13 @@ test('user errors print one line and exit non-zero, without a stack trace', () =
     // --history belongs to training: a learned optimizer runs with its own, the hand-designed ones have none.
     [['eval', '--history', '5'], /Unknown argument: history/],
     [['run', '--optimizer', 'gd', '--history', '5'], /Unknown argument: history/],
-    [['experiment', 'nope'], /^l2o: unknown experiment 'nope'; available: li-malik-2016, divergence, generalization$/m],
+    [['experiment', 'nope'], /^error: unknown experiment 'nope'; available: li-malik-2016, divergence, generalization$/m],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = l2o(...args);
-    assert.notEqual(code, 0, args.join(' '));
+    assert.equal(code, 1, args.join(' '));
     assert.equal(stdout, '');
+    assert.match(stderr, /^error: /);
     assert.match(stderr, pattern);
     assert.equal(stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${stderr}`);
     assert.doesNotMatch(stderr, /\n\s+at /);
@@ -162,7 +163,7 @@ test('l2o data list finds the datasets in --data-dir; a dataset without a downlo
   assert.match(missing.stdout, /cifar100\n.*\n  at .*: missing/);
   const tfd = l2o('data', 'download', 'tfd');
   assert.equal(tfd.code, 1);
-  assert.match(tfd.stderr, /^l2o: tfd: nothing to download: TFD is not publicly distributed/);
+  assert.match(tfd.stderr, /^error: tfd: nothing to download: TFD is not publicly distributed/);
   assert.equal(tfd.stderr.trim().split('\n').length, 1);
 });
 

@@ -1,9 +1,13 @@
-// l2o: the command-line entry point. User mistakes print one line and exit 1; bugs keep their stack.
+// l2o: the command-line entry point, and its one error boundary. A user's mistake (a UserError, from
+// this thread or a worker's, or a flag yargs refuses) prints `error: <message>` and exits 1; anything
+// else is a bug: `error: internal error: <message>` and how to see its stack (L2O_DEBUG=1), exit 2.
+// Unhandled rejections and uncaught exceptions end here too (the wasm backend's own rethrowing
+// handlers are removed when it loads, src/backend.ts).
 // The command modules import only yargs and small modules at the top; each handler imports what it
 // runs (tfjs, the trainers, the families), so `l2o --help` and `l2o <command> --help` load no tfjs.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { UserError } from '../errors.ts';
+import { debugRequested, isUserError, reportError, UserError } from '../errors.ts';
 import { envsCommand } from './envs-command.ts';
 import { runCommand } from './run-command.ts';
 import { evalCommand } from './eval-command.ts';
@@ -14,9 +18,37 @@ import { DATA_DIR_ENV } from '../data/data-dir.ts';
 import { defaultWorkers } from '../parallel/worker-pool.ts';
 import { positiveInteger } from './options.ts';
 
-function fail(message: string): never {
-  process.stderr.write(`l2o: ${message}\n`);
-  process.exit(1);
+let exiting = false;
+
+/** Prints the error as the boundary reports it and ends the process (1: the user's mistake, 2: a bug). */
+function exitWithError(error: unknown): never {
+  if (!exiting) {
+    exiting = true;
+    const { exitCode, text } = reportError(error, debugRequested());
+    // A progress bar may be half drawn on a terminal: start the message on a clean line.
+    if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+    process.stderr.write(text);
+    process.exitCode = exitCode;
+  }
+  process.exit();
+}
+
+process.on('uncaughtException', exitWithError);
+process.on('unhandledRejection', exitWithError);
+
+/** A boolean flag given a value (`--json=banana`): yargs would read it as false. */
+function refuseValuedBooleans(argv: readonly string[], booleans: readonly string[]): void {
+  const known = new Set(booleans);
+  for (const token of argv) {
+    if (token === '--') break;
+    const match = /^--(?:no-)?([^=]+)=(.*)$/s.exec(token);
+    if (!match) continue;
+    const camel = match[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    if (!known.has(match[1]) && !known.has(camel)) continue;
+    if (!['true', 'false'].includes(match[2])) {
+      throw new UserError(`--${match[1]} is a switch and takes no value, got '${token}' (write --${match[1]} or --no-${match[1]})`);
+    }
+  }
 }
 
 try {
@@ -35,6 +67,8 @@ try {
     .middleware((args) => {
       if (typeof args.dataDir === 'string') process.env[DATA_DIR_ENV] = args.dataDir;
     })
+    // Before validation, so that it runs for every command; yargs passes its instance second.
+    .middleware(((_args: unknown, y: { getOptions(): { boolean: string[] } }) => refuseValuedBooleans(hideBin(process.argv), y.getOptions().boolean)) as unknown as () => void, true)
     .demandCommand(1, 'name a command: envs, run, eval, train, data or experiment')
     .strict()
     .help()
@@ -42,11 +76,10 @@ try {
     .version(false)
     .fail((message, err) => {
       // yargs re-wraps errors thrown by option coercion as YError; those are user mistakes too.
-      if (err && !(err instanceof UserError) && err.name !== 'YError') throw err;
-      fail(err?.message ?? message);
+      if (err && !isUserError(err) && err.name !== 'YError') exitWithError(err);
+      exitWithError(isUserError(err) ? err : new UserError(err?.message ?? message));
     })
     .parseAsync();
 } catch (err) {
-  if (err instanceof UserError) fail(err.message);
-  throw err;
+  exitWithError(err);
 }

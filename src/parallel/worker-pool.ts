@@ -74,7 +74,15 @@ interface Pending {
 }
 
 /** What a worker sends back for one item. */
-export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { name: string; message: string; stack?: string } };
+export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: WorkerError };
+
+/** An error as a worker sends it: a UserError is sent by name (its subclasses keep that name). */
+export interface WorkerError {
+  name: string;
+  message: string;
+  stack?: string;
+  hint?: string;
+}
 
 class ThreadPool implements TaskPool {
   private readonly idle: Worker[] = [];
@@ -83,6 +91,8 @@ class ThreadPool implements TaskPool {
   private readonly running = new Map<Worker, Pending & { id: number }>();
   private nextId = 0;
   private closed = false;
+  /** Why a worker thread died while idle: every later item fails with it rather than wait forever. */
+  private broken: Error | null = null;
 
   constructor(readonly size: number) {
     for (let i = 0; i < size; i++) this.spawn();
@@ -96,7 +106,8 @@ class ThreadPool implements TaskPool {
     // idle worker is unref'd so a forgotten close() cannot hang the CLI.
     worker.unref();
     worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
-    worker.on('error', (error) => this.fail(worker, error));
+    // An exception that escaped the worker's loop (the thread ends); a UserError stays one here too.
+    worker.on('error', (error: unknown) => this.fail(worker, error instanceof Error ? rebuildError(error) : new Error(String(error))));
     worker.on('exit', (code) => {
       if (!this.closed) this.fail(worker, new Error(`a worker thread exited with code ${code}`));
     });
@@ -106,6 +117,7 @@ class ThreadPool implements TaskPool {
 
   run<T>(task: TaskRef, payload: unknown): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ task, payload, resolve: resolve as (value: unknown) => void, reject });
       this.dispatch();
@@ -141,7 +153,16 @@ class ThreadPool implements TaskPool {
   private fail(worker: Worker, error: Error): void {
     const item = this.running.get(worker);
     this.running.delete(worker);
-    if (item) item.reject(error);
+    // A dead thread takes no more items (an idle one would otherwise be handed items that never settle).
+    const idle = this.idle.indexOf(worker);
+    if (idle >= 0) this.idle.splice(idle, 1);
+    if (item) {
+      item.reject(error);
+      return;
+    }
+    // It died between items (an exception from a timer it left behind): the pool is broken.
+    this.broken ??= error;
+    for (const queued of this.queue.splice(0)) queued.reject(this.broken);
   }
 
   async close(): Promise<void> {
@@ -151,10 +172,10 @@ class ThreadPool implements TaskPool {
   }
 }
 
-/** A worker's error as the caller would have seen it in-process: a UserError stays one. */
-function rebuildError(error: { name: string; message: string; stack?: string }): Error {
+/** A worker's error as the caller would have seen it in-process: a UserError stays one, with its hint and the worker's stack. */
+function rebuildError(error: WorkerError | Error): Error {
   // UserError's subclasses (NonFiniteError, …) keep its name, so one test covers them all.
-  const rebuilt = error.name === 'UserError' ? new UserError(error.message) : new Error(error.message);
+  const rebuilt = error.name === 'UserError' ? new UserError(error.message, { hint: (error as WorkerError).hint }) : new Error(error.message);
   if (error.stack) rebuilt.stack = error.stack;
   return rebuilt;
 }

@@ -15,7 +15,8 @@ parentPort!.on('message', async ({ id, task, payload }: { id: number; task: Task
     reply = { id, ok: true, result: await runTask(task, payload) };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
-    reply = { id, ok: false, error: { name: error.name, message: error.message, stack: error.stack } };
+    const hint = (error as { hint?: unknown }).hint;
+    reply = { id, ok: false, error: { name: error.name, message: error.message, stack: error.stack, ...(typeof hint === 'string' ? { hint } : {}) } };
   }
   parentPort!.postMessage(reply);
 });
