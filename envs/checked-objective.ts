@@ -4,7 +4,7 @@
 // user's code becomes one UserError naming the family or the instance and where it happened.
 // Non-finite values and gradients pass through: a step into NaN/Inf is a run that diverged
 // (optimization-env.ts), and a non-finite f at x0 is a run that never began (NonFiniteStartError).
-import { firstLine, UserError } from '../src/errors.ts';
+import { firstLine, isUserError, UserError } from '../src/errors.ts';
 import type { Evaluation, Objective, ObjectiveFamily, Split } from './objective.ts';
 
 /** Where a checked objective keeps the objective the family built, for OptimizationEnv to call with the step it is at. */
@@ -65,7 +65,9 @@ export function evaluateChecked(objective: Objective, x: Float64Array, where: st
   try {
     result = objective.evaluate(x);
   } catch (err) {
-    throw new UserError(`objective ${objective.name} threw ${where}: ${firstLine(err)}`, { cause: err });
+    // A UserError is a refusal of what the user wrote (an expression's matrix value), not a crash.
+    const verb = isUserError(err) ? '' : ' threw';
+    throw new UserError(`objective ${objective.name}${verb} ${where}: ${firstLine(err)}`, { cause: err });
   }
   return checkEvaluation(result, objective.name, objective.dim, where);
 }

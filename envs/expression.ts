@@ -161,6 +161,12 @@ export const expressionFamily: FamilyDefinition = {
     // An expression that is complex where the starts are centred (sqrt(-1)*x, log(x - 5)) is not a
     // real objective there: say so now rather than report every run as not finite at its start.
     const atCentre = complexAt(compiled, centre, scope);
+    // A matrix, a string or a unit is refused there too (toNumber), before any run starts.
+    try {
+      evaluate(centre);
+    } catch (err) {
+      if (err instanceof UserError) throw err;
+    }
     if (atCentre) {
       throw new UserError(`expression '${source}' is complex at the centre of the starting points (${atCentre}); an objective must be real there${(p.x0 as string).trim() ? '' : ' (move the starts with --param x0=…)'}`);
     }

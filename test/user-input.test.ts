@@ -1,0 +1,200 @@
+// What a user gives l2o — a family module, an --expr expression, --param values, flags — is checked
+// where it enters, and every mistake is one UserError naming what is wrong and where; the CLI prints
+// it as one line `error: …` and exits 1, a bug as `error: internal error: …` and exit 2 (docs/cli.md,
+// "Errors"). Library checks run in-process; a handful of CLI runs cover the boundary itself.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { debugRequested, reportError, UserError, NonFiniteStartError } from '../src/errors.ts';
+import { createFamily, loadFamilyModule } from '../envs/registry.ts';
+import { defineFamily, resolveParams, type FamilyDefinition } from '../envs/family-definition.ts';
+import { compileExpression, MAX_EXPRESSION_VARIABLES } from '../envs/expression.ts';
+import { OptimizationEnv } from '../envs/optimization-env.ts';
+import { runProblems } from '../policies/run-problems.ts';
+import { GradientDescent } from '../policies/first-order.ts';
+import { Lbfgs } from '../policies/lbfgs.ts';
+import type { Policy } from '../policies/policy.ts';
+import { Rng } from '../src/random.ts';
+import { initBackend } from '../src/backend.ts';
+import { createPool } from '../src/parallel/worker-pool.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
+const FAMILY = fileURLToPath(new URL('./fixtures/misbehaving-family.mjs', import.meta.url));
+const TASKS = new URL('./fixtures/user-input-tasks.ts', import.meta.url).href;
+
+function l2o(args: string[], env: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, L2O_BACKEND: 'wasm', L2O_DEBUG: '', ...env } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Runs `fn` and returns the UserError it throws (asserting that it is one, with one line). */
+async function userError(fn: () => unknown): Promise<string> {
+  try {
+    await fn();
+  } catch (err) {
+    assert.ok(err instanceof UserError, `a UserError, not ${(err as Error)?.stack ?? err}`);
+    assert.doesNotMatch(err.message, /\n/);
+    return err.message;
+  }
+  assert.fail('no error was thrown');
+}
+
+const family = (mode: string) => loadFamilyModule(FAMILY, { mode });
+const run = async (mode: string, policy: Policy = new GradientDescent(0.1), steps = 8) => runProblems(policy, { family: await family(mode), split: 'test', problems: 2, steps, seed: '1' });
+
+test('the boundary: a user error is one line and exit 1, a bug two lines and exit 2, L2O_DEBUG adds the stack', () => {
+  const user = reportError(new UserError('unknown env \'nope\''), false);
+  assert.deepEqual(user, { exitCode: 1, text: "error: unknown env 'nope'\n" });
+  assert.equal(reportError(new NonFiniteStartError('f is NaN\nat x0'), false).text, 'error: f is NaN at x0\n');
+  assert.equal(reportError(new UserError('no run here', { hint: 'train one with l2o train --out DIR' }), false).text, 'error: no run here\nhint: train one with l2o train --out DIR\n');
+  // A UserError from another copy of the package (a family importing the installed one) is known by its name.
+  const foreign = Object.assign(new Error('bad value'), { name: 'UserError' });
+  assert.equal(reportError(foreign, false).exitCode, 1);
+  const bug = reportError(new TypeError("Cannot read properties of undefined (reading 'x')"), false);
+  assert.equal(bug.exitCode, 2);
+  assert.equal(bug.text, "error: internal error: Cannot read properties of undefined (reading 'x')\nthis is a bug in l2o, not in what you gave it; rerun with L2O_DEBUG=1 to print its stack trace\n");
+  const debug = reportError(new RangeError('index 7 out of range'), true).text;
+  assert.match(debug, /^error: internal error: index 7 out of range\nRangeError: index 7 out of range\n\s+at /);
+  assert.match(reportError('a string was thrown', false).text, /^error: internal error: a string was thrown\n/);
+  assert.deepEqual(['1', 'yes', '', '0', 'false'].map((v) => debugRequested({ L2O_DEBUG: v })), [true, true, false, false, false]);
+  assert.equal(debugRequested({}), false);
+});
+
+test('a family module: its shape is checked, and create() or sample() throwing names the family', async () => {
+  assert.equal(await userError(() => family('create-throws')), "family 'bad' failed to build: no data here");
+  assert.equal(await userError(() => family('dim')), "family 'bad': dim must be a positive integer, got 2.5");
+  assert.equal(await userError(() => family('split')), "family 'bad': splitSizes.train must be a non-negative integer, got -1");
+  assert.match(await userError(() => family('no-sample')), /^family 'bad': sample must be a function \(split, index\) => Objective, got a undefined$/);
+  const sampling = await family('sample-throws');
+  assert.equal(await userError(() => sampling.sample('test', 3)), "family 'bad': sample('test', 3) threw: index out of range");
+  assert.equal(await userError(() => run('instance-dim')), "family 'bad': instance bad/test/0 has dim 3, the family's dim is 2");
+});
+
+test("an objective's start and evaluate: a wrong shape or a throw names the instance and the step; NaN is still divergence", async () => {
+  assert.equal(await userError(() => run('start-length')), "objective bad/test/0: start() returned an array of length 3; it must return a Float64Array (or array) of 2 numbers, the family's dim");
+  assert.equal(await userError(() => run('start-nan')), 'objective bad/test/0: start() returned x0 with x0[1] = NaN; a starting point must be finite');
+  assert.equal(await userError(() => run('throws')), 'objective bad/test/0 threw at step 5: lost the data');
+  assert.equal(await userError(() => run('gradient-length')), 'objective bad/test/0 at step 1: evaluate(x) returned gradient = an array of length 1; it must return { value: number, gradient } with a gradient of 2 numbers');
+  assert.match(await userError(() => run('value-string')), /^objective bad\/test\/0 at step 2: evaluate\(x\) returned value = the string "1.5"; /);
+  assert.match(await userError(() => run('nothing')), /^objective bad\/test\/0 at step 1: evaluate\(x\) returned a undefined; /);
+  // A line search's probes are evaluations for the step they look for: L-BFGS's 5th evaluation is a probe.
+  assert.match(await userError(() => run('throws', new Lbfgs(1))), /^objective bad\/test\/0 threw at step \d: lost the data$/);
+  // Plain arrays are accepted as x0 and gradient.
+  const arrays = await run('array-gradient');
+  assert.ok(arrays.every((t) => t.divergedAt === null && t.values[8] < t.values[0]));
+  assert.equal((await run('start-array'))[0].values[0], 0.5);
+  // Not finite during a run: the run diverged, as before; not finite at x0: a run that never began.
+  const diverged = await run('diverge');
+  assert.deepEqual(diverged.map((t) => t.divergedAt), [3, 3]);
+  const badStart = await run('start-infinite');
+  assert.deepEqual(badStart.map((t) => t.divergedAt), [0, 0]);
+  const objective = (await family('start-infinite')).sample('test', 0);
+  assert.throws(() => new OptimizationEnv().reset(objective, new Rng('x')), NonFiniteStartError);
+  // Outside an env (BPTT, the GPS cost expansion), evaluations are counted from start().
+  const direct = (await family('throws')).sample('train', 1);
+  direct.start(new Rng('s'));
+  for (let k = 0; k < 5; k++) direct.evaluate(Float64Array.of(1, 1));
+  assert.equal(await userError(() => direct.evaluate(Float64Array.of(1, 1))), 'objective bad/train/1 threw at evaluation 6 after its start: lost the data');
+});
+
+test('expressions: real scalars only, no random functions, no definitions or strings, at most 20 variables', async () => {
+  const expr = (source: string, params: Record<string, string> = {}) => userError(() => createFamily('expr', { expr: source, ...params }));
+  assert.match(await expr('f(x) = x^2'), /^expression 'f\(x\) = x\^2' defines a function; write the expression itself, e.g. --expr "x\^2"/);
+  assert.match(await expr('a = x^2'), /is an assignment; write the expression itself/);
+  assert.match(await expr('"a" + x'), /^expression '"a" \+ x' contains the string "a"; an objective takes numbers only$/);
+  for (const fn of ['random', 'randomInt', 'pickRandom']) {
+    assert.match(await expr(`x^2 + ${fn}(${fn === 'pickRandom' ? '[1, 2]' : ''})`), new RegExp(`calls ${fn}\\(\\), which draws random numbers: runs would differ for the same --seed`));
+  }
+  assert.match(await expr('[x, y]'), /contains a matrix \[\.\.\.\]; an objective is a real scalar/);
+  assert.match(await expr('x + i'), /uses i, the imaginary unit in mathjs; an objective is real/);
+  assert.match(await expr('x^2 + sqrt(-1)'), /is complex at the centre of the starting points \(f = .*i at x = 0\); an objective must be real there \(move the starts with --param x0=…\)/);
+  assert.match(await expr('x^2 + log(x - 5)', { x0: '1' }), /is complex at the centre of the starting points \(f = .* at x = 1\); an objective must be real there$/);
+  const many = Array.from({ length: MAX_EXPRESSION_VARIABLES + 1 }, (_, i) => `v${i}`).join(' + ');
+  assert.match(await expr(many), /^expression has 21 variables; at most 20, because its gradient is one symbolic derivative per variable and mathjs takes seconds/);
+  // A matrix computed from numbers is refused where the starts are centred, before any run.
+  assert.match(await expr('x^2 + ones(2)*x'), /^expression 'x\^2 \+ ones\(2\)\*x' gives a matrix for its derivative in x, not a real number; an objective and its derivatives must be real scalars$/);
+  // Leaving the real domain during a run (sqrt of a negative number) is still divergence.
+  const sqrt = createFamily('expr', { expr: 'sqrt(x)', x0: '1', initStd: '0' });
+  const [trajectory] = runProblems(new GradientDescent(10), { family: sqrt, split: 'test', problems: 1, steps: 3, seed: '1' });
+  assert.equal(trajectory.divergedAt, 1);
+  assert.equal(compileExpression('(1-x)^2 + 100*(y-x^2)^2').variables.length, 2);
+});
+
+test('family parameters have ranges: out of range is one line; a definition\'s own min/max is checked too', async () => {
+  const cases: [string, Record<string, string>, string][] = [
+    ['quadratic', { dim: '0' }, "env 'quadratic' parameter 'dim' must be at least 1, got '0'"],
+    ['logreg', { initStd: '-1' }, "env 'logreg' parameter 'initStd' must be at least 0, got '-1'"],
+    ['robust-regression', { c: '0' }, "env 'robust-regression' parameter 'c' must be greater than 0, got '0'"],
+    ['mlp-gaussians', { batchSize: '-5' }, "env 'mlp-gaussians' parameter 'batchSize' must be at least 0, got '-5'"],
+    ['small-net', { trainSize: '-1' }, "env 'small-net' parameter 'trainSize' must be at least 0, got '-1'"],
+    ['expr', { initStd: '-0.5' }, "env 'expr' parameter 'initStd' must be at least 0, got '-0.5'"],
+  ];
+  for (const [name, params, message] of cases) assert.equal(await userError(() => createFamily(name, params)), message);
+  const base: FamilyDefinition = { name: 'ranged', description: '', params: { rate: { kind: 'number', default: 0.5, min: 0, max: 1, description: '' } }, create: () => { throw new Error('unused'); } };
+  assert.equal(await userError(() => resolveParams(defineFamily(base), { rate: '1.5' })), "env 'ranged' parameter 'rate' must be at least 0 and at most 1, got '1.5'");
+  assert.equal(await userError(() => defineFamily({ ...base, params: { rate: { ...base.params.rate, default: 2 } } })), "family 'ranged' parameter 'rate' has default 2, which is not at least 0 and at most 1");
+  assert.equal(await userError(() => defineFamily({ ...base, params: { s: { kind: 'string', default: 'a', min: 1, description: '' } } })), "family 'ranged' parameter 's' is a string and cannot have a min");
+});
+
+test("the wasm backend's rethrowing process listeners are removed, in this thread and in worker threads", async () => {
+  const before = ['uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e));
+  assert.equal(await initBackend('wasm'), 'wasm');
+  assert.deepEqual(['uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e)), before);
+  process.env.L2O_BACKEND = 'wasm';
+  const pool = createPool(2);
+  try {
+    assert.deepEqual(await pool.run({ module: TASKS, name: 'processListeners' }, null), { uncaughtException: 0, unhandledRejection: 0 });
+  } finally {
+    await pool.close();
+  }
+  // An exception that escapes a worker between items fails the pool's next items (a UserError stays one) instead of leaving them unsettled.
+  for (const user of [true, false]) {
+    const single = createPool(2);
+    try {
+      await single.run({ module: TASKS, name: 'throwLater' }, { user });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await single.run({ module: TASKS, name: 'throwLater' }, { user }).then(
+        () => assert.fail('the pool ran an item after a worker died'),
+        (err: Error) => {
+          assert.equal(err instanceof UserError, user);
+          assert.match(err.message, user ? /a mistake found late/ : /a bug found late/);
+        },
+      );
+    } finally {
+      await single.close();
+    }
+  }
+});
+
+test('the CLI: an internal error after the wasm backend loaded is two short lines and exit 2, with the stack under L2O_DEBUG=1', () => {
+  const args = ['run', '--env', FAMILY, '--optimizer', 'gd', '--lr', '0.1', '--steps', '8', '--problems', '2', '--workers', '1'];
+  for (const mode of ['uncaught', 'rejection']) {
+    const { code, stderr } = l2o([...args, '--param', `mode=${mode}`]);
+    assert.equal(code, 2, stderr);
+    assert.ok(stderr.length < 500, `short stderr: ${stderr.length} bytes`);
+    assert.doesNotMatch(stderr, /function\(/);
+    assert.match(stderr, /^error: internal error: (escaped from a timer|nobody awaited this)\nthis is a bug in l2o, not in what you gave it; rerun with L2O_DEBUG=1 to print its stack trace\n$/);
+  }
+  const debug = l2o([...args, '--param', 'mode=uncaught'], { L2O_DEBUG: '1' });
+  assert.equal(debug.code, 2);
+  assert.match(debug.stderr, /^error: internal error: escaped from a timer\nError: escaped from a timer\n\s+at .*misbehaving-family\.mjs/);
+  assert.doesNotMatch(debug.stderr, /function\(/);
+});
+
+test('the CLI: a user error in a worker thread, a family that throws, and a valued switch are one line and exit 1', () => {
+  const cases: [string[], RegExp][] = [
+    [['eval', '--env', FAMILY, '--param', 'mode=throws', '--optimizers', 'gd', '--lr', '0.1', '--steps', '8', '--problems', '4', '--workers', '2'], /^error: objective bad\/test\/[0-3] threw at step 5: lost the data\n$/],
+    [['run', '--env', FAMILY, '--param', 'mode=create-throws', '--optimizer', 'gd', '--lr', '0.1'], /^error: family 'bad' failed to build: no data here\n$/],
+    [['envs', '--json=banana'], /^error: --json is a switch and takes no value, got '--json=banana' \(write --json or --no-json\)\n$/],
+    [['run', '--expr', 'x^2 + random()', '--optimizer', 'gd', '--lr', '0.1'], /^error: expression 'x\^2 \+ random\(\)' calls random\(\), which draws random numbers/],
+  ];
+  for (const [args, pattern] of cases) {
+    const { code, stdout, stderr } = l2o(args);
+    assert.equal(code, 1, `${args.join(' ')}: ${stderr}`);
+    assert.equal(stdout, '');
+    assert.match(stderr, pattern);
+    assert.equal(stderr.trimEnd().split('\n').length, 1);
+  }
+});
