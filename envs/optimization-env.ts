@@ -122,11 +122,15 @@ export class OptimizationEnv {
 
   /** The objective as a policy should see it: its own evaluations (line searches) count too. */
   countingObjective(objective: Objective): Objective {
+    const { composite, sparseCode } = objective;
     return {
       name: objective.name,
       dim: objective.dim,
       start: (rng) => objective.start(rng),
       evaluate: (x) => this.evaluate(x, this.t + 1),
+      // Proximal methods evaluate the smooth part instead; those evaluations count as well.
+      ...(composite ? { composite: { ...composite, smooth: (x: Float64Array) => ((this.evaluations += 1), composite.smooth(x)) } } : {}),
+      ...(sparseCode ? { sparseCode } : {}),
     };
   }
 

@@ -16,9 +16,11 @@ import { mlpGaussians } from './mlp-gaussians.ts';
 import { expressionFamily } from './expression.ts';
 import { mnistMlp } from './mnist-mlp.ts';
 import { imageMlp } from './image-mlp.ts';
+import { sparseCoding } from './sparse-coding.ts';
+import { groupSparseRegression } from './group-sparse-regression.ts';
 
 /** The built-in families, as `l2o envs` lists them. */
-export const FAMILIES: readonly FamilyDefinition[] = [quadratic, logisticRegression, robustRegression, smallNet, mlpGaussians, mnistMlp, imageMlp, expressionFamily];
+export const FAMILIES: readonly FamilyDefinition[] = [quadratic, logisticRegression, robustRegression, smallNet, mlpGaussians, mnistMlp, imageMlp, sparseCoding, groupSparseRegression, expressionFamily];
 
 /** The built-in family definition of this name; a UserError lists the names when there is none. */
 export function findFamily(name: string): FamilyDefinition {

@@ -1,7 +1,7 @@
 // Sparse regression (issue 25, part 1): the sparse-coding and group-sparse-regression families with
 // their composite structure, ISTA and FISTA, and LISTA (its ISTA initialization, training, policy
-// and file). The runs here drive a policy in a plain loop (runPolicy): OptimizationEnv's
-// countingObjective does not forward `composite` and `sparseCode` yet (the todo test at the end).
+// and file). Most runs drive a policy in a plain loop (runPolicy); the last test runs them through
+// OptimizationEnv and rollout, as l2o eval does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -229,7 +229,7 @@ test('LISTA training refuses a family without sparse codes', () => {
   assert.throws(() => trainLista(family(groupSparseRegression), { ...SMALL, iterations: 1 }), (err: unknown) => err instanceof UserError && /sparse-coding families/.test(err.message));
 });
 
-test('ista, fista and lista run through OptimizationEnv and rollout', { todo: "envs/optimization-env.ts's countingObjective must forward composite and sparseCode" }, () => {
+test('ista, fista and lista run through OptimizationEnv and rollout', () => {
   const objective = coding.sample('test', 0);
   for (const policy of [new Ista(1), new Fista(1), new ListaPolicy(istaNetwork(objective.sparseCode!, objective.composite!.lipschitz!, 4))]) {
     const run = rollout(new OptimizationEnv(), policy, objective, 20, new Rng('r'));
