@@ -67,6 +67,22 @@ function enableTypeScriptModules(): void {
 
 /** A user's family from a module whose default export is a FamilyDefinition (`--env ./my-family.ts`). */
 export async function loadFamilyModule(path: string, params: Record<string, string | number> = {}): Promise<ObjectiveFamily> {
+  const def = await importFamilyDefinition(path);
+  return withSpec(buildChecked(def, resolveParams(def, params)), { env: resolve(path), params });
+}
+
+/**
+ * Checks a family and its parameters without building it: the definition (a built-in name, or a
+ * module, which is imported) and every parameter value. Building can need the tfjs backend (an image
+ * family projects its dataset), checking does not, so a command can refuse a bad --env or --param
+ * before it loads tfjs.
+ */
+export async function checkFamilyArgs(env: string, params: Record<string, string | number>): Promise<void> {
+  const def = isFamilyModulePath(env) ? await importFamilyDefinition(env) : findFamily(env);
+  resolveParams(def, params);
+}
+
+async function importFamilyDefinition(path: string): Promise<FamilyDefinition> {
   const absolute = resolve(path);
   const url = pathToFileURL(absolute).href;
   let module: { default?: FamilyDefinition };
@@ -80,8 +96,7 @@ export async function loadFamilyModule(path: string, params: Record<string, stri
   if (!def || typeof def.create !== 'function' || typeof def.name !== 'string' || typeof def.params !== 'object') {
     throw new UserError(`env module ${path} must export default a FamilyDefinition { name, description, params, create }`);
   }
-  defineFamily(def);
-  return withSpec(buildChecked(def, resolveParams(def, params)), { env: absolute, params });
+  return defineFamily(def);
 }
 
 /** What a training run records of the family it trained on, so that a resume can check it is the same. */

@@ -1,7 +1,8 @@
 // Checkpoints must survive a kill at any instant: write a temporary file beside the target, flush it
 // to disk, then rename over the target (atomic on POSIX filesystems). Readers see the old file or the
 // new one, never half of one.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 
 export function writeFileAtomic(path: string, contents: string): void {
@@ -29,4 +30,24 @@ export function readJsonFile(path: string, what: string): unknown {
   } catch (err) {
     throw new UserError(`${what} ${path} is not valid JSON (truncated or corrupted?): ${(err as Error).message}`);
   }
+}
+
+/**
+ * mkdir -p, one level at a time: Node's recursive mkdirSync never returns on some paths under
+ * /proc (`l2o train --out /proc/nope/x` hung), while a plain mkdir fails at once. Returns the
+ * directories it created, outermost first, so that a caller that fails can remove them.
+ */
+export function makeDirectory(dir: string): string[] {
+  const missing: string[] = [];
+  let current = resolve(dir);
+  while (!existsSync(current)) {
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  if (existsSync(current) && !statSync(current).isDirectory()) throw new UserError(`cannot write to ${dir}: ${current} is not a directory`);
+  missing.reverse();
+  for (const path of missing) mkdirSync(path);
+  return missing;
 }

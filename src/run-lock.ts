@@ -4,9 +4,10 @@
 // A lock whose process is gone (same host, pid not alive) is stale and taken over; the temporary
 // files that dead writers left behind (writeFileAtomic's `*.tmp-<pid>`) are removed then too.
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { accessSync, closeSync, constants, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { UserError } from './errors.ts';
+import { makeDirectory } from './atomic-file.ts';
 
 interface LockHolder {
   pid: number;
@@ -35,10 +36,14 @@ function readHolder(path: string): LockHolder | null {
   }
 }
 
+/** Releases the lock; `created` lists the directories taking it created, outermost first. */
+export type RunLock = (() => void) & { readonly created: readonly string[] };
+
 /** Creates `dir` if needed and takes its lock; returns the release function. Throws a UserError when another live run holds it. */
-export function lockRunDirectory(dir: string): () => void {
+export function lockRunDirectory(dir: string): RunLock {
+  let created: string[];
   try {
-    makeDirectory(dir);
+    created = makeDirectory(dir);
     accessSync(dir, constants.W_OK);
   } catch (err) {
     if (err instanceof UserError) throw err;
@@ -73,26 +78,28 @@ export function lockRunDirectory(dir: string): () => void {
       if (readHolder(path)?.pid === me.pid) unlinkSync(path);
     };
     process.on('exit', release);
-    return release;
+    return Object.assign(release, { created });
   }
   throw new UserError(`cannot lock ${dir}: another process keeps taking it`);
 }
 
 /**
- * mkdir -p, one level at a time: Node's recursive mkdirSync never returns on some paths under
- * /proc (`l2o train --out /proc/nope/x` hung), while a plain mkdir fails at once.
+ * Runs `work` holding the lock of `dir`. When it fails before anything worth keeping was written
+ * (`kept()` false: no checkpoint) in a directory this run created, the directory goes too, so a
+ * training that fails at once leaves no trace; a directory that existed before is left alone.
  */
-function makeDirectory(dir: string): void {
-  const missing: string[] = [];
-  let current = resolve(dir);
-  while (!existsSync(current)) {
-    missing.push(current);
-    const parent = dirname(current);
-    if (parent === current) break;
-    current = parent;
+export async function withRunDirectory<T>(dir: string, kept: () => boolean, work: () => Promise<T>): Promise<T> {
+  const release = lockRunDirectory(dir);
+  let discard = false;
+  try {
+    return await work();
+  } catch (err) {
+    discard = release.created.length > 0 && !kept();
+    throw err;
+  } finally {
+    release();
+    if (discard) rmSync(release.created[0], { recursive: true, force: true });
   }
-  if (existsSync(current) && !statSync(current).isDirectory()) throw new UserError(`cannot write to ${dir}: ${current} is not a directory`);
-  for (const path of missing.reverse()) mkdirSync(path);
 }
 
 /** `*.tmp-<pid>` files whose writer is no longer running. */

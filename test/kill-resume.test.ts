@@ -1,7 +1,8 @@
 // kill -9 at random moments: `l2o train` (the compiled CLI, as users run it) is SIGKILLed several
-// times during a GPS and a BPTT run — at seeded random delays, which land in start-up, mid-iteration
-// or mid-write, and at the moment a checkpoint's temporary file appears, which lands mid-write — and
-// resumed with --resume until it finishes. The run directory must then hold byte for byte the files
+// times during a GPS and a BPTT run — a seeded random delay after a seeded number of new log lines,
+// which lands mid-iteration or mid-write however loaded the machine is, and at the moment a
+// checkpoint's temporary file appears, which lands mid-write — and resumed with --resume until it
+// finishes. The run directory must then hold byte for byte the files
 // of an uninterrupted run, and a log with every iteration exactly once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,10 +16,6 @@ import { Rng } from '../src/random.ts';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
 
-/** Node and tfjs start-up before a run's first iteration (about 0.6 s here), and its exit after the last (about 0.2 s). */
-const STARTUP_MS = 600;
-const EXIT_MS = 200;
-
 /** How a run ended: SIGKILLed by the test (with temporary files left behind: mid-write), or on its own. */
 interface Outcome {
   killed: boolean;
@@ -27,8 +24,8 @@ interface Outcome {
   stderr: string;
 }
 
-/** `when`: kill after `ms`, or when the `nth` temporary file of a write appears in `out`. */
-type KillAt = { ms: number } | { nth: number } | null;
+/** `when`: kill `ms` after the run's `lines`-th new log line, or when the `nth` temporary file of a write appears in `out`. */
+type KillAt = { lines: number; ms: number } | { nth: number } | null;
 
 function train(args: string[], out: string, when: KillAt): Promise<Outcome> {
   mkdirSync(out, { recursive: true }); // so that the watch can start before the run does
@@ -42,7 +39,13 @@ function train(args: string[], out: string, when: KillAt): Promise<Outcome> {
     };
     let timer: NodeJS.Timeout | undefined;
     let watcher: ReturnType<typeof watch> | undefined;
-    if (when && 'ms' in when) timer = setTimeout(kill, when.ms);
+    const logged = () => (existsSync(join(out, 'log.jsonl')) ? readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0);
+    const before = logged();
+    if (when && 'lines' in when) {
+      watcher = watch(out, (_event, name) => {
+        if (name === 'log.jsonl' && timer === undefined && logged() - before >= when.lines) timer = setTimeout(kill, when.ms);
+      });
+    }
     if (when && 'nth' in when) {
       let seen = 0;
       watcher = watch(out, (_event, name) => {
@@ -86,10 +89,9 @@ async function killAndResume(name: string, full: string[], minimal: string[], it
     const done = existsSync(join(resumed, 'state.json')) ? (JSON.parse(readFileSync(join(resumed, 'state.json'), 'utf8')) as { iteration: number }).iteration : 0;
     let when: KillAt = null;
     if (killsDone < kills) {
-      // Alternately a random moment within what is left of the run, and a seeded checkpoint write.
-      const training = Math.max(duration - STARTUP_MS - EXIT_MS, 500);
-      const ms = STARTUP_MS * rng.uniformIn(0.5, 1) + (rng.uniformIn(0, 0.75) * training * (iterations - done)) / iterations;
-      when = killsDone % 2 === 0 ? { ms: Math.round(ms) } : { nth: 1 + rng.int(2) };
+      // Alternately a random moment inside an iteration that is not the last, and a seeded checkpoint write.
+      const perIteration = duration / iterations;
+      when = killsDone % 2 === 0 ? { lines: 1 + rng.int(Math.max(1, iterations - done - 2)), ms: Math.round(rng.uniformIn(0, 0.8) * perIteration) } : { nth: 1 + rng.int(2) };
     }
     const result = await train(args, resumed, when);
     if (!result.killed) {
@@ -102,7 +104,7 @@ async function killAndResume(name: string, full: string[], minimal: string[], it
     const reached = existsSync(join(resumed, 'state.json')) ? (JSON.parse(readFileSync(join(resumed, 'state.json'), 'utf8')) as { iteration: number }).iteration : 0;
     notes.push(`${name}: kill ${killsDone} at ${JSON.stringify(when)}, resumed from iteration ${done}, checkpoint at ${reached} when killed${result.midWrite ? ', mid-write' : ''}`);
   }
-  assert.ok(killsDone >= kills - 2, `${name}: ${killsDone} of ${kills} planned kills landed while the run was going`);
+  assert.ok(killsDone >= kills - 1, `${name}: ${killsDone} of ${kills} planned kills landed while the run was going`);
   for (const file of files) assert.equal(readFileSync(join(resumed, file), 'utf8'), readFileSync(join(straight, file), 'utf8'), `${name}: ${file} after ${kills} kills`);
   assert.deepEqual(lines(resumed).map((l) => (JSON.parse(l) as { iteration: number }).iteration), Array.from({ length: iterations }, (_, i) => i), `${name}: each iteration logged once`);
   assert.deepEqual(lines(resumed).map(outcome), lines(straight).map(outcome), `${name}: the log`);
@@ -113,13 +115,13 @@ async function killAndResume(name: string, full: string[], minimal: string[], it
 test('GPS killed with SIGKILL at random moments and resumed ends byte-identical to the uninterrupted run', async (t) => {
   const run = ['train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--iterations', '6', '--workers', '1', '--quiet'];
   const settings = ['--samples', '3', '--horizon', '10', '--history', '2', '--inner', '1', '--policy-iterations', '20', '--validation-steps', '10', '--kl-step', '0.3'];
-  const notes = await killAndResume('gps', [...run, ...settings], run, 6, ['policy.json', 'state.json'], 4);
+  const notes = await killAndResume('gps', [...run, ...settings], run, 6, ['policy.json', 'state.json'], 3);
   for (const note of notes) t.diagnostic(note);
 });
 
 test('BPTT killed with SIGKILL at random moments and resumed ends byte-identical to the uninterrupted run', async (t) => {
   const run = ['train', '--algo', 'bptt', '--env', 'quadratic', '--iterations', '8', '--workers', '1', '--quiet'];
   const settings = ['--validate-every', '2', '--batch', '4', '--horizon', '20', '--unroll', '10', '--validation', '4', '--lr', '0.01', '--hidden', '8'];
-  const notes = await killAndResume('bptt', [...run, ...settings], run, 8, ['optimizer.json', 'state.json'], 4);
+  const notes = await killAndResume('bptt', [...run, ...settings], run, 8, ['optimizer.json', 'state.json'], 3);
   for (const note of notes) t.diagnostic(note);
 });

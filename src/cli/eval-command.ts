@@ -1,11 +1,12 @@
 import type { Argv } from 'yargs';
-import { mkdirSync } from 'node:fs';
+import { accessSync, constants, rmSync } from 'node:fs';
+import { makeDirectory } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { ProgressReporter } from '../progress.ts';
 import { HAND_DESIGNED } from '../../policies/hand-designed.ts';
 import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
-import { familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { contender } from './optimizers.ts';
 
 interface EvalArgs extends RunSetArgs {
@@ -57,52 +58,66 @@ export const evalCommand = {
       .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', '')
       .example('$0 eval --env quadratic --optimizers gd,adam,lbfgs --out runs/eval-quadratic', 'the table, and curves.csv and curves.svg in runs/eval-quadratic'),
   async handler(args: EvalArgs) {
-    const names = args.optimizers.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const names = args.optimizers.split(',').map((s) => s.trim());
+    if (names.some((name) => name === '')) throw new UserError(`--optimizers '${args.optimizers}' has an empty name: separate the names by single commas`);
     if (names.length === 0) throw new UserError('--optimizers names no optimizer');
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
+    // --out is made before anything runs, so that an unusable directory does not cost the whole
+    // comparison, and removed again if the comparison fails (what this run created, nothing else).
+    let created: string[] = [];
     if (args.out !== undefined) {
-      // Before anything runs, so that an unusable directory does not cost the whole comparison.
       try {
-        mkdirSync(args.out, { recursive: true });
+        created = makeDirectory(args.out);
+        accessSync(args.out, constants.W_OK);
       } catch (err) {
         throw new UserError(`--out ${args.out}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
       }
     }
-    const { initBackend } = await import('../backend.ts');
-    const backend = await initBackend();
-    const family = await familyFromArgs(args);
-    // Resolve every name before any optimizer runs, so a typo fails at once.
-    const contenders = await Promise.all(names.map(contender));
-    const { compareOptimizers } = await import('../evaluate/compare.ts');
-    const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
-    const pool = createPool(args.workers ?? defaultWorkers());
-    const progress = new ProgressReporter({ label: 'eval: runs', total: 0, quiet: args.quiet });
-    const report = await compareOptimizers(contenders, {
-      family,
-      split: args.split,
-      steps: args.steps,
-      problems: problemCount(family, args.split, args.problems),
-      seed: args.seed,
-      backend,
-      lr: args.lr,
-      referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] ?? DEFAULT_RESTART_SPREAD },
-      onProgress: (message) => progress.line(`  ${message} [${progress.summary()}]`),
-      onWork: (done, total) => {
-        if (total !== progress.total) progress.setTotal(total);
-        progress.update(done);
-      },
-      pool,
-    }).finally(() => {
-      progress.finish();
-      return pool.close();
-    });
-    if (args.json) console.log(JSON.stringify(report));
-    else await printReport(report);
-    if (args.out !== undefined) {
-      const files = await writeEvalFiles(args.out, report);
-      if (!args.quiet) process.stderr.write(`wrote ${files.join(', ')}\n`);
+    try {
+      await compareAndReport(args, names);
+    } catch (err) {
+      if (created.length > 0) rmSync(created[0], { recursive: true, force: true });
+      throw err;
     }
   },
 };
+
+async function compareAndReport(args: EvalArgs, names: string[]): Promise<void> {
+  await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
+  const { initBackend } = await import('../backend.ts');
+  const backend = await initBackend();
+  const family = await familyFromArgs(args);
+  // Resolve every name before any optimizer runs, so a typo fails at once.
+  const contenders = await Promise.all(names.map(contender));
+  const { compareOptimizers } = await import('../evaluate/compare.ts');
+  const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
+  const pool = createPool(args.workers ?? defaultWorkers());
+  const progress = new ProgressReporter({ label: 'eval: runs', total: 0, quiet: args.quiet });
+  const report = await compareOptimizers(contenders, {
+    family,
+    split: args.split,
+    steps: args.steps,
+    problems: problemCount(family, args.split, args.problems),
+    seed: args.seed,
+    backend,
+    lr: args.lr,
+    referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] ?? DEFAULT_RESTART_SPREAD },
+    onProgress: (message) => progress.line(`  ${message} [${progress.summary()}]`),
+    onWork: (done, total) => {
+      if (total !== progress.total) progress.setTotal(total);
+      progress.update(done);
+    },
+    pool,
+  }).finally(() => {
+    progress.finish();
+    return pool.close();
+  });
+  if (args.json) console.log(JSON.stringify(report));
+  else await printReport(report);
+  if (args.out !== undefined) {
+    const files = await writeEvalFiles(args.out, report);
+    if (!args.quiet) process.stderr.write(`wrote ${files.join(', ')}\n`);
+  }
+}

@@ -3,6 +3,7 @@
 // plots/*.svg, report.md}. The registry lists names only; an experiment's code loads when it runs.
 import type { Argv } from 'yargs';
 import { EXPERIMENTS } from '../../experiments/registry.ts';
+import { seedString } from './options.ts';
 
 interface ExperimentArgs {
   name: string;
@@ -22,7 +23,7 @@ export const experimentCommand = {
     y
       .positional('name', { type: 'string', demandOption: true, describe: `the experiment: ${EXPERIMENTS.map((e) => e.name).join(', ')}` })
       .option('quick', { type: 'boolean', default: false, describe: 'the minutes-long setting the tests use' })
-      .option('seed', { type: 'string', default: '1', describe: 'training seed (evaluation uses seed + 1)' })
+      .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'training seed (evaluation uses seed + 1)' })
       .option('out', { type: 'string', default: 'runs', describe: 'root of the experiment directories (runs/<name>/<timestamp>/)' })
       .option('resume', { type: 'string', requiresArg: true, describe: 'continue the experiment in this directory (its finished stages are reused)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })

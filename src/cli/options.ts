@@ -34,11 +34,24 @@ export function withRunSetOptions<T>(y: Argv<T>, problemsDefault: string) {
     .option('steps', { default: 100, coerce: positiveInteger('steps'), describe: 'optimization steps per run' })
     .option('problems', { coerce: positiveInteger('problems'), describe: `number of instances (default: ${problemsDefault})` })
     .option('split', { default: 'test', coerce: splitOption, describe: 'train or test' })
-    .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
+    .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object to stdout' });
 }
 
 export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
+  const { env, params } = familyArgs(args);
+  const { createFamily, isFamilyModulePath, loadFamilyModule } = await import('../../envs/registry.ts');
+  return isFamilyModulePath(env) ? loadFamilyModule(env, params) : createFamily(env, params);
+}
+
+/** Refuses a bad --env, --param or --expr before anything loads tfjs (familyFromArgs builds the family later). */
+export async function checkFamilyFromArgs(args: EnvArgs): Promise<void> {
+  const { env, params } = familyArgs(args);
+  const { checkFamilyArgs } = await import('../../envs/registry.ts');
+  await checkFamilyArgs(env, params);
+}
+
+function familyArgs(args: EnvArgs): { env: string; params: Record<string, string> } {
   const params: Record<string, string> = {};
   for (const pair of args.param) {
     const eq = pair.indexOf('=');
@@ -52,8 +65,7 @@ export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
     env = 'expr';
     params.expr = args.expr;
   }
-  const { createFamily, isFamilyModulePath, loadFamilyModule } = await import('../../envs/registry.ts');
-  return isFamilyModulePath(env) ? loadFamilyModule(env, params) : createFamily(env, params);
+  return { env, params };
 }
 
 /**
@@ -68,6 +80,8 @@ export const COUNT_LIMITS: Readonly<Record<string, number>> = {
   'validation-steps': 1_000_000,
   samples: 10_000,
   'policy-iterations': 10_000_000,
+  // Each restart is an L-BFGS run on every instance.
+  'reference-minimum': 10_000,
 };
 
 export function positiveInteger(name: string) {
@@ -81,7 +95,20 @@ export function positiveInteger(name: string) {
 }
 
 export function nonNegativeInteger(name: string) {
-  return integerAtLeast(0, 'a non-negative integer', name);
+  const check = integerAtLeast(0, 'a non-negative integer', name);
+  const limit = COUNT_LIMITS[name];
+  return (value: unknown): number => {
+    const n = check(value);
+    if (limit !== undefined && n > limit) throw new UserError(`--${name} must be at most ${limit.toLocaleString('en-US')}, got ${value}`);
+    return n;
+  };
+}
+
+/** A seed names a random stream; an empty one is almost surely a flag whose value went missing. */
+export function seedString(value: unknown): string {
+  const seed = String(value);
+  if (seed.trim() === '') throw new UserError('--seed needs a value, e.g. --seed 1');
+  return seed;
 }
 
 function integerAtLeast(min: number, what: string, name: string) {

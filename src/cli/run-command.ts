@@ -4,7 +4,7 @@ import type { Objective } from '../../envs/objective.ts';
 import type { Observation, Policy } from '../../policies/policy.ts';
 import type { Rng } from '../random.ts';
 import { HAND_DESIGNED } from '../../policies/hand-designed.ts';
-import { familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { checkFamilyFromArgs, familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { learnedSpec } from './optimizers.ts';
 
 interface RunArgs extends RunSetArgs {
@@ -68,10 +68,11 @@ export const runCommand = {
   async handler(args: RunArgs) {
     const learned = learnedSpec(args.optimizer);
     if (learned && args.lr !== undefined) throw new UserError(`--lr does not apply to a learned optimizer (${args.optimizer}): it computes its own steps`);
+    await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();
     const family = await familyFromArgs(args);
-    const { runProblems, hasDiverged } = await import('../../policies/run-problems.ts');
+    const { runProblems, hasDiverged, startedBadly } = await import('../../policies/run-problems.ts');
     const { formatNumber, table } = await import('../evaluate/format.ts');
     const problems = problemCount(family, args.split, args.problems ?? Math.min(10, family.splitSizes[args.split]));
     let policy: Policy;
@@ -105,6 +106,9 @@ export const runCommand = {
       const x = run.divergedAt === null && watched.x !== null ? watched.x : null;
       return { ...run, x };
     });
+    const bad = runs.filter((r) => startedBadly(r)).map((r) => r.objective);
+    if (bad.length === runs.length) throw new UserError(`f is not finite at the starting point of any of the ${runs.length} instance${runs.length === 1 ? '' : 's'} (${bad.slice(0, 3).join(', ')}${bad.length > 3 ? ', …' : ''}): the objective is broken there`);
+    if (bad.length > 0) process.stderr.write(`warning: f is not finite at the starting point of ${bad.length} instance${bad.length === 1 ? '' : 's'} (${bad.slice(0, 5).join(', ')}${bad.length > 5 ? ', …' : ''}): counted as diverged\n`);
     if (args.json) {
       const out = {
         env: family.name,

@@ -8,7 +8,7 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, savedIteration } from './resume-flags.ts';
-import { familyFromArgs, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, withEnvOptions, type EnvArgs } from './options.ts';
+import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
   algo: string;
@@ -163,7 +163,7 @@ export const trainCommand = {
       .option('algo', { type: 'string', default: 'gps', choices: ['gps', 'bptt'], describe: 'training algorithm' })
       .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint' })
-      .option('seed', { type: 'string', default: '1', describe: 'seed of every random draw' })
+      .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}) or BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
@@ -197,6 +197,7 @@ export const trainCommand = {
       .example('$0 train --algo gps --env logreg --iterations 15 --out runs/gps-logreg --resume', '')
       .example('$0 train --algo bptt --env quadratic --out runs/bptt-quadratic', ''),
   async handler(args: TrainArgs) {
+    await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();
     const family = await familyFromArgs(args);

@@ -91,6 +91,17 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
   // Checked before any optimizer runs, so a bad flag does not cost the whole comparison.
   if (search) validateMinimumSearch(search);
   validateProblemSet(set);
+  // A learned policy meets the first problem before anything runs, so one that cannot run on this
+  // family (a full-state GPS policy trained on another dimension) fails at once, not after the tuning.
+  const learned = contenders.filter((c) => 'policy' in c && c.lr === null) as { policy: Policy }[];
+  if (learned.length > 0) {
+    const first = options.family.sample(options.split, 0);
+    try {
+      for (const { policy } of learned) policy.reset(first, new Rng('compatibility'));
+    } finally {
+      first.dispose?.();
+    }
+  }
   const { pool } = options;
   const grid = options.grid ?? DEFAULT_LR_GRID;
   const tunedCount = options.lr === undefined ? contenders.filter((c) => !('policy' in c)).length : 0;

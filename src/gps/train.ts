@@ -1,7 +1,7 @@
 // The GPS training loop behind `l2o train --algo gps`: iterations with progress, a held-out score,
 // a JSONL log line and an atomic checkpoint after each, and `resume` to continue a run that was killed.
 import { writeFileSync, appendFileSync } from 'node:fs';
-import { lockRunDirectory } from '../run-lock.ts';
+import { withRunDirectory } from '../run-lock.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
@@ -40,12 +40,7 @@ export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearc
   const { out, family } = options;
   // A fresh run's settings are checked before its directory exists; a resumed run's were checked when it started.
   if (!(options.resume && hasCheckpoint(out))) checkGpsConfig(options.config, family);
-  const release = lockRunDirectory(out);
-  try {
-    return await runGps(options);
-  } finally {
-    release();
-  }
+  return withRunDirectory(out, () => hasCheckpoint(out), () => runGps(options));
 }
 
 async function runGps(options: TrainOptions): Promise<GuidedPolicySearch> {

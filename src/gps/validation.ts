@@ -21,6 +21,10 @@ export interface ValidationSettings {
 export function checkValidationSplit(settings: ValidationSettings, family: ObjectiveFamily): void {
   const { conditions, validation } = settings;
   if (!Number.isInteger(validation) || validation < 0) throw new UserError(`validation must be a non-negative integer, got ${validation}`);
+  if (!Number.isInteger(conditions) || conditions < 1) {
+    const why = validation >= family.splitSizes.train ? ` (validation ${validation} leaves none of ${family.name}'s ${family.splitSizes.train} training instances)` : '';
+    throw new UserError(`conditions must be at least 1, got ${conditions}${why}`);
+  }
   if (conditions + validation > family.splitSizes.train) {
     throw new UserError(`${conditions} conditions and ${validation} validation instances need ${conditions + validation} training instances; ${family.name} has ${family.splitSizes.train} (lower conditions or validation, or raise the family's trainSize)`);
   }

@@ -2,7 +2,7 @@
 // line each, held-out validation with an atomic checkpoint every `validateEvery` iterations, and
 // `resume` to continue a run that was killed.
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { lockRunDirectory } from '../run-lock.ts';
+import { withRunDirectory } from '../run-lock.ts';
 import * as tf from '@tensorflow/tfjs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
@@ -26,12 +26,7 @@ export interface BpttTrainOptions {
 /** Meta-trains the coordinatewise LSTM optimizer by truncated BPTT, checkpointing to `out`; resumes a killed run when asked. */
 export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
   validateBpttConfig(options.config, options.family);
-  const release = lockRunDirectory(options.out);
-  try {
-    return await runBptt(options);
-  } finally {
-    release();
-  }
+  return withRunDirectory(options.out, () => hasCheckpoint(options.out), () => runBptt(options));
 }
 
 async function runBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
