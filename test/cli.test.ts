@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -160,7 +160,13 @@ test('l2o data list finds the datasets in --data-dir; a dataset without a downlo
   assert.match(list.stdout, /cifar10\n.*\n  at .*cifar-10-batches-bin: present: \d+ train, \d+ test/);
   assert.match(list.stdout, /fer2013\n[\s\S]*present: \d+ train, \d+ test/);
   const missing = l2o('data', 'list', '--data-dir', mkdtempSync(join(tmpdir(), 'l2o-empty-')));
-  assert.match(missing.stdout, /cifar100\n.*\n  at .*: missing/);
+  assert.match(missing.stdout, /cifar100\n.*\n  at .*: missing\n/);
+  // A file that is there but cut short is not 'missing': the loader's reason is shown.
+  const cut = mkdtempSync(join(tmpdir(), 'l2o-cut-'));
+  mkdirSync(join(cut, 'cifar-10-batches-bin'));
+  writeFileSync(join(cut, 'cifar-10-batches-bin', 'test_batch.bin'), Buffer.alloc(1000));
+  const truncated = l2o('data', 'list', '--data-dir', cut);
+  assert.match(truncated.stdout, /cifar-10-batches-bin: train missing; test unreadable: .*1000 bytes is not a whole number of CIFAR-10 records/);
   const tfd = l2o('data', 'download', 'tfd');
   assert.equal(tfd.code, 1);
   assert.match(tfd.stderr, /^error: tfd: nothing to download: TFD is not publicly distributed/);

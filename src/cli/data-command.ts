@@ -7,14 +7,21 @@ import { UserError } from '../errors.ts';
 
 type Datasets = typeof import('../data/datasets.ts');
 
+/** Each split's state: its record count, missing, or present but unreadable (truncated, foreign), with the loader's reason. */
 function availability({ findDataset }: Datasets, name: string, dataDir: string): string {
-  try {
-    const dataset = findDataset(name);
-    const counts = (['train', 'test'] as DataSplit[]).map((split) => `${dataset.load(split, dataDir).labels.length} ${split}`);
-    return `present: ${counts.join(', ')}`;
-  } catch (err) {
-    return `missing (${(err as Error).message.split(':')[0]})`;
-  }
+  const dataset = findDataset(name);
+  const states = (['train', 'test'] as DataSplit[]).map((split) => {
+    try {
+      return { split, count: dataset.load(split, dataDir).labels.length };
+    } catch (err) {
+      const message = (err as Error).message;
+      // The loaders say "has no <file>" (or the OS says ENOENT) when a file is not there at all.
+      return { split, problem: /has no |has neither |: no \/|ENOENT|no such file|not distributed/i.test(message) ? 'missing' : `unreadable: ${message}` };
+    }
+  });
+  if (states.every((s) => 'count' in s)) return `present: ${states.map((s) => `${s.count} ${s.split}`).join(', ')}`;
+  if (states.every((s) => s.problem === 'missing')) return 'missing';
+  return states.map((s) => ('count' in s ? `${s.split} present (${s.count})` : `${s.split} ${s.problem}`)).join('; ');
 }
 
 function progressLine(file: string) {
