@@ -16,7 +16,7 @@ import { LearnedOptimizer } from '../src/supervised/learned-optimizer.ts';
 import { ProblemBatch } from '../src/supervised/problem-batch.ts';
 import { Rng } from '../src/random.ts';
 import { UserError } from '../src/errors.ts';
-import { assertClose } from './helpers.ts';
+import { assertClose, breakingFamily } from './helpers.ts';
 
 await initBackend();
 const quadratic = createFamily('quadratic');
@@ -210,17 +210,7 @@ test('checkpoints leak no tensors: a run with a checkpoint every iteration ends 
 
 test('BPTT training that never produces a finite held-out score fails instead of exiting with no optimizer', async () => {
   // Finite only at the start: any step at all breaks the optimizee down.
-  const breaking = {
-    name: 'breaks-near-zero',
-    dim: 2,
-    splitSizes: { train: 20, test: 2 },
-    sample: (split: 'train' | 'test', index: number) => ({
-      name: `breaks/${split}/${index}`,
-      dim: 2,
-      start: () => Float64Array.of(3, 3),
-      evaluate: (x: Float64Array) => (x[0] !== 3 || x[1] !== 3 ? { value: NaN, gradient: Float64Array.of(NaN, NaN) } : { value: x[0] * x[0] + x[1] * x[1], gradient: Float64Array.of(2 * x[0], 2 * x[1]) }),
-    }),
-  };
+  const breaking = breakingFamily('breaks-near-zero');
   const out = mkdtempSync(join(tmpdir(), 'l2o-bptt-nan-'));
   await assert.rejects(
     () => trainBptt({ config: { ...SMALL, iterations: 2, validateEvery: 1, validationProblems: 4, batch: 2 }, family: breaking, identity, out, resume: false }),

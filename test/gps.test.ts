@@ -21,6 +21,7 @@ import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { Rng } from '../src/random.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { rollout } from '../policies/rollout.ts';
+import { breakingFamily } from './helpers.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -280,17 +281,7 @@ test('warm-started mixtures are an option: with them off the run still trains, a
 
 test('GPS on a family whose objective turns NaN for every sample fails with one UserError and writes no policy', async () => {
   // Finite only at the start (every step breaks it down), or nowhere.
-  const breaking = (everywhere: boolean) => ({
-    name: everywhere ? 'nan-everywhere' : 'nan-after-start',
-    dim: 2,
-    splitSizes: { train: 20, test: 2 },
-    sample: (split: 'train' | 'test', index: number) => ({
-      name: `breaks/${split}/${index}`,
-      dim: 2,
-      start: () => Float64Array.of(3, 3),
-      evaluate: (x: Float64Array) => (everywhere || x[0] !== 3 || x[1] !== 3 ? { value: NaN, gradient: Float64Array.of(NaN, NaN) } : { value: x[0] * x[0] + x[1] * x[1], gradient: Float64Array.of(2 * x[0], 2 * x[1]) }),
-    }),
-  });
+  const breaking = (everywhere: boolean) => breakingFamily(everywhere ? 'nan-everywhere' : 'nan-after-start', everywhere);
   for (const [everywhere, pattern] of [[true, /not finite at its starting point/], [false, /every momentum setting diverged/]] as const) {
     const out = mkdtempSync(join(tmpdir(), 'l2o-gps-nan-'));
     await assert.rejects(

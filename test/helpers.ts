@@ -21,3 +21,21 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
     assert.ok(Math.abs(actual[i] - expected[i]) <= tolerance * scale, `${what}[${i}]: ${actual[i]} vs ${expected[i]}`);
   }
 }
+
+/**
+ * A family of bowls that are finite only at their start (3, 3): any step at all breaks them down
+ * (or, with `everywhere`, not even the start is finite). For tests of training that cannot succeed.
+ */
+export function breakingFamily(name: string, everywhere = false) {
+  return {
+    name,
+    dim: 2,
+    splitSizes: { train: 20, test: 2 },
+    sample: (split: 'train' | 'test', index: number) => ({
+      name: `breaks/${split}/${index}`,
+      dim: 2,
+      start: () => Float64Array.of(3, 3),
+      evaluate: (x: Float64Array) => (everywhere || x[0] !== 3 || x[1] !== 3 ? { value: NaN, gradient: Float64Array.of(NaN, NaN) } : { value: x[0] * x[0] + x[1] * x[1], gradient: Float64Array.of(2 * x[0], 2 * x[1]) }),
+    }),
+  };
+}
