@@ -49,7 +49,7 @@ export const evalCommand = {
   describe: 'tune and compare optimizers on the instances of a split',
   builder: (y: Argv) =>
     withRunSetOptions(y, 'the whole split')
-      .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR for a trained optimizer' })
+      .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR / lista:DIR for a trained optimizer (lista: its K learned layers, then ISTA steps with step 1/L)' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
       .option('reference-minimum', { requiresArg: true, coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
       .option('restart-spread', { requiresArg: true, coerce: positiveNumber('restart-spread'), describe: `standard deviation of those restarts around x0 (default ${DEFAULT_RESTART_SPREAD})` })
@@ -115,7 +115,14 @@ async function compareAndReport(args: EvalArgs, names: string[]): Promise<void> 
     return pool.close();
   });
   if (args.json) console.log(JSON.stringify(report));
-  else await printReport(report);
+  else {
+    await printReport(report);
+    // A LISTA network runs only its K layers as learned; say once what the rest of the steps are.
+    for (const c of contenders) {
+      const description = 'policy' in c && c.name === 'lista' ? (c.policy as { description?: string }).description : undefined;
+      if (description) console.log(`\n${c.name}: ${description}`);
+    }
+  }
   if (args.out !== undefined) {
     const files = await writeEvalFiles(args.out, report);
     if (!args.quiet) process.stderr.write(`wrote ${files.join(', ')}\n`);

@@ -1,10 +1,10 @@
 // Optimizer names on the command line: a hand-designed optimizer (`adam`), or a learned one saved by
-// `l2o train` (`gps:DIR`, `bptt:DIR`). Shared by `l2o run --optimizer` and `l2o eval --optimizers`.
+// `l2o train` (`gps:DIR`, `bptt:DIR`, `lista:DIR`). Shared by `l2o run --optimizer` and `l2o eval --optimizers`.
 // The trainers' checkpoint code (tfjs) is imported only when a learned optimizer is named.
 import { UserError } from '../errors.ts';
 import type { Contender } from '../evaluate/compare.ts';
 
-export const LEARNED_KINDS = ['gps', 'bptt'] as const;
+export const LEARNED_KINDS = ['gps', 'bptt', 'lista'] as const;
 export type LearnedKind = (typeof LEARNED_KINDS)[number];
 
 /** `gps:DIR` → { kind: 'gps', dir: 'DIR' }; a plain name → null. An unknown kind is a user error. */
@@ -13,12 +13,15 @@ export function learnedSpec(spec: string): { kind: LearnedKind; dir: string } | 
   if (colon < 0) return null;
   const kind = spec.slice(0, colon);
   const dir = spec.slice(colon + 1);
-  if (!(LEARNED_KINDS as readonly string[]).includes(kind)) throw new UserError(`unknown learned-optimizer kind '${kind}' in '${spec}'; use gps:DIR or bptt:DIR`);
+  if (!(LEARNED_KINDS as readonly string[]).includes(kind)) throw new UserError(`unknown learned-optimizer kind '${kind}' in '${spec}'; use gps:DIR, bptt:DIR or lista:DIR`);
   if (dir === '') throw new UserError(`'${spec}' names no run directory; use ${kind}:DIR`);
   return { kind: kind as LearnedKind, dir };
 }
 
-/** `gps:DIR` / `bptt:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt`); anything else a hand-designed one. */
+/**
+ * `gps:DIR` / `bptt:DIR` / `lista:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt` /
+ * `lista`: a LISTA network's K layers, then ISTA steps); anything else a hand-designed one.
+ */
 export async function contender(spec: string): Promise<Contender> {
   const learned = learnedSpec(spec);
   if (!learned) {
@@ -30,6 +33,8 @@ export async function contender(spec: string): Promise<Contender> {
   const policy =
     learned.kind === 'gps'
       ? (await import('../gps/checkpoint.ts')).loadGpsPolicy(learned.dir).policy
-      : (await import('../supervised/checkpoint.ts')).loadBpttPolicy(learned.dir).policy;
+      : learned.kind === 'bptt'
+        ? (await import('../supervised/checkpoint.ts')).loadBpttPolicy(learned.dir).policy
+        : (await import('../supervised/lista.ts')).loadListaPolicy(learned.dir).policy;
   return { name: learned.kind, policy, lr: null, spec: learnedPolicySpec(learned.kind, learned.dir) };
 }

@@ -79,6 +79,7 @@ export const COUNT_LIMITS: Readonly<Record<string, number>> = {
   horizon: 100_000,
   'validation-steps': 1_000_000,
   samples: 10_000,
+  layers: 10_000,
   'policy-iterations': 10_000_000,
   // Each restart is an L-BFGS run on every instance.
   'reference-minimum': 10_000,

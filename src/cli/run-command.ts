@@ -60,7 +60,7 @@ export const runCommand = {
   describe: 'run one optimizer on the instances of a split, and show where it ends',
   builder: (y: Argv) =>
     withRunSetOptions(y, '10')
-      .option('optimizer', { type: 'string', demandOption: true, describe: `optimizer name (${HAND_DESIGNED.map((o) => o.name).join(', ')}), or gps:DIR / bptt:DIR for one trained by l2o train` })
+      .option('optimizer', { type: 'string', demandOption: true, describe: `optimizer name (${HAND_DESIGNED.map((o) => o.name).join(', ')}), or gps:DIR / bptt:DIR / lista:DIR for one trained by l2o train (lista: K learned layers, then ISTA steps)` })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'learning rate of a hand-designed optimizer (default: tuned on the training split)' })
       .example('$0 run --env quadratic --optimizer adam --lr 0.1 --steps 100', '')
       .example('$0 run --expr "(1-x)^2 + 100*(y-x^2)^2" --optimizer lbfgs --problems 3', '')

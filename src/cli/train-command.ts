@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
+import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
@@ -37,13 +38,15 @@ interface TrainArgs extends EnvArgs {
   initialNu: number;
   sampledCoordinates: number;
   gradientScaling: string;
-  // bptt
+  // bptt (batch, lr, validation, validateEvery: lista too)
   unroll: number;
-  batch: number;
-  lr: number;
+  batch?: number;
+  lr?: number;
   validation?: number;
   validationSteps: number;
-  validateEvery: number;
+  validateEvery?: number;
+  // lista
+  layers: number;
   hidden: number;
   outputScale: number;
   preprocessP: number;
@@ -119,10 +122,10 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     iterations: args.iterations ?? DEFAULT_BPTT_CONFIG.iterations,
     horizon: args.horizon ?? DEFAULT_BPTT_CONFIG.horizon,
     unroll: args.unroll,
-    batch: args.batch,
-    learningRate: args.lr,
+    batch: args.batch ?? DEFAULT_BPTT_CONFIG.batch,
+    learningRate: args.lr ?? DEFAULT_BPTT_CONFIG.learningRate,
     validationProblems: args.validation ?? DEFAULT_BPTT_CONFIG.validationProblems,
-    validateEvery: args.validateEvery,
+    validateEvery: args.validateEvery ?? DEFAULT_BPTT_CONFIG.validateEvery,
     chunkSize: args.chunkSize,
     seed: args.seed,
   };
@@ -155,16 +158,47 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
   }
 }
 
+async function runLista(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
+  const { trainListaRun, listaPath } = await import('../supervised/lista.ts');
+  const config: ListaConfig = {
+    layers: args.layers,
+    iterations: args.iterations ?? DEFAULT_LISTA_CONFIG.iterations,
+    batch: args.batch ?? DEFAULT_LISTA_CONFIG.batch,
+    learningRate: args.lr ?? DEFAULT_LISTA_CONFIG.learningRate,
+    validationProblems: args.validation ?? DEFAULT_LISTA_CONFIG.validationProblems,
+    validateEvery: args.validateEvery ?? DEFAULT_LISTA_CONFIG.validateEvery,
+    seed: args.seed,
+  };
+  if (config.validationProblems < 1) throw new UserError('--validation must be at least 1 for --algo lista: the held-out instances pick the best weights');
+  let announced = false;
+  const result = await trainListaRun({
+    family,
+    config,
+    identity,
+    out: args.out,
+    onValidation: (log) => {
+      if (!announced) {
+        announced = true;
+        say(`LISTA on ${family.name}: K = ${config.layers} layers, ${config.iterations} Adam steps of ${config.learningRate} on batches of ${config.batch}, ${config.validationProblems} held out, tfjs backend ${backend}`);
+      }
+      const loss = Number.isNaN(log.trainLoss) ? '' : `train loss ${log.trainLoss.toPrecision(4)}, `;
+      say(`iteration ${log.iteration}/${config.iterations}: ${loss}held-out NMSE ${log.validationNmseDb.toFixed(2)} dB (${log.seconds.toFixed(1)} s)`);
+    },
+  });
+  const best = result.bestIteration === 0 ? 'no Adam step improved on it, the ISTA initialization is kept' : `best after ${result.bestIteration} Adam steps`;
+  console.log(`LISTA, K = ${config.layers}: held-out NMSE ${result.initialNmseDb.toFixed(2)} dB before training (${config.layers} ISTA steps), ${result.validationNmseDb.toFixed(2)} dB after (${best}); saved ${listaPath(args.out)}`);
+}
+
 export const trainCommand = {
   command: 'train',
-  describe: 'train a learned optimizer: guided policy search (gps) or the supervised LSTM baseline (bptt)',
+  describe: 'train a learned optimizer: guided policy search (gps), the supervised LSTM baseline (bptt), or LISTA on sparse coding (lista)',
   builder: (y: Argv) =>
     withEnvOptions(y)
-      .option('algo', { type: 'string', default: 'gps', choices: ['gps', 'bptt'], describe: 'training algorithm' })
+      .option('algo', { type: 'string', default: 'gps', choices: ['gps', 'bptt', 'lista'], describe: 'training algorithm' })
       .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
-      .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint (gps, bptt; a LISTA training has no checkpoint and no resume)' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
-      .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}) or BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations})` })
+      .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}), BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations}) or LISTA Adam steps (default ${DEFAULT_LISTA_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .option('conditions', { group: 'GPS:', coerce: positiveInteger('conditions'), describe: `training objectives used (default ${DEFAULT_GPS_CONFIG.conditions}, at most four fifths of the training split or what --validation leaves)` })
@@ -185,18 +219,21 @@ export const trainCommand = {
       .option('gradient-scaling', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientScaling, choices: ['none', 'adagrad'], describe: "gradient features as they are, or each divided by its coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout as samples' })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })
-      .option('batch', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.batch, coerce: positiveInteger('batch'), describe: 'training problems per meta-iteration' })
-      .option('lr', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.learningRate, coerce: positiveNumber('lr'), describe: 'Adam learning rate of the meta-optimizer' })
-      .option('validation', { coerce: nonNegativeInteger('validation'), describe: `held-out training instances (from the end of the split) that pick the best weights or GPS iteration (default GPS: the rest of the training split after --conditions, 0 keeps the last iteration; BPTT: ${DEFAULT_BPTT_CONFIG.validationProblems})` })
-      .option('validate-every', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.validateEvery, coerce: positiveInteger('validate-every'), describe: 'meta-iterations between validations and checkpoints' })
+      .option('batch', { group: 'BPTT:', coerce: positiveInteger('batch'), describe: `training problems per meta-iteration (default ${DEFAULT_BPTT_CONFIG.batch}), or LISTA's per Adam step (default ${DEFAULT_LISTA_CONFIG.batch})` })
+      .option('lr', { group: 'BPTT:', coerce: positiveNumber('lr'), describe: `Adam learning rate of the meta-optimizer (default ${DEFAULT_BPTT_CONFIG.learningRate}) or of LISTA (default ${DEFAULT_LISTA_CONFIG.learningRate})` })
+      .option('validation', { coerce: nonNegativeInteger('validation'), describe: `held-out training instances (from the end of the split) that pick the best weights or GPS iteration (default GPS: the rest of the training split after --conditions, 0 keeps the last iteration; BPTT: ${DEFAULT_BPTT_CONFIG.validationProblems}; LISTA: ${DEFAULT_LISTA_CONFIG.validationProblems})` })
+      .option('validate-every', { group: 'BPTT:', coerce: positiveInteger('validate-every'), describe: `meta-iterations between validations and checkpoints (default ${DEFAULT_BPTT_CONFIG.validateEvery}), or LISTA Adam steps between validations (default ${DEFAULT_LISTA_CONFIG.validateEvery})` })
       .option('hidden', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.hidden, coerce: positiveInteger('hidden'), describe: 'LSTM units per layer (2 layers)' })
       .option('output-scale', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.outputScale, coerce: positiveNumber('output-scale'), describe: 'step = LSTM output × this' })
       .option('preprocess-p', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.lstm.preprocessP, coerce: positiveNumber('preprocess-p'), describe: 'p of the LogAndSign gradient preprocessing' })
       .option('chunk-size', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.chunkSize, coerce: positiveInteger('chunk-size'), describe: 'coordinates taped at once (bounds memory)' })
+      .option('layers', { group: 'LISTA:', default: DEFAULT_LISTA_CONFIG.layers, coerce: positiveInteger('layers'), describe: 'K, the unrolled layers of LISTA (--env sparse-coding; also takes --iterations, --batch, --lr, --validation, --validate-every, --seed). Saved to --out/lista.json; lista:DIR runs its K layers, then ISTA steps' })
       .example('$0 train --algo gps --env logreg --iterations 10 --out runs/gps-logreg', '')
       .example('$0 train --algo gps --env logreg --iterations 15 --out runs/gps-logreg --resume', '')
-      .example('$0 train --algo bptt --env quadratic --out runs/bptt-quadratic', ''),
+      .example('$0 train --algo bptt --env quadratic --out runs/bptt-quadratic', '')
+      .example('$0 train --algo lista --env sparse-coding --layers 16 --out runs/lista', ''),
   async handler(args: TrainArgs) {
+    if (args.algo === 'lista' && args.resume) throw new UserError('--resume does not apply to --algo lista: a LISTA training has no checkpoint; run it again with a fresh --out');
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();
@@ -210,8 +247,13 @@ export const trainCommand = {
     if (!args.resume && existsSync(join(args.out, 'state.json'))) throw new UserError(`--out ${args.out} already holds a training run; pass --resume to continue it, or choose another --out`);
     const started = Date.now();
     if (args.algo === 'gps') await runGps(args, family, identity, say, backend);
-    else await runBptt(args, family, identity, say, backend);
+    else if (args.algo === 'bptt') await runBptt(args, family, identity, say, backend);
+    else await runLista(args, family, identity, say, backend);
     const params = args.param.map((p) => ` --param ${p}`).join('');
+    if (args.algo === 'lista') {
+      say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval --env ${args.env}${params} --optimizers lista:${args.out},ista,fista --lr 1`);
+      return;
+    }
     say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval --env ${args.env}${params} --optimizers ${args.algo}:${args.out},${args.algo === 'gps' ? 'gd,momentum,cg,lbfgs' : 'gd,nag,rmsprop,adam'}`);
   },
 };

@@ -11,14 +11,15 @@ import { findHandDesigned } from '../../policies/hand-designed.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { loadBpttPolicy } from '../supervised/checkpoint.ts';
+import { loadListaPolicy } from '../supervised/lista.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { runProblems, type ProblemSet } from '../../policies/run-problems.ts';
 import { searchMinima, type MinimumSearch } from './reference-minimum.ts';
 
 /** How to build a policy again in a worker: a hand-designed optimizer at a learning rate, or a saved learned one. */
-export type PolicySpec = { kind: 'hand'; name: string; lr: number } | { kind: 'gps' | 'bptt'; dir: string };
+export type PolicySpec = { kind: 'hand'; name: string; lr: number } | { kind: 'gps' | 'bptt' | 'lista'; dir: string };
 
-export function learnedPolicySpec(kind: 'gps' | 'bptt', dir: string): PolicySpec {
+export function learnedPolicySpec(kind: 'gps' | 'bptt' | 'lista', dir: string): PolicySpec {
   return { kind, dir: resolve(dir) };
 }
 
@@ -52,6 +53,7 @@ export function policyFromSpec(spec: PolicySpec): Policy {
   let policy = policies.get(key);
   if (!policy) {
     if (spec.kind === 'hand') policy = findHandDesigned(spec.name).create(spec.lr);
+    else if (spec.kind === 'lista') policy = loadListaPolicy(spec.dir).policy;
     else policy = spec.kind === 'gps' ? loadGpsPolicy(spec.dir).policy : loadBpttPolicy(spec.dir).policy;
     policies.set(key, policy);
   }

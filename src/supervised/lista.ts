@@ -6,42 +6,19 @@
 // initialization (iteration 0) among them. Every draw derives from `seed`; on one backend the run is
 // bit-identical. A trained network is saved as one JSON file (format 'l2o-lista', version 1).
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ObjectiveFamily, SparseCodeInstance, Split } from '../../envs/objective.ts';
-import { istaNetwork, listaForward, type ListaNetwork } from '../../policies/lista-policy.ts';
+import { istaNetwork, listaForward, ListaPolicy, type ListaNetwork } from '../../policies/lista-policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
+import { withRunDirectory } from '../run-lock.ts';
+import type { ListaConfig } from './lista-config.ts';
+
+export { DEFAULT_LISTA_CONFIG, type ListaConfig } from './lista-config.ts';
 import { checkLength, fail, field, number, numbers, object, string } from '../schema.ts';
-
-/** Settings of LISTA training (`l2o train --algo lista`). */
-export interface ListaConfig {
-  /** K, the unrolled layers. */
-  layers: number;
-  /** Adam steps, one batch each. */
-  iterations: number;
-  /** Training instances per Adam step, drawn with replacement. */
-  batch: number;
-  learningRate: number;
-  /** Instances held out from the end of the training split to pick the best weights (never the test split). */
-  validationProblems: number;
-  validateEvery: number;
-  seed: string;
-}
-
-/**
- * The defaults: K = 16 layers, 6,000 Adam steps of 5e-4 on batches of 64, 100 held-out training
- * instances scored every 200 steps (docs/sparse.md: 70 s here on sparse-coding with trainSize=10000).
- */
-export const DEFAULT_LISTA_CONFIG: ListaConfig = {
-  layers: 16,
-  iterations: 6000,
-  batch: 64,
-  learningRate: 5e-4,
-  validationProblems: 100,
-  validateEvery: 200,
-  seed: '1',
-};
 
 /** One validation of a LISTA run: after `iteration` Adam steps, the held-out NMSE and the mean training loss since the last one. */
 export interface ListaIterationLog {
@@ -311,4 +288,35 @@ export function loadListaNetwork(path: string): { network: ListaNetwork; identit
     identity: { env: file.env, envParams: file.envParams },
     training: file.training as ListaTrainingRecord,
   }));
+}
+
+// ---- A LISTA run directory (`l2o train --algo lista --out DIR`): DIR/lista.json, nothing else.
+
+/** The network file of a LISTA run directory, what `lista:DIR` loads. */
+export const listaPath = (dir: string) => join(dir, 'lista.json');
+
+/** The policy of a LISTA run directory: its K layers, then ISTA steps (`lista:DIR`). */
+export function loadListaPolicy(dir: string): { policy: ListaPolicy; identity: RunIdentity; training: ListaTrainingRecord } {
+  const path = listaPath(dir);
+  if (!existsSync(path)) throw new UserError(`${dir} holds no LISTA network (${path} is missing); train one with l2o train --algo lista --out ${dir}`);
+  const { network, identity, training } = loadListaNetwork(path);
+  return { policy: new ListaPolicy(network), identity, training };
+}
+
+/**
+ * Trains LISTA and saves the best network to `out`/lista.json, holding the directory's lock. There is
+ * no checkpoint and no resume: a run that fails (or is killed) before the file is written leaves no
+ * directory it created behind.
+ */
+export async function trainListaRun(options: { family: ObjectiveFamily; config: ListaConfig; identity: RunIdentity; out: string; onValidation?: (log: ListaIterationLog) => void }): Promise<ListaTrainResult> {
+  const { family, config, identity, out } = options;
+  const path = listaPath(out);
+  if (existsSync(path)) throw new UserError(`--out ${out} already holds a LISTA network (${path}); choose another --out`);
+  sparseCodeOf(family, 'train', 0); // a family without sparse codes fails first, before the directory is made
+  validateListaConfig(config, family);
+  return withRunDirectory(out, () => existsSync(path), async () => {
+    const result = trainLista(family, config, { onValidation: options.onValidation });
+    saveListaNetwork(path, result.network, identity, { config, bestIteration: result.bestIteration, validationNmseDb: result.validationNmseDb, initialNmseDb: result.initialNmseDb });
+    return result;
+  });
 }
