@@ -9,6 +9,7 @@ import { policyPath } from '../gps/checkpoint.ts';
 import { L2OGpsOptimizer } from '../gps/learned-optimizer.ts';
 import { optimizerPath } from '../supervised/checkpoint.ts';
 import { LearnedOptimizer } from '../supervised/learned-optimizer.ts';
+import { listaPath } from '../supervised/lista.ts';
 
 /** The kind of training run a directory holds, from its files; null when it holds neither kind's optimizer. */
 export function runKind(dir: string): 'gps' | 'bptt' | null {
@@ -34,6 +35,7 @@ export function loadOptimizer(dir: string): tf.Optimizer {
     case 'bptt':
       return LearnedOptimizer.load(dir);
     default:
+      if (existsSync(listaPath(dir))) throw new UserError(`${dir} holds a LISTA network (l2o train --algo lista): a policy for sparse-coding objectives, not a tfjs optimizer; run it as lista:${dir} in l2o eval or l2o run`);
       throw new UserError(
         `${dir} is not a training run with a learned optimizer: it has neither policy.json (l2o train --algo gps) nor optimizer.json (l2o train --algo bptt, written at its first held-out validation)`,
       );
