@@ -52,7 +52,7 @@ function checkExperimentFiles(dir: string, experiment: string): ExperimentResult
 
 test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 family; files and schema; resume reuses stages', async () => {
   const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
-  const dir = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, quiet: true });
+  const dir = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, quiet: true, workers: 1 });
   const results = checkExperimentFiles(dir, 'li-malik-2016');
   assert.deepEqual(results.problems.map((p) => p.name), ['logreg', 'robust-regression', 'small-net', 'small-net-5']);
   // The larger test split reuses the small net's policy and training split: the same tuned lrs, more problems.
@@ -71,12 +71,12 @@ test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 famil
   assert.equal(report.match(/The search went below every optimizer on \d+ of 3 instances/g)?.length, 3);
   assert.ok(existsSync(join(dir, 'training/gps-logreg/policy.json')));
   // A resumed run finds every stage done and reproduces the numbers.
-  const again = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, resume: dir, quiet: true });
+  const again = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, resume: dir, quiet: true, workers: 1 });
   assert.equal(again, dir);
   assert.deepEqual(readResults(dir).problems, results.problems);
   assert.ok(readResults(dir).wallSeconds >= results.wallSeconds, 'the wall time counts the earlier attempt too');
   await assert.rejects(runExperiment('li-malik-2016', { quick: false, seed: '1', root, resume: dir, quiet: true }), /holds experiment li-malik-2016 \(quick true/);
-  await assert.rejects(runExperiment('nope', { quick: true, seed: '1', root, quiet: true }), /unknown experiment 'nope'/);
+  await assert.rejects(runExperiment('nope', { quick: true, seed: '1', root, quiet: true, workers: 1 }), /unknown experiment 'nope'/);
 });
 
 test('results schema check names what is wrong; plot ticks are round numbers', () => {
@@ -94,7 +94,7 @@ test('results schema check names what is wrong; plot ticks are round numbers', (
 
 test('divergence --quick: GPS, BPTT and L-BFGS run to 100T; the table has every optimizer at T, 10T and 100T', async () => {
   const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
-  const dir = await runExperiment('divergence', { quick: true, seed: '1', root, quiet: true });
+  const dir = await runExperiment('divergence', { quick: true, seed: '1', root, quiet: true, workers: 1 });
   const results = checkExperimentFiles(dir, 'divergence');
   const [problem] = results.problems;
   assert.equal(problem.steps, 800);
@@ -114,7 +114,7 @@ test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned bas
   process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
   try {
     const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
-    const dir = await runExperiment('generalization', { quick: true, seed: '1', root, quiet: true });
+    const dir = await runExperiment('generalization', { quick: true, seed: '1', root, quiet: true, workers: 1 });
     const results = checkExperimentFiles(dir, 'generalization');
     const names = results.problems.map((p) => p.name);
     for (const dataset of ['fer2013', 'cifar10', 'cifar100']) {

@@ -13,7 +13,9 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
 
 function l2o(...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT });
+  // One thread unless a test asks for workers: a pool's threads each load tfjs, which only costs time here.
+  const workers = args.includes('--workers') ? [] : ['--workers', '1'];
+  const result = spawnSync(process.execPath, [BIN, ...workers, ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
