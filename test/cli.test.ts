@@ -1,21 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The CLI as users run it: bin/l2o.js runs the compiled dist/, which npm test builds before the tests. */
-const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
-
-function l2o(...args: string[]) {
-  // One thread unless a test asks for workers: a pool's threads each load tfjs, which only costs time here.
-  const workers = args.includes('--workers') ? [] : ['--workers', '1'];
-  const result = spawnSync(process.execPath, [BIN, ...workers, ...args], { encoding: 'utf8', cwd: ROOT });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { BIN, ROOT, l2o } from './helpers.ts';
 
 test('l2o eval --json prints exactly one JSON object with the documented schema', () => {
   const { code, stdout } = l2o('eval', '--env', 'logreg', '--optimizers', 'gd,adam,lbfgs', '--split', 'test', '--steps', '20', '--problems', '5', '--seed', '3', '--json', '--param', 'trainSize=10');

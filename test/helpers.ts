@@ -1,5 +1,19 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Objective } from '../envs/objective.ts';
+
+/** The repository root, where the CLI tests run. */
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** The CLI as users run it: bin/l2o.js runs the compiled dist/, which npm test builds before the tests. */
+export const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
+
+/** Runs `l2o ...args` in the repository root, with one thread unless the args ask for workers (a pool's threads each load tfjs, which only costs time here). */
+export function l2o(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const workers = args.includes('--workers') ? [] : ['--workers', '1'];
+  const result = spawnSync(process.execPath, [BIN, ...workers, ...args], { encoding: 'utf8', cwd: ROOT });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
 
 /** Central finite differences of objective.evaluate(x).value. */
 export function finiteDifferenceGradient(objective: Objective, x: Float64Array, h: number): Float64Array {

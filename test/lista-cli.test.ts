@@ -2,22 +2,10 @@
 // `lista:DIR` is an optimizer name for l2o eval and l2o run, in this thread or in workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The CLI as users run it: bin/l2o.js runs the compiled dist/ (npm run build first). */
-const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
-
-function l2o(...args: string[]) {
-  // One thread unless a test asks for workers: a pool's threads each load tfjs, which only costs time here.
-  const workers = args.includes('--workers') ? [] : ['--workers', '1'];
-  const result = spawnSync(process.execPath, [BIN, ...workers, ...args], { encoding: 'utf8', cwd: ROOT });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { l2o } from './helpers.ts';
 
 const SMALL = ['--env', 'sparse-coding', '--param', 'trainSize=60'];
 
