@@ -35,3 +35,19 @@ test("a task's user error stays a UserError across the thread boundary, a bug st
   await assert.rejects(pool.run(task('draws'), { seed: 'x', count: 1 }), /closed/);
   assert.throws(() => createPool(0), UserError);
 });
+
+test('a worker thread that dies while running an item fails that item, and a new thread takes the queued ones', async () => {
+  const pool = createPool(2);
+  try {
+    // Both threads die at once; before replacement, the items queued behind them waited forever.
+    const deaths = [pool.run(task('endThread'), null), pool.run(task('endThread'), null)];
+    const after = pool.map<number[]>(task('draws'), [{ seed: 'a', count: 2 }, { seed: 'b', count: 2 }, { seed: 'c', count: 2 }]);
+    for (const death of deaths) await assert.rejects(death, /exited with code 3/);
+    const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('queued items never ran')), 20_000).unref());
+    const results = (await Promise.race([after, timeout])) as number[][];
+    const alone = createPool(1);
+    assert.deepEqual(results, await alone.map(task('draws'), [{ seed: 'a', count: 2 }, { seed: 'b', count: 2 }, { seed: 'c', count: 2 }]));
+  } finally {
+    await pool.close();
+  }
+});

@@ -93,6 +93,8 @@ class ThreadPool implements TaskPool {
   private closed = false;
   /** Why a worker thread died while idle: every later item fails with it rather than wait forever. */
   private broken: Error | null = null;
+  /** Threads started to replace ones that died with an item. */
+  private replaced = 0;
 
   constructor(readonly size: number) {
     for (let i = 0; i < size; i++) this.spawn();
@@ -151,6 +153,10 @@ class ThreadPool implements TaskPool {
   }
 
   private fail(worker: Worker, error: Error): void {
+    // 'error' and then 'exit' both report one death; the first one counts.
+    const index = this.all.indexOf(worker);
+    if (index < 0) return;
+    this.all.splice(index, 1);
     const item = this.running.get(worker);
     this.running.delete(worker);
     // A dead thread takes no more items (an idle one would otherwise be handed items that never settle).
@@ -158,9 +164,17 @@ class ThreadPool implements TaskPool {
     if (idle >= 0) this.idle.splice(idle, 1);
     if (item) {
       item.reject(error);
-      return;
+      // A thread that died with an item (a crash, process.exit in a task) is replaced, so the items
+      // queued behind it still run; a pool whose threads keep dying gives up instead of looping.
+      if (!this.closed && !this.broken && this.replaced < 2 * this.size) {
+        this.replaced++;
+        this.spawn();
+        this.dispatch();
+        return;
+      }
+      this.broken ??= new Error(`worker threads keep dying (${this.replaced} replaced); last: ${error.message}`);
     }
-    // It died between items (an exception from a timer it left behind): the pool is broken.
+    // Died between items (an exception from a timer it left behind), or too many deaths: the pool is broken.
     this.broken ??= error;
     for (const queued of this.queue.splice(0)) queued.reject(this.broken);
   }
