@@ -72,6 +72,16 @@ export function evaluateChecked(objective: Objective, x: Float64Array, where: st
   return checkEvaluation(result, objective.name, objective.dim, where);
 }
 
+/** What a checked objective keeps of the user's as it is: dispose, and the structure proximal methods and LISTA read. */
+function passedThrough(objective: Partial<Objective>): Partial<Objective> {
+  const { dispose, composite, sparseCode } = objective;
+  return {
+    ...(typeof dispose === 'function' ? { dispose: () => dispose.call(objective) } : {}),
+    ...(composite ? { composite } : {}),
+    ...(sparseCode ? { sparseCode } : {}),
+  };
+}
+
 /** The objective with every call checked; evaluations outside an OptimizationEnv are counted from the last start(). */
 export function checkedObjective(objective: Objective): Objective {
   let evaluations = 0;
@@ -93,7 +103,7 @@ export function checkedObjective(objective: Objective): Objective {
       evaluations += 1;
       return evaluateChecked(objective, x, `at evaluation ${evaluations} after its start`);
     },
-    ...(typeof objective.dispose === 'function' ? { dispose: () => objective.dispose!() } : {}),
+    ...passedThrough(objective),
     [UNCHECKED]: objective,
   } as Objective;
 }
@@ -138,7 +148,7 @@ export function checkedFamily(family: unknown, label: string): ObjectiveFamily {
       }
       if (o.dim !== dim) throw new UserError(`${where}: instance ${instance} has dim ${describe(o.dim)}, the family's dim is ${dim}`);
       const objectiveName = typeof o.name === 'string' && o.name !== '' ? o.name : instance;
-      return checkedObjective({ name: objectiveName, dim, start: (rng) => o.start!(rng), evaluate: (x) => o.evaluate!(x), ...(typeof o.dispose === 'function' ? { dispose: () => o.dispose!() } : {}) });
+      return checkedObjective({ name: objectiveName, dim, start: (rng) => o.start!(rng), evaluate: (x) => o.evaluate!(x), ...passedThrough(o) });
     },
   };
 }

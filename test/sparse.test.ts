@@ -13,6 +13,7 @@ import { resolveParams } from '../envs/family-definition.ts';
 import { groupSoftThreshold, groupSparseRegression } from '../envs/group-sparse-regression.ts';
 import type { Objective, ObjectiveFamily } from '../envs/objective.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
+import { checkedFamily } from '../envs/checked-objective.ts';
 import { lassoObjective, multiply, multiplyTransposed, softThreshold, sparseCoding } from '../envs/sparse-coding.ts';
 import { createFamily } from '../envs/registry.ts';
 import { findHandDesigned, HAND_DESIGNED, PROXIMAL } from '../policies/hand-designed.ts';
@@ -229,11 +230,14 @@ test('LISTA training refuses a family without sparse codes', () => {
   assert.throws(() => trainLista(family(groupSparseRegression), { ...SMALL, iterations: 1 }), (err: unknown) => err instanceof UserError && /sparse-coding families/.test(err.message));
 });
 
-test('ista, fista and lista run through OptimizationEnv and rollout', () => {
+test('ista, fista and lista run through OptimizationEnv and rollout, also on a family that came in as user code', () => {
   const objective = coding.sample('test', 0);
+  // A user's family module is wrapped in checks (checked-objective.ts); its composite structure and sparse code pass through.
+  const userObjective = checkedFamily(coding, 'sparse-coding').sample('test', 0);
   for (const policy of [new Ista(1), new Fista(1), new ListaPolicy(istaNetwork(objective.sparseCode!, objective.composite!.lipschitz!, 4))]) {
     const run = rollout(new OptimizationEnv(), policy, objective, 20, new Rng('r'));
     assert.equal(run.divergedAt, null);
     assert.ok(run.values[20] < run.values[0]);
+    assert.deepEqual(rollout(new OptimizationEnv(), policy, userObjective, 20, new Rng('r')).values, run.values);
   }
 });
