@@ -60,7 +60,6 @@ export const evalCommand = {
   async handler(args: EvalArgs) {
     const names = args.optimizers.split(',').map((s) => s.trim());
     if (names.some((name) => name === '')) throw new UserError(`--optimizers '${args.optimizers}' has an empty name: separate the names by single commas`);
-    if (names.length === 0) throw new UserError('--optimizers names no optimizer');
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');

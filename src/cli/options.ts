@@ -86,23 +86,11 @@ export const COUNT_LIMITS: Readonly<Record<string, number>> = {
 };
 
 export function positiveInteger(name: string) {
-  const check = integerAtLeast(1, 'a positive integer', name);
-  const limit = COUNT_LIMITS[name];
-  return (value: unknown): number => {
-    const n = check(value);
-    if (limit !== undefined && n > limit) throw new UserError(`--${name} must be at most ${limit.toLocaleString('en-US')}, got ${value}`);
-    return n;
-  };
+  return integerAtLeast(1, 'a positive integer', name);
 }
 
 export function nonNegativeInteger(name: string) {
-  const check = integerAtLeast(0, 'a non-negative integer', name);
-  const limit = COUNT_LIMITS[name];
-  return (value: unknown): number => {
-    const n = check(value);
-    if (limit !== undefined && n > limit) throw new UserError(`--${name} must be at most ${limit.toLocaleString('en-US')}, got ${value}`);
-    return n;
-  };
+  return integerAtLeast(0, 'a non-negative integer', name);
 }
 
 /** A seed names a random stream; an empty one is almost surely a flag whose value went missing. */
@@ -112,10 +100,13 @@ export function seedString(value: unknown): string {
   return seed;
 }
 
+/** An integer of at least `min`, and at most the flag's COUNT_LIMITS bound where it has one. */
 function integerAtLeast(min: number, what: string, name: string) {
+  const limit = COUNT_LIMITS[name];
   return (value: unknown): number => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be ${what}, got '${value}'`);
+    if (limit !== undefined && n > limit) throw new UserError(`--${name} must be at most ${limit.toLocaleString('en-US')}, got ${value}`);
     return n;
   };
 }
