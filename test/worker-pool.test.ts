@@ -40,9 +40,10 @@ test('a worker thread that dies while running an item fails that item, and a new
   const pool = createPool(2);
   try {
     // Both threads die at once; before replacement, the items queued behind them waited forever.
-    const deaths = [pool.run(task('endThread'), null), pool.run(task('endThread'), null)];
+    // Each rejection is awaited from the start: the second thread can die while the first is awaited.
+    const deaths = [pool.run(task('endThread'), null), pool.run(task('endThread'), null)].map((death) => assert.rejects(death, /exited with code 3/));
     const after = pool.map<number[]>(task('draws'), [{ seed: 'a', count: 2 }, { seed: 'b', count: 2 }, { seed: 'c', count: 2 }]);
-    for (const death of deaths) await assert.rejects(death, /exited with code 3/);
+    await Promise.all(deaths);
     const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('queued items never ran')), 20_000).unref());
     const results = (await Promise.race([after, timeout])) as number[][];
     const alone = createPool(1);
