@@ -22,6 +22,8 @@ interface Outcome {
   midWrite: boolean;
   code: number | null;
   stderr: string;
+  /** Milliseconds since the start at which each new log line was seen. */
+  lineTimes: number[];
 }
 
 /** `when`: kill `ms` after the run's `lines`-th new log line, or when the `nth` temporary file of a write appears in `out`. */
@@ -41,9 +43,14 @@ function train(args: string[], out: string, when: KillAt): Promise<Outcome> {
     let watcher: ReturnType<typeof watch> | undefined;
     const logged = () => (existsSync(join(out, 'log.jsonl')) ? readFileSync(join(out, 'log.jsonl'), 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0);
     const before = logged();
-    if (when && 'lines' in when) {
+    const started = Date.now();
+    const lineTimes: number[] = [];
+    if (!when || 'lines' in when) {
       watcher = watch(out, (_event, name) => {
-        if (name === 'log.jsonl' && timer === undefined && logged() - before >= when.lines) timer = setTimeout(kill, when.ms);
+        if (name !== 'log.jsonl') return;
+        const seen = logged() - before;
+        while (lineTimes.length < seen) lineTimes.push(Date.now() - started);
+        if (when && timer === undefined && seen >= when.lines) timer = setTimeout(kill, when.ms);
       });
     }
     if (when && 'nth' in when) {
@@ -58,7 +65,7 @@ function train(args: string[], out: string, when: KillAt): Promise<Outcome> {
       clearTimeout(timer);
       watcher?.close();
       const midWrite = killed && readdirSync(out).some((name) => /\.tmp-\d+$/.test(name));
-      resolve({ killed, midWrite, code, stderr });
+      resolve({ killed, midWrite, code, stderr, lineTimes });
     });
   });
 }
@@ -75,10 +82,13 @@ const outcome = (line: string) => JSON.stringify({ ...JSON.parse(line), seconds:
 async function killAndResume(name: string, full: string[], minimal: string[], iterations: number, files: string[], kills: number): Promise<string[]> {
   const base = mkdtempSync(join(tmpdir(), `l2o-kill-${name}-`));
   const straight = join(base, 'straight');
-  const started = Date.now();
   const clean = await train(full, straight, null);
   assert.equal(clean.code, 0, clean.stderr);
-  const duration = Date.now() - started;
+  // Time per iteration from the log lines' arrival, not the whole run's: the run's start-up (loading
+  // tfjs, building the family) is long beside a tiny BPTT iteration, and counting it placed kills
+  // after the run had ended.
+  const times = clean.lineTimes;
+  const perIteration = times.length >= 2 ? (times[times.length - 1] - times[0]) / (times.length - 1) : 50;
   const rng = new Rng(`kill-resume-${name}`);
   const resumed = join(base, 'killed');
   const notes: string[] = [];
@@ -90,7 +100,6 @@ async function killAndResume(name: string, full: string[], minimal: string[], it
     let when: KillAt = null;
     if (killsDone < kills) {
       // Alternately a random moment inside an iteration that is not the last, and a seeded checkpoint write.
-      const perIteration = duration / iterations;
       when = killsDone % 2 === 0 ? { lines: 1 + rng.int(Math.max(1, iterations - done - 2)), ms: Math.round(rng.uniformIn(0, 0.8) * perIteration) } : { nth: 1 + rng.int(2) };
     }
     const result = await train(args, resumed, when);
