@@ -14,14 +14,15 @@ const LAYERS: Record<string, number> = {
   'src/linalg': 1,
   'src/data': 1,
   'src/parallel': 1,
-  envs: 2,
-  policies: 3,
-  'src/gps': 4,
-  'src/supervised': 4,
-  'src/evaluate': 5,
-  experiments: 6,
-  'src/cli': 7, // `l2o experiment` runs the experiments
-  'src/index.ts': 8, // the public API re-exports every layer
+  'src/queue': 2, // the worker pool's items as jobs on a queue, for workers on other machines
+  envs: 3,
+  policies: 4,
+  'src/gps': 5,
+  'src/supervised': 5,
+  'src/evaluate': 6,
+  experiments: 7,
+  'src/cli': 8, // `l2o experiment` runs the experiments
+  'src/index.ts': 9, // the public API re-exports every layer
 };
 
 function folderOf(file: string): string {

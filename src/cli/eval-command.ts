@@ -8,8 +8,9 @@ import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
 import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { contender } from './optimizers.ts';
+import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
-interface EvalArgs extends RunSetArgs {
+interface EvalArgs extends RunSetArgs, QueueArgs {
   /** The global --workers (main.ts). */
   workers?: number;
   optimizers: string;
@@ -48,7 +49,7 @@ export const evalCommand = {
   command: 'eval',
   describe: 'tune and compare optimizers on the instances of a split',
   builder: (y: Argv) =>
-    withRunSetOptions(y, 'the whole split')
+    withQueueOption(withRunSetOptions(y, 'the whole split'), 'the runs (per optimizer, per block of instances), the tuning and the f* search')
       .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR / lista:DIR for a trained optimizer (lista: its K learned layers, then ISTA steps with step 1/L)' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
       .option('reference-minimum', { requiresArg: true, coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
@@ -56,13 +57,16 @@ export const evalCommand = {
       .option('out', { type: 'string', requiresArg: true, describe: 'also write report.json, curves.csv (mean and 25th/75th percentile per optimizer and step) and curves.svg into this directory' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', '')
-      .example('$0 eval --env quadratic --optimizers gd,adam,lbfgs --out runs/eval-quadratic', 'the table, and curves.csv and curves.svg in runs/eval-quadratic'),
+      .example('$0 eval --env quadratic --optimizers gd,adam,lbfgs --out runs/eval-quadratic', 'the table, and curves.csv and curves.svg in runs/eval-quadratic')
+      .example('$0 eval --env logreg --queue redis://10.0.0.5:6379', 'the runs as jobs for `l2o worker --queue redis://10.0.0.5:6379` processes'),
   async handler(args: EvalArgs) {
     const names = args.optimizers.split(',').map((s) => s.trim());
     if (names.some((name) => name === '')) throw new UserError(`--optimizers '${args.optimizers}' has an empty name: separate the names by single commas`);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
+    // An unreachable queue is one line before anything runs or is created.
+    const queue = args.queue === undefined ? undefined : await queueFromArgs(args.queue);
     // --out is made before anything runs, so that an unusable directory does not cost the whole
     // comparison, and removed again if the comparison fails (what this run created, nothing else).
     let created: string[] = [];
@@ -75,7 +79,7 @@ export const evalCommand = {
       }
     }
     try {
-      await compareAndReport(args, names);
+      await compareAndReport(args, names, queue);
     } catch (err) {
       if (created.length > 0) rmSync(created[0], { recursive: true, force: true });
       throw err;
@@ -83,7 +87,10 @@ export const evalCommand = {
   },
 };
 
-async function compareAndReport(args: EvalArgs, names: string[]): Promise<void> {
+/** With --queue, items per optimizer's runs: about four blocks per unit of TaskPool.size (parallel-runs.ts). */
+const QUEUE_SPLIT = 4;
+
+async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<ReturnType<typeof queueFromArgs>> | undefined): Promise<void> {
   await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
   const { initBackend } = await import('../backend.ts');
   const backend = await initBackend();
@@ -92,7 +99,12 @@ async function compareAndReport(args: EvalArgs, names: string[]): Promise<void> 
   const contenders = await Promise.all(names.map(contender));
   const { compareOptimizers } = await import('../evaluate/compare.ts');
   const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
-  const pool = createPool(args.workers ?? defaultWorkers());
+  let pool;
+  if (queue) {
+    const { createQueuePool } = await import('../queue/queue-pool.ts');
+    const { describeTask } = await import('../evaluate/parallel-runs.ts');
+    pool = await createQueuePool(queue, { size: QUEUE_SPLIT, describe: describeTask, onStatus: (line) => process.stderr.write(`eval: ${line}\n`) });
+  } else pool = createPool(args.workers ?? defaultWorkers());
   const progress = new ProgressReporter({ label: 'eval: runs', total: 0, quiet: args.quiet });
   const report = await compareOptimizers(contenders, {
     family,

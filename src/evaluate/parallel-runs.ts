@@ -76,6 +76,19 @@ export async function searchBlock(payload: { family: FamilySpec; set: Omit<Block
   return searchMinima({ ...payload.set, family }, payload.search);
 }
 
+/**
+ * What a block task's item is, for people (a queue's workers print it, and a failed item's error names
+ * it): which optimizer, or the f* search, on which instances of which family.
+ */
+export function describeTask(task: { name: string }, payload: unknown): string {
+  const { family, policy, set } = payload as { family?: FamilySpec; policy?: PolicySpec; set?: { split: Split; first: number; problems: number } };
+  if (!family || !set) return task.name;
+  const env = family.env.replace(/^.*[\\/]/, '');
+  const instances = set.problems === 1 ? `${set.split} instance ${set.first}` : `${set.split} instances ${set.first}–${set.first + set.problems - 1}`;
+  const what = task.name === 'searchBlock' ? 'the f* search' : policy === undefined ? task.name : policy.kind === 'hand' ? `${policy.name} (lr ${policy.lr})` : `${policy.kind}:${policy.dir}`;
+  return `${what} on ${env} ${instances}`;
+}
+
 const RUN_BLOCK = { module: import.meta.url, name: 'runBlock' };
 const SEARCH_BLOCK = { module: import.meta.url, name: 'searchBlock' };
 

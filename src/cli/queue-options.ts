@@ -1,0 +1,19 @@
+// `--queue redis://HOST:PORT` (docs/scale-out.md), shared by the commands that can send their work to
+// `l2o worker` processes. Loaded by --help, so it imports nothing heavy: BullMQ loads when a queue is used.
+import type { Argv } from 'yargs';
+import { UserError } from '../errors.ts';
+
+export interface QueueArgs {
+  queue?: string;
+}
+
+export function withQueueOption<T>(y: Argv<T>, what: string) {
+  return y.option('queue', { type: 'string', requiresArg: true, describe: `send ${what} as jobs to the queue at redis://HOST:PORT, for \`l2o worker\` processes on any machine (results are the same as without)` });
+}
+
+/** The checked connection to `--queue`: a UserError of one line if it is malformed or unreachable. */
+export async function queueFromArgs(text: string) {
+  if (text.trim() === '') throw new UserError('--queue needs an address, e.g. --queue redis://127.0.0.1:6379');
+  const { connectToQueue } = await import('../queue/connection.ts');
+  return connectToQueue(text);
+}

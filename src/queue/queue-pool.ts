@@ -1,0 +1,226 @@
+// A TaskPool whose items are BullMQ jobs, run by `l2o worker` processes on any machine
+// (docs/scale-out.md). The code that splits work into items (src/evaluate/parallel-runs.ts) does not
+// change: it gets this pool instead of the worker threads, and since an item is a pure function of
+// its payload, the results are the same.
+// - A job carries the task's key and the payload, both small (settings, seeds, paths), and its id is
+//   derived from them (job-id.ts): resubmitting an item joins the job already there, and a finished
+//   one's result is reused (a rerun after the submitter died collects what was done).
+// - Results are the jobs' return values in Redis; this process polls the jobs' states, so it needs no
+//   event stream and loses nothing when Redis restarts. A job that vanished (a Redis that kept
+//   nothing) is added again. A collected job is removed.
+// - A job that throws fails at once, with no retry: items are deterministic, so a retry would throw
+//   the same. Only a job whose worker died is retried, by BullMQ's stalled-job check (queue-worker.ts).
+import type { Queue } from 'bullmq';
+import { UserError } from '../errors.ts';
+import type { TaskPool, TaskRef } from '../parallel/worker-pool.ts';
+import { decodeValue, encodeValue } from './codec.ts';
+import { connectionReason, QUEUE_NAME, QUEUE_PREFIX, type QueueConnection } from './connection.ts';
+import { jobId } from './job-id.ts';
+import { taskKey } from './task-key.ts';
+
+/** What a job carries. */
+export interface JobData {
+  /** The task, as task-key.ts names it. */
+  task: string;
+  /** The payload, encoded (codec.ts). */
+  payload: unknown;
+  /** What the item is, for people: printed by workers and in an error. */
+  label: string;
+}
+
+/** How a worker reports a job's error (the failed job's reason, as JSON). */
+export interface JobError {
+  name: string;
+  message: string;
+  hint?: string;
+  worker: string;
+}
+
+/** Finished jobs nobody collected are kept this long (a rerun reuses them), then Redis drops them. */
+const KEEP_SECONDS = 7 * 24 * 3600;
+/** Jobs whose state is checked per poll, oldest first: workers take jobs in that order. */
+const POLL_BATCH = 256;
+const POLL_MS = 100;
+/** How long Redis may be unreachable before this run gives up (its jobs stay; a rerun collects them). */
+export const OUTAGE_LIMIT_MS = 5 * 60_000;
+
+interface Item {
+  id: string;
+  name: string;
+  data: JobData;
+  promise: Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: Error) => void;
+  /** Whether the job is known to be in Redis for this run (added, or found there). */
+  submitted: boolean;
+}
+
+export interface QueuePoolOptions {
+  /**
+   * How many ways to split work (TaskPool.size): runProblemsOn makes about four items per unit.
+   * Results do not depend on it.
+   */
+  size: number;
+  /** Names an item for people, e.g. which optimizer on which instances; the task's name by default. */
+  describe?: (task: TaskRef, payload: unknown) => string;
+  /** Hears of the connection being lost and coming back (one line each). */
+  onStatus?: (line: string) => void;
+}
+
+/** A TaskPool on the queue (close() it): each item is a job for `l2o worker`. */
+export async function createQueuePool(connection: QueueConnection, options: QueuePoolOptions): Promise<TaskPool> {
+  const { Queue } = await import('bullmq');
+  // Requests fail fast while Redis is away, and the poll below retries them: so an outage is noticed and bounded.
+  const queue: Queue = new Queue(QUEUE_NAME, { prefix: QUEUE_PREFIX, connection: { ...connection.options, maxRetriesPerRequest: 1 } });
+  return new QueuePool(queue, connection.address.display, options);
+}
+
+class QueuePool implements TaskPool {
+  readonly size: number;
+  private readonly items = new Map<string, Item>();
+  /** Unsettled items, oldest first. */
+  private pending: Item[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private closed = false;
+  private failed = false;
+  private outageSince: number | null = null;
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly display: string,
+    private readonly options: QueuePoolOptions,
+  ) {
+    if (!Number.isInteger(options.size) || options.size < 1) throw new Error(`a queue pool's size must be a positive integer, got ${options.size}`);
+    this.size = options.size;
+    // Connection errors surface through the requests below; without a listener they would crash the process.
+    queue.on('error', () => {});
+  }
+
+  run<T>(task: TaskRef, payload: unknown): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the queue pool is closed'));
+    const key = taskKey(task);
+    const encoded = encodeValue(payload);
+    const id = jobId(key, encoded);
+    const existing = this.items.get(id);
+    if (existing) return existing.promise as Promise<T>;
+    let resolve!: (value: unknown) => void;
+    let reject!: (error: Error) => void;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const label = this.options.describe?.(task, payload) ?? task.name;
+    const item: Item = { id, name: task.name, data: { task: key, payload: encoded, label }, promise, resolve, reject, submitted: false };
+    this.items.set(id, item);
+    this.pending.push(item);
+    this.schedule(0);
+    return promise as Promise<T>;
+  }
+
+  map<T>(task: TaskRef, payloads: unknown[]): Promise<T[]> {
+    return Promise.all(payloads.map((payload) => this.run<T>(task, payload)));
+  }
+
+  private schedule(delay: number): void {
+    if (this.timer || this.polling || this.closed || this.pending.length === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.poll();
+    }, delay);
+  }
+
+  private async poll(): Promise<void> {
+    this.polling = true;
+    try {
+      await Promise.all(this.pending.slice(0, POLL_BATCH).map((item) => this.check(item)));
+      if (this.outageSince !== null) {
+        this.outageSince = null;
+        this.options.onStatus?.(`the queue at ${this.display} answers again`);
+      }
+    } catch (error) {
+      this.outage(error);
+    } finally {
+      this.polling = false;
+      this.pending = this.pending.filter((item) => this.items.get(item.id) === item && !settled.has(item));
+      this.schedule(POLL_MS);
+    }
+  }
+
+  private outage(error: unknown): void {
+    const now = Date.now();
+    if (this.outageSince === null) {
+      this.outageSince = now;
+      this.options.onStatus?.(`lost the queue at ${this.display} (${connectionReason(error)}); waiting up to ${OUTAGE_LIMIT_MS / 60_000} minutes for it`);
+    } else if (now - this.outageSince > OUTAGE_LIMIT_MS) {
+      const lost = new UserError(`lost the queue at ${this.display} for ${OUTAGE_LIMIT_MS / 60_000} minutes (${connectionReason(error)}); the jobs stay queued, so the same command collects them once it is back`);
+      for (const item of this.pending) this.settle(item, lost);
+    }
+  }
+
+  /** Adds the job (a no-op when it is there) unless done; then looks at its state and settles the item when it has finished. */
+  private async check(item: Item): Promise<void> {
+    if (!item.submitted) {
+      const before = await this.queue.getJobState(item.id);
+      if (before === 'unknown') await this.queue.add(item.name, item.data, { jobId: item.id, attempts: 1, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } });
+      // Failed in an earlier run: this run is a new attempt (a worker that kept dying, a bug since
+      // fixed). A result from an earlier run is reused as it is.
+      else if (before === 'failed') await (await this.queue.getJob(item.id))?.retry('failed');
+      item.submitted = true;
+      return;
+    }
+    const state = await this.queue.getJobState(item.id);
+    if (state === 'unknown') {
+      item.submitted = false; // lost with a Redis that kept nothing, or removed by hand: added again
+    } else if (state === 'completed') {
+      const job = await this.queue.getJob(item.id);
+      if (!job) {
+        item.submitted = false;
+        return;
+      }
+      this.settle(item, decodeValue(job.returnvalue));
+      await this.queue.remove(item.id).catch(() => {});
+    } else if (state === 'failed') {
+      const job = await this.queue.getJob(item.id);
+      this.settle(item, jobError(item.data.label, job?.failedReason ?? 'the job failed and was removed'));
+    }
+  }
+
+  private settle(item: Item, result: unknown): void {
+    if (settled.has(item)) return;
+    settled.add(item);
+    if (result instanceof Error) {
+      this.failed = true;
+      item.reject(result);
+    } else item.resolve(result);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    // A failed run stops here: its jobs that no worker has started yet are withdrawn.
+    if (this.failed) {
+      const unsettled = [...this.items.values()].filter((item) => !settled.has(item) && item.submitted);
+      await Promise.all(unsettled.map((item) => this.queue.remove(item.id).catch(() => {})));
+    }
+    for (const item of this.items.values()) this.settle(item, new Error('the queue pool was closed'));
+    await this.queue.close().catch(() => {});
+  }
+}
+
+const settled = new WeakSet<Item>();
+
+/** The error a failed job's reason stands for: the worker's error (a UserError stays one), named by the item. */
+function jobError(label: string, reason: string): Error {
+  let error: Partial<JobError> = {};
+  try {
+    error = JSON.parse(reason) as JobError;
+  } catch {
+    // Not thrown by a task: BullMQ's own reason, e.g. a job whose workers kept dying.
+  }
+  const message = typeof error.message === 'string' ? error.message : reason;
+  const where = typeof error.worker === 'string' ? ` on worker ${error.worker}` : '';
+  const text = `${label} failed${where}: ${message}`;
+  return error.name === 'UserError' ? new UserError(text, { hint: error.hint }) : new Error(text);
+}

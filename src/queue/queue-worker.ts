@@ -1,0 +1,84 @@
+// The loop of `l2o worker` (docs/scale-out.md): takes jobs from the queue, runs each one's task on a
+// local TaskPool (worker threads, or this thread), and returns its result or fails it.
+// - A task that throws fails its job at once (BullMQ's UnrecoverableError): items are deterministic,
+//   so a retry would throw the same; the error goes back as JSON (queue-pool.ts reads it).
+// - A worker that dies mid-job (killed, its machine gone) stops renewing the job's lock; after
+//   `stalledAfterMs` another worker's stalled-job check puts the job back and it runs again, with the
+//   same result. A job whose workers die `MAX_STALLS` times fails.
+// - Jobs that block this thread longer than the lock (one thread, a long item) look stalled to the
+//   others: with several threads the items run off this thread and the lock is renewed.
+import { hostname } from 'node:os';
+import type { Job, Worker } from 'bullmq';
+import { firstLine } from '../errors.ts';
+import type { TaskPool } from '../parallel/worker-pool.ts';
+import { decodeValue, encodeValue } from './codec.ts';
+import { connectionReason, QUEUE_NAME, QUEUE_PREFIX, type QueueConnection } from './connection.ts';
+import type { JobData, JobError } from './queue-pool.ts';
+import { taskFromKey } from './task-key.ts';
+
+/** How many times a job may lose its worker before it fails. */
+export const MAX_STALLS = 3;
+
+export interface QueueWorkerOptions {
+  /** Runs the jobs' tasks; its size is how many jobs run at once. */
+  pool: TaskPool;
+  /** A job whose worker stops renewing its lock for this long is given to another worker. */
+  stalledAfterMs: number;
+  /** One line per job started, finished or failed, and per connection lost or back. */
+  log: (line: string) => void;
+}
+
+export interface QueueWorker {
+  /** `host:pid`: stored on the jobs it runs, and named in their errors. */
+  readonly name: string;
+  /** Stops taking jobs; waits for the running ones unless `force` (those are then retried elsewhere). */
+  close(force?: boolean): Promise<void>;
+}
+
+/** Starts taking jobs from the queue. */
+export async function startQueueWorker(connection: QueueConnection, options: QueueWorkerOptions): Promise<QueueWorker> {
+  const { Worker, UnrecoverableError } = await import('bullmq');
+  const name = `${hostname()}:${process.pid}`;
+  const { log } = options;
+  const process_ = async (job: Job<JobData>): Promise<unknown> => {
+    const started = Date.now();
+    const { label } = job.data;
+    log(`started ${label} (job ${job.id})`);
+    try {
+      const result = await options.pool.run(taskFromKey(job.data.task), decodeValue(job.data.payload));
+      log(`done ${label} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      return encodeValue(result);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      log(`failed ${label}: ${firstLine(error)}`);
+      const hint = (error as { hint?: unknown }).hint;
+      const reported: JobError = { name: error.name, message: error.message, worker: name, ...(typeof hint === 'string' ? { hint } : {}) };
+      throw new UnrecoverableError(JSON.stringify(reported));
+    }
+  };
+  const worker: Worker<JobData> = new Worker<JobData>(QUEUE_NAME, process_, {
+    prefix: QUEUE_PREFIX,
+    connection: connection.options,
+    name,
+    concurrency: options.pool.size,
+    lockDuration: options.stalledAfterMs,
+    stalledInterval: options.stalledAfterMs,
+    maxStalledCount: MAX_STALLS,
+    autorun: true,
+  });
+  // Connection errors come here while Redis is away (the worker reconnects by itself): one line per outage.
+  let lost = false;
+  worker.on('error', (error) => {
+    if (lost) return;
+    lost = true;
+    log(`lost the queue at ${connection.address.display} (${connectionReason(error)}); reconnecting`);
+  });
+  const client = await worker.client;
+  client.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    log(`the queue at ${connection.address.display} answers again`);
+  });
+  await worker.waitUntilReady();
+  return { name, close: (force = false) => worker.close(force) };
+}
