@@ -1,0 +1,188 @@
+// The queue (docs/scale-out.md) against a real redis-server: `l2o eval --queue` with `l2o worker`
+// processes gives the in-process report byte for byte, and the four faults of issue 24: a worker
+// killed mid-job, Redis restarted mid-run, a job that throws, and a queue that cannot be reached.
+// Workloads are tiny; the slow fixture family sleeps in each evaluation so a kill lands mid-job.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BIN, ROOT } from './helpers.ts';
+import { freePort, REDIS_MISSING, startRedis } from './redis-server.ts';
+import { decodeValue, encodeValue } from '../src/queue/codec.ts';
+import { parseQueueAddress } from '../src/queue/address.ts';
+import { taskFromKey, taskKey } from '../src/queue/task-key.ts';
+import { jobId } from '../src/queue/job-id.ts';
+
+const FAMILY = 'test/fixtures/queue-family.mjs';
+const work = mkdtempSync(join(tmpdir(), 'l2o-queue-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `l2o ...args` as a child process; `run.done` settles when it exits. */
+function start(args: string[]): { child: ChildProcess; output: Run; done: Promise<Run> } {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, L2O_DEBUG: '' } });
+  const output: Run = { code: null, stdout: '', stderr: '' };
+  child.stdout!.on('data', (d) => (output.stdout += d));
+  child.stderr!.on('data', (d) => (output.stderr += d));
+  const done = new Promise<Run>((resolve) => child.once('exit', (code, signal) => resolve({ ...output, code: code ?? (signal ? -1 : null) })));
+  return { child, output, done };
+}
+
+function l2o(...args: string[]): Promise<Run> {
+  return start(args.includes('--workers') ? args : [...args, '--workers', '1']).done;
+}
+
+async function until(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** An `l2o worker` that has connected and waits for jobs. */
+async function worker(url: string, stalledAfter = 30) {
+  const w = start(['worker', '--queue', url, '--workers', '1', '--stalled-after', String(stalledAfter)]);
+  await until('the worker to start', () => w.output.stderr.includes('takes jobs from') || w.child.exitCode !== null);
+  assert.match(w.output.stderr, /takes jobs from redis:\/\/127\.0\.0\.1:\d+, 1 at a time/);
+  return {
+    ...w,
+    started: () => w.output.stderr.split('\n').filter((l) => l.startsWith('l2o worker: started ')).map((l) => l.replace(/ \(job .*$/, '').replace('l2o worker: started ', '')),
+    /** SIGTERM, and what it printed when it stopped. */
+    stop: async () => {
+      if (w.child.exitCode !== null) return w.done;
+      w.child.kill('SIGTERM');
+      return w.done;
+    },
+  };
+}
+
+const EVAL = ['eval', '--env', FAMILY, '--optimizers', 'gd,adam', '--lr', '0.05', '--problems', '4', '--steps', '10', '--quiet'];
+
+test('values cross the queue exactly: NaN, ±Inf, -0, typed arrays, undefined, and objects with a $ key', () => {
+  const value = { values: Float64Array.of(1.5, NaN, Infinity, -Infinity, -0, 5e-324), list: [NaN, -0, undefined, null, 'x'], $: { $: 1 }, divergedAt: null, nested: { n: Int32Array.of(-3, 4) } };
+  const decoded = decodeValue(JSON.parse(JSON.stringify(encodeValue(value)))) as typeof value;
+  assert.deepEqual(decoded, value);
+  assert.ok(decoded.values instanceof Float64Array && Object.is(decoded.values[4], -0) && Object.is(decoded.list[1], -0));
+  assert.throws(() => encodeValue(new Map()), /cannot send a Map through the queue/);
+});
+
+test('a queue address is redis://HOST:PORT; a task is named by its path in the package, and only such a path is accepted', () => {
+  assert.deepEqual(parseQueueAddress('redis://u:p%40ss@10.0.0.5:6390/2'), { host: '10.0.0.5', port: 6390, db: 2, username: 'u', password: 'p@ss', tls: false, display: 'redis://10.0.0.5:6390/2' });
+  assert.equal(parseQueueAddress('rediss://cache.example').port, 6379);
+  for (const bad of ['localhost:6379', 'http://x:1', 'redis://', 'redis://h:1/x', 'redis://h:1?db=2']) assert.throws(() => parseQueueAddress(bad), { name: 'UserError' }, bad);
+  const task = { module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: 'runBlock' };
+  assert.equal(taskKey(task), 'src/evaluate/parallel-runs#runBlock');
+  assert.deepEqual(taskFromKey('src/evaluate/parallel-runs#runBlock'), task);
+  for (const bad of ['../etc/passwd#x', '/abs/path#x', 'src/./x#y', 'src/x', 'src/x#a-b']) assert.throws(() => taskFromKey(bad), /not a module of this package/, bad);
+  assert.throws(() => taskKey({ module: 'file:///elsewhere/tasks.js', name: 'f' }), /not part of this package/);
+  // The same item, the same job; any other payload, another.
+  assert.equal(jobId('a#f', { x: 1 }), jobId('a#f', { x: 1 }));
+  assert.notEqual(jobId('a#f', { x: 1 }), jobId('a#f', { x: 2 }));
+  assert.doesNotMatch(jobId('a#f', { x: 1 }), /:/);
+});
+
+test('an unreachable queue is one line before any work starts, exit 1 (l2o eval and l2o worker)', async () => {
+  const port = await freePort(); // nothing listens there
+  const out = join(work, 'never-made');
+  const [evaluation, workerRun, malformed] = await Promise.all([
+    l2o(...EVAL, '--queue', `redis://127.0.0.1:${port}`, '--out', out),
+    l2o('worker', '--queue', `redis://127.0.0.1:${port}`),
+    l2o(...EVAL, '--queue', 'localhost:6379'),
+  ]);
+  for (const run of [evaluation, workerRun]) {
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stderr, `error: cannot reach the queue at redis://127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}\n`);
+    assert.equal(run.stdout, '');
+  }
+  assert.equal(existsSync(out), false, '--out is not created');
+  assert.equal(malformed.code, 1);
+  assert.equal(malformed.stderr, "error: the queue's address is redis://HOST:PORT (or rediss:// for TLS), got 'localhost:6379'\n");
+});
+
+// The Redis tests wait mostly (sleeping evaluations, lock expiry), so they run side by side, each with its own server.
+describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING ?? false }, () => {
+  test('with 2 workers, l2o eval --queue prints and writes the in-process report byte for byte; a job that throws fails the run once, naming its item, without a retry', async () => {
+    const redis = await startRedis();
+    const workers = await Promise.all([worker(redis.url), worker(redis.url)]);
+    try {
+      const args = [...EVAL, '--reference-minimum', '1'];
+      const [queued, local] = await Promise.all([l2o(...args, '--queue', redis.url, '--out', join(work, 'queued')), l2o(...args, '--out', join(work, 'local'))]);
+      assert.equal(queued.code, 0, queued.stderr);
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(queued.stdout, local.stdout);
+      assert.match(queued.stdout, /gd +0\.05 /);
+      for (const file of ['report.json', 'curves.csv']) assert.equal(readFileSync(join(work, 'queued', file), 'utf8'), readFileSync(join(work, 'local', file), 'utf8'), file);
+      // Both workers took jobs: 2 optimizers × 4 blocks and 4 f* blocks.
+      const started = workers.map((w) => w.started());
+      assert.equal(started[0].length + started[1].length, 12, started.join('\n'));
+      assert.ok(started.every((s) => s.length > 0), 'each worker ran some');
+
+      const before = workers.map((w) => w.started().length);
+      const failed = await l2o(...EVAL, '--param', 'failAt=2', '--queue', redis.url);
+      assert.notEqual(failed.code, 0);
+      const errors = failed.stderr.split('\n').filter((l) => l.startsWith('error:'));
+      assert.equal(errors.length, 1, failed.stderr);
+      assert.match(errors[0], /^error: (gd|adam) \(lr 0\.05\) on queue-family\.mjs test instance 2 failed on worker [^ ]+:\d+: objective queue\/test\/2 threw at step 3: cursed instance$/);
+      const item = /^error: (.*) failed on/.exec(errors[0])![1];
+      const attempts = workers.flatMap((w, k) => w.started().slice(before[k])).filter((s) => s === item);
+      assert.equal(attempts.length, 1, 'the failed job ran once: no retry');
+    } finally {
+      const stopped = await Promise.all(workers.map((w) => w.stop()));
+      for (const s of stopped) {
+        assert.equal(s.code, 0, s.stderr);
+        assert.match(s.stderr, /SIGTERM: finishing the running jobs, then stopping.*\nl2o worker: stopped\n$/s);
+      }
+      await redis.dispose();
+    }
+  });
+
+  test('a worker killed mid-job: another worker runs its job again and the report is the same', async () => {
+    const redis = await startRedis();
+    // One-second locks: a dead worker's job is noticed in seconds (each job here takes about 0.35 s).
+    const [a, b] = await Promise.all([worker(redis.url, 1), worker(redis.url, 1)]);
+    try {
+      const args = [...EVAL.slice(0, 4), 'gd', ...EVAL.slice(5)];
+      const queued = start([...args, '--param', 'delay=30', '--queue', redis.url, '--workers', '1']);
+      const local = l2o(...args);
+      await until('worker a to start a job', () => a.started().length > 0);
+      a.child.kill('SIGKILL');
+      const killed = a.started()[0];
+      const [q, l] = await Promise.all([queued.done, local]);
+      assert.equal(q.code, 0, q.stderr);
+      assert.equal(q.stdout, l.stdout);
+      assert.equal(a.output.stderr.includes(`done ${killed}`), false, 'the kill landed mid-job');
+      assert.ok(b.started().includes(killed), `worker b ran ${killed} again:\n${b.output.stderr}`);
+    } finally {
+      await b.stop();
+      await redis.dispose();
+    }
+  });
+
+  test('Redis restarted mid-run (its append-only file kept): the run continues and its report is the same', async () => {
+    const redis = await startRedis({ persist: true });
+    const w = await worker(redis.url, 2);
+    try {
+      const args = [...EVAL.slice(0, 4), 'gd', ...EVAL.slice(5)];
+      const queued = start([...args, '--param', 'delay=30', '--queue', redis.url, '--workers', '1']);
+      const local = l2o(...args);
+      await until('the first job to finish', () => /l2o worker: done /.test(w.output.stderr));
+      await redis.stop();
+      assert.equal(queued.child.exitCode, null, 'the run was still going when Redis stopped');
+      await redis.start();
+      const [q, l] = await Promise.all([queued.done, local]);
+      assert.equal(q.code, 0, q.stderr);
+      assert.equal(q.stdout, l.stdout);
+    } finally {
+      await w.stop();
+      await redis.dispose();
+    }
+  });
+});
