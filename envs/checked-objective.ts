@@ -6,6 +6,7 @@
 // (optimization-env.ts), and a non-finite f at x0 is a run that never began (NonFiniteStartError).
 import { firstLine, isUserError, UserError } from '../src/errors.ts';
 import type { Evaluation, Objective, ObjectiveFamily, Split } from './objective.ts';
+import type { Rng } from '../src/random.ts';
 
 /** Where a checked objective keeps the objective the family built, for OptimizationEnv to call with the step it is at. */
 const UNCHECKED = Symbol('the objective as the family built it');
@@ -82,11 +83,25 @@ function passedThrough(objective: Partial<Objective>): Partial<Objective> {
   };
 }
 
+/**
+ * `target` with `source`'s minimum, forwarded rather than read (a spread would read it): a family may
+ * compute its minimum lazily, and most runs never ask for it.
+ */
+function withMinimumOf<T extends object>(target: T, source: Partial<Objective>, name: string): T {
+  if ('minimum' in source) Object.defineProperty(target, 'minimum', { get: () => checkMinimum(source.minimum, name), enumerable: true });
+  return target;
+}
+
+function checkMinimum(value: unknown, name: string): number | undefined {
+  if (value === undefined || (typeof value === 'number' && Number.isFinite(value))) return value;
+  throw new UserError(`objective ${name}: minimum must be a finite number when given, got ${String(value)}`);
+}
+
 /** The objective with every call checked; evaluations outside an OptimizationEnv are counted from the last start(). */
 export function checkedObjective(objective: Objective): Objective {
   let evaluations = 0;
   const { name, dim } = objective;
-  return {
+  return withMinimumOf({
     name,
     dim,
     start(rng) {
@@ -105,7 +120,7 @@ export function checkedObjective(objective: Objective): Objective {
     },
     ...passedThrough(objective),
     [UNCHECKED]: objective,
-  } as Objective;
+  } as Objective, objective, name);
 }
 
 function isCount(value: unknown): value is number {
@@ -148,7 +163,7 @@ export function checkedFamily(family: unknown, label: string): ObjectiveFamily {
       }
       if (o.dim !== dim) throw new UserError(`${where}: instance ${instance} has dim ${describe(o.dim)}, the family's dim is ${dim}`);
       const objectiveName = typeof o.name === 'string' && o.name !== '' ? o.name : instance;
-      return checkedObjective({ name: objectiveName, dim, start: (rng) => o.start!(rng), evaluate: (x) => o.evaluate!(x), ...passedThrough(o) });
+      return checkedObjective(withMinimumOf({ name: objectiveName, dim, start: (rng: Rng) => o.start!(rng), evaluate: (x: Float64Array) => o.evaluate!(x), ...passedThrough(o) }, o, objectiveName));
     },
   };
 }

@@ -7,6 +7,7 @@ import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
+import { withLazyMinimum } from './composite-minimum.ts';
 import { leastSquares, multiply, spectralNormSquared } from './sparse-coding.ts';
 
 /**
@@ -76,7 +77,7 @@ export const groupSparseRegression: FamilyDefinition = {
         const b = multiply(A, m, n, truth);
         for (let i = 0; i < m; i++) b[i] += noise * rng.normal();
         const lipschitz = spectralNormSquared(A, m, n);
-        return {
+        return withLazyMinimum({
           name: `group-sparse-regression/${split}/${index}`,
           dim: n,
           start: (r) => (initStd > 0 ? r.normalVector(n, initStd) : new Float64Array(n)),
@@ -95,7 +96,7 @@ export const groupSparseRegression: FamilyDefinition = {
             prox: (v, step) => groupSoftThreshold(v, size, step * lambda),
             regularizer: (x) => lambda * groupNormSum(x, size),
           },
-        };
+        });
       },
     };
   },

@@ -30,6 +30,12 @@ export interface Objective {
    * λ (the problem's data); z* is the training target and is for trainers and scores only.
    */
   readonly sparseCode?: SparseCodeInstance;
+  /**
+   * Optional: the instance's minimum f*, when its family knows it (exactly, or to a solver's
+   * precision). The 'rate' meta-objective measures the gap f − f* (src/meta-objective.ts); without
+   * it f* counts as 0.
+   */
+  readonly minimum?: number;
 }
 
 /**

@@ -26,6 +26,8 @@ export const quadratic: FamilyDefinition = {
         return {
           name: `quadratic/${split}/${index}`,
           dim: d,
+          // W is square and (almost surely) invertible, so Wθ = y has a solution.
+          minimum: 0,
           start: (r) => r.normalVector(d, p.initStd as number),
           evaluate(x) {
             let value = 0;

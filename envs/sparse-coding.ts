@@ -6,7 +6,8 @@
 import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
-import { instanceSeed, type Evaluation, type Objective, type SparseCodeInstance } from './objective.ts';
+import { withLazyMinimum } from './composite-minimum.ts';
+import { instanceSeed, type CompositeStructure, type Evaluation, type Objective, type SparseCodeInstance } from './objective.ts';
 
 /** soft(v, t)_i = sign(v_i)·max(|v_i| − t, 0): the proximal map of t‖·‖₁, a new array. */
 export function softThreshold(v: Float64Array, t: number): Float64Array {
@@ -149,7 +150,7 @@ export function lassoObjective(spec: LassoSpec): Objective {
     return lambda * s;
   };
   const sparseCode: SparseCodeInstance | undefined = spec.zStar ? { D, m, n, y, zStar: spec.zStar, lambda } : undefined;
-  return {
+  const objective: Objective & { composite: CompositeStructure } = {
     name: spec.name,
     dim: n,
     start: (rng) => (initStd > 0 ? rng.normalVector(n, initStd) : new Float64Array(n)),
@@ -167,6 +168,7 @@ export function lassoObjective(spec: LassoSpec): Objective {
     },
     ...(sparseCode ? { sparseCode } : {}),
   };
+  return withLazyMinimum(objective);
 }
 
 /** The family's dictionary: a pure function of (m, n, instanceSeed), the same for every instance and both splits. */

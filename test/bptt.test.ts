@@ -23,9 +23,11 @@ const quadratic = createFamily('quadratic');
 const SMALL: BpttConfig = { ...DEFAULT_BPTT_CONFIG, iterations: 6, horizon: 20, unroll: 10, batch: 8, validationProblems: 8, validateEvery: 3, seed: 'test' };
 const identity = { env: 'quadratic', envParams: {} };
 
-/** f(θ) = Σ a_i θ_i² / 2, tracked in float32 like the tfjs reference below. */
-function separableQuadratic(a: Float32Array, theta0: Float32Array): UnrollTarget {
+/** f(θ) = Σ a_i θ_i² / 2, tracked in float32 like the tfjs reference below; with `rate`, the step's meta-loss term is log(f/f(θ_0)) (f* = 0) and its gradient ∇f/f. */
+function separableQuadratic(a: Float32Array, theta0: Float32Array, rate = false): UnrollTarget {
   const theta = Float32Array.from(theta0);
+  let f0 = 0;
+  for (let i = 0; i < a.length; i++) f0 += 0.5 * a[i] * theta0[i] * theta0[i];
   return {
     size: a.length,
     advance(update) {
@@ -36,7 +38,7 @@ function separableQuadratic(a: Float32Array, theta0: Float32Array): UnrollTarget
         loss += 0.5 * a[i] * theta[i] * theta[i];
         gradient[i] = a[i] * theta[i];
       }
-      return { loss, gradient };
+      return rate ? { loss: Math.log(loss / f0), gradient, metaGradient: gradient.map((g) => g / loss) } : { loss, gradient };
     },
   };
 }
@@ -86,6 +88,63 @@ test('unroll meta-gradient equals autodiff of Σ f(θ_t) with the optimizee grad
   tf.dispose([value, ...Object.values(grads), ...ours.grads]);
   disposeStates([...states, ...ours.states]);
   lstm.dispose();
+});
+
+test('unroll meta-gradient for the rate (Σ log f(θ_t)/f(θ_0)) and the final value (f(θ_T)) equals autodiff of each, chunked or not', () => {
+  const n = 24;
+  const steps = 5;
+  const { a, theta0, gradient } = problem(n);
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'meta-objectives');
+  const f0 = theta0.reduce((s, v, i) => s + 0.5 * a[i] * v * v, 0);
+  for (const metaObjective of ['rate', 'final'] as const) {
+    const { value, grads } = tf.variableGrads(() => {
+      let theta: tf.Tensor1D = tf.tensor1d(theta0);
+      let state = lstm.initialState(n);
+      let g = gradient;
+      let loss: tf.Scalar = tf.scalar(0);
+      for (let t = 0; t < steps; t++) {
+        const out = lstm.step(tf.tensor1d(g), state);
+        state = out.state;
+        theta = tf.add(theta, out.update);
+        const f = tf.sum(tf.mul(tf.mul(theta, theta), tf.tensor1d(a).mul(0.5)));
+        if (metaObjective === 'rate') loss = tf.add(loss, tf.log(tf.div(f, f0)));
+        else if (t === steps - 1) loss = f as tf.Scalar;
+        const values = theta.dataSync();
+        g = a.map((ai, i) => ai * values[i]);
+      }
+      return loss;
+    }, lstm.variables);
+    for (const chunkSize of [n, 10]) {
+      const chunks = chunksOf(n, chunkSize);
+      const ours = unroll(lstm, separableQuadratic(a, theta0, metaObjective === 'rate'), chunks.map((c) => lstm.initialState(c.end - c.start)), chunks, gradient, steps, { lastStepOnly: metaObjective === 'final' });
+      const what = `${metaObjective}, ${chunks.length} chunk(s)`;
+      assert.ok(Math.abs(value.dataSync()[0] - ours.loss) < 1e-3 * Math.abs(ours.loss), `${what}: meta-loss ${ours.loss} vs ${value.dataSync()[0]}`);
+      lstm.variables.forEach((v, i) => assertClose(ours.grads[i].dataSync(), grads[v.name].dataSync(), 2e-3, `${what}: d loss / d ${v.name}`));
+      tf.dispose(ours.grads);
+      disposeStates(ours.states);
+    }
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  lstm.dispose();
+});
+
+test('ProblemBatch scores the rate as Σ_k log((f_k − f*_k)/(f_k(x0) − f*_k)) with meta-gradient ∇f_k/(f_k − f*_k), and refuses a start at or below f*', () => {
+  const objectives = [0, 1].map((i) => quadratic.sample('train', i));
+  const batch = new ProblemBatch(objectives, new Rng('rate'), 'rate');
+  const starts = Float64Array.from(batch.values);
+  const step = batch.initialGradient.map((g) => -0.01 * g);
+  const out = batch.advance(step);
+  const expected = objectives.reduce((s, _o, k) => s + Math.log(batch.values[k] / starts[k]), 0); // quadratic: f* = 0
+  assert.ok(Math.abs(out.loss - expected) < 1e-12, `${out.loss} vs ${expected}`);
+  assert.ok(out.loss < 0, 'a small gradient step lowers both');
+  let offset = 0;
+  objectives.forEach((o, k) => {
+    for (let i = 0; i < o.dim; i++) assert.ok(Math.abs(out.metaGradient![offset + i] - out.gradient[offset + i] / batch.values[k]) <= 1e-6 * Math.abs(out.metaGradient![offset + i]) + 1e-9);
+    offset += o.dim;
+  });
+  batch.dispose();
+  const atMinimum = { ...quadratic.sample('train', 0), name: 'at-min', minimum: 1e9 };
+  assert.throws(() => new ProblemBatch([atMinimum], new Rng('rate'), 'rate'), (err: unknown) => err instanceof UserError && /rate meta-objective needs f\(x0\) above the minimum/.test(err.message));
 });
 
 test('chunked unroll (forward record + per-chunk replay) gives the single-chunk meta-gradient', () => {

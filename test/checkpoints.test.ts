@@ -190,6 +190,9 @@ test('--resume refuses every saved setting a typed flag contradicts, and lets --
   assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--hidden', '7'], { ...BPTT, lstm: { ...BPTT.lstm, hidden: 7 } }), (e: Error) => e instanceof UserError && /--hidden 7 contradicts the run in .*, which was started with 4/.test(e.message));
   assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--lr', '0.1'], { ...BPTT, learningRate: 0.1 }), /--lr 0.1 contradicts .* started with 0.003/);
   refuseContradictingBpttFlags(bpttRun, ['--iterations', '9', '--hidden', '4'], { ...BPTT, iterations: 9 });
+  // A run saved before --meta-objective existed was trained on the sum.
+  assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--meta-objective', 'rate'], { ...BPTT, metaObjective: 'rate' }), /--meta-objective rate contradicts .* started with sum/);
+  assert.throws(() => refuseContradictingGpsFlags(gpsRun, ['--meta-objective=final'], { ...saved, metaObjective: 'final' }), /--meta-objective final contradicts .* started with sum/);
 });
 
 test('--resume refuses a checkpoint whose recorded env parameters differ, not only its env', async () => {

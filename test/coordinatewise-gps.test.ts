@@ -31,7 +31,7 @@ test('per-coordinate state: gradient, step and relative change per lag, zero bef
 test('per-coordinate cost model: the meta-loss share (T − t)(g u + ½ h u²) with the curvature of a separable quadratic', () => {
   const T = 4;
   const h = 2.5;
-  const problem = new CoordinatewiseProblem({ historyLength: 1, horizon: T, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'none' });
+  const problem = new CoordinatewiseProblem({ metaObjective: 'sum', historyLength: 1, horizon: T, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'none' });
   // Samples of f = ½ h Σ x_j²: g = h x and the next gradient is h (x + u).
   const states: Float64Array[][] = [];
   const actions: Float64Array[][] = [];
@@ -51,12 +51,12 @@ test('per-coordinate cost model: the meta-loss share (T − t)(g u + ½ h u²) w
   assertMetaLossShare(cost, T, h, Float64Array.of(0.7, 0.1, -0.2, -0.4)); // [g, step, change, u]
 });
 
-/** ½ zᵀ C_t z equals (T − t)(g u + ½ h u²) at every t, for z whose raw gradient g is 0.7 and step u −0.4. */
-function assertMetaLossShare(cost: QuadraticCost, T: number, h: number, z: Float64Array): void {
+/** ½ zᵀ C_t z equals weight(t)·(g u + ½ h u²) at every t (by default the sum's T − t), for z whose raw gradient g is 0.7 and step u −0.4. */
+function assertMetaLossShare(cost: QuadraticCost, T: number, h: number, z: Float64Array, weight = (t: number) => T - t): void {
   for (let t = 0; t < T; t++) {
     let quadratic = 0;
     for (let a = 0; a < z.length; a++) for (let b = 0; b < z.length; b++) quadratic += 0.5 * z[a] * cost.C[t].get(a, b) * z[b];
-    const expected = (T - t) * (0.7 * -0.4 + 0.5 * h * 0.16);
+    const expected = weight(t) * (0.7 * -0.4 + 0.5 * h * 0.16);
     assert.ok(Math.abs(quadratic - expected) < 1e-12, `t = ${t}: ${quadratic} vs ${expected}`);
   }
 }
@@ -97,16 +97,57 @@ test('AdaGrad gradient scaling: each gradient over √(Σ g²) of its coordinate
   // Scale-free: a gradient of 1e-6 on a coordinate that has seen nothing else is a full unit.
   assert.equal(history.stateOf(1, state)[0], 1);
   // The policy sees the 3H features only; the teacher's state adds the raw gradient for the cost.
-  const problem = new CoordinatewiseProblem({ historyLength: 2, horizon: 4, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'adagrad' });
+  const problem = new CoordinatewiseProblem({ metaObjective: 'sum', historyLength: 2, horizon: 4, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'adagrad' });
   assert.equal(problem.dX, 7);
   assert.equal(problem.dO, 6);
+});
+
+test('per-coordinate cost under the final and the rate meta-objectives: each step weighted by the later f(x_u) it moves (1; Σ_{u>t} of the log\'s derivative 1/(f_u − f*))', () => {
+  const T = 4;
+  const h = 2.5;
+  const states: Float64Array[][] = [];
+  const actions: Float64Array[][] = [];
+  for (const [x0, steps] of [[1, [-0.3, 0.2, -0.1, 0.4]], [-2, [0.5, 0.5, -0.2, 0.1]]] as const) {
+    let x = x0;
+    states.push(steps.map((u) => { const s = Float64Array.of(h * x, 0, 0); x += u; return s; }));
+    actions.push(steps.map((u) => Float64Array.of(u)));
+  }
+  const values = [Float64Array.of(5, 3, 2, 1.5), Float64Array.of(7, 5, 2, 0.5)]; // means 6, 4, 2, 1
+  const objective = { name: 'rate-test', dim: 1, minimum: 0.5, start: () => new Float64Array(1), evaluate: () => ({ value: 0, gradient: new Float64Array(1) }) };
+  const settings = { historyLength: 1, horizon: T, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'none' as const };
+  const z = Float64Array.of(0.7, 0.1, -0.2, -0.4);
+  const final = new CoordinatewiseProblem({ ...settings, metaObjective: 'final' }).costModel(objective, { states, observations: states, actions, values });
+  assertMetaLossShare(final, T, h, z, () => 1);
+  // The rate: d/dΔ_t Σ_{u=1..T} log(f_u − f*) = Σ_{u>t} 1/(f_u − f*), by finite differences of the
+  // log-gap sum over f_u = f̄_0 + Σ_{s<u} Δ_s (f̄_T taken as f̄_{T−1}), up to the weights' common scale.
+  const fBar = [6, 4, 2, 1];
+  const logGaps = (deltas: number[]) => {
+    let sum = 0;
+    let f = fBar[0];
+    for (let u = 1; u <= T; u++) {
+      f += deltas[u - 1];
+      sum += Math.log(f - 0.5);
+    }
+    return sum;
+  };
+  const deltas = [-2, -2, -1, 0];
+  const derivative = (t: number) => {
+    const e = 1e-7;
+    const plus = deltas.map((d, s) => (s === t ? d + e : d));
+    const minus = deltas.map((d, s) => (s === t ? d - e : d));
+    return (logGaps(plus) - logGaps(minus)) / (2 * e);
+  };
+  const rate = new CoordinatewiseProblem({ ...settings, metaObjective: 'rate' }).costModel(objective, { states, observations: states, actions, values });
+  const share = (t: number) => { let q = 0; for (let a = 0; a < 4; a++) for (let b = 0; b < 4; b++) q += 0.5 * z[a] * rate.C[t].get(a, b) * z[b]; return q; };
+  for (let t = 1; t < T; t++) assert.ok(Math.abs(share(t) / share(0) - derivative(t) / derivative(0)) < 1e-6, `t = ${t}: ${share(t) / share(0)} vs ${derivative(t) / derivative(0)}`);
+  assert.ok(share(T - 1) / share(0) > 1.5 / T, `the last step, where f is near f*, weighs ${share(T - 1) / share(0)} of the first; the sum gives it 1/T`);
 });
 
 test('AdaGrad-scaled per-coordinate cost: the meta-loss share reads the raw gradient from the last state entry', () => {
   const T = 3;
   const h = 1.5;
   const H = 1;
-  const problem = new CoordinatewiseProblem({ historyLength: H, horizon: T, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'adagrad' });
+  const problem = new CoordinatewiseProblem({ metaObjective: 'sum', historyLength: H, horizon: T, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'adagrad' });
   const states: Float64Array[][] = [];
   const actions: Float64Array[][] = [];
   for (const [x0, steps] of [[1, [-0.3, 0.2, -0.1]], [-2, [0.5, 0.5, -0.2]]] as const) {

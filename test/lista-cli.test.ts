@@ -39,12 +39,13 @@ test('l2o train --algo lista trains a tiny network; l2o eval runs lista:DIR besi
   assert.equal(JSON.parse(run.stdout).runs.length, 2);
 });
 
-test('l2o train --algo lista: --layers 0, an env without sparse codes and --resume are one line, exit 1, and leave no directory', () => {
+test('l2o train --algo lista: --layers 0, an env without sparse codes, --resume and --meta-objective are one line, exit 1, and leave no directory', () => {
   const parent = mkdtempSync(join(tmpdir(), 'l2o-lista-'));
   const cases: [string[], RegExp][] = [
     [['--env', 'sparse-coding', '--layers', '0'], /--layers must be a positive integer/],
     [['--env', 'logreg'], /LISTA trains on sparse-coding families .* logreg has none/],
     [['--env', 'sparse-coding', '--resume'], /--resume does not apply to --algo lista/],
+    [['--env', 'sparse-coding', '--meta-objective', 'rate'], /--meta-objective does not apply to --algo lista/],
   ];
   for (const [args, message] of cases) {
     const out = join(parent, 'run');

@@ -161,6 +161,24 @@ test('ISTA and FISTA reach a known lasso solution (KKT to 1e-8), with L known an
   assert.ok(counts.fista > 0 && counts.fista < counts.ista, `iterations to a 1e-6 relative gap: ${JSON.stringify(counts)}`);
 });
 
+test('the sparse families state their minimum f*: the known lasso\'s f(z̄) to 1e-12, and FISTA\'s on a group lasso; read lazily, also through a user family', () => {
+  const { objective, solution } = knownLasso();
+  const fStar = objective.evaluate(solution).value;
+  assert.ok(Math.abs(objective.minimum! - fStar) <= 1e-12 * fStar, `minimum ${objective.minimum} vs f(z̄) ${fStar}`);
+  const group = family(groupSparseRegression).sample('train', 2);
+  const fista = group.evaluate(runPolicy(new Fista(1), group, 3000).at(-1)!).value;
+  assert.ok(Math.abs(group.minimum! - fista) <= 1e-12 * fista, `group lasso minimum ${group.minimum} vs FISTA's ${fista}`);
+  // Through checkedFamily (how a user's family arrives) the minimum is forwarded, not read at sampling.
+  let reads = 0;
+  const user = checkedFamily({ name: 'counting', dim: 2, splitSizes: { train: 1, test: 1 }, sample: () => ({ name: 'c', dim: 2, start: () => new Float64Array(2), evaluate: (x: Float64Array) => ({ value: x[0] ** 2 + 1, gradient: Float64Array.of(2 * x[0], 0) }), get minimum() { reads++; return 1; } }) }, 'counting');
+  const instance = user.sample('train', 0);
+  assert.equal(reads, 0, 'sampling does not compute the minimum');
+  assert.equal(instance.minimum, 1);
+  assert.equal(reads, 1);
+  const broken = checkedFamily({ name: 'nan-min', dim: 1, splitSizes: { train: 1, test: 1 }, sample: () => ({ name: 'n', dim: 1, start: () => new Float64Array(1), evaluate: () => ({ value: 0, gradient: new Float64Array(1) }), minimum: NaN }) }, 'nan-min');
+  assert.throws(() => broken.sample('train', 0).minimum, (err: unknown) => err instanceof UserError && /minimum must be a finite number/.test(err.message));
+});
+
 test('ista and fista are found by name, apart from the default list, and refuse an objective without a composite structure', () => {
   assert.deepEqual(PROXIMAL.map((o) => o.name), ['ista', 'fista']);
   assert.ok(!HAND_DESIGNED.some((o) => o.name === 'ista' || o.name === 'fista'), "l2o eval's default list runs on every family");

@@ -18,6 +18,7 @@ export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?:
   { flag: 'validation', key: 'validation', fallback: 0 },
   { flag: 'validation-steps', key: 'validationSteps' },
   { flag: 'horizon', key: 'horizon' },
+  { flag: 'meta-objective', key: 'metaObjective', fallback: 'sum' },
   { flag: 'samples', key: 'samples' },
   { flag: 'history', key: 'historyLength' },
   { flag: 'seed', key: 'seed' },
@@ -37,7 +38,7 @@ export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?:
 ];
 
 /** The same for `l2o train --algo bptt`: a dotted path into BpttConfig. */
-export const BPTT_RESUMED_FLAGS: { flag: string; path: string }[] = [
+export const BPTT_RESUMED_FLAGS: { flag: string; path: string; fallback?: unknown }[] = [
   { flag: 'hidden', path: 'lstm.hidden' },
   { flag: 'preprocess-p', path: 'lstm.preprocessP' },
   { flag: 'output-scale', path: 'lstm.outputScale' },
@@ -48,6 +49,7 @@ export const BPTT_RESUMED_FLAGS: { flag: string; path: string }[] = [
   { flag: 'validation', path: 'validationProblems' },
   { flag: 'validate-every', path: 'validateEvery' },
   { flag: 'chunk-size', path: 'chunkSize' },
+  { flag: 'meta-objective', path: 'metaObjective', fallback: 'sum' },
   { flag: 'seed', path: 'seed' },
 ];
 
@@ -65,7 +67,7 @@ export function refuseContradictingGpsFlags(out: string, argv: readonly string[]
 
 /** Refuses a typed BPTT flag that contradicts the run in `out`. */
 export function refuseContradictingBpttFlags(out: string, argv: readonly string[], config: BpttConfig): void {
-  refuseContradictingFlags(out, argv, BPTT_RESUMED_FLAGS.map(({ flag, path }) => ({ flag, path, value: lookUp(config, path), fallback: undefined })));
+  refuseContradictingFlags(out, argv, BPTT_RESUMED_FLAGS.map(({ flag, path, fallback }) => ({ flag, path, value: lookUp(config, path), fallback })));
 }
 
 /** A flag and where its value sits in the saved config (a dotted path), with the value now asked for. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
+import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { RunIdentity } from '../run-directory.ts';
@@ -21,6 +22,7 @@ interface TrainArgs extends EnvArgs {
   workers?: number;
   iterations?: number;
   horizon?: number;
+  metaObjective?: string;
   // gps
   conditions?: number;
   samples: number;
@@ -65,6 +67,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     validation,
     validationSteps: args.validationSteps,
     horizon: args.horizon ?? DEFAULT_GPS_CONFIG.horizon,
+    metaObjective: (args.metaObjective ?? DEFAULT_GPS_CONFIG.metaObjective) as MetaObjective, // yargs has checked the choices
     iterations: args.iterations ?? DEFAULT_GPS_CONFIG.iterations,
     samples: args.samples,
     historyLength: args.history,
@@ -95,7 +98,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   }
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   if (args.resume) refuseContradictingGpsFlags(args.out, process.argv, config);
-  say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
+  say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
   const pool = createPool(args.workers ?? defaultWorkers());
   const progress = new ProgressReporter({ label: 'GPS iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
   await trainGps({
@@ -126,13 +129,14 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
     learningRate: args.lr ?? DEFAULT_BPTT_CONFIG.learningRate,
     validationProblems: args.validation ?? DEFAULT_BPTT_CONFIG.validationProblems,
     validateEvery: args.validateEvery ?? DEFAULT_BPTT_CONFIG.validateEvery,
+    metaObjective: (args.metaObjective ?? DEFAULT_BPTT_CONFIG.metaObjective) as MetaObjective,
     chunkSize: args.chunkSize,
     seed: args.seed,
   };
   if (config.horizon % config.unroll !== 0) throw new UserError(`--horizon (${config.horizon}) must be a multiple of --unroll (${config.unroll})`);
   validateBpttConfig(config, family);
   if (args.resume) refuseContradictingBpttFlags(args.out, process.argv, config);
-  say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, Adam ${config.learningRate}, tfjs backend ${backend}`);
+  say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, meta-objective ${config.metaObjective}, Adam ${config.learningRate}, tfjs backend ${backend}`);
   const progress = new ProgressReporter({ label: 'BPTT meta-iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
   try {
     await trainBptt({
@@ -201,6 +205,7 @@ export const trainCommand = {
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}), BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations}) or LISTA Adam steps (default ${DEFAULT_LISTA_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .option('meta-objective', { type: 'string', requiresArg: true, choices: [...META_OBJECTIVES], describe: "what GPS and BPTT train for over a run: 'sum' of f (default), 'rate', the log-gap log((f − f*)/(f(x0) − f*)) at every step (f* the family's minimum, else 0), or the 'final' f" })
       .option('conditions', { group: 'GPS:', coerce: positiveInteger('conditions'), describe: `training objectives used (default ${DEFAULT_GPS_CONFIG.conditions}, at most four fifths of the training split or what --validation leaves)` })
       .option('validation-steps', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.validationSteps, coerce: positiveInteger('validation-steps'), describe: 'steps of each held-out validation run' })
       .option('samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.samples, coerce: positiveInteger('samples'), describe: 'M, samples per condition per iteration (≥ 2)' })
@@ -234,6 +239,7 @@ export const trainCommand = {
       .example('$0 train --algo lista --env sparse-coding --layers 16 --out runs/lista', ''),
   async handler(args: TrainArgs) {
     if (args.algo === 'lista' && args.resume) throw new UserError('--resume does not apply to --algo lista: a LISTA training has no checkpoint; run it again with a fresh --out');
+    if (args.algo === 'lista' && args.metaObjective !== undefined) throw new UserError('--meta-objective does not apply to --algo lista: LISTA is trained on ‖z_K − z*‖² (docs/sparse.md)');
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();

@@ -16,6 +16,7 @@ import type { MixtureState } from './gaussian-mixture.ts';
 import { coordinateStateDim, FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
 import { stateDim } from '../../envs/history-state.ts';
 import { array, boolean, checkLength, fail, field, number, numbers, object, oneOf, optional, string, type Schema } from '../schema.ts';
+import { META_OBJECTIVES } from '../meta-objective.ts';
 
 const FORMAT = 'l2o-gps';
 const VERSION = 1;
@@ -169,6 +170,7 @@ const gpsConfigSchema = object({
   validation: optional(count(0)),
   validationSteps: optional(count(1)),
   horizon: count(1),
+  metaObjective: optional(oneOf(...META_OBJECTIVES)),
   samples: count(2),
   iterations: count(1),
   historyLength: count(1),
@@ -352,6 +354,7 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
         coordinatewise: false,
         sampledCoordinates: DEFAULT_GPS_CONFIG.sampledCoordinates,
         ...file.config,
+        metaObjective: file.config.metaObjective ?? 'sum',
         gradientScaling,
       },
       iteration: file.iteration,

@@ -1,6 +1,7 @@
 // The settings of guided policy search and their defaults, apart from the algorithm (badmm.ts), so
 // that what only needs the defaults (the command line's help) loads no tfjs.
 import type { GradientScaling } from '../../envs/coordinate-history.ts';
+import type { MetaObjective } from '../meta-objective.ts';
 
 /** Settings of guided policy search; DEFAULT_GPS_CONFIG holds the defaults, docs/gps.md what each does. */
 export interface GpsConfig {
@@ -12,6 +13,8 @@ export interface GpsConfig {
   validationSteps: number;
   /** T, the length of every sample. */
   horizon: number;
+  /** What the teachers' cost sums over a sample: f at every step, its log-gap to f* (the rate), or f at the last step (src/meta-objective.ts). */
+  metaObjective: MetaObjective;
   /** M, samples per condition per iteration. */
   samples: number;
   iterations: number;
@@ -86,6 +89,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   validation: 70,
   validationSteps: 100,
   horizon: 40,
+  metaObjective: 'sum',
   samples: 20,
   iterations: 5,
   historyLength: 5,

@@ -18,7 +18,7 @@ export { DEFAULT_BPTT_CONFIG, type BpttConfig } from './config.ts';
 /** What one BPTT meta-iteration reports: its meta-loss, skipped unrolls, the held-out score when it validated, and its time. */
 export interface BpttIterationLog {
   iteration: number;
-  /** Mean objective per problem per step over the iteration's unrolls. */
+  /** The meta-loss per problem per step over the iteration's unrolls: mean f for 'sum', mean log-gap for 'rate', mean f at the unrolls' ends for 'final'. */
   metaLoss: number;
   /** Unrolls whose optimizee broke down (NaN/Inf); their gradients were not applied. */
   skipped: number;
@@ -63,7 +63,7 @@ export function metaIteration(lstm: CoordinatewiseLstm, optimizer: tf.Optimizer,
   const rng = new Rng(`bptt-${config.seed}/iteration-${iteration}`);
   const trainable = family.splitSizes.train - config.validationProblems;
   const objectives = Array.from({ length: config.batch }, () => family.sample('train', rng.int(trainable)));
-  const batch = new ProblemBatch(objectives, rng.fork('starts'));
+  const batch = new ProblemBatch(objectives, rng.fork('starts'), config.metaObjective);
   const chunks = chunksOf(batch.size, config.chunkSize);
   let states = chunks.map((c) => lstm.initialState(c.end - c.start));
   let gradient = batch.initialGradient;
@@ -72,7 +72,8 @@ export function metaIteration(lstm: CoordinatewiseLstm, optimizer: tf.Optimizer,
   let skipped = 0;
   try {
     for (let u = 0; u < config.horizon / config.unroll; u++) {
-      const out = unroll(lstm, batch, states, chunks, gradient, config.unroll);
+      const lastStepOnly = config.metaObjective === 'final';
+      const out = unroll(lstm, batch, states, chunks, gradient, config.unroll, { lastStepOnly });
       disposeStates(states);
       states = out.states;
       gradient = out.gradient;
@@ -84,7 +85,7 @@ export function metaIteration(lstm: CoordinatewiseLstm, optimizer: tf.Optimizer,
         break;
       }
       lossSum += out.loss / objectives.length;
-      lossSteps += config.unroll;
+      lossSteps += lastStepOnly ? 1 : config.unroll;
       optimizer.applyGradients(Object.fromEntries(lstm.variables.map((v, i) => [v.name, out.grads[i]])));
       tf.dispose(out.grads);
     }

@@ -11,7 +11,8 @@ import { LstmPolicy } from '../../policies/lstm-policy.ts';
 import { CoordinatewiseLstm, type LstmOptimizerJson } from '../../policies/coordinatewise-lstm.ts';
 import type { BpttConfig } from './bptt.ts';
 import type { LstmOptimizerConfig } from '../../policies/lstm-config.ts';
-import { array, checkLength, fail, field, number, numbers, object, record, string, type Schema } from '../schema.ts';
+import { array, checkLength, fail, field, number, numbers, object, oneOf, optional, record, string, type Schema } from '../schema.ts';
+import { META_OBJECTIVES } from '../meta-objective.ts';
 
 const FORMAT = 'l2o-bptt';
 const VERSION = 1;
@@ -79,7 +80,7 @@ export async function loadCheckpoint(dir: string): Promise<{ identity: RunIdenti
     lstm.dispose();
     throw err;
   }
-  return { identity: { env: file.env, envParams: file.envParams }, config: file.config, lstm, optimizer, progress: { iteration: file.iteration, best: file.best } };
+  return { identity: { env: file.env, envParams: file.envParams }, config: { ...file.config, metaObjective: file.config.metaObjective ?? 'sum' }, lstm, optimizer, progress: { iteration: file.iteration, best: file.best } };
 }
 
 // ---- What a valid file holds (src/schema.ts).
@@ -126,6 +127,7 @@ const bpttConfigSchema = object(
     learningRate: number({ above: 0 }),
     validationProblems: count(1),
     validateEvery: count(1),
+    metaObjective: optional(oneOf(...META_OBJECTIVES)),
     chunkSize: count(1),
     seed: string(),
   },

@@ -1,6 +1,7 @@
 // The settings of BPTT meta-training and their defaults, apart from the training loop (bptt.ts), so
 // that what only needs the defaults (the command line's help) loads no tfjs.
 import { DEFAULT_LSTM_CONFIG, type LstmOptimizerConfig } from '../../policies/lstm-config.ts';
+import type { MetaObjective } from '../meta-objective.ts';
 
 /** Settings of BPTT meta-training of the coordinatewise LSTM optimizer (docs/bptt.md). */
 export interface BpttConfig {
@@ -17,6 +18,8 @@ export interface BpttConfig {
   /** Held-out instances, taken from the end of the training split. */
   validationProblems: number;
   validateEvery: number;
+  /** What each unroll minimizes: Σ_t f, the log-gap Σ_t log((f − f*)/(f_0 − f*)), or f at its last step (src/meta-objective.ts). */
+  metaObjective: MetaObjective;
   /** Coordinates taped at once; bounds memory on large optimizees. */
   chunkSize: number;
   seed: string;
@@ -32,6 +35,7 @@ export const DEFAULT_BPTT_CONFIG: BpttConfig = {
   learningRate: 0.003,
   validationProblems: 16,
   validateEvery: 25,
+  metaObjective: 'sum',
   chunkSize: 16384,
   seed: '1',
 };

@@ -1,8 +1,12 @@
 // Several optimizee runs side by side as one vector of coordinates, which is all a coordinatewise
 // optimizer needs: each objective sees its own slice, and the LSTM sees every coordinate at once.
+// The batch also scores each step for the meta-objective (src/meta-objective.ts): the sum of f, or
+// for 'rate' the log-gap log((f − f*)/(f(x_0) − f*)) with its gradient ∇f/(f − f*).
 import type { Objective } from '../../envs/objective.ts';
+import { UserError } from '../errors.ts';
+import { optimalityGap, type MetaObjective } from '../meta-objective.ts';
 import type { Rng } from '../random.ts';
-import type { UnrollTarget } from './unroll.ts';
+import type { StepOutcome, UnrollTarget } from './unroll.ts';
 
 export class ProblemBatch implements UnrollTarget {
   readonly size: number;
@@ -12,10 +16,14 @@ export class ProblemBatch implements UnrollTarget {
   readonly values: Float64Array;
   /** ∇f at the start, for the first LSTM step. */
   readonly initialGradient: Float32Array;
+  /** For the rate: each objective's f* and its gap f(x_0) − f* at the start. */
+  private readonly minima: Float64Array;
+  private readonly startGaps: Float64Array;
 
   constructor(
     readonly objectives: Objective[],
     rng: Rng,
+    private readonly metaObjective: MetaObjective = 'sum',
   ) {
     let offset = 0;
     for (const o of objectives) {
@@ -26,6 +34,18 @@ export class ProblemBatch implements UnrollTarget {
     this.x = objectives.map((o, k) => o.start(rng.fork(`start-${k}`)));
     this.values = new Float64Array(objectives.length);
     this.initialGradient = this.evaluate();
+    this.minima = new Float64Array(objectives.length);
+    this.startGaps = new Float64Array(objectives.length);
+    if (metaObjective === 'rate') {
+      objectives.forEach((o, k) => {
+        this.minima[k] = o.minimum ?? 0;
+        this.startGaps[k] = this.values[k] - this.minima[k];
+        if (!(this.startGaps[k] > 0)) {
+          const known = o.minimum === undefined ? ' (taken as 0: the family states no minimum)' : '';
+          throw new UserError(`the rate meta-objective needs f(x0) above the minimum f*, but ${o.name} starts at f = ${this.values[k]} with f* = ${this.minima[k]}${known}; use --meta-objective sum or final`);
+        }
+      });
+    }
   }
 
   get finite(): boolean {
@@ -42,8 +62,8 @@ export class ProblemBatch implements UnrollTarget {
     return gradient;
   }
 
-  /** Σ_k f_k after the step; the gradient holds each objective's own ∇f_k in its slice. */
-  advance(update: Float32Array): { loss: number; gradient: Float32Array } {
+  /** The meta-loss term after the step, summed over the objectives; the gradient holds each objective's own ∇f_k in its slice. */
+  advance(update: Float32Array): StepOutcome {
     this.objectives.forEach((o, k) => {
       const x = this.x[k];
       const offset = this.offsets[k];
@@ -51,8 +71,18 @@ export class ProblemBatch implements UnrollTarget {
     });
     const gradient = this.evaluate();
     let loss = 0;
-    for (const v of this.values) loss += v;
-    return { loss, gradient };
+    if (this.metaObjective !== 'rate') {
+      for (const v of this.values) loss += v;
+      return { loss, gradient };
+    }
+    const metaGradient = new Float32Array(this.size);
+    this.objectives.forEach((o, k) => {
+      const gap = optimalityGap(this.values[k], this.minima[k], this.startGaps[k]);
+      loss += Math.log(gap / this.startGaps[k]);
+      const offset = this.offsets[k];
+      for (let i = 0; i < o.dim; i++) metaGradient[offset + i] = gradient[offset + i] / gap;
+    });
+    return { loss, gradient, metaGradient };
   }
 
   dispose(): void {

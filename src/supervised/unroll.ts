@@ -1,11 +1,13 @@
 // One truncated-BPTT unroll: run the LSTM optimizer for `steps` steps on a set of coordinates and
-// return the meta-gradient of Σ_t f(θ_{t+1}) with the optimizee's gradients held constant (no
-// second derivatives, as in Andrychowicz et al.).
+// return the meta-gradient of the meta-loss Σ_t ℓ_t(θ_{t+1}) with the optimizee's gradients held
+// constant (no second derivatives, as in Andrychowicz et al.). ℓ_t is f for the 'sum' meta-objective,
+// log(f − f*) for 'rate', and f at the unroll's last step only for 'final' (src/meta-objective.ts).
 //
-// Because ∇f enters only as a constant, d f(θ_{t+1})/dφ = ∇f(θ_{t+1})ᵀ dθ_{t+1}/dφ, and with
+// Because ∇ℓ enters only as a constant, d ℓ_t(θ_{t+1})/dφ = ∇ℓ_t(θ_{t+1})ᵀ dθ_{t+1}/dφ, and with
 // θ_{t+1} = θ_0 + Σ_{s≤t} Δ_s the meta-gradient is that of the surrogate Σ_s ⟨G_s, Δ_s⟩, where
-// G_s = Σ_{u>s} ∇f(θ_u) sums the gradients seen after step s. The tape then holds only LSTM ops; the
-// optimizee runs outside tfjs's autodiff (any Objective works, float64 or tfjs).
+// G_s = Σ_{u>s} ∇ℓ_u(θ_u) sums the meta-gradients seen after step s. The LSTM's input stays ∇f. The
+// tape then holds only LSTM ops; the optimizee runs outside tfjs's autodiff (any Objective works,
+// float64 or tfjs).
 //
 // Coordinates are independent given the gradients, so memory is bounded by taping one chunk of
 // coordinates at a time: a forward pass over all chunks records the gradients, then each chunk is
@@ -13,15 +15,30 @@
 import * as tf from '@tensorflow/tfjs';
 import { disposeStates, type CoordinatewiseLstm, type LstmState } from '../../policies/coordinatewise-lstm.ts';
 
+/** What the optimizee reports after a step. */
+export interface StepOutcome {
+  /** The meta-loss term ℓ at the new θ (summed over the target's objectives). */
+  loss: number;
+  /** ∇f at the new θ: the LSTM's next input. */
+  gradient: Float32Array;
+  /** ∇ℓ at the new θ when ℓ is not f itself (the rate meta-objective); absent: ∇f. */
+  metaGradient?: Float32Array;
+}
+
 /** The optimizee side of an unroll: all coordinates of one or more objectives, concatenated. */
 export interface UnrollTarget {
   readonly size: number;
-  /** θ ← θ + update; returns the new (mean) objective value and gradient at θ. */
-  advance(update: Float32Array): { loss: number; gradient: Float32Array };
+  /** θ ← θ + update; returns the meta-loss term, ∇f and ∇ℓ at the new θ. */
+  advance(update: Float32Array): StepOutcome;
+}
+
+/** How an unroll's steps enter its meta-loss: each one, or ('final') only the last. */
+export interface UnrollOptions {
+  lastStepOnly?: boolean;
 }
 
 export interface UnrollOutcome {
-  /** Σ_t of the target's loss after each step (the meta-loss whose gradient `grads` is). */
+  /** Σ_t of the target's meta-loss term after each step (or the last step's, lastStepOnly): the meta-loss whose gradient `grads` is. */
   loss: number;
   /** Meta-gradient per LSTM variable, in `lstm.variables` order (the caller disposes). */
   grads: tf.Tensor[];
@@ -42,12 +59,13 @@ export function chunksOf(size: number, chunkSize: number): Chunk[] {
   return chunks;
 }
 
-/** The gradients seen after each step: recorded by a forward pass, or obtained live (one chunk). */
-type GradientSource = (t: number, update: tf.Tensor1D) => Float32Array;
+/** ∇f (the LSTM's input) and ∇ℓ after each step: recorded by a forward pass, or obtained live (one chunk). */
+type GradientSource = (t: number, update: tf.Tensor1D) => { gradient: Float32Array; metaGradient: Float32Array };
 
-function tapedChunk(lstm: CoordinatewiseLstm, state: LstmState, gradient: Float32Array, steps: number, next: GradientSource) {
+function tapedChunk(lstm: CoordinatewiseLstm, state: LstmState, gradient: Float32Array, steps: number, next: GradientSource, lastStepOnly: boolean) {
   let finalState: LstmState | null = null;
   const seen: Float32Array[] = [];
+  let lastGradient = gradient;
   const { value, grads } = tf.variableGrads(() => {
     let current = state;
     let g = gradient;
@@ -56,36 +74,40 @@ function tapedChunk(lstm: CoordinatewiseLstm, state: LstmState, gradient: Float3
       const out = lstm.step(tf.tensor1d(g), current);
       current = out.state;
       updates.push(out.update);
-      g = next(t, out.update);
-      seen.push(g);
+      const result = next(t, out.update);
+      g = result.gradient;
+      seen.push(result.metaGradient);
     }
+    lastGradient = g;
     finalState = { h: current.h.map((x) => tf.keep(x)), c: current.c.map((x) => tf.keep(x)) };
-    // Surrogate Σ_s ⟨G_s, Δ_s⟩ with G_s the suffix sums of the gradients seen.
+    // Surrogate Σ_s ⟨G_s, Δ_s⟩ with G_s the suffix sums of the meta-gradients seen (with lastStepOnly,
+    // the last one's alone: every step leads to the final θ).
     const suffix = new Float32Array(g.length);
     let surrogate: tf.Scalar = tf.scalar(0);
     for (let s = steps - 1; s >= 0; s--) {
       const gs = seen[s];
-      for (let i = 0; i < suffix.length; i++) suffix[i] += gs[i];
+      if (!lastStepOnly || s === steps - 1) for (let i = 0; i < suffix.length; i++) suffix[i] += gs[i];
       surrogate = tf.add(surrogate, tf.sum(tf.mul(updates[s], tf.tensor1d(suffix.slice()))));
     }
     return surrogate;
   }, lstm.variables);
   value.dispose();
-  return { grads: lstm.variables.map((v) => grads[v.name]), state: finalState as unknown as LstmState, gradient: seen[steps - 1] };
+  return { grads: lstm.variables.map((v) => grads[v.name]), state: finalState as unknown as LstmState, gradient: lastGradient };
 }
 
-export function unroll(lstm: CoordinatewiseLstm, target: UnrollTarget, states: LstmState[], chunks: Chunk[], gradient: Float32Array, steps: number): UnrollOutcome {
+export function unroll(lstm: CoordinatewiseLstm, target: UnrollTarget, states: LstmState[], chunks: Chunk[], gradient: Float32Array, steps: number, options: UnrollOptions = {}): UnrollOutcome {
+  const lastStepOnly = options.lastStepOnly ?? false;
   let loss = 0;
+  const counted = (t: number, result: StepOutcome) => {
+    if (!lastStepOnly || t === steps - 1) loss += result.loss;
+    return { gradient: result.gradient, metaGradient: result.metaGradient ?? result.gradient };
+  };
   if (chunks.length === 1) {
-    const out = tapedChunk(lstm, states[0], gradient, steps, (_t, update) => {
-      const result = target.advance(update.dataSync() as Float32Array);
-      loss += result.loss;
-      return result.gradient;
-    });
+    const out = tapedChunk(lstm, states[0], gradient, steps, (t, update) => counted(t, target.advance(update.dataSync() as Float32Array)), lastStepOnly);
     return { loss, grads: out.grads, states: [out.state], gradient: out.gradient };
   }
-  // Forward pass without a tape, recording the gradient after every step.
-  const recorded: Float32Array[] = [];
+  // Forward pass without a tape, recording ∇f and ∇ℓ after every step.
+  const recorded: { gradient: Float32Array; metaGradient: Float32Array }[] = [];
   let current = states;
   let g = gradient;
   for (let t = 0; t < steps; t++) {
@@ -97,17 +119,23 @@ export function unroll(lstm: CoordinatewiseLstm, target: UnrollTarget, states: L
     });
     if (current !== states) disposeStates(current);
     current = nextStates;
-    const result = target.advance(update);
-    loss += result.loss;
+    const result = counted(t, target.advance(update));
     g = result.gradient;
-    recorded.push(g);
+    recorded.push(result);
   }
   disposeStates(current);
   // Replay each chunk under the tape and sum the meta-gradients.
   let grads: tf.Tensor[] | null = null;
   const finalStates: LstmState[] = [];
   chunks.forEach((chunk, k) => {
-    const out = tapedChunk(lstm, states[k], gradient.subarray(chunk.start, chunk.end), steps, (t) => recorded[t].subarray(chunk.start, chunk.end));
+    const out = tapedChunk(
+      lstm,
+      states[k],
+      gradient.subarray(chunk.start, chunk.end),
+      steps,
+      (t) => ({ gradient: recorded[t].gradient.subarray(chunk.start, chunk.end), metaGradient: recorded[t].metaGradient.subarray(chunk.start, chunk.end) }),
+      lastStepOnly,
+    );
     finalStates.push(out.state);
     if (grads === null) grads = out.grads;
     else {

@@ -6,7 +6,8 @@
 //
 // Cost model: the meta-loss Σ_{t=1..T} f(x_t) equals T·f(x_0) + Σ_t (T − t)·(f(x_{t+1}) − f(x_t)),
 // and to second order f(x_{t+1}) − f(x_t) = Σ_j (g_j u_j + ½ h_j u_j²). Each coordinate's share,
-// (T − t)(g u + ½ h_t u²), is quadratic in z = [s; u] because the raw g is an entry of the state:
+// (T − t)(g u + ½ h_t u²), is quadratic (other meta-objectives replace T − t by their own weight of
+// the step, step-weights.ts) in z = [s; u] because the raw g is an entry of the state:
 // the first, or with gradient scaling (coordinate-history.ts) an extra last one that the policy's
 // observation leaves out. The curvature h_t, tied across coordinates, is the regression of the
 // gradient change on the step.
@@ -22,6 +23,7 @@ import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 import { FEATURES_PER_LAG, coordinatePadding, coordinateStateDim, rawGradientIndex, type GradientScaling } from '../../../envs/coordinate-history.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { searchMomentumTeacher } from './initial-teacher.ts';
+import { suffixWeights } from './step-weights.ts';
 import { rollout } from '../../../policies/rollout.ts';
 
 /** The shared linear-Gaussian teacher run on every coordinate, with independent noise per coordinate. */
@@ -101,8 +103,9 @@ export class CoordinatewiseProblem implements GpsProblem {
     return out;
   }
 
-  costModel(_objective: Objective, samples: Samples): QuadraticCost {
+  costModel(objective: Objective, samples: Samples): QuadraticCost {
     const T = this.settings.horizon;
+    const weights = suffixWeights(this.settings.metaObjective, T, objective, samples.values);
     const dZ = this.dX + 1;
     const curvature = new Float64Array(T);
     for (let t = 0; t + 1 < T; t++) {
@@ -119,7 +122,7 @@ export class CoordinatewiseProblem implements GpsProblem {
     const C: Matrix[] = [];
     const c: Float64Array[] = [];
     for (let t = 0; t < T; t++) {
-      const weight = T - t;
+      const weight = weights[t];
       const Ct = new Matrix(dZ, dZ);
       Ct.set(this.gradientIndex, this.dX, weight);
       Ct.set(this.dX, this.gradientIndex, weight);

@@ -22,9 +22,10 @@ export function hessianByDifferences(objective: Objective, x: Float64Array, grad
 
 /**
  * `iterates[n][t]` = x_t of sample n, `values[n][t]` = f(x_t), `gradients[n][t]` = ∇f(x_t); the
- * action dimension is the iterate's. Returns C_t, c_t over z = [s; u] with dim(s) = dX.
+ * action dimension is the iterate's. Returns C_t, c_t over z = [s; u] with dim(s) = dX, step t's
+ * scaled by `weights[t]` when given (the meta-objective's ω_t, step-weights.ts).
  */
-export function expandCost(objective: Objective, iterates: Float64Array[][], values: Float64Array[], gradients: Float64Array[][], dX: number): QuadraticCost {
+export function expandCost(objective: Objective, iterates: Float64Array[][], values: Float64Array[], gradients: Float64Array[][], dX: number, weights?: Float64Array): QuadraticCost {
   const N = iterates.length;
   const T = iterates[0].length;
   const d = objective.dim;
@@ -53,6 +54,12 @@ export function expandCost(objective: Objective, iterates: Float64Array[][], val
         gx += g[i] * x[i];
       }
       constant[t] += (values[n][t] - gx + 0.5 * xHx) / N;
+    }
+    const w = weights ? weights[t] : 1;
+    if (w !== 1) {
+      for (let i = 0; i < Ct.data.length; i++) Ct.data[i] *= w;
+      for (let i = 0; i < ct.length; i++) ct[i] *= w;
+      constant[t] *= w;
     }
     C.push(Ct.symmetrize());
     c.push(ct);

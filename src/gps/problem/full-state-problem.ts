@@ -1,6 +1,7 @@
 // Li & Malik (2016): the teacher acts on the full state s = [x; Φ] (the iterate and its history),
 // the policy on Φ (its gradients AdaGrad-scaled with --gradient-scaling adagrad); the cost model is
-// f's quadratic expansion around the samples, in the raw gradients.
+// f's quadratic expansion around the samples, in the raw gradients, weighted per step by the
+// meta-objective (step-weights.ts).
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import { featureLag, stateDim } from '../../../envs/history-state.ts';
 import type { Objective } from '../../../envs/objective.ts';
@@ -10,6 +11,7 @@ import type { Rng } from '../../random.ts';
 import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 import type { Observation, Policy } from '../../../policies/policy.ts';
 import { expandCost } from './cost-expansion.ts';
+import { stepWeights } from './step-weights.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { initialTeacher } from './initial-teacher.ts';
 import { TeacherPolicy, teacherState } from './teacher-state.ts';
@@ -74,7 +76,7 @@ export class FullStateProblem implements GpsProblem {
   }
 
   costModel(objective: Objective, samples: Samples) {
-    return expandCost(objective, samples.iterates!, samples.values, samples.gradients!, this.dX);
+    return expandCost(objective, samples.iterates!, samples.values, samples.gradients!, this.dX, stepWeights(this.settings.metaObjective, this.settings.horizon, objective, samples.values));
   }
 
   isPadding(index: number, t: number): boolean {

@@ -8,6 +8,7 @@ import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts'
 import type { Policy } from '../../../policies/policy.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
+import type { MetaObjective } from '../../meta-objective.ts';
 import type { QuadraticCost } from '../lqr.ts';
 import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 
@@ -26,6 +27,8 @@ export interface Samples {
 }
 
 export interface GpsProblemSettings {
+  /** What the cost model weights each step's f by (step-weights.ts). */
+  metaObjective: MetaObjective;
   historyLength: number;
   horizon: number;
   samples: number;

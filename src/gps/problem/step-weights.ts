@@ -1,0 +1,47 @@
+// The meta-objective as weights ω_t on f(x_t) (src/meta-objective.ts), for the GPS cost models:
+// the LQR needs a per-step quadratic cost, so the rate's log(f − f*) enters by its linearization at
+// the samples, ω_t·f(x_t) with ω_t = 1/(f̄_t − f*) (f̄_t: the samples' mean at step t), just as the
+// sum enters as f(x_t) itself. The rate's weights are scaled to mean 1, like the sum's: a constant
+// factor leaves the meta-objective's minimizer alone, and keeps the cost on the scale the KL terms
+// and ν were tuned against.
+import type { Objective } from '../../../envs/objective.ts';
+import { UserError } from '../../errors.ts';
+import { optimalityGap, type MetaObjective } from '../../meta-objective.ts';
+
+/** ω_t, t = 0..T−1, from the samples' values f(x_t) (`values[n][t]`, read by the rate only): the weight of step t's f in the meta-objective. */
+export function stepWeights(metaObjective: MetaObjective, T: number, objective: Objective, values: Float64Array[]): Float64Array {
+  const weights = new Float64Array(T);
+  if (metaObjective === 'sum') return weights.fill(1);
+  if (metaObjective === 'final') {
+    weights[T - 1] = 1;
+    return weights;
+  }
+  const minimum = objective.minimum ?? 0;
+  const mean = (t: number) => values.reduce((s, v) => s + v[t], 0) / values.length;
+  const startGap = mean(0) - minimum;
+  if (!(startGap > 0)) {
+    const known = objective.minimum === undefined ? ' (taken as 0: the family states no minimum)' : '';
+    throw new UserError(`the rate meta-objective needs f(x0) above the minimum f*, but ${objective.name} starts at f = ${mean(0)} with f* = ${minimum}${known}; use --meta-objective sum or final`);
+  }
+  let total = 0;
+  for (let t = 0; t < T; t++) {
+    weights[t] = 1 / optimalityGap(mean(t), minimum, startGap);
+    total += weights[t];
+  }
+  for (let t = 0; t < T; t++) weights[t] *= T / total;
+  return weights;
+}
+
+/** Σ_{u>t} ω_u for t = 0..T−1 with ω over u = 1..T: the weight of the change f(x_{t+1}) − f(x_t), which every later f(x_u) carries (ω_T: ω_{T−1}'s, the samples end at T−1). */
+export function suffixWeights(metaObjective: MetaObjective, T: number, objective: Objective, values: Float64Array[]): Float64Array {
+  const omega = stepWeights(metaObjective, T, objective, values);
+  const suffix = new Float64Array(T);
+  if (metaObjective === 'final') return suffix.fill(1);
+  // ω_u for u = 1..T: the samples' ω_1..ω_{T−1}, and ω_T ≈ ω_{T−1}.
+  let running = T > 1 ? omega[T - 1] : omega[0];
+  for (let t = T - 1; t >= 0; t--) {
+    suffix[t] = running;
+    if (t >= 1) running += omega[t];
+  }
+  return suffix;
+}
