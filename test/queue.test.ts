@@ -185,4 +185,24 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
       await redis.dispose();
     }
   });
+  test('a 2×2 sweep (2 settings × 2 seeds) run by 2 workers prints the table of the run without a queue, byte for byte', async () => {
+    const redis = await startRedis();
+    const workers = await Promise.all([worker(redis.url), worker(redis.url)]);
+    try {
+      const tiny = ['iterations=2', 'batch=2', 'unroll=5', 'horizon=10', 'validation=2', 'validation-steps=10'].flatMap((o) => ['--train', o]);
+      const sweep = (out: string, ...more: string[]) => l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', ...tiny, '--train', 'lr=0.003,0.01', '--seeds', '1,2', '--problems', '4', '--steps', '10', '--out', join(work, out), '--quiet', ...more);
+      const [queued, local] = await Promise.all([sweep('sweep-queued', '--queue', redis.url), sweep('sweep-local', '--workers', '2')]);
+      assert.equal(queued.code, 0, queued.stderr);
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(queued.stdout, local.stdout);
+      const rows = queued.stdout.split('\n').filter((l) => l.startsWith('quadratic --lr '));
+      assert.equal(rows.length, 2, queued.stdout);
+      for (const row of rows) assert.match(row, /^quadratic --lr 0\.0(03|1) +2 +[\d.e+-]+ +\[[\d.e+-]+, [\d.e+-]+\] +[\d.e+-]+ [\d.e+-]+ +\d+$/);
+      assert.equal(workers[0].started().length + workers[1].started().length, 4);
+      assert.ok(existsSync(join(work, 'sweep-queued', 'quadratic_--lr_0.01', 'seed-2', 'optimizer.json')), 'the workers wrote the run directories the items name');
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+      await redis.dispose();
+    }
+  });
 });

@@ -15,6 +15,7 @@ import { trainCommand } from './train-command.ts';
 import { dataCommand } from './data-command.ts';
 import { experimentCommand } from './experiment-command.ts';
 import { workerCommand } from './worker-command.ts';
+import { sweepCommand } from './sweep-command.ts';
 import { DATA_DIR_ENV } from '../data/data-dir.ts';
 import { defaultWorkers } from '../parallel/worker-pool.ts';
 import { positiveInteger } from './options.ts';
@@ -62,6 +63,7 @@ try {
     .command(trainCommand)
     .command(dataCommand)
     .command(experimentCommand)
+    .command(sweepCommand)
     .command(workerCommand)
     .option('workers', { global: true, default: defaultWorkers(), defaultDescription: 'the available cores', coerce: positiveInteger('workers'), describe: 'worker threads for independent work (1: all in this thread); results are the same for any count' })
     .option('data-dir', { type: 'string', global: true, describe: `dataset directory (default: $${DATA_DIR_ENV}, else ~/.cache/learn-to-optimize/data)` })
@@ -71,7 +73,7 @@ try {
     })
     // Before validation, so that it runs for every command; yargs passes its instance second.
     .middleware(((_args: unknown, y: { getOptions(): { boolean: string[] } }) => refuseValuedBooleans(hideBin(process.argv), y.getOptions().boolean)) as unknown as () => void, true)
-    .demandCommand(1, 'name a command: envs, run, eval, train, data, experiment or worker')
+    .demandCommand(1, 'name a command: envs, run, eval, train, data, experiment, sweep or worker')
     .strict()
     .help()
     .alias('h', 'help')
