@@ -13,6 +13,7 @@ export const EXPERIMENTS: readonly ExperimentEntry[] = [
   { name: 'li-malik-2016', describe: 'GPS vs tuned GD, momentum, CG, L-BFGS on logistic / robust regression and a small net', load: async () => (await import('./li-malik-2016.ts')).liMalik2016 },
   { name: 'divergence', describe: 'GPS and BPTT trained at horizon T, run to 10T and 100T: fraction diverged and loss ratios', load: async () => (await import('./divergence.ts')).divergence },
   { name: 'generalization', describe: 'optimizers trained on an MNIST MLP, tested on FER2013, CIFAR-10, CIFAR-100 and harder variants', load: async () => (await import('./generalization.ts')).generalization },
+  { name: 'sparse-coding', describe: 'LISTA vs ISTA/FISTA in NMSE per layer or iteration; GPS and BPTT trained for the sum vs the rate of convergence, run to 10× their horizon', load: async () => (await import('./sparse-coding.ts')).sparseCodingExperiment },
 ];
 
 /** The entry of that name; an unknown name is a user error that lists the others. */

@@ -25,6 +25,17 @@ export interface ProblemResult {
   results: ResultRow[];
 }
 
+/** A line chart of any quantity per step (log y axis), e.g. a code's NMSE per iteration; its data is kept in results.json. */
+export interface Figure {
+  /** File-name-safe; the plot is `plots/<name>.svg`. */
+  name: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  /** One line each; NaN entries are gaps (a series of a few points joins only those). */
+  series: { label: string; values: number[] }[];
+}
+
 export interface SummaryTable {
   title: string;
   columns: string[];
@@ -43,6 +54,7 @@ export interface ExperimentResults {
   problems: ProblemResult[];
   tables: SummaryTable[];
   notes: string[];
+  figures?: Figure[];
 }
 
 function cell(value: string | number | null): string {
@@ -117,6 +129,7 @@ function reportMarkdown(results: ExperimentResults): string {
     parts.push('', `## ${overview.title}`, '', markdownTable(overview.columns, overview.rows));
   }
   for (const table of results.tables) parts.push('', `## ${table.title}`, '', markdownTable(table.columns, table.rows));
+  for (const figure of results.figures ?? []) parts.push('', `![${figure.title}](plots/${figure.name}.svg)`);
   for (const problem of results.problems) {
     const t = resultTable(problem.results);
     parts.push('', `## ${problem.title}`, '', `${problem.problems} ${problem.split} instances of \`${problem.env}\`, ${problem.steps} steps.`, '');
@@ -132,7 +145,19 @@ export function writeExperimentFiles(dir: string, results: ExperimentResults): v
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results)}\n`);
   writeFileSync(join(dir, 'curves.csv'), curvesCsv(results.problems));
   for (const p of results.problems) for (const plot of curvePlots(p)) writeFileSync(join(dir, 'plots', plot.file), plot.svg);
+  for (const figure of results.figures ?? []) {
+    const series = figure.series.map((s) => ({ label: s.label, mean: s.values }));
+    writeFileSync(join(dir, 'plots', `${figure.name}.svg`), lineChartSvg(figure.title, figure.xLabel, figure.yLabel, series));
+  }
+  if (results.figures?.length) writeFileSync(join(dir, 'figures.csv'), figuresCsv(results.figures));
   writeFileSync(join(dir, 'report.md'), reportMarkdown(results));
+}
+
+/** figures.csv: one line per figure, series and step with a finite value. */
+export function figuresCsv(figures: Figure[]): string {
+  const lines = ['figure,series,step,value'];
+  for (const f of figures) for (const s of f.series) s.values.forEach((v, t) => Number.isFinite(v) && lines.push(`${f.name},${JSON.stringify(s.label)},${t},${v}`));
+  return `${lines.join('\n')}\n`;
 }
 
 /** Throws, naming the field, when `value` is not a results.json of this schema version. */
@@ -156,4 +181,11 @@ export function checkResultsSchema(value: unknown): asserts value is ExperimentR
     }
   }
   for (const t of r.tables) if (!t.rows.every((row) => row.length === t.columns.length)) fail(`table '${t.title}': row width`);
+  if (r.figures !== undefined) {
+    if (!Array.isArray(r.figures)) fail('figures is not an array');
+    for (const f of r.figures) {
+      if (!/^[A-Za-z0-9._-]+$/.test(f.name)) fail(`figure name '${f.name}'`);
+      if (!Array.isArray(f.series) || f.series.some((s) => typeof s.label !== 'string' || !Array.isArray(s.values))) fail(`figure ${f.name}: series`);
+    }
+  }
 }

@@ -6,8 +6,15 @@ import type { Rng } from '../src/random.ts';
 import { norm } from '../src/vector.ts';
 import type { Policy } from './policy.ts';
 
+/** What a rollout records beyond f: the states, iterates and actions (for GPS's samples), or each iterate as it comes (for scores of x itself, such as a code's error). */
+export interface RolloutOptions {
+  recordStates?: boolean;
+  /** Called with x_0 and then every x_{t+1} that did not break down, before the next step; `x` is only valid during the call. */
+  onIterate?: (t: number, x: Float64Array) => void;
+}
+
 /** Runs `policy` in `env` for `steps` steps (or until divergence) and returns the trajectory. */
-export function rollout(env: OptimizationEnv, policy: Policy, objective: Objective, steps: number, rng: Rng, options: { recordStates?: boolean } = {}): Trajectory {
+export function rollout(env: OptimizationEnv, policy: Policy, objective: Objective, steps: number, rng: Rng, options: RolloutOptions = {}): Trajectory {
   const values = new Float64Array(steps + 1).fill(NaN);
   const gradientNorms = new Float64Array(steps + 1).fill(NaN);
   const states: Float64Array[] | null = options.recordStates ? [] : null;
@@ -17,6 +24,7 @@ export function rollout(env: OptimizationEnv, policy: Policy, objective: Objecti
   policy.reset(env.countingObjective(objective), rng.fork('policy'));
   values[0] = observation.value;
   gradientNorms[0] = norm(observation.gradient);
+  options.onIterate?.(0, observation.x);
   let divergedAt: number | null = null;
   for (let t = 0; t < steps; t++) {
     const action = policy.act(observation);
@@ -33,6 +41,7 @@ export function rollout(env: OptimizationEnv, policy: Policy, objective: Objecti
     observation = result.observation;
     values[t + 1] = observation.value;
     gradientNorms[t + 1] = norm(observation.gradient);
+    options.onIterate?.(t + 1, observation.x);
   }
   return { objective: objective.name, values, gradientNorms, states, iterates, actions, divergedAt, evaluations: env.evaluationCount };
 }

@@ -109,6 +109,33 @@ test('divergence --quick: GPS, BPTT and L-BFGS run to 100T; the table has every 
   }
 });
 
+test('sparse-coding --quick: LISTA per depth against ISTA/FISTA in NMSE, GPS and BPTT under the sum and the rate to 10T; tables agree with the figures', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+  const dir = await runExperiment('sparse-coding', { quick: true, seed: '1', root, quiet: true, workers: 1 });
+  const results = checkExperimentFiles(dir, 'sparse-coding');
+  const [problem] = results.problems;
+  assert.equal(problem.steps, 40);
+  assert.deepEqual(problem.results.map((r) => r.optimizer).sort(), ['bptt-rate', 'bptt-sum', 'fista', 'gps-rate', 'gps-sum', 'ista', 'lista-2', 'lista-4']);
+  const [nmse, meta] = results.figures!;
+  assert.deepEqual([nmse.name, meta.name], ['nmse-vs-iterations', 'meta-objectives']);
+  for (const figure of results.figures!) assert.match(readFileSync(join(dir, 'plots', `${figure.name}.svg`), 'utf8'), /^<svg /);
+  assert.match(readFileSync(join(dir, 'figures.csv'), 'utf8'), /^figure,series,step,value\nnmse-vs-iterations,/);
+  // Every method starts at z = 0, where the error is ‖z*‖²: NMSE 1 (0 dB); the gap ratio starts at 1.
+  for (const series of nmse.series.filter((x) => x.values[0] !== null)) assert.ok(Math.abs(series.values[0] - 1) < 1e-12, `${series.label} at step 0`);
+  for (const series of meta.series) assert.equal(series.values[0], 1, `${series.label}'s gap at step 0`);
+  // The depth table's ISTA and FISTA columns are the figure's curves at K, in dB.
+  const [depths] = results.tables;
+  const curve = (label: string) => nmse.series.find((x) => x.label === label)!.values;
+  for (const row of depths.rows) {
+    const K = Number(row[0]);
+    assert.ok(Math.abs(Number.parseFloat(String(row[2])) - 10 * Math.log10(curve('fista')[K])) < 0.006, `FISTA at K = ${K}`);
+    assert.ok(Math.abs(Number.parseFloat(String(row[3])) - 10 * Math.log10(curve('ista')[K])) < 0.006, `ISTA at K = ${K}`);
+  }
+  assert.ok(curve('fista')[40] < curve('fista')[4], 'FISTA keeps converging beyond T');
+  assert.deepEqual(results.tables[1].rows.map((r) => String(r[0]).split(' ')[0]), ['gps-sum', 'gps-rate', 'bptt-sum', 'bptt-rate', 'ista', 'fista']);
+  assert.equal(results.notes.filter((n) => /rate − sum meta-objective/.test(n)).length, 2, 'a verdict on the rate for GPS and for BPTT');
+});
+
 test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned baselines on FER2013, CIFAR-10, CIFAR-100 and their variants', async () => {
   const saved = process.env.L2O_DATA_DIR;
   process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
