@@ -27,10 +27,11 @@ try {
               return n;
             }, describe: 'worker threads; results are the same for any count' })
           .option('resume', { type: 'string', describe: 'continue the experiment in this directory' })
+          .option('publish', { type: 'string', describe: 'also write the results page <name>.md and its plots into this folder (docs/results)' })
           .option('data-dir', { type: 'string', describe: `dataset directory (default: $${DATA_DIR_ENV})` }),
       async (args) => {
         if (args.dataDir) process.env[DATA_DIR_ENV] = args.dataDir;
-        await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers });
+        await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers, publish: args.publish });
       },
     )
     .strict()

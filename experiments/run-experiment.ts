@@ -5,9 +5,10 @@ import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
 import { describeMachine, ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
 import { findExperiment } from './registry.ts';
-import { RESULTS_SCHEMA_VERSION, writeExperimentFiles } from './results.ts';
+import { publishResults, RESULTS_SCHEMA_VERSION, writeExperimentFiles } from './results.ts';
 
-export async function runExperiment(name: string, options: { quick: boolean; seed: string; root: string; resume?: string; quiet?: boolean; workers?: number }): Promise<string> {
+/** `publish`: also write the results page into this documentation folder (results.ts publishResults). */
+export async function runExperiment(name: string, options: { quick: boolean; seed: string; root: string; resume?: string; quiet?: boolean; workers?: number; publish?: string }): Promise<string> {
   const experiment = findExperiment(name);
   const runStages = await experiment.load();
   const backend = await initBackend();
@@ -21,7 +22,7 @@ export async function runExperiment(name: string, options: { quick: boolean; see
   } finally {
     await pool.close();
   }
-  writeExperimentFiles(run.dir, {
+  const results = {
     schemaVersion: RESULTS_SCHEMA_VERSION,
     experiment: name,
     quick: options.quick,
@@ -30,7 +31,9 @@ export async function runExperiment(name: string, options: { quick: boolean; see
     wallSeconds: run.elapsedSeconds(),
     machine: describeMachine(backend),
     ...outcome,
-  });
+  };
+  writeExperimentFiles(run.dir, results);
   run.say(`wrote ${run.dir}/report.md`);
+  if (options.publish) run.say(`published ${publishResults(run.dir, results, options.publish)}`);
   return run.dir;
 }

@@ -12,6 +12,7 @@ interface ExperimentArgs {
   out: string;
   quiet: boolean;
   resume?: string;
+  publish?: string;
   /** The global --workers (main.ts). */
   workers?: number;
 }
@@ -27,6 +28,7 @@ export const experimentCommand = {
       .option('out', { type: 'string', default: 'runs', describe: 'root of the experiment directories (runs/<name>/<timestamp>/)' })
       .option('resume', { type: 'string', requiresArg: true, describe: 'continue the experiment in this directory (its finished stages are reused)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .option('publish', { type: 'string', requiresArg: true, describe: 'also write the results page <name>.md and its plots into this folder, e.g. docs/results (resume a finished run to publish it again)' })
       .epilogue(`Experiments:\n${EXPERIMENTS.map((e) => `  ${e.name}\n      ${e.describe}`).join('\n')}`)
       .example('$0 experiment li-malik-2016 --quick', 'the quick setting, in a few minutes')
       .example('$0 experiment divergence --resume runs/divergence/<time>', 'continue a killed run'),
@@ -34,6 +36,6 @@ export const experimentCommand = {
     const { findExperiment } = await import('../../experiments/registry.ts');
     findExperiment(args.name); // an unknown name fails before anything loads
     const { runExperiment } = await import('../../experiments/run-experiment.ts');
-    await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers });
+    await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers, publish: args.publish });
   },
 };
