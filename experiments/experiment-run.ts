@@ -3,6 +3,10 @@
 // directories that resume on their own, progress on stderr, and the machine description.
 // Several processes may work on one directory at once (`--resume DIR` in each): a process claims a
 // stage before computing it, and the others take independent stages or wait for the claimed one.
+// With `l2o experiment --queue` (docs/scale-out.md) stages are jobs instead: the submitting process
+// runs the experiment's code and sends each stage it reaches to the queue (no claim files); a worker
+// runs the same code over the same directory, which must be on a filesystem every worker shares,
+// reading the stages done before from their files, computes the one stage its job names, and stops.
 import { cpus, totalmem } from 'node:os';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,6 +39,22 @@ export function timestampName(date: Date): string {
   return date.toISOString().replace(/\.\d+Z$/, 'Z').replace(/:/g, '-');
 }
 
+/**
+ * Where `l2o experiment --queue` sends stages: a job per stage, resolved with its result. Set by the
+ * CLI for the runs this process opens; null: stages run here.
+ */
+export interface StageQueue {
+  run(settings: ExperimentSettings, dir: string, key: string): Promise<unknown>;
+}
+
+/** A worker computing one stage of a run (experimentStage): the stage, and where its result goes. */
+interface StageJob {
+  key: string;
+  started: boolean;
+  resolve: (result: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export interface Stage<T> {
   key: string;
   compute: () => T | Promise<T>;
@@ -64,7 +84,13 @@ function claimHolderAlive(claimPath: string): boolean {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class ExperimentRun {
+  /** Where stages go in this process (l2o experiment --queue); null: computed here, with claim files. */
+  static queue: StageQueue | null = null;
   readonly started = Date.now();
+  private readonly queue: StageQueue | null;
+  /** In a worker: the one stage to compute; the others are read from their files. */
+  private job: StageJob | null = null;
+  private aborted = false;
   /** How often to look whether a stage claimed by another process has finished. */
   pollMilliseconds = 5000;
   /** Seconds spent in earlier attempts at this run (kept in elapsed.json), so a resumed run reports its whole time. */
@@ -79,9 +105,11 @@ export class ExperimentRun {
     private readonly quiet: boolean,
     /** Workers for the stages' runs (compareOptimizers, tuning, GPS iterations); results do not depend on their number. */
     readonly pool: TaskPool,
-    stream?: ProgressStream,
+    stream: ProgressStream | undefined,
+    queue: StageQueue | null,
   ) {
     this.stream = stream ?? process.stderr;
+    this.queue = queue;
     const path = join(dir, 'elapsed.json');
     this.earlierSeconds = existsSync(path) ? (readJsonFile(path, 'elapsed time') as { seconds: number }).seconds : 0;
   }
@@ -92,11 +120,12 @@ export class ExperimentRun {
   }
 
   private recordElapsed(): void {
+    if (this.job) return; // the submitting process keeps the time
     writeFileAtomic(join(this.dir, 'elapsed.json'), `${JSON.stringify({ seconds: this.elapsedSeconds() })}\n`);
   }
 
   /** A new directory under `root/<experiment>/`, or the one being resumed (its settings must match). */
-  static open(settings: ExperimentSettings, options: { root: string; resume?: string; quiet?: boolean; pool?: TaskPool; stream?: ProgressStream }): ExperimentRun {
+  static open(settings: ExperimentSettings, options: { root: string; resume?: string; quiet?: boolean; pool?: TaskPool; stream?: ProgressStream; queue?: StageQueue | null }): ExperimentRun {
     let dir: string;
     if (options.resume) {
       dir = options.resume;
@@ -113,7 +142,7 @@ export class ExperimentRun {
       writeFileAtomic(join(dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
     }
     mkdirSync(join(dir, 'stages'), { recursive: true });
-    return new ExperimentRun(dir, settings, options.quiet ?? false, options.pool ?? createPool(1), options.stream);
+    return new ExperimentRun(dir, settings, options.quiet ?? false, options.pool ?? createPool(1), options.stream, options.queue === undefined ? ExperimentRun.queue : options.queue);
   }
 
   /** Progress on stderr; also the moment to note the elapsed time, so that a kill loses at most the time since. */
@@ -147,6 +176,8 @@ export class ExperimentRun {
    * rest. Results come back in the order given.
    */
   async stages<T>(list: Stage<T>[]): Promise<T[]> {
+    if (this.queue) return Promise.all(list.map((stage) => this.queued(stage.key) as Promise<T>));
+    if (this.job) return Promise.all(list.map((stage) => (stage.key === this.job!.key ? this.computeJob(stage) : this.awaitStage<T>(stage.key))));
     const results = new Map<string, T>();
     let pending = list;
     for (;;) {
@@ -167,6 +198,67 @@ export class ExperimentRun {
       }
       pending = waiting;
       await sleep(this.pollMilliseconds);
+    }
+  }
+
+  /** --queue: a stage done earlier is reused; any other is a job, and its worker writes its file. */
+  private async queued(key: string): Promise<unknown> {
+    const done = this.finished<unknown>(key);
+    if (done.found) return done.result;
+    this.say(`${key}: queued`);
+    const started = Date.now();
+    const result = await this.queue!.run(this.settings, this.dir, key);
+    this.say(`${key}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s, on the queue`);
+    return result;
+  }
+
+  /** In a worker: computes its job's stage (or reuses its file, when a retried job finds it), and halts the experiment's code there. */
+  private async computeJob<T>(stage: Stage<T>): Promise<T> {
+    const job = this.job!;
+    job.started = true;
+    try {
+      const done = this.finished<T>(stage.key);
+      job.resolve(done.found ? done.result : await this.compute(stage));
+    } catch (err) {
+      job.reject(err);
+    }
+    return new Promise<T>(() => {}); // the rest of the experiment is not this job's
+  }
+
+  /** In a worker: a stage other than the job's, done before it was queued (or running beside it): its file. */
+  private async awaitStage<T>(key: string): Promise<T> {
+    const path = this.stagePath(key, '.json');
+    while (!existsSync(path)) {
+      if (this.aborted) return new Promise<T>(() => {});
+      await sleep(250);
+    }
+    return readJsonFile(path, `stage ${key}`) as T;
+  }
+
+  /**
+   * In a worker: runs the experiment's code (`script`, given this run) up to the stage `key`, computes
+   * that one and returns its result. Stages the code reaches before it must have their files: a stage
+   * is queued only when the submitting process got there, so they do, on a shared filesystem.
+   */
+  static async computeStage(run: ExperimentRun, key: string, script: (run: ExperimentRun) => Promise<unknown>, stuckAfterMs = 60_000): Promise<unknown> {
+    const result = new Promise<unknown>((resolve, reject) => (run.job = { key, started: false, resolve, reject }));
+    const began = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setInterval(() => {
+        if (run.job!.started || Date.now() - began < stuckAfterMs) return;
+        reject(new UserError(`stage ${key} of ${run.dir} waits for an earlier stage whose result is not in ${join(run.dir, 'stages')}: the experiment directory must be on a filesystem every worker shares`));
+      }, 1000);
+    });
+    const ended = script(run).then(() => {
+      throw new Error(`experiment ${run.settings.experiment} ended without reaching stage ${key}`);
+    });
+    try {
+      return await Promise.race([result, ended, stuck]);
+    } finally {
+      clearInterval(timer);
+      run.aborted = true;
+      ended.catch(() => {});
     }
   }
 
@@ -225,3 +317,30 @@ export class ExperimentRun {
     return join(this.dir, 'training', key);
   }
 }
+
+/** What a job of `l2o experiment --queue` carries: the run's settings and directory, and the stage. */
+export interface StagePayload extends ExperimentSettings {
+  dir: string;
+  key: string;
+}
+
+/** Task (a queue job): computes one stage of an experiment run in its directory, on this machine. */
+export async function experimentStage(payload: StagePayload): Promise<unknown> {
+  const { findExperiment } = await import('./registry.ts');
+  const script = await findExperiment(payload.experiment).load();
+  const { initBackend } = await import('../src/backend.ts');
+  const backend = await initBackend();
+  // The stage's own items (GPS conditions, comparison blocks) run in this thread: a worker takes
+  // several jobs at once instead.
+  const pool = createPool(1);
+  try {
+    const settings = { experiment: payload.experiment, quick: payload.quick, seed: payload.seed };
+    const run = ExperimentRun.open(settings, { root: payload.dir, resume: payload.dir, quiet: true, pool, queue: null });
+    return await ExperimentRun.computeStage(run, payload.key, (r) => script(r, backend));
+  } finally {
+    await pool.close();
+  }
+}
+
+/** The experimentStage task, as the queue names it. */
+export const EXPERIMENT_STAGE_TASK = { module: import.meta.url, name: 'experimentStage' };

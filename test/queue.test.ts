@@ -2,10 +2,10 @@
 // processes gives the in-process report byte for byte, and the four faults of issue 24: a worker
 // killed mid-job, Redis restarted mid-run, a job that throws, and a queue that cannot be reached.
 // Workloads are tiny; the slow fixture family sleeps in each evaluation so a kill lands mid-job.
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT } from './helpers.ts';
@@ -109,39 +109,47 @@ test('an unreachable queue is one line before any work starts, exit 1 (l2o eval 
 
 // The Redis tests wait mostly (sleeping evaluations, lock expiry), so they run side by side, each with its own server.
 describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING ?? false }, () => {
-  test('with 2 workers, l2o eval --queue prints and writes the in-process report byte for byte; a job that throws fails the run once, naming its item, without a retry', async () => {
+  // One server and two workers for the tests that kill nothing (each worker process costs a tfjs start-up).
+  let shared: { redis: Awaited<ReturnType<typeof startRedis>>; workers: Awaited<ReturnType<typeof worker>>[] };
+  before(async () => {
     const redis = await startRedis();
-    const workers = await Promise.all([worker(redis.url), worker(redis.url)]);
-    try {
-      const args = [...EVAL, '--reference-minimum', '1'];
-      const [queued, local] = await Promise.all([l2o(...args, '--queue', redis.url, '--out', join(work, 'queued')), l2o(...args, '--out', join(work, 'local'))]);
-      assert.equal(queued.code, 0, queued.stderr);
-      assert.equal(local.code, 0, local.stderr);
-      assert.equal(queued.stdout, local.stdout);
-      assert.match(queued.stdout, /gd +0\.05 /);
-      for (const file of ['report.json', 'curves.csv']) assert.equal(readFileSync(join(work, 'queued', file), 'utf8'), readFileSync(join(work, 'local', file), 'utf8'), file);
-      // Both workers took jobs: 2 optimizers × 4 blocks and 4 f* blocks.
-      const started = workers.map((w) => w.started());
-      assert.equal(started[0].length + started[1].length, 12, started.join('\n'));
-      assert.ok(started.every((s) => s.length > 0), 'each worker ran some');
-
-      const before = workers.map((w) => w.started().length);
-      const failed = await l2o(...EVAL, '--param', 'failAt=2', '--queue', redis.url);
-      assert.notEqual(failed.code, 0);
-      const errors = failed.stderr.split('\n').filter((l) => l.startsWith('error:'));
-      assert.equal(errors.length, 1, failed.stderr);
-      assert.match(errors[0], /^error: (gd|adam) \(lr 0\.05\) on queue-family\.mjs test instance 2 failed on worker [^ ]+:\d+: objective queue\/test\/2 threw at step 3: cursed instance$/);
-      const item = /^error: (.*) failed on/.exec(errors[0])![1];
-      const attempts = workers.flatMap((w, k) => w.started().slice(before[k])).filter((s) => s === item);
-      assert.equal(attempts.length, 1, 'the failed job ran once: no retry');
-    } finally {
-      const stopped = await Promise.all(workers.map((w) => w.stop()));
-      for (const s of stopped) {
-        assert.equal(s.code, 0, s.stderr);
-        assert.match(s.stderr, /SIGTERM: finishing the running jobs, then stopping.*\nl2o worker: stopped\n$/s);
-      }
-      await redis.dispose();
+    shared = { redis, workers: await Promise.all([worker(redis.url), worker(redis.url)]) };
+  });
+  after(async () => {
+    if (!shared) return;
+    const stopped = await Promise.all(shared.workers.map((w) => w.stop()));
+    await shared.redis.dispose();
+    for (const s of stopped) {
+      assert.equal(s.code, 0, s.stderr);
+      assert.match(s.stderr, /SIGTERM: finishing the running jobs, then stopping.*\nl2o worker: stopped\n$/s);
     }
+  });
+  const GD = [...EVAL.slice(0, 4), 'gd', ...EVAL.slice(5)];
+  let gdLocal: Promise<Run> | undefined;
+  /** The in-process run the kill and restart tests compare with. */
+  const gdReference = () => (gdLocal ??= l2o(...GD));
+
+  test('with 2 workers, l2o eval --queue prints and writes the in-process report byte for byte; a job that throws fails the run once, naming its item, without a retry', async () => {
+    const { redis, workers } = shared;
+    const args = [...EVAL, '--reference-minimum', '1'];
+    const [queued, local] = await Promise.all([l2o(...args, '--queue', redis.url, '--out', join(work, 'queued')), l2o(...args, '--out', join(work, 'local'))]);
+    assert.equal(queued.code, 0, queued.stderr);
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(queued.stdout, local.stdout);
+    assert.match(queued.stdout, /gd +0\.05 /);
+    for (const file of ['report.json', 'curves.csv']) assert.equal(readFileSync(join(work, 'queued', file), 'utf8'), readFileSync(join(work, 'local', file), 'utf8'), file);
+    // 2 optimizers × 4 blocks, and 4 blocks of the f* search.
+    const ours = () => workers.flatMap((w) => w.started()).filter((s) => s.includes(' on queue-family.mjs '));
+    assert.equal(ours().length, 12, ours().join('\n'));
+
+    const before = ours().length;
+    const failed = await l2o(...EVAL, '--param', 'failAt=2', '--queue', redis.url);
+    assert.notEqual(failed.code, 0);
+    const errors = failed.stderr.split('\n').filter((l) => l.startsWith('error:'));
+    assert.equal(errors.length, 1, failed.stderr);
+    assert.match(errors[0], /^error: (gd|adam) \(lr 0\.05\) on queue-family\.mjs test instance 2 failed on worker [^ ]+:\d+: objective queue\/test\/2 threw at step 3: cursed instance$/);
+    const item = /^error: (.*) failed on/.exec(errors[0])![1];
+    assert.equal(ours().slice(before).filter((s) => s === item).length, 1, 'the failed job ran once: no retry');
   });
 
   test('a worker killed mid-job: another worker runs its job again and the report is the same', async () => {
@@ -149,13 +157,11 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     // One-second locks: a dead worker's job is noticed in seconds (each job here takes about 0.35 s).
     const [a, b] = await Promise.all([worker(redis.url, 1), worker(redis.url, 1)]);
     try {
-      const args = [...EVAL.slice(0, 4), 'gd', ...EVAL.slice(5)];
-      const queued = start([...args, '--param', 'delay=30', '--queue', redis.url, '--workers', '1']);
-      const local = l2o(...args);
+      const queued = start([...GD, '--param', 'delay=30', '--queue', redis.url, '--workers', '1']);
       await until('worker a to start a job', () => a.started().length > 0);
       a.child.kill('SIGKILL');
       const killed = a.started()[0];
-      const [q, l] = await Promise.all([queued.done, local]);
+      const [q, l] = await Promise.all([queued.done, gdReference()]);
       assert.equal(q.code, 0, q.stderr);
       assert.equal(q.stdout, l.stdout);
       assert.equal(a.output.stderr.includes(`done ${killed}`), false, 'the kill landed mid-job');
@@ -170,14 +176,12 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     const redis = await startRedis({ persist: true });
     const w = await worker(redis.url, 2);
     try {
-      const args = [...EVAL.slice(0, 4), 'gd', ...EVAL.slice(5)];
-      const queued = start([...args, '--param', 'delay=30', '--queue', redis.url, '--workers', '1']);
-      const local = l2o(...args);
+      const queued = start([...GD, '--param', 'delay=30', '--queue', redis.url, '--workers', '1']);
       await until('the first job to finish', () => /l2o worker: done /.test(w.output.stderr));
       await redis.stop();
       assert.equal(queued.child.exitCode, null, 'the run was still going when Redis stopped');
       await redis.start();
-      const [q, l] = await Promise.all([queued.done, local]);
+      const [q, l] = await Promise.all([queued.done, gdReference()]);
       assert.equal(q.code, 0, q.stderr);
       assert.equal(q.stdout, l.stdout);
     } finally {
@@ -185,24 +189,41 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
       await redis.dispose();
     }
   });
-  test('a 2×2 sweep (2 settings × 2 seeds) run by 2 workers prints the table of the run without a queue, byte for byte', async () => {
-    const redis = await startRedis();
-    const workers = await Promise.all([worker(redis.url), worker(redis.url)]);
-    try {
-      const tiny = ['iterations=2', 'batch=2', 'unroll=5', 'horizon=10', 'validation=2', 'validation-steps=10'].flatMap((o) => ['--train', o]);
-      const sweep = (out: string, ...more: string[]) => l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', ...tiny, '--train', 'lr=0.003,0.01', '--seeds', '1,2', '--problems', '4', '--steps', '10', '--out', join(work, out), '--quiet', ...more);
-      const [queued, local] = await Promise.all([sweep('sweep-queued', '--queue', redis.url), sweep('sweep-local', '--workers', '2')]);
-      assert.equal(queued.code, 0, queued.stderr);
-      assert.equal(local.code, 0, local.stderr);
-      assert.equal(queued.stdout, local.stdout);
-      const rows = queued.stdout.split('\n').filter((l) => l.startsWith('quadratic --lr '));
-      assert.equal(rows.length, 2, queued.stdout);
-      for (const row of rows) assert.match(row, /^quadratic --lr 0\.0(03|1) +2 +[\d.e+-]+ +\[[\d.e+-]+, [\d.e+-]+\] +[\d.e+-]+ [\d.e+-]+ +\d+$/);
-      assert.equal(workers[0].started().length + workers[1].started().length, 4);
-      assert.ok(existsSync(join(work, 'sweep-queued', 'quadratic_--lr_0.01', 'seed-2', 'optimizer.json')), 'the workers wrote the run directories the items name');
-    } finally {
-      await Promise.all(workers.map((w) => w.stop()));
-      await redis.dispose();
-    }
+
+  test('2 workers run a 2×2 sweep (2 settings × 2 seeds) and the stages of divergence --quick: the same table, results, curves and plots as without a queue', async () => {
+    const { redis, workers } = shared;
+    const tiny = ['iterations=2', 'batch=2', 'unroll=5', 'horizon=10', 'validation=2', 'validation-steps=10'].flatMap((o) => ['--train', o]);
+    const sweep = (out: string, ...more: string[]) => l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', ...tiny, '--train', 'lr=0.003,0.01', '--seeds', '1,2', '--problems', '4', '--steps', '10', '--out', join(work, out), '--quiet', ...more);
+    const experiment = (out: string, ...more: string[]) => l2o('experiment', 'divergence', '--quick', '--out', join(work, out), '--quiet', ...more);
+    const [queued, local, queuedExperiment, localExperiment] = await Promise.all([
+      sweep('sweep-queued', '--queue', redis.url),
+      sweep('sweep-local', '--workers', '2'),
+      experiment('experiment-queued', '--queue', redis.url),
+      experiment('experiment-local'),
+    ]);
+    for (const run of [queued, local, queuedExperiment, localExperiment]) assert.equal(run.code, 0, run.stderr);
+    assert.equal(queued.stdout, local.stdout);
+    const rows = queued.stdout.split('\n').filter((l) => l.startsWith('quadratic --lr '));
+    assert.equal(rows.length, 2, queued.stdout);
+    for (const row of rows) assert.match(row, /^quadratic --lr 0\.0(03|1) +2 +[\d.e+-]+ +\[[\d.e+-]+, [\d.e+-]+\] +[\d.e+-]+ [\d.e+-]+ +\d+$/);
+    assert.ok(existsSync(join(work, 'sweep-queued', 'quadratic_--lr_0.01', 'seed-2', 'optimizer.json')), 'the workers wrote the run directories the items name');
+    const started = workers.flatMap((w) => w.started());
+    assert.equal(started.filter((s) => s.startsWith('bptt on quadratic --lr ')).length, 4, started.join('\n'));
+    assert.deepEqual(started.filter((s) => s.startsWith('divergence --quick seed 1, stage ')).map((s) => s.replace(/^.*stage /, '')).sort(), ['long-runs', 'train-bptt', 'train-gps']);
+    // An experiment's results are the same but for when, where and how long.
+    const [q, l] = ['experiment-queued', 'experiment-local'].map((out) => {
+      const root = join(work, out, 'divergence');
+      const dir = join(root, readdirSync(root)[0]);
+      const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
+      for (const key of ['date', 'wallSeconds', 'machine']) delete results[key];
+      results.tables = results.tables.filter((t: { title: string }) => t.title !== 'Training time');
+      const plots = readdirSync(join(dir, 'plots')).sort().map((f) => readFileSync(join(dir, 'plots', f), 'utf8'));
+      return { results: JSON.stringify(results), curves: readFileSync(join(dir, 'curves.csv'), 'utf8'), plots, claims: readdirSync(join(dir, 'stages')).filter((f) => f.endsWith('.claim')) };
+    });
+    assert.equal(q.results, l.results);
+    assert.equal(q.curves, l.curves);
+    assert.deepEqual(q.plots, l.plots);
+    assert.ok(q.plots.length > 0);
+    assert.deepEqual(q.claims, [], 'no claim files on the queue');
   });
 });

@@ -1,11 +1,14 @@
 // `l2o experiment NAME`: the experiments of experiments/ (what `npm run experiment -- NAME` runs),
 // with the same options and the same files: runs/<name>/<timestamp>/{results.json, curves.csv,
 // plots/*.svg, report.md}. The registry lists names only; an experiment's code loads when it runs.
+// With --queue its stages are jobs for `l2o worker` processes (docs/scale-out.md).
 import type { Argv } from 'yargs';
+import { resolve } from 'node:path';
 import { EXPERIMENTS } from '../../experiments/registry.ts';
 import { seedString } from './options.ts';
+import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
-interface ExperimentArgs {
+interface ExperimentArgs extends QueueArgs {
   name: string;
   quick: boolean;
   seed: string;
@@ -21,7 +24,7 @@ export const experimentCommand = {
   command: 'experiment <name>',
   describe: 'run an experiment: train, compare with tuned baselines, write results, plots and a report',
   builder: (y: Argv) =>
-    y
+    withQueueOption(y, 'the stages (training runs, comparisons); the output directory must be on a filesystem every worker shares')
       .positional('name', { type: 'string', demandOption: true, describe: `the experiment: ${EXPERIMENTS.map((e) => e.name).join(', ')}` })
       .option('quick', { type: 'boolean', default: false, describe: 'the minutes-long setting the tests use' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'training seed (evaluation uses seed + 1)' })
@@ -31,11 +34,32 @@ export const experimentCommand = {
       .option('publish', { type: 'string', requiresArg: true, describe: 'also write the results page <name>.md and its plots into this folder, e.g. docs/results (resume a finished run to publish it again)' })
       .epilogue(`Experiments:\n${EXPERIMENTS.map((e) => `  ${e.name}\n      ${e.describe}`).join('\n')}`)
       .example('$0 experiment li-malik-2016 --quick', 'the quick setting, in a few minutes')
-      .example('$0 experiment divergence --resume runs/divergence/<time>', 'continue a killed run'),
+      .example('$0 experiment divergence --resume runs/divergence/<time>', 'continue a killed run')
+      .example('$0 experiment li-malik-2016 --out /shared/runs --queue redis://10.0.0.5:6379', 'the stages as jobs for `l2o worker` processes'),
   async handler(args: ExperimentArgs) {
     const { findExperiment } = await import('../../experiments/registry.ts');
     findExperiment(args.name); // an unknown name fails before anything loads
+    const connection = args.queue === undefined ? undefined : await queueFromArgs(args.queue); // before anything runs
     const { runExperiment } = await import('../../experiments/run-experiment.ts');
-    await runExperiment(args.name, { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers, publish: args.publish });
+    const options = { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers, publish: args.publish };
+    if (!connection) return void (await runExperiment(args.name, options));
+    const { createQueuePool } = await import('../queue/queue-pool.ts');
+    const { ExperimentRun, EXPERIMENT_STAGE_TASK } = await import('../../experiments/experiment-run.ts');
+    const pool = await createQueuePool(connection, {
+      size: 1,
+      describe: (_, payload) => {
+        const p = payload as { experiment: string; quick: boolean; seed: string; key: string };
+        return `${p.experiment}${p.quick ? ' --quick' : ''} seed ${p.seed}, stage ${p.key}`;
+      },
+      onStatus: (line) => process.stderr.write(`experiment: ${line}\n`),
+    });
+    // Every stage of the runs this process opens becomes a job; its worker writes the stage's file.
+    ExperimentRun.queue = { run: (settings, dir, key) => pool.run(EXPERIMENT_STAGE_TASK, { ...settings, dir: resolve(dir), key }) };
+    try {
+      await runExperiment(args.name, { ...options, workers: 1 }); // the work is the workers'
+    } finally {
+      ExperimentRun.queue = null;
+      await pool.close();
+    }
   },
 };
