@@ -5,7 +5,8 @@
 // - 'final': f(x_T) alone.
 // f* is the objective's `minimum` when its family states one, else 0 (then 'rate' is the log loss).
 // Both trainers weight f(x_t) by ω_t, the derivative of the meta-loss in f(x_t): 1 for the sum,
-// 1/(f(x_t) − f*) for the rate, 1 at the last step for the final value.
+// 1/(f(x_t) − f*) for the rate, 1 at the last step for the final value. An instance that starts at
+// its minimum (a lasso whose solution is 0) has no convergence to measure; see startAgainstMinimum.
 
 /** The meta-objectives `--meta-objective` accepts. */
 export const META_OBJECTIVES = ['sum', 'rate', 'final'] as const;
@@ -18,4 +19,15 @@ export type MetaObjective = (typeof META_OBJECTIVES)[number];
  */
 export function optimalityGap(value: number, minimum: number, startGap: number): number {
   return Math.max(value - minimum, 1e-12 * startGap);
+}
+
+/**
+ * Where a run starts against f*, for the rate: 'above'; 'at' the minimum up to rounding (1e-9
+ * relative), where the log-gap is undefined and the instance has nothing to gain; or 'below', which
+ * says f* is wrong (0 taken for a family that states no minimum, while its f goes negative).
+ */
+export function startAgainstMinimum(start: number, minimum: number): 'above' | 'at' | 'below' {
+  const tolerance = 1e-9 * Math.max(Math.abs(start), Math.abs(minimum), Number.MIN_VALUE);
+  if (start - minimum > tolerance) return 'above';
+  return start - minimum >= -tolerance ? 'at' : 'below';
 }

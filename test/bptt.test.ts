@@ -128,7 +128,7 @@ test('unroll meta-gradient for the rate (Σ log f(θ_t)/f(θ_0)) and the final v
   lstm.dispose();
 });
 
-test('ProblemBatch scores the rate as Σ_k log((f_k − f*_k)/(f_k(x0) − f*_k)) with meta-gradient ∇f_k/(f_k − f*_k), and refuses a start at or below f*', () => {
+test('ProblemBatch scores the rate as Σ_k log((f_k − f*_k)/(f_k(x0) − f*_k)) with meta-gradient ∇f_k/(f_k − f*_k), and refuses a start below f*, leaving out one at f*', () => {
   const objectives = [0, 1].map((i) => quadratic.sample('train', i));
   const batch = new ProblemBatch(objectives, new Rng('rate'), 'rate');
   const starts = Float64Array.from(batch.values);
@@ -143,8 +143,16 @@ test('ProblemBatch scores the rate as Σ_k log((f_k − f*_k)/(f_k(x0) − f*_k)
     offset += o.dim;
   });
   batch.dispose();
-  const atMinimum = { ...quadratic.sample('train', 0), name: 'at-min', minimum: 1e9 };
-  assert.throws(() => new ProblemBatch([atMinimum], new Rng('rate'), 'rate'), (err: unknown) => err instanceof UserError && /rate meta-objective needs f\(x0\) above the minimum/.test(err.message));
+  const belowMinimum = { ...quadratic.sample('train', 0), name: 'below-min', minimum: 1e9 };
+  assert.throws(() => new ProblemBatch([belowMinimum], new Rng('rate'), 'rate'), (err: unknown) => err instanceof UserError && /rate meta-objective needs f\(x0\) at or above the minimum/.test(err.message));
+  // An instance that starts at its minimum has no rate: it adds nothing to the meta-loss or its gradient.
+  const probe = new ProblemBatch([objectives[0]], new Rng('rate'), 'sum');
+  const atMinimum = { ...objectives[0], name: 'at-min', minimum: probe.values[0] };
+  const mixed = new ProblemBatch([atMinimum, objectives[1]], new Rng('rate'), 'rate');
+  const start = mixed.values[1];
+  const both = mixed.advance(step);
+  assert.equal(both.loss, Math.log(mixed.values[1] / start), 'the second objective\'s log-gap alone');
+  assert.ok(both.metaGradient!.subarray(0, objectives[0].dim).every((g) => g === 0));
 });
 
 test('chunked unroll (forward record + per-chunk replay) gives the single-chunk meta-gradient', () => {

@@ -54,7 +54,8 @@ test('full-state step weights: 1 each for the sum, the last step alone for the f
   const inverse = [1 / 7, 1 / 4, 1, 1];
   const scale = 4 / inverse.reduce((a, b) => a + b, 0);
   rate.forEach((w, t) => assert.ok(Math.abs(w - scale * inverse[t]) < 1e-12, `t = ${t}: ${w} vs ${scale * inverse[t]}`));
-  // Without a stated minimum f* is 0; a start at or below f* cannot be measured in log-gaps.
+  // A start below f* says f* is wrong; one at f* has no log-gap, and its steps weigh as under the sum.
   const below = [Float64Array.of(0.5, 0.4), Float64Array.of(0.5, 0.4)];
-  assert.throws(() => stepWeights('rate', 2, objective, below), (err: unknown) => err instanceof UserError && /f\(x0\) above the minimum/.test(err.message));
+  assert.throws(() => stepWeights('rate', 2, objective, below), (err: unknown) => err instanceof UserError && /f\(x0\) at or above the minimum/.test(err.message));
+  assert.deepEqual(Array.from(stepWeights('rate', 2, objective, [Float64Array.of(1, 1.5), Float64Array.of(1, 1.2)])), [1, 1]);
 });

@@ -1,10 +1,11 @@
 // Several optimizee runs side by side as one vector of coordinates, which is all a coordinatewise
 // optimizer needs: each objective sees its own slice, and the LSTM sees every coordinate at once.
 // The batch also scores each step for the meta-objective (src/meta-objective.ts): the sum of f, or
-// for 'rate' the log-gap log((f − f*)/(f(x_0) − f*)) with its gradient ∇f/(f − f*).
+// for 'rate' the log-gap log((f − f*)/(f(x_0) − f*)) with its gradient ∇f/(f − f*), leaving out an
+// objective that starts at its minimum (it has no rate to improve).
 import type { Objective } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
-import { optimalityGap, type MetaObjective } from '../meta-objective.ts';
+import { optimalityGap, startAgainstMinimum, type MetaObjective } from '../meta-objective.ts';
 import type { Rng } from '../random.ts';
 import type { StepOutcome, UnrollTarget } from './unroll.ts';
 
@@ -39,11 +40,13 @@ export class ProblemBatch implements UnrollTarget {
     if (metaObjective === 'rate') {
       objectives.forEach((o, k) => {
         this.minima[k] = o.minimum ?? 0;
-        this.startGaps[k] = this.values[k] - this.minima[k];
-        if (!(this.startGaps[k] > 0)) {
+        const start = startAgainstMinimum(this.values[k], this.minima[k]);
+        if (start === 'below') {
           const known = o.minimum === undefined ? ' (taken as 0: the family states no minimum)' : '';
-          throw new UserError(`the rate meta-objective needs f(x0) above the minimum f*, but ${o.name} starts at f = ${this.values[k]} with f* = ${this.minima[k]}${known}; use --meta-objective sum or final`);
+          throw new UserError(`the rate meta-objective needs f(x0) at or above the minimum f*, but ${o.name} starts at f = ${this.values[k]} with f* = ${this.minima[k]}${known}; use --meta-objective sum or final`);
         }
+        // Started at its minimum: no log-gap, left out of the meta-loss (a gap of 0 marks it).
+        this.startGaps[k] = start === 'at' ? 0 : this.values[k] - this.minima[k];
       });
     }
   }
@@ -77,6 +80,11 @@ export class ProblemBatch implements UnrollTarget {
     }
     const metaGradient = new Float32Array(this.size);
     this.objectives.forEach((o, k) => {
+      if (this.startGaps[k] === 0) {
+        // Still scored for breakdowns: a NaN here must reach the unroll's check.
+        if (!Number.isFinite(this.values[k])) loss += NaN;
+        return;
+      }
       const gap = optimalityGap(this.values[k], this.minima[k], this.startGaps[k]);
       loss += Math.log(gap / this.startGaps[k]);
       const offset = this.offsets[k];

@@ -6,7 +6,7 @@
 // and ν were tuned against.
 import type { Objective } from '../../../envs/objective.ts';
 import { UserError } from '../../errors.ts';
-import { optimalityGap, type MetaObjective } from '../../meta-objective.ts';
+import { optimalityGap, startAgainstMinimum, type MetaObjective } from '../../meta-objective.ts';
 
 /** ω_t, t = 0..T−1, from the samples' values f(x_t) (`values[n][t]`, read by the rate only): the weight of step t's f in the meta-objective. */
 export function stepWeights(metaObjective: MetaObjective, T: number, objective: Objective, values: Float64Array[]): Float64Array {
@@ -18,11 +18,15 @@ export function stepWeights(metaObjective: MetaObjective, T: number, objective: 
   }
   const minimum = objective.minimum ?? 0;
   const mean = (t: number) => values.reduce((s, v) => s + v[t], 0) / values.length;
-  const startGap = mean(0) - minimum;
-  if (!(startGap > 0)) {
+  const start = startAgainstMinimum(mean(0), minimum);
+  if (start === 'below') {
     const known = objective.minimum === undefined ? ' (taken as 0: the family states no minimum)' : '';
-    throw new UserError(`the rate meta-objective needs f(x0) above the minimum f*, but ${objective.name} starts at f = ${mean(0)} with f* = ${minimum}${known}; use --meta-objective sum or final`);
+    throw new UserError(`the rate meta-objective needs f(x0) at or above the minimum f*, but ${objective.name} starts at f = ${mean(0)} with f* = ${minimum}${known}; use --meta-objective sum or final`);
   }
+  // A condition that starts at its minimum has no log-gap; every step away from it costs as under
+  // the sum (a zero cost would leave its teacher to the KL terms alone).
+  if (start === 'at') return weights.fill(1);
+  const startGap = mean(0) - minimum;
   let total = 0;
   for (let t = 0; t < T; t++) {
     weights[t] = 1 / optimalityGap(mean(t), minimum, startGap);
