@@ -181,10 +181,14 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
       await until('the first job to finish', () => /l2o worker: done /.test(w.output.stderr));
       await redis.stop();
       assert.equal(queued.child.exitCode, null, 'the run was still going when Redis stopped');
+      await new Promise((r) => setTimeout(r, 600)); // long enough for the run to notice, usually
       await redis.start();
       const [q, l] = await Promise.all([queued.done, gdReference()]);
       assert.equal(q.code, 0, q.stderr);
       assert.equal(q.stdout, l.stdout);
+      // What the outage looked like, if the run noticed it: one line when lost, one when back.
+      const status = q.stderr.split('\n').filter((line) => line.startsWith('eval: '));
+      if (status.length > 0) assert.match(status.join('\n'), /^eval: lost the queue at redis:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED [^)]*\); waiting up to 5 minutes for it\neval: the queue at redis:\/\/127\.0\.0\.1:\d+ answers again$/);
     } finally {
       await w.stop();
       await redis.dispose();

@@ -85,6 +85,7 @@ class QueuePool implements TaskPool {
   private closed = false;
   private failed = false;
   private outageSince: number | null = null;
+  private connectionError: unknown = null;
 
   constructor(
     private readonly queue: Queue,
@@ -93,8 +94,9 @@ class QueuePool implements TaskPool {
   ) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new Error(`a queue pool's size must be a positive integer, got ${options.size}`);
     this.size = options.size;
-    // Connection errors surface through the requests below; without a listener they would crash the process.
-    queue.on('error', () => {});
+    // Connection errors also fail the requests below; the last one says why better than a request's
+    // 'max retries' (and without a listener they would crash the process).
+    queue.on('error', (error) => (this.connectionError = error));
   }
 
   run<T>(task: TaskRef, payload: unknown): Promise<T> {
@@ -134,6 +136,7 @@ class QueuePool implements TaskPool {
     this.polling = true;
     try {
       await Promise.all(this.pending.slice(0, POLL_BATCH).map((item) => this.check(item)));
+      this.connectionError = null;
       if (this.outageSince !== null) {
         this.outageSince = null;
         this.options.onStatus?.(`the queue at ${this.display} answers again`);
@@ -147,7 +150,8 @@ class QueuePool implements TaskPool {
     }
   }
 
-  private outage(error: unknown): void {
+  private outage(requestError: unknown): void {
+    const error = this.connectionError ?? requestError;
     const now = Date.now();
     if (this.outageSince === null) {
       this.outageSince = now;
