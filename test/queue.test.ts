@@ -13,7 +13,9 @@ import { freePort, REDIS_MISSING, startRedis } from './redis-server.ts';
 import { decodeValue, encodeValue } from '../src/queue/codec.ts';
 import { parseQueueAddress } from '../src/queue/address.ts';
 import { taskFromKey, taskKey } from '../src/queue/task-key.ts';
-import { jobId } from '../src/queue/job-id.ts';
+import { codeFingerprint, jobId } from '../src/queue/job-id.ts';
+import { connectToQueue } from '../src/queue/connection.ts';
+import { createQueuePool } from '../src/queue/queue-pool.ts';
 
 const FAMILY = 'test/fixtures/queue-family.mjs';
 const work = mkdtempSync(join(tmpdir(), 'l2o-queue-'));
@@ -151,6 +153,21 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     const item = /^error: (.*) failed on/.exec(errors[0])![1];
     const since = workers.flatMap((w, k) => w.started().slice(before[k]));
     assert.equal(since.filter((s) => s === item).length, 1, `the failed job ran once, no retry:\n${since.join('\n')}`);
+  });
+
+  test('a worker refuses a job queued by other code (here: these sources, while the workers run the build in dist/)', async () => {
+    const pool = await createQueuePool(await connectToQueue(shared.redis.url), { size: 1 });
+    try {
+      const task = { module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: 'runBlock' };
+      const payload = { family: { env: 'quadratic', params: {} }, policy: { kind: 'hand', name: 'gd', lr: 0.1 }, set: { split: 'test', first: 0, problems: 1, steps: 3, seed: 'other-code' } };
+      await assert.rejects(pool.run(task, payload), (error: Error) => {
+        assert.equal(error.name, 'UserError');
+        assert.match(error.message, new RegExp(`^runBlock failed on worker [^ ]+:\\d+: this worker runs other l2o code \\([0-9a-f]{16}\\) than the command that queued the job \\(${codeFingerprint()}\\); run the same build of the package everywhere$`));
+        return true;
+      });
+    } finally {
+      await pool.close();
+    }
   });
 
   test('a worker killed mid-job: another worker runs its job again and the report is the same', async () => {

@@ -3,8 +3,9 @@
 // change: it gets this pool instead of the worker threads, and since an item is a pure function of
 // its payload, the results are the same.
 // - A job carries the task's key and the payload, both small (settings, seeds, paths), and its id is
-//   derived from them (job-id.ts): resubmitting an item joins the job already there, and a finished
-//   one's result is reused (a rerun after the submitter died collects what was done).
+//   derived from them and from the code (job-id.ts): resubmitting an item joins the job already
+//   there, and a finished one's result is reused (a rerun after the submitter died collects what was
+//   done).
 // - Results are the jobs' return values in Redis; this process polls the jobs' states, so it needs no
 //   event stream and loses nothing when Redis restarts. A job that vanished (a Redis that kept
 //   nothing) is added again. A collected job is removed.
@@ -15,7 +16,7 @@ import { UserError } from '../errors.ts';
 import type { TaskPool, TaskRef } from '../parallel/worker-pool.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import { connectionReason, QUEUE_NAME, QUEUE_PREFIX, type QueueConnection } from './connection.ts';
-import { jobId } from './job-id.ts';
+import { codeFingerprint, jobId } from './job-id.ts';
 import { taskKey } from './task-key.ts';
 
 /** What a job carries. */
@@ -26,6 +27,8 @@ export interface JobData {
   payload: unknown;
   /** What the item is, for people: printed by workers and in an error. */
   label: string;
+  /** The submitter's code (job-id.ts): a worker with other code refuses the job. */
+  code: string;
 }
 
 /** How a worker reports a job's error (the failed job's reason, as JSON). */
@@ -113,7 +116,7 @@ class QueuePool implements TaskPool {
       reject = rej;
     });
     const label = this.options.describe?.(task, payload) ?? task.name;
-    const item: Item = { id, name: task.name, data: { task: key, payload: encoded, label }, promise, resolve, reject, submitted: false };
+    const item: Item = { id, name: task.name, data: { task: key, payload: encoded, label, code: codeFingerprint() }, promise, resolve, reject, submitted: false };
     this.items.set(id, item);
     this.pending.push(item);
     this.schedule(0);

@@ -1,5 +1,6 @@
 // The loop of `l2o worker` (docs/scale-out.md): takes jobs from the queue, runs each one's task on a
 // local TaskPool (worker threads, or this thread), and returns its result or fails it.
+// - A job queued by other code (another version, an edit: job-id.ts) is refused, as a failure.
 // - A task that throws fails its job at once (BullMQ's UnrecoverableError): items are deterministic,
 //   so a retry would throw the same; the error goes back as JSON (queue-pool.ts reads it).
 // - A worker that dies mid-job (killed, its machine gone) stops renewing the job's lock; after
@@ -9,12 +10,13 @@
 //   others: with several threads the items run off this thread and the lock is renewed.
 import { hostname } from 'node:os';
 import type { Job, Worker } from 'bullmq';
-import { firstLine } from '../errors.ts';
+import { firstLine, UserError } from '../errors.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { decodeValue, encodeValue } from './codec.ts';
 import { connectionReason, QUEUE_NAME, QUEUE_PREFIX, type QueueConnection } from './connection.ts';
 import type { JobData, JobError } from './queue-pool.ts';
 import { taskFromKey } from './task-key.ts';
+import { codeFingerprint } from './job-id.ts';
 
 /** How many times a job may lose its worker before it fails. */
 export const MAX_STALLS = 3;
@@ -45,6 +47,10 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
     const { label } = job.data;
     log(`started ${label} (job ${job.id})`);
     try {
+      // Other code could compute something else: the run must not mix the two.
+      if (job.data.code !== codeFingerprint()) {
+        throw new UserError(`this worker runs other l2o code (${codeFingerprint()}) than the command that queued the job (${job.data.code}); run the same build of the package everywhere`);
+      }
       const result = await options.pool.run(taskFromKey(job.data.task), decodeValue(job.data.payload));
       log(`done ${label} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return encodeValue(result);
