@@ -271,14 +271,13 @@ export async function sparseCodingExperiment(run: ExperimentRun): Promise<Experi
     const sum = byName(`${algo}-sum`);
     const rate = byName(`${algo}-rate`);
     for (const r of [sum, rate]) {
-      const diverged = (r.row.diverged / s.signals) * 100;
       metaRows.push([
         r.name,
         median(r.logGapAt[T]),
         median(r.logGapAt[steps]),
         nmseWithInterval(r.errorsAt[T], truths.energies, rng).db,
         nmseWithInterval(r.errorsAt[steps], truths.energies, rng).db,
-        `${diverged.toFixed(0)}%`,
+        `${r.row.diverged} of ${s.signals}`,
       ]);
     }
     const atEnd = pairedDifference(rate.logGapAt[steps], sum.logGapAt[steps], rng);
@@ -290,7 +289,7 @@ export async function sparseCodingExperiment(run: ExperimentRun): Promise<Experi
   }
   for (const name of ['ista', 'fista']) {
     const r = byName(name);
-    metaRows.push([`${name} (lr ${r.lr})`, median(r.logGapAt[T]), median(r.logGapAt[steps]), nmseWithInterval(r.errorsAt[T], truths.energies, rng).db, nmseWithInterval(r.errorsAt[steps], truths.energies, rng).db, `${((r.row.diverged / s.signals) * 100).toFixed(0)}%`]);
+    metaRows.push([`${name} (lr ${r.lr})`, median(r.logGapAt[T]), median(r.logGapAt[steps]), nmseWithInterval(r.errorsAt[T], truths.energies, rng).db, nmseWithInterval(r.errorsAt[steps], truths.energies, rng).db, `${r.row.diverged} of ${s.signals}`]);
   }
   const metaTable: SummaryTable = {
     title: `Sum vs rate meta-objective: trained at T = ${T}, run to ${s.multiple}T = ${steps}`,
@@ -309,8 +308,8 @@ export async function sparseCodingExperiment(run: ExperimentRun): Promise<Experi
       xLabel: 'iteration or layer',
       yLabel: 'NMSE Σ‖x − z*‖²/Σ‖z*‖²',
       series: [
-        { label: `LISTA, K = ${s.depths.join(', ')}`, values: listaPoints },
-        { label: `LISTA-${deepest}, then ISTA`, values: byName(`lista-${deepest}`).nmse },
+        { label: 'LISTA-K at K', values: listaPoints },
+        { label: `LISTA-${deepest} → ISTA`, values: byName(`lista-${deepest}`).nmse },
         ...['ista', 'fista', 'gps-sum', 'bptt-sum'].map((name) => ({ label: name, values: byName(name).nmse })),
       ],
     },
