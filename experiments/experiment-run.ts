@@ -91,6 +91,8 @@ export class ExperimentRun {
   /** In a worker: the one stage to compute; the others are read from their files. */
   private job: StageJob | null = null;
   private aborted = false;
+  /** In a worker: the stages whose files it is waiting for, since when. */
+  private readonly waitingFor = new Map<string, number>();
   /** How often to look whether a stage claimed by another process has finished. */
   pollMilliseconds = 5000;
   /** Seconds spent in earlier attempts at this run (kept in elapsed.json), so a resumed run reports its whole time. */
@@ -230,8 +232,10 @@ export class ExperimentRun {
     const path = this.stagePath(key, '.json');
     while (!existsSync(path)) {
       if (this.aborted) return new Promise<T>(() => {});
+      if (!this.waitingFor.has(key)) this.waitingFor.set(key, Date.now());
       await sleep(250);
     }
+    this.waitingFor.delete(key);
     return readJsonFile(path, `stage ${key}`) as T;
   }
 
@@ -242,13 +246,15 @@ export class ExperimentRun {
    */
   static async computeStage(run: ExperimentRun, key: string, script: (run: ExperimentRun) => Promise<unknown>, stuckAfterMs = 60_000): Promise<unknown> {
     const result = new Promise<unknown>((resolve, reject) => (run.job = { key, started: false, resolve, reject }));
-    const began = Date.now();
     let timer: NodeJS.Timeout | undefined;
+    // Waiting long for an earlier stage's file before this job's stage has started: the file is not
+    // coming (it was written on another machine's disk).
     const stuck = new Promise<never>((_, reject) => {
       timer = setInterval(() => {
-        if (run.job!.started || Date.now() - began < stuckAfterMs) return;
-        reject(new UserError(`stage ${key} of ${run.dir} waits for an earlier stage whose result is not in ${join(run.dir, 'stages')}: the experiment directory must be on a filesystem every worker shares`));
-      }, 1000);
+        if (run.job!.started) return;
+        const late = [...run.waitingFor].find(([, since]) => Date.now() - since > stuckAfterMs);
+        if (late) reject(new UserError(`stage ${key} of ${run.dir} needs stage ${late[0]}, whose result is not in ${join(run.dir, 'stages')}: the experiment directory must be on a filesystem every worker shares`));
+      }, Math.min(1000, stuckAfterMs));
     });
     const ended = script(run).then(() => {
       throw new Error(`experiment ${run.settings.experiment} ended without reaching stage ${key}`);

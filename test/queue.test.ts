@@ -16,6 +16,7 @@ import { taskFromKey, taskKey } from '../src/queue/task-key.ts';
 import { codeFingerprint, jobId } from '../src/queue/job-id.ts';
 import { connectToQueue } from '../src/queue/connection.ts';
 import { createQueuePool } from '../src/queue/queue-pool.ts';
+import { ExperimentRun } from '../experiments/experiment-run.ts';
 
 const FAMILY = 'test/fixtures/queue-family.mjs';
 const work = mkdtempSync(join(tmpdir(), 'l2o-queue-'));
@@ -89,6 +90,33 @@ test('a queue address is redis://HOST:PORT; a task is named by its path in the p
   assert.equal(jobId('a#f', { x: 1 }), jobId('a#f', { x: 1 }));
   assert.notEqual(jobId('a#f', { x: 1 }), jobId('a#f', { x: 2 }));
   assert.doesNotMatch(jobId('a#f', { x: 1 }), /:/);
+});
+
+test('experiment stages as jobs: the submitter queues each stage it reaches; a job runs the code to its stage, reading earlier stages from their files, and computes only that one', async () => {
+  const settings = { experiment: 'staged', quick: true, seed: '1' };
+  const computed: string[] = [];
+  // A chain a → (b, c side by side) → d, each result built from the ones it awaits.
+  const script = async (run: ExperimentRun) => {
+    const a = await run.stage('a', () => (computed.push('a'), 1));
+    const [b, c] = await run.stages([
+      { key: 'b', compute: () => (computed.push('b'), a + 10) },
+      { key: 'c', compute: async () => (computed.push('c'), await new Promise((r) => setTimeout(r, 20)), a + 100) },
+    ]);
+    return run.stage('d', () => (computed.push('d'), b + c));
+  };
+  const local = await script(ExperimentRun.open(settings, { root: mkdtempSync(join(work, 'local-')), quiet: true }));
+  computed.length = 0;
+  const queued: string[] = [];
+  const worker = (dir: string, key: string, stuckAfterMs?: number) => ExperimentRun.computeStage(ExperimentRun.open(settings, { root: dir, resume: dir, quiet: true, queue: null }), key, script, stuckAfterMs);
+  const submitter = ExperimentRun.open(settings, { root: mkdtempSync(join(work, 'queued-')), quiet: true, queue: { run: (_, dir, key) => (queued.push(key), worker(dir, key)) } });
+  assert.equal(await script(submitter), local);
+  assert.equal(local, 112);
+  assert.deepEqual(queued, ['a', 'b', 'c', 'd']);
+  assert.deepEqual(computed.sort(), ['a', 'b', 'c', 'd'], 'each stage computed once, by its job');
+  assert.deepEqual(readdirSync(join(submitter.dir, 'stages')).sort(), ['a.json', 'b.json', 'c.json', 'd.json'], 'no claim files');
+  // A job whose earlier stage's file never comes (no shared filesystem) says so instead of waiting forever.
+  const lonely = ExperimentRun.open(settings, { root: mkdtempSync(join(work, 'lonely-')), quiet: true }).dir;
+  await assert.rejects(worker(lonely, 'd', 300), /^UserError: stage d of .* needs stage a, whose result is not in .*stages: the experiment directory must be on a filesystem every worker shares$/);
 });
 
 test('an unreachable queue is one line before any work starts, exit 1 (l2o eval and l2o worker)', async () => {
