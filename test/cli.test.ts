@@ -131,7 +131,7 @@ test('user errors print one line `error: …` and exit 1, without a stack trace'
     // --history belongs to training: a learned optimizer runs with its own, the hand-designed ones have none.
     [['eval', '--history', '5'], /Unknown argument: history/],
     [['run', '--optimizer', 'gd', '--history', '5'], /Unknown argument: history/],
-    [['experiment', 'nope'], /^error: unknown experiment 'nope'; available: li-malik-2016, divergence, generalization$/m],
+    [['experiment', 'nope'], /^error: unknown experiment 'nope'; available: li-malik-2016, divergence, generalization, sparse-coding$/m],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = l2o(...args);
