@@ -198,6 +198,22 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     }
   });
 
+  test('jobs that no worker takes: the run says so once, naming the queue', async () => {
+    const redis = await startRedis();
+    const lines: string[] = [];
+    const pool = await createQueuePool(await connectToQueue(redis.url), { size: 1, idleWarningMs: 300, onStatus: (line) => lines.push(line) });
+    try {
+      const waiting = pool.run({ module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: 'runBlock' }, { nobody: 'takes this' });
+      waiting.catch(() => {});
+      await until('the warning', () => lines.length > 0, 5_000);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.deepEqual(lines, [`no worker has taken a job from ${redis.url} for 0.3 s; start \`l2o worker --queue ${redis.url}\` where it can reach the queue`]);
+    } finally {
+      await pool.close();
+      await redis.dispose();
+    }
+  });
+
   test('a worker killed mid-job: another worker runs its job again and the report is the same', async () => {
     const redis = await startRedis();
     // One-second locks: a dead worker's job is noticed in seconds (each job here takes about 0.35 s).

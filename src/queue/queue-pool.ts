@@ -66,8 +66,10 @@ export interface QueuePoolOptions {
   size: number;
   /** Names an item for people, e.g. which optimizer on which instances; the task's name by default. */
   describe?: (task: TaskRef, payload: unknown) => string;
-  /** Hears of the connection being lost and coming back (one line each). */
+  /** Hears of the connection being lost and coming back, and of jobs no worker takes (one line each). */
   onStatus?: (line: string) => void;
+  /** After this long with jobs waiting and none running or finished, onStatus asks whether workers run (default 30 s). */
+  idleWarningMs?: number;
 }
 
 /** A TaskPool on the queue (close() it): each item is a job for `l2o worker`. */
@@ -85,10 +87,14 @@ class QueuePool implements TaskPool {
   private pending: Item[] = [];
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
+  /** The poll under way, which close() lets finish before it closes the connection. */
+  private polled: Promise<void> = Promise.resolve();
   private closed = false;
   private failed = false;
   private outageSince: number | null = null;
   private connectionError: unknown = null;
+  /** When a job last finished or was seen running (or the pool started); null once warned. */
+  private lastActivity: number | null = Date.now();
 
   constructor(
     private readonly queue: Queue,
@@ -131,7 +137,7 @@ class QueuePool implements TaskPool {
     if (this.timer || this.polling || this.closed || this.pending.length === 0) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      void this.poll();
+      this.polled = this.poll();
     }, delay);
   }
 
@@ -140,16 +146,27 @@ class QueuePool implements TaskPool {
     try {
       await Promise.all(this.pending.slice(0, POLL_BATCH).map((item) => this.check(item)));
       this.connectionError = null;
+      await this.warnIfIdle();
       if (this.outageSince !== null) {
         this.outageSince = null;
         this.options.onStatus?.(`the queue at ${this.display} answers again`);
       }
     } catch (error) {
-      this.outage(error);
+      if (!this.closed) this.outage(error);
     } finally {
       this.polling = false;
       this.pending = this.pending.filter((item) => this.items.get(item.id) === item && !settled.has(item));
       this.schedule(POLL_MS);
+    }
+  }
+
+  /** Jobs wait, and no worker has taken one for a while: say so once (a run with no workers would wait silently). */
+  private async warnIfIdle(): Promise<void> {
+    if (this.lastActivity === null || this.pending.length === 0) return;
+    if ((await this.queue.getActiveCount()) > 0) this.lastActivity = Date.now();
+    else if (Date.now() - this.lastActivity > (this.options.idleWarningMs ?? 30_000)) {
+      this.lastActivity = null;
+      this.options.onStatus?.(`no worker has taken a job from ${this.display} for ${(this.options.idleWarningMs ?? 30_000) / 1000} s; start \`l2o worker --queue ${this.display}\` where it can reach the queue`);
     }
   }
 
@@ -196,6 +213,7 @@ class QueuePool implements TaskPool {
   private settle(item: Item, result: unknown): void {
     if (settled.has(item)) return;
     settled.add(item);
+    if (this.lastActivity !== null) this.lastActivity = Date.now();
     if (result instanceof Error) {
       this.failed = true;
       item.reject(result);
@@ -206,6 +224,7 @@ class QueuePool implements TaskPool {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    await this.polled;
     // A failed run stops here: its jobs that no worker has started yet are withdrawn.
     if (this.failed) {
       const unsettled = [...this.items.values()].filter((item) => !settled.has(item) && item.submitted);
