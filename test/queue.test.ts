@@ -183,6 +183,12 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     assert.equal(since.filter((s) => s === item).length, 1, `the failed job ran once, no retry:\n${since.join('\n')}`);
   });
 
+  test('a sweep item that fails (a flow child) ends the sweep with its error, once, exit 1', async () => {
+    const failed = await l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', '--train', 'bogus=1', '--seeds', '7', '--problems', '2', '--steps', '5', '--out', join(work, 'sweep-failed'), '--queue', shared.redis.url, '--quiet');
+    assert.equal(failed.code, 1, failed.stderr);
+    assert.equal(failed.stderr, `error: bptt on quadratic, seed 7 failed on worker ${failed.stderr.match(/on worker ([^ ]+):/)?.[1]}: l2o train: Unknown argument: bogus\n`);
+  });
+
   test('a worker refuses a job queued by other code (here: these sources, while the workers run the build in dist/)', async () => {
     const pool = await createQueuePool(await connectToQueue(shared.redis.url), { size: 1 });
     try {

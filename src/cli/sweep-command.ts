@@ -101,7 +101,39 @@ export async function sweepItem(item: SweepItem): Promise<SweepResult> {
   return { meanFinal, medianFinal, diverged };
 }
 
+/** What the summary needs besides the items' results: small, so it can be a job's payload. */
+interface SummaryPayload {
+  algo: string;
+  fixed: { params: Record<string, string>; train: Record<string, string> };
+  problems: number;
+  steps: number;
+  evalSeed: string;
+  /** The settings' names, in the order of the items (each setting's seeds in a row). */
+  settings: string[];
+  seeds: string[];
+  out: string;
+}
+
+/** The sweep's result: OUT/sweep.json and `--json`. */
+export interface SweepSummary extends Omit<SummaryPayload, 'settings' | 'seeds' | 'out'> {
+  rows: { setting: string; seeds: string[]; finals: number[]; mean: number; low: number | null; high: number | null; diverged: number }[];
+}
+
+/** Task (a flow's parent with --queue): per setting, the mean and interval over seeds; writes OUT/sweep.json. */
+export function sweepSummary(payload: SummaryPayload & { results: SweepResult[] }): SweepSummary {
+  const { settings, seeds, out, results, ...header } = payload;
+  const rows = settings.map((setting, s) => {
+    const mine = seeds.map((_, k) => results[s * seeds.length + k]);
+    const finals = mine.map((r) => r.meanFinal);
+    return { setting, seeds, finals, ...meanInterval(finals), diverged: mine.reduce((sum, r) => sum + r.diverged, 0) };
+  });
+  const summary = { ...header, rows };
+  writeFileSync(join(out, 'sweep.json'), `${JSON.stringify(summary)}\n`);
+  return summary;
+}
+
 const SWEEP_ITEM = { module: import.meta.url, name: 'sweepItem' };
+const SWEEP_SUMMARY = { module: import.meta.url, name: 'sweepSummary' };
 
 /** A setting as the table names it: its family and the values of the axes that vary (fixed options are said once, above the table). */
 export function settingLabel(setting: Setting, varying: ReadonlySet<string>): string {
@@ -194,18 +226,36 @@ export const sweepCommand = {
       if (!args.quiet) process.stderr.write(`sweep: ${label(item)}: mean final ${r.meanFinal.toPrecision(4)} (${done}/${items.length})\n`);
       return r;
     };
-    let results: SweepResult[];
+    const summaryPayload: SummaryPayload = {
+      algo: args.algo,
+      fixed: { params: Object.fromEntries(paramAxes.filter(([, v]) => v.length === 1).map(([k, v]) => [k, v[0]])), train: Object.fromEntries(trainAxes.filter(([, v]) => v.length === 1).map(([k, v]) => [k, v[0]])) },
+      problems: args.problems,
+      steps: args.steps,
+      evalSeed: args['eval-seed'],
+      settings: settings.map(name),
+      seeds,
+      out,
+    };
+    let summary: SweepSummary;
     if (queue) {
+      // A flow: the items are the children, and the summary (the table, OUT/sweep.json) their parent,
+      // which a worker runs once they are all done, even if this process is gone by then.
       const { createQueuePool } = await import('../queue/queue-pool.ts');
-      const pool = await createQueuePool(queue, { size: 1, describe: (_, payload) => label(payload as SweepItem), onStatus: (line) => process.stderr.write(`sweep: ${line}\n`) });
+      const pool = await createQueuePool(queue, {
+        size: 1,
+        describe: (task, payload) => (task.name === 'sweepSummary' ? `the summary of the sweep in ${out}` : label(payload as SweepItem)),
+        onStatus: (line) => process.stderr.write(`sweep: ${line}\n`),
+      });
       try {
-        results = await Promise.all(items.map((item) => pool.run<SweepResult>(SWEEP_ITEM, item).then((r) => finished(item, r))));
+        const flow = pool.runFlow<SweepSummary, SweepResult>({ task: SWEEP_SUMMARY, payload: { ...summaryPayload } }, items.map((item) => ({ task: SWEEP_ITEM, payload: item })));
+        const children = flow.children.map((child, k) => child.then((r) => finished(items[k], r)));
+        [summary] = await Promise.all([flow.parent, ...children]);
       } finally {
         await pool.close();
       }
     } else {
       // Without a queue: --workers items at a time, each a child process with one thread.
-      results = new Array(items.length);
+      const results: SweepResult[] = new Array(items.length);
       let next = 0;
       const lane = async () => {
         while (next < items.length) {
@@ -220,13 +270,9 @@ export const sweepCommand = {
         }
       };
       await Promise.all(Array.from({ length: Math.min(args.workers ?? 1, items.length) }, lane));
+      summary = sweepSummary({ ...summaryPayload, results });
     }
-    const rows = settings.map((setting, s) => {
-      const finals = seeds.map((_, k) => results[s * seeds.length + k].meanFinal);
-      return { setting: name(setting), seeds, finals, ...meanInterval(finals), diverged: seeds.reduce((sum, _, k) => sum + results[s * seeds.length + k].diverged, 0) };
-    });
-    const summary = { algo: args.algo, fixed: { params: Object.fromEntries(paramAxes.filter(([, v]) => v.length === 1).map(([k, v]) => [k, v[0]])), train: Object.fromEntries(trainAxes.filter(([, v]) => v.length === 1).map(([k, v]) => [k, v[0]])) }, problems: args.problems, steps: args.steps, evalSeed: args['eval-seed'], rows };
-    writeFileSync(join(out, 'sweep.json'), `${JSON.stringify(summary)}\n`);
+    const { rows } = summary;
     if (args.json) return console.log(JSON.stringify(summary));
     const { formatNumber, table } = await import('../evaluate/format.ts');
     const fixed = [...paramAxes.filter(([, v]) => v.length === 1).map(([k, v]) => `--param ${k}=${v[0]}`), ...trainAxes.filter(([, v]) => v.length === 1).map(([k, v]) => `--${k} ${v[0]}`)];

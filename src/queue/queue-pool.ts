@@ -11,7 +11,7 @@
 //   nothing) is added again. A collected job is removed.
 // - A job that throws fails at once, with no retry: items are deterministic, so a retry would throw
 //   the same. Only a job whose worker died is retried, by BullMQ's stalled-job check (queue-worker.ts).
-import type { Queue } from 'bullmq';
+import type { FlowProducer, Queue } from 'bullmq';
 import { UserError } from '../errors.ts';
 import type { TaskPool, TaskRef } from '../parallel/worker-pool.ts';
 import { decodeValue, encodeValue } from './codec.ts';
@@ -29,6 +29,8 @@ export interface JobData {
   label: string;
   /** The submitter's code (job-id.ts): a worker with other code refuses the job. */
   code: string;
+  /** A flow's parent: its children's job ids; the task gets their results, in this order, as `payload.results`. */
+  children?: string[];
 }
 
 /** How a worker reports a job's error (the failed job's reason, as JSON). */
@@ -56,6 +58,14 @@ interface Item {
   reject: (error: Error) => void;
   /** Whether the job is known to be in Redis for this run (added, or found there). */
   submitted: boolean;
+  /** The flow it belongs to, which is added (and removed) as a whole. */
+  flow?: Flow;
+}
+
+/** A parent job that runs once its children are done (a BullMQ flow). */
+interface Flow {
+  parent: Item;
+  children: Item[];
 }
 
 export interface QueuePoolOptions {
@@ -72,15 +82,28 @@ export interface QueuePoolOptions {
   idleWarningMs?: number;
 }
 
-/** A TaskPool on the queue (close() it): each item is a job for `l2o worker`. */
-export async function createQueuePool(connection: QueueConnection, options: QueuePoolOptions): Promise<TaskPool> {
-  const { Queue } = await import('bullmq');
-  // Requests fail fast while Redis is away, and the poll below retries them: so an outage is noticed and bounded.
-  const queue: Queue = new Queue(QUEUE_NAME, { prefix: QUEUE_PREFIX, connection: { ...connection.options, maxRetriesPerRequest: 1 } });
-  return new QueuePool(queue, connection.address.display, options);
+/** A TaskPool on the queue, which can also run a flow: a parent item that runs once its children are done. */
+export interface QueueTaskPool extends TaskPool {
+  /**
+   * Queues the children and a parent that a worker runs once they are all done, with their results
+   * as `payload.results` (in the children's order). Each child's promise settles as it finishes; a
+   * child that fails fails the parent.
+   */
+  runFlow<P, C>(parent: { task: TaskRef; payload: Record<string, unknown> }, children: { task: TaskRef; payload: unknown }[]): { parent: Promise<P>; children: Promise<C>[] };
 }
 
-class QueuePool implements TaskPool {
+/** A TaskPool on the queue (close() it): each item is a job for `l2o worker`. */
+export async function createQueuePool(connection: QueueConnection, options: QueuePoolOptions): Promise<QueueTaskPool> {
+  const { Queue, FlowProducer } = await import('bullmq');
+  // Requests fail fast while Redis is away, and the poll below retries them: so an outage is noticed and bounded.
+  const redis = { ...connection.options, maxRetriesPerRequest: 1 };
+  const queue: Queue = new Queue(QUEUE_NAME, { prefix: QUEUE_PREFIX, connection: redis });
+  return new QueuePool(queue, () => new FlowProducer({ prefix: QUEUE_PREFIX, connection: redis }), connection.address.display, options);
+}
+
+const JOB_OPTIONS = { attempts: 1, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } };
+
+class QueuePool implements QueueTaskPool {
   readonly size: number;
   private readonly items = new Map<string, Item>();
   /** Unsettled items, oldest first. */
@@ -96,8 +119,11 @@ class QueuePool implements TaskPool {
   /** When a job last finished or was seen running (or the pool started); null once warned. */
   private lastActivity: number | null = Date.now();
 
+  private flows: FlowProducer | null = null;
+
   constructor(
     private readonly queue: Queue,
+    private readonly flowProducer: () => FlowProducer,
     private readonly display: string,
     private readonly options: QueuePoolOptions,
   ) {
@@ -110,11 +136,30 @@ class QueuePool implements TaskPool {
 
   run<T>(task: TaskRef, payload: unknown): Promise<T> {
     if (this.closed) return Promise.reject(new Error('the queue pool is closed'));
+    const item = this.item(task, payload);
+    if (!this.items.has(item.id)) this.track(item);
+    return this.items.get(item.id)!.promise as Promise<T>;
+  }
+
+  runFlow<P, C>(parent: { task: TaskRef; payload: Record<string, unknown> }, children: { task: TaskRef; payload: unknown }[]): { parent: Promise<P>; children: Promise<C>[] } {
+    if (this.closed) throw new Error('the queue pool is closed');
+    const kids = children.map((c) => this.item(c.task, c.payload));
+    if (new Set(kids.map((k) => k.id)).size !== kids.length) throw new Error('a flow has the same child twice');
+    if (kids.some((k) => this.items.has(k.id))) throw new Error("a flow's child is queued already");
+    const top = this.item(parent.task, parent.payload, kids.map((k) => k.id));
+    const flow: Flow = { parent: top, children: kids };
+    for (const item of [...kids, top]) {
+      item.flow = flow;
+      this.track(item);
+    }
+    return { parent: top.promise as Promise<P>, children: kids.map((k) => k.promise as Promise<C>) };
+  }
+
+  /** A new item for a task and payload; its id is the job's (a flow's parent's includes its children's). */
+  private item(task: TaskRef, payload: unknown, children?: string[]): Item {
     const key = taskKey(task);
     const encoded = encodeValue(payload);
-    const id = jobId(key, encoded);
-    const existing = this.items.get(id);
-    if (existing) return existing.promise as Promise<T>;
+    const id = jobId(key, children ? { payload: encoded, children } : encoded);
     let resolve!: (value: unknown) => void;
     let reject!: (error: Error) => void;
     const promise = new Promise<unknown>((res, rej) => {
@@ -122,11 +167,14 @@ class QueuePool implements TaskPool {
       reject = rej;
     });
     const label = this.options.describe?.(task, payload) ?? task.name;
-    const item: Item = { id, name: task.name, data: { task: key, payload: encoded, label, code: codeFingerprint() }, promise, resolve, reject, submitted: false };
-    this.items.set(id, item);
+    const data: JobData = { task: key, payload: encoded, label, code: codeFingerprint(), ...(children ? { children } : {}) };
+    return { id, name: task.name, data, promise, resolve, reject, submitted: false };
+  }
+
+  private track(item: Item): void {
+    this.items.set(item.id, item);
     this.pending.push(item);
     this.schedule(0);
-    return promise as Promise<T>;
   }
 
   map<T>(task: TaskRef, payloads: unknown[]): Promise<T[]> {
@@ -184,9 +232,10 @@ class QueuePool implements TaskPool {
 
   /** Adds the job (a no-op when it is there) unless done; then looks at its state and settles the item when it has finished. */
   private async check(item: Item): Promise<void> {
+    if (!item.submitted && item.flow) return this.submitFlow(item.flow);
     if (!item.submitted) {
       const before = await this.queue.getJobState(item.id);
-      if (before === 'unknown') await this.queue.add(item.name, item.data, { jobId: item.id, attempts: 1, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } });
+      if (before === 'unknown') await this.queue.add(item.name, item.data, { jobId: item.id, ...JOB_OPTIONS });
       // Failed in an earlier run: this run is a new attempt (a worker that kept dying, a bug since
       // fixed). A result from an earlier run is reused as it is.
       else if (before === 'failed') await (await this.queue.getJob(item.id))?.retry('failed');
@@ -195,7 +244,8 @@ class QueuePool implements TaskPool {
     }
     const state = await this.queue.getJobState(item.id);
     if (state === 'unknown') {
-      item.submitted = false; // lost with a Redis that kept nothing, or removed by hand: added again
+      // Lost with a Redis that kept nothing, or removed by hand: added again (a flow as a whole).
+      for (const lost of item.flow ? [item.flow.parent, ...item.flow.children] : [item]) lost.submitted = false;
     } else if (state === 'completed') {
       const job = await this.queue.getJob(item.id);
       if (!job) {
@@ -203,11 +253,40 @@ class QueuePool implements TaskPool {
         return;
       }
       this.settle(item, decodeValue(job.returnvalue));
-      await this.queue.remove(item.id).catch(() => {});
+      // A flow goes as a whole, with its parent: a child removed alone would take its result from the parent.
+      if (!item.flow) await this.queue.remove(item.id).catch(() => {});
+      else if (item.flow.parent === item) await this.queue.remove(item.id, { removeChildren: true }).catch(() => {});
     } else if (state === 'failed') {
       const job = await this.queue.getJob(item.id);
-      this.settle(item, jobError(item.data.label, job?.failedReason ?? 'the job failed and was removed'));
+      const reason = job?.failedReason ?? 'the job failed and was removed';
+      // A flow's parent fails because a child did: the child's error is the one to report, for both.
+      const child = item.flow?.parent === item ? item.flow.children.find((c) => reason === `child ${QUEUE_PREFIX}:${QUEUE_NAME}:${c.id} failed`) : undefined;
+      if (!child) return this.settle(item, jobError(item.data.label, reason));
+      const error = jobError(child.data.label, (await this.queue.getJob(child.id))?.failedReason ?? reason);
+      this.settle(child, error);
+      this.settle(item, error);
     }
+  }
+
+  /** Adds a flow's jobs in one go (those there already are kept, and a finished child's result counts); a flow that failed before is added afresh. */
+  private async submitFlow(flow: Flow): Promise<void> {
+    if (flow.parent.submitted) return;
+    const before = await this.queue.getJobState(flow.parent.id);
+    if (before === 'failed') await this.queue.remove(flow.parent.id, { removeChildren: true });
+    if (before === 'unknown' || before === 'failed') {
+      if (!this.flows) {
+        this.flows = this.flowProducer();
+        this.flows.on('error', () => {}); // connection errors fail the request below as well
+      }
+      await this.flows.add({
+        name: flow.parent.name,
+        queueName: QUEUE_NAME,
+        data: flow.parent.data,
+        opts: { jobId: flow.parent.id, ...JOB_OPTIONS },
+        children: flow.children.map((child) => ({ name: child.name, queueName: QUEUE_NAME, data: child.data, opts: { jobId: child.id, ...JOB_OPTIONS, failParentOnFailure: true } })),
+      });
+    }
+    for (const item of [flow.parent, ...flow.children]) item.submitted = true;
   }
 
   private settle(item: Item, result: unknown): void {
@@ -227,10 +306,11 @@ class QueuePool implements TaskPool {
     await this.polled;
     // A failed run stops here: its jobs that no worker has started yet are withdrawn.
     if (this.failed) {
-      const unsettled = [...this.items.values()].filter((item) => !settled.has(item) && item.submitted);
-      await Promise.all(unsettled.map((item) => this.queue.remove(item.id).catch(() => {})));
+      const unsettled = [...this.items.values()].filter((item) => !settled.has(item) && item.submitted && (!item.flow || item.flow.parent === item));
+      await Promise.all(unsettled.map((item) => this.queue.remove(item.id, { removeChildren: true }).catch(() => {})));
     }
     for (const item of this.items.values()) this.settle(item, new Error('the queue pool was closed'));
+    await this.flows?.close().catch(() => {});
     await this.queue.close().catch(() => {});
   }
 }

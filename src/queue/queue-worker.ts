@@ -1,5 +1,7 @@
 // The loop of `l2o worker` (docs/scale-out.md): takes jobs from the queue, runs each one's task on a
 // local TaskPool (worker threads, or this thread), and returns its result or fails it.
+// - A flow's parent (queue-pool.ts runFlow) runs once its children are done, and its task gets their
+//   results as `payload.results`.
 // - A job queued by other code (another version, an edit: job-id.ts) is refused, as a failure.
 // - A task that throws fails its job at once (BullMQ's UnrecoverableError): items are deterministic,
 //   so a retry would throw the same; the error goes back as JSON (queue-pool.ts reads it).
@@ -37,6 +39,16 @@ export interface QueueWorker {
   close(force?: boolean): Promise<void>;
 }
 
+/** A flow parent's children's results, in the order its data lists them (BullMQ keys them by their Redis keys). */
+async function childrenResults(job: Job<JobData>): Promise<unknown[]> {
+  const values = await job.getChildrenValues();
+  const byId = new Map(Object.entries(values).map(([key, value]) => [key.slice(key.lastIndexOf(':') + 1), value]));
+  return job.data.children!.map((id) => {
+    if (!byId.has(id)) throw new Error(`the result of child job ${id} is missing`);
+    return decodeValue(byId.get(id));
+  });
+}
+
 /** Starts taking jobs from the queue. */
 export async function startQueueWorker(connection: QueueConnection, options: QueueWorkerOptions): Promise<QueueWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq');
@@ -51,7 +63,9 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
       if (job.data.code !== codeFingerprint()) {
         throw new UserError(`this worker runs other l2o code (${codeFingerprint()}) than the command that queued the job (${job.data.code}); run the same build of the package everywhere`);
       }
-      const result = await options.pool.run(taskFromKey(job.data.task), decodeValue(job.data.payload));
+      let payload = decodeValue(job.data.payload);
+      if (job.data.children) payload = { ...(payload as Record<string, unknown>), results: await childrenResults(job) };
+      const result = await options.pool.run(taskFromKey(job.data.task), payload);
       log(`done ${label} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return encodeValue(result);
     } catch (err) {
