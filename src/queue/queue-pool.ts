@@ -8,7 +8,9 @@
 //   done).
 // - Results are the jobs' return values in Redis; this process polls the jobs' states, so it needs no
 //   event stream and loses nothing when Redis restarts. A job that vanished (a Redis that kept
-//   nothing) is added again. A collected job is removed.
+//   nothing) is added again. A collected job is removed (a flow's jobs with their parent).
+// - A flow (runFlow) is a parent job that a worker runs once its children are done: a sweep's summary
+//   over its items. A child that fails fails the parent, and the child's error is reported.
 // - A job that throws fails at once, with no retry: items are deterministic, so a retry would throw
 //   the same. Only a job whose worker died is retried, by BullMQ's stalled-job check (queue-worker.ts).
 import type { FlowProducer, Queue } from 'bullmq';

@@ -7,7 +7,7 @@
 //   so a retry would throw the same; the error goes back as JSON (queue-pool.ts reads it).
 // - A worker that dies mid-job (killed, its machine gone) stops renewing the job's lock; after
 //   `stalledAfterMs` another worker's stalled-job check puts the job back and it runs again, with the
-//   same result. A job whose workers die `MAX_STALLS` times fails.
+//   same result. A job whose workers die more than `MAX_STALLS` times fails.
 // - Jobs that block this thread longer than the lock (one thread, a long item) look stalled to the
 //   others: with several threads the items run off this thread and the lock is renewed.
 import { hostname } from 'node:os';
@@ -20,7 +20,7 @@ import type { JobData, JobError } from './queue-pool.ts';
 import { taskFromKey } from './task-key.ts';
 import { codeFingerprint } from './job-id.ts';
 
-/** How many times a job may lose its worker before it fails. */
+/** How many times a job may lose its worker and still run again. */
 export const MAX_STALLS = 3;
 
 export interface QueueWorkerOptions {
