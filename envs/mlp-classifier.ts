@@ -1,7 +1,8 @@
 // A multilayer-perceptron classifier as an objective over its flattened parameters, built on tfjs
 // so it scales to image datasets. Each evaluate() runs one forward/backward pass on a minibatch
 // (or the whole set) and hands back float64 copies; every tensor it makes is freed before returning.
-import * as tf from '@tensorflow/tfjs';
+import type * as Tf from '@tensorflow/tfjs';
+import { tfjs } from '../src/lazy-tfjs.ts';
 import type { Rng } from '../src/random.ts';
 import type { Objective } from './objective.ts';
 import type { ClassificationData } from '../src/data/classification-data.ts';
@@ -33,7 +34,8 @@ export function mlpParameterCount(sizes: number[]): number {
   return count;
 }
 
-function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+function activate(x: Tf.Tensor2D, activation: Activation): Tf.Tensor2D {
+  const tf = tfjs();
   switch (activation) {
     case 'relu':
       return tf.relu(x);
@@ -47,6 +49,7 @@ function activate(x: tf.Tensor2D, activation: Activation): tf.Tensor2D {
 }
 
 export function mlpObjective(name: string, data: ClassificationData, spec: MlpSpec): Objective {
+  const tf = tfjs();
   const sizes = mlpLayerSizes(data.inputDim, spec, data.classes);
   const dim = mlpParameterCount(sizes);
   const count = data.labels.length;
@@ -54,13 +57,13 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
   const batch = fullBatch ? count : spec.batchSize;
   let batchRng: Rng | null = null;
   // The full dataset stays resident on the backend; minibatches are copied per step.
-  let resident: { x: tf.Tensor2D; y: tf.Tensor2D } | null = null;
+  let resident: { x: Tf.Tensor2D; y: Tf.Tensor2D } | null = null;
 
-  function batchTensors(): { x: tf.Tensor2D; y: tf.Tensor2D; owned: boolean } {
+  function batchTensors(): { x: Tf.Tensor2D; y: Tf.Tensor2D; owned: boolean } {
     if (fullBatch) {
       resident ??= tf.tidy(() => ({
         x: tf.tensor2d(data.inputs, [count, data.inputDim]),
-        y: tf.oneHot(tf.tensor1d(data.labels, 'int32'), data.classes).toFloat() as tf.Tensor2D,
+        y: tf.oneHot(tf.tensor1d(data.labels, 'int32'), data.classes).toFloat() as Tf.Tensor2D,
       }));
       return { ...resident, owned: false };
     }
@@ -74,25 +77,25 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
     }
     return tf.tidy(() => ({
       x: tf.tensor2d(xs, [batch, data.inputDim]),
-      y: tf.oneHot(tf.tensor1d(ys, 'int32'), data.classes).toFloat() as tf.Tensor2D,
+      y: tf.oneHot(tf.tensor1d(ys, 'int32'), data.classes).toFloat() as Tf.Tensor2D,
       owned: true,
     }));
   }
 
-  function loss(params: tf.Tensor1D, x: tf.Tensor2D, y: tf.Tensor2D): tf.Scalar {
+  function loss(params: Tf.Tensor1D, x: Tf.Tensor2D, y: Tf.Tensor2D): Tf.Scalar {
     let h = x;
     let offset = 0;
-    let penalty: tf.Scalar = tf.scalar(0);
+    let penalty: Tf.Scalar = tf.scalar(0);
     for (let l = 0; l + 1 < sizes.length; l++) {
-      const W = params.slice(offset, sizes[l] * sizes[l + 1]).reshape([sizes[l], sizes[l + 1]]) as tf.Tensor2D;
+      const W = params.slice(offset, sizes[l] * sizes[l + 1]).reshape([sizes[l], sizes[l + 1]]) as Tf.Tensor2D;
       offset += sizes[l] * sizes[l + 1];
       const b = params.slice(offset, sizes[l + 1]);
       offset += sizes[l + 1];
       penalty = penalty.add(W.square().sum());
-      const z = h.matMul(W).add(b) as tf.Tensor2D;
+      const z = h.matMul(W).add(b) as Tf.Tensor2D;
       h = l + 2 < sizes.length ? activate(z, spec.activation) : z;
     }
-    return tf.losses.softmaxCrossEntropy(y, h).add(penalty.mul(0.5 * spec.lambda)) as tf.Scalar;
+    return tf.losses.softmaxCrossEntropy(y, h).add(penalty.mul(0.5 * spec.lambda)) as Tf.Scalar;
   }
 
   return {
@@ -112,7 +115,7 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
     evaluate(x) {
       const { x: inputs, y, owned } = batchTensors();
       const params = tf.tensor1d(Float32Array.from(x));
-      const { value, grad } = tf.valueAndGrad((p: tf.Tensor) => loss(p as tf.Tensor1D, inputs, y))(params);
+      const { value, grad } = tf.valueAndGrad((p: Tf.Tensor) => loss(p as Tf.Tensor1D, inputs, y))(params);
       const valueData = value.dataSync()[0];
       const gradData = grad.dataSync();
       tf.dispose([value, grad, params]);

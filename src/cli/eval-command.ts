@@ -3,11 +3,11 @@ import { accessSync, constants, rmSync } from 'node:fs';
 import { makeDirectory } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { ProgressReporter } from '../progress.ts';
-import { HAND_DESIGNED } from '../../policies/hand-designed.ts';
+import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
 import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
 import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
-import { contender } from './optimizers.ts';
+import { contender, learnedSpec } from './optimizers.ts';
 import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface EvalArgs extends RunSetArgs, QueueArgs {
@@ -64,6 +64,7 @@ export const evalCommand = {
     if (names.some((name) => name === '')) throw new UserError(`--optimizers '${args.optimizers}' has an empty name: separate the names by single commas`);
     const duplicate = names.find((n, i) => names.indexOf(n) !== i);
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
+    for (const name of names) if (!learnedSpec(name)) findHandDesigned(name); // an unknown name fails before tfjs loads
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
     // An unreachable queue is one line before anything runs or is created.
     const queue = args.queue === undefined ? undefined : await queueFromArgs(args.queue);

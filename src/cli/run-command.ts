@@ -3,7 +3,7 @@ import { UserError } from '../errors.ts';
 import type { Objective } from '../../envs/objective.ts';
 import type { Observation, Policy } from '../../policies/policy.ts';
 import type { Rng } from '../random.ts';
-import { HAND_DESIGNED } from '../../policies/hand-designed.ts';
+import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
 import { checkFamilyFromArgs, familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { learnedSpec } from './optimizers.ts';
 
@@ -68,6 +68,7 @@ export const runCommand = {
   async handler(args: RunArgs) {
     const learned = learnedSpec(args.optimizer);
     if (learned && args.lr !== undefined) throw new UserError(`--lr does not apply to a learned optimizer (${args.optimizer}): it computes its own steps`);
+    if (!learned) findHandDesigned(args.optimizer); // an unknown name fails before tfjs loads
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();

@@ -1,7 +1,7 @@
 // Li & Malik (2017) train on MNIST "randomly projected to 48 dimensions", each dimension scaled to
 // unit variance, so one small network shape fits every dataset. The projection matrix is Gaussian
 // from a seed; the mean and variance come from the training split and are applied to both splits.
-import * as tf from '@tensorflow/tfjs';
+import { tfjs } from '../lazy-tfjs.ts';
 import { Rng } from '../random.ts';
 import type { ClassificationData } from './classification-data.ts';
 
@@ -15,6 +15,7 @@ export interface Projection {
 
 function project(data: ClassificationData, matrix: Float32Array, dims: number): Float32Array {
   const count = data.labels.length;
+  const tf = tfjs();
   const out = tf.tidy(() => tf.matMul(tf.tensor2d(data.inputs, [count, data.inputDim]), tf.tensor2d(matrix, [data.inputDim, dims])));
   const values = out.dataSync() as Float32Array;
   out.dispose();
