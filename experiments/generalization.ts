@@ -47,16 +47,16 @@ const RECORDED_GPS_FEATURES = { gradientScaling: 'none', nuStep: 'gradient', ini
 function settings(quick: boolean): Settings {
   return quick
     ? {
-        base: { project: 8, hidden: '8', batchSize: 16, horizon: 10 },
+        base: { project: 8, hidden: '8', batchSize: 16, horizon: 6 },
         larger: { project: 12, hidden: '12,16' },
         noisyBatch: 4,
-        longHorizon: 20,
+        longHorizon: 12,
         trainInstances: 2,
         testInstances: 1,
         // Every other point of the default grid: the quick run checks the plumbing, in npm test's time.
         grid: DEFAULT_LR_GRID.filter((_, k) => k % 2 === 0),
-        bptt: { iterations: 2, batch: 2, unroll: 5, validationProblems: 1, validateEvery: 1 },
-        gps: { ...RECORDED_GPS_FEATURES, coordinatewise: true, conditions: 2, validationSteps: 10, samples: 3, iterations: 1, historyLength: 3, innerIterations: 1, policyIterations: 20, sampledCoordinates: 8 },
+        bptt: { iterations: 2, batch: 2, unroll: 3, validationProblems: 1, validateEvery: 1 },
+        gps: { ...RECORDED_GPS_FEATURES, coordinatewise: true, conditions: 2, validationSteps: 6, samples: 3, iterations: 1, historyLength: 3, innerIterations: 1, policyIterations: 20, sampledCoordinates: 8 },
       }
     : {
         base: { project: 48, hidden: '48', batchSize: 64, horizon: 400 },

@@ -247,7 +247,7 @@ test('the exploration floor raises each action variance to (floor · RMS of the 
 test('a GPS run killed after any iteration and resumed is byte-identical to the uninterrupted run', async () => {
   const base = mkdtempSync(join(tmpdir(), 'l2o-gps-resume-'));
   for (const [name, config] of [
-    ['full-state', { ...SMALL, iterations: 4, onPolicySamples: 2, stepAdjustment: 'cost-and-kl' as const }],
+    ['full-state', { ...SMALL, iterations: 3, onPolicySamples: 2, stepAdjustment: 'cost-and-kl' as const }],
     ['per-coordinate', { ...SMALL, iterations: 3, coordinatewise: true, sampledCoordinates: 8, initialNoise: 0.2 }],
   ] as const) {
     const straight = join(base, `${name}-straight`);
