@@ -190,13 +190,13 @@ test('every LSTM weight receives a non-zero meta-gradient', () => {
 
 test('meta-training lowers the held-out score and leaks no tensors', () => {
   const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'learns');
-  const config: BpttConfig = { ...SMALL, batch: 16, horizon: 40, unroll: 20 };
+  const config: BpttConfig = { ...SMALL, batch: 8, horizon: 40, unroll: 20 };
   const before = validationScore(lstm, quadratic, config);
   const optimizer = tf.train.adam(0.01);
   metaIteration(lstm, optimizer, quadratic, config, 0); // creates Adam's slots
   const tensors = tf.memory().numTensors;
-  for (let k = 1; k < 40; k++) metaIteration(lstm, optimizer, quadratic, config, k);
-  assert.equal(tf.memory().numTensors, tensors, 'tensor count after 39 more meta-iterations');
+  for (let k = 1; k < 20; k++) metaIteration(lstm, optimizer, quadratic, config, k);
+  assert.equal(tf.memory().numTensors, tensors, 'tensor count after 19 more meta-iterations');
   const after = validationScore(lstm, quadratic, config);
   assert.ok(after < 0.7 * before, `held-out mean final f: ${before} untrained → ${after} trained`);
   optimizer.dispose();
