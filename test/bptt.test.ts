@@ -50,6 +50,29 @@ function problem(n: number) {
   return { a, theta0, gradient: a.map((ai, i) => ai * theta0[i]) };
 }
 
+/**
+ * The reference meta-gradient: θ as a tfjs tensor, the optimizee's gradients fed back as fresh
+ * constants, and the true meta-loss Σ_t term(f(θ_t), t) taped (a null term adds nothing).
+ */
+function tapedMetaLoss(lstm: CoordinatewiseLstm, p: ReturnType<typeof problem>, steps: number, term: (f: tf.Scalar, t: number) => tf.Scalar | null) {
+  return tf.variableGrads(() => {
+    let theta: tf.Tensor1D = tf.tensor1d(p.theta0);
+    let state = lstm.initialState(p.a.length);
+    let g = p.gradient;
+    let loss: tf.Scalar = tf.scalar(0);
+    for (let t = 0; t < steps; t++) {
+      const out = lstm.step(tf.tensor1d(g), state);
+      state = out.state;
+      theta = tf.add(theta, out.update);
+      const added = term(tf.sum(tf.mul(tf.mul(theta, theta), tf.tensor1d(p.a).mul(0.5))), t);
+      if (added) loss = tf.add(loss, added);
+      const values = theta.dataSync();
+      g = p.a.map((ai, i) => ai * values[i]);
+    }
+    return loss;
+  }, lstm.variables);
+}
+
 test('log-and-sign: magnitude and sign inputs in [-1, 1], zero gradients at (-1, 0)', () => {
   const p = 10;
   const out = tf.tidy(() => logAndSign(tf.tensor1d([1, -1e-3, 0, 1e-6, 5e-5]), p).arraySync()) as number[][];
@@ -67,22 +90,7 @@ test('unroll meta-gradient equals autodiff of Σ f(θ_t) with the optimizee grad
   const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'grad-check');
   const states = [lstm.initialState(n)];
   const ours = unroll(lstm, separableQuadratic(a, theta0), states, chunksOf(n, n), gradient, steps);
-  // Reference: θ as a tfjs tensor, gradients fed back as fresh constants, the true loss taped.
-  const { value, grads } = tf.variableGrads(() => {
-    let theta: tf.Tensor1D = tf.tensor1d(theta0);
-    let state = lstm.initialState(n);
-    let g = gradient;
-    let loss: tf.Scalar = tf.scalar(0);
-    for (let t = 0; t < steps; t++) {
-      const out = lstm.step(tf.tensor1d(g), state);
-      state = out.state;
-      theta = tf.add(theta, out.update);
-      loss = tf.add(loss, tf.sum(tf.mul(tf.mul(theta, theta), tf.tensor1d(a).mul(0.5))));
-      const values = theta.dataSync();
-      g = a.map((ai, i) => ai * values[i]);
-    }
-    return loss;
-  }, lstm.variables);
+  const { value, grads } = tapedMetaLoss(lstm, { a, theta0, gradient }, steps, (f) => f);
   assert.ok(Math.abs(value.dataSync()[0] - ours.loss) < 1e-3 * Math.abs(ours.loss));
   lstm.variables.forEach((v, i) => assertClose(ours.grads[i].dataSync(), grads[v.name].dataSync(), 2e-3, `d loss / d ${v.name}`));
   tf.dispose([value, ...Object.values(grads), ...ours.grads]);
@@ -97,23 +105,8 @@ test('unroll meta-gradient for the rate (Σ log f(θ_t)/f(θ_0)) and the final v
   const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'meta-objectives');
   const f0 = theta0.reduce((s, v, i) => s + 0.5 * a[i] * v * v, 0);
   for (const metaObjective of ['rate', 'final'] as const) {
-    const { value, grads } = tf.variableGrads(() => {
-      let theta: tf.Tensor1D = tf.tensor1d(theta0);
-      let state = lstm.initialState(n);
-      let g = gradient;
-      let loss: tf.Scalar = tf.scalar(0);
-      for (let t = 0; t < steps; t++) {
-        const out = lstm.step(tf.tensor1d(g), state);
-        state = out.state;
-        theta = tf.add(theta, out.update);
-        const f = tf.sum(tf.mul(tf.mul(theta, theta), tf.tensor1d(a).mul(0.5)));
-        if (metaObjective === 'rate') loss = tf.add(loss, tf.log(tf.div(f, f0)));
-        else if (t === steps - 1) loss = f as tf.Scalar;
-        const values = theta.dataSync();
-        g = a.map((ai, i) => ai * values[i]);
-      }
-      return loss;
-    }, lstm.variables);
+    const term = metaObjective === 'rate' ? (f: tf.Scalar) => tf.log(tf.div(f, f0)) as tf.Scalar : (f: tf.Scalar, t: number) => (t === steps - 1 ? f : null);
+    const { value, grads } = tapedMetaLoss(lstm, { a, theta0, gradient }, steps, term);
     for (const chunkSize of [n, 10]) {
       const chunks = chunksOf(n, chunkSize);
       const ours = unroll(lstm, separableQuadratic(a, theta0, metaObjective === 'rate'), chunks.map((c) => lstm.initialState(c.end - c.start)), chunks, gradient, steps, { lastStepOnly: metaObjective === 'final' });
