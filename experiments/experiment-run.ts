@@ -45,6 +45,11 @@ export function timestampName(date: Date): string {
  */
 export interface StageQueue {
   run(settings: ExperimentSettings, dir: string, key: string): Promise<unknown>;
+  /**
+   * Independent stages as one BullMQ flow: a job per stage as the children, and a parent that runs
+   * once they are all done and hands back their results in order (docs/scale-out.md).
+   */
+  runAll(settings: ExperimentSettings, dir: string, keys: string[]): Promise<unknown[]>;
 }
 
 /** A worker computing one stage of a run (experimentStage): the stage, and where its result goes. */
@@ -178,7 +183,7 @@ export class ExperimentRun {
    * rest. Results come back in the order given.
    */
   async stages<T>(list: Stage<T>[]): Promise<T[]> {
-    if (this.queue) return Promise.all(list.map((stage) => this.queued(stage.key) as Promise<T>));
+    if (this.queue) return this.queuedAll(list.map((stage) => stage.key)) as Promise<T[]>;
     if (this.job) return Promise.all(list.map((stage) => (stage.key === this.job!.key ? this.computeJob(stage) : this.awaitStage<T>(stage.key))));
     const results = new Map<string, T>();
     let pending = list;
@@ -212,6 +217,25 @@ export class ExperimentRun {
     const result = await this.queue!.run(this.settings, this.dir, key);
     this.say(`${key}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s, on the queue`);
     return result;
+  }
+
+  /** --queue, several independent stages: those done earlier are reused, the rest go as one flow (one stage alone: a job). */
+  private async queuedAll(keys: string[]): Promise<unknown[]> {
+    const done = new Map<string, unknown>();
+    for (const key of keys) {
+      const found = this.finished<unknown>(key);
+      if (found.found) done.set(key, found.result);
+    }
+    const missing = keys.filter((key) => !done.has(key));
+    if (missing.length === 1) done.set(missing[0], await this.queued(missing[0]));
+    else if (missing.length > 1) {
+      this.say(`${missing.join(', ')}: queued as one flow`);
+      const started = Date.now();
+      const results = await this.queue!.runAll(this.settings, this.dir, missing);
+      missing.forEach((key, i) => done.set(key, results[i]));
+      this.say(`${missing.length} stages finished in ${((Date.now() - started) / 1000).toFixed(1)} s, on the queue`);
+    }
+    return keys.map((key) => done.get(key));
   }
 
   /** In a worker: computes its job's stage (or reuses its file, when a retried job finds it), and halts the experiment's code there. */
@@ -350,3 +374,11 @@ export async function experimentStage(payload: StagePayload): Promise<unknown> {
 
 /** The experimentStage task, as the queue names it. */
 export const EXPERIMENT_STAGE_TASK = { module: import.meta.url, name: 'experimentStage' };
+
+/** Task (a flow's parent): runs once every stage of the group is done; their results, in order. */
+export async function experimentStagesDone(payload: { results: unknown[] }): Promise<unknown[]> {
+  return payload.results;
+}
+
+/** The experimentStagesDone task, as the queue names it. */
+export const EXPERIMENT_STAGES_DONE_TASK = { module: import.meta.url, name: 'experimentStagesDone' };

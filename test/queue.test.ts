@@ -92,7 +92,7 @@ test('a queue address is redis://HOST:PORT; a task is named by its path in the p
   assert.doesNotMatch(jobId('a#f', { x: 1 }), /:/);
 });
 
-test('experiment stages as jobs: the submitter queues each stage it reaches; a job runs the code to its stage, reading earlier stages from their files, and computes only that one', async () => {
+test('experiment stages as jobs: the submitter queues each stage it reaches, independent ones as one flow; a job runs the code to its stage, reading earlier stages from their files, and computes only that one', async () => {
   const settings = { experiment: 'staged', quick: true, seed: '1' };
   const computed: string[] = [];
   // A chain a → (b, c side by side) → d, each result built from the ones it awaits.
@@ -108,10 +108,17 @@ test('experiment stages as jobs: the submitter queues each stage it reaches; a j
   computed.length = 0;
   const queued: string[] = [];
   const worker = (dir: string, key: string, stuckAfterMs?: number) => ExperimentRun.computeStage(ExperimentRun.open(settings, { root: dir, resume: dir, quiet: true, queue: null }), key, script, stuckAfterMs);
-  const submitter = ExperimentRun.open(settings, { root: mkdtempSync(join(work, 'queued-')), quiet: true, queue: { run: (_, dir, key) => (queued.push(key), worker(dir, key)) } });
+  const flows: string[][] = [];
+  const queue = {
+    run: (_: unknown, dir: string, key: string) => (queued.push(key), worker(dir, key)),
+    // A flow: its children run side by side, and its parent hands back their results once all are done.
+    runAll: (_: unknown, dir: string, keys: string[]) => (flows.push(keys), queued.push(...keys), Promise.all(keys.map((key) => worker(dir, key)))),
+  };
+  const submitter = ExperimentRun.open(settings, { root: mkdtempSync(join(work, 'queued-')), quiet: true, queue });
   assert.equal(await script(submitter), local);
   assert.equal(local, 112);
   assert.deepEqual(queued, ['a', 'b', 'c', 'd']);
+  assert.deepEqual(flows, [['b', 'c']], 'the independent stages went as one flow');
   assert.deepEqual(computed.sort(), ['a', 'b', 'c', 'd'], 'each stage computed once, by its job');
   assert.deepEqual(readdirSync(join(submitter.dir, 'stages')).sort(), ['a.json', 'b.json', 'c.json', 'd.json'], 'no claim files');
   // A job whose earlier stage's file never comes (no shared filesystem) says so instead of waiting forever.

@@ -44,7 +44,7 @@ export const experimentCommand = {
     const options = { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers, publish: args.publish };
     if (!connection) return void (await runExperiment(args.name, options));
     const { createQueuePool } = await import('../queue/queue-pool.ts');
-    const { ExperimentRun, EXPERIMENT_STAGE_TASK } = await import('../../experiments/experiment-run.ts');
+    const { ExperimentRun, EXPERIMENT_STAGE_TASK, EXPERIMENT_STAGES_DONE_TASK } = await import('../../experiments/experiment-run.ts');
     const pool = await createQueuePool(connection, {
       size: 1,
       describe: (_, payload) => {
@@ -54,7 +54,15 @@ export const experimentCommand = {
       onStatus: (line) => process.stderr.write(`experiment: ${line}\n`),
     });
     // Every stage of the runs this process opens becomes a job; its worker writes the stage's file.
-    ExperimentRun.queue = { run: (settings, dir, key) => pool.run(EXPERIMENT_STAGE_TASK, { ...settings, dir: resolve(dir), key }) };
+    // Independent stages (the test problems of an experiment) go as one flow, whose parent runs once they are all done.
+    ExperimentRun.queue = {
+      run: (settings, dir, key) => pool.run(EXPERIMENT_STAGE_TASK, { ...settings, dir: resolve(dir), key }),
+      runAll: (settings, dir, keys) =>
+        pool.runFlow<unknown[], unknown>(
+          { task: EXPERIMENT_STAGES_DONE_TASK, payload: { ...settings, dir: resolve(dir), keys } },
+          keys.map((key) => ({ task: EXPERIMENT_STAGE_TASK, payload: { ...settings, dir: resolve(dir), key } })),
+        ).parent,
+    };
     try {
       await runExperiment(args.name, { ...options, workers: 1 }); // the work is the workers'
     } finally {
