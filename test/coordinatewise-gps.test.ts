@@ -163,7 +163,7 @@ test('AdaGrad-scaled per-coordinate cost: the meta-loss share reads the raw grad
 test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out robust regression, and resumes', async () => {
   await initBackend();
   const family = createFamily('robust-regression', { trainSize: 15 });
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), coordinatewise: true, gradientScaling: 'adagrad', nuStep: 'relative', conditions: 10, validation: 5, iterations: 2, policyIterations: 300, seed: 'ada' };
+  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), coordinatewise: true, gradientScaling: 'adagrad', nuStep: 'relative', conditions: 10, validation: 5, iterations: 2, policyIterations: 300, samples: 10, horizon: 20, seed: 'ada' };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-ada-gps-'));
   const tensors = tf.memory().numTensors;
   const identity = { env: 'robust-regression', envParams: { trainSize: '15' } };
