@@ -6,7 +6,7 @@
 import { NonFiniteStartError } from '../src/errors.ts';
 import { evaluateChecked, uncheckedObjective } from './checked-objective.ts';
 import type { Rng } from '../src/random.ts';
-import { allFinite, norm } from '../src/vector.ts';
+import { allFinite } from '../src/vector.ts';
 import { HistoryState } from './history-state.ts';
 import type { Evaluation, Objective } from './objective.ts';
 

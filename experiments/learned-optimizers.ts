@@ -22,7 +22,8 @@ export function familyOf(spec: FamilySpec): ObjectiveFamily {
   return createFamily(spec.env, spec.params);
 }
 
-function identityOf(spec: FamilySpec) {
+/** What a training run records of its family: the env's name and its parameters as strings. */
+export function identityOf(spec: FamilySpec) {
   return { env: spec.env, envParams: Object.fromEntries(Object.entries(spec.params).map(([k, v]) => [k, String(v)])) };
 }
 

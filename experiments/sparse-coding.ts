@@ -25,7 +25,7 @@ import { DEFAULT_LISTA_CONFIG, listaPath, loadListaPolicy, trainListaRun, type L
 import { median, quantile } from '../src/vector.ts';
 import type { ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
-import { evaluationSeed, familyOf, learnedContender, trainBpttStage, trainGpsStage, type FamilySpec } from './learned-optimizers.ts';
+import { evaluationSeed, familyOf, identityOf, learnedContender, trainBpttStage, trainGpsStage, type FamilySpec } from './learned-optimizers.ts';
 import type { Figure, ProblemResult, SummaryTable } from './results.ts';
 
 interface Settings {
@@ -186,7 +186,7 @@ export async function sparseCodingExperiment(run: ExperimentRun): Promise<Experi
   const T = s.horizon;
   const steps = T * s.multiple;
   const seed = evaluationSeed(run.settings.seed);
-  const identity = { env: s.family.env, envParams: Object.fromEntries(Object.entries(s.family.params).map(([k, v]) => [k, String(v)])) };
+  const identity = identityOf(s.family);
 
   // 1. Training: a LISTA network per depth, GPS and BPTT per meta-objective.
   const listaDirs: Record<number, string> = {};
@@ -267,19 +267,18 @@ export async function sparseCodingExperiment(run: ExperimentRun): Promise<Experi
   };
 
   const metaRows: (string | number)[][] = [];
+  const metaRow = (r: MethodRuns, label = r.name) => [
+    label,
+    median(r.logGapAt[T]),
+    median(r.logGapAt[steps]),
+    nmseWithInterval(r.errorsAt[T], truths.energies, rng).db,
+    nmseWithInterval(r.errorsAt[steps], truths.energies, rng).db,
+    `${r.row.diverged} of ${s.signals}`,
+  ];
   for (const algo of ['gps', 'bptt'] as const) {
     const sum = byName(`${algo}-sum`);
     const rate = byName(`${algo}-rate`);
-    for (const r of [sum, rate]) {
-      metaRows.push([
-        r.name,
-        median(r.logGapAt[T]),
-        median(r.logGapAt[steps]),
-        nmseWithInterval(r.errorsAt[T], truths.energies, rng).db,
-        nmseWithInterval(r.errorsAt[steps], truths.energies, rng).db,
-        `${r.row.diverged} of ${s.signals}`,
-      ]);
-    }
+    metaRows.push(metaRow(sum), metaRow(rate));
     const atEnd = pairedDifference(rate.logGapAt[steps], sum.logGapAt[steps], rng);
     const atT = pairedDifference(rate.logGapAt[T], sum.logGapAt[T], rng);
     const changes = (d: { low: number; high: number }) => (d.high < 0 ? 'lower (faster convergence)' : d.low > 0 ? 'higher (slower convergence)' : 'not distinguishable from zero');
@@ -287,10 +286,7 @@ export async function sparseCodingExperiment(run: ExperimentRun): Promise<Experi
       `${algo.toUpperCase()}, rate − sum meta-objective, mean paired difference of log10((f − f*)/(f0 − f*)) over the signals: at T = ${T} ${interval(atT)}, ${changes(atT)}; at ${s.multiple}T = ${steps} ${interval(atEnd)}, ${changes(atEnd)}.`,
     );
   }
-  for (const name of ['ista', 'fista']) {
-    const r = byName(name);
-    metaRows.push([`${name} (lr ${r.lr})`, median(r.logGapAt[T]), median(r.logGapAt[steps]), nmseWithInterval(r.errorsAt[T], truths.energies, rng).db, nmseWithInterval(r.errorsAt[steps], truths.energies, rng).db, `${r.row.diverged} of ${s.signals}`]);
-  }
+  for (const name of ['ista', 'fista']) metaRows.push(metaRow(byName(name), `${name} (lr ${byName(name).lr})`));
   const metaTable: SummaryTable = {
     title: `Sum vs rate meta-objective: trained at T = ${T}, run to ${s.multiple}T = ${steps}`,
     columns: ['method', `median log10 gap at T`, `median log10 gap at ${s.multiple}T`, 'NMSE dB at T', `NMSE dB at ${s.multiple}T`, `diverged by ${s.multiple}T`],

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
-import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG, disposeStates, type LstmOptimizerConfig } from '../../policies/coordinatewise-lstm.ts';
+import { CoordinatewiseLstm, disposeStates } from '../../policies/coordinatewise-lstm.ts';
 import { ProblemBatch } from './problem-batch.ts';
 import { chunksOf, unroll } from './unroll.ts';
 import type { BpttConfig } from './config.ts';
