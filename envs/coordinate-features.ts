@@ -1,0 +1,20 @@
+// What per-coordinate GPS needs from a per-coordinate state (docs/design.md §1 "Per-coordinate
+// state" and §2 "Views"): every coordinate j of the objective is a sample of one small MDP, so the
+// features are recorded once per step for all coordinates and read back one row per coordinate.
+// The policy sees a prefix of each row, the cost model reads the raw gradient at a known index, and
+// the dynamics fit must know which entries are zero padding because no data reaches that far back.
+
+export interface CoordinateFeatures {
+  /** Entries of one coordinate's teacher state: the width of each row statesInto writes. */
+  readonly stateDim: number;
+  /** The policy observes the first observationDim entries of each row (≤ stateDim). */
+  readonly observationDim: number;
+  /** Where each row holds the raw ∇_j f(x_t), which the GPS cost model reads. */
+  readonly rawGradientIndex: number;
+  /** Whether entry `index` of every row is zero padding at step t (t = pushes so far − 1). */
+  isPadding(index: number, t: number): boolean;
+  /** Records x_t, f(x_t) and ∇f(x_t). */
+  push(x: Float64Array, value: number, gradient: Float64Array): void;
+  /** Every coordinate's state of the latest step, row j of `out` (stateDim entries each). */
+  statesInto(out: Float64Array, dim: number): Float64Array;
+}
