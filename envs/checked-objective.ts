@@ -7,6 +7,7 @@
 import { firstLine, isUserError, UserError } from '../src/errors.ts';
 import type { Evaluation, Objective, ObjectiveFamily, Split } from './objective.ts';
 import type { Rng } from '../src/random.ts';
+import { checkParameterGroups } from './parameter-groups.ts';
 
 /** Where a checked objective keeps the objective the family built, for OptimizationEnv to call with the step it is at. */
 const UNCHECKED = Symbol('the objective as the family built it');
@@ -73,10 +74,11 @@ export function evaluateChecked(objective: Objective, x: Float64Array, where: st
   return checkEvaluation(result, objective.name, objective.dim, where);
 }
 
-/** What a checked objective keeps of the user's as it is: dispose, and the structure proximal methods and LISTA read. */
-function passedThrough(objective: Partial<Objective>): Partial<Objective> {
-  const { dispose, composite, sparseCode } = objective;
+/** What a checked objective keeps of the user's: dispose, the structure proximal methods and LISTA read, and its groups (checked). */
+function passedThrough(objective: Partial<Objective>, name: string, dim: number): Partial<Objective> {
+  const { dispose, composite, sparseCode, groups } = objective;
   return {
+    ...(groups !== undefined ? { groups: checkParameterGroups(groups, dim, name) } : {}),
     ...(typeof dispose === 'function' ? { dispose: () => dispose.call(objective) } : {}),
     ...(composite ? { composite } : {}),
     ...(sparseCode ? { sparseCode } : {}),
@@ -118,7 +120,7 @@ export function checkedObjective(objective: Objective): Objective {
       evaluations += 1;
       return evaluateChecked(objective, x, `at evaluation ${evaluations} after its start`);
     },
-    ...passedThrough(objective),
+    ...passedThrough(objective, name, dim),
     [UNCHECKED]: objective,
   } as Objective, objective, name);
 }
@@ -163,7 +165,7 @@ export function checkedFamily(family: unknown, label: string): ObjectiveFamily {
       }
       if (o.dim !== dim) throw new UserError(`${where}: instance ${instance} has dim ${describe(o.dim)}, the family's dim is ${dim}`);
       const objectiveName = typeof o.name === 'string' && o.name !== '' ? o.name : instance;
-      return checkedObjective(withMinimumOf({ name: objectiveName, dim, start: (rng: Rng) => o.start!(rng), evaluate: (x: Float64Array) => o.evaluate!(x), ...passedThrough(o) }, o, objectiveName));
+      return checkedObjective(withMinimumOf({ name: objectiveName, dim, start: (rng: Rng) => o.start!(rng), evaluate: (x: Float64Array) => o.evaluate!(x), ...passedThrough(o, objectiveName, dim) }, o, objectiveName));
     },
   };
 }

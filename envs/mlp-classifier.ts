@@ -5,6 +5,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import { tfjs } from '../src/lazy-tfjs.ts';
 import type { Rng } from '../src/random.ts';
 import type { Objective } from './objective.ts';
+import { layerGroups, type ParameterGroup } from './parameter-groups.ts';
 import type { ClassificationData } from '../src/data/classification-data.ts';
 
 export type { ClassificationData } from '../src/data/classification-data.ts';
@@ -26,6 +27,11 @@ export interface MlpSpec {
 /** Parameter layout: per layer W [in, out] row-major, then b [out]. */
 export function mlpLayerSizes(inputDim: number, spec: MlpSpec, classes: number): number[] {
   return [inputDim, ...spec.hidden, classes];
+}
+
+/** One group per weight matrix and bias vector, in the layout above. */
+export function mlpParameterGroups(sizes: number[]): ParameterGroup[] {
+  return layerGroups(sizes.slice(1).map((out, l) => ({ weights: sizes[l] * out, biases: out })));
 }
 
 export function mlpParameterCount(sizes: number[]): number {
@@ -101,6 +107,7 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
   return {
     name,
     dim,
+    groups: mlpParameterGroups(sizes),
     start(rng) {
       batchRng = rng.fork('minibatches');
       const x = new Float64Array(dim);

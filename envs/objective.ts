@@ -1,6 +1,7 @@
 // The contract every problem instance and every family of instances meets. A user's own family
 // implements these two interfaces (see README "Your own objective family").
 import type { Rng } from '../src/random.ts';
+import type { ParameterGroup } from './parameter-groups.ts';
 
 /** f(x) and ∇f(x). */
 export interface Evaluation {
@@ -36,6 +37,12 @@ export interface Objective {
    * it f* counts as 0.
    */
   readonly minimum?: number;
+  /**
+   * Optional: the coordinates' roles as consecutive groups (a net's weight matrices and bias vectors,
+   * envs/parameter-groups.ts). Per-coordinate GPS can keep one teacher per group; without groups all
+   * coordinates are one.
+   */
+  readonly groups?: readonly ParameterGroup[];
 }
 
 /**

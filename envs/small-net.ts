@@ -6,6 +6,7 @@ import { Rng } from '../src/random.ts';
 import { labelledClouds } from './gaussian-clusters.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
+import { layerGroups } from './parameter-groups.ts';
 
 const INPUTS = 2;
 const CLASSES = 2;
@@ -31,6 +32,7 @@ export const smallNet: FamilyDefinition = {
     const offB1 = hidden * INPUTS;
     const offU = offB1 + hidden;
     const offB2 = offU + CLASSES * hidden;
+    const groups = layerGroups([{ weights: hidden * INPUTS, biases: hidden }, { weights: CLASSES * hidden, biases: CLASSES }]);
     return {
       name: 'small-net',
       dim,
@@ -46,6 +48,7 @@ export const smallNet: FamilyDefinition = {
         return {
           name: `small-net/${split}/${index}`,
           dim,
+          groups,
           start: (r) => r.normalVector(dim, p.initStd as number),
           evaluate(x) {
             const g = new Float64Array(dim);

@@ -35,7 +35,8 @@ export abstract class PerCoordinatePolicy implements Policy {
     this.history = new CoordinateHistory(this.historyLength, this.gradientScaling);
   }
 
-  protected abstract step(t: number, state: Float64Array): number;
+  /** Coordinate j's step from its state s_j. */
+  protected abstract step(t: number, state: Float64Array, j: number): number;
 
   /**
    * Every coordinate's step from the rows of `states` (row j is s_j, `width` entries), or null to
@@ -53,7 +54,7 @@ export abstract class PerCoordinatePolicy implements Policy {
     let u = this.stepAll(observation.t, this.history.statesInto(this.states, dim), dim, width);
     if (!u) {
       u = new Float64Array(dim);
-      for (let j = 0; j < dim; j++) u[j] = this.step(observation.t, this.states.subarray(j * width, (j + 1) * width));
+      for (let j = 0; j < dim; j++) u[j] = this.step(observation.t, this.states.subarray(j * width, (j + 1) * width), j);
     }
     if (this.recorder) {
       this.recorder.coordinates.forEach((j, c) => {

@@ -34,6 +34,7 @@ export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?:
   { flag: 'coordinatewise', key: 'coordinatewise', fallback: false },
   { flag: 'gradient-scaling', key: 'gradientScaling', fallback: 'none' },
   { flag: 'sampled-coordinates', key: 'sampledCoordinates' },
+  { flag: 'parameter-groups', key: 'parameterGroups', fallback: false },
   { flag: 'warm-start-mixtures', key: 'warmStartMixtures', fallback: true },
 ];
 

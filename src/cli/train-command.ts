@@ -39,6 +39,7 @@ interface TrainArgs extends EnvArgs {
   warmStartMixtures: boolean;
   initialNu: number;
   sampledCoordinates: number;
+  parameterGroups: boolean;
   gradientScaling: string;
   // bptt (batch, lr, validation, validateEvery: lista too)
   unroll: number;
@@ -84,15 +85,17 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     warmStartMixtures: args.warmStartMixtures,
     initialNu: args.initialNu,
     sampledCoordinates: args.sampledCoordinates,
+    parameterGroups: args.parameterGroups,
     gradientScaling: args.gradientScaling as GpsConfig['gradientScaling'], // yargs has checked the choices
   };
   const scaling = config.gradientScaling === 'none' ? [] : [`gradients scaled by ${config.gradientScaling}`];
   const view = config.coordinatewise
-    ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout`, ...scaling].join(', ')})`
+    ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout${config.parameterGroups ? ' and parameter group, a teacher per group' : ''}`, ...scaling].join(', ')})`
     : `full state${scaling.map((s) => ` (${s})`).join('')}`;
   // The library checks these too, in its own terms; here they are named by their flags.
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
+  if (config.parameterGroups && !config.coordinatewise) throw new UserError('--parameter-groups needs --coordinatewise (the full-state teacher acts on all coordinates at once)');
   if (config.conditions + config.validation > family.splitSizes.train) {
     throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);
   }
@@ -222,7 +225,8 @@ export const trainCommand = {
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
       .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })
       .option('gradient-scaling', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientScaling, choices: ['none', 'adagrad'], describe: "gradient features as they are, or each divided by its coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free" })
-      .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout as samples' })
+      .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples' })
+      .option('parameter-groups', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.parameterGroups, describe: "per-coordinate GPS: a teacher per parameter group of the objective (a net's weight matrices and bias vectors; Li & Malik 2017), not one for all coordinates" })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })
       .option('batch', { group: 'BPTT:', coerce: positiveInteger('batch'), describe: `training problems per meta-iteration (default ${DEFAULT_BPTT_CONFIG.batch}), or LISTA's per Adam step (default ${DEFAULT_LISTA_CONFIG.batch})` })
       .option('lr', { group: 'BPTT:', coerce: positiveNumber('lr'), describe: `Adam learning rate of the meta-optimizer (default ${DEFAULT_BPTT_CONFIG.learningRate}) or of LISTA (default ${DEFAULT_LISTA_CONFIG.learningRate})` })

@@ -80,7 +80,14 @@ export interface ConditionState {
   lambdak: Float64Array[];
 }
 
+/**
+ * One teacher's work: a condition's objective and, per coordinate with parameter groups, one of its
+ * groups. The conditions' units are stored condition by condition, group by group.
+ */
 interface ConditionWork extends ConditionState {
+  /** The condition (training objective) and parameter group this teacher belongs to. */
+  condition: number;
+  group: number;
   objective: Objective;
   startRng: Rng;
   samples?: Samples;
@@ -153,6 +160,7 @@ export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void
   checkValidationSplit(config, family);
   if (config.samples < 2) throw new UserError('samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('onPolicySamples is built for the full-state view only, not for coordinatewise GPS');
+  if (config.parameterGroups && !config.coordinatewise) throw new UserError('parameterGroups needs coordinatewise GPS (the full-state teacher acts on all coordinates at once)');
 }
 
 export class GuidedPolicySearch {
@@ -177,13 +185,20 @@ export class GuidedPolicySearch {
     this.pool = pool ?? createPool(1);
     this.problem = gpsProblem(config, family.dim);
     ({ dX: this.dX, dU: this.dU, dO: this.dO } = this.problem);
-    this.work = states.map((state, m) => ({ ...state, policyPrior: { fittedOn: 0, components: [] }, objective: family.sample('train', m), startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) }));
+    const objectives = Array.from({ length: config.conditions }, (_, m) => family.sample('train', m));
+    const groups = this.problem.teacherGroups(objectives[0]).length;
+    if (states.length !== config.conditions * groups) throw new UserError(`the run holds ${states.length} teachers, but ${config.conditions} conditions × ${groups} parameter groups of ${family.name} need ${config.conditions * groups}`);
+    this.work = states.map((state, u) => {
+      const m = Math.floor(u / groups);
+      return { ...state, condition: m, group: u % groups, policyPrior: { fittedOn: 0, components: [] }, objective: objectives[m], startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) };
+    });
     this.dynamicsPrior = new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
   }
 
   /**
-   * A fresh run: momentum teachers grid-searched per condition, a randomly initialized policy. With a
-   * pool of several workers, each iteration's per-condition steps run on them (the same run for any count).
+   * A fresh run: momentum teachers grid-searched per condition (the same first teacher for each of a
+   * condition's parameter groups), a randomly initialized policy. With a pool of several workers,
+   * each iteration's per-condition steps run on them (the same run for any count).
    */
   static create(config: GpsConfig, family: ObjectiveFamily, pool?: TaskPool): GuidedPolicySearch {
     checkGpsConfig(config, family);
@@ -193,16 +208,17 @@ export class GuidedPolicySearch {
     const states = Array.from({ length: config.conditions }, (_, m) => {
       const objective = family.sample('train', m);
       const teacher = problem.initialTeacher(objective, root.fork(`start/${m}`));
+      const groups = problem.teacherGroups(objective).length;
       objective.dispose?.();
-      return {
+      return Array.from({ length: groups }, () => ({
         teacher,
         eta: 1,
         stepMult: 1,
         nu: new Float64Array(config.horizon).fill(config.initialNu),
         lambdaK: Array.from({ length: config.horizon }, () => new Matrix(problem.dU, problem.dX)),
         lambdak: Array.from({ length: config.horizon }, () => new Float64Array(problem.dU)),
-      };
-    });
+      }));
+    }).flat();
     return new GuidedPolicySearch(config, family, network, states, pool);
   }
 
@@ -254,7 +270,13 @@ export class GuidedPolicySearch {
 
     // 1. Sample each teacher.
     onProgress?.('sampling');
-    await timed('sampling', () => this.work.forEach((c, m) => (c.samples = this.problem.sample(c.objective, c.teacher, c.startRng, iterationRng.fork(`samples/${m}`)))));
+    await timed('sampling', () => {
+      for (let m = 0; m < config.conditions; m++) {
+        const units = this.work.filter((c) => c.condition === m);
+        const samples = this.problem.sample(units[0].objective, units.map((c) => c.teacher), units[0].startRng, iterationRng.fork(`samples/${m}`));
+        units.forEach((c, g) => (c.samples = samples[g]));
+      }
+    });
     const onPolicy = config.onPolicySamples;
     if (onPolicy > 0 && this.iteration > 0 && this.problem.samplePolicy) {
       const samplePolicy = this.problem.samplePolicy.bind(this.problem);
@@ -325,7 +347,7 @@ export class GuidedPolicySearch {
       seconds: 0,
       timing,
       teacherCost: this.work.map((c) => sum(c.samples!.values.map(sum)) / c.samples!.values.length),
-      policyCost: this.work.map((c) => this.policyCost(c)),
+      policyCost: this.conditionPolicyCosts(),
       klToPrevious: this.work.map((c) => c.lastKl!),
       klTeacherPolicy: this.work.map((c) => sum(this.teacherPolicyKl(c, c.newTeacher!))),
       eta: this.work.map((c) => c.eta),
@@ -523,6 +545,15 @@ export class GuidedPolicySearch {
     if (c.lastKl !== undefined && c.lastKl / bound < c.stepMult) c.stepMult = Math.max(c.lastKl / bound, MIN_STEP_MULT);
     const multiplier = clamp(predictedImprovement / (2 * Math.max(1e-4, predictedImprovement - actualImprovement)), 0.1, 5);
     c.stepMult = clamp(multiplier * c.stepMult, MIN_STEP_MULT, MAX_STEP_MULT);
+  }
+
+  /** Per teacher, policyCost of its condition (run once per condition). */
+  private conditionPolicyCosts(): number[] {
+    const costs = new Map<number, number>();
+    return this.work.map((c) => {
+      if (!costs.has(c.condition)) costs.set(c.condition, this.policyCost(c));
+      return costs.get(c.condition)!;
+    });
   }
 
   /** Σ_t f(x_t) of the global policy's mean actions from the condition's start. */

@@ -49,7 +49,7 @@ interface StateFile extends RunIdentity {
    * Files written before a setting existed lack it; loadCheckpoint fills in what they ran with (no
    * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor).
    */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates'> & Partial<GpsConfig>;
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups'> & Partial<GpsConfig>;
   network: PolicyNetworkJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
@@ -195,6 +195,7 @@ const gpsConfigSchema = object({
   policyClusters: count(1),
   coordinatewise: optional(boolean()),
   sampledCoordinates: optional(count(1)),
+  parameterGroups: optional(boolean()),
   gradientScaling: optional(oneOf('none', 'adagrad')),
   seed: string(),
 });
@@ -217,8 +218,20 @@ const mixtureSchema = (dim: number, what: string) =>
     ),
   });
 
-/** state.json given the dimensions its config implies: T = horizon, dU actions, dX teacher states. */
-function stateFileSchema(T: number, dU: number, dX: number, conditions: number, x: string) {
+/**
+ * state.json given the dimensions its config implies: T = horizon, dU actions, dX teacher states,
+ * and the teachers: one per condition, or with parameter groups a whole number per condition (the
+ * family's group count, which the run checks against the family when it resumes).
+ */
+function stateFileSchema(T: number, dU: number, dX: number, conditions: number, grouped: boolean, x: string) {
+  const teachers = <S>(item: Schema<S>): Schema<S[]> =>
+    grouped
+      ? (value, path) => {
+          const list = array(item)(value, path);
+          if (list.length === 0 || list.length % conditions !== 0) fail(path, `has ${list.length} entries, expected a positive multiple of ${conditions} conditions (one per condition and parameter group)`);
+          return list;
+        }
+      : array(item, conditions);
   const u = `dU ${dU}`;
   return object({
     iteration: count(0),
@@ -236,11 +249,10 @@ function stateFileSchema(T: number, dU: number, dX: number, conditions: number, 
             base: optional(object({ previous: number(), predicted: number() })),
             lastKl: optional(number()),
           }),
-          conditions,
         ),
       }),
     ),
-    conditions: array(
+    conditions: teachers(
       object({
         teacher: object({
           K: matrices(T, dU, dX, x),
@@ -255,7 +267,6 @@ function stateFileSchema(T: number, dU: number, dX: number, conditions: number, 
         lambdaK: array(numbers({}, dU * dX, `dU ${dU} × dX ${dX}`), T),
         lambdak: array(numbers({}, dU, u), T),
       }),
-      conditions,
     ),
   });
 }
@@ -272,7 +283,9 @@ const stateSchema: Schema<StateFile> = (value, path) => {
   const scaling = config.gradientScaling ?? 'none';
   const dX = coordinatewise ? coordinateStateDim(config.historyLength, scaling) : dU + network.inputDim;
   const why = coordinatewise ? `dX ${dX}: ${FEATURES_PER_LAG} × historyLength ${config.historyLength}${scaling === 'adagrad' ? ' + the raw gradient of adagrad scaling' : ', gradientScaling none'}` : `dX ${dX}: dU ${dU} + inputDim ${network.inputDim}`;
-  const rest = stateFileSchema(config.horizon, dU, dX, config.conditions, why)(value, path);
+  if (config.parameterGroups && !coordinatewise) fail(field(configPath, 'parameterGroups'), 'is true, but only per-coordinate runs have parameter groups');
+  const rest = stateFileSchema(config.horizon, dU, dX, config.conditions, config.parameterGroups ?? false, why)(value, path);
+  if (rest.runtime && rest.runtime.conditions.length !== rest.conditions.length) fail(field(field(path, 'runtime'), 'conditions'), `has ${rest.runtime.conditions.length} entries, expected ${rest.conditions.length}`);
   return { ...rest, config, network } as unknown as StateFile;
 };
 
@@ -353,6 +366,7 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
         nuStep: 'gradient',
         coordinatewise: false,
         sampledCoordinates: DEFAULT_GPS_CONFIG.sampledCoordinates,
+        parameterGroups: false,
         ...file.config,
         metaObjective: file.config.metaObjective ?? 'sum',
         gradientScaling,

@@ -64,8 +64,14 @@ export interface GpsConfig {
   policyClusters: number;
   /** Li & Malik 2017: one teacher and policy shared by all coordinates (for high-dimensional objectives). */
   coordinatewise: boolean;
-  /** Per-coordinate GPS: coordinates recorded per rollout as samples of the one-coordinate MDP. */
+  /** Per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples of the one-coordinate MDP. */
   sampledCoordinates: number;
+  /**
+   * Per-coordinate GPS: one teacher, dynamics fit, cost model and pair of duals per parameter group of
+   * the objective (a net's weight matrices and bias vectors; envs/parameter-groups.ts) instead of one
+   * for all coordinates (Li & Malik 2017's convolutional GPS). Objectives without groups are one group.
+   */
+  parameterGroups: boolean;
   /** Gradient features as they are, or divided by their AdaGrad accumulator: per coordinate (coordinate-history.ts) or in the full state's Φ (history-scaling.ts). */
   gradientScaling: GradientScaling;
   seed: string;
@@ -114,6 +120,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   policyClusters: 4,
   coordinatewise: false,
   sampledCoordinates: 32,
+  parameterGroups: false,
   gradientScaling: 'adagrad',
   seed: '1',
 };

@@ -1,16 +1,20 @@
 // Li & Malik (2017)'s per-coordinate GPS: every coordinate of a training objective is a sample of
 // one small MDP (state coordinate-history.ts, action the coordinate's step), so one teacher and one
 // policy are shared by all coordinates and the dynamics fit and the LQR stay (3H + 1)-dimensional
-// whatever the objective's dimension. The coordinates are coupled through f, which the per-coordinate
-// dynamics see as noise.
+// whatever the objective's dimension. With parameter groups (envs/parameter-groups.ts: a net's
+// weight matrices and bias vectors) each group has its own teacher, sampled on its own coordinates;
+// the policy stays one. The coordinates are coupled through f, which the per-coordinate dynamics
+// see as noise.
 //
 // Cost model: the meta-loss Σ_{t=1..T} f(x_t) equals T·f(x_0) + Σ_t (T − t)·(f(x_{t+1}) − f(x_t)),
-// and to second order f(x_{t+1}) − f(x_t) = Σ_j (g_j u_j + ½ h_j u_j²). Each coordinate's share,
+// and to second order f(x_{t+1}) − f(x_t) = gᵀu + ½ uᵀHu. Each coordinate's share,
 // (T − t)(g u + ½ h_t u²), is quadratic (other meta-objectives replace T − t by their own weight of
 // the step, step-weights.ts) in z = [s; u] because the raw g is an entry of the state:
 // the first, or with gradient scaling (coordinate-history.ts) an extra last one that the policy's
-// observation leaves out. The curvature h_t, tied across coordinates, is the regression of the
-// gradient change on the step.
+// observation leaves out. The curvature h_t, tied across a group's coordinates, is the regression
+// of the gradient change on the step. (Regressing on the teacher's mean step instead, the curvature
+// along the direction all coordinates move together, did not make the predicted improvement agree
+// with the realized one: docs/gps.md.)
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
@@ -22,16 +26,21 @@ import type { QuadraticCost } from '../lqr.ts';
 import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 import { FEATURES_PER_LAG, coordinatePadding, coordinateStateDim, rawGradientIndex, type GradientScaling } from '../../../envs/coordinate-history.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
+import { groupIndexOf, parameterGroups, type ParameterGroup } from '../../../envs/parameter-groups.ts';
 import { searchMomentumTeacher } from './initial-teacher.ts';
 import { suffixWeights } from './step-weights.ts';
 import { rollout } from '../../../policies/rollout.ts';
 
-/** The shared linear-Gaussian teacher run on every coordinate, with independent noise per coordinate. */
+/** The linear-Gaussian teacher of each coordinate's group run on that coordinate, with independent noise per coordinate. */
 class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
   readonly name = 'teacher';
 
+  /**
+   * `groupOf[j]` picks coordinate j's teacher; null when there is one teacher for all.
+   */
   constructor(
-    private readonly teacher: LinearGaussianPolicy,
+    private readonly teachers: readonly LinearGaussianPolicy[],
+    private readonly groupOf: Int32Array | null,
     historyLength: number,
     gradientScaling: GradientScaling,
     private readonly noiseRng: Rng | null,
@@ -40,8 +49,9 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
     super(historyLength, gradientScaling, recorder);
   }
 
-  protected step(t: number, state: Float64Array): number {
-    return this.noiseRng ? this.teacher.sample(t, state, this.noiseRng)[0] : this.teacher.mean(t, state)[0];
+  protected step(t: number, state: Float64Array, j: number): number {
+    const teacher = this.teachers[this.groupOf ? this.groupOf[j] : 0];
+    return this.noiseRng ? teacher.sample(t, state, this.noiseRng)[0] : teacher.mean(t, state)[0];
   }
 }
 
@@ -52,7 +62,7 @@ export class CoordinatewiseProblem implements GpsProblem {
 
   private readonly gradientIndex: number;
 
-  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number; gradientScaling: GradientScaling }) {
+  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number; gradientScaling: GradientScaling; parameterGroups?: boolean }) {
     this.dX = coordinateStateDim(settings.historyLength, settings.gradientScaling);
     this.dO = FEATURES_PER_LAG * settings.historyLength;
     this.gradientIndex = rawGradientIndex(settings.historyLength, settings.gradientScaling);
@@ -75,30 +85,52 @@ export class CoordinatewiseProblem implements GpsProblem {
           Array.from({ length: horizon }, () => Matrix.identity(1, Math.max(sigma ** 2, 1e-12))),
         );
       },
-      asPolicy: (teacher) => new CoordinatewiseTeacherPolicy(teacher, historyLength, this.settings.gradientScaling, null),
+      asPolicy: (teacher) => new CoordinatewiseTeacherPolicy([teacher], null, historyLength, this.settings.gradientScaling, null),
     });
   }
 
-  sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples {
+  /** The objective's parameter groups when the settings ask for them, else one group of all coordinates. */
+  teacherGroups(objective: Objective): readonly ParameterGroup[] {
+    return this.settings.parameterGroups ? parameterGroups(objective) : [{ name: 'all', offset: 0, size: objective.dim }];
+  }
+
+  /**
+   * M rollouts with every group's teacher on its own coordinates; per group, up to sampledCoordinates
+   * of its coordinates recorded per rollout, each a sample of that group's MDP.
+   */
+  sample(objective: Objective, teachers: readonly LinearGaussianPolicy[], startRng: Rng, rng: Rng): Samples[] {
     const { horizon: T, samples: M, historyLength: H, sampledCoordinates, gradientScaling } = this.settings;
+    const groups = this.teacherGroups(objective);
+    if (teachers.length !== groups.length) throw new Error(`${objective.name}: ${teachers.length} teachers for ${groups.length} parameter groups`);
+    const groupOf = groups.length > 1 ? groupIndexOf(groups, objective.dim) : null;
     const env = new OptimizationEnv({ historyLength: 1 });
-    const out: Samples = { states: [], observations: [], actions: [], values: [] };
+    const out: Samples[] = groups.map(() => ({ states: [], observations: [], actions: [], values: [] }));
     let kept = 0;
     for (let attempt = 0; kept < M; attempt++) {
       if (attempt >= 3 * M) throw new Error(`${objective.name}: more than 2/3 of the teacher's rollouts diverged`);
       const pick = rng.fork(`coordinates/${attempt}`);
-      const C = Math.min(sampledCoordinates, objective.dim);
-      const coordinates = Int32Array.from(pick.permutation(objective.dim).slice(0, C));
-      const recorder: Recorder = { coordinates, states: Array.from({ length: C }, () => []), actions: Array.from({ length: C }, () => []) };
-      const run = rollout(env, new CoordinatewiseTeacherPolicy(teacher, H, gradientScaling, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
+      // One group keeps the draw it always had; several draw within each group.
+      const chosen = groups.map((g, i) => {
+        const C = Math.min(sampledCoordinates, g.size);
+        const order = groups.length === 1 ? pick.permutation(g.size) : pick.fork(`group/${i}`).permutation(g.size);
+        return Int32Array.from(order.slice(0, C), (j) => j + g.offset);
+      });
+      const coordinates = Int32Array.from(chosen.flatMap((c) => Array.from(c)));
+      const recorder: Recorder = { coordinates, states: Array.from(coordinates, () => []), actions: Array.from(coordinates, () => []) };
+      const run = rollout(env, new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
       if (run.divergedAt !== null) continue;
       kept++;
-      for (let c = 0; c < C; c++) {
-        out.states.push(recorder.states[c]);
-        out.observations.push(this.dO === this.dX ? recorder.states[c] : recorder.states[c].map((s) => s.subarray(0, this.dO)));
-        out.actions.push(recorder.actions[c]);
-        out.values.push(run.values.slice(0, T));
-      }
+      let c = 0;
+      chosen.forEach((group, i) => {
+        const set = out[i];
+        for (let n = 0; n < group.length; n++, c++) {
+          const states = recorder.states[c];
+          set.states.push(states);
+          set.observations.push(this.dO === this.dX ? states : states.map((s) => s.subarray(0, this.dO)));
+          set.actions.push(recorder.actions[c]);
+          set.values.push(run.values.slice(0, T));
+        }
+      });
     }
     return out;
   }

@@ -5,6 +5,7 @@
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import { featureLag, stateDim } from '../../../envs/history-state.ts';
 import type { Objective } from '../../../envs/objective.ts';
+import type { ParameterGroup } from '../../../envs/parameter-groups.ts';
 import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { GpsPolicy } from '../../../policies/gps-policy.ts';
 import type { Rng } from '../../random.ts';
@@ -38,10 +39,15 @@ export class FullStateProblem implements GpsProblem {
     return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise, gradientScaling });
   }
 
-  sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples {
+  /** One teacher acts on the whole iterate. */
+  teacherGroups(objective: Objective): readonly ParameterGroup[] {
+    return [{ name: 'all', offset: 0, size: objective.dim }];
+  }
+
+  sample(objective: Objective, [teacher]: readonly LinearGaussianPolicy[], startRng: Rng, rng: Rng): Samples[] {
     const samples = this.collect(objective, startRng, this.settings.samples, (attempt) => new TeacherPolicy(teacher, rng.fork(`noise/${attempt}`), this.settings));
     if (samples.states.length < this.settings.samples) throw new Error(`${objective.name}: more than 2/3 of the teacher's samples diverged`);
-    return samples;
+    return [samples];
   }
 
   /**

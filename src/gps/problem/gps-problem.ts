@@ -7,6 +7,7 @@
 import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import type { Policy } from '../../../policies/policy.ts';
 import type { Objective } from '../../../envs/objective.ts';
+import type { ParameterGroup } from '../../../envs/parameter-groups.ts';
 import type { Rng } from '../../random.ts';
 import type { MetaObjective } from '../../meta-objective.ts';
 import type { QuadraticCost } from '../lqr.ts';
@@ -41,7 +42,10 @@ export interface GpsProblem {
   readonly dO: number;
   readonly dU: number;
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy;
-  sample(objective: Objective, teacher: LinearGaussianPolicy, startRng: Rng, rng: Rng): Samples;
+  /** The coordinates each of a condition's teachers acts on: one group of all in the full state; per coordinate, one per parameter group where asked. */
+  teacherGroups(objective: Objective): readonly ParameterGroup[];
+  /** M samples of each group's teacher, all groups' teachers acting together in each rollout; one Samples per group. */
+  sample(objective: Objective, teachers: readonly LinearGaussianPolicy[], startRng: Rng, rng: Rng): Samples[];
   /** Up to `count` noisy runs of the global policy, recorded as teacher states (on-policy distillation); absent where not built. */
   samplePolicy?(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples;
   costModel(objective: Objective, samples: Samples): QuadraticCost;
