@@ -4,6 +4,22 @@
 // The policy sees a prefix of each row, the cost model reads the raw gradient at a known index, and
 // the dynamics fit must know which entries are zero padding because no data reaches that far back.
 
+import { CoordinateHistory, type GradientScaling } from './coordinate-history.ts';
+import { LiMalik2017Features } from './li-malik-2017-features.ts';
+
+/**
+ * The per-coordinate feature sets: 'history', H lags of each coordinate's gradient and step and the
+ * relative change of f (coordinate-history.ts); 'li-malik-2017', the paper's observation and its
+ * 25 stride-5 lags of 3-step averages (li-malik-2017-features.ts).
+ */
+export const FEATURE_SETS = ['history', 'li-malik-2017'] as const;
+export type FeatureSet = (typeof FEATURE_SETS)[number];
+
+/** A fresh, empty feature history of the set; H and the gradient scaling apply to 'history' only. */
+export function createCoordinateFeatures(set: FeatureSet, historyLength: number, scaling: GradientScaling): CoordinateFeatures {
+  return set === 'history' ? new CoordinateHistory(historyLength, scaling) : new LiMalik2017Features();
+}
+
 export interface CoordinateFeatures {
   /** Entries of one coordinate's teacher state: the width of each row statesInto writes. */
   readonly stateDim: number;

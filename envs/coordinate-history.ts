@@ -10,6 +10,7 @@
 // needs the raw gradient, so that state carries it as one last entry, which the policy does not see.
 
 import { AdagradAccumulator, divideByRoot } from './history-scaling.ts';
+import type { CoordinateFeatures } from './coordinate-features.ts';
 
 export const FEATURES_PER_LAG = 3;
 
@@ -31,7 +32,7 @@ export function coordinatePadding(index: number, t: number): boolean {
   return index % FEATURES_PER_LAG === 0 ? lag > t : lag + 1 > t;
 }
 
-export class CoordinateHistory {
+export class CoordinateHistory implements CoordinateFeatures {
   private readonly gradients: Float64Array[] = []; // newest first, scaled as asked
   private readonly steps: Float64Array[] = [];
   private readonly changes: number[] = [];
@@ -39,10 +40,23 @@ export class CoordinateHistory {
   private readonly accumulator = new AdagradAccumulator();
   private rawGradient: Float64Array | null = null; // kept only where the history holds scaled ones
 
+  readonly stateDim: number;
+  /** The policy sees the 3H features, not the raw gradient a scaled state carries last. */
+  readonly observationDim: number;
+  readonly rawGradientIndex: number;
+
   constructor(
     readonly historyLength: number,
     readonly scaling: GradientScaling = 'none',
-  ) {}
+  ) {
+    this.stateDim = coordinateStateDim(historyLength, scaling);
+    this.observationDim = FEATURES_PER_LAG * historyLength;
+    this.rawGradientIndex = rawGradientIndex(historyLength, scaling);
+  }
+
+  isPadding(index: number, t: number): boolean {
+    return coordinatePadding(index, t);
+  }
 
   /** Records x_t, f(x_t) and ∇f(x_t). */
   push(x: Float64Array, value: number, gradient: Float64Array): void {

@@ -8,7 +8,8 @@ import { UserError } from '../src/errors.ts';
 import type { PolicyNetwork } from './policy-network.ts';
 import type { Observation, Policy } from './policy.ts';
 import { PerCoordinatePolicy } from './per-coordinate-policy.ts';
-import { FEATURES_PER_LAG, type GradientScaling } from '../envs/coordinate-history.ts';
+import type { GradientScaling } from '../envs/coordinate-history.ts';
+import type { FeatureSet } from '../envs/coordinate-features.ts';
 import { historyScaler, type HistoryScaler } from '../envs/history-scaling.ts';
 
 export class GpsPolicy implements Policy {
@@ -46,15 +47,15 @@ export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
     readonly network: PolicyNetwork,
     historyLength: number,
     gradientScaling: GradientScaling,
+    features: FeatureSet = 'history',
   ) {
-    super(historyLength, gradientScaling);
-    const features = FEATURES_PER_LAG * historyLength;
-    if (network.outputDim !== 1 || network.inputDim !== features) {
-      throw new RangeError(`a per-coordinate GPS network maps ${features} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
+    super(historyLength, gradientScaling, features);
+    if (network.outputDim !== 1 || network.inputDim !== this.observationDim) {
+      throw new RangeError(`a per-coordinate GPS network on the ${features} features maps ${this.observationDim} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
     }
   }
 
-  /** The network reads the state's first 3H entries, its features: not the raw gradient that a scaled state carries last for the cost. */
+  /** The network reads the state's observed prefix: not what only the teacher sees (the raw gradient a scaled state carries last, the iterate). */
   protected step(_t: number, state: Float64Array): number {
     return this.network.mean(state)[0];
   }

@@ -1,9 +1,10 @@
 // An optimizer that applies one rule to every coordinate, u_j = rule(s_j), where s_j is coordinate
-// j's own history (envs/coordinate-history.ts): the per-coordinate GPS teacher and the
+// j's own features (envs/coordinate-features.ts: its history, or Li & Malik 2017's): the per-coordinate GPS teacher and the
 // learned optimizer distilled from it. A recorder keeps chosen coordinates' states and steps.
 import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
-import { CoordinateHistory, coordinateStateDim, type GradientScaling } from '../envs/coordinate-history.ts';
+import type { GradientScaling } from '../envs/coordinate-history.ts';
+import { createCoordinateFeatures, type CoordinateFeatures, type FeatureSet } from '../envs/coordinate-features.ts';
 import type { Observation, Policy } from './policy.ts';
 
 /** Records the states and actions of chosen coordinates during a rollout. */
@@ -16,7 +17,7 @@ export interface Recorder {
 /** A policy that applies one per-coordinate rule u_j = rule(s_j) to every coordinate. */
 export abstract class PerCoordinatePolicy implements Policy {
   abstract readonly name: string;
-  private history: CoordinateHistory;
+  private history: CoordinateFeatures;
   /** Entries of one coordinate's state. */
   private readonly width: number;
   /** All coordinates' states, row by row (reused across steps). */
@@ -25,14 +26,24 @@ export abstract class PerCoordinatePolicy implements Policy {
   constructor(
     readonly historyLength: number,
     readonly gradientScaling: GradientScaling,
+    readonly features: FeatureSet,
     private readonly recorder: Recorder | null = null,
   ) {
-    this.history = new CoordinateHistory(historyLength, gradientScaling);
-    this.width = coordinateStateDim(historyLength, gradientScaling);
+    this.history = createCoordinateFeatures(features, historyLength, gradientScaling);
+    this.width = this.history.stateDim;
+  }
+
+  /** Entries of each coordinate's state, and the prefix of them a policy network observes. */
+  get stateDim(): number {
+    return this.history.stateDim;
+  }
+
+  get observationDim(): number {
+    return this.history.observationDim;
   }
 
   reset(_objective: Objective, _rng: Rng): void {
-    this.history = new CoordinateHistory(this.historyLength, this.gradientScaling);
+    this.history = createCoordinateFeatures(this.features, this.historyLength, this.gradientScaling);
   }
 
   /** Coordinate j's step from its state s_j. */

@@ -13,6 +13,11 @@ import { CoordinateHistory, coordinatePadding, coordinateStateDim, rawGradientIn
 import { CoordinatewiseProblem } from '../src/gps/problem/coordinatewise-problem.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import type { QuadraticCost } from '../src/gps/lqr.ts';
+import { checkGpsConfig } from '../src/gps/badmm.ts';
+import { UserError } from '../src/errors.ts';
+import { Rng } from '../src/random.ts';
+import { CoordinatewiseGpsPolicy } from '../policies/gps-policy.ts';
+import { LiMalik2017Features } from '../envs/li-malik-2017-features.ts';
 
 test('per-coordinate state: gradient, step and relative change per lag, zero before x0 exactly where padding says', () => {
   const history = new CoordinateHistory(2);
@@ -178,4 +183,39 @@ test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out
   // Starts far from the data sit where the raw gradient is tiny; a scale-free rule still gets out.
   assert.ok(gps.meanFinal < momentum.meanFinal, `gps ${gps.meanFinal} vs tuned momentum ${momentum.meanFinal}`);
   assert.ok(gps.meanFinal < lbfgs.meanFinal + 1e-4, `gps ${gps.meanFinal} vs tuned L-BFGS ${lbfgs.meanFinal}`);
+});
+
+test('per-coordinate GPS on the li-malik-2017 features: a gradient-descent first teacher, the policy reads the 53 observed features, and the run file says which set', async () => {
+  await initBackend();
+  const family = createFamily('quadratic', { trainSize: 4, testSize: 4 });
+  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), coordinatewise: true, features: 'li-malik-2017', gradientScaling: 'none', conditions: 2, validation: 0, horizon: 12, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 30, sampledCoordinates: 4, seed: 'lm' };
+  assert.throws(() => checkGpsConfig({ ...config, gradientScaling: 'adagrad' }, family), (e: Error) => e instanceof UserError && /normalize their gradients themselves/.test(e.message));
+  assert.throws(() => checkGpsConfig({ ...config, coordinatewise: false }, family), (e: Error) => e instanceof UserError && /need coordinatewise GPS/.test(e.message));
+  const problem = new CoordinatewiseProblem(config);
+  assert.deepEqual([problem.dX, problem.dO], [55, 53]);
+  // The state has no last step to carry momentum: the first teacher is −α g on the raw gradient, entry 54.
+  const teacher = problem.initialTeacher(family.sample('train', 0), new Rng('lm-start'));
+  const K = teacher.K[0];
+  assert.ok(K.get(0, 54) < 0 && Array.from({ length: 54 }, (_, i) => K.get(0, i)).every((v) => v === 0), 'gradient descent on the raw gradient');
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-lm-'));
+  await trainGps({ config, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: false });
+  const saved = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
+  assert.equal(saved.features, 'li-malik-2017');
+  assert.equal(saved.network.inputDim, 53);
+  const { policy } = loadGpsPolicy(dir);
+  assert.ok(policy instanceof CoordinatewiseGpsPolicy);
+  // Its first steps are the network on the features' rows, computed here without the policy.
+  const objective = family.sample('test', 0);
+  const rng = new Rng('lm-run');
+  const x = objective.start(rng.fork('start'));
+  policy.reset(objective, rng);
+  const features = new LiMalik2017Features();
+  for (let t = 0; t < 3; t++) {
+    const { value, gradient } = objective.evaluate(x);
+    const step = policy.act({ t, x, value, gradient, state: () => { throw new Error('unused'); } });
+    features.push(x, value, gradient);
+    const rows = features.statesInto(new Float64Array(objective.dim * 55), objective.dim);
+    assert.deepEqual(Array.from(step), Array.from(policy.network.meanBatch(rows, objective.dim, 55)), `step ${t}`);
+    for (let j = 0; j < x.length; j++) x[j] += step[j];
+  }
 });

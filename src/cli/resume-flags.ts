@@ -35,6 +35,8 @@ export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?:
   { flag: 'gradient-scaling', key: 'gradientScaling', fallback: 'none' },
   { flag: 'sampled-coordinates', key: 'sampledCoordinates' },
   { flag: 'parameter-groups', key: 'parameterGroups', fallback: false },
+  { flag: 'features', key: 'features', fallback: 'history' },
+  { flag: 'gradient-dynamics', key: 'gradientDynamics', fallback: 'fitted' },
   { flag: 'warm-start-mixtures', key: 'warmStartMixtures', fallback: true },
 ];
 

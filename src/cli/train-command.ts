@@ -2,11 +2,12 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
+import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
+import { FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, savedIteration } from './resume-flags.ts';
@@ -40,7 +41,9 @@ interface TrainArgs extends EnvArgs {
   initialNu: number;
   sampledCoordinates: number;
   parameterGroups: boolean;
-  gradientScaling: string;
+  features: string;
+  gradientDynamics: string;
+  gradientScaling?: string;
   // bptt (batch, lr, validation, validateEvery: lista too)
   unroll: number;
   batch?: number;
@@ -86,7 +89,10 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     initialNu: args.initialNu,
     sampledCoordinates: args.sampledCoordinates,
     parameterGroups: args.parameterGroups,
-    gradientScaling: args.gradientScaling as GpsConfig['gradientScaling'], // yargs has checked the choices
+    features: args.features as GpsConfig['features'], // yargs has checked the choices
+    gradientDynamics: args.gradientDynamics as GpsConfig['gradientDynamics'],
+    // The li-malik-2017 features normalize their gradients themselves.
+    gradientScaling: (args.gradientScaling ?? (args.features === 'history' ? DEFAULT_GPS_CONFIG.gradientScaling : 'none')) as GpsConfig['gradientScaling'],
   };
   const scaling = config.gradientScaling === 'none' ? [] : [`gradients scaled by ${config.gradientScaling}`];
   const view = config.coordinatewise
@@ -96,6 +102,9 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('--parameter-groups needs --coordinatewise (the full-state teacher acts on all coordinates at once)');
+  if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('--gradient-dynamics coherent needs --coordinatewise (the full-state dynamics see every coordinate)');
+  if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
+  if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`--features li-malik-2017 normalizes its gradients itself: leave out --gradient-scaling ${config.gradientScaling}`);
   if (config.conditions + config.validation > family.splitSizes.train) {
     throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);
   }
@@ -224,7 +233,9 @@ export const trainCommand = {
       .option('step-adjustment', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.stepAdjustment, choices: ['cost', 'cost-and-kl'], describe: 'what the KL step adapts to: predicted vs realized improvement of the expected cost, or of cost + Σ ν·KL(teacher‖policy) (cbfinn/gps)' })
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
       .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })
-      .option('gradient-scaling', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientScaling, choices: ['none', 'adagrad'], describe: "gradient features as they are, or each divided by its coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free" })
+      .option('gradient-scaling', { group: 'GPS:', type: 'string', choices: ['none', 'adagrad'], describe: `gradient features as they are, or each divided by its coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free (default ${DEFAULT_GPS_CONFIG.gradientScaling}; none with --features li-malik-2017)` })
+      .option('gradient-dynamics', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientDynamics, choices: [...GRADIENT_DYNAMICS], describe: "per-coordinate GPS: the raw gradient's dynamics as fitted, or 'coherent': g' = g + h·u with h the curvature along the teachers' mean step, the direction all coordinates move together" })
+      .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f, or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages)" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples' })
       .option('parameter-groups', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.parameterGroups, describe: "per-coordinate GPS: a teacher per parameter group of the objective (a net's weight matrices and bias vectors; Li & Malik 2017), not one for all coordinates" })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })

@@ -161,6 +161,9 @@ export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void
   if (config.samples < 2) throw new UserError('samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('onPolicySamples is built for the full-state view only, not for coordinatewise GPS');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('parameterGroups needs coordinatewise GPS (the full-state teacher acts on all coordinates at once)');
+  if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('coherent gradient dynamics are per-coordinate dynamics: they need coordinatewise GPS');
+  if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`the ${config.features} features are per-coordinate features: they need coordinatewise GPS`);
+  if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`the li-malik-2017 features normalize their gradients themselves: gradientScaling must be 'none', not '${config.gradientScaling}'`);
 }
 
 export class GuidedPolicySearch {
@@ -302,7 +305,11 @@ export class GuidedPolicySearch {
       );
       // The cost models need the objectives, which stay in this thread; they run while the workers fit.
       for (const c of this.work) c.cost = this.problem.costModel(c.objective, c.samples!);
-      (await fits).forEach((fit, m) => (this.work[m].dynamics = reviveDynamics(fit)));
+      (await fits).forEach((fit, m) => {
+        const c = this.work[m];
+        const dynamics = reviveDynamics(fit);
+        c.dynamics = this.problem.adjustDynamics ? this.problem.adjustDynamics(dynamics, c.samples!) : dynamics;
+      });
     });
     if (!this.normalized) {
       this.fitNormalization();

@@ -11,9 +11,11 @@ import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
+import { GRADIENT_DYNAMICS } from './config.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';
-import { coordinateStateDim, FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
+import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
+import { createCoordinateFeatures, FEATURE_SETS, type FeatureSet } from '../../envs/coordinate-features.ts';
 import { stateDim } from '../../envs/history-state.ts';
 import { array, boolean, checkLength, fail, field, number, numbers, object, oneOf, optional, string, type Schema } from '../schema.ts';
 import { META_OBJECTIVES } from '../meta-objective.ts';
@@ -30,6 +32,8 @@ interface PolicyFile extends RunIdentity {
   coordinatewise?: boolean;
   /** Per-coordinate gradient features' scaling (absent in files written before it existed: none). */
   gradientScaling?: GradientScaling;
+  /** Per-coordinate feature set (absent in files written before it existed: history). */
+  features?: FeatureSet;
   /** Held-out score of this policy (absent when the run held nothing out). */
   validation?: number;
   network: PolicyNetworkJson;
@@ -49,7 +53,7 @@ interface StateFile extends RunIdentity {
    * Files written before a setting existed lack it; loadCheckpoint fills in what they ran with (no
    * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor).
    */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups'> & Partial<GpsConfig>;
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups' | 'features' | 'gradientDynamics'> & Partial<GpsConfig>;
   network: PolicyNetworkJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
@@ -140,13 +144,14 @@ const networkSchema = object(
   },
 );
 
-/** The network reads what the run's view gives it: 3H features of one coordinate, or the full state Φ (H·(1 + d) for d = outputDim). */
-function checkNetworkFits(network: PolicyNetworkJson, historyLength: number, coordinatewise: boolean, path: string): void {
+/** The network reads what the run's view gives it: one coordinate's observed features (3H of its history, or Li & Malik 2017's), or the full state Φ (H·(1 + d) for d = outputDim). */
+function checkNetworkFits(network: PolicyNetworkJson, historyLength: number, coordinatewise: boolean, features: FeatureSet, path: string): void {
   const where = field(path, 'network');
   if (coordinatewise) {
     if (network.outputDim !== 1) fail(field(where, 'outputDim'), `is ${network.outputDim}, expected 1 (a per-coordinate policy steps one coordinate)`);
-    const features = FEATURES_PER_LAG * historyLength;
-    if (network.inputDim !== features) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${features} (per coordinate, ${FEATURES_PER_LAG} features × historyLength ${historyLength})`);
+    const expected = createCoordinateFeatures(features, historyLength, 'none').observationDim;
+    const why = features === 'history' ? `${FEATURES_PER_LAG} features × historyLength ${historyLength}` : `the ${features} features`;
+    if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (per coordinate, ${why})`);
   } else {
     const expected = stateDim(historyLength, network.outputDim);
     if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (full state, historyLength ${historyLength} × (1 + dimension ${network.outputDim}))`);
@@ -159,10 +164,11 @@ const policyFileSchema = object(
     historyLength: count(1),
     coordinatewise: optional(boolean()),
     gradientScaling: optional(oneOf('none', 'adagrad')),
+    features: optional(oneOf(...FEATURE_SETS)),
     validation: optional(score),
     network: networkSchema,
   },
-  (file, path) => checkNetworkFits(file.network, file.historyLength, file.coordinatewise ?? false, path),
+  (file, path) => checkNetworkFits(file.network, file.historyLength, file.coordinatewise ?? false, file.features ?? 'history', path),
 );
 
 const gpsConfigSchema = object({
@@ -196,6 +202,8 @@ const gpsConfigSchema = object({
   coordinatewise: optional(boolean()),
   sampledCoordinates: optional(count(1)),
   parameterGroups: optional(boolean()),
+  features: optional(oneOf(...FEATURE_SETS)),
+  gradientDynamics: optional(oneOf(...GRADIENT_DYNAMICS)),
   gradientScaling: optional(oneOf('none', 'adagrad')),
   seed: string(),
 });
@@ -277,12 +285,14 @@ const stateSchema: Schema<StateFile> = (value, path) => {
   const coordinatewise = config.coordinatewise ?? false;
   const configPath = field(path, 'config');
   if (network.hidden !== config.hidden) fail(field(field(path, 'network'), 'hidden'), `is ${network.hidden}, expected ${config.hidden} (config.hidden)`);
-  if (config.historyLength !== undefined) checkNetworkFits(network, config.historyLength, coordinatewise, path);
+  const features = config.features ?? 'history';
+  if (config.historyLength !== undefined) checkNetworkFits(network, config.historyLength, coordinatewise, features, path);
   if (config.onPolicySamples && coordinatewise) fail(field(configPath, 'onPolicySamples'), `is ${config.onPolicySamples}, but per-coordinate runs take none`);
   const dU = network.outputDim;
   const scaling = config.gradientScaling ?? 'none';
-  const dX = coordinatewise ? coordinateStateDim(config.historyLength, scaling) : dU + network.inputDim;
-  const why = coordinatewise ? `dX ${dX}: ${FEATURES_PER_LAG} × historyLength ${config.historyLength}${scaling === 'adagrad' ? ' + the raw gradient of adagrad scaling' : ', gradientScaling none'}` : `dX ${dX}: dU ${dU} + inputDim ${network.inputDim}`;
+  const dX = coordinatewise ? createCoordinateFeatures(features, config.historyLength, scaling).stateDim : dU + network.inputDim;
+  const historyWhy = `${FEATURES_PER_LAG} × historyLength ${config.historyLength}${scaling === 'adagrad' ? ' + the raw gradient of adagrad scaling' : ', gradientScaling none'}`;
+  const why = coordinatewise ? `dX ${dX}: ${features === 'history' ? historyWhy : `the ${features} state`}` : `dX ${dX}: dU ${dU} + inputDim ${network.inputDim}`;
   if (config.parameterGroups && !coordinatewise) fail(field(configPath, 'parameterGroups'), 'is true, but only per-coordinate runs have parameter groups');
   const rest = stateFileSchema(config.horizon, dU, dX, config.conditions, config.parameterGroups ?? false, why)(value, path);
   if (rest.runtime && rest.runtime.conditions.length !== rest.conditions.length) fail(field(field(path, 'runtime'), 'conditions'), `has ${rest.runtime.conditions.length} entries, expected ${rest.conditions.length}`);
@@ -295,7 +305,7 @@ export function hasCheckpoint(dir: string): boolean {
 
 /** Writes the learned optimizer of the run (call before saveState, which commits the iteration). */
 export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, validation?: number): void {
-  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, gradientScaling: config.gradientScaling, validation, network: network.toJSON() };
+  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, gradientScaling: config.gradientScaling, ...(config.features === 'history' ? {} : { features: config.features }), validation, network: network.toJSON() };
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
 }
 
@@ -339,7 +349,7 @@ export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdent
   return decodeRunFile(path, () => {
     const network = PolicyNetwork.fromJSON(file.network);
     const scaling = file.gradientScaling ?? 'none';
-    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling) : new GpsPolicy(network, file.historyLength, scaling);
+    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling, file.features ?? 'history') : new GpsPolicy(network, file.historyLength, scaling);
     return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
   });
 }
@@ -351,7 +361,7 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
     const dU = file.network.outputDim;
     const gradientScaling = file.config.gradientScaling ?? 'none';
     // The full-state teacher sees [x; Φ], the per-coordinate one the policy's own features (and the raw gradient where they are scaled).
-    const dX = file.config.coordinatewise ? coordinateStateDim(file.config.historyLength, gradientScaling) : dU + file.network.inputDim;
+    const dX = file.config.coordinatewise ? createCoordinateFeatures(file.config.features ?? 'history', file.config.historyLength, gradientScaling).stateDim : dU + file.network.inputDim;
     return {
       identity: { env: file.env, envParams: file.envParams },
       // Settings added later take what runs without them did (warm-started mixtures: today's default;
@@ -367,6 +377,8 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
         coordinatewise: false,
         sampledCoordinates: DEFAULT_GPS_CONFIG.sampledCoordinates,
         parameterGroups: false,
+        features: 'history',
+        gradientDynamics: 'fitted',
         ...file.config,
         metaObjective: file.config.metaObjective ?? 'sum',
         gradientScaling,

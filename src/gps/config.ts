@@ -2,6 +2,10 @@
 // that what only needs the defaults (the command line's help) loads no tfjs.
 import type { GradientScaling } from '../../envs/coordinate-history.ts';
 import type { MetaObjective } from '../meta-objective.ts';
+import type { FeatureSet } from '../../envs/coordinate-features.ts';
+
+export const GRADIENT_DYNAMICS = ['fitted', 'coherent'] as const;
+export type GradientDynamics = (typeof GRADIENT_DYNAMICS)[number];
 
 /** Settings of guided policy search; DEFAULT_GPS_CONFIG holds the defaults, docs/gps.md what each does. */
 export interface GpsConfig {
@@ -72,6 +76,18 @@ export interface GpsConfig {
    * for all coordinates (Li & Malik 2017's convolutional GPS). Objectives without groups are one group.
    */
   parameterGroups: boolean;
+  /**
+   * Per-coordinate GPS: each coordinate's state, 'history' (H lags of its gradient and step and the
+   * relative change of f) or 'li-malik-2017' (the paper's observation and 25 stride-5 lags of
+   * 3-step averages; its gradients normalize themselves, so gradientScaling must be 'none').
+   */
+  features: FeatureSet;
+  /**
+   * Per-coordinate GPS: the raw gradient's dynamics as the regression fits them ('fitted'), or
+   * g_{t+1} = g_t + h_t u_t with h_t the curvature along the teachers' mean step ('coherent': the
+   * direction all coordinates move together; coordinatewise-problem.ts adjustDynamics).
+   */
+  gradientDynamics: GradientDynamics;
   /** Gradient features as they are, or divided by their AdaGrad accumulator: per coordinate (coordinate-history.ts) or in the full state's Φ (history-scaling.ts). */
   gradientScaling: GradientScaling;
   seed: string;
@@ -121,6 +137,8 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   coordinatewise: false,
   sampledCoordinates: 32,
   parameterGroups: false,
+  features: 'history',
+  gradientDynamics: 'fitted',
   gradientScaling: 'adagrad',
   seed: '1',
 };

@@ -20,6 +20,7 @@ import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import type { Observation } from '../../policies/policy.ts';
 import type { GradientScaling } from '../../envs/coordinate-history.ts';
+import type { FeatureSet } from '../../envs/coordinate-features.ts';
 import { loadGpsPolicy } from './checkpoint.ts';
 
 type Gradients = tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[];
@@ -48,14 +49,16 @@ export class L2OGpsOptimizer extends tf.Optimizer {
    * @param network the distilled per-coordinate network (3·historyLength inputs, one output)
    * @param historyLength H, the lags of each coordinate's state
    * @param gradientScaling how the gradient features were scaled in training
+   * @param features the per-coordinate feature set it was trained on
    */
   constructor(
     readonly network: PolicyNetwork,
     readonly historyLength: number,
     readonly gradientScaling: GradientScaling,
+    readonly features: FeatureSet = 'history',
   ) {
     super();
-    this.policy = new CoordinatewiseGpsPolicy(network, historyLength, gradientScaling);
+    this.policy = new CoordinatewiseGpsPolicy(network, historyLength, gradientScaling, features);
   }
 
   /**
@@ -72,7 +75,7 @@ export class L2OGpsOptimizer extends tf.Optimizer {
           `A per-coordinate run (l2o train --algo gps --coordinatewise) gives a drop-in optimizer.`,
       );
     }
-    return new L2OGpsOptimizer(policy.network, policy.historyLength, policy.gradientScaling);
+    return new L2OGpsOptimizer(policy.network, policy.historyLength, policy.gradientScaling, policy.features);
   }
 
   /**
@@ -161,11 +164,12 @@ export class L2OGpsOptimizer extends tf.Optimizer {
     super.dispose();
   }
 
-  /** The network, H and the gradient scaling: everything `fromConfig` needs to take the same steps. */
+  /** The network, H, the gradient scaling and the feature set: everything `fromConfig` needs to take the same steps. */
   override getConfig(): tf.serialization.ConfigDict {
     return {
       historyLength: this.historyLength,
       gradientScaling: this.gradientScaling,
+      features: this.features,
       network: this.network.toJSON() as unknown as tf.serialization.ConfigDict,
     };
   }
@@ -173,7 +177,9 @@ export class L2OGpsOptimizer extends tf.Optimizer {
   /** An optimizer with a fresh history from `getConfig`'s output (the tf.serialization protocol). */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
     const network = PolicyNetwork.fromJSON(config.network as unknown as PolicyNetworkJson);
-    return new (cls as unknown as typeof L2OGpsOptimizer)(network, config.historyLength as number, config.gradientScaling as GradientScaling) as unknown as T;
+    // Configs written before the feature sets existed are the history features.
+    const features = (config.features ?? 'history') as FeatureSet;
+    return new (cls as unknown as typeof L2OGpsOptimizer)(network, config.historyLength as number, config.gradientScaling as GradientScaling, features) as unknown as T;
   }
 }
 

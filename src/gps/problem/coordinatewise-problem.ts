@@ -23,8 +23,11 @@ import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
 import type { QuadraticCost } from '../lqr.ts';
+import type { LinearDynamics } from '../dynamics.ts';
+import type { GradientDynamics } from '../config.ts';
 import type { PolicyNetwork } from '../../../policies/policy-network.ts';
-import { FEATURES_PER_LAG, coordinatePadding, coordinateStateDim, rawGradientIndex, type GradientScaling } from '../../../envs/coordinate-history.ts';
+import type { GradientScaling } from '../../../envs/coordinate-history.ts';
+import { createCoordinateFeatures, type CoordinateFeatures, type FeatureSet } from '../../../envs/coordinate-features.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { groupIndexOf, parameterGroups, type ParameterGroup } from '../../../envs/parameter-groups.ts';
 import { searchMomentumTeacher } from './initial-teacher.ts';
@@ -43,10 +46,11 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
     private readonly groupOf: Int32Array | null,
     historyLength: number,
     gradientScaling: GradientScaling,
+    features: FeatureSet,
     private readonly noiseRng: Rng | null,
     recorder: Recorder | null = null,
   ) {
-    super(historyLength, gradientScaling, recorder);
+    super(historyLength, gradientScaling, features, recorder);
   }
 
   protected step(t: number, state: Float64Array, j: number): number {
@@ -61,31 +65,43 @@ export class CoordinatewiseProblem implements GpsProblem {
   readonly dU = 1;
 
   private readonly gradientIndex: number;
+  private readonly features: FeatureSet;
+  /** The state's layout (a fresh, empty history of the feature set). */
+  private readonly layout: CoordinateFeatures;
 
-  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number; gradientScaling: GradientScaling; parameterGroups?: boolean }) {
-    this.dX = coordinateStateDim(settings.historyLength, settings.gradientScaling);
-    this.dO = FEATURES_PER_LAG * settings.historyLength;
-    this.gradientIndex = rawGradientIndex(settings.historyLength, settings.gradientScaling);
+  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number; gradientScaling: GradientScaling; parameterGroups?: boolean; features?: FeatureSet; gradientDynamics?: GradientDynamics }) {
+    this.features = settings.features ?? 'history';
+    this.layout = createCoordinateFeatures(this.features, settings.historyLength, settings.gradientScaling);
+    this.dX = this.layout.stateDim;
+    this.dO = this.layout.observationDim;
+    this.gradientIndex = this.layout.rawGradientIndex;
   }
 
-  /** Momentum per coordinate, u = −α g_t + β (x_t − x_{t−1}) (g scaled as the state's), grid-searched on the objective. */
+  /**
+   * Momentum per coordinate, u = −α g_t + β (x_t − x_{t−1}) (g scaled as the state's), grid-searched
+   * on the objective; on the li-malik-2017 features, whose state holds no last step, gradient descent
+   * on the raw gradient, u = −α g_t.
+   */
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
     const { horizon, historyLength, initialNoise } = this.settings;
+    const history = this.features === 'history';
     return searchMomentumTeacher(objective, startRng, {
       horizon,
       historyLength,
       noise: initialNoise,
+      ...(history ? {} : { decays: [0] }),
       build: (step, decay, sigma) => {
         const K = new Matrix(1, this.dX);
-        K.set(0, 0, -step);
-        K.set(0, 1, decay);
+        // The history's lag-0 gradient (scaled where the state's are) and last step: entries 0 and 1.
+        K.set(0, history ? 0 : this.gradientIndex, -step);
+        if (history) K.set(0, 1, decay);
         return new LinearGaussianPolicy(
           Array.from({ length: horizon }, () => K),
           Array.from({ length: horizon }, () => new Float64Array(1)),
           Array.from({ length: horizon }, () => Matrix.identity(1, Math.max(sigma ** 2, 1e-12))),
         );
       },
-      asPolicy: (teacher) => new CoordinatewiseTeacherPolicy([teacher], null, historyLength, this.settings.gradientScaling, null),
+      asPolicy: (teacher) => new CoordinatewiseTeacherPolicy([teacher], null, historyLength, this.settings.gradientScaling, this.features, null),
     });
   }
 
@@ -104,7 +120,7 @@ export class CoordinatewiseProblem implements GpsProblem {
     if (teachers.length !== groups.length) throw new Error(`${objective.name}: ${teachers.length} teachers for ${groups.length} parameter groups`);
     const groupOf = groups.length > 1 ? groupIndexOf(groups, objective.dim) : null;
     const env = new OptimizationEnv({ historyLength: 1 });
-    const out: Samples[] = groups.map(() => ({ states: [], observations: [], actions: [], values: [] }));
+    const out: Samples[] = groups.map(() => ({ states: [], observations: [], actions: [], values: [], means: [] }));
     let kept = 0;
     for (let attempt = 0; kept < M; attempt++) {
       if (attempt >= 3 * M) throw new Error(`${objective.name}: more than 2/3 of the teacher's rollouts diverged`);
@@ -117,7 +133,7 @@ export class CoordinatewiseProblem implements GpsProblem {
       });
       const coordinates = Int32Array.from(chosen.flatMap((c) => Array.from(c)));
       const recorder: Recorder = { coordinates, states: Array.from(coordinates, () => []), actions: Array.from(coordinates, () => []) };
-      const run = rollout(env, new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
+      const run = rollout(env, new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, this.features, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
       if (run.divergedAt !== null) continue;
       kept++;
       let c = 0;
@@ -128,6 +144,7 @@ export class CoordinatewiseProblem implements GpsProblem {
           set.states.push(states);
           set.observations.push(this.dO === this.dX ? states : states.map((s) => s.subarray(0, this.dO)));
           set.actions.push(recorder.actions[c]);
+          set.means!.push(states.map((s, t) => teachers[i].mean(t, s)));
           set.values.push(run.values.slice(0, T));
         }
       });
@@ -165,11 +182,44 @@ export class CoordinatewiseProblem implements GpsProblem {
     return { C, c, constant: new Float64Array(T) };
   }
 
+  /**
+   * With 'coherent' gradient dynamics, the raw gradient's row becomes g_{t+1} = g_t + h^c_t u_t, where
+   * h^c_t = Σ Δg·m / Σ m² is the curvature along the teachers' mean step m (all coordinates moving
+   * together), instead of the regression's: that attributes the coherent part of Δg = H(m + e) to
+   * the state (m = K s is linear in it) and only the noise e's average curvature to u, so it predicts
+   * that a larger gain barely shrinks the next gradients.
+   */
+  adjustDynamics(dynamics: LinearDynamics, samples: Samples): LinearDynamics {
+    if (this.settings.gradientDynamics !== 'coherent' || !samples.means) return dynamics;
+    const g = this.gradientIndex;
+    const dX = this.dX;
+    const F = dynamics.F.map((Ft, t) => {
+      let gm = 0;
+      let mm = 0;
+      samples.states.forEach((run, n) => {
+        const m = samples.means![n][t][0];
+        gm += (run[t + 1][g] - run[t][g]) * m;
+        mm += m * m;
+      });
+      const row = Ft.clone();
+      for (let j = 0; j < row.cols; j++) row.set(g, j, 0);
+      row.set(g, g, 1);
+      row.set(g, dX, mm > 0 ? Math.max(gm / mm, 0) : 0);
+      return row;
+    });
+    const f = dynamics.f.map((ft) => {
+      const out = Float64Array.from(ft);
+      out[g] = 0;
+      return out;
+    });
+    return { ...dynamics, F, f };
+  }
+
   isPadding(index: number, t: number): boolean {
-    return coordinatePadding(index, t);
+    return this.layout.isPadding(index, t);
   }
 
   policy(network: PolicyNetwork): CoordinatewiseGpsPolicy {
-    return new CoordinatewiseGpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling);
+    return new CoordinatewiseGpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling, this.features);
   }
 }

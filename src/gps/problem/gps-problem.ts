@@ -11,6 +11,7 @@ import type { ParameterGroup } from '../../../envs/parameter-groups.ts';
 import type { Rng } from '../../random.ts';
 import type { MetaObjective } from '../../meta-objective.ts';
 import type { QuadraticCost } from '../lqr.ts';
+import type { LinearDynamics } from '../dynamics.ts';
 import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 
 /** M sample trajectories of one condition, each of length T. */
@@ -25,6 +26,8 @@ export interface Samples {
   /** Iterates and gradients, where the cost model needs them. */
   iterates?: Float64Array[][];
   gradients?: Float64Array[][];
+  /** The teacher's mean action at each recorded state, where the dynamics need it (per coordinate). */
+  means?: Float64Array[][];
 }
 
 export interface GpsProblemSettings {
@@ -49,6 +52,8 @@ export interface GpsProblem {
   /** Up to `count` noisy runs of the global policy, recorded as teacher states (on-policy distillation); absent where not built. */
   samplePolicy?(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples;
   costModel(objective: Objective, samples: Samples): QuadraticCost;
+  /** The fitted dynamics, corrected where the view knows more of their structure than a regression sees (per coordinate). */
+  adjustDynamics?(dynamics: LinearDynamics, samples: Samples): LinearDynamics;
   /** Whether observation feature `index` is zero padding at step t (skipped by the normalization). */
   isPadding(index: number, t: number): boolean;
   /** The global policy as an optimizer. */

@@ -36,6 +36,8 @@ export interface MomentumSearch {
   historyLength: number;
   /** Exploration noise relative to the RMS of the chosen run's first step. */
   noise: number;
+  /** The decays to try (default MOMENTUM_DECAY_GRID); [0] where the state has no last step to carry. */
+  decays?: readonly number[];
   /** The teacher for step size α, decay μ and a noise standard deviation. */
   build(step: number, decay: number, sigma: number): LinearGaussianPolicy;
   /** The teacher run as an optimizer (without noise). */
@@ -51,7 +53,7 @@ export function searchMomentumTeacher(objective: Objective, startRng: Rng, searc
   const env = new OptimizationEnv({ historyLength: search.historyLength });
   let best: { step: number; decay: number; metaLoss: number; firstStep: Float64Array } | null = null;
   for (const step of MOMENTUM_STEP_GRID) {
-    for (const decay of MOMENTUM_DECAY_GRID) {
+    for (const decay of search.decays ?? MOMENTUM_DECAY_GRID) {
       const run = rollout(env, search.asPolicy(search.build(step, decay, 0)), objective, search.horizon, startRng, { recordStates: true });
       if (run.divergedAt !== null) continue;
       let metaLoss = 0;
