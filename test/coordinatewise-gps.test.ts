@@ -18,6 +18,7 @@ import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
 import { CoordinatewiseGpsPolicy } from '../policies/gps-policy.ts';
 import { LiMalik2017Features } from '../envs/li-malik-2017-features.ts';
+import { Matrix } from '../src/linalg/matrix.ts';
 
 test('per-coordinate state: gradient, step and relative change per lag, zero before x0 exactly where padding says', () => {
   const history = new CoordinateHistory(2);
@@ -218,4 +219,25 @@ test('per-coordinate GPS on the li-malik-2017 features: a gradient-descent first
     assert.deepEqual(Array.from(step), Array.from(policy.network.meanBatch(rows, objective.dim, 55)), `step ${t}`);
     for (let j = 0; j < x.length; j++) x[j] += step[j];
   }
+});
+
+test("coherent gradient dynamics: the raw gradient's row becomes g' = g + h·u, h the curvature along the teachers' mean steps (Σ Δg·m / Σ m²)", () => {
+  const settings = { metaObjective: 'sum' as const, historyLength: 1, horizon: 3, samples: 2, initialNoise: 0.1, sampledCoordinates: 2, gradientScaling: 'none' as const };
+  // Two coordinates' runs; state [g, step, change], gradient at entry 0. At t = 0 the means are 1 and 2
+  // and the gradients change by 3 and 5: h_0 = (3 + 10)/(1 + 4) = 2.6. At t = 1: (−1·1 + 2·−1)/(1 + 1) = −1.5, floored at 0.
+  const states = [
+    [Float64Array.of(1, 0, 0), Float64Array.of(4, 0, 0), Float64Array.of(3, 0, 0)],
+    [Float64Array.of(2, 0, 0), Float64Array.of(7, 0, 0), Float64Array.of(9, 0, 0)],
+  ];
+  const means = [[Float64Array.of(1), Float64Array.of(1), Float64Array.of(0)], [Float64Array.of(2), Float64Array.of(-1), Float64Array.of(0)]];
+  const actions = means.map((run) => run.map((m) => Float64Array.of(m[0] + 0.3)));
+  const fitted = Matrix.fromRows([[0.5, 0.1, 0.2, 0.7], [0, 0, 0, 1], [0.3, 0.3, 0.3, 0.3]]);
+  const dynamics = { F: [fitted, fitted], f: [Float64Array.of(9, 8, 7), Float64Array.of(9, 8, 7)], covariance: [], x0Mean: new Float64Array(3), x0Covariance: new Matrix(3, 3) };
+  const samples = { states, observations: states, actions, values: [], means };
+  assert.equal(new CoordinatewiseProblem(settings).adjustDynamics(dynamics, samples), dynamics, "'fitted' leaves the fit as it is");
+  const coherent = new CoordinatewiseProblem({ ...settings, gradientDynamics: 'coherent' }).adjustDynamics(dynamics, samples);
+  assert.deepEqual(Array.from(coherent.F[0].data.subarray(0, 4)).map((v) => Number(v.toFixed(12))), [1, 0, 0, 2.6]);
+  assert.deepEqual(Array.from(coherent.F[1].data.subarray(0, 4)), [1, 0, 0, 0]);
+  assert.deepEqual(Array.from(coherent.F[0].data.subarray(4)), Array.from(fitted.data.subarray(4)), 'the other rows stay fitted');
+  assert.deepEqual(Array.from(coherent.f[0]), [0, 8, 7]);
 });

@@ -22,6 +22,7 @@ import { Rng } from '../src/random.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { rollout } from '../policies/rollout.ts';
 import { breakingFamily } from './helpers.ts';
+import { describeImprovementSigns } from '../src/gps/iteration-summary.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -290,4 +291,10 @@ test('GPS on a family whose objective turns NaN for every sample fails with one 
     );
     assert.ok(!existsSync(policyPath(out)) && !existsSync(statePath(out)), 'no learned optimizer or checkpoint');
   }
+});
+
+test('the iteration line counts the teachers whose predicted and realized improvement agree in sign, none in the first iteration', () => {
+  const log = (predicted: number[], actual: number[]) => ({ predictedImprovement: predicted, actualImprovement: actual }) as IterationLog;
+  assert.equal(describeImprovementSigns(log([NaN, NaN], [NaN, NaN])), '');
+  assert.equal(describeImprovementSigns(log([2, -1, 0.5, 3], [0.1, 0.4, 0.2, -5])), 'predicted and realized improvement of the same sign for 2/4 teachers, ');
 });
