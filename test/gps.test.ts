@@ -199,7 +199,7 @@ test('two workers train the same GPS run as one, byte for byte, full-state and p
   }
 });
 
-test('on-policy samples change the distillation from the second iteration on, and only the full-state view takes them', async () => {
+test('on-policy samples change the distillation from the second iteration on, in the full-state and the per-coordinate view', async () => {
   const base = mkdtempSync(join(tmpdir(), 'l2o-gps-onpolicy-'));
   const config = { ...SMALL, iterations: 3, validation: 0 };
   await trainGps({ config, family, identity, out: join(base, 'off'), resume: false });
@@ -208,10 +208,13 @@ test('on-policy samples change the distillation from the second iteration on, an
   // Iteration 1 has no policy to roll out yet, so both runs are the same there.
   assert.equal(on[0].policyLoss, off[0].policyLoss);
   assert.notEqual(on[1].policyLoss, off[1].policyLoss, 'the policy is fitted on more rows from iteration 2');
-  await assert.rejects(
-    () => trainGps({ config: { ...config, coordinatewise: true, onPolicySamples: 3 }, family, identity, out: join(base, 'coordinatewise'), resume: false }),
-    (e: Error) => e instanceof UserError && /full-state view only/.test(e.message),
-  );
+  // Per coordinate: each policy run adds its recorded coordinates' rows (here 3 runs × 3 coordinates per condition).
+  const perCoordinate = { ...config, coordinatewise: true, initialNoise: 0.2, sampledCoordinates: 3, policyIterations: 50 };
+  await trainGps({ config: perCoordinate, family, identity, out: join(base, 'cw-off'), resume: false });
+  await trainGps({ config: { ...perCoordinate, onPolicySamples: 3 }, family, identity, out: join(base, 'cw-on'), resume: false });
+  const [cwOff, cwOn] = [readLog(join(base, 'cw-off')), readLog(join(base, 'cw-on'))];
+  assert.equal(cwOn[0].policyLoss, cwOff[0].policyLoss);
+  assert.notEqual(cwOn[1].policyLoss, cwOff[1].policyLoss);
 });
 
 test('the step adjustment logs predicted and realized improvement, and counting ν·KL changes them', async () => {

@@ -100,7 +100,6 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     : `full state${scaling.map((s) => ` (${s})`).join('')}`;
   // The library checks these too, in its own terms; here they are named by their flags.
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
-  if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('--on-policy-samples is built for the full-state view only, not with --coordinatewise');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('--parameter-groups needs --coordinatewise (the full-state teacher acts on all coordinates at once)');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('--gradient-dynamics coherent needs --coordinatewise (the full-state dynamics see every coordinate)');
   if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
@@ -229,7 +228,7 @@ export const trainCommand = {
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
       .option('warm-start-mixtures', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.warmStartMixtures, describe: 'start each EM fit of the dynamics and policy priors from the previous one (--no-warm-start-mixtures: from k-means++)' })
       .option('exploration-floor', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.explorationFloor, coerce: nonNegativeNumber('exploration-floor'), describe: "raise each teacher's action std to at least this multiple of the RMS of its sampled actions (0: off)" })
-      .option('on-policy-samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.onPolicySamples, coerce: nonNegativeInteger('on-policy-samples'), describe: "noisy runs of the policy per condition and iteration, distilled on the teachers' actions at the states the policy visits (mirror-descent GPS); full state only" })
+      .option('on-policy-samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.onPolicySamples, coerce: nonNegativeInteger('on-policy-samples'), describe: "noisy runs of the policy per condition and iteration, distilled on the teachers' actions at the states the policy visits (mirror-descent GPS)" })
       .option('step-adjustment', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.stepAdjustment, choices: ['cost', 'cost-and-kl'], describe: 'what the KL step adapts to: predicted vs realized improvement of the expected cost, or of cost + Σ ν·KL(teacher‖policy) (cbfinn/gps)' })
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
       .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })

@@ -159,7 +159,6 @@ function sum(xs: ArrayLike<number>): number {
 export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void {
   checkValidationSplit(config, family);
   if (config.samples < 2) throw new UserError('samples must be at least 2 (the dynamics fit needs two samples per condition)');
-  if (config.onPolicySamples > 0 && config.coordinatewise) throw new UserError('onPolicySamples is built for the full-state view only, not for coordinatewise GPS');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('parameterGroups needs coordinatewise GPS (the full-state teacher acts on all coordinates at once)');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('coherent gradient dynamics are per-coordinate dynamics: they need coordinatewise GPS');
   if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`the ${config.features} features are per-coordinate features: they need coordinatewise GPS`);
@@ -281,9 +280,14 @@ export class GuidedPolicySearch {
       }
     });
     const onPolicy = config.onPolicySamples;
-    if (onPolicy > 0 && this.iteration > 0 && this.problem.samplePolicy) {
-      const samplePolicy = this.problem.samplePolicy.bind(this.problem);
-      await timed('sampling', () => this.work.forEach((c, m) => (c.policySamples = samplePolicy(c.objective, this.network, c.startRng, iterationRng.fork(`policy-samples/${m}`), onPolicy))));
+    if (onPolicy > 0 && this.iteration > 0) {
+      await timed('sampling', () => {
+        for (let m = 0; m < config.conditions; m++) {
+          const units = this.work.filter((c) => c.condition === m);
+          const samples = this.problem.samplePolicy(units[0].objective, this.network, units[0].startRng, iterationRng.fork(`policy-samples/${m}`), onPolicy);
+          units.forEach((c, g) => (c.policySamples = samples[g]));
+        }
+      });
     }
 
     // 2. Fit dynamics (one prior over all conditions) and the cost model.

@@ -287,7 +287,6 @@ const stateSchema: Schema<StateFile> = (value, path) => {
   if (network.hidden !== config.hidden) fail(field(field(path, 'network'), 'hidden'), `is ${network.hidden}, expected ${config.hidden} (config.hidden)`);
   const features = config.features ?? 'history';
   if (config.historyLength !== undefined) checkNetworkFits(network, config.historyLength, coordinatewise, features, path);
-  if (config.onPolicySamples && coordinatewise) fail(field(configPath, 'onPolicySamples'), `is ${config.onPolicySamples}, but per-coordinate runs take none`);
   const dU = network.outputDim;
   const scaling = config.gradientScaling ?? 'none';
   const dX = coordinatewise ? createCoordinateFeatures(features, config.historyLength, scaling).stateDim : dU + network.inputDim;

@@ -42,7 +42,7 @@ export interface GpsConfig {
   /**
    * Noisy runs of the global policy per condition and iteration (from the second on), distilled on
    * the teachers' actions at the states the policy itself visits, as mirror-descent GPS trains on
-   * on-policy samples; 0 distills on the teachers' samples only. Full-state view only.
+   * on-policy samples; 0 distills on the teachers' samples only. Per coordinate, the runs are recorded per group as the teachers' samples are.
    */
   onPolicySamples: number;
   /**

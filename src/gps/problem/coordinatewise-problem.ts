@@ -18,7 +18,7 @@
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
-import { CoordinatewiseGpsPolicy } from '../../../policies/gps-policy.ts';
+import { CoordinatewiseGpsPolicy, TENSOR_ROWS } from '../../../policies/gps-policy.ts';
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
@@ -56,6 +56,33 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
   protected step(t: number, state: Float64Array, j: number): number {
     const teacher = this.teachers[this.groupOf ? this.groupOf[j] : 0];
     return this.noiseRng ? teacher.sample(t, state, this.noiseRng)[0] : teacher.mean(t, state)[0];
+  }
+}
+
+/** The distilled network on every coordinate plus its own Gaussian noise per coordinate (on-policy samples). */
+class ExploringCoordinatewisePolicy extends PerCoordinatePolicy {
+  readonly name = 'exploring';
+
+  constructor(
+    private readonly network: PolicyNetwork,
+    private readonly std: number,
+    private readonly noiseRng: Rng,
+    historyLength: number,
+    gradientScaling: GradientScaling,
+    features: FeatureSet,
+    recorder: Recorder,
+  ) {
+    super(historyLength, gradientScaling, features, recorder);
+  }
+
+  protected step(_t: number, state: Float64Array): number {
+    return this.network.mean(state)[0] + this.std * this.noiseRng.normal();
+  }
+
+  protected override stepAll(_t: number, states: Float64Array, rows: number, width: number): Float64Array {
+    const u = rows >= TENSOR_ROWS ? this.network.meanBatchTensor(states, rows, width) : this.network.meanBatch(states, rows, width);
+    for (let j = 0; j < rows; j++) u[j] += this.std * this.noiseRng.normal();
+    return u;
   }
 }
 
@@ -115,15 +142,36 @@ export class CoordinatewiseProblem implements GpsProblem {
    * of its coordinates recorded per rollout, each a sample of that group's MDP.
    */
   sample(objective: Objective, teachers: readonly LinearGaussianPolicy[], startRng: Rng, rng: Rng): Samples[] {
-    const { horizon: T, samples: M, historyLength: H, sampledCoordinates, gradientScaling } = this.settings;
+    const { samples: M, historyLength: H, gradientScaling } = this.settings;
     const groups = this.teacherGroups(objective);
     if (teachers.length !== groups.length) throw new Error(`${objective.name}: ${teachers.length} teachers for ${groups.length} parameter groups`);
     const groupOf = groups.length > 1 ? groupIndexOf(groups, objective.dim) : null;
+    const out = this.collect(objective, startRng, rng, M, (attempt, recorder) => new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, this.features, rng.fork(`noise/${attempt}`), recorder));
+    if (out[0].states.length < M * Math.min(this.settings.sampledCoordinates, groups[0].size)) throw new Error(`${objective.name}: more than 2/3 of the teacher's rollouts diverged`);
+    // The teachers' mean steps at the recorded states ('coherent' gradient dynamics read them).
+    out.forEach((set, i) => (set.means = set.states.map((run) => run.map((s, t) => teachers[i].mean(t, s)))));
+    return out;
+  }
+
+  /**
+   * Up to `count` noisy runs of the global policy (its own σ per coordinate), recorded per group as
+   * the teachers' samples are: the states the policy itself visits, where on-policy distillation asks
+   * the teachers what to do. Runs that break down are dropped (an early policy may diverge).
+   */
+  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples[] {
+    const { historyLength: H, gradientScaling } = this.settings;
+    const std = Math.sqrt(network.variance[0]);
+    return this.collect(objective, startRng, rng, count, (attempt, recorder) => new ExploringCoordinatewisePolicy(network, std, rng.fork(`noise/${attempt}`), H, gradientScaling, this.features, recorder));
+  }
+
+  /** Up to `count` rollouts that did not diverge, from at most 3·count attempts, with each group's chosen coordinates recorded. */
+  private collect(objective: Objective, startRng: Rng, rng: Rng, count: number, policyFor: (attempt: number, recorder: Recorder) => PerCoordinatePolicy): Samples[] {
+    const { horizon: T, sampledCoordinates } = this.settings;
+    const groups = this.teacherGroups(objective);
     const env = new OptimizationEnv({ historyLength: 1 });
-    const out: Samples[] = groups.map(() => ({ states: [], observations: [], actions: [], values: [], means: [] }));
+    const out: Samples[] = groups.map(() => ({ states: [], observations: [], actions: [], values: [] }));
     let kept = 0;
-    for (let attempt = 0; kept < M; attempt++) {
-      if (attempt >= 3 * M) throw new Error(`${objective.name}: more than 2/3 of the teacher's rollouts diverged`);
+    for (let attempt = 0; kept < count && attempt < 3 * count; attempt++) {
       const pick = rng.fork(`coordinates/${attempt}`);
       // One group keeps the draw it always had; several draw within each group.
       const chosen = groups.map((g, i) => {
@@ -133,7 +181,7 @@ export class CoordinatewiseProblem implements GpsProblem {
       });
       const coordinates = Int32Array.from(chosen.flatMap((c) => Array.from(c)));
       const recorder: Recorder = { coordinates, states: Array.from(coordinates, () => []), actions: Array.from(coordinates, () => []) };
-      const run = rollout(env, new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, this.features, rng.fork(`noise/${attempt}`), recorder), objective, T, startRng);
+      const run = rollout(env, policyFor(attempt, recorder), objective, T, startRng);
       if (run.divergedAt !== null) continue;
       kept++;
       let c = 0;
@@ -144,7 +192,6 @@ export class CoordinatewiseProblem implements GpsProblem {
           set.states.push(states);
           set.observations.push(this.dO === this.dX ? states : states.map((s) => s.subarray(0, this.dO)));
           set.actions.push(recorder.actions[c]);
-          set.means!.push(states.map((s, t) => teachers[i].mean(t, s)));
           set.values.push(run.values.slice(0, T));
         }
       });

@@ -55,9 +55,9 @@ export class FullStateProblem implements GpsProblem {
    * policy itself visits, where on-policy distillation asks the teachers what to do. Runs that break
    * down are dropped (an early policy may well diverge), so fewer than `count` may come back.
    */
-  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples {
+  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples[] {
     const std = Float64Array.from(network.variance, Math.sqrt);
-    return this.collect(objective, startRng, count, (attempt) => new ExploringPolicy(this.policy(network), std, rng.fork(`noise/${attempt}`)));
+    return [this.collect(objective, startRng, count, (attempt) => new ExploringPolicy(this.policy(network), std, rng.fork(`noise/${attempt}`)))];
   }
 
   /** Up to `count` runs that did not diverge, from at most 3·count attempts. */

@@ -49,8 +49,8 @@ export interface GpsProblem {
   teacherGroups(objective: Objective): readonly ParameterGroup[];
   /** M samples of each group's teacher, all groups' teachers acting together in each rollout; one Samples per group. */
   sample(objective: Objective, teachers: readonly LinearGaussianPolicy[], startRng: Rng, rng: Rng): Samples[];
-  /** Up to `count` noisy runs of the global policy, recorded as teacher states (on-policy distillation); absent where not built. */
-  samplePolicy?(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples;
+  /** Up to `count` noisy runs of the global policy, recorded as each group's teacher states (on-policy distillation). */
+  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples[];
   costModel(objective: Objective, samples: Samples): QuadraticCost;
   /** The fitted dynamics, corrected where the view knows more of their structure than a regression sees (per coordinate). */
   adjustDynamics?(dynamics: LinearDynamics, samples: Samples): LinearDynamics;
