@@ -40,7 +40,7 @@ export interface LstmOptimizerJson {
 }
 
 /** tanh(x) = 2σ(2x) − 1: wasm's Tanh kernel is scalar and 2× slower than the three ops. */
-function tanh(x: tf.Tensor2D): tf.Tensor2D {
+export function lstmTanh(x: tf.Tensor2D): tf.Tensor2D {
   return tf.getBackend() === 'wasm' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1) : tf.tanh(x);
 }
 
@@ -100,10 +100,10 @@ export class CoordinatewiseLstm {
       const gate = (g: Gate) => tf.add(affine(input, w.wx[g] as tf.Tensor2D, w.b[g] as tf.Tensor1D), matMul(state.h[l], w.wh[g] as tf.Tensor2D)) as tf.Tensor2D;
       const i = tf.sigmoid(gate('input'));
       const f = tf.sigmoid(gate('forget'));
-      const candidate = tanh(gate('cell'));
+      const candidate = lstmTanh(gate('cell'));
       const o = tf.sigmoid(gate('output'));
       const cNext = tf.add(tf.mul(f, state.c[l]), tf.mul(i, candidate)) as tf.Tensor2D;
-      const hNext = tf.mul(o, tanh(cNext as tf.Tensor2D)) as tf.Tensor2D;
+      const hNext = tf.mul(o, lstmTanh(cNext as tf.Tensor2D)) as tf.Tensor2D;
       h.push(hNext);
       c.push(cNext);
       input = hNext;

@@ -6,8 +6,9 @@ import type { Objective } from '../envs/objective.ts';
 import type { Rng } from '../src/random.ts';
 import { UserError } from '../src/errors.ts';
 import type { PolicyNetwork } from './policy-network.ts';
+import type { DistilledPolicy, PolicyStepper } from './distilled-policy.ts';
 import type { Observation, Policy } from './policy.ts';
-import { PerCoordinatePolicy } from './per-coordinate-policy.ts';
+import { PerCoordinatePolicy, type Recorder } from './per-coordinate-policy.ts';
 import type { GradientScaling } from '../envs/coordinate-history.ts';
 import type { FeatureSet } from '../envs/coordinate-features.ts';
 import { historyScaler, type HistoryScaler } from '../envs/history-scaling.ts';
@@ -36,35 +37,48 @@ export class GpsPolicy implements Policy {
   }
 }
 
-/** Coordinates from which the per-coordinate optimizer runs its network in tfjs (neural nets; not the 2016 families). */
-export const TENSOR_ROWS = 4096;
+export { TENSOR_ROWS } from './policy-network.ts';
 
-/** The distilled network applied to every coordinate: the learned optimizer of per-coordinate GPS. */
+/**
+ * The distilled policy applied to every coordinate: the learned optimizer of per-coordinate GPS.
+ * Its stepper runs all coordinates in one pass per step and, for the LSTM, carries each
+ * coordinate's hidden state from step to step; reset() starts a run from a fresh one.
+ */
 export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
   readonly name = 'gps';
+  private stepper: PolicyStepper | null = null;
 
   constructor(
-    readonly network: PolicyNetwork,
+    readonly network: DistilledPolicy,
     historyLength: number,
     gradientScaling: GradientScaling,
     features: FeatureSet = 'history',
+    recorder: Recorder | null = null,
   ) {
-    super(historyLength, gradientScaling, features);
+    super(historyLength, gradientScaling, features, recorder);
     if (network.outputDim !== 1 || network.inputDim !== this.observationDim) {
       throw new RangeError(`a per-coordinate GPS network on the ${features} features maps ${this.observationDim} features to 1 step, not ${network.inputDim} to ${network.outputDim}`);
     }
   }
 
-  /** The network reads the state's observed prefix: not what only the teacher sees (the raw gradient a scaled state carries last, the iterate). */
-  protected step(_t: number, state: Float64Array): number {
-    return this.network.mean(state)[0];
+  override reset(objective: Objective, rng: Rng): void {
+    super.reset(objective, rng);
+    this.dispose();
   }
 
-  /**
-   * All coordinates in one pass over the network: in float64 (the same numbers as `step` on each)
-   * below TENSOR_ROWS coordinates, in one float32 tfjs pass from there on, where it is three times faster.
-   */
+  /** Frees the stepper's recurrent state (tfjs tensors for the LSTM). */
+  dispose(): void {
+    this.stepper?.dispose();
+    this.stepper = null;
+  }
+
+  protected step(): number {
+    throw new Error('unreachable: stepAll steps every coordinate');
+  }
+
+  /** The network reads each row's observed prefix: not what only the teacher sees (the raw gradient a scaled state carries last, the iterate). */
   protected override stepAll(_t: number, states: Float64Array, rows: number, width: number): Float64Array {
-    return rows >= TENSOR_ROWS ? this.network.meanBatchTensor(states, rows, width) : this.network.meanBatch(states, rows, width);
+    this.stepper ??= this.network.stepper();
+    return this.stepper.step(states, rows, width);
   }
 }

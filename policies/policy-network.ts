@@ -11,6 +11,7 @@ import type { Rng } from '../src/random.ts';
 import * as tf from '@tensorflow/tfjs';
 import { sigmoid, softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
+import type { DistillationData, DistilledPolicy, FitOptions, PolicyStepper } from './distilled-policy.ts';
 
 export interface PolicyNetworkJson {
   inputDim: number;
@@ -24,23 +25,13 @@ export interface PolicyNetworkJson {
   variance: number[];
 }
 
-/** One distillation data set: rows are (observation, target mean, target precision factor, weight). */
-export interface DistillationData {
-  observations: Float64Array[];
-  targets: Float64Array[];
-  /** Uᵀ with P = U·Uᵀ, row-major dU×dU, so that dᵀPd = ‖Uᵀd‖². */
-  precisionFactors: Float64Array[];
-  weights: Float64Array;
-}
+export type { DistillationData, FitOptions } from './distilled-policy.ts';
 
-export interface FitOptions {
-  iterations: number;
-  batchSize: number;
-  learningRate: number;
-  rng: Rng;
-}
+/** Rows from which the per-coordinate optimizer runs the network in tfjs (neural nets; not the 2016 families). */
+export const TENSOR_ROWS = 4096;
 
-export class PolicyNetwork {
+export class PolicyNetwork implements DistilledPolicy {
+  readonly kind = 'mlp';
   private W1: Float64Array; // [inputDim, hidden]
   private b1: Float64Array;
   private W2: Float64Array; // [hidden, outputDim]
@@ -99,6 +90,29 @@ export class PolicyNetwork {
       }
     }
     return out;
+  }
+
+  /** μ_θ at every step of each sequence: a feed-forward network reads each step alone. */
+  sequenceMeans(observations: Float64Array[][]): Float64Array[][] {
+    if (observations.length === 0) return [];
+    const T = observations[0].length;
+    const width = observations[0][0].length;
+    const rows = new Float64Array(observations.length * T * width);
+    observations.forEach((run, n) => run.forEach((o, t) => rows.set(o, (n * T + t) * width)));
+    const flat = this.meanBatch(rows, observations.length * T, width);
+    const O = this.outputDim;
+    return observations.map((run, n) => run.map((_, t) => flat.slice((n * T + t) * O, (n * T + t + 1) * O)));
+  }
+
+  /**
+   * Every row in one pass: in float64 (the same numbers as `mean` on each) below TENSOR_ROWS rows,
+   * in one float32 tfjs pass from there on, where it is three times faster. Nothing to carry.
+   */
+  stepper(): PolicyStepper {
+    return {
+      step: (states, rows, width) => (rows >= TENSOR_ROWS ? this.meanBatchTensor(states, rows, width) : this.meanBatch(states, rows, width)),
+      dispose: () => {},
+    };
   }
 
   /**

@@ -19,6 +19,7 @@ import { Rng } from '../src/random.ts';
 import { CoordinatewiseGpsPolicy } from '../policies/gps-policy.ts';
 import { LiMalik2017Features } from '../envs/li-malik-2017-features.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
+import type { PolicyNetwork } from '../policies/policy-network.ts';
 
 test('per-coordinate state: gradient, step and relative change per lag, zero before x0 exactly where padding says', () => {
   const history = new CoordinateHistory(2);
@@ -216,7 +217,7 @@ test('per-coordinate GPS on the li-malik-2017 features: a gradient-descent first
     const step = policy.act({ t, x, value, gradient, state: () => { throw new Error('unused'); } });
     features.push(x, value, gradient);
     const rows = features.statesInto(new Float64Array(objective.dim * 55), objective.dim);
-    assert.deepEqual(Array.from(step), Array.from(policy.network.meanBatch(rows, objective.dim, 55)), `step ${t}`);
+    assert.deepEqual(Array.from(step), Array.from((policy.network as PolicyNetwork).meanBatch(rows, objective.dim, 55)), `step ${t}`);
     for (let j = 0; j < x.length; j++) x[j] += step[j];
   }
 });

@@ -16,6 +16,7 @@ import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { UserError } from '../src/errors.ts';
 import { HistoryScaler } from '../envs/history-scaling.ts';
 import { GpsPolicy } from '../policies/gps-policy.ts';
+import type { PolicyNetwork } from '../policies/policy-network.ts';
 import type { Policy } from '../policies/policy.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { Rng } from '../src/random.ts';
@@ -178,7 +179,7 @@ test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoi
   const loaded = run(loadGpsPolicy(dir).policy);
   assert.deepEqual(loaded, run(gps.policy()));
   assert.ok(loaded[30] < 0.8 * loaded[0], `the scaled policy optimizes: ${loaded[0]} → ${loaded[30]}`);
-  assert.notDeepEqual(loaded, run(new GpsPolicy(gps.network, SMALL.historyLength, 'none')), 'the features the policy reads are scaled');
+  assert.notDeepEqual(loaded, run(new GpsPolicy(gps.network as PolicyNetwork, SMALL.historyLength, 'none')), 'the features the policy reads are scaled');
 });
 
 test('two workers train the same GPS run as one, byte for byte, full-state and per coordinate', async () => {

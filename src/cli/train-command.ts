@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
+import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -31,6 +31,7 @@ interface TrainArgs extends EnvArgs {
   klStep: number;
   inner: number;
   policyIterations: number;
+  policyBatch: number;
   initialNoise?: number;
   coordinatewise: boolean;
   nuStep: string;
@@ -43,6 +44,8 @@ interface TrainArgs extends EnvArgs {
   parameterGroups: boolean;
   features: string;
   gradientDynamics: string;
+  policy: string;
+  lstmCells: number;
   gradientScaling?: string;
   // bptt (batch, lr, validation, validateEvery: lista too)
   unroll: number;
@@ -79,6 +82,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     klStep: args.klStep,
     innerIterations: args.inner,
     policyIterations: args.policyIterations,
+    policyBatch: args.policyBatch,
     initialNoise: args.initialNoise ?? defaultInitialNoise(args.coordinatewise),
     coordinatewise: args.coordinatewise,
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
@@ -91,6 +95,8 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     parameterGroups: args.parameterGroups,
     features: args.features as GpsConfig['features'], // yargs has checked the choices
     gradientDynamics: args.gradientDynamics as GpsConfig['gradientDynamics'],
+    policy: args.policy as GpsConfig['policy'],
+    lstmCells: args.lstmCells,
     // The li-malik-2017 features normalize their gradients themselves.
     gradientScaling: (args.gradientScaling ?? (args.features === 'history' ? DEFAULT_GPS_CONFIG.gradientScaling : 'none')) as GpsConfig['gradientScaling'],
   };
@@ -101,6 +107,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   // The library checks these too, in its own terms; here they are named by their flags.
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('--parameter-groups needs --coordinatewise (the full-state teacher acts on all coordinates at once)');
+  if (config.policy === 'lstm' && !config.coordinatewise) throw new UserError('--policy lstm needs --coordinatewise (the LSTM steps one coordinate at a time)');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('--gradient-dynamics coherent needs --coordinatewise (the full-state dynamics see every coordinate)');
   if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
   if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`--features li-malik-2017 normalizes its gradients itself: leave out --gradient-scaling ${config.gradientScaling}`);
@@ -224,6 +231,7 @@ export const trainCommand = {
       .option('kl-step', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
       .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
       .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
+      .option('policy-batch', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyBatch, coerce: positiveInteger('policy-batch'), describe: 'minibatch of each distillation step: rows of the MLP, whole sequences of the LSTM' })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })
       .option('warm-start-mixtures', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.warmStartMixtures, describe: 'start each EM fit of the dynamics and policy priors from the previous one (--no-warm-start-mixtures: from k-means++)' })
@@ -233,6 +241,8 @@ export const trainCommand = {
       .option('nu-step', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.nuStep, choices: ['gradient', 'relative'], describe: 'how ν follows KL(teacher‖policy): a dual gradient step, or ×2 / ×½ per step relative to the mean KL (cbfinn/gps examples)' })
       .option('coordinatewise', { group: 'GPS:', type: 'boolean', default: false, describe: 'per-coordinate GPS (Li & Malik 2017): one teacher and policy shared by all coordinates, for high-dimensional objectives' })
       .option('gradient-scaling', { group: 'GPS:', type: 'string', choices: ['none', 'adagrad'], describe: `gradient features as they are, or each divided by its coordinate's AdaGrad accumulator √(Σ g²), which makes them scale-free (default ${DEFAULT_GPS_CONFIG.gradientScaling}; none with --features li-malik-2017)` })
+      .option('policy', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.policy, choices: [...POLICY_KINDS], describe: "the global policy: a feed-forward 'mlp' (50 softplus units), or per coordinate an 'lstm' of --lstm-cells cells whose state is carried through a run (Li & Malik 2017), distilled on whole sample sequences" })
+      .option('lstm-cells', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.lstmCells, coerce: positiveInteger('lstm-cells'), describe: 'cells of the LSTM policy (--policy lstm)' })
       .option('gradient-dynamics', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientDynamics, choices: [...GRADIENT_DYNAMICS], describe: "per-coordinate GPS: the raw gradient's dynamics as fitted, or 'coherent': g' = g + h·u with h the curvature along the teachers' mean step, the direction all coordinates move together" })
       .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f, or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages)" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples' })

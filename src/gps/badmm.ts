@@ -16,6 +16,8 @@ import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, reviveLinearization, reviveTrajectory, type Linearization } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { PolicyNetwork, type DistillationData } from '../../policies/policy-network.ts';
+import { LstmPolicyNetwork } from '../../policies/lstm-policy-network.ts';
+import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
 import { FullStateProblem } from './problem/full-state-problem.ts';
 import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
@@ -160,6 +162,7 @@ export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void
   checkValidationSplit(config, family);
   if (config.samples < 2) throw new UserError('samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('parameterGroups needs coordinatewise GPS (the full-state teacher acts on all coordinates at once)');
+  if (config.policy === 'lstm' && !config.coordinatewise) throw new UserError('the LSTM policy is a per-coordinate policy: it needs coordinatewise GPS');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('coherent gradient dynamics are per-coordinate dynamics: they need coordinatewise GPS');
   if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`the ${config.features} features are per-coordinate features: they need coordinatewise GPS`);
   if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`the li-malik-2017 features normalize their gradients themselves: gradientScaling must be 'none', not '${config.gradientScaling}'`);
@@ -180,7 +183,7 @@ export class GuidedPolicySearch {
   private constructor(
     readonly config: GpsConfig,
     readonly family: ObjectiveFamily,
-    readonly network: PolicyNetwork,
+    readonly network: DistilledPolicy,
     states: ConditionState[],
     pool: TaskPool | undefined,
   ) {
@@ -206,7 +209,7 @@ export class GuidedPolicySearch {
     checkGpsConfig(config, family);
     const root = new Rng(`gps-${config.seed}`);
     const problem = gpsProblem(config, family.dim);
-    const network = new PolicyNetwork(problem.dO, config.hidden, problem.dU, root.fork('network'));
+    const network = config.policy === 'lstm' ? new LstmPolicyNetwork(problem.dO, config.lstmCells, problem.dU, root.fork('network')) : new PolicyNetwork(problem.dO, config.hidden, problem.dU, root.fork('network'));
     const states = Array.from({ length: config.conditions }, (_, m) => {
       const objective = family.sample('train', m);
       const teacher = problem.initialTeacher(objective, root.fork(`start/${m}`));
@@ -225,7 +228,7 @@ export class GuidedPolicySearch {
   }
 
   /** Continues a run from checkpointed state. */
-  static restore(config: GpsConfig, family: ObjectiveFamily, network: PolicyNetwork, states: ConditionState[], iteration: number, pool?: TaskPool, runtime?: GpsRuntimeState): GuidedPolicySearch {
+  static restore(config: GpsConfig, family: ObjectiveFamily, network: DistilledPolicy, states: ConditionState[], iteration: number, pool?: TaskPool, runtime?: GpsRuntimeState): GuidedPolicySearch {
     const gps = new GuidedPolicySearch(config, family, network, states, pool);
     // Checkpoints written before the runtime state was kept resume with cold mixtures and no step baseline.
     if (runtime) gps.restoreRuntime(runtime);
@@ -420,16 +423,25 @@ export class GuidedPolicySearch {
     const targets: Float64Array[] = [];
     const precisionFactors: Float64Array[] = [];
     const weights: number[] = [];
+    // Each sample is a sequence (a recurrent policy is fitted on whole ones): numbered in the order
+    // of teachers, sets and samples.
+    const sequences: number[] = [];
+    const steps: number[] = [];
+    let sequenceCount = 0;
     for (const c of this.work) {
       const teacher = this.currentTeacher(c);
       // The teachers' own samples, and where asked the global policy's (on-policy distillation).
       const sets = c.policySamples ? [c.samples!, c.policySamples] : [c.samples!];
+      const firstSequence = sets.map((_, k) => sequenceCount + sets.slice(0, k).reduce((n, set) => n + set.states.length, 0));
+      sequenceCount += sets.reduce((n, set) => n + set.states.length, 0);
       for (let t = 0; t < this.config.horizon; t++) {
         const P = teacher.precision[t];
         const factor = cholesky(P).transpose().data;
         const nu = Math.max(c.nu[t], 1e-8);
-        for (const set of sets) {
+        sets.forEach((set, k) => {
           set.states.forEach((runStates, n) => {
+            sequences.push(firstSequence[k] + n);
+            steps.push(t);
             const s = runStates[t];
             const shift = matVec(teacher.covariance[t], matVec(c.lambdaK[t], s).map((v, i) => v + c.lambdak[t][i]));
             const mean = teacher.mean(t, s);
@@ -438,7 +450,7 @@ export class GuidedPolicySearch {
             precisionFactors.push(factor);
             weights.push(nu);
           });
-        }
+        });
       }
     }
     // Weights rescaled to mean 1 and capped at twice their median, so no condition swamps the fit.
@@ -448,7 +460,7 @@ export class GuidedPolicySearch {
     const cap = 2 * median(w.filter((v) => v > 1e-2));
     for (let i = 0; i < w.length; i++) w[i] = Math.min(w[i], cap);
     this.fitPolicyCovariance(precisionFactors, w);
-    return { observations, targets, precisionFactors, weights: w };
+    return { observations, targets, precisionFactors, weights: w, sequences: Int32Array.from(sequences), steps: Int32Array.from(steps) };
   }
 
   /** Σ_π in closed form: the inverse diagonal of the weighted mean teacher precision. */
@@ -465,13 +477,14 @@ export class GuidedPolicySearch {
 
   /** Step 3 for every condition: the policy linearized around its samples (condition-tasks.ts). */
   private async linearizeAll(iterationRng: Rng, inner: number | 'start'): Promise<void> {
-    const network = this.network.toJSON();
+    // The feed-forward network runs in the workers; the LSTM's means are computed here, on tfjs.
+    const network = this.network.kind === 'mlp' ? { network: this.network.toJSON() } : null;
     const results = await this.pool.map<Linearization>(
       TASKS.linearize,
       this.work.map((c, m) => ({
         states: c.samples!.states,
         observations: c.samples!.observations,
-        network,
+        ...(network ?? { means: this.network.sequenceMeans(c.samples!.observations), variance: this.network.variance }),
         seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
         clusters: this.config.policyClusters,
         mixture: c.policyPrior,

@@ -11,7 +11,16 @@ import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
-import { GRADIENT_DYNAMICS } from './config.ts';
+import { LstmPolicyNetwork, type LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
+import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
+
+/** The global policy's JSON: the feed-forward network's (no kind: files from before the LSTM), or the LSTM's. */
+export type DistilledPolicyJson = PolicyNetworkJson | LstmPolicyJson;
+
+export function reviveDistilledPolicy(json: DistilledPolicyJson): DistilledPolicy {
+  return 'kind' in json && json.kind === 'lstm' ? LstmPolicyNetwork.fromJSON(json) : PolicyNetwork.fromJSON(json as PolicyNetworkJson);
+}
+import { GRADIENT_DYNAMICS, POLICY_KINDS } from './config.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
@@ -36,7 +45,7 @@ interface PolicyFile extends RunIdentity {
   features?: FeatureSet;
   /** Held-out score of this policy (absent when the run held nothing out). */
   validation?: number;
-  network: PolicyNetworkJson;
+  network: DistilledPolicyJson;
 }
 
 /** The iteration whose policy is in policy.json, and its held-out score. */
@@ -53,8 +62,8 @@ interface StateFile extends RunIdentity {
    * Files written before a setting existed lack it; loadCheckpoint fills in what they ran with (no
    * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor).
    */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups' | 'features' | 'gradientDynamics'> & Partial<GpsConfig>;
-  network: PolicyNetworkJson;
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups' | 'features' | 'gradientDynamics' | 'policy' | 'lstmCells'> & Partial<GpsConfig>;
+  network: DistilledPolicyJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
   /** Absent in files written before it was kept: such a run resumes with cold mixtures. */
@@ -122,7 +131,7 @@ const positive = number({ above: 0 });
 const nonNegative = number({ min: 0 });
 
 /** A PolicyNetwork's JSON: its dimensions, and weight arrays of the lengths they give. */
-const networkSchema = object(
+const feedForwardSchema = object(
   {
     inputDim: count(1),
     hidden: count(1),
@@ -144,8 +153,40 @@ const networkSchema = object(
   },
 );
 
+const lstmSchema = object(
+  {
+    kind: oneOf('lstm'),
+    inputDim: count(1),
+    hidden: count(1),
+    outputDim: count(1),
+    wx: numbers(),
+    wh: numbers(),
+    b: numbers(),
+    wo: numbers(),
+    bo: numbers(),
+    inputScale: numbers({ above: 0 }),
+    inputBound: numbers({ min: 0 }),
+    variance: numbers({ above: 0 }),
+  },
+  (n, path) => {
+    const [I, H, O] = [n.inputDim, n.hidden, n.outputDim];
+    checkLength(n.wx, 4 * I * H, field(path, 'wx'), `4 gates × inputDim ${I} × hidden ${H}`);
+    checkLength(n.wh, 4 * H * H, field(path, 'wh'), `4 gates × hidden ${H} × hidden ${H}`);
+    checkLength(n.b, 4 * H, field(path, 'b'), `4 gates × hidden ${H}`);
+    checkLength(n.wo, H * O, field(path, 'wo'), `hidden ${H} × outputDim ${O}`);
+    checkLength(n.bo, O, field(path, 'bo'), `outputDim ${O}`);
+    checkLength(n.inputScale, I, field(path, 'inputScale'), `inputDim ${I}`);
+    checkLength(n.inputBound, I, field(path, 'inputBound'), `inputDim ${I}`);
+    checkLength(n.variance, O, field(path, 'variance'), `outputDim ${O}`);
+  },
+);
+
+/** The global policy's JSON by its kind: an LSTM says so; the feed-forward network (and every file from before the LSTM) does not. */
+const networkSchema: Schema<(PolicyNetworkJson & { kind: 'mlp' }) | LstmPolicyJson> = (value, path) =>
+  typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'lstm' ? lstmSchema(value, path) : { ...feedForwardSchema(value, path), kind: 'mlp' as const };
+
 /** The network reads what the run's view gives it: one coordinate's observed features (3H of its history, or Li & Malik 2017's), or the full state Φ (H·(1 + d) for d = outputDim). */
-function checkNetworkFits(network: PolicyNetworkJson, historyLength: number, coordinatewise: boolean, features: FeatureSet, path: string): void {
+function checkNetworkFits(network: DistilledPolicyJson, historyLength: number, coordinatewise: boolean, features: FeatureSet, path: string): void {
   const where = field(path, 'network');
   if (coordinatewise) {
     if (network.outputDim !== 1) fail(field(where, 'outputDim'), `is ${network.outputDim}, expected 1 (a per-coordinate policy steps one coordinate)`);
@@ -153,6 +194,7 @@ function checkNetworkFits(network: PolicyNetworkJson, historyLength: number, coo
     const why = features === 'history' ? `${FEATURES_PER_LAG} features × historyLength ${historyLength}` : `the ${features} features`;
     if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (per coordinate, ${why})`);
   } else {
+    if ('kind' in network && network.kind === 'lstm') fail(field(where, 'kind'), 'is lstm, but an LSTM policy is per coordinate and this run is full-state');
     const expected = stateDim(historyLength, network.outputDim);
     if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (full state, historyLength ${historyLength} × (1 + dimension ${network.outputDim}))`);
   }
@@ -204,6 +246,8 @@ const gpsConfigSchema = object({
   parameterGroups: optional(boolean()),
   features: optional(oneOf(...FEATURE_SETS)),
   gradientDynamics: optional(oneOf(...GRADIENT_DYNAMICS)),
+  policy: optional(oneOf(...POLICY_KINDS)),
+  lstmCells: optional(count(1)),
   gradientScaling: optional(oneOf('none', 'adagrad')),
   seed: string(),
 });
@@ -282,9 +326,12 @@ function stateFileSchema(T: number, dU: number, dX: number, conditions: number, 
 /** Checks a parsed state.json: its config first, then everything whose shape the config sets. */
 const stateSchema: Schema<StateFile> = (value, path) => {
   const { config, network } = object({ config: gpsConfigSchema, network: networkSchema })(value, path);
+  const cells = network.kind === 'lstm' ? network.hidden : undefined;
+  if ((config.policy ?? 'mlp') === 'lstm' && cells !== config.lstmCells) fail(field(field(path, 'network'), 'hidden'), `is ${network.hidden}, expected ${config.lstmCells} (config.lstmCells of an LSTM policy)`);
+  if ((config.policy ?? 'mlp') !== network.kind) fail(field(field(path, 'network'), 'kind'), `is ${network.kind}, but config.policy is ${config.policy ?? 'mlp'}`);
   const coordinatewise = config.coordinatewise ?? false;
   const configPath = field(path, 'config');
-  if (network.hidden !== config.hidden) fail(field(field(path, 'network'), 'hidden'), `is ${network.hidden}, expected ${config.hidden} (config.hidden)`);
+  if (network.kind === 'mlp' && network.hidden !== config.hidden) fail(field(field(path, 'network'), 'hidden'), `is ${network.hidden}, expected ${config.hidden} (config.hidden)`);
   const features = config.features ?? 'history';
   if (config.historyLength !== undefined) checkNetworkFits(network, config.historyLength, coordinatewise, features, path);
   const dU = network.outputDim;
@@ -303,8 +350,8 @@ export function hasCheckpoint(dir: string): boolean {
 }
 
 /** Writes the learned optimizer of the run (call before saveState, which commits the iteration). */
-export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, validation?: number): void {
-  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, gradientScaling: config.gradientScaling, ...(config.features === 'history' ? {} : { features: config.features }), validation, network: network.toJSON() };
+export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: DistilledPolicy, validation?: number): void {
+  const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, gradientScaling: config.gradientScaling, ...(config.features === 'history' ? {} : { features: config.features }), validation, network: network.toJSON() as DistilledPolicyJson };
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
 }
 
@@ -319,14 +366,14 @@ function inCanonicalOrder(config: GpsConfig): GpsConfig {
   return Object.assign(ordered, config) as GpsConfig;
 }
 
-export function saveState(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: PolicyNetwork, conditions: ConditionState[], best?: BestPolicy, runtime?: GpsRuntimeState): void {
+export function saveState(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: DistilledPolicy, conditions: ConditionState[], best?: BestPolicy, runtime?: GpsRuntimeState): void {
   const state: StateFile = {
     format: FORMAT,
     version: VERSION,
     ...identity,
     iteration,
     config: inCanonicalOrder(config),
-    network: network.toJSON(),
+    network: network.toJSON() as DistilledPolicyJson,
     best,
     runtime: runtime && runtimeToJson(runtime),
     conditions: conditions.map((c) => ({
@@ -346,14 +393,14 @@ export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdent
   const path = policyPath(dir);
   const file = readRunFile(path, 'GPS policy', FORMAT, VERSION, policyFileSchema);
   return decodeRunFile(path, () => {
-    const network = PolicyNetwork.fromJSON(file.network);
+    const network = reviveDistilledPolicy(file.network);
     const scaling = file.gradientScaling ?? 'none';
-    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling, file.features ?? 'history') : new GpsPolicy(network, file.historyLength, scaling);
+    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling, file.features ?? 'history') : new GpsPolicy(network as PolicyNetwork, file.historyLength, scaling);
     return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
   });
 }
 
-export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: PolicyNetwork; conditions: ConditionState[]; best?: BestPolicy; runtime?: GpsRuntimeState } {
+export function loadCheckpoint(dir: string): { identity: RunIdentity; config: GpsConfig; iteration: number; network: DistilledPolicy; conditions: ConditionState[]; best?: BestPolicy; runtime?: GpsRuntimeState } {
   const path = statePath(dir);
   const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION, stateSchema);
   return decodeRunFile(path, () => {
@@ -378,12 +425,14 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
         parameterGroups: false,
         features: 'history',
         gradientDynamics: 'fitted',
+        policy: 'mlp',
+        lstmCells: DEFAULT_GPS_CONFIG.lstmCells,
         ...file.config,
         metaObjective: file.config.metaObjective ?? 'sum',
         gradientScaling,
       },
       iteration: file.iteration,
-      network: PolicyNetwork.fromJSON(file.network),
+      network: reviveDistilledPolicy(file.network),
       best: file.best,
       runtime: file.runtime && runtimeFromJson(file.runtime),
       conditions: file.conditions.map((c) => ({

@@ -29,27 +29,25 @@ export interface Linearization {
   mixture: MixtureState;
 }
 
-export function linearizeCondition(payload: {
-  states: Float64Array[][];
-  observations: Float64Array[][];
-  network: PolicyNetworkJson;
-  seed: string;
-  clusters: number;
-  mixture: MixtureState;
-  warmStart: boolean;
-}): Linearization {
-  const network = PolicyNetwork.fromJSON(payload.network);
-  // Every sample's observation in one array, so the network runs over them in one pass.
-  const { observations } = payload;
-  const T = observations[0].length;
-  const width = observations[0][0].length;
-  const rows = new Float64Array(observations.length * T * width);
-  observations.forEach((run, n) => run.forEach((o, t) => rows.set(o, (n * T + t) * width)));
-  const flat = network.meanBatch(rows, observations.length * T, width);
-  const dU = network.outputDim;
-  const means = observations.map((run, n) => run.map((_, t) => flat.slice((n * T + t) * dU, (n * T + t + 1) * dU)));
+function meansOf(network: PolicyNetwork, observations: Float64Array[][]): { means: Float64Array[][]; variance: Float64Array } {
+  return { means: network.sequenceMeans(observations), variance: network.variance };
+}
+
+export function linearizeCondition(
+  payload: {
+    states: Float64Array[][];
+    observations: Float64Array[][];
+    seed: string;
+    clusters: number;
+    mixture: MixtureState;
+    warmStart: boolean;
+  } & ({ network: PolicyNetworkJson } | { means: Float64Array[][]; variance: ArrayLike<number> }),
+): Linearization {
+  // The feed-forward network runs here, over every sample's observation in one pass; a recurrent
+  // policy's means come computed (it runs in the main thread, on tfjs).
+  const { means, variance } = 'network' in payload ? meansOf(PolicyNetwork.fromJSON(payload.network), payload.observations) : payload;
   const mixture = GaussianMixture.fromState(payload.mixture);
-  const policy = linearizePolicy(payload.states, means, network.variance, new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
+  const policy = linearizePolicy(payload.states, means, Float64Array.from(variance), new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
   return { policy, means, mixture: mixture.state };
 }
 

@@ -5,6 +5,8 @@ import type { MetaObjective } from '../meta-objective.ts';
 import type { FeatureSet } from '../../envs/coordinate-features.ts';
 
 export const GRADIENT_DYNAMICS = ['fitted', 'coherent'] as const;
+export const POLICY_KINDS = ['mlp', 'lstm'] as const;
+export type PolicyKind = (typeof POLICY_KINDS)[number];
 export type GradientDynamics = (typeof GRADIENT_DYNAMICS)[number];
 
 /** Settings of guided policy search; DEFAULT_GPS_CONFIG holds the defaults, docs/gps.md what each does. */
@@ -88,6 +90,13 @@ export interface GpsConfig {
    * direction all coordinates move together; coordinatewise-problem.ts adjustDynamics).
    */
   gradientDynamics: GradientDynamics;
+  /**
+   * The global policy: 'mlp', one hidden layer of `hidden` softplus units on the current features;
+   * 'lstm' (per coordinate), one LSTM layer of `lstmCells` cells carried through a run and distilled
+   * on whole sequences (Li & Malik 2017; policyBatch then counts sequences).
+   */
+  policy: PolicyKind;
+  lstmCells: number;
   /** Gradient features as they are, or divided by their AdaGrad accumulator: per coordinate (coordinate-history.ts) or in the full state's Φ (history-scaling.ts). */
   gradientScaling: GradientScaling;
   seed: string;
@@ -139,6 +148,8 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   parameterGroups: false,
   features: 'history',
   gradientDynamics: 'fitted',
+  policy: 'mlp',
+  lstmCells: 128,
   gradientScaling: 'adagrad',
   seed: '1',
 };

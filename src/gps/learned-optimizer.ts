@@ -17,11 +17,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../errors.ts';
 import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts';
-import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
+import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 import type { Observation } from '../../policies/policy.ts';
 import type { GradientScaling } from '../../envs/coordinate-history.ts';
 import type { FeatureSet } from '../../envs/coordinate-features.ts';
-import { loadGpsPolicy } from './checkpoint.ts';
+import { loadGpsPolicy, reviveDistilledPolicy, type DistilledPolicyJson } from './checkpoint.ts';
 
 type Gradients = tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[];
 
@@ -52,7 +52,7 @@ export class L2OGpsOptimizer extends tf.Optimizer {
    * @param features the per-coordinate feature set it was trained on
    */
   constructor(
-    readonly network: PolicyNetwork,
+    readonly network: DistilledPolicy,
     readonly historyLength: number,
     readonly gradientScaling: GradientScaling,
     readonly features: FeatureSet = 'history',
@@ -176,7 +176,7 @@ export class L2OGpsOptimizer extends tf.Optimizer {
 
   /** An optimizer with a fresh history from `getConfig`'s output (the tf.serialization protocol). */
   static override fromConfig<T extends tf.serialization.Serializable>(cls: tf.serialization.SerializableConstructor<T>, config: tf.serialization.ConfigDict): T {
-    const network = PolicyNetwork.fromJSON(config.network as unknown as PolicyNetworkJson);
+    const network = reviveDistilledPolicy(config.network as unknown as DistilledPolicyJson);
     // Configs written before the feature sets existed are the history features.
     const features = (config.features ?? 'history') as FeatureSet;
     return new (cls as unknown as typeof L2OGpsOptimizer)(network, config.historyLength as number, config.gradientScaling as GradientScaling, features) as unknown as T;

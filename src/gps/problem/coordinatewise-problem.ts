@@ -18,7 +18,8 @@
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
-import { CoordinatewiseGpsPolicy, TENSOR_ROWS } from '../../../policies/gps-policy.ts';
+import { CoordinatewiseGpsPolicy } from '../../../policies/gps-policy.ts';
+import type { DistilledPolicy } from '../../../policies/distilled-policy.ts';
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
@@ -59,12 +60,10 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
   }
 }
 
-/** The distilled network on every coordinate plus its own Gaussian noise per coordinate (on-policy samples). */
-class ExploringCoordinatewisePolicy extends PerCoordinatePolicy {
-  readonly name = 'exploring';
-
+/** The distilled policy on every coordinate plus its own Gaussian noise per coordinate (on-policy samples). */
+class ExploringCoordinatewisePolicy extends CoordinatewiseGpsPolicy {
   constructor(
-    private readonly network: PolicyNetwork,
+    network: DistilledPolicy,
     private readonly std: number,
     private readonly noiseRng: Rng,
     historyLength: number,
@@ -72,15 +71,11 @@ class ExploringCoordinatewisePolicy extends PerCoordinatePolicy {
     features: FeatureSet,
     recorder: Recorder,
   ) {
-    super(historyLength, gradientScaling, features, recorder);
+    super(network, historyLength, gradientScaling, features, recorder);
   }
 
-  protected step(_t: number, state: Float64Array): number {
-    return this.network.mean(state)[0] + this.std * this.noiseRng.normal();
-  }
-
-  protected override stepAll(_t: number, states: Float64Array, rows: number, width: number): Float64Array {
-    const u = rows >= TENSOR_ROWS ? this.network.meanBatchTensor(states, rows, width) : this.network.meanBatch(states, rows, width);
+  protected override stepAll(t: number, states: Float64Array, rows: number, width: number): Float64Array {
+    const u = super.stepAll(t, states, rows, width);
     for (let j = 0; j < rows; j++) u[j] += this.std * this.noiseRng.normal();
     return u;
   }
@@ -158,7 +153,7 @@ export class CoordinatewiseProblem implements GpsProblem {
    * the teachers' samples are: the states the policy itself visits, where on-policy distillation asks
    * the teachers what to do. Runs that break down are dropped (an early policy may diverge).
    */
-  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples[] {
+  samplePolicy(objective: Objective, network: DistilledPolicy, startRng: Rng, rng: Rng, count: number): Samples[] {
     const { historyLength: H, gradientScaling } = this.settings;
     const std = Math.sqrt(network.variance[0]);
     return this.collect(objective, startRng, rng, count, (attempt, recorder) => new ExploringCoordinatewisePolicy(network, std, rng.fork(`noise/${attempt}`), H, gradientScaling, this.features, recorder));
@@ -266,7 +261,7 @@ export class CoordinatewiseProblem implements GpsProblem {
     return this.layout.isPadding(index, t);
   }
 
-  policy(network: PolicyNetwork): CoordinatewiseGpsPolicy {
+  policy(network: DistilledPolicy): CoordinatewiseGpsPolicy {
     return new CoordinatewiseGpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling, this.features);
   }
 }

@@ -9,7 +9,8 @@ import type { ParameterGroup } from '../../../envs/parameter-groups.ts';
 import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { GpsPolicy } from '../../../policies/gps-policy.ts';
 import type { Rng } from '../../random.ts';
-import type { PolicyNetwork } from '../../../policies/policy-network.ts';
+import { PolicyNetwork } from '../../../policies/policy-network.ts';
+import type { DistilledPolicy } from '../../../policies/distilled-policy.ts';
 import type { Observation, Policy } from '../../../policies/policy.ts';
 import { expandCost } from './cost-expansion.ts';
 import { stepWeights } from './step-weights.ts';
@@ -55,7 +56,7 @@ export class FullStateProblem implements GpsProblem {
    * policy itself visits, where on-policy distillation asks the teachers what to do. Runs that break
    * down are dropped (an early policy may well diverge), so fewer than `count` may come back.
    */
-  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples[] {
+  samplePolicy(objective: Objective, network: DistilledPolicy, startRng: Rng, rng: Rng, count: number): Samples[] {
     const std = Float64Array.from(network.variance, Math.sqrt);
     return [this.collect(objective, startRng, count, (attempt) => new ExploringPolicy(this.policy(network), std, rng.fork(`noise/${attempt}`)))];
   }
@@ -89,7 +90,9 @@ export class FullStateProblem implements GpsProblem {
     return featureLag(index, this.settings.historyLength, this.dU) > t;
   }
 
-  policy(network: PolicyNetwork): GpsPolicy {
+  /** The full-state policy is the feed-forward network (checkGpsConfig refuses an LSTM here). */
+  policy(network: DistilledPolicy): GpsPolicy {
+    if (!(network instanceof PolicyNetwork)) throw new Error(`a full-state GPS policy is a feed-forward network, not an ${network.kind}`);
     return new GpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling);
   }
 }

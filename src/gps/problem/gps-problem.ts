@@ -12,7 +12,7 @@ import type { Rng } from '../../random.ts';
 import type { MetaObjective } from '../../meta-objective.ts';
 import type { QuadraticCost } from '../lqr.ts';
 import type { LinearDynamics } from '../dynamics.ts';
-import type { PolicyNetwork } from '../../../policies/policy-network.ts';
+import type { DistilledPolicy } from '../../../policies/distilled-policy.ts';
 
 /** M sample trajectories of one condition, each of length T. */
 export interface Samples {
@@ -50,12 +50,12 @@ export interface GpsProblem {
   /** M samples of each group's teacher, all groups' teachers acting together in each rollout; one Samples per group. */
   sample(objective: Objective, teachers: readonly LinearGaussianPolicy[], startRng: Rng, rng: Rng): Samples[];
   /** Up to `count` noisy runs of the global policy, recorded as each group's teacher states (on-policy distillation). */
-  samplePolicy(objective: Objective, network: PolicyNetwork, startRng: Rng, rng: Rng, count: number): Samples[];
+  samplePolicy(objective: Objective, network: DistilledPolicy, startRng: Rng, rng: Rng, count: number): Samples[];
   costModel(objective: Objective, samples: Samples): QuadraticCost;
   /** The fitted dynamics, corrected where the view knows more of their structure than a regression sees (per coordinate). */
   adjustDynamics?(dynamics: LinearDynamics, samples: Samples): LinearDynamics;
   /** Whether observation feature `index` is zero padding at step t (skipped by the normalization). */
   isPadding(index: number, t: number): boolean;
   /** The global policy as an optimizer. */
-  policy(network: PolicyNetwork): Policy;
+  policy(network: DistilledPolicy): Policy;
 }

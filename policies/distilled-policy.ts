@@ -1,0 +1,55 @@
+// What GPS needs of the global policy it distills the teachers into (docs/design.md §2 step 5):
+// the feed-forward network of Li & Malik 2016 (policy-network.ts) or, per coordinate, Li & Malik
+// 2017's LSTM (lstm-policy-network.ts), which carries a hidden state through a run.
+import type { Rng } from '../src/random.ts';
+
+/** One distillation data set: rows are (observation, target mean, target precision factor, weight). */
+export interface DistillationData {
+  observations: Float64Array[];
+  targets: Float64Array[];
+  /** Uᵀ with P = U·Uᵀ, row-major dU×dU, so that dᵀPd = ‖Uᵀd‖². */
+  precisionFactors: Float64Array[];
+  weights: Float64Array;
+  /**
+   * Which sample sequence each row belongs to and at which step: a recurrent policy is fitted on
+   * whole sequences (rows of one sequence cover its steps 0..T−1 once each); a feed-forward one
+   * ignores them.
+   */
+  sequences?: Int32Array;
+  steps?: Int32Array;
+}
+
+export interface FitOptions {
+  iterations: number;
+  batchSize: number;
+  learningRate: number;
+  rng: Rng;
+}
+
+/** Steps every row of a states array (row j: one coordinate's state) at each call, keeping any recurrent state between calls. */
+export interface PolicyStepper {
+  step(states: Float64Array, rows: number, width: number): Float64Array;
+  /** Frees what the stepper holds outside the JS heap (an LSTM's tfjs hidden state). */
+  dispose(): void;
+}
+
+export interface DistilledPolicy {
+  readonly kind: 'mlp' | 'lstm';
+  readonly inputDim: number;
+  readonly outputDim: number;
+  /** Per-feature RMS of the training observations (padding excluded). */
+  inputScale: Float64Array;
+  /** Per-feature bound on |o / scale|: the largest seen in training. */
+  inputBound: Float64Array;
+  /** The diagonal of Σ_π. */
+  variance: Float64Array;
+  /** Minimizes the precision-weighted loss of docs/design.md §2 step 5; returns the final full-data loss. */
+  fit(data: DistillationData, options: FitOptions): number;
+  /** μ_θ at every step of each observation sequence, [n][t]: a recurrent policy's state runs along each. */
+  sequenceMeans(observations: Float64Array[][]): Float64Array[][];
+  /** A fresh stepper for one run over `rows`-coordinate objectives (a recurrent policy starts from a zero state). */
+  stepper(): PolicyStepper;
+  toJSON(): object;
+  /** Frees the tensors the policy keeps for its tfjs passes. */
+  disposeTensors(): void;
+}
