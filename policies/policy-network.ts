@@ -116,12 +116,14 @@ export class PolicyNetwork implements DistilledPolicy {
   }
 
   /**
-   * meanBatch in one tfjs pass (float32): for the per-coordinate optimizer on a large net, where
-   * 50 softplus evaluations per weight make the float64 loop cost ~2 µs a coordinate and the wasm
-   * kernels a third of that (npm run bench -- peers). Agrees with meanBatch to float32 rounding.
+   * meanBatch with the first layer's product in one tfjs pass (float32), for the per-coordinate
+   * optimizer on a large net: the [rows × inputs]·[inputs × hidden] product is where wasm's kernel
+   * pays. The softplus and the output layer run here in JS, the softplus by a table
+   * (tableSoftplus): wasm's Softplus kernel took 17 ms of a 22 ms pass on the 22k-weight net, the
+   * table about 4. Agrees with meanBatch to float32 rounding.
    */
   meanBatchTensor(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
-    const { inputDim } = this;
+    const { inputDim, hidden: H, outputDim: O, W2 } = this;
     const z = new Float32Array(rows * inputDim);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < inputDim; i++) {
@@ -129,47 +131,61 @@ export class PolicyNetwork implements DistilledPolicy {
       }
     }
     const weights = this.tensors();
-    const y = tf.tidy(() =>
-      tf
-        .tensor2d(z, [rows, inputDim])
-        .matMul(weights.W1)
-        .add(weights.b1)
-        .softplus()
-        .sub(weights.anchor)
-        .matMul(weights.W2),
-    );
+    const pre = tf.tidy(() => tf.tensor2d(z, [rows, inputDim]).matMul(weights.W1).add(weights.b1));
+    let a: Float32Array;
     try {
-      return Float64Array.from(y.dataSync());
+      a = pre.dataSync() as Float32Array;
     } finally {
-      y.dispose();
+      pre.dispose();
     }
+    const anchor = Float64Array.from(this.b1, softplus);
+    const out = new Float64Array(rows * O);
+    if (O === 1) {
+      // One output (every per-coordinate policy): the layer as one running sum per row.
+      for (let r = 0; r < rows; r++) {
+        const base = r * H;
+        let mu = 0;
+        for (let j = 0; j < H; j++) mu += (tableSoftplus(a[base + j]) - anchor[j]) * W2[j];
+        out[r] = mu;
+      }
+      return out;
+    }
+    const act = new Float64Array(H);
+    for (let r = 0; r < rows; r++) {
+      const base = r * H;
+      for (let j = 0; j < H; j++) act[j] = tableSoftplus(a[base + j]) - anchor[j];
+      for (let k = 0; k < O; k++) {
+        let mu = 0;
+        for (let j = 0; j < H; j++) mu += act[j] * W2[j * O + k];
+        out[r * O + k] = mu;
+      }
+    }
+    return out;
   }
 
-  private tensorCache: { version: number; W1: tf.Tensor2D; b1: tf.Tensor1D; anchor: tf.Tensor1D; W2: tf.Tensor2D } | null = null;
+  private tensorCache: { version: number; W1: tf.Tensor2D; b1: tf.Tensor1D } | null = null;
   private version = 0;
 
   /** The weights as tensors, made once per set of weights (fit and fromJSON bump the version). */
   private tensors() {
     if (this.tensorCache?.version !== this.version) {
       this.disposeTensors();
-      const { inputDim, hidden, outputDim } = this;
+      const { inputDim, hidden } = this;
       // Kept: the cache outlives whatever tidy scope first asks for it (model.fit steps inside one).
       this.tensorCache = {
         version: this.version,
         W1: tf.keep(tf.tensor2d(Float32Array.from(this.W1), [inputDim, hidden])),
         b1: tf.keep(tf.tensor1d(Float32Array.from(this.b1))),
-        anchor: tf.keep(tf.tensor1d(Float32Array.from(this.b1, softplus))),
-        W2: tf.keep(tf.tensor2d(Float32Array.from(this.W2), [hidden, outputDim])),
       };
     }
     return this.tensorCache!;
   }
 
-  /** Frees the tensors meanBatchTensor keeps (four, made on its first call). */
+  /** Frees the tensors meanBatchTensor keeps (two, made on its first call). */
   disposeTensors(): void {
     if (!this.tensorCache) return;
-    const { W1, b1, anchor, W2 } = this.tensorCache;
-    tf.dispose([W1, b1, anchor, W2]);
+    const { W1, b1 } = this.tensorCache;
+    tf.dispose([W1, b1]);
     this.tensorCache = null;
   }
 
@@ -382,6 +398,23 @@ export class PolicyNetwork implements DistilledPolicy {
     net.variance = Float64Array.from(json.variance);
     return net;
   }
+}
+
+/** log1p(exp(−y)) at y = k/256 for y in [0, 20]; beyond 20 it is below 2.1e-9 and taken as 0. */
+const SOFTPLUS_STEP = 256;
+const SOFTPLUS_TAIL = Float64Array.from({ length: 20 * SOFTPLUS_STEP + 2 }, (_, k) => Math.log1p(Math.exp(-k / SOFTPLUS_STEP)));
+
+/**
+ * softplus(x) = max(x, 0) + log1p(exp(−|x|)), the second term interpolated linearly in a table:
+ * its second derivative is at most ¼, so the error is at most (1/256)²/8 · ¼ < 5e-7, below the
+ * float32 rounding of the pre-activations it is applied to.
+ */
+export function tableSoftplus(x: number): number {
+  const y = x < 0 ? -x : x;
+  const position = y * SOFTPLUS_STEP;
+  const k = position | 0;
+  const tail = k >= SOFTPLUS_TAIL.length - 1 ? 0 : SOFTPLUS_TAIL[k] + (position - k) * (SOFTPLUS_TAIL[k + 1] - SOFTPLUS_TAIL[k]);
+  return (x > 0 ? x : 0) + tail;
 }
 
 /** Scratch buffers of one distillation batch, reused across steps. */
