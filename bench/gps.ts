@@ -7,6 +7,7 @@ import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, type GpsConfig, type IterationL
 import { createPool } from '../src/parallel/worker-pool.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
 import { divideTrainingSplit } from '../src/gps/train.ts';
+import { benchLearnedStep } from './learned-step.ts';
 
 /** The benchmark's family and config: DEFAULT_GPS_CONFIG on logreg (also run by bench/peers.ts). */
 export function gpsBenchSetup(requestedConditions?: number): { family: ObjectiveFamily; config: GpsConfig } {
@@ -25,9 +26,11 @@ function outcome(log: IterationLog): string {
 /**
  * `npm run bench -- gps [--conditions=N] [--workers=1,2]`: two iterations of a fresh run per worker
  * count, their phases, the second iteration's speed-up over the first count, and whether every
- * count produced the same iterations.
+ * count produced the same iterations. With --coordinatewise: the per-coordinate learned step
+ * against an SGD step instead (learned-step.ts).
  */
 export async function benchGps(args: string[]): Promise<void> {
+  if (args.includes('--coordinatewise')) return benchLearnedStep(args);
   const backend = await initBackend();
   const requested = args.find((a) => a.startsWith('--conditions='))?.split('=')[1];
   const workerCounts = (args.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '1,2').split(',').map(Number);
