@@ -4,6 +4,7 @@
 import { UserError } from '../src/errors.ts';
 import type { Objective } from './objective.ts';
 
+/** A block of consecutive coordinates with one role, e.g. `{ name: 'W1', offset: 0, size: 2304 }` (Objective.groups). */
 export interface ParameterGroup {
   readonly name: string;
   readonly offset: number;

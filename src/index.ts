@@ -21,6 +21,7 @@
 
 // Objectives, families and the MDP.
 export type { Evaluation, Objective, ObjectiveFamily, Split, FamilySpec } from '../envs/objective.ts';
+export type { ParameterGroup } from '../envs/parameter-groups.ts';
 export { SPLITS, instanceSeed } from '../envs/objective.ts';
 export { defineFamily, type FamilyDefinition, type ParamSpec, type ParamValues } from '../envs/family-definition.ts';
 export { FAMILIES, createFamily, findFamily, loadFamilyModule } from '../envs/registry.ts';
