@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
-import { DEFAULT_GPS_CONFIG, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, distillationTarget, meanDualStep, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../policies/linear-gaussian.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
@@ -301,4 +301,30 @@ test('the iteration line counts the teachers whose predicted and realized improv
   const log = (predicted: number[], actual: number[]) => ({ predictedImprovement: predicted, actualImprovement: actual }) as IterationLog;
   assert.equal(describeImprovementSigns(log([NaN, NaN], [NaN, NaN])), '');
   assert.equal(describeImprovementSigns(log([2, -1, 0.5, 3], [0.1, 0.4, 0.2, -5])), 'predicted and realized improvement of the same sign for 2/4 teachers, ');
+});
+
+test('the distillation target and the λ step on cases worked by hand', () => {
+  // Teacher at step 0: u ~ N(s₀ − 2 s₁ + 0.5, 0.25), so P = 4.
+  const teacher = new LinearGaussianPolicy([Matrix.fromRows([[1, -2]])], [Float64Array.of(0.5)], [Matrix.fromRows([[0.25]])]);
+  // s = (1, 0.5): the teacher's mean 0.5; Λs + l = 2·1 + 0.4 = 2.4; Σ·2.4 = 0.6; over ν = 0.3: μ̂ = 0.5 − 2 = −1.5.
+  const target = distillationTarget(teacher, 0, Float64Array.of(1, 0.5), Matrix.fromRows([[2, 0]]), Float64Array.of(0.4), 0.3);
+  assert.ok(Math.abs(target[0] + 1.5) < 1e-12, `${target[0]}`);
+  // In two dimensions μ̂ minimizes ν/2·‖μ − m‖²_P + λᵀμ: its gradient ν P (μ̂ − m) + λ vanishes.
+  const P = Matrix.fromRows([[2, 0.5], [0.5, 1]]);
+  const wide = LinearGaussianPolicy.fromPrecision([Matrix.fromRows([[1, 0], [0, 1]])], [Float64Array.of(0.1, -0.2)], [P]);
+  const s = Float64Array.of(0.3, -0.7);
+  const [L, l, nu] = [Matrix.fromRows([[0.5, 1], [-1, 0.2]]), Float64Array.of(0.3, -0.1), 0.8];
+  const m = wide.mean(0, s);
+  const mu = distillationTarget(wide, 0, s, L, l, nu);
+  const lambda = [0, 1].map((i) => L.get(i, 0) * s[0] + L.get(i, 1) * s[1] + l[i]);
+  for (let i = 0; i < 2; i++) {
+    const gradient = nu * (P.get(i, 0) * (mu[0] - m[0]) + P.get(i, 1) * (mu[1] - m[1])) + lambda[i];
+    assert.ok(Math.abs(gradient) < 1e-12, `component ${i}: ${gradient}`);
+  }
+  // λ step: K = (1, 0), k = 0, P = 4; teacher means 1 and 3 at the samples, the policy's 0.5 and 2.5:
+  // mean gap 0.5, P·gap = 2, rate α·ν = 0.1 · 0.5: l = 0.2 − 0.05·2 = 0.1.
+  const gapTeacher = new LinearGaussianPolicy([Matrix.fromRows([[1, 0]])], [Float64Array.of(0)], [Matrix.fromRows([[0.25]])]);
+  const lk = Float64Array.of(0.2);
+  meanDualStep(lk, gapTeacher, 0, [Float64Array.of(1, 0), Float64Array.of(3, 0)], [Float64Array.of(0.5), Float64Array.of(2.5)], 0.1 * 0.5);
+  assert.ok(Math.abs(lk[0] - 0.1) < 1e-12, `${lk[0]}`);
 });

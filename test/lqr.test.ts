@@ -168,3 +168,68 @@ test('an indefinite cost raises η instead of producing NaN', () => {
   }
   assert.ok(Number.isFinite(result.kl));
 });
+
+test('the coupled LQR (λ, ν ≠ 0, at a fixed η) takes the mean action that minimizes the stacked quadratic program of cost, λ and both KL terms', () => {
+  const dX = 3;
+  const dU = 2;
+  const T = 4;
+  const eta = 0.7;
+  const { dynamics, cost, rng } = system('coupled', dX, dU, T, true);
+  const previous = previousTeacher(rng, T, dX, dU);
+  const policy = previousTeacher(rng.fork('policy'), T, dX, dU);
+  const coupling = {
+    policy,
+    weights: Float64Array.of(0.3, 1.2, 0.05, 2),
+    lambdaK: Array.from({ length: T }, () => randomMatrix(rng, dU, dX, 0.3)),
+    lambdak: Array.from({ length: T }, () => rng.normalVector(dU, 0.5)),
+  };
+  const { teacher, eta: used } = solveAtEta(dynamics, cost, previous, coupling, eta);
+  assert.equal(used, eta, 'no positive-definiteness retry moved η');
+  const x0 = rng.normalVector(dX);
+  /** ½(u − μ)ᵀP(u − μ) of a linear-Gaussian policy's mean μ = K x + k at step t: its −log density, up to constants. */
+  const penalty = (p: LinearGaussianPolicy, t: number, x: Float64Array, u: Float64Array) => {
+    const d = p.mean(t, x).map((m, i) => u[i] - m);
+    const Pd = matVec(p.precision[t], d);
+    return 0.5 * d.reduce((s, v, i) => s + v * Pd[i], 0);
+  };
+  // J(U): Σ_t cost(z_t) − u_tᵀ(Λ_t x_t + l_t) + η·½‖u_t − μ_prev‖²_P + ν_t·½‖u_t − μ_π‖²_P along the mean dynamics.
+  const J = (U: Float64Array) => {
+    let x: Float64Array = Float64Array.from(x0);
+    let total = 0;
+    for (let t = 0; t < T; t++) {
+      const u = U.subarray(t * dU, (t + 1) * dU);
+      const z = new Float64Array(dX + dU);
+      z.set(x, 0);
+      z.set(u, dX);
+      const Cz = matVec(cost.C[t], z);
+      for (let i = 0; i < z.length; i++) total += 0.5 * z[i] * Cz[i] + z[i] * cost.c[t][i];
+      const lambda = matVec(coupling.lambdaK[t], x).map((v, i) => v + coupling.lambdak[t][i]);
+      for (let i = 0; i < dU; i++) total -= u[i] * lambda[i];
+      total += eta * penalty(previous, t, x, u) + coupling.weights[t] * penalty(policy, t, x, u);
+      if (t < T - 1) {
+        x = matVec(dynamics.F[t], z);
+        for (let i = 0; i < dX; i++) x[i] += dynamics.f[t][i];
+      }
+    }
+    return total;
+  };
+  const n = T * dU;
+  const e = (i: number) => Float64Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
+  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
+  const zero = new Float64Array(n);
+  const H = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => J(add(e(i), e(j))) - J(e(i)) - J(e(j)) + J(zero)));
+  const g = Array.from({ length: n }, (_, i) => (J(e(i)) - J(e(i).map((v) => -v))) / 2);
+  const optimum = solve(new MlMatrix(H), MlMatrix.columnVector(g.map((v) => -v))).to1DArray();
+  // The first action is the feedback law's at x0; later ones follow the mean dynamics under the teacher.
+  let x: Float64Array = Float64Array.from(x0);
+  for (let t = 0; t < T; t++) {
+    const u = teacher.mean(t, x);
+    for (let i = 0; i < dU; i++) assert.ok(Math.abs(u[i] - optimum[t * dU + i]) < 1e-6, `u${t}[${i}]: ${u[i]} vs ${optimum[t * dU + i]}`);
+    if (t < T - 1) {
+      const z = new Float64Array(dX + dU);
+      z.set(x, 0);
+      z.set(u, dX);
+      x = matVec(dynamics.F[t], z).map((v, i) => v + dynamics.f[t][i]);
+    }
+  }
+});

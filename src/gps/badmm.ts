@@ -69,6 +69,30 @@ export function withExplorationFloor(teacher: LinearGaussianPolicy, actions: Flo
   return new LinearGaussianPolicy(teacher.K, teacher.k, covariance);
 }
 
+/**
+ * Step 5's target at a teacher sample s of step t (docs/design.md §2): ν_t·KL(π‖p) + λᵀμ_π is, up to a
+ * constant, ν_t/2·‖μ_π − μ̂‖²_P with μ̂ = K_t s + k_t − Σ_t(Λ_t s + l_t)/ν_t (ν_t floored by the caller).
+ */
+export function distillationTarget(teacher: LinearGaussianPolicy, t: number, s: Float64Array, lambdaK: Matrix, lambdak: Float64Array, nu: number): Float64Array {
+  const shift = matVec(teacher.covariance[t], matVec(lambdaK, s).map((v, i) => v + lambdak[i]));
+  return teacher.mean(t, s).map((v, i) => v - shift[i] / nu);
+}
+
+/**
+ * Step 6's dual step on the mean at step t, in place: l_t ← l_t − rate·P_t·mean_n(K_t s_n + k_t − μ_θ(o_n)),
+ * with rate = α·ν_t: λ moves against the teachers' excess over the policy at the samples.
+ */
+export function meanDualStep(lambdak: Float64Array, teacher: LinearGaussianPolicy, t: number, states: Float64Array[], policyMeans: Float64Array[], rate: number): void {
+  const dU = lambdak.length;
+  const gap = new Float64Array(dU);
+  states.forEach((s, n) => {
+    const u = teacher.mean(t, s);
+    for (let i = 0; i < dU; i++) gap[i] += (u[i] - policyMeans[n][i]) / states.length;
+  });
+  const step = matVec(teacher.precision[t], gap);
+  for (let i = 0; i < dU; i++) lambdak[i] -= rate * step[i];
+}
+
 const MIN_STEP_MULT = 0.01;
 const MAX_STEP_MULT = 10;
 
@@ -443,9 +467,7 @@ export class GuidedPolicySearch {
             sequences.push(firstSequence[k] + n);
             steps.push(t);
             const s = runStates[t];
-            const shift = matVec(teacher.covariance[t], matVec(c.lambdaK[t], s).map((v, i) => v + c.lambdak[t][i]));
-            const mean = teacher.mean(t, s);
-            targets.push(mean.map((v: number, i: number) => v - shift[i] / nu));
+            targets.push(distillationTarget(teacher, t, s, c.lambdaK[t], c.lambdak[t], nu));
             observations.push(set.observations[n][t]);
             precisionFactors.push(factor);
             weights.push(nu);
@@ -515,16 +537,8 @@ export class GuidedPolicySearch {
   private dualStep(c: ConditionWork, updateNu: boolean): void {
     const teacher = this.currentTeacher(c);
     const { policyDualRate, policyDualRateCovar, horizon: T } = this.config;
-    const N = c.samples!.states.length;
     for (let t = 0; t < T; t++) {
-      const meanGap = new Float64Array(this.dU);
-      for (let n = 0; n < N; n++) {
-        const u = teacher.mean(t, c.samples!.states[n][t]);
-        const v = c.policyMeans![n][t];
-        for (let i = 0; i < this.dU; i++) meanGap[i] += (u[i] - v[i]) / N;
-      }
-      const step = matVec(teacher.precision[t], meanGap);
-      for (let i = 0; i < this.dU; i++) c.lambdak[t][i] -= policyDualRate * c.nu[t] * step[i];
+      meanDualStep(c.lambdak[t], teacher, t, c.samples!.states.map((run) => run[t]), c.policyMeans!.map((run) => run[t]), policyDualRate * c.nu[t]);
       if (policyDualRateCovar > 0) {
         const gapK = teacher.K[t].clone().addScaled(c.linearized!.K[t], -1);
         c.lambdaK[t].addScaled(matmul(teacher.precision[t], gapK), -policyDualRateCovar * c.nu[t]);
