@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
-import { DEFAULT_GPS_CONFIG, distillationTarget, meanDualStep, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, distillationTarget, gradientNuStep, meanDualStep, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../policies/linear-gaussian.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
@@ -327,4 +327,8 @@ test('the distillation target and the λ step on cases worked by hand', () => {
   const lk = Float64Array.of(0.2);
   meanDualStep(lk, gapTeacher, 0, [Float64Array.of(1, 0), Float64Array.of(3, 0)], [Float64Array.of(0.5), Float64Array.of(2.5)], 0.1 * 0.5);
   assert.ok(Math.abs(lk[0] - 0.1) < 1e-12, `${lk[0]}`);
+  // The gradient ν step: 0.01 + 10·0.002 = 0.03; 0.5 + 10·(−0.1) floors at 0.
+  const nus = Float64Array.of(0.01, 0.5);
+  gradientNuStep(nus, Float64Array.of(0.002, -0.1), 10);
+  assert.ok(Math.abs(nus[0] - 0.03) < 1e-15 && nus[1] === 0, `${Array.from(nus)}`);
 });

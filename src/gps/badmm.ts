@@ -49,6 +49,11 @@ export function relativeNuStep(nu: Float64Array, kl: Float64Array): void {
   }
 }
 
+/** The dual gradient step on ν, in place: ν_t ← max(ν_t + step·KL_t, 0) (docs/design.md §2 step 6). */
+export function gradientNuStep(nu: Float64Array, kl: Float64Array, step: number): void {
+  for (let t = 0; t < nu.length; t++) nu[t] = Math.max(nu[t] + step * kl[t], 0);
+}
+
 /**
  * The teacher with each action variance at step t raised to at least (floor · RMS of the sampled
  * actions at t)²: only the diagonal grows, so the covariance stays positive definite.
@@ -548,9 +553,7 @@ export class GuidedPolicySearch {
       const kl = this.teacherPolicyKl(c, teacher);
       // Checkpoints written before nuStep existed have none: they used the gradient step.
       if (this.config.nuStep === 'relative') relativeNuStep(c.nu, kl);
-      else {
-        for (let t = 0; t < T; t++) c.nu[t] = Math.max(c.nu[t] + this.config.lgStep * kl[t], 0);
-      }
+      else gradientNuStep(c.nu, kl, this.config.lgStep);
     }
   }
 
