@@ -19,6 +19,12 @@ export interface DistillationData {
   steps?: Int32Array;
 }
 
+/** A feature divided by its training RMS and clipped to the range seen in training: what both policies read. */
+export function scaledFeature(value: number, scale: number, bound: number): number {
+  const z = value / scale;
+  return z > bound ? bound : z < -bound ? -bound : z;
+}
+
 export interface FitOptions {
   iterations: number;
   batchSize: number;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../src/random.ts';
 import { matMul } from '../src/tfjs-matmul.ts';
 import { lstmTanh } from './coordinatewise-lstm.ts';
-import type { DistillationData, DistilledPolicy, FitOptions, PolicyStepper } from './distilled-policy.ts';
+import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
 
 export const LSTM_GATES = ['input', 'forget', 'cell', 'output'] as const;
 
@@ -116,9 +116,7 @@ export class LstmPolicyNetwork implements DistilledPolicy {
 
   /** Feature i of the row at `offset`, scaled by its training RMS and clipped to the range seen there. */
   private scaled(values: Float64Array, i: number, offset = 0): number {
-    const z = values[offset + i] / this.inputScale[i];
-    const bound = this.inputBound[i];
-    return z > bound ? bound : z < -bound ? -bound : z;
+    return scaledFeature(values[offset + i], this.inputScale[i], this.inputBound[i]);
   }
 
   /** Rows of observations, scaled, as a [rows, inputDim] float32 block. */

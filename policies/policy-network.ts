@@ -11,7 +11,7 @@ import type { Rng } from '../src/random.ts';
 import * as tf from '@tensorflow/tfjs';
 import { sigmoid, softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
-import type { DistillationData, DistilledPolicy, FitOptions, PolicyStepper } from './distilled-policy.ts';
+import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
 
 export interface PolicyNetworkJson {
   inputDim: number;
@@ -191,9 +191,7 @@ export class PolicyNetwork implements DistilledPolicy {
 
   /** Feature i of the input starting at `offset`, scaled by its training RMS and clipped to the range seen there. */
   private scaled(values: Float64Array, i: number, offset = 0): number {
-    const z = values[offset + i] / this.inputScale[i];
-    const bound = this.inputBound[i];
-    return z > bound ? bound : z < -bound ? -bound : z;
+    return scaledFeature(values[offset + i], this.inputScale[i], this.inputBound[i]);
   }
 
   /**

@@ -48,6 +48,40 @@ function system(seed: string, dX: number, dU: number, T: number, withAffine: boo
   return { A, B, C, c, f, dynamics, cost, rng };
 }
 
+/** J(U) = Σ_t ½zᵀC_t z + c_tᵀz (+ extra(t, x_t, u_t)) for stacked actions U, along the deterministic dynamics from x0. */
+function stackedCost(x0: Float64Array, dynamics: LinearDynamics, cost: QuadraticCost, dU: number, extra: (t: number, x: Float64Array, u: Float64Array) => number = () => 0): (U: Float64Array) => number {
+  const dX = x0.length;
+  const T = cost.C.length;
+  return (U) => {
+    let x: Float64Array = Float64Array.from(x0);
+    let total = 0;
+    for (let t = 0; t < T; t++) {
+      const u = U.subarray(t * dU, (t + 1) * dU);
+      const z = new Float64Array(dX + dU);
+      z.set(x, 0);
+      z.set(u, dX);
+      const Cz = matVec(cost.C[t], z);
+      for (let i = 0; i < z.length; i++) total += 0.5 * z[i] * Cz[i] + z[i] * cost.c[t][i];
+      total += extra(t, x, u);
+      if (t < T - 1) {
+        x = matVec(dynamics.F[t], z);
+        for (let i = 0; i < dX; i++) x[i] += dynamics.f[t][i];
+      }
+    }
+    return total;
+  };
+}
+
+/** The minimizer of a J that is exactly quadratic on R^n: unit finite differences give its gradient and Hessian exactly. */
+function quadraticMinimizer(J: (U: Float64Array) => number, n: number): number[] {
+  const e = (i: number) => Float64Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
+  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
+  const zero = new Float64Array(n);
+  const H = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => J(add(e(i), e(j))) - J(e(i)) - J(e(j)) + J(zero)));
+  const g = Array.from({ length: n }, (_, i) => (J(e(i)) - J(e(i).map((v) => -v))) / 2);
+  return solve(new MlMatrix(H), MlMatrix.columnVector(g.map((v) => -v))).to1DArray();
+}
+
 test('backward pass equals the discrete Riccati recursion', () => {
   const dX = 4;
   const dU = 2;
@@ -83,31 +117,7 @@ test('the affine feedback term matches the optimum of the stacked quadratic prog
   const { dynamics, cost, rng } = system('affine', dX, dU, T, true);
   const teacher = backwardPass(dynamics, cost);
   const x0 = rng.normalVector(dX);
-  // J(U) for the stacked actions, simulating the deterministic dynamics.
-  const J = (U: Float64Array) => {
-    let x: Float64Array = Float64Array.from(x0);
-    let total = 0;
-    for (let t = 0; t < T; t++) {
-      const z = new Float64Array(dX + dU);
-      z.set(x, 0);
-      z.set(U.subarray(t * dU, (t + 1) * dU), dX);
-      const Cz = matVec(cost.C[t], z);
-      for (let i = 0; i < z.length; i++) total += 0.5 * z[i] * Cz[i] + z[i] * cost.c[t][i];
-      if (t < T - 1) {
-        x = matVec(dynamics.F[t], z);
-        for (let i = 0; i < dX; i++) x[i] += dynamics.f[t][i];
-      }
-    }
-    return total;
-  };
-  // J is exactly quadratic, so unit finite differences give its gradient and Hessian exactly.
-  const n = T * dU;
-  const e = (i: number) => Float64Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
-  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
-  const zero = new Float64Array(n);
-  const H = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => J(add(e(i), e(j))) - J(e(i)) - J(e(j)) + J(zero)));
-  const g = Array.from({ length: n }, (_, i) => (J(e(i)) - J(e(i).map((v) => -v))) / 2);
-  const optimum = solve(new MlMatrix(H), MlMatrix.columnVector(g.map((v) => -v))).to1DArray();
+  const optimum = quadraticMinimizer(stackedCost(x0, dynamics, cost, dU), T * dU);
   const u0 = teacher.mean(0, x0);
   for (let i = 0; i < dU; i++) assert.ok(Math.abs(u0[i] - optimum[i]) < 1e-7, `u0[${i}]: ${u0[i]} vs ${optimum[i]}`);
 });
@@ -193,33 +203,11 @@ test('the coupled LQR (λ, ν ≠ 0, at a fixed η) takes the mean action that m
     return 0.5 * d.reduce((s, v, i) => s + v * Pd[i], 0);
   };
   // J(U): Σ_t cost(z_t) − u_tᵀ(Λ_t x_t + l_t) + η·½‖u_t − μ_prev‖²_P + ν_t·½‖u_t − μ_π‖²_P along the mean dynamics.
-  const J = (U: Float64Array) => {
-    let x: Float64Array = Float64Array.from(x0);
-    let total = 0;
-    for (let t = 0; t < T; t++) {
-      const u = U.subarray(t * dU, (t + 1) * dU);
-      const z = new Float64Array(dX + dU);
-      z.set(x, 0);
-      z.set(u, dX);
-      const Cz = matVec(cost.C[t], z);
-      for (let i = 0; i < z.length; i++) total += 0.5 * z[i] * Cz[i] + z[i] * cost.c[t][i];
-      const lambda = matVec(coupling.lambdaK[t], x).map((v, i) => v + coupling.lambdak[t][i]);
-      for (let i = 0; i < dU; i++) total -= u[i] * lambda[i];
-      total += eta * penalty(previous, t, x, u) + coupling.weights[t] * penalty(policy, t, x, u);
-      if (t < T - 1) {
-        x = matVec(dynamics.F[t], z);
-        for (let i = 0; i < dX; i++) x[i] += dynamics.f[t][i];
-      }
-    }
-    return total;
-  };
-  const n = T * dU;
-  const e = (i: number) => Float64Array.from({ length: n }, (_, k) => (k === i ? 1 : 0));
-  const add = (a: Float64Array, b: Float64Array) => a.map((v, i) => v + b[i]);
-  const zero = new Float64Array(n);
-  const H = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => J(add(e(i), e(j))) - J(e(i)) - J(e(j)) + J(zero)));
-  const g = Array.from({ length: n }, (_, i) => (J(e(i)) - J(e(i).map((v) => -v))) / 2);
-  const optimum = solve(new MlMatrix(H), MlMatrix.columnVector(g.map((v) => -v))).to1DArray();
+  const J = stackedCost(x0, dynamics, cost, dU, (t, x, u) => {
+    const lambda = matVec(coupling.lambdaK[t], x).map((v, i) => v + coupling.lambdak[t][i]);
+    return -u.reduce((sum, v, i) => sum + v * lambda[i], 0) + eta * penalty(previous, t, x, u) + coupling.weights[t] * penalty(policy, t, x, u);
+  });
+  const optimum = quadraticMinimizer(J, T * dU);
   // The first action is the feedback law's at x0; later ones follow the mean dynamics under the teacher.
   let x: Float64Array = Float64Array.from(x0);
   for (let t = 0; t < T; t++) {
