@@ -4,8 +4,10 @@
 // same instances are compared pair by pair (a bootstrap of the mean difference that resamples within
 // each test problem, and McNemar's exact test on the instances where only one of them diverged).
 import type { Rng } from '../src/random.ts';
-import { mean, quantile } from '../src/vector.ts';
+import { quantile } from '../src/vector.ts';
 import { BOOTSTRAP_RESAMPLES } from '../src/evaluate/paired-difference.ts';
+
+export { bootstrapMean } from '../src/evaluate/paired-difference.ts';
 
 export interface Interval {
   low: number;
@@ -22,18 +24,6 @@ export function wilsonInterval(successes: number, n: number): Interval {
   const centre = (p + z2 / (2 * n)) / (1 + z2 / n);
   const half = (Z95 / (1 + z2 / n)) * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
   return { low: Math.max(0, centre - half), high: Math.min(1, centre + half) };
-}
-
-/** The mean of `values` and its 95% percentile-bootstrap interval. */
-export function bootstrapMean(values: readonly number[], rng: Rng, resamples = BOOTSTRAP_RESAMPLES): Interval & { mean: number } {
-  const n = values.length;
-  const means = new Float64Array(resamples);
-  for (let r = 0; r < resamples; r++) {
-    let total = 0;
-    for (let i = 0; i < n; i++) total += values[rng.int(n)];
-    means[r] = total / n;
-  }
-  return { mean: mean(values), low: quantile(means, 0.025), high: quantile(means, 0.975) };
 }
 
 /**

@@ -19,13 +19,17 @@ export function pairedDifference(values: readonly number[], reference: readonly 
   if (values.length !== reference.length || values.length === 0) {
     throw new Error(`paired difference needs two equally long, non-empty samples (got ${values.length} and ${reference.length})`);
   }
+  return bootstrapMean(values.map((v, i) => v - reference[i]), rng, resamples);
+}
+
+/** The mean of `values` and its central 95% percentile-bootstrap interval over them. */
+export function bootstrapMean(values: readonly number[], rng: Rng, resamples = BOOTSTRAP_RESAMPLES): PairedDifference {
   const n = values.length;
-  const differences = values.map((v, i) => v - reference[i]);
   const means = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
     let total = 0;
-    for (let i = 0; i < n; i++) total += differences[rng.int(n)];
+    for (let i = 0; i < n; i++) total += values[rng.int(n)];
     means[r] = total / n;
   }
-  return { mean: mean(differences), low: quantile(means, 0.025), high: quantile(means, 0.975) };
+  return { mean: mean(values), low: quantile(means, 0.025), high: quantile(means, 0.975) };
 }

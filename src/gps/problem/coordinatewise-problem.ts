@@ -143,8 +143,8 @@ export class CoordinatewiseProblem implements GpsProblem {
     const groupOf = groups.length > 1 ? groupIndexOf(groups, objective.dim) : null;
     const out = this.collect(objective, startRng, rng, M, (attempt, recorder) => new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, this.features, rng.fork(`noise/${attempt}`), recorder));
     if (out[0].states.length < M * Math.min(this.settings.sampledCoordinates, groups[0].size)) throw new Error(`${objective.name}: more than 2/3 of the teacher's rollouts diverged`);
-    // The teachers' mean steps at the recorded states ('coherent' gradient dynamics read them).
-    out.forEach((set, i) => (set.means = set.states.map((run) => run.map((s, t) => teachers[i].mean(t, s)))));
+    // The teachers' mean steps at the recorded states: only 'coherent' gradient dynamics read them.
+    if (this.settings.gradientDynamics === 'coherent') out.forEach((set, i) => (set.means = set.states.map((run) => run.map((s, t) => teachers[i].mean(t, s)))));
     return out;
   }
 
