@@ -2,7 +2,7 @@
 // issue measured on this machine and against tfjs's own matMul gradient in the same process:
 // one 20-step unroll (forward + backward) of the 2-layer, 20-unit coordinatewise LSTM over 10,000
 // coordinates, and one training step of an MLP 784-48-10 at minibatch 64.
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
 import { setExplicitTranspose, affine } from '../src/tfjs-matmul.ts';
 import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG, disposeStates } from '../policies/coordinatewise-lstm.ts';

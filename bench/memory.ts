@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
 import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../src/gps/badmm.ts';

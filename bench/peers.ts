@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { createFamily } from '../envs/registry.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import type { Objective } from '../envs/objective.ts';

@@ -3,7 +3,7 @@
 // Its input is the coordinate's preprocessed gradient, its output (× outputScale) the coordinate's
 // step. Each gate has its own weight matrices: on wasm that beats one [in, 4·hidden] matrix split
 // four ways (docs/design.md §4).
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { affine, matMul } from '../src/tfjs-matmul.ts';
 import { Rng } from '../src/random.ts';
 import { logAndSign } from './log-and-sign.ts';

@@ -1,7 +1,7 @@
 // Andrychowicz et al.'s gradient preprocessing: each coordinate's gradient g becomes two inputs,
 // log-magnitude and sign, each in [-1, 1], so that gradients spanning many orders of magnitude
 // reach the LSTM on one scale: [max(log|g|/p, −1), clip(g·e^p, −1, 1)].
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 
 /** g [n] → [n, 2]. */
 export function logAndSign(g: tf.Tensor1D, p: number): tf.Tensor2D {

@@ -5,7 +5,7 @@
 // through time over each sequence's T steps), and its inputs are scaled and clipped as the
 // feed-forward network's are. The weights live in float64 arrays (saved as they are); the passes
 // run in float32 tfjs, where a [coordinates × cells] product per gate is what wasm does best.
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import type { Rng } from '../src/random.ts';
 import { matMul } from '../src/tfjs-matmul.ts';
 import { lstmTanh } from './coordinatewise-lstm.ts';

@@ -8,7 +8,7 @@
 // Training (Adam on the precision-weighted loss of docs/design.md §2 step 5) and evaluation both
 // run in float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../src/random.ts';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { sigmoid, softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';

@@ -1,6 +1,7 @@
 // Picks the fastest tfjs backend that loads here: tfjs-node (native TensorFlow, an optional
 // dependency whose install needs a download) > wasm (SIMD) > cpu. L2O_BACKEND forces one.
-import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { tf } from './tf.ts';
 import { UserError } from './errors.ts';
 
 /** The tfjs backends in the order they are tried: native (tfjs-node, when it loads), wasm, plain JS. */
@@ -31,11 +32,14 @@ export async function withoutAddedProcessListeners<T>(init: () => Promise<T>): P
   }
 }
 
+const requireHere = createRequire(import.meta.url);
+
 async function tryBackend(name: BackendName): Promise<boolean> {
   try {
     return await withoutAddedProcessListeners(async () => {
-      if (name === 'tensorflow') await import('@tensorflow/tfjs-node' as string);
-      if (name === 'wasm') await import('@tensorflow/tfjs-backend-wasm');
+      // require, not import: both packages are CommonJS (src/tf.ts says why that matters).
+      if (name === 'tensorflow') requireHere('@tensorflow/tfjs-node');
+      if (name === 'wasm') requireHere('@tensorflow/tfjs-backend-wasm');
       return await tf.setBackend(name);
     });
   } catch {

@@ -2,7 +2,7 @@
 // transposed operands, and the wasm backend has a fast kernel only for untransposed ones: the
 // explicit transpose halves an MLP step there (docs/design.md §4). On other backends it is slower,
 // so the plain ops are used.
-import * as tf from '@tensorflow/tfjs';
+import { tf } from './tf.ts';
 
 type Save = (tensors: tf.Tensor[]) => void;
 

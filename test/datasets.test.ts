@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as tar from 'tar';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { loadCifar10, loadCifar100 } from '../src/data/cifar.ts';
 import { loadFer2013, parseFer2013Csv } from '../src/data/fer2013.ts';
 import { loadTfd } from '../src/data/tfd.ts';

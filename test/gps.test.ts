@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, appendFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { DEFAULT_GPS_CONFIG, distillationTarget, gradientNuStep, meanDualStep, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
 import { PolicyNetwork } from '../policies/policy-network.ts';
 import { Rng } from '../src/random.ts';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../src/tf.ts';
 import { EigenvalueDecomposition, Matrix as MlMatrix } from 'ml-matrix';
 import { resolveParams } from '../envs/family-definition.ts';
 import { groupSoftThreshold, groupSparseRegression } from '../envs/group-sparse-regression.ts';

@@ -14,7 +14,7 @@
 // concatenation is the faithful reading (a history per variable would hold the same states), and it
 // lets one batched pass (CoordinatewiseGpsPolicy.stepAll: float64 below TENSOR_ROWS coordinates,
 // one float32 tfjs pass from there on, as in `l2o eval`) step every weight of the model at once.
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';

@@ -4,7 +4,7 @@
 // Adam step on the LSTM weights after each unroll. Every `validateEvery` meta-iterations the LSTM
 // is scored on held-out training instances (never the test split), and the best-scoring weights are
 // kept: the training meta-loss is a biased, noisy criterion for that choice.
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { UserError } from '../errors.ts';
 import { Rng } from '../random.ts';

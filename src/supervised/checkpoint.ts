@@ -4,7 +4,7 @@
 // state.json is written last, so it names the last iteration whose files are complete.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { LstmPolicy } from '../../policies/lstm-policy.ts';

@@ -4,7 +4,7 @@
 // stepped in chunks of coordinates so that memory stays bounded. The class is registered with
 // tf.serialization; its config carries the LSTM's weights, so `fromConfig` rebuilds an optimizer
 // that takes the same steps (from a fresh LSTM state: the state is not part of the config).
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
 import { chunksOf, type Chunk } from './unroll.ts';
 import { CoordinatewiseLstm, disposeStates, type LstmOptimizerJson, type LstmState } from '../../policies/coordinatewise-lstm.ts';
 import { loadBpttPolicy } from './checkpoint.ts';

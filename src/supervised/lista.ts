@@ -5,7 +5,7 @@
 // float64 forward pass) every `validateEvery` iterations; the best-scoring weights are kept, the ISTA
 // initialization (iteration 0) among them. Every draw derives from `seed`; on one backend the run is
 // bit-identical. A trained network is saved as one JSON file (format 'l2o-lista', version 1).
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ObjectiveFamily, SparseCodeInstance, Split } from '../../envs/objective.ts';

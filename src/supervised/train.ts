@@ -3,7 +3,7 @@
 // `resume` to continue a run that was killed.
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { withRunDirectory } from '../run-lock.ts';
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';

@@ -12,7 +12,7 @@
 // Coordinates are independent given the gradients, so memory is bounded by taping one chunk of
 // coordinates at a time: a forward pass over all chunks records the gradients, then each chunk is
 // replayed under the tape and its meta-gradients summed. With one chunk the forward pass is skipped.
-import * as tf from '@tensorflow/tfjs';
+import { tf } from '../tf.ts';
 import { disposeStates, type CoordinatewiseLstm, type LstmState } from '../../policies/coordinatewise-lstm.ts';
 
 /** What the optimizee reports after a step. */
