@@ -13,7 +13,7 @@ import { formatSeconds, medianSeconds } from './timing.ts';
 const PYTORCH_SECONDS = { unroll: 0.261, mlp: 0.00027 };
 
 /** A separable quadratic Σ a_i θ_i² / 2: cheap, so the LSTM dominates the unroll. */
-function quadraticTarget(size: number): UnrollTarget {
+export function quadraticTarget(size: number): UnrollTarget {
   const rng = new Rng('bench-lstm-target');
   const a = Float64Array.from({ length: size }, () => rng.uniformIn(0.1, 2));
   const theta = Float64Array.from({ length: size }, () => rng.normal());

@@ -1,9 +1,12 @@
-// npm run bench -- memory [--gps-iterations=10] [--bptt-iterations=100] [--horizon=100] [--only=gps|bptt]: memory
+// npm run bench -- memory [--gps-iterations=10] [--bptt-iterations=100] [--horizon=100]
+//   [--unroll-coordinates=1000000] [--unroll-steps=20] [--only=gps|bptt|unroll]: memory
 // of a per-coordinate GPS run and a BPTT run on the MNIST net (image-mlp, 48-48-10 on projected
 // MNIST, minibatch 64: the generalization experiment's training objective, at a shorter horizon so
 // the bench takes minutes). After every iteration it reads the process's RSS, the wasm heap and
 // tf.memory().numTensors, and prints the growth from the second iteration to the last: memory that
-// grows with iterations is a leak, and a live-tensor count that grows is a tfjs leak.
+// grows with iterations is a leak, and a live-tensor count that grows is a tfjs leak. Then one BPTT
+// unroll (forward and backward) over a million coordinates in chunks of the default --chunk-size,
+// with its peak wasm heap and RSS: a taped unroll of them all at once would need tens of GB.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +20,9 @@ import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { DEFAULT_BPTT_CONFIG } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
 import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
+import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG, disposeStates } from '../policies/coordinatewise-lstm.ts';
+import { chunksOf, unroll } from '../src/supervised/unroll.ts';
+import { quadraticTarget } from './lstm.ts';
 
 // RSS grows with V8's heap until the collector runs, so growth in RSS alone is no leak; the JS heap
 // in use right after a forced collection is.
@@ -54,7 +60,9 @@ function report(name: string, readings: Reading[]): void {
 export async function benchMemory(args: string[]): Promise<void> {
   const option = (name: string, fallback: number) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback);
   const horizon = option('horizon', 100);
+  const only = args.find((a) => a.startsWith('--only='))?.split('=')[1];
   const backend = await initBackend();
+  if (only === 'unroll') return chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), backend);
   const params = { dataset: 'mnist', project: 48, hidden: '48', batchSize: 64, trainSize: 8, testSize: 4 };
   const family = createFamily('image-mlp', params);
   const identity = { env: 'image-mlp', envParams: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) };
@@ -62,7 +70,6 @@ export async function benchMemory(args: string[]): Promise<void> {
   const base = mkdtempSync(join(tmpdir(), 'l2o-bench-memory-'));
 
   const gpsReadings: Reading[] = [];
-  const only = args.find((a) => a.startsWith('--only='))?.split('=')[1];
   const config: GpsConfig = {
     ...DEFAULT_GPS_CONFIG,
     ...divideTrainingSplit(family, { conditions: 4 }),
@@ -96,4 +103,32 @@ export async function benchMemory(args: string[]): Promise<void> {
     onIteration: (log) => bpttReadings.push(read(log.iteration + 1)),
   });
   report('BPTT', bpttReadings);
+  if (only !== 'bptt') chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), backend);
+}
+
+/** One unroll of the default coordinatewise LSTM over `coordinates` of a separable quadratic, chunked as BPTT training chunks it. */
+function chunkedUnroll(coordinates: number, steps: number, backend: string): void {
+  const chunkSize = DEFAULT_BPTT_CONFIG.chunkSize;
+  const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'bench-memory');
+  const target = quadraticTarget(coordinates);
+  const gradient = target.advance(new Float32Array(coordinates)).gradient;
+  const chunks = chunksOf(coordinates, chunkSize);
+  const tensorsBefore = tf.memory().numTensors;
+  const states = chunks.map((c) => lstm.initialState(c.end - c.start));
+  const started = Date.now();
+  const out = unroll(lstm, target, states, chunks, gradient, steps);
+  const seconds = (Date.now() - started) / 1000;
+  const finite = out.grads.every((g) => {
+    const size = tf.tidy(() => tf.sum(tf.abs(g)));
+    const value = size.dataSync()[0];
+    size.dispose();
+    return Number.isFinite(value);
+  });
+  tf.dispose(out.grads);
+  disposeStates([...states, ...out.states]);
+  const after = read(0);
+  console.log(`BPTT unroll: ${coordinates.toLocaleString('en')} coordinates × ${steps} steps in ${chunks.length} chunks of ${chunkSize}, forward and backward, ${seconds.toFixed(1)} s (tfjs backend ${backend})`);
+  console.log(`  meta-gradients ${finite ? 'finite' : 'NOT FINITE'}; live tensors ${tensorsBefore} before, ${after.tensors} after`);
+  if (after.wasm !== null) console.log(`  peak wasm heap ${mb(after.wasm)} of 4096 MB (it never shrinks)`);
+  console.log(`  peak RSS ${mb(process.resourceUsage().maxRSS * 1024)}`);
 }
