@@ -288,9 +288,11 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     assert.ok(existsSync(join(work, 'sweep-queued', 'quadratic_--lr_0.01', 'seed-2', 'optimizer.json')), 'the workers wrote the run directories the items name');
     const started = workers.flatMap((w) => w.started());
     assert.equal(started.filter((s) => s.startsWith('bptt on quadratic --lr ')).length, 4, started.join('\n'));
-    // The three nets' long runs go as one flow, whose parent job names no stage (key undefined).
-    const stages = started.filter((s) => s.startsWith('divergence --quick seed 1, stage ')).map((s) => s.replace(/^.*stage /, '')).filter((key) => key !== 'undefined');
+    const stages = started.filter((s) => s.startsWith('divergence --quick seed 1, stage ')).map((s) => s.replace(/^.*stage /, ''));
     assert.deepEqual(stages.sort(), ['long-runs-logreg', 'long-runs-mnist', 'long-runs-mnist-larger', 'long-runs-mnist-noisy', 'train-bptt-logreg', 'train-bptt-mnist', 'train-gps-logreg', 'train-gps-mnist', 'tune-on-mnist']);
+    // The three nets' long runs go as one flow, whose parent job is named by the stages it ends.
+    const ends = started.filter((s) => s.startsWith('divergence --quick seed 1, the end of stages '));
+    assert.deepEqual(ends, ['divergence --quick seed 1, the end of stages long-runs-mnist, long-runs-mnist-larger, long-runs-mnist-noisy'], started.join('\n'));
     // An experiment's results are the same but for when, where and how long.
     const [q, l] = ['experiment-queued', 'experiment-local'].map((out) => {
       const root = join(work, out, 'divergence');

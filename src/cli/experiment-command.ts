@@ -48,8 +48,10 @@ export const experimentCommand = {
     const pool = await createQueuePool(connection, {
       size: 1,
       describe: (_, payload) => {
-        const p = payload as { experiment: string; quick: boolean; seed: string; key: string };
-        return `${p.experiment}${p.quick ? ' --quick' : ''} seed ${p.seed}, stage ${p.key}`;
+        // A stage is one job; a group of independent stages is a flow whose parent carries their keys.
+        const p = payload as { experiment: string; quick: boolean; seed: string; key?: string; keys?: string[] };
+        const what = p.keys ? `the end of stages ${p.keys.join(', ')}` : `stage ${p.key}`;
+        return `${p.experiment}${p.quick ? ' --quick' : ''} seed ${p.seed}, ${what}`;
       },
       onStatus: (line) => process.stderr.write(`experiment: ${line}\n`),
     });
