@@ -1,7 +1,8 @@
-// npm run bench -- eval [--workers=1,2]: l2o eval's comparison of the 8 hand-designed optimizers,
-// each tuned on the 90 training problems of logreg and run on the 100 test problems (100 steps),
-// with 1 worker and with 2; the time with the pool's start and without it, and whether the reports
-// are identical.
+// npm run bench -- eval [--workers=1,2] [--cli-runs=3]: l2o eval's comparison of the 8 hand-designed
+// optimizers, each tuned on the 90 training problems of logreg and run on the 100 test problems (100
+// steps), with 1 worker and with 2; the time with the pool's start and without it, and whether the
+// reports are identical. Then the same comparison as a user runs it, the compiled `l2o eval` end to
+// end (process start, tuning, runs), the median of --cli-runs runs per worker count taken in turns.
 import { createFamily } from '../envs/registry.ts';
 import { HAND_DESIGNED } from '../policies/hand-designed.ts';
 import { initBackend } from '../src/backend.ts';
@@ -9,6 +10,12 @@ import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { runBlock } from '../src/evaluate/parallel-runs.ts';
 import { formatSeconds } from './timing.ts';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
+const DIST = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 export async function benchEval(args: string[]): Promise<void> {
   const backend = await initBackend();
@@ -36,4 +43,29 @@ export async function benchEval(args: string[]): Promise<void> {
     console.log(`${String(workers).padStart(7)} ${formatSeconds(withStart).padStart(16)} ${formatSeconds(without).padStart(8)} ${`${(times[0] / without).toFixed(2)}×`.padStart(20)}`);
   }
   console.log(`reports ${reports.every((r) => r === reports[0]) ? 'bit-identical' : 'DIFFER'} across worker counts`);
+  benchEvalCli(counts, Number(args.find((a) => a.startsWith('--cli-runs='))?.split('=')[1] ?? 3));
+}
+
+function benchEvalCli(counts: number[], runs: number): void {
+  if (!existsSync(DIST)) return void console.log('the compiled CLI is not built (npm run build): its timing is skipped');
+  const args = [BIN, 'eval', '--env', 'logreg', '--optimizers', HAND_DESIGNED.map((o) => o.name).join(','), '--seed', '2'];
+  const times = new Map(counts.map((n) => [n, [] as number[]]));
+  const outputs = new Set<string>();
+  for (let r = 0; r < runs; r++) {
+    for (const workers of counts) {
+      const started = process.hrtime.bigint();
+      const result = spawnSync(process.execPath, [...args, '--workers', String(workers)], { encoding: 'utf8' });
+      if (result.status !== 0) throw new Error(`l2o eval failed: ${result.stderr}`);
+      times.get(workers)!.push(Number(process.hrtime.bigint() - started) / 1e9);
+      outputs.add(result.stdout);
+    }
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  console.log(`\nl2o eval --env logreg --optimizers <the ${HAND_DESIGNED.length}> --seed 2 (compiled CLI, start to end), median of ${runs}:`);
+  const first = median(times.get(counts[0])!);
+  for (const workers of counts) {
+    const m = median(times.get(workers)!);
+    console.log(`  --workers ${workers}  ${formatSeconds(m).padStart(8)}  ${(first / m).toFixed(2)}×  (runs: ${times.get(workers)!.map((t) => t.toFixed(2)).join(', ')} s)`);
+  }
+  console.log(`  printed reports ${outputs.size === 1 ? 'identical' : 'DIFFER'} across worker counts and runs`);
 }

@@ -1,5 +1,5 @@
 // npm run bench -- memory [--gps-iterations=10] [--bptt-iterations=100] [--horizon=100]
-//   [--unroll-coordinates=1000000] [--unroll-steps=20] [--only=gps|bptt|unroll]: memory
+//   [--unroll-coordinates=1000000] [--unroll-steps=20] [--chunk-size=N] [--only=gps|bptt|unroll]: memory
 // of a per-coordinate GPS run and a BPTT run on the MNIST net (image-mlp, 48-48-10 on projected
 // MNIST, minibatch 64: the generalization experiment's training objective, at a shorter horizon so
 // the bench takes minutes). After every iteration it reads the process's RSS, the wasm heap and
@@ -62,7 +62,7 @@ export async function benchMemory(args: string[]): Promise<void> {
   const horizon = option('horizon', 100);
   const only = args.find((a) => a.startsWith('--only='))?.split('=')[1];
   const backend = await initBackend();
-  if (only === 'unroll') return chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), backend);
+  if (only === 'unroll') return chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), option('chunk-size', DEFAULT_BPTT_CONFIG.chunkSize), backend);
   const params = { dataset: 'mnist', project: 48, hidden: '48', batchSize: 64, trainSize: 8, testSize: 4 };
   const family = createFamily('image-mlp', params);
   const identity = { env: 'image-mlp', envParams: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) };
@@ -103,12 +103,11 @@ export async function benchMemory(args: string[]): Promise<void> {
     onIteration: (log) => bpttReadings.push(read(log.iteration + 1)),
   });
   report('BPTT', bpttReadings);
-  if (only !== 'bptt') chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), backend);
+  if (only !== 'bptt') chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), option('chunk-size', DEFAULT_BPTT_CONFIG.chunkSize), backend);
 }
 
 /** One unroll of the default coordinatewise LSTM over `coordinates` of a separable quadratic, chunked as BPTT training chunks it. */
-function chunkedUnroll(coordinates: number, steps: number, backend: string): void {
-  const chunkSize = DEFAULT_BPTT_CONFIG.chunkSize;
+function chunkedUnroll(coordinates: number, steps: number, chunkSize: number, backend: string): void {
   const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'bench-memory');
   const target = quadraticTarget(coordinates);
   const gradient = target.advance(new Float32Array(coordinates)).gradient;
