@@ -74,15 +74,27 @@ export function evaluateChecked(objective: Objective, x: Float64Array, where: st
   return checkEvaluation(result, objective.name, objective.dim, where);
 }
 
-/** What a checked objective keeps of the user's: dispose, the structure proximal methods and LISTA read, and its groups (checked). */
+/** What a checked objective keeps of the user's: dispose, the structure proximal methods and LISTA read, its groups (checked) and its full-data loss (checked when called). */
 function passedThrough(objective: Partial<Objective>, name: string, dim: number): Partial<Objective> {
-  const { dispose, composite, sparseCode, groups } = objective;
+  const { dispose, composite, sparseCode, groups, fullValue } = objective;
   return {
     ...(groups !== undefined ? { groups: checkParameterGroups(groups, dim, name) } : {}),
     ...(typeof dispose === 'function' ? { dispose: () => dispose.call(objective) } : {}),
+    ...(typeof fullValue === 'function' ? { fullValue: (x: Float64Array) => checkedFullValue(() => fullValue.call(objective, x), name) } : {}),
     ...(composite ? { composite } : {}),
     ...(sparseCode ? { sparseCode } : {}),
   };
+}
+
+function checkedFullValue(call: () => unknown, name: string): number {
+  let value: unknown;
+  try {
+    value = call();
+  } catch (err) {
+    throw new UserError(`objective ${name}: fullValue(x) threw: ${firstLine(err)}`, { cause: err });
+  }
+  if (typeof value !== 'number') throw new UserError(`objective ${name}: fullValue(x) returned ${describe(value)}; it must return a number`);
+  return value;
 }
 
 /**

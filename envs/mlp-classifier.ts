@@ -1,6 +1,7 @@
 // A multilayer-perceptron classifier as an objective over its flattened parameters, built on tfjs
 // so it scales to image datasets. Each evaluate() runs one forward/backward pass on a minibatch
 // (or the whole set) and hands back float64 copies; every tensor it makes is freed before returning.
+// fullValue() is the loss on the whole set, whatever the minibatch size.
 import type * as Tf from '@tensorflow/tfjs';
 import { tfjs } from '../src/lazy-tfjs.ts';
 import type { Rng } from '../src/random.ts';
@@ -62,17 +63,20 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
   const fullBatch = spec.batchSize <= 0 || spec.batchSize >= count;
   const batch = fullBatch ? count : spec.batchSize;
   let batchRng: Rng | null = null;
-  // The full dataset stays resident on the backend; minibatches are copied per step.
+  // The full dataset stays resident on the backend once needed (full batch, or fullValue); minibatches
+  // are copied per step.
   let resident: { x: Tf.Tensor2D; y: Tf.Tensor2D } | null = null;
 
+  function residentData(): { x: Tf.Tensor2D; y: Tf.Tensor2D } {
+    resident ??= tf.tidy(() => ({
+      x: tf.tensor2d(data.inputs, [count, data.inputDim]),
+      y: tf.oneHot(tf.tensor1d(data.labels, 'int32'), data.classes).toFloat() as Tf.Tensor2D,
+    }));
+    return resident;
+  }
+
   function batchTensors(): { x: Tf.Tensor2D; y: Tf.Tensor2D; owned: boolean } {
-    if (fullBatch) {
-      resident ??= tf.tidy(() => ({
-        x: tf.tensor2d(data.inputs, [count, data.inputDim]),
-        y: tf.oneHot(tf.tensor1d(data.labels, 'int32'), data.classes).toFloat() as Tf.Tensor2D,
-      }));
-      return { ...resident, owned: false };
-    }
+    if (fullBatch) return { ...residentData(), owned: false };
     if (!batchRng) throw new Error(`${name}: start() must be called before evaluate()`);
     const xs = new Float32Array(batch * data.inputDim);
     const ys = new Int32Array(batch);
@@ -128,6 +132,14 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
       tf.dispose([value, grad, params]);
       if (owned) tf.dispose([inputs, y]);
       return { value: valueData, gradient: Float64Array.from(gradData) };
+    },
+    fullValue(x) {
+      // The loss alone on every example: no gradient, no minibatch drawn.
+      const { x: inputs, y } = residentData();
+      const params = tf.tensor1d(Float32Array.from(x));
+      const value = tf.tidy(() => loss(params, inputs, y).dataSync()[0]);
+      params.dispose();
+      return value;
     },
     dispose() {
       if (resident) tf.dispose([resident.x, resident.y]);

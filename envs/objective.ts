@@ -43,6 +43,13 @@ export interface Objective {
    * coordinates are one.
    */
   readonly groups?: readonly ParameterGroup[];
+  /**
+   * Optional, for objectives that are a minibatch loss: the loss at x on the whole data set the
+   * minibatches are drawn from, the same for every call (no minibatch drawn, the run's stream
+   * untouched). What a stochastic run is scored by at its end (src/evaluate/compare.ts), as the
+   * minibatch loss at one step is noisy.
+   */
+  fullValue?(x: Float64Array): number;
 }
 
 /**

@@ -1,7 +1,7 @@
 // Runs one policy over N consecutive instances of a split (by default the first N). Instance i
 // always starts from the same x0 for a given seed, whichever policy runs, so optimizers are compared
 // on identical runs.
-import type { ObjectiveFamily, Split } from '../envs/objective.ts';
+import type { Objective, ObjectiveFamily, Split } from '../envs/objective.ts';
 import { OptimizationEnv, type Trajectory } from '../envs/optimization-env.ts';
 import type { Policy } from './policy.ts';
 import { NonFiniteStartError, UserError } from '../src/errors.ts';
@@ -18,7 +18,25 @@ export interface ProblemSet {
   steps: number;
   seed: string;
   historyLength?: number;
+  /**
+   * Steps t at which a run of an objective with `fullValue` also records fullValue(x_t), the loss on
+   * its whole data set (step 0 always); objectives without it record nothing.
+   */
+  fullDataSteps?: readonly number[];
 }
+
+/** fullValue(x_t) of one run at the steps asked for, and where a run that broke down left off. */
+export interface FullDataRecord {
+  /** 0 and the steps asked for, ascending. */
+  steps: number[];
+  /** fullValue(x_t) at each of `steps`; NaN at the steps after the run broke down. */
+  values: number[];
+  /** fullValue at the last finite iterate of a run that broke down (NaN/Inf) before its last step. */
+  atBreakdown?: number;
+}
+
+/** A run, with its full-data losses when they were asked for and the objective has them. */
+export type ProblemRun = Trajectory & { fullData?: FullDataRecord };
 
 export function validateProblemSet(set: ProblemSet): void {
   for (const [key, value] of [['problems', set.problems], ['steps', set.steps]] as const) {
@@ -27,16 +45,17 @@ export function validateProblemSet(set: ProblemSet): void {
 }
 
 /** Runs a policy on every problem of a set; problem i starts from the same x0 for every policy with the same seed. */
-export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
+export function runProblems(policy: Policy, set: ProblemSet): ProblemRun[] {
   validateProblemSet(set);
   const env = new OptimizationEnv({ historyLength: policy.historyLength ?? set.historyLength });
   const root = new Rng(`run-${set.seed}`);
-  const trajectories: Trajectory[] = [];
+  const trajectories: ProblemRun[] = [];
   const first = set.first ?? 0;
   for (let i = first; i < first + set.problems; i++) {
     const objective = set.family.sample(set.split, i);
     try {
-      trajectories.push(rollout(env, policy, objective, set.steps, root.fork(`${set.split}/${i}`)));
+      const rng = root.fork(`${set.split}/${i}`);
+      trajectories.push(set.fullDataSteps && objective.fullValue ? withFullData(env, policy, objective, set.steps, rng, set.fullDataSteps) : rollout(env, policy, objective, set.steps, rng));
     } catch (err) {
       // A start where f is not finite (a random x0 outside the domain): this run diverged at step 0,
       // and the evaluation goes on (compare.ts leaves the instance out of the means and says so).
@@ -47,6 +66,28 @@ export function runProblems(policy: Policy, set: ProblemSet): Trajectory[] {
     }
   }
   return trajectories;
+}
+
+/**
+ * A rollout that also evaluates fullValue at the iterates of the steps asked for, and at the last
+ * finite iterate if the run breaks down; the run itself is the same as without (fullValue draws no
+ * minibatch).
+ */
+function withFullData(env: OptimizationEnv, policy: Policy, objective: Objective, steps: number, rng: Rng, fullDataSteps: readonly number[]): ProblemRun {
+  const fullValue = objective.fullValue!.bind(objective);
+  const wanted = [...new Set([0, ...fullDataSteps.filter((t) => t >= 0 && t <= steps)])].sort((a, b) => a - b);
+  const values = new Array<number>(wanted.length).fill(NaN);
+  const last = new Float64Array(objective.dim);
+  const run = rollout(env, policy, objective, steps, rng, {
+    onIterate: (t, x) => {
+      const k = wanted.indexOf(t);
+      if (k >= 0) values[k] = fullValue(x);
+      last.set(x);
+    },
+  });
+  const fullData: FullDataRecord = { steps: wanted, values };
+  if (run.divergedAt !== null) fullData.atBreakdown = fullValue(last);
+  return { ...run, fullData };
 }
 
 /** The record of a run whose starting point is not finite: NaN throughout, diverged at step 0. */

@@ -9,7 +9,7 @@ import { UserError } from '../errors.ts';
 import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { tuneLearningRate, type TuningResult } from './tuner.ts';
-import { pairedDifference, type PairedDifference } from './paired-difference.ts';
+import { bootstrapMean, pairedDifference, type PairedDifference } from './paired-difference.ts';
 import { Rng } from '../random.ts';
 import { measureSuboptimality, searchIterations, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
 import { sameValueTolerance } from './same-value.ts';
@@ -38,7 +38,25 @@ export interface ResultRow {
   versusBest?: PairedDifference & { optimizer: string };
   /** Final f − f* over the instances; present when the report has a `reference` minimum. */
   suboptimality?: Suboptimality;
+  /** The final loss on the whole data set of each run, for objectives that have it (Objective.fullValue). */
+  fullData?: FullDataSummary;
   tuning?: TuningResult;
+}
+
+/**
+ * One optimizer's final losses on the full data (fullDataFinal): what a minibatch run is scored by
+ * once the noise of its last minibatch is taken out.
+ */
+export interface FullDataSummary {
+  meanFinal: number;
+  medianFinal: number;
+  /** The central 95% bootstrap interval of the mean over the instances. */
+  low: number;
+  high: number;
+  /** Runs that hit NaN/Inf, or ended above their starting loss on the full data. */
+  diverged: number;
+  /** Final full-data loss minus that of the row with the lowest full-data mean, paired by instance; absent on that row. */
+  versusBest?: PairedDifference & { optimizer: string };
 }
 
 /** The outcome of compareOptimizers: one row per optimizer, ranked, with paired intervals against the best. */
@@ -86,7 +104,7 @@ export type Contender = { name: string } | { name: string; policy: Policy; lr: n
 
 /** Tunes each hand-designed contender on the training split, then runs every contender on the same problems from the same starts and summarizes. */
 export async function compareOptimizers(contenders: Contender[], options: CompareOptions): Promise<EvalReport> {
-  const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
+  const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength, fullDataSteps: [options.steps] };
   const search = options.referenceMinimum && { ...options.referenceMinimum, iterations: searchIterations(options.steps) };
   // Checked before any optimizer runs, so a bad flag does not cost the whole comparison.
   if (search) validateMinimumSearch(search);
@@ -147,6 +165,8 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
   const rows = results.map((r) => (bad > 0 ? { ...r.row, diverged: r.row.diverged + bad } : r.row));
   const finals = results.map((r) => good.map((i) => chargedCurve(r.runs[i])[options.steps]));
   rankRows(rows, finals, options.seed);
+  const goodRuns = results.map((r) => good.map((i) => r.runs[i]));
+  if (goodRuns.every((runs) => runs.every((run) => run.fullData))) markFullData(rows, goodRuns, options.steps, options.seed);
   const header = { env: options.family.name, split: options.split, steps: options.steps, problems: options.problems, seed: options.seed, backend: options.backend };
   if (!search) return { ...header, results: rows };
   const started = Date.now();
@@ -174,6 +194,47 @@ export function summarizeRuns(optimizer: string, lr: number | null, runs: RunRec
     curveHigh: perStep((v) => quantile(v, 0.75)),
     meanEvaluations: mean(runs.map((r) => r.evaluations)),
   };
+}
+
+/**
+ * A run's loss on the full data at step `at` (which its record must hold): fullValue(x_at), or for a
+ * run that broke down by then, the larger of its full-data loss at x_0 and at its last finite iterate
+ * (as chargedCurve charges the minibatch loss).
+ */
+export function fullDataAt(run: RunRecord, at: number): number {
+  const record = run.fullData;
+  const k = record ? record.steps.indexOf(at) : -1;
+  if (!record || k < 0) throw new Error(`${run.objective}: no full-data loss recorded at step ${at}`);
+  if (run.divergedAt === null || run.divergedAt > at) return record.values[k];
+  const start = record.values[0];
+  return Number.isFinite(record.atBreakdown) ? Math.max(start, record.atBreakdown!) : start;
+}
+
+/** Diverged by step `at` on the full data: the run hit NaN/Inf by then, or its full-data loss stands above its start. */
+export function fullDataDiverged(run: RunRecord, at: number): boolean {
+  if (run.divergedAt !== null && run.divergedAt <= at) return true;
+  return fullDataAt(run, at) > fullDataAt(run, 0);
+}
+
+/**
+ * Fills in each row's fullData from its runs (`runs[k]` are row k's, in instance order, every one
+ * with full-data losses at `at`): mean, median and bootstrap interval of the final full-data loss,
+ * divergences, and the paired difference to the row with the lowest full-data mean.
+ */
+export function markFullData(rows: ResultRow[], runs: RunRecord[][], at: number, seed: string): void {
+  const finals = runs.map((list) => list.map((run) => fullDataAt(run, at)));
+  rows.forEach((row, k) => {
+    // Streams of their own, so the minibatch rows' intervals are the same as without full data.
+    const interval = bootstrapMean(finals[k], new Rng(`full-data-${seed}`).fork(row.optimizer));
+    row.fullData = { meanFinal: interval.mean, medianFinal: median(finals[k]), low: interval.low, high: interval.high, diverged: runs[k].filter((run) => fullDataDiverged(run, at)).length };
+  });
+  if (rows.length < 2) return;
+  const best = rows.reduce((b, row, k) => (row.fullData!.meanFinal < rows[b].fullData!.meanFinal ? k : b), 0);
+  rows.forEach((row, k) => {
+    if (k === best) return;
+    const rng = new Rng(`full-data-versus-best-${seed}`).fork(row.optimizer);
+    row.fullData!.versusBest = { optimizer: rows[best].optimizer, ...pairedDifference(finals[k], finals[best], rng) };
+  });
 }
 
 /** Fills in what depends on all rows: bestFraction and versusBest. `finals[k]` are row k's final values. */

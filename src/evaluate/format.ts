@@ -1,6 +1,6 @@
 // Plain-text tables for the terminal, and the comparison table that the terminal and the experiment
 // reports share.
-import type { ResultRow } from './compare.ts';
+import type { FullDataSummary, ResultRow } from './compare.ts';
 import type { ReferenceMinimum } from './reference-minimum.ts';
 
 export function formatNumber(x: number | null): string {
@@ -29,10 +29,16 @@ export function table(headers: string[], rows: string[][]): string {
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** One row per optimizer, lowest mean first; f − f* columns when the comparison has a reference minimum. */
+/**
+ * One row per optimizer, lowest mean first; f − f* columns when the comparison has a reference
+ * minimum, and the final loss on the full data (its mean with a 95% interval, divergences, the paired
+ * difference to the lowest) when the objectives have it.
+ */
 export function resultTable(results: readonly ResultRow[]): { columns: string[]; rows: string[][] } {
   const difference = differenceHeader(results);
   const gaps = results.some((r) => r.suboptimality);
+  const full = results.every((r) => r.fullData);
+  const fullReference = results.find((r) => r.fullData?.versusBest)?.fullData?.versusBest?.optimizer;
   const percent = (share: number) => `${(100 * share).toFixed(0)}%`;
   const rows = [...results]
     .sort((a, b) => a.meanFinal - b.meanFinal)
@@ -45,9 +51,15 @@ export function resultTable(results: readonly ResultRow[]): { columns: string[];
       String(r.diverged),
       ...(gaps ? [formatNumber(r.suboptimality?.mean ?? null), r.suboptimality ? percent(r.suboptimality.atMinimum) : '-'] : []),
       ...(difference ? [formatDifference(r.versusBest)] : []),
+      ...(full ? fullDataCells(r.fullData!, fullReference !== undefined) : []),
     ]);
-  const columns = ['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged', ...(gaps ? ['mean f − f*', 'at f*'] : []), ...(difference ? [difference] : [])];
+  const fullColumns = ['full-data mean final [95% CI]', 'full-data diverged', ...(fullReference ? [`full-data final − ${fullReference}'s, 95% CI`] : [])];
+  const columns = ['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged', ...(gaps ? ['mean f − f*', 'at f*'] : []), ...(difference ? [difference] : []), ...(full ? fullColumns : [])];
   return { columns, rows };
+}
+
+function fullDataCells(f: FullDataSummary, withDifference: boolean): string[] {
+  return [`${formatNumber(f.meanFinal)} [${formatNumber(f.low)}, ${formatNumber(f.high)}]`, String(f.diverged), ...(withDifference ? [formatDifference(f.versusBest)] : [])];
 }
 
 /** Two sentences: what f* is, and whether the best optimizer could have been beaten on these instances. */

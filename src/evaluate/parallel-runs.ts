@@ -13,7 +13,7 @@ import { loadGpsPolicy } from '../gps/checkpoint.ts';
 import { loadBpttPolicy } from '../supervised/checkpoint.ts';
 import { loadListaPolicy } from '../supervised/lista.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
-import { runProblems, type ProblemSet } from '../../policies/run-problems.ts';
+import { runProblems, type ProblemRun, type ProblemSet } from '../../policies/run-problems.ts';
 import { searchMinima, type MinimumSearch } from './reference-minimum.ts';
 
 /** How to build a policy again in a worker: a hand-designed optimizer at a learning rate, or a saved learned one. */
@@ -23,8 +23,8 @@ export function learnedPolicySpec(kind: 'gps' | 'bptt' | 'lista', dir: string): 
   return { kind, dir: resolve(dir) };
 }
 
-/** What a run sends back: enough to score it (compare.ts), not its states. */
-export type RunRecord = Pick<Trajectory, 'objective' | 'values' | 'gradientNorms' | 'divergedAt' | 'evaluations'>;
+/** What a run sends back: enough to score it (compare.ts), not its states; its full-data losses when asked for and the objective has them. */
+export type RunRecord = Pick<Trajectory, 'objective' | 'values' | 'gradientNorms' | 'divergedAt' | 'evaluations'> & Pick<ProblemRun, 'fullData'>;
 
 interface BlockSet {
   split: Split;
@@ -33,6 +33,7 @@ interface BlockSet {
   steps: number;
   seed: string;
   historyLength?: number;
+  fullDataSteps?: readonly number[];
 }
 
 const families = new Map<string, Promise<ObjectiveFamily>>();
@@ -60,8 +61,10 @@ export function policyFromSpec(spec: PolicySpec): Policy {
   return policy;
 }
 
-function record(run: Trajectory): RunRecord {
-  return { objective: run.objective, values: run.values, gradientNorms: run.gradientNorms, divergedAt: run.divergedAt, evaluations: run.evaluations };
+function record(run: ProblemRun): RunRecord {
+  const kept: RunRecord = { objective: run.objective, values: run.values, gradientNorms: run.gradientNorms, divergedAt: run.divergedAt, evaluations: run.evaluations };
+  if (run.fullData) kept.fullData = run.fullData;
+  return kept;
 }
 
 /** Task: one block of runs. */
