@@ -79,7 +79,9 @@ export function overviewTable(problems: ProblemResult[]): SummaryTable {
       }),
     ];
   });
-  return { title: 'Mean final loss per test problem', columns: ['problem', ...optimizers], rows };
+  // Where the runs also have their loss on the full data, this table is the noisier of the two.
+  const minibatch = problems.every((p) => p.results.every((r) => r.fullData));
+  return { title: minibatch ? "Mean final loss per test problem: the loss of each run's last minibatch" : 'Mean final loss per test problem', columns: ['problem', ...optimizers], rows };
 }
 
 /**

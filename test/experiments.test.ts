@@ -208,24 +208,86 @@ test('sparse-coding --quick: LISTA per depth against ISTA/FISTA in NMSE, GPS and
   assert.equal(results.notes.filter((n) => /rate − sum meta-objective/.test(n)).length, 2, 'a verdict on the rate for GPS and for BPTT');
 });
 
-test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned baselines on FER2013, CIFAR-10, CIFAR-100 and their variants', async () => {
+test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned baselines on FER2013, CIFAR-10, CIFAR-100 and their variants, scored on the full data, figure by figure against the paper', async () => {
   const saved = process.env.L2O_DATA_DIR;
   process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
   try {
     const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
-    const dir = await runExperiment('generalization', { quick: true, seed: '1', root, quiet: true, workers: 1 });
+    const docs = join(root, 'docs-results');
+    const dir = await runExperiment('generalization', { quick: true, seed: '1', root, quiet: true, workers: 1, publish: docs });
     const results = checkExperimentFiles(dir, 'generalization');
     const names = results.problems.map((p) => p.name);
-    for (const dataset of ['fer2013', 'cifar10', 'cifar100']) {
-      for (const variant of ['', '-larger', '-noisy', '-larger-noisy', '-long']) assert.ok(names.includes(dataset + variant), `${dataset}${variant}`);
-    }
-    const lrs = results.tables[0].rows;
+    const variants = ['', '-larger', '-noisy', '-larger-noisy', '-larger-long'];
+    for (const dataset of ['fer2013', 'cifar10', 'cifar100']) for (const variant of variants) assert.ok(names.includes(dataset + variant), `${dataset}${variant}`);
+    assert.equal(names.length, 15);
+    const table = (title: RegExp) => results.tables.find((t) => title.test(t.title))!;
+    const lrs = table(/^Learning rates/).rows;
+    const problem = (name: string) => results.problems.find((p) => p.name === name)!;
     for (const p of results.problems) {
       assert.deepEqual(p.results.map((r) => r.optimizer), ['gps', 'bptt', 'gd', 'momentum', 'cg', 'lbfgs', 'adam', 'adagrad', 'rmsprop']);
       // Baselines keep the learning rate tuned on MNIST.
       for (const r of p.results.slice(2)) assert.equal(r.lr, lrs.find((row) => row[0] === r.optimizer)![1]);
+      // Every row carries its final full-data loss: a mean inside its interval, divergences counted.
+      for (const r of p.results) {
+        const f = r.fullData!;
+        assert.ok(Number.isFinite(f.meanFinal) && f.low <= f.meanFinal * (1 + 1e-12) && f.meanFinal <= f.high * (1 + 1e-12) && f.diverged <= p.problems, `${p.name}/${r.optimizer}`);
+      }
     }
-    assert.equal(results.problems.find((p) => p.name === 'cifar10-long')!.steps, 2 * results.problems.find((p) => p.name === 'cifar10')!.steps);
+    // The long version is the larger net's runs continued: the same curve to the shorter horizon.
+    for (const dataset of ['fer2013', 'cifar10', 'cifar100']) {
+      const [larger, long] = [problem(`${dataset}-larger`), problem(`${dataset}-larger-long`)];
+      assert.equal(long.steps, 2 * larger.steps);
+      for (const [k, r] of larger.results.entries()) assert.deepEqual(long.results[k].curve.slice(0, larger.steps + 1), r.curve, `${dataset}/${r.optimizer}`);
+    }
+    // The full-data curves: every optimizer starts from the same x0, and each ends at its row's mean.
+    assert.deepEqual(results.figures!.map((f) => f.name), results.problems.map((p) => `full-${p.name}`));
+    for (const [k, figure] of results.figures!.entries()) {
+      const p = results.problems[k];
+      for (const series of figure.series) {
+        assert.equal(series.values[0], figure.series[0].values[0], `${figure.name}/${series.label} at step 0`);
+        assert.ok(Math.abs(series.values[p.steps] - p.results.find((r) => r.optimizer === series.label)!.fullData!.meanFinal) < 1e-12, `${figure.name}/${series.label} at the end`);
+      }
+    }
+    const lowest = (p: (typeof results.problems)[number]) => p.results.reduce((b, r) => (r.fullData!.meanFinal < b.fullData!.meanFinal ? r : b));
+    // GPS against the lowest other optimizer: its rank, and a paired mean that is the difference of the means.
+    const versus = table(/^GPS against the lowest other/);
+    assert.deepEqual(versus.rows.map((r) => r[0]), names);
+    for (const row of versus.rows) {
+      const p = problem(String(row[0]));
+      const gps = p.results[0].fullData!.meanFinal;
+      const other = p.results.find((r) => r.optimizer === row[3])!;
+      assert.ok(other.optimizer !== 'gps' && p.results.slice(1).every((r) => r.fullData!.meanFinal >= other.fullData!.meanFinal), `${p.name}: ${row[3]} is the lowest other`);
+      assert.equal(row[2], String(1 + p.results.slice(1).filter((r) => r.fullData!.meanFinal < gps).length));
+      const mean = Number.parseFloat(String(row[5]));
+      assert.ok(Math.abs(mean - (gps - other.fullData!.meanFinal)) <= 1e-3 * Math.max(1e-3, Math.abs(mean)), `${p.name}: ${row[5]}`);
+    }
+    const won = results.problems.filter((p) => lowest(p).optimizer === 'gps').length;
+    assert.ok(results.notes.some((n) => n.startsWith(`GPS has the lowest mean final full-data loss on ${won} of 15 test problems (criterion: at least 10 of 15, ${won >= 10 ? 'met' : 'not met'})`)));
+    const noisyDiverged = results.problems.filter((p) => p.name.endsWith('-noisy')).reduce((n, p) => n + p.results[0].fullData!.diverged, 0);
+    assert.ok(results.notes.some((n) => n.startsWith(`On the 6 minibatch-4 problems, ${noisyDiverged} of GPS's 6 runs diverged on the full data`)));
+    // Along the runs, the last step's rank is the one above.
+    const along = table(/^Along the runs/);
+    assert.deepEqual(along.columns, ['problem', 'step 3', 'step 6', 'step 12']);
+    for (const [k, row] of along.rows.entries()) {
+      const p = results.problems[k];
+      assert.equal(String(row[p.steps === 6 ? 2 : 3]).split(' ')[0], versus.rows[k][2], p.name);
+      if (p.steps === 6) assert.equal(row[3], '-');
+    }
+    // Figure by figure against Li & Malik: the paper's five figures × three datasets, and who is lowest here.
+    const paper = table(/^Li & Malik \(2017\), figure by figure/);
+    assert.deepEqual(paper.rows.map((r) => r[0]), ['1', '1', '1', '2', '2', '2', '3', '3', '3', '4', '4', '4', '5', '5', '5']);
+    assert.deepEqual(paper.rows.map((r) => String(r[1]).split(' ')[0]), Array(5).fill(['TFD', 'CIFAR-10', 'CIFAR-100']).flat());
+    for (const [k, row] of paper.rows.entries()) {
+      const win = lowest(results.problems[k]);
+      assert.ok(String(row[5]).startsWith(`${win.optimizer} ${formatNumber(win.fullData!.meanFinal)} [`), `${results.problems[k].name}: ${row[5]}`);
+      assert.equal(row[7], row[3] === 'GPS' ? (win.optimizer === 'gps' ? 'yes' : 'no') : '-');
+    }
+    // The subsets of ../shared/data, as its README lists them; MNIST whole.
+    assert.deepEqual(table(/^Data/).rows.map((r) => r.slice(1, 3).join('/')), ['60000/10000', '1500/300', '1000/250', '1000/250']);
+    const report = readFileSync(join(dir, 'report.md'), 'utf8');
+    assert.ok(report.includes('| full-data mean final [95% CI] | full-data diverged |'));
+    const page = readFileSync(join(docs, 'generalization.md'), 'utf8');
+    for (const p of results.problems) assert.ok(page.includes(`](generalization/full-${p.name}.svg)`) && existsSync(join(docs, 'generalization', `full-${p.name}.svg`)), p.name);
     assert.ok(existsSync(join(dir, 'training/gps/policy.json')) && existsSync(join(dir, 'training/bptt/optimizer.json')));
   } finally {
     if (saved === undefined) delete process.env.L2O_DATA_DIR;
