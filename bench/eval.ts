@@ -9,13 +9,9 @@ import { initBackend } from '../src/backend.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { runBlock } from '../src/evaluate/parallel-runs.ts';
-import { formatSeconds } from './timing.ts';
+import { BIN, DIST, formatSeconds, median } from './timing.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
-const DIST = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 
 export async function benchEval(args: string[]): Promise<void> {
   const backend = await initBackend();
@@ -60,7 +56,6 @@ function benchEvalCli(counts: number[], runs: number): void {
       outputs.add(result.stdout);
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(`\nl2o eval --env logreg --optimizers <the ${HAND_DESIGNED.length}> --seed 2 (compiled CLI, start to end), median of ${runs}:`);
   const first = median(times.get(counts[0])!);
   for (const workers of counts) {

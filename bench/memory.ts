@@ -62,7 +62,8 @@ export async function benchMemory(args: string[]): Promise<void> {
   const horizon = option('horizon', 100);
   const only = args.find((a) => a.startsWith('--only='))?.split('=')[1];
   const backend = await initBackend();
-  if (only === 'unroll') return chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), option('chunk-size', DEFAULT_BPTT_CONFIG.chunkSize), backend);
+  const unrollBench = () => chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), option('chunk-size', DEFAULT_BPTT_CONFIG.chunkSize), backend);
+  if (only === 'unroll') return unrollBench();
   const params = { dataset: 'mnist', project: 48, hidden: '48', batchSize: 64, trainSize: 8, testSize: 4 };
   const family = createFamily('image-mlp', params);
   const identity = { env: 'image-mlp', envParams: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) };
@@ -103,7 +104,7 @@ export async function benchMemory(args: string[]): Promise<void> {
     onIteration: (log) => bpttReadings.push(read(log.iteration + 1)),
   });
   report('BPTT', bpttReadings);
-  if (only !== 'bptt') chunkedUnroll(option('unroll-coordinates', 1_000_000), option('unroll-steps', 20), option('chunk-size', DEFAULT_BPTT_CONFIG.chunkSize), backend);
+  if (only !== 'bptt') unrollBench();
 }
 
 /** One unroll of the default coordinatewise LSTM over `coordinates` of a separable quadratic, chunked as BPTT training chunks it. */
@@ -117,12 +118,7 @@ function chunkedUnroll(coordinates: number, steps: number, chunkSize: number, ba
   const started = Date.now();
   const out = unroll(lstm, target, states, chunks, gradient, steps);
   const seconds = (Date.now() - started) / 1000;
-  const finite = out.grads.every((g) => {
-    const size = tf.tidy(() => tf.sum(tf.abs(g)));
-    const value = size.dataSync()[0];
-    size.dispose();
-    return Number.isFinite(value);
-  });
+  const finite = out.grads.every((g) => Number.isFinite(tf.tidy(() => tf.sum(tf.abs(g)).dataSync()[0])));
   tf.dispose(out.grads);
   disposeStates([...states, ...out.states]);
   const after = read(0);

@@ -2,10 +2,7 @@
 // with nothing to do, both timed here in turns: the median of 5 runs each (issue target ≤ 0.3 s).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
-const DIST = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+import { BIN, DIST, median } from './timing.ts';
 
 function seconds(args: string[]): number {
   const started = process.hrtime.bigint();
@@ -13,8 +10,6 @@ function seconds(args: string[]): number {
   if (result.status !== 0) throw new Error(`node ${args.join(' ')} failed: ${result.stderr}`);
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export function benchStartup(rest: string[]): void {
   if (!existsSync(DIST)) throw new Error('dist/ is not built: run npm run build first');

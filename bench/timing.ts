@@ -1,4 +1,10 @@
 // Timing helpers for benchmarks: medians of repeated runs, never a single sample.
+import { fileURLToPath } from 'node:url';
+
+/** The compiled CLI, as users run it (`npm run build` makes dist/), for the benches that time it end to end. */
+export const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
+export const DIST = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
+
 export function medianSeconds(repeats: number, run: () => void): number {
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
@@ -6,8 +12,11 @@ export function medianSeconds(repeats: number, run: () => void): number {
     run();
     times.push(Number(process.hrtime.bigint() - start) / 1e9);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)];
+  return median(times);
+}
+
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 }
 
 export function formatSeconds(s: number): string {

@@ -1,6 +1,7 @@
 // Li & Malik 2016: ℓ2-regularized logistic regression on 100 points drawn from two 2-D Gaussians
 // with random means and covariances (50 each, label = which Gaussian). x = [w0, w1, b].
 import { Rng } from '../src/random.ts';
+import { sigmoidFromTail, softplusFromTail } from '../src/vector.ts';
 import { randomCovarianceFactor, samplePoints } from './gaussian-clusters.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
@@ -48,11 +49,10 @@ export const logisticRegression: FamilyDefinition = {
               const px = points[2 * i];
               const py = points[2 * i + 1];
               const z = w0 * px + w1 * py + b;
-              // −[y log σ(z) + (1−y) log(1−σ(z))] = softplus(z) − y·z. softplus and σ share
-              // e = exp(−|z|): the same values as src/vector.ts's softplus and sigmoid, one exp fewer.
+              // −[y log σ(z) + (1−y) log(1−σ(z))] = softplus(z) − y·z; softplus and σ share one exp(−|z|).
               const e = Math.exp(z > 0 ? -z : z);
-              value += (z > 0 ? z : 0) + Math.log1p(e) - labels[i] * z;
-              const r = (z >= 0 ? 1 / (1 + e) : e / (1 + e)) - labels[i];
+              value += softplusFromTail(z, e) - labels[i] * z;
+              const r = sigmoidFromTail(z, e) - labels[i];
               g0 += r * px;
               g1 += r * py;
               gb += r;

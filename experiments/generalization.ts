@@ -9,7 +9,7 @@ import { relative } from 'node:path';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../policies/hand-designed.ts';
 import { startedBadly } from '../policies/run-problems.ts';
 import { fullDataAt, markFullData, rankRows, summarizeRuns, type ResultRow } from '../src/evaluate/compare.ts';
-import { formatDifference, formatNumber } from '../src/evaluate/format.ts';
+import { formatDifference, formatMeanInterval, formatNumber } from '../src/evaluate/format.ts';
 import { pairedDifference, type PairedDifference } from '../src/evaluate/paired-difference.ts';
 import { runProblemsOn, type PolicySpec, type RunRecord } from '../src/evaluate/parallel-runs.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';
@@ -260,8 +260,6 @@ function alongTheRuns(problems: ProblemResult[], curves: Map<string, EvalStage['
   };
 }
 
-const interval = (f: { meanFinal: number; low: number; high: number }) => `${formatNumber(f.meanFinal)} [${formatNumber(f.low)}, ${formatNumber(f.high)}]`;
-
 function rowOf(problem: ProblemResult, optimizer: string): ResultRow {
   return problem.results.find((r) => r.optimizer === optimizer)!;
 }
@@ -335,7 +333,7 @@ export async function generalization(run: ExperimentRun): Promise<ExperimentOutc
       rows: problems.map((p) => {
         const g = gpsRows.get(p.name)!;
         const gpsRow = rowOf(p, 'gps');
-        return [p.name, interval(gpsRow.fullData!), String(g.rank), g.optimizer, interval(rowOf(p, g.optimizer).fullData!), formatDifference(g), `${gpsRow.fullData!.diverged}/${p.problems}`, `${gpsRow.diverged}/${p.problems}`];
+        return [p.name, formatMeanInterval(gpsRow.fullData!), String(g.rank), g.optimizer, formatMeanInterval(rowOf(p, g.optimizer).fullData!), formatDifference(g), `${gpsRow.fullData!.diverged}/${p.problems}`, `${gpsRow.diverged}/${p.problems}`];
       }),
     },
     {
@@ -346,7 +344,7 @@ export async function generalization(run: ExperimentRun): Promise<ExperimentOutc
         const win = lowest(p);
         const paper = PAPER_SAYS[reading.figure];
         const same = paper.winner === 'not stated' ? '-' : win.optimizer === 'gps' ? 'yes' : 'no';
-        return [String(reading.figure), `${set.dataset.paper} (here ${set.dataset.dataset})`, reading.variant, paper.winner, paper.remark, `${win.optimizer} ${interval(win.fullData!)}`, `${interval(rowOf(p, 'gps').fullData!)} (${gpsRows.get(p.name)!.rank})`, same];
+        return [String(reading.figure), `${set.dataset.paper} (here ${set.dataset.dataset})`, reading.variant, paper.winner, paper.remark, `${win.optimizer} ${formatMeanInterval(win.fullData!)}`, `${formatMeanInterval(rowOf(p, 'gps').fullData!)} (${gpsRows.get(p.name)!.rank})`, same];
       }),
     },
     alongTheRuns(problems, curves, [T, s.steps / 4, s.steps / 2, s.steps, s.longSteps]),

@@ -1,7 +1,7 @@
 // tfjs, loaded on first use rather than when a module is imported: the family registry imports the
 // image families, and the command line checks --env and --param before tfjs loads (about a quarter
-// second of every run that stops at a user error). The package is CommonJS (its "main"), so this
-// require and the `import` of it elsewhere share one instance, backend and all.
+// second of every run that stops at a user error). The eager twin is src/tf.ts; both `require` the
+// package, so they share one instance, backend and all.
 import { createRequire } from 'node:module';
 import type * as Tf from '@tensorflow/tfjs';
 

@@ -55,13 +55,23 @@ export function median(xs: ArrayLike<number>): number {
 
 /** Numerically stable log(1 + exp(z)). */
 export function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+  return softplusFromTail(z, Math.exp(z > 0 ? -z : z));
 }
 
 export function sigmoid(z: number): number {
-  if (z >= 0) return 1 / (1 + Math.exp(-z));
-  const e = Math.exp(z);
-  return e / (1 + e);
+  return sigmoidFromTail(z, Math.exp(z > 0 ? -z : z));
+}
+
+/**
+ * softplus and sigmoid given e = exp(−|z|), for a caller that needs both at one z and computes the
+ * exp once (logistic regression's loss and gradient); the same values as softplus and sigmoid.
+ */
+export function softplusFromTail(z: number, e: number): number {
+  return z > 0 ? z + Math.log1p(e) : Math.log1p(e);
+}
+
+export function sigmoidFromTail(z: number, e: number): number {
+  return z >= 0 ? 1 / (1 + e) : e / (1 + e);
 }
 
 export function equalVectors(a: Vec, b: Vec): boolean {

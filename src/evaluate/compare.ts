@@ -228,12 +228,8 @@ export function markFullData(rows: ResultRow[], runs: RunRecord[][], at: number,
     const interval = bootstrapMean(finals[k], new Rng(`full-data-${seed}`).fork(row.optimizer));
     row.fullData = { meanFinal: interval.mean, medianFinal: median(finals[k]), low: interval.low, high: interval.high, diverged: runs[k].filter((run) => fullDataDiverged(run, at)).length };
   });
-  if (rows.length < 2) return;
-  const best = rows.reduce((b, row, k) => (row.fullData!.meanFinal < rows[b].fullData!.meanFinal ? k : b), 0);
-  rows.forEach((row, k) => {
-    if (k === best) return;
-    const rng = new Rng(`full-data-versus-best-${seed}`).fork(row.optimizer);
-    row.fullData!.versusBest = { optimizer: rows[best].optimizer, ...pairedDifference(finals[k], finals[best], rng) };
+  differencesToBest(rows.map((row) => row.optimizer), rows.map((row) => row.fullData!.meanFinal), finals, `full-data-versus-best-${seed}`).forEach((difference, k) => {
+    if (difference) rows[k].fullData!.versusBest = difference;
   });
 }
 
@@ -244,14 +240,20 @@ export function rankRows(rows: ResultRow[], finals: number[][], seed: string): v
 }
 
 function markDifferencesToBest(rows: ResultRow[], finals: number[][], seed: string): void {
-  if (rows.length < 2) return;
-  const best = rows.reduce((b, row, k) => (row.meanFinal < rows[b].meanFinal ? k : b), 0);
-  rows.forEach((row, k) => {
-    if (k === best) return;
-    // One stream per row, so a row's interval does not depend on which other rows ran.
-    const rng = new Rng(`versus-best-${seed}`).fork(row.optimizer);
-    row.versusBest = { optimizer: rows[best].optimizer, ...pairedDifference(finals[k], finals[best], rng) };
+  differencesToBest(rows.map((row) => row.optimizer), rows.map((row) => row.meanFinal), finals, `versus-best-${seed}`).forEach((difference, k) => {
+    if (difference) rows[k].versusBest = difference;
   });
+}
+
+/**
+ * Each row's finals minus those of the row with the lowest mean, paired by instance (none for that
+ * row, nor when there is one row). One stream per row, forked from `stream` by its name, so a row's
+ * interval does not depend on which other rows ran.
+ */
+function differencesToBest(optimizers: string[], means: number[], finals: number[][], stream: string): ((PairedDifference & { optimizer: string }) | undefined)[] {
+  if (optimizers.length < 2) return optimizers.map(() => undefined);
+  const best = means.reduce((b, mean, k) => (mean < means[b] ? k : b), 0);
+  return optimizers.map((name, k) => (k === best ? undefined : { optimizer: optimizers[best], ...pairedDifference(finals[k], finals[best], new Rng(stream).fork(name)) }));
 }
 
 /** bestFraction: the share of instances on which each row's final objective is lowest (ties count for each). */

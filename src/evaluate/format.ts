@@ -59,7 +59,12 @@ export function resultTable(results: readonly ResultRow[]): { columns: string[];
 }
 
 function fullDataCells(f: FullDataSummary, withDifference: boolean): string[] {
-  return [`${formatNumber(f.meanFinal)} [${formatNumber(f.low)}, ${formatNumber(f.high)}]`, String(f.diverged), ...(withDifference ? [formatDifference(f.versusBest)] : [])];
+  return [formatMeanInterval(f), String(f.diverged), ...(withDifference ? [formatDifference(f.versusBest)] : [])];
+}
+
+/** A mean with its interval: `0.1234 [0.1200, 0.1270]`. */
+export function formatMeanInterval(f: { meanFinal: number; low: number; high: number }): string {
+  return `${formatNumber(f.meanFinal)} [${formatNumber(f.low)}, ${formatNumber(f.high)}]`;
 }
 
 /** Two sentences: what f* is, and whether the best optimizer could have been beaten on these instances. */
