@@ -37,7 +37,7 @@ export class GpsPolicy implements Policy {
   }
 }
 
-export { TENSOR_ROWS } from './policy-network.ts';
+export { FLOAT32_ROWS } from './policy-network.ts';
 
 /**
  * The distilled policy applied to every coordinate: the learned optimizer of per-coordinate GPS.

@@ -8,7 +8,7 @@
 // Training (Adam on the precision-weighted loss of docs/design.md §2 step 5) and evaluation both
 // run in float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../src/random.ts';
-import { tf } from '../src/tf.ts';
+import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { sigmoid, softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
@@ -27,8 +27,8 @@ export interface PolicyNetworkJson {
 
 export type { DistillationData, FitOptions } from './distilled-policy.ts';
 
-/** Rows from which the per-coordinate optimizer runs the network in tfjs (neural nets; not the 2016 families). */
-export const TENSOR_ROWS = 4096;
+/** Rows from which the per-coordinate optimizer runs the network in float32 (neural nets; not the 2016 families). */
+export const FLOAT32_ROWS = 4096;
 
 export class PolicyNetwork implements DistilledPolicy {
   readonly kind = 'mlp';
@@ -105,89 +105,53 @@ export class PolicyNetwork implements DistilledPolicy {
   }
 
   /**
-   * Every row in one pass: in float64 (the same numbers as `mean` on each) below TENSOR_ROWS rows,
-   * in one float32 tfjs pass from there on, where it is three times faster. Nothing to carry.
+   * Every row in one pass: in float64 (the same numbers as `mean` on each) below FLOAT32_ROWS rows,
+   * in one float32 wasm SIMD call from there on (meanBatchFloat32). Nothing to carry.
    */
   stepper(): PolicyStepper {
     return {
-      step: (states, rows, width) => (rows >= TENSOR_ROWS ? this.meanBatchTensor(states, rows, width) : this.meanBatch(states, rows, width)),
+      step: (states, rows, width) => (rows >= FLOAT32_ROWS ? this.meanBatchFloat32(states, rows, width) : this.meanBatch(states, rows, width)),
       dispose: () => {},
     };
   }
 
   /**
-   * meanBatch with the first layer's product in one tfjs pass (float32), for the per-coordinate
-   * optimizer on a large net: the [rows × inputs]·[inputs × hidden] product is where wasm's kernel
-   * pays. The softplus and the output layer run here in JS, the softplus by a table
-   * (tableSoftplus): wasm's Softplus kernel took 17 ms of a 22 ms pass on the 22k-weight net, the
-   * table about 4. Agrees with meanBatch to float32 rounding.
+   * meanBatch in float32, for the per-coordinate optimizer on a large net: the whole network in one
+   * wasm SIMD kernel (src/kernels/softplus-mlp.wat), about 4.5 ms for the 22k-weight net's 1.1M
+   * hidden units where tfjs's product and a JS softplus pass took 15. Agrees with meanBatch to
+   * float32 rounding. The kernel has one output, as every per-coordinate policy; a wider network
+   * takes the float64 pass.
    */
-  meanBatchTensor(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
-    const { inputDim, hidden: H, outputDim: O, W2 } = this;
-    const z = new Float32Array(rows * inputDim);
-    for (let r = 0; r < rows; r++) {
-      for (let i = 0; i < inputDim; i++) {
-        z[r * inputDim + i] = this.scaled(inputs, i, r * stride);
-      }
-    }
-    const weights = this.tensors();
-    const pre = tf.tidy(() => tf.tensor2d(z, [rows, inputDim]).matMul(weights.W1).add(weights.b1));
-    let a: Float32Array;
-    try {
-      a = pre.dataSync() as Float32Array;
-    } finally {
-      pre.dispose();
-    }
-    const anchor = Float64Array.from(this.b1, softplus);
-    const out = new Float64Array(rows * O);
-    if (O === 1) {
-      // One output (every per-coordinate policy): the layer as one running sum per row.
-      for (let r = 0; r < rows; r++) {
-        const base = r * H;
-        let mu = 0;
-        for (let j = 0; j < H; j++) mu += (tableSoftplus(a[base + j]) - anchor[j]) * W2[j];
-        out[r] = mu;
-      }
-      return out;
-    }
-    const act = new Float64Array(H);
-    for (let r = 0; r < rows; r++) {
-      const base = r * H;
-      for (let j = 0; j < H; j++) act[j] = tableSoftplus(a[base + j]) - anchor[j];
-      for (let k = 0; k < O; k++) {
-        let mu = 0;
-        for (let j = 0; j < H; j++) mu += act[j] * W2[j * O + k];
-        out[r * O + k] = mu;
-      }
-    }
-    return out;
+  meanBatchFloat32(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
+    return this.outputDim === 1 ? this.kernel().forward(inputs, rows, stride) : this.meanBatch(inputs, rows, stride);
   }
 
-  private tensorCache: { version: number; W1: tf.Tensor2D; b1: tf.Tensor1D } | null = null;
-  private version = 0;
+  private kernelCache: { weights: Float64Array[]; kernel: SoftplusMlpKernel } | null = null;
 
-  /** The weights as tensors, made once per set of weights (fit and fromJSON bump the version). */
-  private tensors() {
-    if (this.tensorCache?.version !== this.version) {
-      this.disposeTensors();
-      const { inputDim, hidden } = this;
-      // Kept: the cache outlives whatever tidy scope first asks for it (model.fit steps inside one).
-      this.tensorCache = {
-        version: this.version,
-        W1: tf.keep(tf.tensor2d(Float32Array.from(this.W1), [inputDim, hidden])),
-        b1: tf.keep(tf.tensor1d(Float32Array.from(this.b1))),
-      };
-    }
-    return this.tensorCache!;
+  /**
+   * The kernel loaded with the current weights, remade when any of them changed: fit rewrites them,
+   * and `parameters` hands them out live. Comparing about a thousand numbers costs a microsecond.
+   */
+  private kernel(): SoftplusMlpKernel {
+    const weights = [this.W1, this.b1, this.W2, this.inputScale, this.inputBound];
+    const cached = this.kernelCache;
+    if (cached && cached.weights.every((copy, k) => copy.length === weights[k].length && copy.every((w, i) => w === weights[k][i]))) return cached.kernel;
+    const kernel = new SoftplusMlpKernel({
+      inputs: this.inputDim,
+      hidden: this.hidden,
+      W1: this.W1,
+      b1: this.b1,
+      W2: this.W2,
+      anchor: Float64Array.from(this.b1, softplus),
+      inputScale: this.inputScale,
+      inputBound: this.inputBound,
+    });
+    this.kernelCache = { weights: weights.map((w) => w.slice()), kernel };
+    return kernel;
   }
 
-  /** Frees the tensors meanBatchTensor keeps (two, made on its first call). */
-  disposeTensors(): void {
-    if (!this.tensorCache) return;
-    const { W1, b1 } = this.tensorCache;
-    tf.dispose([W1, b1]);
-    this.tensorCache = null;
-  }
+  /** The MLP keeps no tensors (its float32 pass is a wasm kernel of its own). */
+  disposeTensors(): void {}
 
   /** Feature i of the input starting at `offset`, scaled by its training RMS and clipped to the range seen there. */
   private scaled(values: Float64Array, i: number, offset = 0): number {
@@ -216,7 +180,6 @@ export class PolicyNetwork implements DistilledPolicy {
       this.lossAndGradient(obs, data, indices, work, grads);
       adam.step(params, grads);
     }
-    this.version += 1;
     const all = Int32Array.from({ length: n }, (_, i) => i);
     return this.lossAndGradient(obs, data, all, new DistillationWork(n, hidden, outputDim), null);
   }
@@ -396,23 +359,6 @@ export class PolicyNetwork implements DistilledPolicy {
     net.variance = Float64Array.from(json.variance);
     return net;
   }
-}
-
-/** log1p(exp(−y)) at y = k/256 for y in [0, 20]; beyond 20 it is below 2.1e-9 and taken as 0. */
-const SOFTPLUS_STEP = 256;
-const SOFTPLUS_TAIL = Float64Array.from({ length: 20 * SOFTPLUS_STEP + 2 }, (_, k) => Math.log1p(Math.exp(-k / SOFTPLUS_STEP)));
-
-/**
- * softplus(x) = max(x, 0) + log1p(exp(−|x|)), the second term interpolated linearly in a table:
- * its second derivative is at most ¼, so the error is at most (1/256)²/8 · ¼ < 5e-7, below the
- * float32 rounding of the pre-activations it is applied to.
- */
-export function tableSoftplus(x: number): number {
-  const y = x < 0 ? -x : x;
-  const position = y * SOFTPLUS_STEP;
-  const k = position | 0;
-  const tail = k >= SOFTPLUS_TAIL.length - 1 ? 0 : SOFTPLUS_TAIL[k] + (position - k) * (SOFTPLUS_TAIL[k + 1] - SOFTPLUS_TAIL[k]);
-  return (x > 0 ? x : 0) + tail;
 }
 
 /** Scratch buffers of one distillation batch, reused across steps. */

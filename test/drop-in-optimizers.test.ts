@@ -19,7 +19,7 @@ import { trainBptt } from '../src/supervised/train.ts';
 import { LearnedOptimizer } from '../src/supervised/learned-optimizer.ts';
 import { loadOptimizer } from '../src/evaluate/load-optimizer.ts';
 import { PolicyNetwork } from '../policies/policy-network.ts';
-import { TENSOR_ROWS } from '../policies/gps-policy.ts';
+import { FLOAT32_ROWS } from '../policies/gps-policy.ts';
 import { rollout } from '../policies/rollout.ts';
 import { Rng } from '../src/random.ts';
 import { UserError } from '../src/errors.ts';
@@ -223,7 +223,7 @@ test('a directory that is not a training run, or no directory at all, is a clear
   assert.throws(() => loadOptimizer(broken), (e: Error) => e instanceof UserError && /policy\.json/.test(e.message));
 });
 
-test('the GPS optimizer steps a model with more than TENSOR_ROWS weights (its float32 tfjs pass) inside model.fit', async () => {
+test('the GPS optimizer steps a model with more than FLOAT32_ROWS weights (its float32 wasm pass) inside model.fit', async () => {
   const tensors = tf.memory().numTensors;
   const { xs, ys } = regressionData();
   const model = tf.sequential({
@@ -233,7 +233,7 @@ test('the GPS optimizer steps a model with more than TENSOR_ROWS weights (its fl
       tf.layers.dense({ units: 1, kernelInitializer: tf.initializers.glorotNormal({ seed: 5 }) }),
     ],
   });
-  assert.ok(model.countParams() >= TENSOR_ROWS, `${model.countParams()} weights`);
+  assert.ok(model.countParams() >= FLOAT32_ROWS, `${model.countParams()} weights`);
   const optimizer = loadOptimizer(gpsDir);
   model.compile({ optimizer, loss: 'meanSquaredError' });
   const initial = tf.tidy(() => (model.evaluate(xs, ys) as tf.Scalar).dataSync()[0]);

@@ -12,6 +12,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const LAYERS: Record<string, number> = {
   src: 0, // errors, random streams, vectors, files, the backend choice
   'src/linalg': 1,
+  'src/kernels': 1, // hand-written wasm SIMD kernels for the policies' hot loops
   'src/data': 1,
   'src/parallel': 1,
   'src/queue': 2, // the worker pool's items as jobs on a queue, for workers on other machines

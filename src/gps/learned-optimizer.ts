@@ -12,8 +12,8 @@
 // relative change of f, which the policy was trained to read as the change of the one objective all
 // coordinates share: here the model's loss, the same for every variable. So one history over the
 // concatenation is the faithful reading (a history per variable would hold the same states), and it
-// lets one batched pass (CoordinatewiseGpsPolicy.stepAll: float64 below TENSOR_ROWS coordinates,
-// one float32 tfjs pass from there on, as in `l2o eval`) step every weight of the model at once.
+// lets one batched pass (CoordinatewiseGpsPolicy.stepAll: float64 below FLOAT32_ROWS coordinates,
+// one float32 wasm SIMD pass from there on, as in `l2o eval`) step every weight of the model at once.
 import { tf } from '../tf.ts';
 import { UserError } from '../errors.ts';
 import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts';

@@ -1,0 +1,114 @@
+// The per-coordinate MLP policy's batched mean step as one wasm SIMD call (softplus-mlp.wat): the
+// first layer, the softplus and the output layer for every coordinate of a net, in float32. A JS pass
+// over the ~1.1M hidden units of the 22k-weight larger net took 10 ms a step and tfjs's Softplus
+// kernel more (docs/design.md §4); this kernel keeps a hidden vector in a register from its inputs
+// to its share of the output. Each instance owns its memory: one per network, per thread.
+import { SOFTPLUS_MLP_WASM } from './softplus-mlp-wasm.ts';
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  forward(rows: number, width: number, inputs: number, vectors: number, w1: number, b1: number, anchor: number, w2: number, scale: number, bound: number, states: number, out: number, zbuf: number, pre: number, block: number): void;
+  softplus(at: number, count: number): void;
+  /** Where the caller's memory starts: below it are the kernel's constants. */
+  heapBase: WebAssembly.Global;
+}
+
+let compiled: WebAssembly.Module | null = null;
+
+function instantiate(): Exports {
+  compiled ??= new WebAssembly.Module(Buffer.from(SOFTPLUS_MLP_WASM, 'base64'));
+  return new WebAssembly.Instance(compiled).exports as unknown as Exports;
+}
+
+const PAGE = 65536;
+const LANES = 4;
+/** Rows whose pre-activations the kernel holds at once (even; 64 × 13 vectors is 13 kB, within L1). */
+const BLOCK = 64;
+
+/** The weights of a network with one hidden layer of softplus units and one output (row-major W1: [inputs, hidden]). */
+export interface SoftplusMlpWeights {
+  inputs: number;
+  hidden: number;
+  W1: Float64Array;
+  b1: Float64Array;
+  W2: Float64Array;
+  /** softplus(b1_j): μ = W2ᵀ[softplus(a) − anchor] is zero at a zero input. */
+  anchor: Float64Array;
+  inputScale: Float64Array;
+  inputBound: Float64Array;
+}
+
+export class SoftplusMlpKernel {
+  private readonly wasm = instantiate();
+  private readonly vectors: number;
+  private readonly inputs: number;
+  // Byte offsets: the weights first, then the inputs' scratch; the rows and outputs after them.
+  private readonly w1: number;
+  private readonly b1: number;
+  private readonly anchor: number;
+  private readonly w2: number;
+  private readonly scale: number;
+  private readonly bound: number;
+  private readonly zbuf: number;
+  private readonly pre: number;
+  private readonly states: number;
+
+  constructor(weights: SoftplusMlpWeights) {
+    const { inputs, hidden } = weights;
+    this.inputs = inputs;
+    this.vectors = Math.ceil(hidden / LANES);
+    const vectorBytes = this.vectors * LANES * 4;
+    this.w1 = this.wasm.heapBase.value as number;
+    this.b1 = this.w1 + inputs * vectorBytes;
+    this.anchor = this.b1 + vectorBytes;
+    this.w2 = this.anchor + vectorBytes;
+    this.scale = this.w2 + vectorBytes;
+    this.bound = this.scale + inputs * 8;
+    this.zbuf = this.bound + inputs * 8;
+    this.pre = this.zbuf + inputs * 32;
+    this.states = this.pre + BLOCK * vectorBytes;
+    this.reserve(this.states);
+    // Padded hidden units have zero weights in and out, so they add nothing to μ.
+    const memory = this.wasm.memory.buffer;
+    const w1 = new Float32Array(memory, this.w1, inputs * this.vectors * LANES);
+    for (let v = 0; v < this.vectors; v++) {
+      for (let i = 0; i < inputs; i++) {
+        for (let lane = 0; lane < LANES; lane++) {
+          const j = v * LANES + lane;
+          if (j < hidden) w1[(v * inputs + i) * LANES + lane] = weights.W1[i * hidden + j];
+        }
+      }
+    }
+    new Float32Array(memory, this.b1, hidden).set(weights.b1);
+    new Float32Array(memory, this.anchor, hidden).set(weights.anchor);
+    new Float32Array(memory, this.w2, hidden).set(weights.W2);
+    new Float64Array(memory, this.scale, inputs).set(weights.inputScale);
+    new Float64Array(memory, this.bound, inputs).set(weights.inputBound);
+  }
+
+  /** μ of each row: row r is `states[r·width .. r·width + inputs)`. */
+  forward(states: Float64Array, rows: number, width: number): Float64Array {
+    if (width < this.inputs || states.length < rows * width) throw new RangeError(`${rows} rows of width ${width} need ${rows * width} entries of at least ${this.inputs}`);
+    const out = this.states + rows * width * 8;
+    this.reserve(out + rows * 8);
+    const memory = this.wasm.memory.buffer;
+    new Float64Array(memory, this.states, rows * width).set(states.subarray(0, rows * width));
+    this.wasm.forward(rows, width, this.inputs, this.vectors, this.w1, this.b1, this.anchor, this.w2, this.scale, this.bound, this.states, out, this.zbuf, this.pre, BLOCK);
+    return new Float64Array(memory, out, rows).slice();
+  }
+
+  /** The kernel's softplus alone, lane by lane (its test's window onto the approximation). */
+  softplus(values: Float32Array): Float32Array {
+    const count = Math.ceil(values.length / LANES) * LANES;
+    this.reserve(this.states + count * 4);
+    new Float32Array(this.wasm.memory.buffer, this.states, count).fill(0).set(values);
+    this.wasm.softplus(this.states, count);
+    return new Float32Array(this.wasm.memory.buffer, this.states, values.length).slice();
+  }
+
+  /** Grows the memory to at least `bytes` (growing detaches earlier views, so none is kept). */
+  private reserve(bytes: number): void {
+    const memory = this.wasm.memory;
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+  }
+}

@@ -1,0 +1,57 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
+import { softplus } from '../src/vector.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+test('the committed wasm modules are the compiled src/kernels/*.wat', () => {
+  // Exits 1 with a message when one differs: a .wat edited without `npm run kernels`.
+  execFileSync(process.execPath, ['scripts/compile-kernels.mjs', '--check'], { cwd: ROOT, stdio: 'pipe' });
+});
+
+/** A kernel holding a network of one input and one hidden unit: μ = w2·(softplus(w1·z + b1) − softplus(b1)). */
+function oneUnit(w1: number, b1: number, w2: number, scale = 1, bound = 1e6): SoftplusMlpKernel {
+  return new SoftplusMlpKernel({
+    inputs: 1,
+    hidden: 1,
+    W1: Float64Array.of(w1),
+    b1: Float64Array.of(b1),
+    W2: Float64Array.of(w2),
+    anchor: Float64Array.of(softplus(b1)),
+    inputScale: Float64Array.of(scale),
+    inputBound: Float64Array.of(bound),
+  });
+}
+
+test("the kernel's softplus is within 3e-7 of float64 over float32's range, and keeps NaN and ±Infinity", () => {
+  const kernel = oneUnit(1, 0, 1);
+  const xs = new Float32Array(200_003);
+  for (let i = 0; i < 200_000; i++) xs[i] = -100 + i * 0.001;
+  xs.set([1e-30, -1e-30, 3e38], 200_000);
+  const ys = kernel.softplus(xs);
+  let worst = 0;
+  xs.forEach((x, i) => {
+    const exact = softplus(x);
+    worst = Math.max(worst, Math.abs(ys[i] - exact) / Math.max(1, exact));
+  });
+  assert.ok(worst < 3e-7, `worst error ${worst}`);
+  const special = kernel.softplus(Float32Array.of(Number.NaN, Infinity, -Infinity, 0));
+  assert.ok(Number.isNaN(special[0]));
+  assert.equal(special[1], Infinity);
+  assert.ok(special[2] >= 0 && special[2] < 1e-37, 'exp(−|a|) is capped at exp(−87)');
+  assert.ok(Math.abs(special[3] - Math.LN2) < 3e-7);
+});
+
+test('the kernel computes μ by hand on one unit: scaled, clipped input, anchored softplus, output weight', () => {
+  // z = clip(s / 2, ±1.5): s = 1 → 0.5, s = 10 → 1.5 (clipped), s = −10 → −1.5, s = 0 → 0.
+  const kernel = oneUnit(0.8, -0.3, 1.7, 2, 1.5);
+  const states = Float64Array.of(1, 99, 10, 99, -10, 99, 0, 99); // width 2: the second entry is not read
+  const mu = kernel.forward(states, 4, 2);
+  const expected = [0.5, 1.5, -1.5, 0].map((z) => 1.7 * (softplus(0.8 * z - 0.3) - softplus(-0.3)));
+  expected.forEach((e, r) => assert.ok(Math.abs(mu[r] - e) < 1e-6, `row ${r}: ${mu[r]} vs ${e}`));
+  assert.equal(mu[3], 0, 'a zero state is no step');
+  assert.throws(() => kernel.forward(states, 5, 2), RangeError);
+});
