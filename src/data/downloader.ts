@@ -45,9 +45,14 @@ async function fetchInto(file: RemoteFile, part: string, offset: number, onProgr
     received += chunk.length;
     onProgress?.(received, file.bytes);
   });
+  const sink = createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' });
   try {
-    await pipeline(counted, createWriteStream(part, { flags: offset > 0 ? 'a' : 'w' }));
+    await pipeline(counted, sink);
   } catch (err) {
+    // pipeline rejects on the source's error while the sink's last write may still be in flight: wait
+    // for the file to close, so that the size reported, and the offset a resume asks from, count it
+    // (under load the write landed after a resume had started appending, doubling a 64 KiB chunk).
+    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
     throw new UserError(
       `download of ${file.url} interrupted after ${sizeOf(part)} of ${file.bytes} bytes (${(err as Error).message}); ` +
         `the partial file ${part} is kept: run the command again to resume`,
