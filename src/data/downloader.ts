@@ -52,7 +52,7 @@ async function fetchInto(file: RemoteFile, part: string, offset: number, onProgr
     // pipeline rejects on the source's error while the sink's last write may still be in flight: wait
     // for the file to close, so that the size reported, and the offset a resume asks from, count it
     // (under load the write landed after a resume had started appending, doubling a 64 KiB chunk).
-    if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+    if (!sink.closed) await new Promise<void>((resolve) => sink.once('close', () => resolve()));
     throw new UserError(
       `download of ${file.url} interrupted after ${sizeOf(part)} of ${file.bytes} bytes (${(err as Error).message}); ` +
         `the partial file ${part} is kept: run the command again to resume`,
