@@ -116,3 +116,26 @@ test('the mixture finds well-separated clusters, deterministically for a seed', 
   const prior = g.inference(one);
   assert.ok(Math.hypot(prior.mean[0] - 10, prior.mean[1]) < 0.5, `prior mean ${Array.from(prior.mean)}`);
 });
+
+test('a cluster that loses its points stays dormant, so the mixture keeps K and revives it when they return', () => {
+  const rng = new Rng('dormant');
+  const blobs = (centres: number[][], n: number) => {
+    const points = new Matrix(n, 2);
+    for (let i = 0; i < n; i++) points.data.set(centres[i % centres.length].map((c) => c + 0.3 * rng.normal()), 2 * i);
+    return points;
+  };
+  const g = new GaussianMixture();
+  g.fit(blobs([[0, 0], [20, 0]], 400), 2, rng.fork('cold'));
+  assert.equal(g.clusters, 2);
+  // The blob at (20, 0) is gone: its cluster explains none of the new points.
+  g.fit(blobs([[0, 0]], 400), 2, rng.fork('warm'), { warmStart: true });
+  assert.equal(g.clusters, 2, 'the emptied cluster is kept (dropping it made the next fit restart cold)');
+  const prior = g.inference(blobs([[0, 0]], 50));
+  assert.ok(Math.hypot(prior.mean[0], prior.mean[1]) < 0.2, `the dormant cluster carries no weight: prior mean ${Array.from(prior.mean)}`);
+  // The points come back: the warm fit finds them with the dormant cluster, still two clusters.
+  g.fit(blobs([[0, 0], [20, 0]], 400), 2, rng.fork('back'), { warmStart: true });
+  for (const c of [[0, 0], [20, 0]]) {
+    const nearest = Math.min(...g.means.map((m) => Math.hypot(m[0] - c[0], m[1] - c[1])));
+    assert.ok(nearest < 0.2, `centre ${c}: nearest mean at ${nearest}`);
+  }
+});

@@ -81,8 +81,15 @@ export class DynamicsPriorGMM implements DynamicsPrior {
     const width = blocks[0].cols;
     const all = new Matrix(blocks.length * blocks[0].rows, width);
     blocks.forEach((b, i) => all.data.set(b.data, i * b.data.length));
-    const clusters = Math.max(1, Math.min(this.maxClusters, Math.floor(all.rows / this.minSamplesPerCluster)));
-    this.mixture.fit(all, clusters, rng, { warmStart });
+    // From half full on, K is set by the buffer's capacity, so that it does not change when the
+    // buffer fills: a changed K restarts EM cold, about 4× the steps of a warm fit (at the logreg
+    // default the buffer is half full after the first iteration and full after the second).
+    const capacity = this.maxSamples * (T - 1);
+    const basis = 2 * all.rows >= capacity ? capacity : all.rows;
+    const clusters = Math.max(1, Math.min(this.maxClusters, Math.floor(basis / this.minSamplesPerCluster)));
+    // As the policy prior's caps (policy-linearization.ts): a cold fit stopped at 30 EM steps, a warm
+    // one at 10; a cold fit on 1,560 points once ran 45, a sixth of a GPS iteration.
+    this.mixture.fit(all, clusters, rng, { warmStart, maxIterations: 30, maxWarmIterations: 10 });
   }
 
   prior(points: Matrix): NiwPrior {
