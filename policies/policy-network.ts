@@ -129,23 +129,17 @@ export class PolicyNetwork implements DistilledPolicy {
   private kernelCache: { weights: Float64Array[]; kernel: SoftplusMlpKernel } | null = null;
 
   /**
-   * The kernel loaded with the current weights, remade when any of them changed: fit rewrites them,
+   * The kernel loaded with the current weights, reloaded when any of them changed: fit rewrites them,
    * and `parameters` hands them out live. Comparing about a thousand numbers costs a microsecond.
    */
   private kernel(): SoftplusMlpKernel {
     const weights = [this.W1, this.b1, this.W2, this.inputScale, this.inputBound];
     const cached = this.kernelCache;
     if (cached && cached.weights.every((copy, k) => copy.length === weights[k].length && copy.every((w, i) => w === weights[k][i]))) return cached.kernel;
-    const kernel = new SoftplusMlpKernel({
-      inputs: this.inputDim,
-      hidden: this.hidden,
-      W1: this.W1,
-      b1: this.b1,
-      W2: this.W2,
-      anchor: Float64Array.from(this.b1, softplus),
-      inputScale: this.inputScale,
-      inputBound: this.inputBound,
-    });
+    const current = { inputs: this.inputDim, hidden: this.hidden, W1: this.W1, b1: this.b1, W2: this.W2, anchor: Float64Array.from(this.b1, softplus), inputScale: this.inputScale, inputBound: this.inputBound };
+    // The network's shape never changes, so one kernel serves every set of its weights.
+    const kernel = cached?.kernel ?? new SoftplusMlpKernel(current);
+    if (cached) kernel.load(current);
     this.kernelCache = { weights: weights.map((w) => w.slice()), kernel };
     return kernel;
   }

@@ -55,3 +55,12 @@ test('the kernel computes μ by hand on one unit: scaled, clipped input, anchore
   assert.equal(mu[3], 0, 'a zero state is no step');
   assert.throws(() => kernel.forward(states, 5, 2), RangeError);
 });
+
+test('a kernel loaded with new weights computes what a fresh one does, and refuses another shape', () => {
+  const kernel = oneUnit(0.8, -0.3, 1.7, 2, 1.5);
+  const states = Float64Array.of(1, 10, -10, 0.3);
+  const weights = { inputs: 1, hidden: 1, W1: Float64Array.of(-1.1), b1: Float64Array.of(0.4), W2: Float64Array.of(0.6), anchor: Float64Array.of(softplus(0.4)), inputScale: Float64Array.of(0.5), inputBound: Float64Array.of(3) };
+  kernel.load(weights);
+  assert.deepEqual(kernel.forward(states, 4, 1), new SoftplusMlpKernel(weights).forward(states, 4, 1));
+  assert.throws(() => kernel.load({ ...weights, inputs: 2, W1: Float64Array.of(1, 2), inputScale: Float64Array.of(1, 1), inputBound: Float64Array.of(1, 1) }), RangeError);
+});

@@ -68,8 +68,19 @@ export class SoftplusMlpKernel {
     this.pre = this.zbuf + inputs * 32;
     this.states = this.pre + BLOCK * vectorBytes;
     this.reserve(this.states);
+    this.load(weights);
+  }
+
+  /**
+   * Writes a network's weights over the current ones (GPS redistills every inner iteration; reusing
+   * the instance keeps its grown memory instead of allocating another).
+   */
+  load(weights: SoftplusMlpWeights): void {
+    const { inputs, hidden } = weights;
+    if (inputs !== this.inputs || Math.ceil(hidden / LANES) !== this.vectors) throw new RangeError(`a kernel for ${this.inputs} inputs and ${this.vectors * LANES} hidden units cannot hold ${inputs} and ${hidden}`);
     // Padded hidden units have zero weights in and out, so they add nothing to μ.
     const memory = this.wasm.memory.buffer;
+    new Uint8Array(memory, this.w1, this.zbuf - this.w1).fill(0);
     const w1 = new Float32Array(memory, this.w1, inputs * this.vectors * LANES);
     for (let v = 0; v < this.vectors; v++) {
       for (let i = 0; i < inputs; i++) {
