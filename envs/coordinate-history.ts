@@ -81,18 +81,21 @@ export class CoordinateHistory implements CoordinateFeatures {
 
   /** Every coordinate's s_j, row j of `out` (coordinateStateDim entries each), as stateOf writes them. */
   statesInto(out: Float64Array, dim: number): Float64Array {
-    const width = coordinateStateDim(this.historyLength, this.scaling);
-    out.fill(0);
-    this.gradients.forEach((g, i) => {
-      for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * i] = g[j];
-    });
-    this.steps.forEach((s, i) => {
-      for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * i + 1] = s[j];
-    });
-    this.changes.forEach((r, i) => {
-      for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * i + 2] = r;
-    });
-    if (this.rawGradient) for (let j = 0; j < dim; j++) out[j * width + FEATURES_PER_LAG * this.historyLength] = this.rawGradient[j];
+    const H = this.historyLength;
+    const width = coordinateStateDim(H, this.scaling);
+    const { gradients, steps, changes, rawGradient } = this;
+    // Row by row, each written once from start to end: filling with zeros first and then writing
+    // column by column, a stride of `width` apart, took twice as long on a 22k-weight net.
+    for (let j = 0; j < dim; j++) {
+      const row = j * width;
+      for (let i = 0; i < H; i++) {
+        const at = row + FEATURES_PER_LAG * i;
+        out[at] = i < gradients.length ? gradients[i][j] : 0;
+        out[at + 1] = i < steps.length ? steps[i][j] : 0;
+        out[at + 2] = i < changes.length ? changes[i] : 0;
+      }
+      if (width > FEATURES_PER_LAG * H) out[row + FEATURES_PER_LAG * H] = rawGradient ? rawGradient[j] : 0;
+    }
     return out;
   }
 
