@@ -32,6 +32,12 @@ export function coordinatePadding(index: number, t: number): boolean {
   return index % FEATURES_PER_LAG === 0 ? lag > t : lag + 1 > t;
 }
 
+/** The oldest of `list`'s arrays when the list is full (removed from it), else a new one of `length`. */
+function reusable(list: Float64Array[], capacity: number, length: number): Float64Array {
+  const oldest = list.length >= capacity ? list.pop() : undefined;
+  return oldest?.length === length ? oldest : new Float64Array(length);
+}
+
 export class CoordinateHistory implements CoordinateFeatures {
   private readonly gradients: Float64Array[] = []; // newest first, scaled as asked
   private readonly steps: Float64Array[] = [];
@@ -61,22 +67,34 @@ export class CoordinateHistory implements CoordinateFeatures {
   /** Records x_t, f(x_t) and ∇f(x_t). */
   push(x: Float64Array, value: number, gradient: Float64Array): void {
     const H = this.historyLength;
-    this.gradients.unshift(this.scaled(gradient));
+    // The lag that falls off the end lends its array to the new one: a step on a 22k-weight net
+    // allocated five arrays of the net's size, which the GC then had to collect.
+    this.gradients.unshift(this.scaledInto(gradient, reusable(this.gradients, H, gradient.length)));
     if (this.previous) {
-      const step = new Float64Array(x.length);
+      const step = reusable(this.steps, H, x.length);
       for (let j = 0; j < x.length; j++) step[j] = x[j] - this.previous.x[j];
       this.steps.unshift(step);
       this.changes.unshift((value - this.previous.value) / Math.max(Math.abs(this.previous.value), 1e-12));
+      if (this.changes.length > H) this.changes.pop();
+      if (this.previous.x.length === x.length) this.previous.x.set(x);
+      else this.previous.x = Float64Array.from(x);
+      this.previous.value = value;
+    } else {
+      this.previous = { x: Float64Array.from(x), value };
     }
-    this.previous = { x: Float64Array.from(x), value };
-    for (const list of [this.gradients, this.steps, this.changes]) if (list.length > H) list.pop();
   }
 
-  private scaled(gradient: Float64Array): Float64Array {
-    if (this.scaling === 'none') return Float64Array.from(gradient);
-    this.rawGradient = Float64Array.from(gradient);
+  /** The gradient as the history keeps it, written into `out`. */
+  private scaledInto(gradient: Float64Array, out: Float64Array): Float64Array {
+    if (this.scaling === 'none') {
+      out.set(gradient);
+      return out;
+    }
+    if (this.rawGradient?.length === gradient.length) this.rawGradient.set(gradient);
+    else this.rawGradient = Float64Array.from(gradient);
     const roots = this.accumulator.add(gradient);
-    return gradient.map((g, j) => divideByRoot(g, roots[j]));
+    for (let j = 0; j < gradient.length; j++) out[j] = divideByRoot(gradient[j], roots[j]);
+    return out;
   }
 
   /** Every coordinate's s_j, row j of `out` (coordinateStateDim entries each), as stateOf writes them. */
