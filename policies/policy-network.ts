@@ -9,7 +9,7 @@
 // run in float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../src/random.ts';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
-import { sigmoid, softplus } from '../src/vector.ts';
+import { sigmoid, sigmoidFromTail, softplus, softplusFromTail } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
 
@@ -136,7 +136,7 @@ export class PolicyNetwork implements DistilledPolicy {
     const weights = [this.W1, this.b1, this.W2, this.inputScale, this.inputBound];
     const cached = this.kernelCache;
     if (cached && cached.weights.every((copy, k) => copy.length === weights[k].length && copy.every((w, i) => w === weights[k][i]))) return cached.kernel;
-    const current = { inputs: this.inputDim, hidden: this.hidden, W1: this.W1, b1: this.b1, W2: this.W2, anchor: Float64Array.from(this.b1, softplus), inputScale: this.inputScale, inputBound: this.inputBound };
+    const current = { inputs: this.inputDim, hidden: this.hidden, W1: this.W1, b1: this.b1, W2: this.W2, inputScale: this.inputScale, inputBound: this.inputBound };
     // The network's shape never changes, so one kernel serves every set of its weights.
     const kernel = cached?.kernel ?? new SoftplusMlpKernel(current);
     if (cached) kernel.load(current);
@@ -230,11 +230,11 @@ export class PolicyNetwork implements DistilledPolicy {
         for (let j = 0; j < H; j++) pre[a + j] += zi * W1[wi + j];
       }
       for (let j = 0; j < H; j++) {
-        // softplus and its slope from one exp: e = exp(−|x|), softplus = max(x, 0) + log1p(e).
+        // softplus and its slope (sigmoid) from one exp(−|x|).
         const x = pre[a + j];
-        const e = Math.exp(-Math.abs(x));
-        act[a + j] = (x > 0 ? x : 0) + Math.log1p(e) - anchor[j];
-        pre[a + j] = x >= 0 ? 1 / (1 + e) : e / (1 + e);
+        const e = Math.exp(x > 0 ? -x : x);
+        act[a + j] = softplusFromTail(x, e) - anchor[j];
+        pre[a + j] = sigmoidFromTail(x, e);
       }
       const out = r * O;
       const target = data.targets[row];

@@ -20,7 +20,6 @@ function oneUnit(w1: number, b1: number, w2: number, scale = 1, bound = 1e6): So
     W1: Float64Array.of(w1),
     b1: Float64Array.of(b1),
     W2: Float64Array.of(w2),
-    anchor: Float64Array.of(softplus(b1)),
     inputScale: Float64Array.of(scale),
     inputBound: Float64Array.of(bound),
   });
@@ -59,7 +58,7 @@ test('the kernel computes μ by hand on one unit: scaled, clipped input, anchore
 test('a kernel loaded with new weights computes what a fresh one does, and refuses another shape', () => {
   const kernel = oneUnit(0.8, -0.3, 1.7, 2, 1.5);
   const states = Float64Array.of(1, 10, -10, 0.3);
-  const weights = { inputs: 1, hidden: 1, W1: Float64Array.of(-1.1), b1: Float64Array.of(0.4), W2: Float64Array.of(0.6), anchor: Float64Array.of(softplus(0.4)), inputScale: Float64Array.of(0.5), inputBound: Float64Array.of(3) };
+  const weights = { inputs: 1, hidden: 1, W1: Float64Array.of(-1.1), b1: Float64Array.of(0.4), W2: Float64Array.of(0.6), inputScale: Float64Array.of(0.5), inputBound: Float64Array.of(3) };
   kernel.load(weights);
   assert.deepEqual(kernel.forward(states, 4, 1), new SoftplusMlpKernel(weights).forward(states, 4, 1));
   assert.throws(() => kernel.load({ ...weights, inputs: 2, W1: Float64Array.of(1, 2), inputScale: Float64Array.of(1, 1), inputBound: Float64Array.of(1, 1) }), RangeError);

@@ -3,6 +3,7 @@
 // over the ~1.1M hidden units of the 22k-weight larger net took 10 ms a step and tfjs's Softplus
 // kernel more (docs/design.md §4); this kernel keeps a hidden vector in a register from its inputs
 // to its share of the output. Each instance owns its memory: one per network, per thread.
+import { softplus } from '../vector.ts';
 import { SOFTPLUS_MLP_WASM } from './softplus-mlp-wasm.ts';
 
 interface Exports {
@@ -32,8 +33,6 @@ export interface SoftplusMlpWeights {
   W1: Float64Array;
   b1: Float64Array;
   W2: Float64Array;
-  /** softplus(b1_j): μ = W2ᵀ[softplus(a) − anchor] is zero at a zero input. */
-  anchor: Float64Array;
   inputScale: Float64Array;
   inputBound: Float64Array;
 }
@@ -91,7 +90,8 @@ export class SoftplusMlpKernel {
       }
     }
     new Float32Array(memory, this.b1, hidden).set(weights.b1);
-    new Float32Array(memory, this.anchor, hidden).set(weights.anchor);
+    // softplus(b1_j): μ = W2ᵀ[softplus(a) − anchor] is zero at a zero input.
+    new Float32Array(memory, this.anchor, hidden).set(Float64Array.from(weights.b1, softplus));
     new Float32Array(memory, this.w2, hidden).set(weights.W2);
     new Float64Array(memory, this.scale, inputs).set(weights.inputScale);
     new Float64Array(memory, this.bound, inputs).set(weights.inputBound);
