@@ -89,6 +89,13 @@ test('l2o train --algo bptt, then l2o eval reads the run as row bptt', () => {
   const report = JSON.parse(stdout);
   assert.deepEqual(report.results.map((r: { optimizer: string }) => r.optimizer), ['bptt', 'adam']);
   assert.equal(report.results[0].lr, null);
+  // Two runs of one kind (an ablation) are rows named by their specs; the same weights give the same finals.
+  const twice = l2o('eval', '--env', 'quadratic', '--optimizers', `bptt:${out},bptt:${out}/,adam`, '--problems', '3', '--steps', '10', '--json');
+  assert.equal(twice.code, 0, twice.stderr);
+  const rows = JSON.parse(twice.stdout).results as { optimizer: string; meanFinal: number }[];
+  assert.deepEqual(rows.map((r) => r.optimizer).sort(), [`bptt:${out}`, `bptt:${out}/`, 'adam'].sort());
+  const [a, b] = [`bptt:${out}`, `bptt:${out}/`].map((name) => rows.find((r) => r.optimizer === name)!.meanFinal);
+  assert.equal(a, b);
   // l2o run takes the learned optimizer too, and shows where each run ends: x in full for a small dimension…
   const run = l2o('run', '--env', 'quadratic', '--param', 'dim=3', '--optimizer', `bptt:${out}`, '--problems', '2', '--steps', '10');
   assert.equal(run.code, 0, run.stderr);

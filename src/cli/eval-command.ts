@@ -7,7 +7,7 @@ import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts
 import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
 import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
-import { contender, learnedSpec } from './optimizers.ts';
+import { contender, learnedSpec, rowNames } from './optimizers.ts';
 import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface EvalArgs extends RunSetArgs, QueueArgs {
@@ -97,7 +97,8 @@ async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<
   const backend = await initBackend();
   const family = await familyFromArgs(args);
   // Resolve every name before any optimizer runs, so a typo fails at once.
-  const contenders = await Promise.all(names.map(contender));
+  const rows = rowNames(names);
+  const contenders = await Promise.all(names.map((name, i) => contender(name, rows[i])));
   const { compareOptimizers } = await import('../evaluate/compare.ts');
   const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
   let pool;
@@ -130,8 +131,8 @@ async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<
   else {
     await printReport(report);
     // A LISTA network runs only its K layers as learned; say once what the rest of the steps are.
-    for (const c of contenders) {
-      const description = 'policy' in c && c.name === 'lista' ? (c.policy as { description?: string }).description : undefined;
+    for (const [i, c] of contenders.entries()) {
+      const description = 'policy' in c && learnedSpec(names[i])?.kind === 'lista' ? (c.policy as { description?: string }).description : undefined;
       if (description) console.log(`\n${c.name}: ${description}`);
     }
   }

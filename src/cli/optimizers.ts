@@ -19,10 +19,22 @@ export function learnedSpec(spec: string): { kind: LearnedKind; dir: string } | 
 }
 
 /**
- * `gps:DIR` / `bptt:DIR` / `lista:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt` /
- * `lista`: a LISTA network's K layers, then ISTA steps); anything else a hand-designed one.
+ * Row names for `--optimizers`: a learned optimizer's row is its kind (`gps`), unless the list
+ * names two of that kind (an ablation: `gps:runs/a,gps:runs/b`), when each row is its whole spec.
  */
-export async function contender(spec: string): Promise<Contender> {
+export function rowNames(specs: readonly string[]): string[] {
+  const kinds = specs.map((spec) => learnedSpec(spec)?.kind ?? null);
+  return specs.map((spec, i) => {
+    const kind = kinds[i];
+    return kind !== null && kinds.filter((k) => k === kind).length === 1 ? kind : spec;
+  });
+}
+
+/**
+ * `gps:DIR` / `bptt:DIR` / `lista:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt` /
+ * `lista`, or `rowName`: a LISTA network's K layers, then ISTA steps); anything else a hand-designed one.
+ */
+export async function contender(spec: string, rowName?: string): Promise<Contender> {
   const learned = learnedSpec(spec);
   if (!learned) {
     const { findHandDesigned } = await import('../../policies/hand-designed.ts');
@@ -36,5 +48,5 @@ export async function contender(spec: string): Promise<Contender> {
       : learned.kind === 'bptt'
         ? (await import('../supervised/checkpoint.ts')).loadBpttPolicy(learned.dir).policy
         : (await import('../supervised/lista.ts')).loadListaPolicy(learned.dir).policy;
-  return { name: learned.kind, policy, lr: null, spec: learnedPolicySpec(learned.kind, learned.dir) };
+  return { name: rowName ?? learned.kind, policy, lr: null, spec: learnedPolicySpec(learned.kind, learned.dir) };
 }
