@@ -8,7 +8,8 @@
 import { relative } from 'node:path';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../policies/hand-designed.ts';
 import { startedBadly } from '../policies/run-problems.ts';
-import { fullDataAt, markFullData, rankRows, summarizeRuns, type ResultRow } from '../src/evaluate/compare.ts';
+import { markFullData, rankRows, summarizeRuns, type ResultRow } from '../src/evaluate/compare.ts';
+import { fullDataAt } from '../policies/run-problems.ts';
 import { formatDifference, formatMeanInterval, formatNumber } from '../src/evaluate/format.ts';
 import { pairedDifference, type PairedDifference } from '../src/evaluate/paired-difference.ts';
 import { runProblemsOn, type PolicySpec, type RunRecord } from '../src/evaluate/parallel-runs.ts';

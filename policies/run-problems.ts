@@ -116,6 +116,32 @@ export function chargedCurve(trajectory: Pick<Trajectory, 'values' | 'divergedAt
   return curve;
 }
 
+type ScoredRun = Pick<Trajectory, 'objective' | 'values' | 'divergedAt'> & Pick<ProblemRun, 'fullData'>;
+
+/**
+ * A run's loss on the full data at step `at` (which its record must hold): fullValue(x_at), or for a
+ * run that broke down by then, the larger of its full-data loss at x_0 and at its last finite iterate
+ * (as chargedCurve charges the minibatch loss).
+ */
+export function fullDataAt(run: ScoredRun, at: number): number {
+  const record = run.fullData;
+  const k = record ? record.steps.indexOf(at) : -1;
+  if (!record || k < 0) throw new Error(`${run.objective}: no full-data loss recorded at step ${at}`);
+  if (run.divergedAt === null || run.divergedAt > at) return record.values[k];
+  const start = record.values[0];
+  return Number.isFinite(record.atBreakdown) ? Math.max(start, record.atBreakdown!) : start;
+}
+
+/**
+ * What a selection on training instances (a baseline's learning rate, GPS's kept iteration) scores a
+ * run by at step `at`: its full-data loss where recorded, else its charged objective. On a minibatch
+ * family the last minibatch's loss is noise of the size of the differences being selected on, and
+ * the full-data loss is what the evaluation reports (docs/design.md §5).
+ */
+export function selectionScore(run: ScoredRun, at: number): number {
+  return run.fullData?.steps.includes(at) ? fullDataAt(run, at) : chargedCurve(run)[at];
+}
+
 /** Diverged by step `at` (default: the end): the run hit NaN/Inf by then, or stands above where it started. */
 export function hasDiverged(trajectory: Pick<Trajectory, 'values' | 'divergedAt'>, at: number = trajectory.values.length - 1): boolean {
   if (trajectory.divergedAt !== null && trajectory.divergedAt <= at) return true;

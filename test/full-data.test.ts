@@ -6,6 +6,8 @@ import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { rollout } from '../policies/rollout.ts';
 import { findHandDesigned } from '../policies/hand-designed.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
+import { tuneLearningRate } from '../src/evaluate/tuner.ts';
+import { validationScore } from '../src/gps/validation.ts';
 import { resultTable } from '../src/evaluate/format.ts';
 import { initBackend } from '../src/backend.ts';
 import { Rng } from '../src/random.ts';
@@ -105,4 +107,32 @@ test('compareOptimizers scores each run by fullValue at its last iterate, charge
   const quadratic = await compareOptimizers([{ name: 'gd', policy: findHandDesigned('gd').create(0.1), lr: 0.1 }], { ...options, family: createFamily('quadratic', {}) });
   assert.equal(quadratic.results[0].fullData, undefined);
   assert.deepEqual(resultTable(quadratic.results).columns, ['optimizer', 'lr', 'mean final', 'median final', 'best on', 'diverged']);
+});
+
+test('learning rates are tuned, and GPS keeps its iteration, by the full-data loss where the family has one', async () => {
+  await initBackend();
+  // Minibatches of 1 from 8 points: the last minibatch's loss is far from the full-data loss.
+  const family = createFamily('mlp-gaussians', { hidden: '4', batchSize: 1, clusters: 2, pointsPerCluster: 4, trainSize: 4, testSize: 1 });
+  const steps = 5;
+  const fullFinal = (lr: number, seed: string, instances: number[]) =>
+    instances.map((i) => {
+      const objective = family.sample('train', i);
+      let last = new Float64Array(0);
+      rollout(new OptimizationEnv({}), findHandDesigned('gd').create(lr), objective, steps, new Rng(`run-${seed}`).fork(`train/${i}`), { onIterate: (_t, x) => (last = Float64Array.from(x)) });
+      const value = objective.fullValue!(last);
+      objective.dispose?.();
+      return value;
+    });
+  const meanOf = (values: number[]) => values.reduce((a, b) => a + b) / values.length;
+  const grid = [0.01, 0.1, 1];
+  const tuning = await tuneLearningRate(findHandDesigned('gd'), family, { steps, seed: 't', grid });
+  grid.forEach((lr, k) => assert.ok(Math.abs(tuning.scores[k] - meanOf(fullFinal(lr, 't', [0, 1, 2, 3]))) < 1e-12, `lr ${lr}`));
+  // GPS's held-out score: the last `validation` training instances, the same measure.
+  const score = validationScore(findHandDesigned('gd').create(0.1), family, { conditions: 2, validation: 2, validationSteps: steps, historyLength: 1, seed: 'v' });
+  assert.ok(Math.abs(score - meanOf(fullFinal(0.1, 'gps-validation-v', [2, 3]))) < 1e-12);
+  // A family without fullValue keeps the minibatch objective.
+  const quadratic = createFamily('quadratic', { trainSize: 2 });
+  const plain = await tuneLearningRate(findHandDesigned('gd'), quadratic, { steps, seed: 't', grid: [0.1] });
+  const run = (i: number) => rollout(new OptimizationEnv({}), findHandDesigned('gd').create(0.1), quadratic.sample('train', i), steps, new Rng('run-t').fork(`train/${i}`)).values[steps];
+  assert.ok(Math.abs(plain.scores[0] - (run(0) + run(1)) / 2) < 1e-12);
 });

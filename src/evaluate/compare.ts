@@ -4,7 +4,7 @@ import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.ts';
 import { mean, median, quantile } from '../vector.ts';
-import { chargedCurve, hasDiverged, startedBadly, validateProblemSet } from '../../policies/run-problems.ts';
+import { chargedCurve, fullDataAt, hasDiverged, startedBadly, validateProblemSet } from '../../policies/run-problems.ts';
 import { UserError } from '../errors.ts';
 import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
@@ -194,20 +194,6 @@ export function summarizeRuns(optimizer: string, lr: number | null, runs: RunRec
     curveHigh: perStep((v) => quantile(v, 0.75)),
     meanEvaluations: mean(runs.map((r) => r.evaluations)),
   };
-}
-
-/**
- * A run's loss on the full data at step `at` (which its record must hold): fullValue(x_at), or for a
- * run that broke down by then, the larger of its full-data loss at x_0 and at its last finite iterate
- * (as chargedCurve charges the minibatch loss).
- */
-export function fullDataAt(run: RunRecord, at: number): number {
-  const record = run.fullData;
-  const k = record ? record.steps.indexOf(at) : -1;
-  if (!record || k < 0) throw new Error(`${run.objective}: no full-data loss recorded at step ${at}`);
-  if (run.divergedAt === null || run.divergedAt > at) return record.values[k];
-  const start = record.values[0];
-  return Number.isFinite(record.atBreakdown) ? Math.max(start, record.atBreakdown!) : start;
 }
 
 /** Diverged by step `at` on the full data: the run hit NaN/Inf by then, or its full-data loss stands above its start. */

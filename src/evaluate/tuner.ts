@@ -1,9 +1,10 @@
 // Fair baselines: each hand-designed optimizer's learning rate is picked from a log-spaced grid by
-// its mean final objective on the *training* instances; test instances are never looked at.
+// its mean final objective on the *training* instances (the full-data loss where the family has
+// one: selectionScore); test instances are never looked at.
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { HandDesignedOptimizer } from '../../policies/hand-designed.ts';
 import { mean } from '../vector.ts';
-import { chargedCurve, startedBadly } from '../../policies/run-problems.ts';
+import { selectionScore, startedBadly } from '../../policies/run-problems.ts';
 import { runProblemsOn, type OnRuns } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 
@@ -11,7 +12,7 @@ import type { TaskPool } from '../parallel/worker-pool.ts';
 export interface TuningResult {
   lr: number;
   grid: number[];
-  /** Mean final (charged) objective on the training instances for each grid point. */
+  /** Mean final score (selectionScore) on the training instances for each grid point. */
   scores: number[];
   trainProblems: number;
 }
@@ -26,12 +27,12 @@ export async function tuneLearningRate(
   options: { steps: number; seed: string; grid: readonly number[]; trainProblems?: number; historyLength?: number; pool?: TaskPool; onRuns?: OnRuns },
 ): Promise<TuningResult> {
   const problems = options.trainProblems ?? family.splitSizes.train;
-  const set = { family, split: 'train' as const, problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength };
+  const set = { family, split: 'train' as const, problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength, fullDataSteps: [options.steps] };
   const scores = await Promise.all(
     options.grid.map(async (lr) => {
       const runs = await runProblemsOn(options.pool, optimizer.create(lr), { kind: 'hand', name: optimizer.name, lr }, set, options.onRuns);
       // Instances whose start is outside the domain have no run to score (run-problems.ts).
-      const score = mean(runs.filter((run) => !startedBadly(run)).map((run) => chargedCurve(run)[options.steps]));
+      const score = mean(runs.filter((run) => !startedBadly(run)).map((run) => selectionScore(run, options.steps)));
       return Number.isFinite(score) ? score : Infinity;
     }),
   );

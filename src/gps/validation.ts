@@ -1,11 +1,11 @@
 // Held-out policy selection for GPS. GPS iterations do not improve the distilled policy monotonically
 // (each LQR step is only as good as its local cost and dynamics model), so after every iteration the
 // policy is scored on the last `validation` instances of the training split, which no condition uses,
-// by the evaluation's own measure: the mean final objective after `validationSteps` steps, a run that
-// breaks down charged as in chargedCurve. The run's learned optimizer is the best-scoring iteration's.
+// by the evaluation's own measure: the mean final objective after `validationSteps` steps (the
+// full-data loss where the family has one), a run that breaks down charged as in chargedCurve. The run's learned optimizer is the best-scoring iteration's.
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
-import { chargedCurve, runProblems } from '../../policies/run-problems.ts';
+import { runProblems, selectionScore } from '../../policies/run-problems.ts';
 import { UserError } from '../errors.ts';
 import { mean } from '../vector.ts';
 
@@ -30,7 +30,7 @@ export function checkValidationSplit(settings: ValidationSettings, family: Objec
   }
 }
 
-/** Mean final objective of `policy` on the held-out instances (settings.validation ≥ 1). */
+/** Mean final score (selectionScore) of `policy` on the held-out instances (settings.validation ≥ 1). */
 export function validationScore(policy: Policy, family: ObjectiveFamily, settings: ValidationSettings): number {
   const runs = runProblems(policy, {
     family,
@@ -40,6 +40,7 @@ export function validationScore(policy: Policy, family: ObjectiveFamily, setting
     steps: settings.validationSteps,
     seed: `gps-validation-${settings.seed}`,
     historyLength: settings.historyLength,
+    fullDataSteps: [settings.validationSteps],
   });
-  return mean(runs.map((run) => chargedCurve(run)[settings.validationSteps]));
+  return mean(runs.map((run) => selectionScore(run, settings.validationSteps)));
 }
