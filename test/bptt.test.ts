@@ -280,3 +280,26 @@ test('BPTT training that never produces a finite held-out score fails instead of
   const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(log.map((l) => l.skipped > 0), [true, true], `skipped unrolls per iteration: ${log.map((l) => l.skipped)}`);
 });
+
+test('ProblemBatch.selectionValues is each objective\'s full-data loss at its iterate where it has one, else its latest f', async () => {
+  await initBackend();
+  const family = createFamily('mlp-gaussians', { hidden: '4', batchSize: 1, clusters: 2, pointsPerCluster: 4, trainSize: 2, testSize: 1 });
+  const objectives = [family.sample('train', 0), family.sample('train', 1)];
+  const batch = new ProblemBatch(objectives, new Rng('select'));
+  const update = new Float32Array(batch.size).map((_, i) => 0.01 * Math.sin(i));
+  batch.advance(update);
+  // By hand: the same starts plus the same update, then fullValue.
+  const starts = objectives.map((o, k) => o.start(new Rng('select').fork(`start-${k}`)));
+  let offset = 0;
+  const byHand = objectives.map((o, k) => {
+    const x = starts[k].map((v, i) => v + update[offset + i]);
+    offset += o.dim;
+    return o.fullValue!(x);
+  });
+  const selected = batch.selectionValues();
+  selected.forEach((v, k) => assert.ok(Math.abs(v - byHand[k]) < 1e-12, `objective ${k}`));
+  assert.notDeepEqual(selected, Array.from(batch.values), 'a minibatch of 1 is not the full data');
+  batch.dispose();
+  const quadratic = new ProblemBatch([createFamily('quadratic', {}).sample('train', 0)], new Rng('select'));
+  assert.deepEqual(quadratic.selectionValues(), Array.from(quadratic.values));
+});

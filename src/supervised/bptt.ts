@@ -35,7 +35,7 @@ export function validateBpttConfig(config: BpttConfig, family: ObjectiveFamily):
   }
 }
 
-/** Runs the LSTM without a tape on held-out instances; the mean final objective (Inf on breakdown). */
+/** Runs the LSTM without a tape on held-out instances; the mean final objective, on the full data where the family has it (Inf on breakdown). */
 export function validationScore(lstm: CoordinatewiseLstm, family: ObjectiveFamily, config: BpttConfig): number {
   const first = family.splitSizes.train - config.validationProblems;
   const objectives = Array.from({ length: config.validationProblems }, (_, i) => family.sample('train', first + i));
@@ -51,7 +51,8 @@ export function validationScore(lstm: CoordinatewiseLstm, family: ObjectiveFamil
     }
     disposeStates([state]);
     if (!batch.finite) return Infinity;
-    return batch.values.reduce((a, b) => a + b, 0) / batch.values.length;
+    const finals = batch.selectionValues();
+    return finals.reduce((a, b) => a + b, 0) / finals.length;
   } finally {
     batch.dispose();
   }

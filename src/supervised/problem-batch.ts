@@ -65,6 +65,14 @@ export class ProblemBatch implements UnrollTarget {
     return gradient;
   }
 
+  /**
+   * Each objective's loss on its full data at its current iterate where it has one, else its latest
+   * f: what the held-out selection scores by, as selectionScore in policies/run-problems.ts.
+   */
+  selectionValues(): number[] {
+    return this.objectives.map((o, k) => (o.fullValue && Number.isFinite(this.values[k]) ? o.fullValue(this.x[k]) : this.values[k]));
+  }
+
   /** The meta-loss term after the step, summed over the objectives; the gradient holds each objective's own ∇f_k in its slice. */
   advance(update: Float32Array): StepOutcome {
     this.objectives.forEach((o, k) => {
