@@ -4,6 +4,7 @@ import { Matrix, matVec } from '../src/linalg/matrix.ts';
 import { cholesky } from '../src/linalg/cholesky.ts';
 import { fitConditionalGaussian } from '../src/gps/gaussian-fit.ts';
 import { GaussianMixture } from '../src/gps/gaussian-mixture.ts';
+import { linearizePolicy, MIXTURE_ROWS } from '../src/gps/policy-linearization.ts';
 import { DynamicsPriorGMM, fitDynamics } from '../src/gps/dynamics.ts';
 import { Rng } from '../src/random.ts';
 
@@ -137,5 +138,24 @@ test('a cluster that loses its points stays dormant, so the mixture keeps K and 
   for (const c of [[0, 0], [20, 0]]) {
     const nearest = Math.min(...g.means.map((m) => Math.hypot(m[0] - c[0], m[1] - c[1])));
     assert.ok(nearest < 0.2, `centre ${c}: nearest mean at ${nearest}`);
+  }
+});
+
+test('the policy linearization fits its mixture on at most MIXTURE_ROWS rows (whole samples, every step) and still recovers the policy from 3 samples per step', () => {
+  // μ = a·s + c at every step; 3 samples per step cannot determine 4 slopes and an offset, so K comes
+  // through the mixture's prior, which must see each state beside its own μ.
+  const a = [0.5, -1, 2, 0.3];
+  const rng = new Rng('few-samples');
+  const N = 3;
+  const T = 3000; // 9,000 rows: the mixture sees samples 0 and 2, 6,000 rows
+  const states = Array.from({ length: N }, () => Array.from({ length: T }, () => rng.normalVector(4)));
+  const means = states.map((run) => run.map((s) => Float64Array.of(a.reduce((sum, ai, i) => sum + ai * s[i], 0.1))));
+  const mixture = new GaussianMixture();
+  const linear = linearizePolicy(states, means, Float64Array.of(1e-4), new Rng('gmm'), { clusters: 4, ridge: 1e-8 }, mixture);
+  assert.ok(N * T > MIXTURE_ROWS);
+  assert.equal(mixture.state.fittedOn, 2 * T);
+  for (const t of [0, 1, 1500, T - 1]) {
+    for (let i = 0; i < 4; i++) assert.ok(Math.abs(linear.K[t].get(0, i) - a[i]) < 1e-3, `t = ${t}, slope ${i}: ${linear.K[t].get(0, i)} vs ${a[i]}`);
+    assert.ok(Math.abs(linear.k[t][0] - 0.1) < 1e-3, `t = ${t}: offset ${linear.k[t][0]}`);
   }
 });

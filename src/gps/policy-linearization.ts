@@ -14,6 +14,13 @@ import { fitConditionalGaussian } from './gaussian-fit.ts';
 // cap of 30 unconverged.
 const WARM_EM_ITERATIONS = 8;
 
+// The mixture is only the per-step regressions' prior, and a sample's consecutive steps are nearly
+// the same point: per coordinate at T = 400 (5 rollouts × 32 coordinates × 400 steps = 64,000 rows
+// per parameter group) its EM was most of a GPS iteration. It is fitted on every s-th sample, all
+// of that sample's steps, at most this many rows; the defaults (logreg 800, per coordinate 6,400)
+// fit on all of them (docs/performance.md).
+export const MIXTURE_ROWS = 8000;
+
 function rowsOf(states: Float64Array[], actions: Float64Array[]): Matrix {
   const dX = states[0].length;
   const dU = actions[0].length;
@@ -42,7 +49,10 @@ export function linearizePolicy(
   const T = states[0].length;
   const dX = states[0][0].length;
   const dU = variance.length;
-  mixture.fit(rowsOf(states.flat(), policyMeans.flat()), Math.max(1, Math.min(options.clusters, Math.floor((N * T) / 20))), rng, { maxIterations: 30, warmStart, maxWarmIterations: WARM_EM_ITERATIONS });
+  const stride = Math.ceil((N * T) / MIXTURE_ROWS);
+  const kept = (_: unknown, n: number) => n % stride === 0;
+  const fitted = rowsOf(states.filter(kept).flat(), policyMeans.filter(kept).flat());
+  mixture.fit(fitted, Math.max(1, Math.min(options.clusters, Math.floor(fitted.rows / 20))), rng, { maxIterations: 30, warmStart, maxWarmIterations: WARM_EM_ITERATIONS });
   const K: Matrix[] = [];
   const k: Float64Array[] = [];
   const covariance: Matrix[] = [];
