@@ -53,11 +53,13 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
   const log = readLog(dir);
   assert.deepEqual(log.map((l) => l.iteration), [0, 1]);
   for (const entry of log) {
-    for (const key of ['teacherCost', 'policyCost', 'klToPrevious', 'klTeacherPolicy', 'eta', 'nu', 'stepMult'] as const) {
+    for (const key of ['teacherCost', 'teacherMeanCost', 'policyCost', 'klToPrevious', 'klTeacherPolicy', 'eta', 'nu', 'stepMult'] as const) {
       assert.equal(entry[key].length, SMALL.conditions, key);
       assert.ok(entry[key].every(Number.isFinite), `${key} finite`);
     }
     assert.ok(Number.isFinite(entry.policyLoss));
+    // The teachers' mean actions skip the exploration, which on convex logistic regression only costs (Jensen).
+    entry.teacherMeanCost.forEach((cost, m) => assert.ok(cost < entry.teacherCost[m], `condition ${m}: noiseless ${cost} vs sampled ${entry.teacherCost[m]}`));
     // The η search keeps each teacher's step within 10% of its bound (below it only at η's floor).
     entry.klToPrevious.forEach((kl, m) => assert.ok(kl <= 1.1 * SMALL.klStep * entry.stepMult[m] * SMALL.horizon, `condition ${m}: KL ${kl}`));
   }

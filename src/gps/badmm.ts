@@ -160,6 +160,13 @@ export interface IterationLog {
   timing: { sampling: number; dynamics: number; lqr: number; policy: number };
   /** Mean over samples of Σ_t f(x_t) from the teachers, per condition. */
   teacherCost: number[];
+  /**
+   * Σ_t f(x_t) of the sampled teachers' mean actions, without their noise, per condition: teacherCost
+   * mixes how the teachers act with how much they explore, and this one is their behaviour alone,
+   * comparable with policyCost (docs/gps.md: at T = 400 on MNIST the LQR's updates make the
+   * teachers' mean worse while their noisy cost falls).
+   */
+  teacherMeanCost: number[];
   /** Σ_t f(x_t) of the policy's mean actions from each condition's start. */
   policyCost: number[];
   klToPrevious: number[];
@@ -390,7 +397,8 @@ export class GuidedPolicySearch {
       seconds: 0,
       timing,
       teacherCost: this.work.map((c) => sum(c.samples!.values.map(sum)) / c.samples!.values.length),
-      policyCost: this.conditionPolicyCosts(),
+      teacherMeanCost: this.conditionCosts((c) => this.problem.teachersAsPolicy(c.objective, this.work.filter((u) => u.condition === c.condition).map((u) => u.teacher))),
+      policyCost: this.conditionCosts(() => this.policy()),
       klToPrevious: this.work.map((c) => c.lastKl!),
       klTeacherPolicy: this.work.map((c) => sum(this.teacherPolicyKl(c, c.newTeacher!))),
       eta: this.work.map((c) => c.eta),
@@ -588,19 +596,16 @@ export class GuidedPolicySearch {
     c.stepMult = clamp(multiplier * c.stepMult, MIN_STEP_MULT, MAX_STEP_MULT);
   }
 
-  /** Per teacher, policyCost of its condition (run once per condition). */
-  private conditionPolicyCosts(): number[] {
+  /** Per teacher, Σ_t f(x_t) of `policyFor`'s optimizer from its condition's start (run once per condition; Infinity if it breaks down). */
+  private conditionCosts(policyFor: (c: ConditionWork) => Policy): number[] {
     const costs = new Map<number, number>();
     return this.work.map((c) => {
-      if (!costs.has(c.condition)) costs.set(c.condition, this.policyCost(c));
+      if (!costs.has(c.condition)) {
+        const env = new OptimizationEnv({ historyLength: this.config.historyLength });
+        const run = rollout(env, policyFor(c), c.objective, this.config.horizon, c.startRng);
+        costs.set(c.condition, run.divergedAt === null ? sum(run.values.subarray(0, this.config.horizon)) : Infinity);
+      }
       return costs.get(c.condition)!;
     });
-  }
-
-  /** Σ_t f(x_t) of the global policy's mean actions from the condition's start. */
-  private policyCost(c: ConditionWork): number {
-    const env = new OptimizationEnv({ historyLength: this.config.historyLength });
-    const run = rollout(env, this.policy(), c.objective, this.config.horizon, c.startRng);
-    return run.divergedAt === null ? sum(run.values.subarray(0, this.config.horizon)) : Infinity;
   }
 }

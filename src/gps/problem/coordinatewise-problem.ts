@@ -20,6 +20,7 @@ import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
 import { CoordinatewiseGpsPolicy } from '../../../policies/gps-policy.ts';
 import type { DistilledPolicy } from '../../../policies/distilled-policy.ts';
+import type { Policy } from '../../../policies/policy.ts';
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
@@ -146,6 +147,12 @@ export class CoordinatewiseProblem implements GpsProblem {
     // The teachers' mean steps at the recorded states: only 'coherent' gradient dynamics read them.
     if (this.settings.gradientDynamics === 'coherent') out.forEach((set, i) => (set.means = set.states.map((run) => run.map((s, t) => teachers[i].mean(t, s)))));
     return out;
+  }
+
+  teachersAsPolicy(objective: Objective, teachers: readonly LinearGaussianPolicy[]): Policy {
+    const groups = this.teacherGroups(objective);
+    const groupOf = groups.length > 1 ? groupIndexOf(groups, objective.dim) : null;
+    return new CoordinatewiseTeacherPolicy(teachers, groupOf, this.settings.historyLength, this.settings.gradientScaling, this.features, null);
   }
 
   /**

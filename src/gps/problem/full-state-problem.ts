@@ -51,6 +51,10 @@ export class FullStateProblem implements GpsProblem {
     return [samples];
   }
 
+  teachersAsPolicy(_objective: Objective, [teacher]: readonly LinearGaussianPolicy[]): Policy {
+    return new TeacherPolicy(teacher, null, this.settings);
+  }
+
   /**
    * Runs of the global policy with its own Gaussian noise, recorded as teacher states: the states the
    * policy itself visits, where on-policy distillation asks the teachers what to do. Runs that break

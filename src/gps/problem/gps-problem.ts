@@ -58,4 +58,6 @@ export interface GpsProblem {
   isPadding(index: number, t: number): boolean;
   /** The global policy as an optimizer. */
   policy(network: DistilledPolicy): Policy;
+  /** A condition's teachers (one per group, acting together) without their noise, as an optimizer. */
+  teachersAsPolicy(objective: Objective, teachers: readonly LinearGaussianPolicy[]): Policy;
 }
