@@ -88,6 +88,27 @@ function claimHolderAlive(claimPath: string): boolean {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// JSON has no Infinity or NaN: JSON.stringify writes them as null, which a resumed run (or another
+// process reading the stage) then ranks as 0. A run that blows up has infinite means in its curves
+// (the generalization page regenerated from its stages put SGD first where it had overflowed), so
+// stage files spell them out as strings and read them back as numbers.
+const NON_FINITE: Record<string, number> = { Infinity: Infinity, '-Infinity': -Infinity, NaN: NaN };
+
+function stageJson(result: unknown): string {
+  return JSON.stringify(result, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value));
+}
+
+function readStage<T>(path: string, key: string): T {
+  return reviveNonFinite(readJsonFile(path, `stage ${key}`)) as T;
+}
+
+function reviveNonFinite(value: unknown): unknown {
+  if (typeof value === 'string') return value in NON_FINITE ? NON_FINITE[value] : value;
+  if (Array.isArray(value)) return value.map(reviveNonFinite);
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reviveNonFinite(v)]));
+  return value;
+}
+
 export class ExperimentRun {
   /** Where stages go in this process (l2o experiment --queue); null: computed here, with claim files. */
   static queue: StageQueue | null = null;
@@ -260,7 +281,7 @@ export class ExperimentRun {
       await sleep(250);
     }
     this.waitingFor.delete(key);
-    return readJsonFile(path, `stage ${key}`) as T;
+    return readStage<T>(path, key);
   }
 
   /**
@@ -300,7 +321,7 @@ export class ExperimentRun {
     const path = this.stagePath(key, '.json');
     if (!existsSync(path)) return { found: false };
     this.say(`${key}: already done (by an earlier run or another process), reusing it`);
-    return { found: true, result: readJsonFile(path, `stage ${key}`) as T };
+    return { found: true, result: readStage<T>(path, key) };
   }
 
   /** Creates `stages/<key>.claim` exclusively; a claim whose process has died is taken over. */
@@ -328,7 +349,7 @@ export class ExperimentRun {
     this.bar = new ProgressReporter({ label: stage.key, total: 0, stream: this.stream, quiet: this.quiet });
     try {
       const result = await stage.compute();
-      writeFileAtomic(this.stagePath(stage.key, '.json'), JSON.stringify(result));
+      writeFileAtomic(this.stagePath(stage.key, '.json'), stageJson(result));
       this.say(`${stage.key}: finished in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       return result;
     } finally {

@@ -50,3 +50,11 @@ test('a claim left by a killed process is taken over; a failed stage releases it
   assert.ok(!existsSync(join(run.dir, 'stages', 'b.claim')));
   assert.equal(await run.stage('b', () => 2), 2);
 });
+
+test('a stage read back from its file keeps Infinity, -Infinity and NaN (JSON alone would give null)', async () => {
+  const [first, second] = openPair();
+  const result = { mean: Infinity, curve: [1.5, -Infinity, NaN], label: 'gd' };
+  assert.deepEqual(await first.stage('blown-up', () => result), result);
+  // The second run finds the stage done and reads its file.
+  assert.deepEqual(await second.stage('blown-up', () => assert.fail('computed twice')), result);
+});
