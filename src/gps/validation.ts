@@ -2,7 +2,8 @@
 // (each LQR step is only as good as its local cost and dynamics model), so after every iteration the
 // policy is scored on the last `validation` instances of the training split, which no condition uses,
 // by the evaluation's own measure: the mean final objective after `validationSteps` steps (the
-// full-data loss where the family has one), a run that breaks down charged as in chargedCurve. The run's learned optimizer is the best-scoring iteration's.
+// full-data loss where the family has one), a run that breaks down charged as in chargedCurve. The
+// run's learned optimizer is the best-scoring iteration's.
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { runProblems, selectionScore } from '../../policies/run-problems.ts';
