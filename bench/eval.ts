@@ -8,7 +8,6 @@ import { HAND_DESIGNED } from '../policies/hand-designed.ts';
 import { initBackend } from '../src/backend.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
-import { runBlock } from '../src/evaluate/parallel-runs.ts';
 import { BIN, DIST, formatSeconds, median } from './timing.ts';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -25,9 +24,8 @@ export async function benchEval(args: string[]): Promise<void> {
   for (const workers of counts) {
     const started = process.hrtime.bigint();
     const pool = createPool(workers);
-    // Warm the workers (their module loading and tfjs backend) so the second figure is the comparison's alone.
-    const payload = { family: family.spec, policy: { kind: 'hand', name: 'gd', lr: 1 }, set: { split: 'test', first: 0, problems: 1, steps: 1, seed: 'warm' } };
-    if (workers > 1) await pool.map({ module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: runBlock.name }, Array.from({ length: workers }, () => payload));
+    // Let the worker threads start (module loading, tfjs backend) so the second figure is the comparison's alone.
+    await pool.started?.();
     const warm = process.hrtime.bigint();
     const report = await compareOptimizers(contenders, { family, split: 'test', steps: 100, problems: 100, seed: '2', backend, pool });
     const done = process.hrtime.bigint();

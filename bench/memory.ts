@@ -19,13 +19,15 @@ import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../src/
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { DEFAULT_BPTT_CONFIG } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
-import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
+import { createPool, defaultWorkers, type TaskPool } from '../src/parallel/worker-pool.ts';
+import type { ThreadMemory } from './thread-memory.ts';
 import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG, disposeStates } from '../policies/coordinatewise-lstm.ts';
 import { chunksOf, unroll } from '../src/supervised/unroll.ts';
 import { quadraticTarget } from './lstm.ts';
 
 // RSS grows with V8's heap until the collector runs, so growth in RSS alone is no leak; the JS heap
-// in use right after a forced collection is.
+// in use right after a forced collection is. The GPS run's worker threads are collected too
+// (thread-memory.ts) before its RSS is read: each has a heap of its own.
 v8.setFlagsFromString('--expose-gc');
 const collectGarbage = runInNewContext('gc') as () => void;
 
@@ -36,6 +38,24 @@ interface Reading {
   heap: number;
   wasm: number | null;
   tensors: number;
+}
+
+const THREAD_MEMORY = { module: new URL('./thread-memory.ts', import.meta.url).href, name: 'threadMemory' };
+
+/** A reading summed over the pool's threads (each collected first), with the process's RSS after. */
+async function readPool(iteration: number, pool: TaskPool): Promise<Reading & { threads: number }> {
+  const threads = await pool.everyThread!<ThreadMemory>(THREAD_MEMORY, null);
+  const main = read(iteration);
+  const workers = threads.filter((t) => t.threadId !== 0);
+  const sum = (f: (t: ThreadMemory) => number) => workers.reduce((total, t) => total + f(t), 0);
+  return {
+    iteration,
+    rss: process.memoryUsage().rss,
+    heap: main.heap + sum((t) => t.heap),
+    wasm: main.wasm === null ? null : main.wasm + sum((t) => t.wasm ?? 0),
+    tensors: main.tensors + sum((t) => t.tensors),
+    threads: workers.length + 1,
+  };
 }
 
 function read(iteration: number): Reading {
@@ -86,11 +106,19 @@ export async function benchMemory(args: string[]): Promise<void> {
   if (only !== 'bptt') {
     const pool = createPool(defaultWorkers());
     try {
-      await trainGps({ config, family, identity, out: join(base, 'gps'), resume: false, pool, onIteration: (log) => gpsReadings.push(read(log.iteration + 1)) });
+      await trainGps({
+        config,
+        family,
+        identity,
+        out: join(base, 'gps'),
+        resume: false,
+        pool,
+        onIteration: async (log) => void gpsReadings.push(await readPool(log.iteration + 1, pool)),
+      });
     } finally {
       await pool.close();
     }
-    report(`per-coordinate GPS (${pool.size} workers; the main thread's memory)`, gpsReadings);
+    report(`per-coordinate GPS (${pool.size} threads; heaps and tensors summed over them, each collected before the RSS is read)`, gpsReadings);
   }
   if (only === 'gps') return;
 

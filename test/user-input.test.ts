@@ -143,7 +143,7 @@ test("the wasm backend's rethrowing process listeners are removed, in this threa
   assert.equal(await initBackend('wasm'), 'wasm');
   assert.deepEqual(['uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e)), before);
   process.env.L2O_BACKEND = 'wasm';
-  const pool = createPool(2);
+  const pool = createPool(2, { callingThread: false });
   try {
     assert.deepEqual(await pool.run({ module: TASKS, name: 'processListeners' }, null), { uncaughtException: 0, unhandledRejection: 0 });
   } finally {
@@ -151,7 +151,7 @@ test("the wasm backend's rethrowing process listeners are removed, in this threa
   }
   // An exception that escapes a worker between items fails the pool's next items (a UserError stays one) instead of leaving them unsettled.
   for (const user of [true, false]) {
-    const single = createPool(2);
+    const single = createPool(2, { callingThread: false });
     try {
       await single.run({ module: TASKS, name: 'throwLater' }, { user });
       await new Promise((resolve) => setTimeout(resolve, 200));

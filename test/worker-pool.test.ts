@@ -23,8 +23,28 @@ test('a pool of workers returns what one thread returns, in payload order, typed
   }
 });
 
+test('a pool of two runs items in this thread and in one worker, both busy, and a pool without this thread in two workers', async () => {
+  const items = Array.from({ length: 8 }, () => ({ ms: 150 }));
+  for (const callingThread of [true, false]) {
+    const pool = createPool(2, { callingThread });
+    try {
+      await pool.started!();
+      const started = Date.now();
+      const threads = await pool.map<number>(task('whichThread'), items);
+      const seconds = (Date.now() - started) / 1000;
+      const count = (id: number) => threads.filter((t) => t === id).length;
+      assert.equal(count(0) > 0, callingThread, `this thread ran ${count(0)} of 8 items`);
+      assert.equal(new Set(threads).size, 2, `two threads shared the items: ${threads}`);
+      // Eight items of 0.15 s on two threads: 0.6 s when both stay busy, 1.2 s on one.
+      assert.ok(seconds < 1.0, `8 × 0.15 s took ${seconds} s on two threads`);
+    } finally {
+      await pool.close();
+    }
+  }
+});
+
 test("a task's user error stays a UserError across the thread boundary, a bug stays a bug, and the pool keeps working", async () => {
-  const pool = createPool(2);
+  const pool = createPool(2, { callingThread: false });
   try {
     await assert.rejects(pool.run(task('refuse'), { message: 'samples must be at least 2' }), (e: Error) => e instanceof UserError && e.message === 'samples must be at least 2');
     await assert.rejects(pool.run(task('crash'), null), (e: Error) => !(e instanceof UserError) && /a bug in a task/.test(e.message));
@@ -37,7 +57,7 @@ test("a task's user error stays a UserError across the thread boundary, a bug st
 });
 
 test('a worker thread that dies while running an item fails that item, and a new thread takes the queued ones', async () => {
-  const pool = createPool(2);
+  const pool = createPool(2, { callingThread: false });
   try {
     // Both threads die at once; before replacement, the items queued behind them waited forever.
     // Each rejection is awaited from the start: the second thread can die while the first is awaited.

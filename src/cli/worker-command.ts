@@ -27,7 +27,8 @@ export const workerCommand = {
     const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();
     const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
-    const pool = createPool(args.workers ?? defaultWorkers());
+    // This thread stays free to renew the jobs' locks on time: the items run on worker threads only.
+    const pool = createPool(args.workers ?? defaultWorkers(), { callingThread: false });
     const { startQueueWorker } = await import('../queue/queue-worker.ts');
     const say = (line: string) => process.stderr.write(`l2o worker: ${line}\n`);
     const worker = await startQueueWorker(connection, {

@@ -19,7 +19,7 @@ export interface TrainOptions {
   identity?: RunIdentity;
   out: string;
   resume: boolean;
-  onIteration?: (log: IterationLog, config: GpsConfig, best: BestPolicy | undefined) => void;
+  onIteration?: (log: IterationLog, config: GpsConfig, best: BestPolicy | undefined) => void | Promise<void>;
   onProgress?: (message: string) => void;
   /** Workers for each iteration's per-condition steps; the run is the same for any count. */
   pool?: TaskPool;
@@ -75,7 +75,7 @@ async function runGps(options: TrainOptions): Promise<GuidedPolicySearch> {
       if (log.validation !== undefined) best = { iteration: gps.iteration, validation: log.validation };
     }
     saveState(out, identity, config, gps.iteration, gps.network, gps.conditionStates(), best, gps.runtimeState);
-    options.onIteration?.(log, config, best);
+    await options.onIteration?.(log, config, best);
   }
   return gps;
 }

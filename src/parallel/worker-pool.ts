@@ -3,7 +3,8 @@
 // function of a module, named by the module's URL, so that the pool needs to know nothing of the
 // layers above it. Items are pure functions of their payloads and every random draw in them comes
 // from a stream named by the item, so results are identical for any number of workers; with one
-// worker, items run in this thread through the very same functions.
+// worker, items run in this thread through the very same functions. With several, this thread is
+// one of them: it would otherwise wait idle while the others compute (docs/design.md §4).
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.ts';
@@ -16,11 +17,15 @@ export interface TaskRef {
 
 /** A pool of workers for independent items (createPool); results are the same for any size. */
 export interface TaskPool {
-  /** Workers running items at once; 1 means in this thread. */
+  /** Threads running items at once, this one included unless the pool was made without it; 1 means this thread alone. */
   readonly size: number;
   run<T>(task: TaskRef, payload: unknown): Promise<T>;
   /** Runs every payload, results in payload order. */
   map<T>(task: TaskRef, payloads: unknown[]): Promise<T[]>;
+  /** Resolves once every worker thread is up (benchmarks time items apart from the threads' start). */
+  started?(): Promise<void>;
+  /** Runs the task once in every thread of the pool, this one included if it runs items (diagnostics: memory readings). */
+  everyThread?<T>(task: TaskRef, payload: unknown): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -29,10 +34,21 @@ export function defaultWorkers(): number {
   return availableParallelism();
 }
 
-/** A pool of `workers` worker threads, or this thread alone for 1; close() it when done. */
-export function createPool(workers: number = defaultWorkers()): TaskPool {
+export interface PoolOptions {
+  /**
+   * Whether this thread runs items beside workers - 1 worker threads (the default), or stays free
+   * while `workers` threads run them: a process that must answer on time between items (a queue
+   * worker renewing its jobs' locks) keeps its thread free.
+   */
+  callingThread?: boolean;
+}
+
+/** A pool of `workers` threads running items, this one among them by default, or this thread alone for 1; close() it when done. */
+export function createPool(workers: number = defaultWorkers(), options: PoolOptions = {}): TaskPool {
   if (!Number.isInteger(workers) || workers < 1) throw new UserError(`workers must be a positive integer, got ${workers}`);
-  return workers === 1 ? new InProcessPool() : new ThreadPool(workers);
+  if (workers === 1) return new InProcessPool();
+  const callingThread = options.callingThread ?? true;
+  return new ThreadPool(workers, callingThread ? workers - 1 : workers, callingThread);
 }
 
 type TaskFunction = (payload: unknown) => unknown;
@@ -84,37 +100,66 @@ export interface WorkerError {
   hint?: string;
 }
 
+/** One worker thread: ready once its backend is up, with the items sent to it and not yet answered. */
+interface Thread {
+  worker: Worker;
+  ready: boolean;
+  sent: Map<number, Pending>;
+}
+
+// A worker gets a second item only while this thread runs one: its reply, and so its next item,
+// waits until this thread's item ends, and the item already sent keeps the worker busy meanwhile.
+const MAX_SENT = 2;
+
 class ThreadPool implements TaskPool {
-  private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
+  private readonly threads: Thread[] = [];
   private readonly queue: Pending[] = [];
-  private readonly running = new Map<Worker, Pending & { id: number }>();
   private nextId = 0;
   private closed = false;
+  /** Whether this thread is running an item (or about to). */
+  private localBusy = false;
   /** Why a worker thread died while idle: every later item fails with it rather than wait forever. */
   private broken: Error | null = null;
   /** Threads started to replace ones that died with an item. */
   private replaced = 0;
+  private readonly allStarted: Promise<void>;
+  private onStarted = () => {};
 
-  constructor(readonly size: number) {
-    for (let i = 0; i < size; i++) this.spawn();
+  constructor(
+    readonly size: number,
+    private readonly workers: number,
+    private readonly callingThread: boolean,
+  ) {
+    this.allStarted = new Promise((resolve) => (this.onStarted = resolve));
+    for (let i = 0; i < workers; i++) this.spawn();
+  }
+
+  started(): Promise<void> {
+    return this.allStarted;
   }
 
   private spawn(): void {
     // Compiled, a worker runs worker.js; from source, worker-entry.mjs registers tsx in it first.
     const entry = import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './worker.js';
     const worker = new Worker(new URL(entry, import.meta.url), { stderr: false });
+    const thread: Thread = { worker, ready: false, sent: new Map() };
     // Workers must not keep the process alive between items: the pool is closed explicitly, and an
     // idle worker is unref'd so a forgotten close() cannot hang the CLI.
     worker.unref();
-    worker.on('message', (reply: WorkerReply) => this.settle(worker, reply));
-    // An exception that escaped the worker's loop (the thread ends); a UserError stays one here too.
-    worker.on('error', (error: unknown) => this.fail(worker, error instanceof Error ? rebuildError(error) : new Error(String(error))));
-    worker.on('exit', (code) => {
-      if (!this.closed) this.fail(worker, new Error(`a worker thread exited with code ${code}`));
+    worker.on('message', (reply: WorkerReply | { ready: true }) => {
+      if ('ready' in reply) {
+        // Items wait here, not in a starting thread's inbox, so this thread can take them meanwhile.
+        thread.ready = true;
+        if (this.threads.every((t) => t.ready)) this.onStarted();
+        this.dispatch();
+      } else this.settle(thread, reply);
     });
-    this.all.push(worker);
-    this.idle.push(worker);
+    // An exception that escaped the worker's loop (the thread ends); a UserError stays one here too.
+    worker.on('error', (error: unknown) => this.fail(thread, error instanceof Error ? rebuildError(error) : new Error(String(error))));
+    worker.on('exit', (code) => {
+      if (!this.closed) this.fail(thread, new Error(`a worker thread exited with code ${code}`));
+    });
+    this.threads.push(thread);
   }
 
   run<T>(task: TaskRef, payload: unknown): Promise<T> {
@@ -130,43 +175,81 @@ class ThreadPool implements TaskPool {
     return Promise.all(payloads.map((payload) => this.run<T>(task, payload)));
   }
 
-  private dispatch(): void {
-    while (this.idle.length > 0 && this.queue.length > 0) {
-      const worker = this.idle.pop()!;
-      const item = this.queue.shift()!;
-      const id = this.nextId++;
-      this.running.set(worker, { ...item, id });
-      worker.ref();
-      worker.postMessage({ id, task: item.task, payload: item.payload });
-    }
+  everyThread<T>(task: TaskRef, payload: unknown): Promise<T[]> {
+    const runs = this.threads.map(
+      (thread) =>
+        new Promise<T>((resolve, reject) => {
+          // Past the queue, straight to this thread; it runs after the items it was already sent.
+          this.queue.unshift({ task, payload, resolve: resolve as (value: unknown) => void, reject });
+          this.send(thread);
+        }),
+    );
+    if (this.callingThread) runs.unshift(runTask(task, payload) as Promise<T>);
+    return Promise.all(runs);
   }
 
-  private settle(worker: Worker, reply: WorkerReply): void {
-    const item = this.running.get(worker);
-    if (!item || item.id !== reply.id) return;
-    this.running.delete(worker);
-    worker.unref();
-    this.idle.push(worker);
+  private dispatch(): void {
+    // Idle workers first, then this thread, then a second item for each worker while this thread is busy.
+    for (const thread of this.threads) if (thread.ready && thread.sent.size === 0 && this.queue.length > 0) this.send(thread);
+    if (this.callingThread && !this.localBusy && this.queue.length > 0) {
+      this.localBusy = true;
+      // Later, not now: dispatch runs inside run() and message handlers, which must return first.
+      setImmediate(() => void this.runLocal());
+    }
+    if (!this.localBusy) return;
+    for (const thread of this.threads) if (thread.ready && thread.sent.size < MAX_SENT && this.queue.length > 0) this.send(thread);
+  }
+
+  private send(thread: Thread): void {
+    const item = this.queue.shift()!;
+    const id = this.nextId++;
+    thread.sent.set(id, item);
+    thread.worker.ref();
+    thread.worker.postMessage({ id, task: item.task, payload: item.payload });
+  }
+
+  /** Runs queued items in this thread, yielding between them so the workers' replies get through. */
+  private async runLocal(): Promise<void> {
+    for (;;) {
+      const item = this.queue.shift();
+      if (!item) break;
+      // Top the workers up before this thread is taken for a while.
+      this.dispatch();
+      try {
+        item.resolve(await runTask(item.task, item.payload));
+      } catch (err) {
+        item.reject(err instanceof Error ? err : new Error(String(err)));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    this.localBusy = false;
+  }
+
+  private settle(thread: Thread, reply: WorkerReply): void {
+    const item = thread.sent.get(reply.id);
+    if (!item) return;
+    thread.sent.delete(reply.id);
+    if (thread.sent.size === 0) thread.worker.unref();
     if (reply.ok) item.resolve(reply.result);
     else item.reject(rebuildError(reply.error));
     this.dispatch();
   }
 
-  private fail(worker: Worker, error: Error): void {
+  private fail(thread: Thread, error: Error): void {
     // 'error' and then 'exit' both report one death; the first one counts.
-    const index = this.all.indexOf(worker);
+    const index = this.threads.indexOf(thread);
     if (index < 0) return;
-    this.all.splice(index, 1);
-    const item = this.running.get(worker);
-    this.running.delete(worker);
-    // A dead thread takes no more items (an idle one would otherwise be handed items that never settle).
-    const idle = this.idle.indexOf(worker);
-    if (idle >= 0) this.idle.splice(idle, 1);
-    if (item) {
-      item.reject(error);
+    this.threads.splice(index, 1);
+    if (this.threads.every((t) => t.ready)) this.onStarted();
+    const items = [...thread.sent.values()];
+    thread.sent.clear();
+    if (items.length > 0) {
+      // The item it was running fails; one merely sent to it goes back to the queue.
+      items[0].reject(error);
+      this.queue.unshift(...items.slice(1));
       // A thread that died with an item (a crash, process.exit in a task) is replaced, so the items
       // queued behind it still run; a pool whose threads keep dying gives up instead of looping.
-      if (!this.closed && !this.broken && this.replaced < 2 * this.size) {
+      if (!this.closed && !this.broken && this.replaced < 2 * this.workers) {
         this.replaced++;
         this.spawn();
         this.dispatch();
@@ -187,7 +270,7 @@ class ThreadPool implements TaskPool {
     // (exit code 13 and no message, in about 1 of 15 runs of an eval whose family throws).
     const keepAlive = setInterval(() => {}, 1000);
     try {
-      await Promise.all(this.all.map((worker) => worker.terminate()));
+      await Promise.all(this.threads.map((thread) => thread.worker.terminate()));
     } finally {
       clearInterval(keepAlive);
     }

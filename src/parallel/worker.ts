@@ -1,16 +1,27 @@
 // The loop of one pool worker: run each item it is sent and reply with its result or its error.
-// The tfjs backend is chosen on the first item by the same rule as in the main thread (backend.ts:
-// L2O_BACKEND, inherited, else the first that loads), so a worker computes what the main thread would.
+// The tfjs backend is chosen at start by the same rule as in the main thread (backend.ts:
+// L2O_BACKEND, inherited, else the first that loads), so a worker computes what the main thread
+// would; the worker then says it is ready, and the pool sends it items from then on.
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../backend.ts';
 import { runTask, type TaskRef, type WorkerReply } from './worker-pool.ts';
 
-let backend: Promise<string> | null = null;
+const backend: Promise<string> = initBackend();
+// Ready even when the backend failed: the first item then fails with its error, as the main thread's would.
+void backend.then(
+  () => parentPort!.postMessage({ ready: true }),
+  () => parentPort!.postMessage({ ready: true }),
+);
 
-parentPort!.on('message', async ({ id, task, payload }: { id: number; task: TaskRef; payload: unknown }) => {
+// The pool may send a second item before the first is answered; items run one after the other.
+let previous: Promise<void> = Promise.resolve();
+parentPort!.on('message', (item: { id: number; task: TaskRef; payload: unknown }) => {
+  previous = previous.then(() => runItem(item));
+});
+
+async function runItem({ id, task, payload }: { id: number; task: TaskRef; payload: unknown }): Promise<void> {
   let reply: WorkerReply;
   try {
-    backend ??= initBackend();
     await backend;
     reply = { id, ok: true, result: await runTask(task, payload) };
   } catch (err) {
@@ -18,5 +29,10 @@ parentPort!.on('message', async ({ id, task, payload }: { id: number; task: Task
     const hint = (error as { hint?: unknown }).hint;
     reply = { id, ok: false, error: { name: error.name, message: error.message, stack: error.stack, ...(typeof hint === 'string' ? { hint } : {}) } };
   }
-  parentPort!.postMessage(reply);
-});
+  try {
+    parentPort!.postMessage(reply);
+  } catch (err) {
+    // A result that cannot cross to the main thread (a function in it, say) fails its item alone.
+    parentPort!.postMessage({ id, ok: false, error: { name: 'Error', message: `task ${task.name}'s result cannot be sent back: ${(err as Error).message}` } });
+  }
+}
