@@ -197,7 +197,7 @@ class ThreadPool implements TaskPool {
       setImmediate(() => void this.runLocal());
     }
     if (!this.localBusy) return;
-    for (const thread of this.threads) if (thread.ready && thread.sent.size < MAX_SENT && this.queue.length > 0) this.send(thread);
+    for (const thread of this.threads) if (thread.ready && thread.sent.size < MAX_SENT && this.queue.length > 1) this.send(thread);
   }
 
   private send(thread: Thread): void {
