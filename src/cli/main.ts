@@ -65,7 +65,7 @@ try {
     .command(experimentCommand)
     .command(sweepCommand)
     .command(workerCommand)
-    .option('workers', { global: true, default: defaultWorkers(), defaultDescription: 'the available cores', coerce: positiveInteger('workers'), describe: 'worker threads for independent work (1: all in this thread); results are the same for any count' })
+    .option('workers', { global: true, default: defaultWorkers(), defaultDescription: 'the available cores', coerce: positiveInteger('workers'), describe: 'threads for independent work, this one and N - 1 workers (1: all in this thread); results are the same for any count' })
     .option('data-dir', { type: 'string', global: true, describe: `dataset directory (default: $${DATA_DIR_ENV}, else ~/.cache/learn-to-optimize/data)` })
     // Families and loaders read the directory from the environment, so one flag reaches them all.
     .middleware((args) => {
