@@ -4,6 +4,7 @@
 // fullValue() is the loss on the whole set, whatever the minibatch size.
 import type * as Tf from '@tensorflow/tfjs';
 import { tfjs } from '../src/lazy-tfjs.ts';
+import { matMul } from '../src/tfjs-matmul.ts';
 import type { Rng } from '../src/random.ts';
 import type { Objective } from './objective.ts';
 import { layerGroups, type ParameterGroup } from './parameter-groups.ts';
@@ -79,33 +80,42 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
     if (fullBatch) return { ...residentData(), owned: false };
     if (!batchRng) throw new Error(`${name}: start() must be called before evaluate()`);
     const xs = new Float32Array(batch * data.inputDim);
-    const ys = new Int32Array(batch);
+    // One-hot labels built here: one upload instead of three ops per step.
+    const ys = new Float32Array(batch * data.classes);
     for (let i = 0; i < batch; i++) {
       const j = batchRng.int(count);
       xs.set(data.inputs.subarray(j * data.inputDim, (j + 1) * data.inputDim), i * data.inputDim);
-      ys[i] = data.labels[j];
+      ys[i * data.classes + data.labels[j]] = 1;
     }
-    return tf.tidy(() => ({
-      x: tf.tensor2d(xs, [batch, data.inputDim]),
-      y: tf.oneHot(tf.tensor1d(ys, 'int32'), data.classes).toFloat() as Tf.Tensor2D,
-      owned: true,
-    }));
+    return { x: tf.tensor2d(xs, [batch, data.inputDim]), y: tf.tensor2d(ys, [batch, data.classes]), owned: true };
   }
 
-  function loss(params: Tf.Tensor1D, x: Tf.Tensor2D, y: Tf.Tensor2D): Tf.Scalar {
-    let h = x;
+  /** The layers' weights [in, out] and biases [out], each its own tensor (no slicing, so no padded gradients). */
+  function layerTensors(x: Float64Array): Tf.Tensor[] {
+    const tensors: Tf.Tensor[] = [];
     let offset = 0;
-    let penalty: Tf.Scalar = tf.scalar(0);
     for (let l = 0; l + 1 < sizes.length; l++) {
-      const W = params.slice(offset, sizes[l] * sizes[l + 1]).reshape([sizes[l], sizes[l + 1]]) as Tf.Tensor2D;
-      offset += sizes[l] * sizes[l + 1];
-      const b = params.slice(offset, sizes[l + 1]);
+      const weights = sizes[l] * sizes[l + 1];
+      tensors.push(tf.tensor2d(Float32Array.from(x.subarray(offset, offset + weights)), [sizes[l], sizes[l + 1]]));
+      offset += weights;
+      tensors.push(tf.tensor1d(Float32Array.from(x.subarray(offset, offset + sizes[l + 1]))));
       offset += sizes[l + 1];
-      penalty = penalty.add(W.square().sum());
-      const z = h.matMul(W).add(b) as Tf.Tensor2D;
+    }
+    return tensors;
+  }
+
+  function loss(layers: Tf.Tensor[], x: Tf.Tensor2D, y: Tf.Tensor2D): Tf.Scalar {
+    let h = x;
+    let penalty: Tf.Scalar | null = null;
+    for (let l = 0; l + 1 < sizes.length; l++) {
+      const W = layers[2 * l] as Tf.Tensor2D;
+      if (spec.lambda > 0) penalty = (penalty ? penalty.add(W.square().sum()) : W.square().sum()) as Tf.Scalar;
+      // Explicit transposes in the gradient: wasm's product is fast only on untransposed operands (docs/design.md §4).
+      const z = matMul(h, W).add(layers[2 * l + 1]) as Tf.Tensor2D;
       h = l + 2 < sizes.length ? activate(z, spec.activation) : z;
     }
-    return tf.losses.softmaxCrossEntropy(y, h).add(penalty.mul(0.5 * spec.lambda)) as Tf.Scalar;
+    const data = tf.losses.softmaxCrossEntropy(y, h) as Tf.Scalar;
+    return penalty ? data.add(penalty.mul(0.5 * spec.lambda)) : data;
   }
 
   return {
@@ -125,20 +135,22 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
     },
     evaluate(x) {
       const { x: inputs, y, owned } = batchTensors();
-      const params = tf.tensor1d(Float32Array.from(x));
-      const { value, grad } = tf.valueAndGrad((p: Tf.Tensor) => loss(p as Tf.Tensor1D, inputs, y))(params);
+      const layers = layerTensors(x);
+      const { value, grads } = tf.valueAndGrads((...p: Tf.Tensor[]) => loss(p, inputs, y))(layers);
       const valueData = value.dataSync()[0];
-      const gradData = grad.dataSync();
-      tf.dispose([value, grad, params]);
+      // The layers' gradients in the parameter layout, read in one transfer.
+      const flat = tf.tidy(() => tf.concat(grads.map((g) => g.reshape([-1]))));
+      const gradient = Float64Array.from(flat.dataSync());
+      tf.dispose([value, flat, ...grads, ...layers]);
       if (owned) tf.dispose([inputs, y]);
-      return { value: valueData, gradient: Float64Array.from(gradData) };
+      return { value: valueData, gradient };
     },
     fullValue(x) {
       // The loss alone on every example: no gradient, no minibatch drawn.
       const { x: inputs, y } = residentData();
-      const params = tf.tensor1d(Float32Array.from(x));
-      const value = tf.tidy(() => loss(params, inputs, y).dataSync()[0]);
-      params.dispose();
+      const layers = layerTensors(x);
+      const value = tf.tidy(() => loss(layers, inputs, y).dataSync()[0]);
+      tf.dispose(layers);
       return value;
     },
     dispose() {

@@ -1,18 +1,27 @@
 // Matrix products whose gradients transpose explicitly. tfjs differentiates a·b into products with
 // transposed operands, and the wasm backend has a fast kernel only for untransposed ones: the
 // explicit transpose halves an MLP step there (docs/design.md §4). On other backends it is slower,
-// so the plain ops are used.
-import { tf } from './tf.ts';
+// so the plain ops are used. tfjs is taken lazily (the MLP families use this before tfjs would
+// otherwise load).
+import type * as tf from '@tensorflow/tfjs';
+import { tfjs } from './lazy-tfjs.ts';
 
 type Save = (tensors: tf.Tensor[]) => void;
+type MatMul = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
-const matMulExplicit = tf.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
-  save([a, b]);
-  return {
-    value: tf.matMul(a, b),
-    gradFunc: (dy: tf.Tensor2D, [as, bs]: tf.Tensor2D[]) => [tf.matMul(dy, bs.transpose()), tf.matMul(as.transpose(), dy)],
-  };
-}) as unknown as Parameters<typeof tf.customGrad>[0]) as unknown as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
+let explicitProduct: MatMul | null = null;
+
+function matMulExplicit(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  const t = tfjs();
+  explicitProduct ??= t.customGrad(((x: tf.Tensor2D, y: tf.Tensor2D, save: Save) => {
+    save([x, y]);
+    return {
+      value: t.matMul(x, y),
+      gradFunc: (dy: tf.Tensor2D, [xs, ys]: tf.Tensor2D[]) => [t.matMul(dy, ys.transpose()), t.matMul(xs.transpose(), dy)],
+    };
+  }) as unknown as Parameters<typeof t.customGrad>[0]) as unknown as MatMul;
+  return explicitProduct(a, b);
+}
 
 let explicitTranspose: 'auto' | boolean = 'auto';
 
@@ -22,15 +31,15 @@ export function setExplicitTranspose(mode: 'auto' | boolean): void {
 }
 
 function useExplicit(): boolean {
-  return explicitTranspose === 'auto' ? tf.getBackend() === 'wasm' : explicitTranspose;
+  return explicitTranspose === 'auto' ? tfjs().getBackend() === 'wasm' : explicitTranspose;
 }
 
 /** a [n, k] · b [k, m]. */
 export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return useExplicit() ? matMulExplicit(a, b) : tf.matMul(a, b);
+  return useExplicit() ? matMulExplicit(a, b) : tfjs().matMul(a, b);
 }
 
 /** x [n, in] · w [in, out] + b [out]. */
 export function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
-  return tf.add(matMul(x, w), b);
+  return tfjs().add(matMul(x, w), b);
 }
