@@ -1,10 +1,11 @@
 // npm run bench -- <name>: eval (l2o eval with 1 and 2 workers), gps (one GPS iteration, split by
-// phase, with 1 and 2 workers), linalg (kernels vs ml-matrix),
+// phase, with 1 and 2 workers), gradient (one minibatch gradient of the MLP objectives), linalg (kernels vs ml-matrix),
 // lstm (the BPTT optimizer's unroll and an MLP step against PyTorch's times) or peers (our workloads
 // against PyTorch run in the same invocation, with peak memory) or memory (per-iteration memory of
 // GPS and BPTT runs on the MNIST net) or startup (l2o --help from the compiled CLI).
 import { benchEval } from './eval.ts';
 import { benchGps } from './gps.ts';
+import { benchGradient } from './gradient.ts';
 import { benchLinalg } from './linalg.ts';
 import { benchLstm } from './lstm.ts';
 import { benchMemory } from './memory.ts';
@@ -15,6 +16,7 @@ const [name, ...rest] = process.argv.slice(2);
 const benches: Record<string, () => void | Promise<void>> = {
   eval: () => benchEval(rest),
   gps: () => benchGps(rest),
+  gradient: () => benchGradient(rest),
   linalg: benchLinalg,
   lstm: () => benchLstm(rest),
   memory: () => benchMemory(rest),
