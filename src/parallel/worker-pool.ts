@@ -107,8 +107,9 @@ interface Thread {
   sent: Map<number, Pending>;
 }
 
-// A worker gets a second item only while this thread runs one: its reply, and so its next item,
-// waits until this thread's item ends, and the item already sent keeps the worker busy meanwhile.
+// A worker gets a second item only while this thread runs one and more than one is queued: its
+// reply, and so its next item, waits until this thread's item ends, and the item already sent keeps
+// the worker busy meanwhile; with one item left, this thread may be the first free to take it.
 const MAX_SENT = 2;
 
 class ThreadPool implements TaskPool {
