@@ -321,7 +321,7 @@ export async function benchPeers(args: string[]): Promise<void> {
   }
   for (const r of [learned, sgd]) if (r?.extra?.restarts) notes.push(`a step run diverged and restarted ${r.extra.restarts} time(s) inside the timing`);
   const gps = ok('gps');
-  if (gps?.extra) notes.push(`5: iteration ${gps.extra.iteration} of one run (${gpsBenchSetup().config.conditions} conditions, ${gps.extra.workers} workers)${gps.extra.iteration === 2 ? `; the first, without policy coupling, took ${formatSeconds(gps.extra.first)}` : ''}`);
+  if (gps?.extra) notes.push(`5: iteration ${gps.extra.iteration} of one run (${gpsBenchSetup().config.conditions} conditions, ${gps.extra.workers} threads)${gps.extra.iteration === 2 ? `; the first, without policy coupling, took ${formatSeconds(gps.extra.first)}` : ''}`);
   const idle = [...results.values()].flatMap((r) => (typeof r === 'string' ? [] : [r.idleRss]));
   if (idle.length > 0) notes.push(`peak RSS and wasm heap per workload, each in its own process (RSS with tfjs loaded, before any workload: ${megabytes(Math.min(...idle))})`);
   for (const note of notes) console.log(`  ${note}`);
