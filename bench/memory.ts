@@ -10,8 +10,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { tf } from '../src/tf.ts';
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
@@ -20,16 +18,15 @@ import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { DEFAULT_BPTT_CONFIG } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
 import { createPool, defaultWorkers, type TaskPool } from '../src/parallel/worker-pool.ts';
-import type { ThreadMemory } from './thread-memory.ts';
+import { threadMemory, type ThreadMemory } from './thread-memory.ts';
+import { threadId } from 'node:worker_threads';
 import { CoordinatewiseLstm, DEFAULT_LSTM_CONFIG, disposeStates } from '../policies/coordinatewise-lstm.ts';
 import { chunksOf, unroll } from '../src/supervised/unroll.ts';
 import { quadraticTarget } from './lstm.ts';
 
 // RSS grows with V8's heap until the collector runs, so growth in RSS alone is no leak; the JS heap
-// in use right after a forced collection is. The GPS run's worker threads are collected too
-// (thread-memory.ts) before its RSS is read: each has a heap of its own.
-v8.setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
+// in use right after a forced collection is (thread-memory.ts). The GPS run's worker threads are
+// collected too before its RSS is read: each has a heap of its own.
 
 interface Reading {
   iteration: number;
@@ -42,26 +39,24 @@ interface Reading {
 
 const THREAD_MEMORY = { module: new URL('./thread-memory.ts', import.meta.url).href, name: 'threadMemory' };
 
-/** A reading summed over the pool's threads (each collected first), with the process's RSS after. */
-async function readPool(iteration: number, pool: TaskPool): Promise<Reading & { threads: number }> {
+/** A reading summed over the pool's threads and this one (each collected first), with the process's RSS after. */
+async function readPool(iteration: number, pool: TaskPool): Promise<Reading> {
   const threads = await pool.everyThread!<ThreadMemory>(THREAD_MEMORY, null);
-  const main = read(iteration);
-  const workers = threads.filter((t) => t.threadId !== 0);
-  const sum = (f: (t: ThreadMemory) => number) => workers.reduce((total, t) => total + f(t), 0);
+  // A pool that keeps this thread free did not read it.
+  if (!threads.some((t) => t.threadId === threadId)) threads.push(threadMemory());
+  const sum = (f: (t: ThreadMemory) => number) => threads.reduce((total, t) => total + f(t), 0);
   return {
     iteration,
     rss: process.memoryUsage().rss,
-    heap: main.heap + sum((t) => t.heap),
-    wasm: main.wasm === null ? null : main.wasm + sum((t) => t.wasm ?? 0),
-    tensors: main.tensors + sum((t) => t.tensors),
-    threads: workers.length + 1,
+    heap: sum((t) => t.heap),
+    wasm: threads.every((t) => t.wasm === null) ? null : sum((t) => t.wasm ?? 0),
+    tensors: sum((t) => t.tensors),
   };
 }
 
 function read(iteration: number): Reading {
-  const heap = tf.getBackend() === 'wasm' ? (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? null : null;
-  collectGarbage();
-  return { iteration, rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed, wasm: heap, tensors: tf.memory().numTensors };
+  const { heap, wasm, tensors } = threadMemory();
+  return { iteration, rss: process.memoryUsage().rss, heap, wasm, tensors };
 }
 
 const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;

@@ -177,14 +177,8 @@ class ThreadPool implements TaskPool {
   }
 
   everyThread<T>(task: TaskRef, payload: unknown): Promise<T[]> {
-    const runs = this.threads.map(
-      (thread) =>
-        new Promise<T>((resolve, reject) => {
-          // Past the queue, straight to this thread; it runs after the items it was already sent.
-          this.queue.unshift({ task, payload, resolve: resolve as (value: unknown) => void, reject });
-          this.send(thread);
-        }),
-    );
+    // Past the queue, straight to each thread; it runs after the items it was already sent.
+    const runs = this.threads.map((thread) => new Promise<T>((resolve, reject) => this.send(thread, { task, payload, resolve: resolve as (value: unknown) => void, reject })));
     if (this.callingThread) runs.unshift(runTask(task, payload) as Promise<T>);
     return Promise.all(runs);
   }
@@ -201,8 +195,7 @@ class ThreadPool implements TaskPool {
     for (const thread of this.threads) if (thread.ready && thread.sent.size < MAX_SENT && this.queue.length > 1) this.send(thread);
   }
 
-  private send(thread: Thread): void {
-    const item = this.queue.shift()!;
+  private send(thread: Thread, item: Pending = this.queue.shift()!): void {
     const id = this.nextId++;
     thread.sent.set(id, item);
     thread.worker.ref();
