@@ -101,7 +101,11 @@ def make_mlp(batch=64):
         optimizer.step()
         loss.item()
 
-    return run
+    def warm_up():  # 100 steps, as on our side
+        for _ in range(100):
+            run()
+
+    return run, warm_up
 
 
 # 3. GPS distillation (policies/policy-network.ts PolicyNetwork.fit): μ = W2ᵀ[softplus(W1ᵀz + b1) −
@@ -242,7 +246,7 @@ def main():
     quick = args.quick
     makers = {
         "unroll": (5, make_unroll),
-        "mlp": (200, make_mlp),
+        "mlp": (1000, make_mlp),
         "distill": (3, lambda: make_distill(1000)),
         "learned-step": (30, lambda: make_learned_step(args.history, args.scaling)),
         "sgd-step": (50, make_sgd_step),

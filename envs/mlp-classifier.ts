@@ -4,7 +4,7 @@
 // fullValue() is the loss on the whole set, whatever the minibatch size.
 import type * as Tf from '@tensorflow/tfjs';
 import { tfjs } from '../src/lazy-tfjs.ts';
-import { matMul } from '../src/tfjs-matmul.ts';
+import { dense, softmaxCrossEntropy } from '../src/tfjs-fused-ops.ts';
 import type { Rng } from '../src/random.ts';
 import type { Objective } from './objective.ts';
 import { layerGroups, type ParameterGroup } from './parameter-groups.ts';
@@ -40,20 +40,6 @@ export function mlpParameterCount(sizes: number[]): number {
   let count = 0;
   for (let l = 0; l + 1 < sizes.length; l++) count += sizes[l] * sizes[l + 1] + sizes[l + 1];
   return count;
-}
-
-function activate(x: Tf.Tensor2D, activation: Activation): Tf.Tensor2D {
-  const tf = tfjs();
-  switch (activation) {
-    case 'relu':
-      return tf.relu(x);
-    case 'sigmoid':
-      return tf.sigmoid(x);
-    case 'tanh':
-      return tf.tanh(x);
-    case 'softplus':
-      return tf.softplus(x);
-  }
 }
 
 export function mlpObjective(name: string, data: ClassificationData, spec: MlpSpec): Objective {
@@ -110,11 +96,11 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
     for (let l = 0; l + 1 < sizes.length; l++) {
       const W = layers[2 * l] as Tf.Tensor2D;
       if (spec.lambda > 0) penalty = (penalty ? penalty.add(W.square().sum()) : W.square().sum()) as Tf.Scalar;
-      // Explicit transposes in the gradient: wasm's product is fast only on untransposed operands (docs/design.md §4).
-      const z = matMul(h, W).add(layers[2 * l + 1]) as Tf.Tensor2D;
-      h = l + 2 < sizes.length ? activate(z, spec.activation) : z;
+      // One fused op per layer; the first layer's input is the minibatch, which takes no gradient.
+      const activation = l + 2 < sizes.length ? spec.activation : 'linear';
+      h = dense(h, W, layers[2 * l + 1] as Tf.Tensor1D, activation, { dataInput: l === 0 });
     }
-    const data = tf.losses.softmaxCrossEntropy(y, h) as Tf.Scalar;
+    const data = softmaxCrossEntropy(y, h);
     return penalty ? data.add(penalty.mul(0.5 * spec.lambda)) : data;
   }
 

@@ -30,7 +30,8 @@ export function setExplicitTranspose(mode: 'auto' | boolean): void {
   explicitTranspose = mode;
 }
 
-function useExplicit(): boolean {
+/** Whether products (and src/tfjs-fused-ops.ts) take the wasm paths: on wasm, unless a benchmark forced it. */
+export function useExplicit(): boolean {
   return explicitTranspose === 'auto' ? tfjs().getBackend() === 'wasm' : explicitTranspose;
 }
 
