@@ -97,14 +97,19 @@ export class PolicyNetwork implements DistilledPolicy {
     return out;
   }
 
-  /** μ_θ at every step of each sequence: a feed-forward network reads each step alone. */
+  /**
+   * μ_θ at every step of each sequence: a feed-forward network reads each step alone. All rows in one
+   * pass, by the stepper's rule (float32 from FLOAT32_ROWS rows): per coordinate at T = 400 the
+   * linearization reads 64,000 rows per group, 9.9 s of an iteration in float64.
+   */
   sequenceMeans(observations: Float64Array[][]): Float64Array[][] {
     if (observations.length === 0) return [];
     const T = observations[0].length;
     const width = observations[0][0].length;
     const rows = new Float64Array(observations.length * T * width);
     observations.forEach((run, n) => run.forEach((o, t) => rows.set(o, (n * T + t) * width)));
-    const flat = this.meanBatch(rows, observations.length * T, width);
+    const count = observations.length * T;
+    const flat = count >= FLOAT32_ROWS ? this.meanBatchFloat32(rows, count, width) : this.meanBatch(rows, count, width);
     const O = this.outputDim;
     return observations.map((run, n) => run.map((_, t) => flat.slice((n * T + t) * O, (n * T + t + 1) * O)));
   }
