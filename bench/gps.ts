@@ -42,7 +42,7 @@ export async function benchGps(args: string[]): Promise<void> {
   for (const workers of workerCounts) {
     const pool = createPool(workers);
     try {
-      const gps = GuidedPolicySearch.create(config, family, pool);
+      const gps = await GuidedPolicySearch.create(config, family, pool);
       let record = '';
       for (let i = 0; i < 2; i++) {
         const log = await gps.runIteration();

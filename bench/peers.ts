@@ -187,7 +187,7 @@ const WORKLOADS: Workload[] = [
       const { family, config } = gpsBenchSetup();
       const pool = createPool(defaultWorkers());
       try {
-        const gps = GuidedPolicySearch.create(config, family, pool);
+        const gps = await GuidedPolicySearch.create(config, family, pool);
         const first = await gps.runIteration();
         if (o.quick) return { seconds: first.seconds, repeats: 1, extra: { iteration: 1, first: first.seconds, workers: pool.size } };
         const second = await gps.runIteration();

@@ -79,7 +79,7 @@ test('per-coordinate GPS with parameter groups: teachers of groups 100× apart i
   await trainGps({ config, family: twoCurvatures, identity, out: dir, resume: true });
   const grouped = loadCheckpoint(dir).conditions;
   assert.equal(grouped.length, 4, 'a teacher per condition and group, stored condition by condition');
-  const shared = GuidedPolicySearch.create({ ...config, parameterGroups: false }, twoCurvatures);
+  const shared = await GuidedPolicySearch.create({ ...config, parameterGroups: false }, twoCurvatures);
   let sharedCost: number[] = [];
   for (let i = 0; i < config.iterations; i++) sharedCost = (await shared.runIteration()).teacherCost;
   const log = readFileSync(join(dir, 'log.jsonl'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));

@@ -10,7 +10,7 @@ import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
-import { reviveDynamics } from './transfer.ts';
+import { reviveDynamics, reviveLinearGaussian } from './transfer.ts';
 import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, reviveLinearization, reviveTrajectory, type Linearization } from './condition-tasks.ts';
@@ -19,8 +19,7 @@ import { PolicyNetwork, type DistillationData } from '../../policies/policy-netw
 import { LstmPolicyNetwork } from '../../policies/lstm-policy-network.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
-import { FullStateProblem } from './problem/full-state-problem.ts';
-import { CoordinatewiseProblem } from './problem/coordinatewise-problem.ts';
+import { gpsProblem } from './problem/create-problem.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { checkValidationSplit } from './validation.ts';
 import { UserError } from '../errors.ts';
@@ -29,10 +28,7 @@ import type { GpsConfig } from './config.ts';
 
 export { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from './config.ts';
 
-/** The MDP view the config asks for (gps-problem.ts). */
-export function gpsProblem(config: GpsConfig, dim: number): GpsProblem {
-  return config.coordinatewise ? new CoordinatewiseProblem(config) : new FullStateProblem(dim, config);
-}
+export { gpsProblem } from './problem/create-problem.ts';
 
 /**
  * ν_t × 2 where KL_t ≥ mean + ½ std over t, × ½ where KL_t < mean − std (cbfinn/gps fixed_lg_step 3,
@@ -239,27 +235,40 @@ export class GuidedPolicySearch {
   /**
    * A fresh run: momentum teachers grid-searched per condition (the same first teacher for each of a
    * condition's parameter groups), a randomly initialized policy. With a pool of several workers,
-   * each iteration's per-condition steps run on them (the same run for any count).
+   * the searches and each iteration's per-condition steps run on them (the same run for any count);
+   * a family without a spec (built in code, not by the registry) searches in this thread.
    */
-  static create(config: GpsConfig, family: ObjectiveFamily, pool?: TaskPool): GuidedPolicySearch {
+  static async create(config: GpsConfig, family: ObjectiveFamily, pool?: TaskPool): Promise<GuidedPolicySearch> {
     checkGpsConfig(config, family);
     const root = new Rng(`gps-${config.seed}`);
     const problem = gpsProblem(config, family.dim);
     const network = config.policy === 'lstm' ? new LstmPolicyNetwork(problem.dO, config.lstmCells, problem.dU, root.fork('network')) : new PolicyNetwork(problem.dO, config.hidden, problem.dU, root.fork('network'));
-    const states = Array.from({ length: config.conditions }, (_, m) => {
-      const objective = family.sample('train', m);
-      const teacher = problem.initialTeacher(objective, root.fork(`start/${m}`));
-      const groups = problem.teacherGroups(objective).length;
-      objective.dispose?.();
-      return Array.from({ length: groups }, () => ({
+    const conditions = Array.from({ length: config.conditions }, (_, m) => m);
+    const spec = family.spec;
+    const teachers =
+      pool && pool.size > 1 && spec
+        ? (await pool.map<LinearGaussianPolicy>(TASKS.initialTeacher, conditions.map((condition) => ({ family: spec, config, condition })))).map(reviveLinearGaussian)
+        : conditions.map((m) => {
+            const objective = family.sample('train', m);
+            try {
+              return problem.initialTeacher(objective, root.fork(`start/${m}`));
+            } finally {
+              objective.dispose?.();
+            }
+          });
+    const first = family.sample('train', 0);
+    const groups = problem.teacherGroups(first).length;
+    first.dispose?.();
+    const states = teachers.flatMap((teacher) =>
+      Array.from({ length: groups }, () => ({
         teacher,
         eta: 1,
         stepMult: 1,
         nu: new Float64Array(config.horizon).fill(config.initialNu),
         lambdaK: Array.from({ length: config.horizon }, () => new Matrix(problem.dU, problem.dX)),
         lambdak: Array.from({ length: config.horizon }, () => new Float64Array(problem.dU)),
-      }));
-    }).flat();
+      })),
+    );
     return new GuidedPolicySearch(config, family, network, states, pool);
   }
 

@@ -11,8 +11,28 @@ import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian } from './transfer.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import type { FamilySpec } from '../../envs/objective.ts';
+import { familyFromSpec } from '../../envs/registry.ts';
+import type { GpsConfig } from './config.ts';
+import { gpsProblem } from './problem/create-problem.ts';
+
+/**
+ * A condition's first teacher (the momentum grid search of initial-teacher.ts) from its family's
+ * spec: at T = 400 on the MNIST net each takes about 10 s, and the conditions are independent. The
+ * stream is the one the main thread would use, `gps-<seed>` / `start/<m>`.
+ */
+export async function initialConditionTeacher(payload: { family: FamilySpec; config: GpsConfig; condition: number }): Promise<LinearGaussianPolicy> {
+  const family = await familyFromSpec(payload.family);
+  const objective = family.sample('train', payload.condition);
+  try {
+    return gpsProblem(payload.config, family.dim).initialTeacher(objective, new Rng(`gps-${payload.config.seed}`).fork(`start/${payload.condition}`));
+  } finally {
+    objective.dispose?.();
+  }
+}
 
 export const TASKS = {
+  initialTeacher: { module: import.meta.url, name: 'initialConditionTeacher' },
   dynamics: { module: import.meta.url, name: 'fitConditionDynamics' },
   linearize: { module: import.meta.url, name: 'linearizeCondition' },
   trajectory: { module: import.meta.url, name: 'optimizeCondition' },

@@ -63,7 +63,7 @@ async function runGps(options: TrainOptions): Promise<GuidedPolicySearch> {
   } else {
     if (hasCheckpoint(out)) throw new UserError(`${out} already holds a GPS run; resume it, or train into another directory`);
     options.onProgress?.(`initializing ${config.conditions} momentum teachers`);
-    gps = GuidedPolicySearch.create(config, family, options.pool);
+    gps = await GuidedPolicySearch.create(config, family, options.pool);
     writeFileSync(logPath(out), '');
   }
   while (gps.iteration < config.iterations) {
