@@ -59,6 +59,27 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
     const teacher = this.teachers[this.groupOf ? this.groupOf[j] : 0];
     return this.noiseRng ? teacher.sample(t, state, this.noiseRng)[0] : teacher.mean(t, state)[0];
   }
+
+  /**
+   * Every coordinate at once, the same numbers as `step` (K_t s + k_t, plus L_t z with z drawn in
+   * coordinate order) without a subarray and two vectors per coordinate: at T = 400 on the MNIST
+   * net the per-coordinate calls and their garbage were most of the first teachers' 34 s search.
+   */
+  protected override stepAll(t: number, states: Float64Array, rows: number, width: number): Float64Array | null {
+    if (this.teachers.some((teacher) => teacher.dU !== 1 || teacher.dX !== width)) return null;
+    const u = new Float64Array(rows);
+    for (let j = 0; j < rows; j++) {
+      const teacher = this.teachers[this.groupOf ? this.groupOf[j] : 0];
+      const K = teacher.K[t].data;
+      const base = j * width;
+      let s = 0;
+      for (let i = 0; i < width; i++) s += K[i] * states[base + i];
+      let v = s + teacher.k[t][0];
+      if (this.noiseRng) v += teacher.choleskyCovariance[t].data[0] * (0 + 1 * this.noiseRng.normal());
+      u[j] = v;
+    }
+    return u;
+  }
 }
 
 /** The distilled policy on every coordinate plus its own Gaussian noise per coordinate (on-policy samples). */
