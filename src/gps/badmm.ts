@@ -10,10 +10,10 @@ import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
-import { reviveDynamics, reviveLinearGaussian } from './transfer.ts';
+import { packSequences, reviveDynamics, reviveLinearGaussian, type PackedSequences } from './transfer.ts';
 import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
-import { TASKS, reviveLinearization, reviveTrajectory, type Linearization } from './condition-tasks.ts';
+import { TASKS, reviveLinearization, reviveTrajectory, type LinearizationResult } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { PolicyNetwork, type DistillationData } from '../../policies/policy-network.ts';
 import { LstmPolicyNetwork } from '../../policies/lstm-policy-network.ts';
@@ -211,6 +211,8 @@ export class GuidedPolicySearch {
   private normalized = false;
 
   private readonly pool: TaskPool;
+  /** Each sample set in one block per field, packed once for the tasks of an iteration (transfer.ts). */
+  private readonly packedSamples = new WeakMap<Samples, Record<'states' | 'observations' | 'actions', PackedSequences>>();
 
   private constructor(
     readonly config: GpsConfig,
@@ -353,7 +355,7 @@ export class GuidedPolicySearch {
       const prior = this.dynamicsPrior.state;
       const fits = this.pool.map<LinearDynamics>(
         TASKS.dynamics,
-        this.work.map((c) => ({ states: c.samples!.states, actions: c.samples!.actions, prior, ridge: config.dynamicsRidge })),
+        this.work.map((c) => ({ states: this.packed(c.samples!).states, actions: this.packed(c.samples!).actions, prior, ridge: config.dynamicsRidge })),
       );
       // The cost models need the objectives, which stay in this thread; they run while the workers fit.
       for (const c of this.work) c.cost = this.problem.costModel(c.objective, c.samples!);
@@ -519,16 +521,25 @@ export class GuidedPolicySearch {
     for (let i = 0; i < dU; i++) this.network.variance[i] = total / diag[i];
   }
 
+  private packed(samples: Samples): Record<'states' | 'observations' | 'actions', PackedSequences> {
+    let packed = this.packedSamples.get(samples);
+    if (!packed) {
+      packed = { states: packSequences(samples.states), observations: packSequences(samples.observations), actions: packSequences(samples.actions) };
+      this.packedSamples.set(samples, packed);
+    }
+    return packed;
+  }
+
   /** Step 3 for every condition: the policy linearized around its samples (condition-tasks.ts). */
   private async linearizeAll(iterationRng: Rng, inner: number | 'start'): Promise<void> {
     // The feed-forward network runs in the workers; the LSTM's means are computed here, on tfjs.
     const network = this.network.kind === 'mlp' ? { network: this.network.toJSON() } : null;
-    const results = await this.pool.map<Linearization>(
+    const results = await this.pool.map<LinearizationResult>(
       TASKS.linearize,
       this.work.map((c, m) => ({
-        states: c.samples!.states,
-        observations: c.samples!.observations,
-        ...(network ?? { means: this.network.sequenceMeans(c.samples!.observations), variance: this.network.variance }),
+        states: this.packed(c.samples!).states,
+        observations: this.packed(c.samples!).observations,
+        ...(network ?? { means: packSequences(this.network.sequenceMeans(c.samples!.observations)), variance: this.network.variance }),
         seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
         clusters: this.config.policyClusters,
         mixture: c.policyPrior,

@@ -9,7 +9,7 @@ import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 import { optimizeTrajectory, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
-import { reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian } from './transfer.ts';
+import { packSequences, reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian, unpackSequences, type PackedSequences } from './transfer.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { FamilySpec } from '../../envs/objective.ts';
 import { familyFromSpec } from '../../envs/registry.ts';
@@ -38,8 +38,8 @@ export const TASKS = {
   trajectory: { module: import.meta.url, name: 'optimizeCondition' },
 };
 
-export function fitConditionDynamics(payload: { states: Float64Array[][]; actions: Float64Array[][]; prior: DynamicsPriorState; ridge: number }): LinearDynamics {
-  return fitDynamics(payload.states, payload.actions, dynamicsPriorFromState(payload.prior), { ridge: payload.ridge });
+export function fitConditionDynamics(payload: { states: PackedSequences; actions: PackedSequences; prior: DynamicsPriorState; ridge: number }): LinearDynamics {
+  return fitDynamics(unpackSequences(payload.states), unpackSequences(payload.actions), dynamicsPriorFromState(payload.prior), { ridge: payload.ridge });
 }
 
 export interface Linearization {
@@ -49,26 +49,34 @@ export interface Linearization {
   mixture: MixtureState;
 }
 
-function meansOf(network: PolicyNetwork, observations: Float64Array[][]): { means: Float64Array[][]; variance: Float64Array } {
-  return { means: network.sequenceMeans(observations), variance: network.variance };
-}
+/** A linearization as the task returns it: the means in one block (transfer.ts). */
+export type LinearizationResult = Omit<Linearization, 'means'> & { means: PackedSequences };
 
 export function linearizeCondition(
   payload: {
-    states: Float64Array[][];
-    observations: Float64Array[][];
+    states: PackedSequences;
+    observations: PackedSequences;
     seed: string;
     clusters: number;
     mixture: MixtureState;
     warmStart: boolean;
-  } & ({ network: PolicyNetworkJson } | { means: Float64Array[][]; variance: ArrayLike<number> }),
-): Linearization {
+  } & ({ network: PolicyNetworkJson } | { means: PackedSequences; variance: ArrayLike<number> }),
+): LinearizationResult {
   // The feed-forward network runs here, over every sample's observation in one pass; a recurrent
   // policy's means come computed (it runs in the main thread, on tfjs).
-  const { means, variance } = 'network' in payload ? meansOf(PolicyNetwork.fromJSON(payload.network), payload.observations) : payload;
+  let means: Float64Array[][];
+  let variance: ArrayLike<number>;
+  if ('network' in payload) {
+    const network = PolicyNetwork.fromJSON(payload.network);
+    means = network.sequenceMeans(unpackSequences(payload.observations));
+    variance = network.variance;
+  } else {
+    means = unpackSequences(payload.means);
+    variance = payload.variance;
+  }
   const mixture = GaussianMixture.fromState(payload.mixture);
-  const policy = linearizePolicy(payload.states, means, Float64Array.from(variance), new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
-  return { policy, means, mixture: mixture.state };
+  const policy = linearizePolicy(unpackSequences(payload.states), means, Float64Array.from(variance), new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
+  return { policy, means: packSequences(means), mixture: mixture.state };
 }
 
 export function optimizeCondition(payload: { dynamics: unknown; cost: unknown; previous: unknown; coupling: unknown; eta: number; klBound: number }): TrajectoryOptimization {
@@ -83,8 +91,8 @@ export function optimizeCondition(payload: { dynamics: unknown; cost: unknown; p
 }
 
 /** A task's result as it arrives from a worker (plain data) or from this thread, rebuilt alike. */
-export function reviveLinearization(result: Linearization): Linearization {
-  return { ...result, policy: reviveLinearGaussian(result.policy) };
+export function reviveLinearization(result: LinearizationResult): Linearization {
+  return { ...result, policy: reviveLinearGaussian(result.policy), means: unpackSequences(result.means) };
 }
 
 export function reviveTrajectory(result: TrajectoryOptimization): TrajectoryOptimization {
