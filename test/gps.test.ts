@@ -24,6 +24,7 @@ import { createPool } from '../src/parallel/worker-pool.ts';
 import { rollout } from '../policies/rollout.ts';
 import { breakingFamily } from './helpers.ts';
 import { describeImprovementSigns } from '../src/gps/iteration-summary.ts';
+import { packSequences, unpackSequences } from '../src/gps/transfer.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -333,4 +334,17 @@ test('the distillation target and the λ step on cases worked by hand', () => {
   const nus = Float64Array.of(0.01, 0.5);
   gradientNuStep(nus, Float64Array.of(0.002, -0.1), 10);
   assert.ok(Math.abs(nus[0] - 0.03) < 1e-15 && nus[1] === 0, `${Array.from(nus)}`);
+});
+
+test('a sample set packed for a worker unpacks to the same vectors, in order, as one block', () => {
+  const rng = new Rng('pack');
+  const sequences = Array.from({ length: 3 }, () => Array.from({ length: 4 }, () => rng.normalVector(5)));
+  const packed = packSequences(sequences);
+  assert.deepEqual([packed.sequences, packed.steps, packed.width, packed.data.length], [3, 4, 5, 60]);
+  assert.deepEqual(Array.from(packed.data.subarray(35, 40)), Array.from(sequences[1][3]));
+  const copy = structuredClone(packed);
+  const unpacked = unpackSequences(copy);
+  assert.deepEqual(unpacked.map((run) => run.map((v) => Array.from(v))), sequences.map((run) => run.map((v) => Array.from(v))));
+  assert.ok(unpacked.every((run) => run.every((v) => v.buffer === copy.data.buffer)), 'views into the block, not copies');
+  assert.deepEqual(unpackSequences(packSequences([])), []);
 });
