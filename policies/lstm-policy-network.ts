@@ -209,7 +209,7 @@ export class LstmPolicyNetwork implements DistilledPolicy {
       tf.dispose(variables);
       optimizer.dispose();
     }
-    return this.loss(data);
+    return options.finalLoss === false ? NaN : this.loss(data);
   }
 
   /** The full-data loss (mean over rows of w ‖Uᵀ(μ_θ − μ̂)‖²) at the current weights. */

@@ -35,6 +35,9 @@ export type { DistillationData, FitOptions } from './distilled-policy.ts';
  */
 export const FLOAT32_ROWS = 1024;
 
+/** Rows per pass of the full-data distillation loss. */
+const LOSS_CHUNK = 65536;
+
 export class PolicyNetwork implements DistilledPolicy {
   readonly kind = 'mlp';
   private W1: Float64Array; // [inputDim, hidden]
@@ -184,8 +187,24 @@ export class PolicyNetwork implements DistilledPolicy {
       this.lossAndGradient(obs, data, indices, work, grads);
       adam.step(params, grads);
     }
-    const all = Int32Array.from({ length: n }, (_, i) => i);
-    return this.lossAndGradient(obs, data, all, new DistillationWork(n, hidden, outputDim), null);
+    return options.finalLoss === false ? NaN : this.fullLoss(obs, data);
+  }
+
+  /**
+   * The loss over every row, LOSS_CHUNK rows at a time so the work buffers stay small (two n × hidden
+   * arrays for all rows were 800 MB at 1M rows); up to LOSS_CHUNK rows, one pass as before.
+   */
+  private fullLoss(obs: Float64Array, data: DistillationData): number {
+    const n = data.observations.length;
+    const chunk = Math.min(n, LOSS_CHUNK);
+    const work = new DistillationWork(chunk, this.hidden, this.outputDim);
+    if (n <= LOSS_CHUNK) return this.lossAndGradient(obs, data, Int32Array.from({ length: n }, (_, i) => i), work, null);
+    let total = 0;
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      total += count * this.lossAndGradient(obs, data, Int32Array.from({ length: count }, (_, i) => start + i), work, null);
+    }
+    return total / n;
   }
 
   /** The full-data loss and its gradient with respect to [W1, b1, W2] (checked against differences in the tests). */

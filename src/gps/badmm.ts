@@ -382,7 +382,7 @@ export class GuidedPolicySearch {
       const coupled = this.iteration > 0 || inner > 0;
       if (coupled) {
         onProgress?.(`policy update ${inner + 1}/${config.innerIterations}`);
-        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`) }));
+        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: inner === config.innerIterations - 1 }));
       }
       await timed('policy', () => this.linearizeAll(iterationRng, inner));
       if (coupled) this.work.forEach((c) => this.dualStep(c, inner === config.innerIterations - 1));
