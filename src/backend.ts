@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { tf } from './tf.ts';
 import { UserError } from './errors.ts';
+import { shareBuffersOnWasm } from './tfjs-wasm-sharing.ts';
 
 /** The tfjs backends in the order they are tried: native (tfjs-node, when it loads), wasm, plain JS. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -40,7 +41,9 @@ async function tryBackend(name: BackendName): Promise<boolean> {
       // require, not import: both packages are CommonJS (src/tf.ts says why that matters).
       if (name === 'tensorflow') requireHere('@tensorflow/tfjs-node');
       if (name === 'wasm') requireHere('@tensorflow/tfjs-backend-wasm');
-      return await tf.setBackend(name);
+      const ok = await tf.setBackend(name);
+      if (ok && name === 'wasm') shareBuffersOnWasm();
+      return ok;
     });
   } catch {
     return false;
