@@ -24,7 +24,7 @@ import { createPool } from '../src/parallel/worker-pool.ts';
 import { rollout } from '../policies/rollout.ts';
 import { breakingFamily } from './helpers.ts';
 import { describeImprovementSigns } from '../src/gps/iteration-summary.ts';
-import { packSequences, unpackSequences } from '../src/gps/transfer.ts';
+import { packSamples, packSequences, unpackSamples, unpackSequences } from '../src/gps/transfer.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -347,4 +347,11 @@ test('a sample set packed for a worker unpacks to the same vectors, in order, as
   assert.deepEqual(unpacked.map((run) => run.map((v) => Array.from(v))), sequences.map((run) => run.map((v) => Array.from(v))));
   assert.ok(unpacked.every((run) => run.every((v) => v.buffer === copy.data.buffer)), 'views into the block, not copies');
   assert.deepEqual(unpackSequences(packSequences([])), []);
+  // A whole sample set: its optional fields cross when present and stay absent when not.
+  const set = { states: sequences, observations: sequences.map((run) => run.map((v) => v.subarray(0, 2))), actions: sequences.map((run) => run.map((v) => v.subarray(4))), values: [Float64Array.of(1, 2, 3)], gradients: sequences };
+  const back = unpackSamples(structuredClone(packSamples(set)));
+  const plain = (x: Float64Array[][]) => x.map((run) => run.map((v) => Array.from(v)));
+  for (const field of ['states', 'observations', 'actions', 'gradients'] as const) assert.deepEqual(plain(back[field]!), plain(set[field]), field);
+  assert.deepEqual(back.values, set.values);
+  assert.ok(!('iterates' in back) && !('means' in back));
 });

@@ -10,7 +10,7 @@ import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
-import { packSequences, reviveDynamics, reviveLinearGaussian, type PackedSequences } from './transfer.ts';
+import { packSequences, reviveDynamics, reviveLinearGaussian, unpackSamples, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, reviveLinearization, reviveTrajectory, type LinearizationResult } from './condition-tasks.ts';
@@ -322,11 +322,26 @@ export class GuidedPolicySearch {
 
     // 1. Sample each teacher.
     onProgress?.('sampling');
-    await timed('sampling', () => {
-      for (let m = 0; m < config.conditions; m++) {
-        const units = this.work.filter((c) => c.condition === m);
-        const samples = this.problem.sample(units[0].objective, units.map((c) => c.teacher), units[0].startRng, iterationRng.fork(`samples/${m}`));
-        units.forEach((c, g) => (c.samples = samples[g]));
+    await timed('sampling', async () => {
+      const spec = this.family.spec;
+      const units = Array.from({ length: config.conditions }, (_, m) => this.work.filter((c) => c.condition === m));
+      if (this.pool.size > 1 && spec) {
+        // On the pool, from the family's spec; each set arrives packed, as the later tasks take it.
+        const packed = await this.pool.map<PackedSamples[]>(
+          TASKS.sample,
+          units.map((group, m) => ({ family: spec, config, condition: m, teachers: group.map((c) => c.teacher), seed: iterationRng.fork(`samples/${m}`).seed })),
+        );
+        packed.forEach((sets, m) =>
+          units[m].forEach((c, g) => {
+            c.samples = unpackSamples(sets[g]);
+            this.packedSamples.set(c.samples, { states: sets[g].states!, observations: sets[g].observations!, actions: sets[g].actions! });
+          }),
+        );
+      } else {
+        units.forEach((group, m) => {
+          const samples = this.problem.sample(group[0].objective, group.map((c) => c.teacher), group[0].startRng, iterationRng.fork(`samples/${m}`));
+          group.forEach((c, g) => (c.samples = samples[g]));
+        });
       }
     });
     const onPolicy = config.onPolicySamples;

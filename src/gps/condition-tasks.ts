@@ -9,23 +9,57 @@ import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 import { optimizeTrajectory, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
-import { packSequences, reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian, unpackSequences, type PackedSequences } from './transfer.ts';
+import { packSamples, packSequences, reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian, unpackSequences, type PackedSamples, type PackedSequences } from './transfer.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
-import type { FamilySpec } from '../../envs/objective.ts';
+import type { FamilySpec, ObjectiveFamily } from '../../envs/objective.ts';
 import { familyFromSpec } from '../../envs/registry.ts';
 import type { GpsConfig } from './config.ts';
 import { gpsProblem } from './problem/create-problem.ts';
 
+// A worker rebuilds a condition's objective from its family's spec; the family (an image family
+// loads and projects its dataset) is built once per thread.
+const families = new Map<string, Promise<ObjectiveFamily>>();
+
+function cachedFamily(spec: FamilySpec): Promise<ObjectiveFamily> {
+  const key = JSON.stringify(spec);
+  let family = families.get(key);
+  if (!family) {
+    family = familyFromSpec(spec);
+    families.set(key, family);
+  }
+  return family;
+}
+
+/** The condition's start stream, the one the main thread keeps: `gps-<seed>` / `start/<m>`. */
+function startRng(config: GpsConfig, condition: number): Rng {
+  return new Rng(`gps-${config.seed}`).fork(`start/${condition}`);
+}
+
 /**
- * A condition's first teacher (the momentum grid search of initial-teacher.ts) from its family's
- * spec: at T = 400 on the MNIST net each takes about 10 s, and the conditions are independent. The
- * stream is the one the main thread would use, `gps-<seed>` / `start/<m>`.
+ * A condition's first teacher (the momentum grid search of initial-teacher.ts): at T = 400 on the
+ * MNIST net each takes about 10 s, and the conditions are independent.
  */
 export async function initialConditionTeacher(payload: { family: FamilySpec; config: GpsConfig; condition: number }): Promise<LinearGaussianPolicy> {
-  const family = await familyFromSpec(payload.family);
+  const family = await cachedFamily(payload.family);
   const objective = family.sample('train', payload.condition);
   try {
-    return gpsProblem(payload.config, family.dim).initialTeacher(objective, new Rng(`gps-${payload.config.seed}`).fork(`start/${payload.condition}`));
+    return gpsProblem(payload.config, family.dim).initialTeacher(objective, startRng(payload.config, payload.condition));
+  } finally {
+    objective.dispose?.();
+  }
+}
+
+/**
+ * Step 1 for one condition: its teachers' rollouts (per coordinate at T = 400, 8 s of an iteration
+ * in one thread), on an objective built again from the spec, which gives what the main thread's
+ * instance would (a rollout starts from a fork of the start stream, never drawing from it).
+ */
+export async function sampleCondition(payload: { family: FamilySpec; config: GpsConfig; condition: number; teachers: unknown[]; seed: string }): Promise<PackedSamples[]> {
+  const family = await cachedFamily(payload.family);
+  const objective = family.sample('train', payload.condition);
+  try {
+    const problem = gpsProblem(payload.config, family.dim);
+    return problem.sample(objective, payload.teachers.map(reviveLinearGaussian), startRng(payload.config, payload.condition), new Rng(payload.seed)).map(packSamples);
   } finally {
     objective.dispose?.();
   }
@@ -33,6 +67,7 @@ export async function initialConditionTeacher(payload: { family: FamilySpec; con
 
 export const TASKS = {
   initialTeacher: { module: import.meta.url, name: 'initialConditionTeacher' },
+  sample: { module: import.meta.url, name: 'sampleCondition' },
   dynamics: { module: import.meta.url, name: 'fitConditionDynamics' },
   linearize: { module: import.meta.url, name: 'linearizeCondition' },
   trajectory: { module: import.meta.url, name: 'optimizeCondition' },

@@ -5,6 +5,7 @@ import { Matrix } from '../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { LinearDynamics } from './dynamics.ts';
 import type { PolicyCoupling, QuadraticCost } from './lqr.ts';
+import type { Samples } from './problem/gps-problem.ts';
 
 type Cloned<T> = { [K in keyof T]: unknown };
 
@@ -63,4 +64,29 @@ export function packSequences(sequences: readonly (readonly Float64Array[])[]): 
 export function unpackSequences(packed: PackedSequences): Float64Array[][] {
   const { data, sequences, steps, width } = packed;
   return Array.from({ length: sequences }, (_, n) => Array.from({ length: steps }, (_, t) => data.subarray((n * steps + t) * width, (n * steps + t + 1) * width)));
+}
+
+/** A condition's samples (gps-problem.ts) with every per-step field in one block. */
+export type PackedSamples = { values: Float64Array[] } & Partial<Record<SequenceField, PackedSequences>>;
+
+const SEQUENCE_FIELDS = ['states', 'observations', 'actions', 'iterates', 'gradients', 'means'] as const;
+type SequenceField = (typeof SEQUENCE_FIELDS)[number];
+
+export function packSamples(samples: Samples): PackedSamples {
+  const packed: PackedSamples = { values: samples.values };
+  for (const field of SEQUENCE_FIELDS) {
+    const sequences = samples[field];
+    if (sequences) packed[field] = packSequences(sequences);
+  }
+  return packed;
+}
+
+export function unpackSamples(packed: PackedSamples): Samples {
+  const field = (name: SequenceField) => (packed[name] ? unpackSequences(packed[name]) : undefined);
+  const samples: Samples = { states: field('states')!, observations: field('observations')!, actions: field('actions')!, values: packed.values };
+  for (const name of ['iterates', 'gradients', 'means'] as const) {
+    const sequences = field(name);
+    if (sequences) samples[name] = sequences;
+  }
+  return samples;
 }
