@@ -110,6 +110,22 @@ export function familyFromSpec(spec: FamilySpec): Promise<ObjectiveFamily> {
   return isFamilyModulePath(spec.env) ? loadFamilyModule(spec.env, spec.params) : Promise.resolve(createFamily(spec.env, spec.params));
 }
 
+const builtFamilies = new Map<string, Promise<ObjectiveFamily>>();
+
+/**
+ * familyFromSpec, built once per spec in this thread: a worker task rebuilds its family from the
+ * spec, and an image family loads and projects its dataset.
+ */
+export function cachedFamilyFromSpec(spec: FamilySpec): Promise<ObjectiveFamily> {
+  const key = JSON.stringify(spec);
+  let family = builtFamilies.get(key);
+  if (!family) {
+    family = familyFromSpec(spec);
+    builtFamilies.set(key, family);
+  }
+  return family;
+}
+
 /** The family with its spec attached, or a delegating copy when the family object is sealed. */
 function withSpec(family: ObjectiveFamily, spec: FamilySpec): ObjectiveFamily {
   const copy = { ...spec, params: { ...spec.params } };

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import type { FamilySpec, ObjectiveFamily, Split } from '../../envs/objective.ts';
 import type { Trajectory } from '../../envs/optimization-env.ts';
-import { familyFromSpec } from '../../envs/registry.ts';
+import { cachedFamilyFromSpec } from '../../envs/registry.ts';
 import { findHandDesigned } from '../../policies/hand-designed.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { loadGpsPolicy } from '../gps/checkpoint.ts';
@@ -36,18 +36,7 @@ interface BlockSet {
   fullDataSteps?: readonly number[];
 }
 
-const families = new Map<string, Promise<ObjectiveFamily>>();
 const policies = new Map<string, Policy>();
-
-function cachedFamily(spec: FamilySpec): Promise<ObjectiveFamily> {
-  const key = JSON.stringify(spec);
-  let family = families.get(key);
-  if (!family) {
-    family = familyFromSpec(spec);
-    families.set(key, family);
-  }
-  return family;
-}
 
 export function policyFromSpec(spec: PolicySpec): Policy {
   const key = JSON.stringify(spec);
@@ -69,13 +58,13 @@ function record(run: ProblemRun): RunRecord {
 
 /** Task: one block of runs. */
 export async function runBlock(payload: { family: FamilySpec; policy: PolicySpec; set: BlockSet }): Promise<RunRecord[]> {
-  const family = await cachedFamily(payload.family);
+  const family = await cachedFamilyFromSpec(payload.family);
   return runProblems(policyFromSpec(payload.policy), { ...payload.set, family }).map(record);
 }
 
 /** Task: the f* search (reference-minimum.ts) on one block of instances. */
 export async function searchBlock(payload: { family: FamilySpec; set: Omit<BlockSet, 'steps'>; search: MinimumSearch }): Promise<number[]> {
-  const family = await cachedFamily(payload.family);
+  const family = await cachedFamilyFromSpec(payload.family);
   return searchMinima({ ...payload.set, family }, payload.search);
 }
 

@@ -11,24 +11,10 @@ import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { packSamples, packSequences, reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian, unpackSequences, type PackedSamples, type PackedSequences } from './transfer.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
-import type { FamilySpec, ObjectiveFamily } from '../../envs/objective.ts';
-import { familyFromSpec } from '../../envs/registry.ts';
+import type { FamilySpec } from '../../envs/objective.ts';
+import { cachedFamilyFromSpec } from '../../envs/registry.ts';
 import type { GpsConfig } from './config.ts';
 import { gpsProblem } from './problem/create-problem.ts';
-
-// A worker rebuilds a condition's objective from its family's spec; the family (an image family
-// loads and projects its dataset) is built once per thread.
-const families = new Map<string, Promise<ObjectiveFamily>>();
-
-function cachedFamily(spec: FamilySpec): Promise<ObjectiveFamily> {
-  const key = JSON.stringify(spec);
-  let family = families.get(key);
-  if (!family) {
-    family = familyFromSpec(spec);
-    families.set(key, family);
-  }
-  return family;
-}
 
 /** The condition's start stream, the one the main thread keeps: `gps-<seed>` / `start/<m>`. */
 function startRng(config: GpsConfig, condition: number): Rng {
@@ -40,7 +26,7 @@ function startRng(config: GpsConfig, condition: number): Rng {
  * MNIST net each takes about 10 s, and the conditions are independent.
  */
 export async function initialConditionTeacher(payload: { family: FamilySpec; config: GpsConfig; condition: number }): Promise<LinearGaussianPolicy> {
-  const family = await cachedFamily(payload.family);
+  const family = await cachedFamilyFromSpec(payload.family);
   const objective = family.sample('train', payload.condition);
   try {
     return gpsProblem(payload.config, family.dim).initialTeacher(objective, startRng(payload.config, payload.condition));
@@ -55,7 +41,7 @@ export async function initialConditionTeacher(payload: { family: FamilySpec; con
  * instance would (a rollout starts from a fork of the start stream, never drawing from it).
  */
 export async function sampleCondition(payload: { family: FamilySpec; config: GpsConfig; condition: number; teachers: unknown[]; seed: string }): Promise<PackedSamples[]> {
-  const family = await cachedFamily(payload.family);
+  const family = await cachedFamilyFromSpec(payload.family);
   const objective = family.sample('train', payload.condition);
   try {
     const problem = gpsProblem(payload.config, family.dim);
