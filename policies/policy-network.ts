@@ -101,29 +101,30 @@ export class PolicyNetwork implements DistilledPolicy {
   }
 
   /**
-   * μ_θ at every step of each sequence: a feed-forward network reads each step alone. All rows in one
-   * pass, by the stepper's rule (float32 from FLOAT32_ROWS rows): per coordinate at T = 400 the
-   * linearization reads 64,000 rows per group, 9.9 s of an iteration in float64.
+   * μ_θ of `count` rows of `width` entries: in float64 (the same numbers as `mean` on each) below
+   * FLOAT32_ROWS rows, in one float32 wasm SIMD call from there on (meanBatchFloat32). Per
+   * coordinate at T = 400 the linearization reads 64,000 rows per group, 9.9 s of an iteration in float64.
    */
+  meansOfRows(rows: Float64Array, count: number, width: number): Float64Array {
+    return count >= FLOAT32_ROWS ? this.meanBatchFloat32(rows, count, width) : this.meanBatch(rows, count, width);
+  }
+
+  /** μ_θ at every step of each sequence: a feed-forward network reads each step alone, all in one pass (meansOfRows). */
   sequenceMeans(observations: Float64Array[][]): Float64Array[][] {
     if (observations.length === 0) return [];
     const T = observations[0].length;
     const width = observations[0][0].length;
     const rows = new Float64Array(observations.length * T * width);
     observations.forEach((run, n) => run.forEach((o, t) => rows.set(o, (n * T + t) * width)));
-    const count = observations.length * T;
-    const flat = count >= FLOAT32_ROWS ? this.meanBatchFloat32(rows, count, width) : this.meanBatch(rows, count, width);
+    const flat = this.meansOfRows(rows, observations.length * T, width);
     const O = this.outputDim;
     return observations.map((run, n) => run.map((_, t) => flat.slice((n * T + t) * O, (n * T + t + 1) * O)));
   }
 
-  /**
-   * Every row in one pass: in float64 (the same numbers as `mean` on each) below FLOAT32_ROWS rows,
-   * in one float32 wasm SIMD call from there on (meanBatchFloat32). Nothing to carry.
-   */
+  /** Every row in one pass by meansOfRows' rule. Nothing to carry. */
   stepper(): PolicyStepper {
     return {
-      step: (states, rows, width) => (rows >= FLOAT32_ROWS ? this.meanBatchFloat32(states, rows, width) : this.meanBatch(states, rows, width)),
+      step: (states, rows, width) => this.meansOfRows(states, rows, width),
       dispose: () => {},
     };
   }

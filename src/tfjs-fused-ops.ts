@@ -1,10 +1,10 @@
 // An MLP's layers and loss as few tfjs ops, each with a hand-written gradient. A tfjs op costs
 // 5–10 µs of engine work whatever its size, and a 784-48-10 step at minibatch 64 is about 40 taped
 // ops, so on wasm the engine cost more than the products (docs/design.md §4):
-// - dense(): act(x·W + b) in one kernel (tf.fused.matMul: XNNPACK's product with the bias and a
-//   sigmoid or ReLU), its backward pass in products of explicitly transposed operands (wasm's
-//   fast kernel takes untransposed ones only), and no gradient for x when x is
-//   the minibatch;
+// - dense(): act(x·W + b) as one taped op (tf.fused.matMul: XNNPACK's product with the bias, and a
+//   sigmoid or ReLU too outside a gradient; inside one tfjs runs the activation as its own kernel),
+//   its backward pass in products of explicitly transposed operands (wasm's fast kernel takes
+//   untransposed ones only), and no gradient for x when x is the minibatch;
 // - softmaxCrossEntropy(): the mean over rows, with the labels as data (tfjs's loss also
 //   differentiates the labels and reduces through a weighting step).
 // Off wasm both are the plain ops, whose own gradients are as fast there. Results agree with the
@@ -16,10 +16,6 @@ import { useExplicit } from './tfjs-matmul.ts';
 export type DenseActivation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softplus';
 
 type CustomOp = Parameters<ReturnType<typeof tfjs>['customGrad']>[0];
-
-function fusedOps(): boolean {
-  return useExplicit();
-}
 
 function activate(z: tf.Tensor2D, activation: DenseActivation): tf.Tensor2D {
   const t = tfjs();
@@ -52,7 +48,7 @@ function activationGradient(dy: tf.Tensor2D, y: tf.Tensor2D, activation: 'linear
  */
 export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: DenseActivation, options: { dataInput?: boolean } = {}): tf.Tensor2D {
   const t = tfjs();
-  if (!fusedOps()) return activate(t.add(t.matMul(x, w), b) as tf.Tensor2D, activation);
+  if (!useExplicit()) return activate(t.add(t.matMul(x, w), b) as tf.Tensor2D, activation);
   // tanh and softplus are not among XNNPACK's fused activations: the product and bias fuse, the
   // activation is its own op.
   if (activation === 'tanh' || activation === 'softplus') return activate(dense(x, w, b, 'linear', options), activation);
@@ -84,7 +80,7 @@ export function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation
 /** The mean over rows of −Σ_c labels·log softmax(logits), differentiated with respect to the logits only. */
 export function softmaxCrossEntropy(labels: tf.Tensor2D, logits: tf.Tensor2D): tf.Scalar {
   const t = tfjs();
-  if (!fusedOps()) return t.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+  if (!useExplicit()) return t.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
   const rows = logits.shape[0];
   const op = t.customGrad(((z: tf.Tensor2D, save: (s: tf.Tensor[]) => void) => {
     const logProbabilities = t.sub(z, t.logSumExp(z, 1, true));

@@ -13,7 +13,7 @@ import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } fro
 import { packSequences, reviveDynamics, reviveLinearGaussian, unpackSamples, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
-import { TASKS, reviveLinearization, reviveTrajectory, type LinearizationResult } from './condition-tasks.ts';
+import { TASKS, conditionStartRng, reviveLinearization, reviveTrajectory, type LinearizationResult } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { PolicyNetwork, type DistillationData } from '../../policies/policy-network.ts';
 import { LstmPolicyNetwork } from '../../policies/lstm-policy-network.ts';
@@ -229,7 +229,7 @@ export class GuidedPolicySearch {
     if (states.length !== config.conditions * groups) throw new UserError(`the run holds ${states.length} teachers, but ${config.conditions} conditions × ${groups} parameter groups of ${family.name} need ${config.conditions * groups}`);
     this.work = states.map((state, u) => {
       const m = Math.floor(u / groups);
-      return { ...state, condition: m, group: u % groups, policyPrior: { fittedOn: 0, components: [] }, objective: objectives[m], startRng: new Rng(`gps-${config.seed}`).fork(`start/${m}`) };
+      return { ...state, condition: m, group: u % groups, policyPrior: { fittedOn: 0, components: [] }, objective: objectives[m], startRng: conditionStartRng(config.seed, m) };
     });
     this.dynamicsPrior = new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
   }
@@ -253,7 +253,7 @@ export class GuidedPolicySearch {
         : conditions.map((m) => {
             const objective = family.sample('train', m);
             try {
-              return problem.initialTeacher(objective, root.fork(`start/${m}`));
+              return problem.initialTeacher(objective, conditionStartRng(config.seed, m));
             } finally {
               objective.dispose?.();
             }

@@ -9,16 +9,16 @@ import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 import { optimizeTrajectory, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
-import { packSamples, packSequences, reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian, unpackSequences, type PackedSamples, type PackedSequences } from './transfer.ts';
+import { packSamples, reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian, unpackSequences, type PackedSamples, type PackedSequences } from './transfer.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { FamilySpec } from '../../envs/objective.ts';
 import { cachedFamilyFromSpec } from '../../envs/registry.ts';
 import type { GpsConfig } from './config.ts';
 import { gpsProblem } from './problem/create-problem.ts';
 
-/** The condition's start stream, the one the main thread keeps: `gps-<seed>` / `start/<m>`. */
-function startRng(config: GpsConfig, condition: number): Rng {
-  return new Rng(`gps-${config.seed}`).fork(`start/${condition}`);
+/** A condition's start stream, the same in the main thread and in a worker: `gps-<seed>` / `start/<m>`. */
+export function conditionStartRng(seed: string, condition: number): Rng {
+  return new Rng(`gps-${seed}`).fork(`start/${condition}`);
 }
 
 /**
@@ -29,7 +29,7 @@ export async function initialConditionTeacher(payload: { family: FamilySpec; con
   const family = await cachedFamilyFromSpec(payload.family);
   const objective = family.sample('train', payload.condition);
   try {
-    return gpsProblem(payload.config, family.dim).initialTeacher(objective, startRng(payload.config, payload.condition));
+    return gpsProblem(payload.config, family.dim).initialTeacher(objective, conditionStartRng(payload.config.seed, payload.condition));
   } finally {
     objective.dispose?.();
   }
@@ -45,7 +45,7 @@ export async function sampleCondition(payload: { family: FamilySpec; config: Gps
   const objective = family.sample('train', payload.condition);
   try {
     const problem = gpsProblem(payload.config, family.dim);
-    return problem.sample(objective, payload.teachers.map(reviveLinearGaussian), startRng(payload.config, payload.condition), new Rng(payload.seed)).map(packSamples);
+    return problem.sample(objective, payload.teachers.map(reviveLinearGaussian), conditionStartRng(payload.config.seed, payload.condition), new Rng(payload.seed)).map(packSamples);
   } finally {
     objective.dispose?.();
   }
@@ -85,19 +85,20 @@ export function linearizeCondition(
 ): LinearizationResult {
   // The feed-forward network runs here, over every sample's observation in one pass; a recurrent
   // policy's means come computed (it runs in the main thread, on tfjs).
-  let means: Float64Array[][];
+  // The packed observations are already the rows the network reads, and its means come back packed.
+  let means: PackedSequences;
   let variance: ArrayLike<number>;
   if ('network' in payload) {
     const network = PolicyNetwork.fromJSON(payload.network);
-    means = network.sequenceMeans(unpackSequences(payload.observations));
+    const { data, sequences, steps, width } = payload.observations;
+    means = { data: network.meansOfRows(data, sequences * steps, width), sequences, steps, width: network.outputDim };
     variance = network.variance;
   } else {
-    means = unpackSequences(payload.means);
-    variance = payload.variance;
+    ({ means, variance } = payload);
   }
   const mixture = GaussianMixture.fromState(payload.mixture);
-  const policy = linearizePolicy(unpackSequences(payload.states), means, Float64Array.from(variance), new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
-  return { policy, means: packSequences(means), mixture: mixture.state };
+  const policy = linearizePolicy(unpackSequences(payload.states), unpackSequences(means), Float64Array.from(variance), new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
+  return { policy, means, mixture: mixture.state };
 }
 
 export function optimizeCondition(payload: { dynamics: unknown; cost: unknown; previous: unknown; coupling: unknown; eta: number; klBound: number }): TrajectoryOptimization {

@@ -75,6 +75,7 @@ class CoordinatewiseTeacherPolicy extends PerCoordinatePolicy {
       let s = 0;
       for (let i = 0; i < width; i++) s += K[i] * states[base + i];
       let v = s + teacher.k[t][0];
+      // z as Rng.normalVector draws it (0 + 1·z), so the sum is sample()'s to the bit.
       if (this.noiseRng) v += teacher.choleskyCovariance[t].data[0] * (0 + 1 * this.noiseRng.normal());
       u[j] = v;
     }
