@@ -245,7 +245,7 @@ def main():
     args = parser.parse_args()
     quick = args.quick
     makers = {
-        "unroll": (5, make_unroll),
+        "unroll": (9, make_unroll),
         "mlp": (1000, make_mlp),
         "distill": (3, lambda: make_distill(1000)),
         "learned-step": (30, lambda: make_learned_step(args.history, args.scaling)),

@@ -128,7 +128,7 @@ const WORKLOADS: Workload[] = [
     id: 'unroll',
     label: '1 LSTM unroll, 20 steps × 10,000 coords (fwd+bwd)',
     peer: true,
-    run: (o) => timed(o, 5, benchUnroll(10000, 20)),
+    run: (o) => timed(o, 9, benchUnroll(10000, 20)),
   },
   {
     id: 'mlp',

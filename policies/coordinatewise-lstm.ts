@@ -1,10 +1,13 @@
 // Andrychowicz et al.'s learned optimizer: a small LSTM applied to every coordinate of the
 // optimizee separately, with weights shared across coordinates and a hidden state per coordinate.
 // Its input is the coordinate's preprocessed gradient, its output (× outputScale) the coordinate's
-// step. Each gate has its own weight matrices: on wasm that beats one [in, 4·hidden] matrix split
-// four ways (docs/design.md §4).
+// step. The coordinates are columns: a layer's state is [hidden, coordinates], and its four gates are
+// one product of the packed weights [4·hidden, in + hidden + 1] with the stacked [input; h; 1], split
+// into four row blocks (contiguous: cheap on wasm, where splitting columns is not; docs/design.md §4).
+// Checkpoints keep each gate's weights apart, as before.
 import { tf } from '../src/tf.ts';
-import { affine, matMul } from '../src/tfjs-matmul.ts';
+import { columnsProduct } from '../src/tfjs-matmul.ts';
+import { lstmCellOnWasm } from '../src/kernels/lstm-cell.ts';
 import { Rng } from '../src/random.ts';
 import { logAndSign } from './log-and-sign.ts';
 
@@ -22,7 +25,7 @@ interface LayerWeights {
   b: Record<Gate, tf.Variable>;
 }
 
-/** Per layer: hidden state h and cell state c, each [coordinates, hidden]. */
+/** Per layer: hidden state h and cell state c, each [hidden, coordinates]. */
 export interface LstmState {
   h: tf.Tensor2D[];
   c: tf.Tensor2D[];
@@ -42,6 +45,13 @@ export interface LstmOptimizerJson {
 /** tanh(x) = 2σ(2x) − 1: wasm's Tanh kernel is scalar and 2× slower than the three ops. */
 export function lstmTanh(x: tf.Tensor2D): tf.Tensor2D {
   return tf.getBackend() === 'wasm' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1) : tf.tanh(x);
+}
+
+/** The cell from the gates' pre-activations [4·hidden, n] and c [hidden, n], composed of tfjs ops (src/kernels/lstm-cell.ts runs it as one op on wasm). */
+function lstmCell(gates: tf.Tensor2D, cPrev: tf.Tensor2D, hidden: number): { h: tf.Tensor2D; c: tf.Tensor2D } {
+  const [zi, zf, zc, zo] = tf.split(gates, [hidden, hidden, hidden, hidden], 0) as tf.Tensor2D[];
+  const c = tf.add(tf.mul(tf.sigmoid(zf), cPrev), tf.mul(tf.sigmoid(zi), lstmTanh(zc))) as tf.Tensor2D;
+  return { h: tf.mul(tf.sigmoid(zo), lstmTanh(c)) as tf.Tensor2D, c };
 }
 
 export class CoordinatewiseLstm {
@@ -84,31 +94,44 @@ export class CoordinatewiseLstm {
   }
 
   initialState(coordinates: number): LstmState {
-    const zeros = () => Array.from({ length: this.config.layers }, () => tf.zeros([coordinates, this.config.hidden]) as tf.Tensor2D);
+    const zeros = () => Array.from({ length: this.config.layers }, () => tf.zeros([this.config.hidden, coordinates]) as tf.Tensor2D);
     return { h: zeros(), c: zeros() };
   }
 
   /**
-   * One optimizer step for `gradient.size` coordinates: the steps [n] and the next state. Tensors are
-   * not tidied here, so that a caller recording a gradient tape keeps what it needs.
+   * The weights as `step` multiplies them: per layer [4·hidden, in + hidden + 1], the gates' rows in
+   * GATES order and the columns [wxᵀ | whᵀ | b]; then the output layer [1, hidden + 1]. Built from
+   * the variables (so differentiable); an unroll builds them once and passes them to every step.
    */
-  step(gradient: tf.Tensor1D, state: LstmState): { update: tf.Tensor1D; state: LstmState } {
+  packedWeights(): tf.Tensor2D[] {
+    const H = this.config.hidden;
+    const layers = this.layerWeights.map((w) =>
+      tf.transpose(tf.concat(GATES.map((g) => tf.concat([w.wx[g], w.wh[g], tf.reshape(w.b[g], [1, H])], 0)), 1)) as tf.Tensor2D,
+    );
+    return [...layers, tf.transpose(tf.concat([this.outW, tf.reshape(this.outB, [1, 1])], 0)) as tf.Tensor2D];
+  }
+
+  /**
+   * One optimizer step for `gradient.size` coordinates: the steps [n] and the next state. Tensors are
+   * not tidied here, so that a caller recording a gradient tape keeps what it needs. `weights` is
+   * packedWeights(), built here when not given.
+   */
+  step(gradient: tf.Tensor1D, state: LstmState, weights: tf.Tensor2D[] = this.packedWeights()): { update: tf.Tensor1D; state: LstmState } {
+    const H = this.config.hidden;
+    // A row of ones multiplies the bias column.
+    const ones = tf.ones([1, gradient.size]) as tf.Tensor2D;
     let input = logAndSign(gradient, this.config.preprocessP);
     const h: tf.Tensor2D[] = [];
     const c: tf.Tensor2D[] = [];
-    this.layerWeights.forEach((w, l) => {
-      const gate = (g: Gate) => tf.add(affine(input, w.wx[g] as tf.Tensor2D, w.b[g] as tf.Tensor1D), matMul(state.h[l], w.wh[g] as tf.Tensor2D)) as tf.Tensor2D;
-      const i = tf.sigmoid(gate('input'));
-      const f = tf.sigmoid(gate('forget'));
-      const candidate = lstmTanh(gate('cell'));
-      const o = tf.sigmoid(gate('output'));
-      const cNext = tf.add(tf.mul(f, state.c[l]), tf.mul(i, candidate)) as tf.Tensor2D;
-      const hNext = tf.mul(o, lstmTanh(cNext as tf.Tensor2D)) as tf.Tensor2D;
-      h.push(hNext);
-      c.push(cNext);
-      input = hNext;
+    this.layerWeights.forEach((_, l) => {
+      const gates = columnsProduct(weights[l], tf.concat([input, state.h[l], ones], 0) as tf.Tensor2D);
+      const next = lstmCellOnWasm(gates, state.c[l]) ?? lstmCell(gates, state.c[l], H);
+      h.push(next.h);
+      c.push(next.c);
+      input = next.h;
     });
-    const update = affine(input, this.outW as tf.Tensor2D, this.outB as tf.Tensor1D).mul(this.config.outputScale).reshape([-1]) as tf.Tensor1D;
+    const out = columnsProduct(weights[this.layerWeights.length], tf.concat([input, ones], 0) as tf.Tensor2D);
+    const update = tf.reshape(tf.mul(out, this.config.outputScale), [-1]) as tf.Tensor1D;
     return { update, state: { h, c } };
   }
 

@@ -3,7 +3,7 @@
 import { createRequire } from 'node:module';
 import { tf } from './tf.ts';
 import { UserError } from './errors.ts';
-import { shareBuffersOnWasm } from './tfjs-wasm-sharing.ts';
+import { installWasmKernels } from './tfjs-wasm-kernels.ts';
 
 /** The tfjs backends in the order they are tried: native (tfjs-node, when it loads), wasm, plain JS. */
 export const BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
@@ -42,7 +42,7 @@ async function tryBackend(name: BackendName): Promise<boolean> {
       if (name === 'tensorflow') requireHere('@tensorflow/tfjs-node');
       if (name === 'wasm') requireHere('@tensorflow/tfjs-backend-wasm');
       const ok = await tf.setBackend(name);
-      if (ok && name === 'wasm') shareBuffersOnWasm();
+      if (ok && name === 'wasm') installWasmKernels();
       return ok;
     });
   } catch {

@@ -44,3 +44,27 @@ export function matMul(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
 export function affine(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D): tf.Tensor2D {
   return tfjs().add(matMul(x, w), b);
 }
+
+let columnsProductExplicit: MatMul | null = null;
+
+/**
+ * w [m, k] · x [k, n] where every one of the n ≫ m, k columns is a coordinate (the LSTM optimizer's
+ * layout). wasm's product packs its second operand for each new tensor, a cost that grows with that
+ * operand: w·x packed the whole of x at every step, and its gradient w ᵀ·dz the whole of dz. So on
+ * wasm the product is formed as (xᵀ·wᵀ)ᵀ and x's gradient as (dzᵀ·w)ᵀ: the packed operand is then
+ * the small weight matrix, and w itself, the same tensor at every step of an unroll, is packed once.
+ * Only w's gradient dz·xᵀ packs a large operand (docs/design.md §4).
+ */
+export function columnsProduct(w: tf.Tensor2D, x: tf.Tensor2D): tf.Tensor2D {
+  const t = tfjs();
+  if (!useExplicit()) return t.matMul(w, x);
+  columnsProductExplicit ??= t.customGrad(((a: tf.Tensor2D, b: tf.Tensor2D, save: Save) => {
+    const bt = t.transpose(b);
+    save([a, bt]);
+    return {
+      value: t.transpose(t.matMul(bt, t.transpose(a))),
+      gradFunc: (dy: tf.Tensor2D, [as, bts]: tf.Tensor2D[]) => [t.matMul(dy, bts), t.transpose(t.matMul(t.transpose(dy), as))],
+    };
+  }) as unknown as Parameters<typeof t.customGrad>[0]) as unknown as MatMul;
+  return columnsProductExplicit(w, x);
+}

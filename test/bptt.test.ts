@@ -75,7 +75,9 @@ function tapedMetaLoss(lstm: CoordinatewiseLstm, p: ReturnType<typeof problem>, 
 
 test('log-and-sign: magnitude and sign inputs in [-1, 1], zero gradients at (-1, 0)', () => {
   const p = 10;
-  const out = tf.tidy(() => logAndSign(tf.tensor1d([1, -1e-3, 0, 1e-6, 5e-5]), p).arraySync()) as number[][];
+  // [2, n]: row 0 the magnitudes, row 1 the signs; read back one coordinate per row.
+  const rows = tf.tidy(() => logAndSign(tf.tensor1d([1, -1e-3, 0, 1e-6, 5e-5]), p).arraySync()) as number[][];
+  const out = rows[0].map((magnitude, j) => [magnitude, rows[1][j]]);
   assertClose(out[0], [0, 1], 1e-6);
   assertClose(out[1], [Math.log(1e-3) / p, -1], 1e-6);
   assertClose(out[2], [-1, 0], 1e-6);

@@ -70,8 +70,10 @@ function tapedChunk(lstm: CoordinatewiseLstm, state: LstmState, gradient: Float3
     let current = state;
     let g = gradient;
     const updates: tf.Tensor1D[] = [];
+    // Packed once: every step multiplies the same tensors (wasm packs a product's operand once per tensor).
+    const weights = lstm.packedWeights();
     for (let t = 0; t < steps; t++) {
-      const out = lstm.step(tf.tensor1d(g), current);
+      const out = lstm.step(tf.tensor1d(g), current, weights);
       current = out.state;
       updates.push(out.update);
       const result = next(t, out.update);
