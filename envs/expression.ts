@@ -7,12 +7,13 @@ import { UserError } from '../src/errors.ts';
 import type { FamilyDefinition } from './family-definition.ts';
 import type { Objective } from './objective.ts';
 
-// mathjs takes most of a second to load, so it is loaded on the first expression rather than by
-// every command and worker thread that imports the family registry.
+// mathjs is loaded on the first expression rather than by every command and worker thread that
+// imports the family registry, and from its single-file bundle (an entry point its package exports):
+// the same library in 0.07 s, where its CommonJS entry requires about 1,300 files in 0.55 s.
 let instance: MathJsInstance | null = null;
 function mathjs(): MathJsInstance {
   if (!instance) {
-    const { create, all } = createRequire(import.meta.url)('mathjs') as typeof import('mathjs');
+    const { create, all } = createRequire(import.meta.url)('mathjs/lib/browser/math.js') as typeof import('mathjs');
     instance = create(all);
   }
   return instance;

@@ -3,7 +3,6 @@
 // and SHA-256 as published by the datasets' maintainers and mirrored in TensorFlow Datasets).
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import * as tar from 'tar';
 import { UserError } from '../errors.ts';
 import type { ClassificationData } from './classification-data.ts';
 import { CIFAR100_DIR, CIFAR10_DIR, loadCifar10, loadCifar100, type DataSplit } from './cifar.ts';
@@ -136,6 +135,8 @@ async function unpack(archive: string, dataDir: string, folder: string): Promise
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
   try {
+    // Imported here: every command and worker thread loads this module through the family registry, and only a download unpacks (0.02 s each).
+    const tar = await import('tar');
     await tar.x({ file: archive, cwd: staging });
     if (!existsSync(join(staging, folder))) {
       throw new UserError(`${archive} unpacked to ${readdirSync(staging).join(', ') || 'nothing'}, expected ${folder}/`);
