@@ -20,7 +20,7 @@ export interface BpttConfig {
   validateEvery: number;
   /** What each unroll minimizes: Σ_t f, the log-gap Σ_t log((f − f*)/(f_0 − f*)), or f at its last step (src/meta-objective.ts). */
   metaObjective: MetaObjective;
-  /** Coordinates taped at once; bounds memory on large optimizees (4096: a million coordinates fit the wasm heap, docs/performance.md). */
+  /** Coordinates taped at once; bounds memory on large optimizees (16384: the MNIST net at batch 4 in one chunk, and a million coordinates in 2.1 GB of wasm heap; docs/performance.md). */
   chunkSize: number;
   seed: string;
 }
@@ -36,6 +36,6 @@ export const DEFAULT_BPTT_CONFIG: BpttConfig = {
   validationProblems: 16,
   validateEvery: 25,
   metaObjective: 'sum',
-  chunkSize: 4096,
+  chunkSize: 16384,
   seed: '1',
 };
