@@ -81,8 +81,10 @@ function register(backend: WasmBackend): Exports {
 
 /**
  * The cell on wasm: from the gates' pre-activations z [4·hidden, n] (input, forget, cell, output) and
- * the cell state c [hidden, n], the next h and c, as one taped op. Null where it does not apply (another
- * backend, or hidden·n not a multiple of 4): the caller composes the ops then.
+ * the cell state c [hidden, n], the next h and c, as one taped op. Elementwise, so any layout serves
+ * in which z is four blocks each shaped as c (the GPS LSTM policy passes [4·rows, hidden] and
+ * [rows, hidden]). Null where it does not apply (another backend, or c's size not a multiple of 4):
+ * the caller composes the ops then.
  */
 export function lstmCellOnWasm(z: Tf.Tensor2D, c: Tf.Tensor2D): { h: Tf.Tensor2D; c: Tf.Tensor2D } | null {
   if (tf.getBackend() !== 'wasm' || c.size % 4 !== 0 || z.size !== 4 * c.size) return null;
