@@ -7,7 +7,7 @@
 // Checkpoints keep each gate's weights apart, as before.
 import { tf } from '../src/tf.ts';
 import { columnsProduct } from '../src/tfjs-matmul.ts';
-import { lstmCellOnWasm } from '../src/kernels/lstm-cell.ts';
+import { lstmCell } from '../src/kernels/lstm-cell.ts';
 import { Rng } from '../src/random.ts';
 import { logAndSign } from './log-and-sign.ts';
 
@@ -40,18 +40,6 @@ export interface LstmOptimizerJson {
   config: LstmOptimizerConfig;
   /** Variable name → values, in `variables` order. */
   weights: Record<string, number[]>;
-}
-
-/** tanh(x) = 2σ(2x) − 1: wasm's Tanh kernel is scalar and 2× slower than the three ops. */
-export function lstmTanh(x: tf.Tensor2D): tf.Tensor2D {
-  return tf.getBackend() === 'wasm' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1) : tf.tanh(x);
-}
-
-/** The cell from the gates' pre-activations [4·hidden, n] and c [hidden, n], composed of tfjs ops (src/kernels/lstm-cell.ts runs it as one op on wasm). */
-function lstmCell(gates: tf.Tensor2D, cPrev: tf.Tensor2D, hidden: number): { h: tf.Tensor2D; c: tf.Tensor2D } {
-  const [zi, zf, zc, zo] = tf.split(gates, [hidden, hidden, hidden, hidden], 0) as tf.Tensor2D[];
-  const c = tf.add(tf.mul(tf.sigmoid(zf), cPrev), tf.mul(tf.sigmoid(zi), lstmTanh(zc))) as tf.Tensor2D;
-  return { h: tf.mul(tf.sigmoid(zo), lstmTanh(c)) as tf.Tensor2D, c };
 }
 
 export class CoordinatewiseLstm {
@@ -117,7 +105,6 @@ export class CoordinatewiseLstm {
    * packedWeights(), built here when not given.
    */
   step(gradient: tf.Tensor1D, state: LstmState, weights: tf.Tensor2D[] = this.packedWeights()): { update: tf.Tensor1D; state: LstmState } {
-    const H = this.config.hidden;
     // A row of ones multiplies the bias column.
     const ones = tf.ones([1, gradient.size]) as tf.Tensor2D;
     let input = logAndSign(gradient, this.config.preprocessP);
@@ -125,7 +112,7 @@ export class CoordinatewiseLstm {
     const c: tf.Tensor2D[] = [];
     this.layerWeights.forEach((_, l) => {
       const gates = columnsProduct(weights[l], tf.concat([input, state.h[l], ones], 0) as tf.Tensor2D);
-      const next = lstmCellOnWasm(gates, state.c[l]) ?? lstmCell(gates, state.c[l], H);
+      const next = lstmCell(gates, state.c[l]);
       h.push(next.h);
       c.push(next.c);
       input = next.h;

@@ -8,8 +8,7 @@
 import { tf } from '../src/tf.ts';
 import type { Rng } from '../src/random.ts';
 import { matMul } from '../src/tfjs-matmul.ts';
-import { lstmTanh } from './coordinatewise-lstm.ts';
-import { lstmCellOnWasm } from '../src/kernels/lstm-cell.ts';
+import { lstmCell } from '../src/kernels/lstm-cell.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
 
 export const LSTM_GATES = ['input', 'forget', 'cell', 'output'] as const;
@@ -106,18 +105,9 @@ export class LstmPolicyNetwork implements DistilledPolicy {
   /** One LSTM step for a batch: x [B, I], h and c [B, H] → the next h and c, and the mean step [B, O]. */
   private cell(w: Weights, x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D; mean: tf.Tensor2D } {
     const gate = (g: number) => tf.add(tf.add(matMul(x, w.wx[g]), matMul(h, w.wh[g])), w.b[g]) as tf.Tensor2D;
-    // On wasm the cell is one fused op (src/kernels/lstm-cell.ts): elementwise, so the gates stacked
-    // as four [B, H] blocks serve as well as the BPTT LSTM's [4H, n].
-    const gates = [0, 1, 2, 3].map(gate);
-    const fused = lstmCellOnWasm(tf.concat(gates, 0) as tf.Tensor2D, c);
-    if (fused) return { ...fused, mean: tf.add(matMul(fused.h, w.wo), w.bo) as tf.Tensor2D };
-    const i = tf.sigmoid(gates[0]);
-    const f = tf.sigmoid(gates[1]);
-    const candidate = lstmTanh(gates[2]);
-    const o = tf.sigmoid(gates[3]);
-    const cNext = tf.add(tf.mul(f, c), tf.mul(i, candidate)) as tf.Tensor2D;
-    const hNext = tf.mul(o, lstmTanh(cNext)) as tf.Tensor2D;
-    return { h: hNext, c: cNext, mean: tf.add(matMul(hNext, w.wo), w.bo) as tf.Tensor2D };
+    // The gates stacked as four [B, H] blocks: the cell is elementwise (src/kernels/lstm-cell.ts).
+    const next = lstmCell(tf.concat([0, 1, 2, 3].map(gate), 0) as tf.Tensor2D, c);
+    return { ...next, mean: tf.add(matMul(next.h, w.wo), w.bo) as tf.Tensor2D };
   }
 
   /** Feature i of the row at `offset`, scaled by its training RMS and clipped to the range seen there. */

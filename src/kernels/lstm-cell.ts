@@ -1,7 +1,8 @@
 // The BPTT LSTM's cell as two tfjs kernels on the wasm backend, forward and backward, each one pass of
 // lstm-cell.wat over tfjs's own memory: the pass the composed ops made in about fifteen kernels forward
 // (σ three times, tanh as four ops twice, the products and sums) and about thirty backward, each
-// reading and writing whole [hidden, n] tensors (docs/design.md §4). Other backends compose the ops.
+// reading and writing whole [hidden, n] tensors (docs/design.md §4). Other backends compose the ops
+// (lstmCell).
 import type * as Tf from '@tensorflow/tfjs';
 import { tf } from '../tf.ts';
 import { LSTM_CELL_WASM } from './lstm-cell-wasm.ts';
@@ -12,13 +13,13 @@ interface Exports {
 }
 
 interface WasmBackend {
-  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; HEAPF32: Float32Array; HEAPU32: Uint32Array };
+  wasm: { asm: { memory: WebAssembly.Memory }; _malloc(bytes: number): number; HEAPF32: Float32Array };
   dataIdMap: { get(dataId: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: Tf.DataType): Tf.TensorInfo;
 }
 
 /** The kernel's constants (lstm-cell.wat says which is where), each splat across 4 lanes. */
-const CONSTANTS = [87, Math.LOG2E, 8388608, Math.LN2, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, NaN /* the bits of 1.0, written below */, 2];
+const CONSTANTS = [87, Math.LOG2E, 8388608, Math.LN2, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 2];
 
 const FORWARD = 'L2OLstmCell';
 const BACKWARD = 'L2OLstmCellGrad';
@@ -35,13 +36,7 @@ function register(backend: WasmBackend): Exports {
   // The constants live in tfjs's heap for the thread's lifetime (a heap that grows keeps its addresses).
   const constants = backend.wasm._malloc(CONSTANTS.length * 16 + 16);
   const aligned = (constants + 15) & ~15;
-  CONSTANTS.forEach((value, i) => {
-    for (let lane = 0; lane < 4; lane++) {
-      const at = aligned / 4 + i * 4 + lane;
-      if (Number.isNaN(value)) backend.wasm.HEAPU32[at] = 0x3f800000;
-      else backend.wasm.HEAPF32[at] = value;
-    }
-  });
+  CONSTANTS.forEach((value, i) => backend.wasm.HEAPF32.fill(value, aligned / 4 + 4 * i, aligned / 4 + 4 * i + 4));
   tf.registerKernel({
     kernelName: FORWARD,
     backendName: 'wasm',
@@ -88,11 +83,28 @@ function register(backend: WasmBackend): Exports {
  */
 export function lstmCellOnWasm(z: Tf.Tensor2D, c: Tf.Tensor2D): { h: Tf.Tensor2D; c: Tf.Tensor2D } | null {
   if (tf.getBackend() !== 'wasm' || c.size % 4 !== 0 || z.size !== 4 * c.size) return null;
-  kernel ??= register(tf.backend() as unknown as WasmBackend);
   const backend = tf.backend() as unknown as WasmBackend;
+  kernel ??= register(backend);
   // The activations' buffer, filled by the forward kernel and read by the backward one: an input that
   // nothing else sees, not an output, so that the tape makes no zero gradient for it.
   const acts = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([5 * c.shape[0], c.shape[1]], 'float32'));
   const [h, cNext] = tf.engine().runKernel(FORWARD, { z, c, acts } as unknown as Tf.NamedTensorMap) as Tf.Tensor2D[];
   return { h, c: cNext };
+}
+
+/** tanh(x) = 2σ(2x) − 1 on wasm, whose Tanh kernel is scalar and 2× slower than the three ops. */
+export function lstmTanh(x: Tf.Tensor2D): Tf.Tensor2D {
+  return tf.getBackend() === 'wasm' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1) : tf.tanh(x);
+}
+
+/**
+ * The cell: from z, four blocks of the gates' pre-activations each shaped as c (input, forget, cell,
+ * output), the next h and c. One fused op on wasm (lstmCellOnWasm), tfjs's ops composed elsewhere.
+ */
+export function lstmCell(z: Tf.Tensor2D, c: Tf.Tensor2D): { h: Tf.Tensor2D; c: Tf.Tensor2D } {
+  const fused = lstmCellOnWasm(z, c);
+  if (fused) return fused;
+  const [zi, zf, zg, zo] = tf.split(z, 4, 0) as Tf.Tensor2D[];
+  const cNext = tf.add(tf.mul(tf.sigmoid(zf), c), tf.mul(tf.sigmoid(zi), lstmTanh(zg))) as Tf.Tensor2D;
+  return { h: tf.mul(tf.sigmoid(zo), lstmTanh(cNext)) as Tf.Tensor2D, c: cNext };
 }

@@ -10,14 +10,14 @@
 (module
   (import "env" "memory" (memory 1))
 
-;; The constants, splat, that the caller writes at $k0 (src/kernels/lstm-cell.ts, CONSTANTS): loaded
+  ;; The constants, splat, that the caller writes at $k0 (src/kernels/lstm-cell.ts, CONSTANTS): loaded
   ;; from memory, as TurboFan rebuilds a constant splat at every use inside a loop.
   ;;   0: 87 (the cap on |x|)  16: log2(e)  32: 2^23  48: ln 2  64: 1  80: 1/2  96: 1/6  112: 1/24
-  ;;   128: 1/120  144: 1/720  160: the bits of 1.0  176: 2
+  ;;   128: 1/120  144: 1/720  160: 2
   ;; σ(x) is 1/(1 + e) for x ≥ 0 and e/(1 + e) below, with e = e^−|x|: |x|·log2(e) = k + r by rounding
   ;; with 2^23, e^(−r·ln 2) by its degree-6 Taylor polynomial in Estrin's form (remainder below 1.3e-7),
-  ;; times 2^−k through the exponent bits (those of 1.0 less k << 23; n << 23 is k << 23, as the shift
-  ;; drops n's exponent). |x| is capped at 87, where e nears float32's smallest normal; NaN passes.
+  ;; times 2^−k through the exponent bits (those of 1.0, read as integers at 64, less k << 23; n << 23
+  ;; is k << 23, as the shift drops n's exponent). |x| is capped at 87, where e nears float32's smallest normal; NaN passes.
   ;; tanh(x) = 2σ(2x) − 1. Both are written out inline where used: a call per vector spills.
 
   ;; Two passes. The first, over the four gate blocks of z: acts = σ(z), and tanh(z) on the cell block.
@@ -31,14 +31,14 @@
       (br_if $blocksDone (i32.ge_u (local.get $block) (i32.const 4)))
       ;; The cell block (2) gets tanh = 2σ(2x) − 1: scale 2, shift 1; the others σ itself.
       (if (i32.eq (local.get $block) (i32.const 2))
-        (then (local.set $scale (v128.load offset=176 (local.get $k0))) (local.set $shift (v128.load offset=64 (local.get $k0))))
+        (then (local.set $scale (v128.load offset=160 (local.get $k0))) (local.set $shift (v128.load offset=64 (local.get $k0))))
         (else (local.set $scale (v128.load offset=64 (local.get $k0))) (local.set $shift (v128.const f32x4 0 0 0 0))))
       (local.set $k (i32.mul (local.get $block) (local.get $bytes)))
       (local.set $end (i32.add (local.get $k) (local.get $bytes)))
       (block $done (loop $next
         (br_if $done (i32.ge_u (local.get $k) (local.get $end)))
         (local.set $x (f32x4.mul (v128.load (i32.add (local.get $z) (local.get $k))) (local.get $scale)))
-        ;; $sig = σ((local.get $x)), inline: e = e^−|x| (as $expNeg's comment), then 1/(1 + e) or e/(1 + e) by x's sign.
+        ;; $sig = σ($x), written out as the comment above the function says.
         (local.set $t (f32x4.mul (f32x4.pmin (f32x4.abs (local.get $x)) (v128.load offset=0 (local.get $k0))) (v128.load offset=16 (local.get $k0))))
         (local.set $n (f32x4.add (local.get $t) (v128.load offset=32 (local.get $k0))))
         (local.set $s (f32x4.mul (f32x4.sub (f32x4.sub (local.get $n) (v128.load offset=32 (local.get $k0))) (local.get $t)) (v128.load offset=48 (local.get $k0))))
@@ -50,7 +50,7 @@
             (f32x4.mul (f32x4.mul (local.get $s2) (local.get $s2))
               (f32x4.add (f32x4.add (v128.load offset=112 (local.get $k0)) (f32x4.mul (local.get $s) (v128.load offset=128 (local.get $k0))))
                 (f32x4.mul (local.get $s2) (v128.load offset=144 (local.get $k0))))))
-          (i32x4.sub (v128.load offset=160 (local.get $k0)) (i32x4.shl (local.get $n) (i32.const 23)))))
+          (i32x4.sub (v128.load offset=64 (local.get $k0)) (i32x4.shl (local.get $n) (i32.const 23)))))
         (local.set $r (f32x4.div (v128.load offset=64 (local.get $k0)) (f32x4.add (v128.load offset=64 (local.get $k0)) (local.get $e))))
         (local.set $sig (v128.bitselect (local.get $r) (f32x4.mul (local.get $e) (local.get $r)) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
         (v128.store (i32.add (local.get $acts) (local.get $k)) (f32x4.sub (f32x4.mul (local.get $sig) (local.get $scale)) (local.get $shift)))
@@ -68,21 +68,21 @@
         (f32x4.mul (v128.load (local.get $a)) (v128.load (i32.add (local.get $a) (i32.shl (local.get $bytes) (i32.const 1)))))))
       (v128.store (i32.add (local.get $cOut) (local.get $k)) (local.get $cn))
       (local.set $x (f32x4.add (local.get $cn) (local.get $cn)))
-      ;; $sig = σ((local.get $x)), inline: e = e^−|x| (as $expNeg's comment), then 1/(1 + e) or e/(1 + e) by x's sign.
-        (local.set $t (f32x4.mul (f32x4.pmin (f32x4.abs (local.get $x)) (v128.load offset=0 (local.get $k0))) (v128.load offset=16 (local.get $k0))))
-        (local.set $n (f32x4.add (local.get $t) (v128.load offset=32 (local.get $k0))))
-        (local.set $s (f32x4.mul (f32x4.sub (f32x4.sub (local.get $n) (v128.load offset=32 (local.get $k0))) (local.get $t)) (v128.load offset=48 (local.get $k0))))
-        (local.set $s2 (f32x4.mul (local.get $s) (local.get $s)))
-        (local.set $e (f32x4.mul
-          (f32x4.add
-            (f32x4.add (f32x4.add (v128.load offset=64 (local.get $k0)) (local.get $s))
-              (f32x4.mul (local.get $s2) (f32x4.add (v128.load offset=80 (local.get $k0)) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $k0))))))
-            (f32x4.mul (f32x4.mul (local.get $s2) (local.get $s2))
-              (f32x4.add (f32x4.add (v128.load offset=112 (local.get $k0)) (f32x4.mul (local.get $s) (v128.load offset=128 (local.get $k0))))
-                (f32x4.mul (local.get $s2) (v128.load offset=144 (local.get $k0))))))
-          (i32x4.sub (v128.load offset=160 (local.get $k0)) (i32x4.shl (local.get $n) (i32.const 23)))))
-        (local.set $r (f32x4.div (v128.load offset=64 (local.get $k0)) (f32x4.add (v128.load offset=64 (local.get $k0)) (local.get $e))))
-        (local.set $sig (v128.bitselect (local.get $r) (f32x4.mul (local.get $e) (local.get $r)) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
+      ;; $sig = σ($x), written out as the comment above the function says.
+      (local.set $t (f32x4.mul (f32x4.pmin (f32x4.abs (local.get $x)) (v128.load offset=0 (local.get $k0))) (v128.load offset=16 (local.get $k0))))
+      (local.set $n (f32x4.add (local.get $t) (v128.load offset=32 (local.get $k0))))
+      (local.set $s (f32x4.mul (f32x4.sub (f32x4.sub (local.get $n) (v128.load offset=32 (local.get $k0))) (local.get $t)) (v128.load offset=48 (local.get $k0))))
+      (local.set $s2 (f32x4.mul (local.get $s) (local.get $s)))
+      (local.set $e (f32x4.mul
+        (f32x4.add
+          (f32x4.add (f32x4.add (v128.load offset=64 (local.get $k0)) (local.get $s))
+            (f32x4.mul (local.get $s2) (f32x4.add (v128.load offset=80 (local.get $k0)) (f32x4.mul (local.get $s) (v128.load offset=96 (local.get $k0))))))
+          (f32x4.mul (f32x4.mul (local.get $s2) (local.get $s2))
+            (f32x4.add (f32x4.add (v128.load offset=112 (local.get $k0)) (f32x4.mul (local.get $s) (v128.load offset=128 (local.get $k0))))
+              (f32x4.mul (local.get $s2) (v128.load offset=144 (local.get $k0))))))
+        (i32x4.sub (v128.load offset=64 (local.get $k0)) (i32x4.shl (local.get $n) (i32.const 23)))))
+      (local.set $r (f32x4.div (v128.load offset=64 (local.get $k0)) (f32x4.add (v128.load offset=64 (local.get $k0)) (local.get $e))))
+      (local.set $sig (v128.bitselect (local.get $r) (f32x4.mul (local.get $e) (local.get $r)) (f32x4.ge (local.get $x) (v128.const f32x4 0 0 0 0))))
       (local.set $sig (f32x4.sub (f32x4.add (local.get $sig) (local.get $sig)) (v128.load offset=64 (local.get $k0))))
       (v128.store (i32.add (local.get $a) (i32.shl (local.get $bytes) (i32.const 2))) (local.get $sig))
       (v128.store (i32.add (local.get $h) (local.get $k))
