@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { softplus } from '../src/vector.ts';
+import { productNT } from '../src/kernels/gemm-f64.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -62,4 +63,34 @@ test('a kernel loaded with new weights computes what a fresh one does, and refus
   kernel.load(weights);
   assert.deepEqual(kernel.forward(states, 4, 1), new SoftplusMlpKernel(weights).forward(states, 4, 1));
   assert.throws(() => kernel.load({ ...weights, inputs: 2, W1: Float64Array.of(1, 2), inputScale: Float64Array.of(1, 1), inputBound: Float64Array.of(1, 1) }), RangeError);
+});
+
+test('the float64 product kernel computes A·Bᵀ, odd and even sizes alike, in place of the sums written out', () => {
+  let seed = 1;
+  const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  // Every parity of m, n and k (the kernel's 2×2 blocks, its odd last row and column, its odd k),
+  // the GPS's own shapes, and a Gram matrix (b = a, copied once).
+  for (const [m, n, k] of [[1, 1, 1], [2, 2, 2], [3, 5, 7], [4, 3, 6], [23, 26, 23], [26, 26, 23], [49, 49, 161]]) {
+    const a = Float64Array.from({ length: m * k }, next);
+    const b = Float64Array.from({ length: n * k }, next);
+    for (const [right, rows] of [[b, n], [a, m]] as const) {
+      const got = productNT(a, right, m, rows, k);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < rows; j++) {
+          let want = 0;
+          for (let p = 0; p < k; p++) want += a[i * k + p] * right[j * k + p];
+          assert.ok(Math.abs(got[i * rows + j] - want) <= 1e-13 * Math.max(1, k), `${m}×${k}·(${rows}×${k})ᵀ at (${i}, ${j}): ${got[i * rows + j]} vs ${want}`);
+        }
+      }
+    }
+  }
+  // A larger product than the module's first page of memory, then a small one again: the heap grows
+  // and the views over it follow.
+  const big = Float64Array.from({ length: 300 * 200 }, next);
+  const gram = productNT(big, big, 300, 300, 200);
+  let want = 0;
+  for (let p = 0; p < 200; p++) want += big[299 * 200 + p] * big[p];
+  assert.ok(Math.abs(gram[299 * 300] - want) < 1e-12);
+  assert.deepEqual(Array.from(productNT(Float64Array.of(2, 3), Float64Array.of(4, 5), 1, 1, 2)), [23]);
+  assert.throws(() => productNT(new Float64Array(3), new Float64Array(4), 2, 2, 2), RangeError);
 });

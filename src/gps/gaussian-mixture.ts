@@ -5,6 +5,7 @@ import { Matrix } from '../linalg/matrix.ts';
 import { logDetFromCholesky, regularizedCholesky } from '../linalg/cholesky.ts';
 import type { Rng } from '../random.ts';
 import { empiricalMoments, type NiwPrior } from './gaussian-fit.ts';
+import { productNT } from '../kernels/gemm-f64.ts';
 
 interface Component {
   logWeight: number;
@@ -12,6 +13,25 @@ interface Component {
   covariance: Matrix;
   factor: Matrix;
   logDet: number;
+  /** L⁻¹ of the Cholesky factor, row-major: the E step's Mahalanobis distances are ‖L⁻¹(x − μ)‖². */
+  inverseFactor: Float64Array;
+}
+
+/** L⁻¹ for lower-triangular L (D×D, row-major), itself lower-triangular. */
+function lowerInverse(L: Matrix): Float64Array {
+  const D = L.rows;
+  const l = L.data;
+  const inverse = new Float64Array(D * D);
+  for (let j = 0; j < D; j++) {
+    // column j of L⁻¹ by forward substitution on e_j
+    inverse[j * D + j] = 1 / l[j * D + j];
+    for (let i = j + 1; i < D; i++) {
+      let s = 0;
+      for (let p = j; p < i; p++) s -= l[i * D + p] * inverse[p * D + j];
+      inverse[i * D + j] = s / l[i * D + i];
+    }
+  }
+  return inverse;
 }
 
 function logSumExp(values: Float64Array): number {
@@ -48,7 +68,8 @@ export class GaussianMixture {
     mixture.fittedOn = state.fittedOn;
     mixture.components = state.components.map((c) => {
       const D = c.mean.length;
-      return { logWeight: c.logWeight, mean: c.mean, covariance: new Matrix(D, D, c.covariance), factor: new Matrix(D, D, c.factor), logDet: c.logDet };
+      const factor = new Matrix(D, D, c.factor);
+      return { logWeight: c.logWeight, mean: c.mean, covariance: new Matrix(D, D, c.covariance), factor, logDet: c.logDet, inverseFactor: lowerInverse(factor) };
     });
     return mixture;
   }
@@ -175,8 +196,10 @@ export class GaussianMixture {
     const R = responsibilities.data;
     const components: Component[] = [];
     const earlier = this.components.length === K ? this.components : null;
-    const block4 = Array.from({ length: 4 }, () => new Float64Array(D));
-    const weight4 = new Float64Array(4);
+    // The points centred on the cluster's mean, transposed (D×N), plain and weighted: the covariance
+    // Σ_n r_n d_n d_nᵀ is then one product along n on the wasm kernel.
+    const centred = new Float64Array(D * N);
+    const weighted = new Float64Array(D * N);
     for (let k = 0; k < K; k++) {
       let mass = 0;
       for (let n = 0; n < N; n++) mass += R[n * K + k];
@@ -191,45 +214,28 @@ export class GaussianMixture {
         const row = n * D;
         for (let i = 0; i < D; i++) mean[i] += r * X[row + i];
       }
-      const covariance = new Matrix(D, D);
-      const C = covariance.data;
-      // Σ_n r_n d_n d_nᵀ four points at a time (upper triangle), so each entry of C is loaded and
-      // stored once per four rank-one terms.
-      let n = 0;
-      while (n < N) {
-        let filled = 0;
-        for (; n < N && filled < 4; n++) {
-          const r = R[n * K + k] / mass;
-          if (r === 0) continue;
-          const row = n * D;
-          const d = block4[filled];
-          for (let i = 0; i < D; i++) d[i] = X[row + i] - mean[i];
-          weight4[filled] = r;
-          filled += 1;
-        }
-        for (let f = filled; f < 4; f++) weight4[f] = 0;
-        const [d0, d1, d2, d3] = block4;
-        const [w0, w1, w2, w3] = weight4;
+      for (let n = 0; n < N; n++) {
+        const r = R[n * K + k] / mass;
+        const row = n * D;
         for (let i = 0; i < D; i++) {
-          const a0 = w0 * d0[i];
-          const a1 = w1 * d1[i];
-          const a2 = w2 * d2[i];
-          const a3 = w3 * d3[i];
-          const ci = i * D;
-          for (let j = i; j < D; j++) C[ci + j] += a0 * d0[j] + a1 * d1[j] + a2 * d2[j] + a3 * d3[j];
+          const d = X[row + i] - mean[i];
+          centred[i * N + n] = d;
+          weighted[i * N + n] = r * d;
         }
       }
-      for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) C[i * D + j] = C[j * D + i];
+      const covariance = new Matrix(D, D);
+      productNT(weighted, centred, D, D, N, covariance.data);
+      covariance.symmetrize();
       covariance.addDiagonal(ridge);
       const { L } = regularizedCholesky(covariance);
-      components.push({ logWeight: Math.log(mass / N), mean, covariance, factor: L, logDet: logDetFromCholesky(L) });
+      components.push({ logWeight: Math.log(mass / N), mean, covariance, factor: L, logDet: logDetFromCholesky(L), inverseFactor: lowerInverse(L) });
     }
     this.components = components;
   }
 
   /**
-   * E step: log-space posteriors of every point and the mean log-likelihood. Component by
-   * component, so one Cholesky factor stays in cache while every point is solved against it.
+   * E step: log-space posteriors of every point and the mean log-likelihood. Per component, the
+   * centred points times L⁻ᵀ in one product on the wasm kernel, then each row's squared norm.
    */
   private expect(points: Matrix): { logLikelihood: number; posterior: Matrix } {
     const N = points.rows;
@@ -238,53 +244,22 @@ export class GaussianMixture {
     const X = points.data;
     const posterior = new Matrix(N, K);
     const logs = posterior.data;
-    const z4 = new Float64Array(4 * D);
+    const centred = new Float64Array(N * D);
+    const whitened = new Float64Array(N * D);
     const constant = -0.5 * D * Math.log(2 * Math.PI);
     for (let k = 0; k < K; k++) {
-      const { factor, mean, logDet, logWeight } = this.components[k];
-      const L = factor.data;
+      const { inverseFactor, mean, logDet, logWeight } = this.components[k];
       const offset = logWeight + constant;
-      // Mahalanobis distances ‖L⁻¹(x − μ)‖² by forward substitution, four points at a time so each
-      // entry of L is loaded once per four points.
-      for (let n0 = 0; n0 < N; n0 += 4) {
-        const count = Math.min(4, N - n0);
-        for (let p = 0; p < 4; p++) {
-          const row = (n0 + Math.min(p, count - 1)) * D;
-          for (let i = 0; i < D; i++) z4[i * 4 + p] = X[row + i] - mean[i];
-        }
-        let q0 = 0;
-        let q1 = 0;
-        let q2 = 0;
-        let q3 = 0;
-        for (let i = 0; i < D; i++) {
-          const li = i * D;
-          let s0 = z4[i * 4];
-          let s1 = z4[i * 4 + 1];
-          let s2 = z4[i * 4 + 2];
-          let s3 = z4[i * 4 + 3];
-          for (let j = 0; j < i; j++) {
-            const l = L[li + j];
-            s0 -= l * z4[j * 4];
-            s1 -= l * z4[j * 4 + 1];
-            s2 -= l * z4[j * 4 + 2];
-            s3 -= l * z4[j * 4 + 3];
-          }
-          const inv = L[li + i];
-          s0 /= inv;
-          s1 /= inv;
-          s2 /= inv;
-          s3 /= inv;
-          z4[i * 4] = s0;
-          z4[i * 4 + 1] = s1;
-          z4[i * 4 + 2] = s2;
-          z4[i * 4 + 3] = s3;
-          q0 += s0 * s0;
-          q1 += s1 * s1;
-          q2 += s2 * s2;
-          q3 += s3 * s3;
-        }
-        const quads = [q0, q1, q2, q3];
-        for (let p = 0; p < count; p++) logs[(n0 + p) * K + k] = offset - 0.5 * (logDet + quads[p]);
+      for (let n = 0; n < N; n++) {
+        const row = n * D;
+        for (let i = 0; i < D; i++) centred[row + i] = X[row + i] - mean[i];
+      }
+      productNT(centred, inverseFactor, N, D, D, whitened);
+      for (let n = 0; n < N; n++) {
+        const row = n * D;
+        let q = 0;
+        for (let i = 0; i < D; i++) q += whitened[row + i] * whitened[row + i];
+        logs[n * K + k] = offset - 0.5 * (logDet + q);
       }
     }
     let total = 0;

@@ -2,9 +2,10 @@
 // under a KL bound to the previous teacher, with the BADMM coupling to the global policy
 // (docs/design.md §2 step 4). Costs are quadratic in z = [x; u]:
 // c_t(z) ≈ ½ zᵀ C_t z + zᵀ c_t (+ const).
-import { Matrix, matmul, matmulTN, matVec, matTVec, quadraticForm } from '../linalg/matrix.ts';
+import { Matrix, matmul, matmulTN, matVec, matTVec } from '../linalg/matrix.ts';
 import { cholesky, choleskySolve, NotPositiveDefiniteError } from '../linalg/cholesky.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
+import { productNT } from '../kernels/gemm-f64.ts';
 import type { LinearDynamics } from './dynamics.ts';
 
 export interface QuadraticCost {
@@ -97,46 +98,97 @@ export function mixCosts(cost: QuadraticCost, previous: LinearGaussianPolicy, et
   return { C, c };
 }
 
+/** The transpose of a rows×cols row-major matrix, into `out`. */
+function transposed(a: Float64Array, rows: number, cols: number, out: Float64Array): Float64Array {
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
+  return out;
+}
+
 /**
  * Dynamic programming from t = T−1 down to 0. `valueScale(t)` multiplies the value function carried
  * from t+1 into t: (η + ν_{t+1})/(η + ν_t) when each step's cost was divided by (η + ν_t).
  * Throws NotPositiveDefiniteError when some Q_uu is not positive definite.
+ *
+ * The products run on flat buffers allocated once per pass, and Fᵀ·V·F fills only its upper
+ * triangle (it is symmetric): a third of the pass's time at the logreg default went to allocating
+ * and zeroing the intermediate matrices (docs/performance.md).
  */
 export function backwardPass(dynamics: LinearDynamics, cost: QuadraticCost, valueScale: (t: number) => number = () => 1): LinearGaussianPolicy {
   const T = cost.C.length;
-  const dXU = cost.C[0].rows;
+  const n = cost.C[0].rows;
   const dX = dynamics.x0Mean.length;
-  const dU = dXU - dX;
+  const dU = n - dX;
   const K: Matrix[] = new Array(T);
   const k: Float64Array[] = new Array(T);
   const precision: Matrix[] = new Array(T);
-  let Vxx: Matrix | null = null;
-  let Vx: Float64Array | null = null;
+  const Vxx = new Float64Array(dX * dX);
+  const Vx = new Float64Array(dX);
+  const FtBuffer = new Float64Array(n * dX);
+  const FtV = new Float64Array(n * dX);
+  const FVF = new Float64Array(n * n);
+  const next = new Float64Array(dX);
+  const Q = new Float64Array(n * n);
+  const q = new Float64Array(n);
   for (let t = T - 1; t >= 0; t--) {
-    const Q = cost.C[t].clone();
-    const q = Float64Array.from(cost.c[t]);
-    if (Vxx && Vx) {
-      const F = dynamics.F[t];
-      const s = valueScale(t);
-      Q.addScaled(quadraticForm(F, Vxx), s);
-      const next = matVec(Vxx, dynamics.f[t]);
-      for (let i = 0; i < dX; i++) next[i] += Vx[i];
-      const Fq = matTVec(F, next);
-      for (let i = 0; i < dXU; i++) q[i] += s * Fq[i];
+    // Q = sym(C_t) + s·Fᵀ·Vxx·F, q = c_t + s·Fᵀ(Vxx·f + Vx)
+    const C = cost.C[t].data;
+    for (let a = 0; a < n; a++) {
+      Q[a * n + a] = C[a * n + a];
+      for (let b = a + 1; b < n; b++) Q[a * n + b] = 0.5 * (C[a * n + b] + C[b * n + a]);
     }
-    Q.symmetrize();
-    const Quu = Q.block(dX, dX, dU, dU);
+    q.set(cost.c[t]);
+    if (t < T - 1) {
+      const F = dynamics.F[t].data;
+      const f = dynamics.f[t];
+      const s = valueScale(t);
+      // Fᵀ·Vxx as (n×dX) = Fᵀ·Vxxᵀ, then Fᵀ·(Vxx·F) = (Fᵀ·Vxx)·F: two products with rows along p.
+      const Ft = transposed(F, dX, n, FtBuffer);
+      productNT(Ft, Vxx, n, dX, dX, FtV);
+      productNT(Ft, FtV, n, n, dX, FVF);
+      for (let a = 0; a < n; a++) for (let b = a; b < n; b++) Q[a * n + b] += s * 0.5 * (FVF[a * n + b] + FVF[b * n + a]);
+      for (let i = 0; i < dX; i++) {
+        let v = Vx[i];
+        for (let p = 0; p < dX; p++) v += Vxx[i * dX + p] * f[p];
+        next[i] = s * v;
+      }
+      for (let p = 0; p < dX; p++) {
+        const v = next[p];
+        const fp = p * n;
+        for (let a = 0; a < n; a++) q[a] += F[fp + a] * v;
+      }
+    }
+    for (let a = 0; a < n; a++) for (let b = a + 1; b < n; b++) Q[b * n + a] = Q[a * n + b];
+    const Quu = new Matrix(dU, dU);
+    const Qux = new Matrix(dU, dX);
+    for (let i = 0; i < dU; i++) {
+      Quu.data.set(Q.subarray((dX + i) * n + dX, (dX + i + 1) * n), i * dU);
+      Qux.data.set(Q.subarray((dX + i) * n, (dX + i) * n + dX), i * dX);
+    }
     const L = cholesky(Quu);
-    const Qux = Q.block(dX, 0, dU, dX);
     K[t] = choleskySolve(L, Qux).scale(-1);
     k[t] = choleskySolve(L, Matrix.column(q.subarray(dX))).data.map((v) => -v);
     precision[t] = Quu;
-    // V = Q_xx + Q_xu K, v = q_x + Q_xu k
-    const Qxu = Q.block(0, dX, dX, dU);
-    Vxx = Q.block(0, 0, dX, dX).addScaled(matmul(Qxu, K[t])).symmetrize();
-    Vx = q.slice(0, dX);
-    const Qk = matVec(Qxu, k[t]);
-    for (let i = 0; i < dX; i++) Vx[i] += Qk[i];
+    // V = Q_xx + Q_xu K (symmetric), v = q_x + Q_xu k
+    const Kt = K[t].data;
+    const kt = k[t];
+    for (let i = 0; i < dX; i++) {
+      const qi = i * n;
+      for (let j = 0; j < dX; j++) {
+        let v = Q[qi + j];
+        for (let u = 0; u < dU; u++) v += Q[qi + dX + u] * Kt[u * dX + j];
+        Vxx[i * dX + j] = v;
+      }
+      let v = q[i];
+      for (let u = 0; u < dU; u++) v += Q[qi + dX + u] * kt[u];
+      Vx[i] = v;
+    }
+    for (let i = 0; i < dX; i++) {
+      for (let j = 0; j < i; j++) {
+        const v = 0.5 * (Vxx[i * dX + j] + Vxx[j * dX + i]);
+        Vxx[i * dX + j] = v;
+        Vxx[j * dX + i] = v;
+      }
+    }
   }
   return LinearGaussianPolicy.fromPrecision(K, k, precision);
 }
@@ -148,32 +200,97 @@ export interface StateActionMarginals {
   covariances: Matrix[];
 }
 
-/** Propagates the state distribution through the fitted dynamics under `policy`. */
+/**
+ * Propagates the state distribution through the fitted dynamics under `policy`. The next state's
+ * covariance F·S·Fᵀ is formed in closed loop, A·Σx·Aᵀ + F_u·Σ_u·F_uᵀ + W with A = F_x + F_u·K,
+ * which is the same matrix in a third fewer products, each filling only its upper triangle.
+ */
 export function forwardPass(dynamics: LinearDynamics, policy: LinearGaussianPolicy): StateActionMarginals {
   const { T, dX, dU } = policy;
+  const n = dX + dU;
   const means: Float64Array[] = [];
   const covariances: Matrix[] = [];
   let mx: Float64Array = Float64Array.from(dynamics.x0Mean);
-  let Sx = dynamics.x0Covariance.clone();
+  let Sx = Float64Array.from(dynamics.x0Covariance.data);
+  const A = new Float64Array(dX * dX);
+  const AS = new Float64Array(dX * dX);
+  const ASA = new Float64Array(dX * dX);
+  const FuS = new Float64Array(dX * dU);
+  const KS = new Float64Array(dU * dX);
   for (let t = 0; t < T; t++) {
-    const K = policy.K[t];
-    const KS = matmul(K, Sx);
-    const S = new Matrix(dX + dU, dX + dU);
-    S.setBlock(0, 0, Sx);
-    S.setBlock(0, dX, KS.transpose());
-    S.setBlock(dX, 0, KS);
-    S.setBlock(dX, dX, matmul(KS, K.transpose()).addScaled(policy.covariance[t]).symmetrize());
-    const mu = new Float64Array(dX + dU);
+    const Kt = policy.K[t].data;
+    // K·Σx, then the joint covariance [[Σx, (KΣx)ᵀ], [KΣx, KΣxKᵀ + Σ_u]]
+    KS.fill(0);
+    for (let u = 0; u < dU; u++) {
+      for (let p = 0; p < dX; p++) {
+        const v = Kt[u * dX + p];
+        if (v === 0) continue;
+        for (let j = 0; j < dX; j++) KS[u * dX + j] += v * Sx[p * dX + j];
+      }
+    }
+    const S = new Matrix(n, n);
+    const Sd = S.data;
+    for (let i = 0; i < dX; i++) Sd.set(Sx.subarray(i * dX, (i + 1) * dX), i * n);
+    const Su = policy.covariance[t].data;
+    for (let u = 0; u < dU; u++) {
+      for (let j = 0; j < dX; j++) {
+        Sd[(dX + u) * n + j] = KS[u * dX + j];
+        Sd[j * n + dX + u] = KS[u * dX + j];
+      }
+      for (let w = u; w < dU; w++) {
+        let v = 0;
+        for (let j = 0; j < dX; j++) v += KS[u * dX + j] * Kt[w * dX + j];
+        v += 0.5 * (Su[u * dU + w] + Su[w * dU + u]);
+        Sd[(dX + u) * n + dX + w] = v;
+        Sd[(dX + w) * n + dX + u] = v;
+      }
+    }
+    const mu = new Float64Array(n);
     mu.set(mx, 0);
-    const muU = matVec(K, mx);
-    for (let i = 0; i < dU; i++) mu[dX + i] = muU[i] + policy.k[t][i];
+    for (let u = 0; u < dU; u++) {
+      let v = policy.k[t][u];
+      for (let j = 0; j < dX; j++) v += Kt[u * dX + j] * mx[j];
+      mu[dX + u] = v;
+    }
     means.push(mu);
     covariances.push(S);
     if (t < T - 1) {
-      const F = dynamics.F[t];
-      Sx = matmul(matmul(F, S), F.transpose()).addScaled(dynamics.covariance[t]).symmetrize();
-      mx = matVec(F, mu);
-      for (let i = 0; i < dX; i++) mx[i] += dynamics.f[t][i];
+      const F = dynamics.F[t].data;
+      const W = dynamics.covariance[t].data;
+      // A = F_x + F_u K
+      for (let i = 0; i < dX; i++) {
+        for (let j = 0; j < dX; j++) {
+          let v = F[i * n + j];
+          for (let u = 0; u < dU; u++) v += F[i * n + dX + u] * Kt[u * dX + j];
+          A[i * dX + j] = v;
+        }
+      }
+      // (A·Σx)·Aᵀ as two products with rows along p (Σx is symmetric: A·Σx = A·Σxᵀ).
+      productNT(A, Sx, dX, dX, dX, AS);
+      productNT(AS, A, dX, dX, dX, ASA);
+      for (let i = 0; i < dX; i++) for (let u = 0; u < dU; u++) {
+        let v = 0;
+        for (let w = 0; w < dU; w++) v += F[i * n + dX + w] * Su[w * dU + u];
+        FuS[i * dU + u] = v;
+      }
+      const nextS = new Float64Array(dX * dX);
+      for (let i = 0; i < dX; i++) {
+        for (let j = i; j < dX; j++) {
+          let v = 0.5 * (ASA[i * dX + j] + ASA[j * dX + i]);
+          for (let u = 0; u < dU; u++) v += FuS[i * dU + u] * F[j * n + dX + u];
+          v += 0.5 * (W[i * dX + j] + W[j * dX + i]);
+          nextS[i * dX + j] = v;
+          nextS[j * dX + i] = v;
+        }
+      }
+      Sx = nextS;
+      const next = new Float64Array(dX);
+      for (let i = 0; i < dX; i++) {
+        let v = dynamics.f[t][i];
+        for (let j = 0; j < n; j++) v += F[i * n + j] * mu[j];
+        next[i] = v;
+      }
+      mx = next;
     }
   }
   return { means, covariances };

@@ -1,0 +1,54 @@
+// Float64 matrix products on gemm-f64.wat, for the GPS's dense linear algebra (LQR passes, the
+// mixtures' E and M steps, the dynamics fits). V8 runs the plain typed-array loops at 0.35–1.2
+// multiply-adds per ns on this project's sizes (23–49 dimensions); the wasm kernel, two lanes and
+// four sums in registers, at about 5 (docs/design.md §4). The operands are copied into the module's
+// own memory (one instance per thread) and the product out: at these sizes the copies cost a few
+// percent of the product.
+import { GEMM_F64_WASM } from './gemm-f64-wasm.ts';
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  gemmNT(a: number, b: number, c: number, m: number, n: number, k: number): void;
+}
+
+let kernel: Exports | null = null;
+let heap = new Float64Array(0);
+
+function instance(): Exports {
+  if (!kernel) {
+    const module = new WebAssembly.Module(Buffer.from(GEMM_F64_WASM, 'base64'));
+    kernel = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+    heap = new Float64Array(kernel.memory.buffer);
+  }
+  return kernel;
+}
+
+/** The module's memory as float64, grown to hold `entries` of them. */
+function reserve(exports: Exports, entries: number): Float64Array {
+  const bytes = entries * 8;
+  const current = exports.memory.buffer.byteLength;
+  if (bytes > current) exports.memory.grow(Math.ceil((bytes - current) / 65536));
+  if (heap.buffer !== exports.memory.buffer) heap = new Float64Array(exports.memory.buffer);
+  return heap;
+}
+
+/** Rounds an entry count up to whole 16-byte vectors, so each operand starts aligned. */
+const aligned = (entries: number) => (entries + 1) & ~1;
+
+/**
+ * out (m×n) = a (m×k) · b (n×k)ᵀ, all row-major float64: each entry an inner product of a row of a
+ * with a row of b. `b` may be `a` itself (a Gram matrix, copied once).
+ */
+export function productNT(a: Float64Array, b: Float64Array, m: number, n: number, k: number, out: Float64Array = new Float64Array(m * n)): Float64Array {
+  if (a.length < m * k || b.length < n * k || out.length < m * n) throw new RangeError(`productNT: operands smaller than ${m}×${k} · (${n}×${k})ᵀ`);
+  const exports = instance();
+  const same = a === b;
+  const offsetB = aligned(m * k);
+  const offsetC = same ? offsetB : offsetB + aligned(n * k);
+  const memory = reserve(exports, offsetC + m * n);
+  memory.set(a.length === m * k ? a : a.subarray(0, m * k), 0);
+  if (!same) memory.set(b.length === n * k ? b : b.subarray(0, n * k), offsetB);
+  exports.gemmNT(0, (same ? 0 : offsetB) * 8, offsetC * 8, m, n, k);
+  out.set(memory.subarray(offsetC, offsetC + m * n));
+  return out;
+}
