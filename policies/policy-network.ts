@@ -9,7 +9,8 @@
 // run in float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../src/random.ts';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
-import { sigmoid, sigmoidFromTail, softplus, softplusFromTail } from '../src/vector.ts';
+import { productNT, softplusLayer } from '../src/kernels/gemm-f64.ts';
+import { sigmoid, softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
 
@@ -169,8 +170,8 @@ export class PolicyNetwork implements DistilledPolicy {
   /**
    * Minimizes mean_i w_i ‖Uᵢᵀ(μ_θ(o_i) − μ̂_i)‖² by minibatch Adam; returns the final full-data loss.
    * Forward and backward passes are written out in float64: the network is so small (about 1,300
-   * weights at the logreg default) that tfjs's per-op overhead was most of its cost, and the
-   * hand-written step runs 1,000 batches in 0.39 s where tfjs took about 0.7 s (npm run bench -- peers).
+   * weights at the logreg default) that tfjs's per-op overhead was most of its cost. Their products
+   * and softplus run on float64 wasm kernels (lossAndGradient; docs/performance.md has the timings).
    */
   fit(data: DistillationData, options: FitOptions): number {
     const n = data.observations.length;
@@ -181,7 +182,7 @@ export class PolicyNetwork implements DistilledPolicy {
     const params = [this.W1, this.b1, this.W2];
     const adam = new Adam(params.map((p) => p.length), options.learningRate);
     const grads = params.map((p) => new Float64Array(p.length));
-    const work = new DistillationWork(batch, hidden, outputDim);
+    const work = new DistillationWork(batch, inputDim, hidden, outputDim);
     const indices = new Int32Array(batch);
     for (let step = 0; step < options.iterations; step++) {
       for (let i = 0; i < batch; i++) indices[i] = options.rng.int(n);
@@ -198,7 +199,7 @@ export class PolicyNetwork implements DistilledPolicy {
   private fullLoss(obs: Float64Array, data: DistillationData): number {
     const n = data.observations.length;
     const chunk = Math.min(n, LOSS_CHUNK);
-    const work = new DistillationWork(chunk, this.hidden, this.outputDim);
+    const work = new DistillationWork(chunk, this.inputDim, this.hidden, this.outputDim);
     if (n <= LOSS_CHUNK) return this.lossAndGradient(obs, data, Int32Array.from({ length: n }, (_, i) => i), work, null);
     let total = 0;
     for (let start = 0; start < n; start += chunk) {
@@ -214,7 +215,7 @@ export class PolicyNetwork implements DistilledPolicy {
     const obs = new Float64Array(n * this.inputDim);
     for (let r = 0; r < n; r++) for (let i = 0; i < this.inputDim; i++) obs[r * this.inputDim + i] = this.scaled(data.observations[r], i);
     const gradients = [this.W1, this.b1, this.W2].map((p) => new Float64Array(p.length));
-    const loss = this.lossAndGradient(obs, data, Int32Array.from({ length: n }, (_, i) => i), new DistillationWork(n, this.hidden, this.outputDim), gradients);
+    const loss = this.lossAndGradient(obs, data, Int32Array.from({ length: n }, (_, i) => i), new DistillationWork(n, this.inputDim, this.hidden, this.outputDim), gradients);
     return { loss, gradients };
   }
 
@@ -231,48 +232,43 @@ export class PolicyNetwork implements DistilledPolicy {
   private lossAndGradient(obs: Float64Array, data: DistillationData, indices: Int32Array, work: DistillationWork, grads: Float64Array[] | null): number {
     const { inputDim: I, hidden: H, outputDim: O, W1, b1, W2 } = this;
     const B = indices.length;
-    const { pre, act, dOut, whitened } = work;
-    const anchor = new Float64Array(H);
-    const anchorSlope = new Float64Array(H);
+    const J = I + 1; // the inputs and a constant 1, whose weights are b1
+    const { rows, columns, w1t, w2t, pre, act, actT, slopeT, mu, dOut, dOutT, dhT, extendedGradient, whitened, anchor, anchorSlope, outputSums } = work;
+    // The products (a = [Z 1]·[W1; b1], μ = softplus(a)·W2 and, backward, dh = dμ·W2ᵀ, the weights'
+    // gradients) and the softplus pass run on the float64 wasm kernels (src/kernels/gemm-f64.ts): as
+    // typed-array loops they were most of a step. Each product sums along rows of both operands, hence
+    // the transposed copies; the column of ones in Z (and the row of ones in Zᵀ) carries b1.
+    for (let r = 0; r < B; r++) {
+      const z = indices[r] * I;
+      for (let i = 0; i < I; i++) rows[r * J + i] = obs[z + i];
+      rows[r * J + I] = 1;
+      if (grads) {
+        for (let i = 0; i < I; i++) columns[i * B + r] = obs[z + i];
+        columns[I * B + r] = 1;
+      }
+    }
     for (let j = 0; j < H; j++) {
+      for (let i = 0; i < I; i++) w1t[j * J + i] = W1[i * H + j];
+      w1t[j * J + I] = b1[j];
       anchor[j] = softplus(b1[j]);
       anchorSlope[j] = sigmoid(b1[j]);
+    }
+    for (let j = 0; j < H; j++) for (let k = 0; k < O; k++) w2t[k * H + j] = W2[j * O + k];
+    productNT(rows, w1t, B, H, J, pre);
+    softplusLayer(pre, B, H, act, actT, slopeT);
+    productNT(act, w2t, B, O, H, mu);
+    // μ = W2ᵀ(softplus(a) − softplus(b1)): the anchor's part is the same for every row.
+    for (let k = 0; k < O; k++) {
+      let s = 0;
+      for (let j = 0; j < H; j++) s += W2[j * O + k] * anchor[j];
+      outputSums[k] = s;
     }
     let loss = 0;
     for (let r = 0; r < B; r++) {
       const row = indices[r];
-      const z = row * I;
-      const a = r * H;
-      for (let j = 0; j < H; j++) pre[a + j] = b1[j];
-      // Four inputs per pass over the hidden units: a quarter of the loads and stores of pre.
-      let i = 0;
-      for (; i + 3 < I; i += 4) {
-        const z0 = obs[z + i];
-        const z1 = obs[z + i + 1];
-        const z2 = obs[z + i + 2];
-        const z3 = obs[z + i + 3];
-        const w0 = i * H;
-        for (let j = 0; j < H; j++) pre[a + j] += z0 * W1[w0 + j] + z1 * W1[w0 + H + j] + z2 * W1[w0 + 2 * H + j] + z3 * W1[w0 + 3 * H + j];
-      }
-      for (; i < I; i++) {
-        const zi = obs[z + i];
-        const wi = i * H;
-        for (let j = 0; j < H; j++) pre[a + j] += zi * W1[wi + j];
-      }
-      for (let j = 0; j < H; j++) {
-        // softplus and its slope (sigmoid) from one exp(−|x|).
-        const x = pre[a + j];
-        const e = Math.exp(x > 0 ? -x : x);
-        act[a + j] = softplusFromTail(x, e) - anchor[j];
-        pre[a + j] = sigmoidFromTail(x, e);
-      }
       const out = r * O;
       const target = data.targets[row];
-      for (let k = 0; k < O; k++) {
-        let mu = 0;
-        for (let j = 0; j < H; j++) mu += act[a + j] * W2[j * O + k];
-        dOut[out + k] = mu - target[k];
-      }
+      for (let k = 0; k < O; k++) dOut[out + k] = mu[out + k] - outputSums[k] - target[k];
       // whitened = Uᵀ d; the loss adds w‖Uᵀd‖²; the gradient is 2w·U(Uᵀd)/B.
       const Ut = data.precisionFactors[row];
       const weight = data.weights[row];
@@ -290,57 +286,33 @@ export class PolicyNetwork implements DistilledPolicy {
           let s = 0;
           for (let p = 0; p < O; p++) s += Ut[p * O + q] * whitened[p];
           dOut[out + q] = scale * s;
+          dOutT[q * B + r] = scale * s;
         }
       }
     }
     if (!grads) return loss / B;
     const [gW1, gb1, gW2] = grads;
-    gW1.fill(0);
-    gb1.fill(0);
-    gW2.fill(0);
-    // dPre (B×H), written over pre, which holds softplus′ of the pre-activations.
-    const dPre = pre;
-    for (let r = 0; r < B; r++) {
-      const a = r * H;
-      const out = r * O;
-      for (let j = 0; j < H; j++) {
-        let dh = 0;
-        for (let k = 0; k < O; k++) {
-          gW2[j * O + k] += act[a + j] * dOut[out + k];
-          dh += W2[j * O + k] * dOut[out + k];
-        }
-        const d = dh * pre[a + j];
-        dPre[a + j] = d;
-        // The anchor −softplus(b1) sends −dh·sigmoid(b1) back to b1.
-        gb1[j] += d - dh * anchorSlope[j];
-      }
+    // dhᵀ = W2·dμᵀ (H×B), then dPreᵀ = dhᵀ ∘ softplus′, in place.
+    productNT(W2, dOut, H, B, O, dhT);
+    for (let k = 0; k < O; k++) {
+      let s = 0;
+      for (let r = 0; r < B; r++) s += dOutT[k * B + r];
+      outputSums[k] = s;
     }
-    // gW1 = Zᵀ dPre, four rows per pass so each entry of gW1 is loaded and stored a quarter as often.
-    let r = 0;
-    for (; r + 3 < B; r += 4) {
-      const z0 = indices[r] * I;
-      const z1 = indices[r + 1] * I;
-      const z2 = indices[r + 2] * I;
-      const z3 = indices[r + 3] * I;
-      const a0 = r * H;
-      for (let i = 0; i < I; i++) {
-        const x0 = obs[z0 + i];
-        const x1 = obs[z1 + i];
-        const x2 = obs[z2 + i];
-        const x3 = obs[z3 + i];
-        const wi = i * H;
-        for (let j = 0; j < H; j++) gW1[wi + j] += x0 * dPre[a0 + j] + x1 * dPre[a0 + H + j] + x2 * dPre[a0 + 2 * H + j] + x3 * dPre[a0 + 3 * H + j];
-      }
+    for (let j = 0; j < H; j++) {
+      // The anchor −softplus(b1) sends −Σ_r dh·sigmoid(b1) back to b1; Σ_r dh_rj = (W2·Σ_r dμ_r)_j.
+      let dhSum = 0;
+      for (let k = 0; k < O; k++) dhSum += W2[j * O + k] * outputSums[k];
+      gb1[j] = -dhSum * anchorSlope[j];
     }
-    for (; r < B; r++) {
-      const z0 = indices[r] * I;
-      const a0 = r * H;
-      for (let i = 0; i < I; i++) {
-        const x0 = obs[z0 + i];
-        const wi = i * H;
-        for (let j = 0; j < H; j++) gW1[wi + j] += x0 * dPre[a0 + j];
-      }
-    }
+    for (let i = 0; i < H * B; i++) dhT[i] *= slopeT[i];
+    // [Z 1]ᵀ·dPre: gW1, and in its last row Σ_r dPre_rj for b1.
+    productNT(columns, dhT, J, H, B, extendedGradient);
+    gW1.set(extendedGradient.subarray(0, I * H));
+    for (let j = 0; j < H; j++) gb1[j] += extendedGradient[I * H + j];
+    // gW2 = (softplus(a) − anchor)ᵀ·dμ
+    productNT(actT, dOutT, H, O, B, gW2);
+    for (let j = 0; j < H; j++) for (let k = 0; k < O; k++) gW2[j * O + k] -= anchor[j] * outputSums[k];
     return loss / B;
   }
 
@@ -387,15 +359,41 @@ export class PolicyNetwork implements DistilledPolicy {
 
 /** Scratch buffers of one distillation batch, reused across steps. */
 class DistillationWork {
+  readonly rows: Float64Array;
+  readonly columns: Float64Array;
+  readonly w1t: Float64Array;
+  readonly w2t: Float64Array;
   readonly pre: Float64Array;
   readonly act: Float64Array;
+  readonly actT: Float64Array;
+  readonly slopeT: Float64Array;
+  readonly mu: Float64Array;
   readonly dOut: Float64Array;
+  readonly dOutT: Float64Array;
+  readonly dhT: Float64Array;
+  readonly extendedGradient: Float64Array;
   readonly whitened: Float64Array;
+  readonly anchor: Float64Array;
+  readonly anchorSlope: Float64Array;
+  readonly outputSums: Float64Array;
 
-  constructor(batch: number, hidden: number, outputDim: number) {
+  constructor(batch: number, inputDim: number, hidden: number, outputDim: number) {
+    this.rows = new Float64Array(batch * (inputDim + 1));
+    this.columns = new Float64Array(batch * (inputDim + 1));
+    this.w1t = new Float64Array(hidden * (inputDim + 1));
+    this.w2t = new Float64Array(outputDim * hidden);
     this.pre = new Float64Array(batch * hidden);
     this.act = new Float64Array(batch * hidden);
+    this.actT = new Float64Array(hidden * batch);
+    this.slopeT = new Float64Array(hidden * batch);
+    this.mu = new Float64Array(batch * outputDim);
     this.dOut = new Float64Array(batch * outputDim);
+    this.dOutT = new Float64Array(outputDim * batch);
+    this.dhT = new Float64Array(hidden * batch);
+    this.extendedGradient = new Float64Array((inputDim + 1) * hidden);
     this.whitened = new Float64Array(outputDim);
+    this.anchor = new Float64Array(hidden);
+    this.anchorSlope = new Float64Array(hidden);
+    this.outputSums = new Float64Array(outputDim);
   }
 }

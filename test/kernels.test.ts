@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { softplus } from '../src/vector.ts';
-import { productNT } from '../src/kernels/gemm-f64.ts';
+import { productNT, softplusLayer } from '../src/kernels/gemm-f64.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -93,4 +93,43 @@ test('the float64 product kernel computes A·Bᵀ, odd and even sizes alike, in 
   assert.ok(Math.abs(gram[299 * 300] - want) < 1e-12);
   assert.deepEqual(Array.from(productNT(Float64Array.of(2, 3), Float64Array.of(4, 5), 1, 1, 2)), [23]);
   assert.throws(() => productNT(new Float64Array(3), new Float64Array(4), 2, 2, 2), RangeError);
+});
+
+test('the float64 softplus pass is within 4 ulp of Math.log1p/Math.exp, sigmoid too, and lays out both transposes', () => {
+  const special = [-1000, -708, -700, -40, -20, -3, -1, -0.5, -1e-10, -0, 0, 1e-10, 0.5, 0.8813, 1, 3, 20, 40, 700, Infinity, NaN];
+  const x = Float64Array.from([...special, ...Array.from({ length: 40_001 }, (_, i) => (i - 20_000) / 500)]);
+  const n = x.length;
+  const sp = new Float64Array(n);
+  const spT = new Float64Array(n);
+  const slopeT = new Float64Array(n);
+  softplusLayer(x, 1, n, sp, spT, slopeT);
+  for (let i = 0; i < n; i++) {
+    const e = Math.exp(-Math.abs(x[i]));
+    const want = Math.max(x[i], 0) + Math.log1p(e);
+    const wantSlope = (x[i] >= 0 ? 1 : e) / (1 + e);
+    if (Number.isNaN(x[i])) {
+      assert.ok(Number.isNaN(sp[i]) && Number.isNaN(slopeT[i]));
+      continue;
+    }
+    if (x[i] === Infinity) {
+      assert.ok(sp[i] === Infinity && slopeT[i] === 1);
+      continue;
+    }
+    // Below −708 the kernel holds exp(−|x|) at exp(−708) ≈ 3e-308: absolute, not relative, agreement.
+    const tolerance = (v: number) => Math.max(4 * Number.EPSILON * Math.abs(v), 1e-307);
+    assert.ok(Math.abs(sp[i] - want) <= tolerance(want), `softplus(${x[i]}): ${sp[i]} vs ${want}`);
+    assert.ok(Math.abs(slopeT[i] - wantSlope) <= tolerance(wantSlope), `sigmoid(${x[i]}): ${slopeT[i]} vs ${wantSlope}`);
+  }
+  // 3×5 (an odd number of columns): sp row-major, spT and slopeT its transposes.
+  const grid = Float64Array.from({ length: 15 }, (_, i) => i - 7);
+  const [a, b, c] = [new Float64Array(15), new Float64Array(15), new Float64Array(15)];
+  softplusLayer(grid, 3, 5, a, b, c);
+  for (let r = 0; r < 3; r++) {
+    for (let j = 0; j < 5; j++) {
+      const v = grid[r * 5 + j];
+      assert.ok(Math.abs(a[r * 5 + j] - (Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v))))) < 1e-15);
+      assert.equal(b[j * 3 + r], a[r * 5 + j]);
+      assert.ok(Math.abs(c[j * 3 + r] - 1 / (1 + Math.exp(-v))) < 1e-15);
+    }
+  }
 });

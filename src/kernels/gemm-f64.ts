@@ -1,5 +1,5 @@
 // Float64 matrix products on gemm-f64.wat, for the GPS's dense linear algebra (LQR passes, the
-// mixtures' E and M steps, the dynamics fits). V8 runs the plain typed-array loops at 0.35–1.2
+// mixtures' E and M steps) and its distillation (with softplusLayer). V8 runs the plain typed-array loops at 0.35–1.2
 // multiply-adds per ns on this project's sizes (23–49 dimensions); the wasm kernel, two lanes and
 // four sums in registers, at about 5 (docs/design.md §4). The operands are copied into the module's
 // own memory (one instance per thread) and the product out: at these sizes the copies cost a few
@@ -9,6 +9,7 @@ import { GEMM_F64_WASM } from './gemm-f64-wasm.ts';
 interface Exports {
   memory: WebAssembly.Memory;
   gemmNT(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  softplusLayer(x: number, rows: number, cols: number, sp: number, spT: number, slopeT: number): void;
 }
 
 let kernel: Exports | null = null;
@@ -51,4 +52,23 @@ export function productNT(a: Float64Array, b: Float64Array, m: number, n: number
   exports.gemmNT(0, (same ? 0 : offsetB) * 8, offsetC * 8, m, n, k);
   out.set(memory.subarray(offsetC, offsetC + m * n));
   return out;
+}
+
+/**
+ * For x (rows×cols, row-major): softplus(x) into `sp` (rows×cols) and `spT` (its transpose,
+ * cols×rows), and sigmoid(x), softplus's slope, into `slopeT` (cols×rows). Within 4 ulp of the values
+ * from Math.exp and Math.log1p (test/kernels.test.ts); +Infinity gives itself and 1, and below −708
+ * both are exp(−708) ≈ 3e-308 instead of smaller.
+ */
+export function softplusLayer(x: Float64Array, rows: number, cols: number, sp: Float64Array, spT: Float64Array, slopeT: Float64Array): void {
+  const n = rows * cols;
+  if (x.length < n || sp.length < n || spT.length < n || slopeT.length < n) throw new RangeError(`softplusLayer: arrays smaller than ${rows}×${cols}`);
+  const exports = instance();
+  const size = aligned(n);
+  const memory = reserve(exports, 4 * size);
+  memory.set(x.length === n ? x : x.subarray(0, n), 0);
+  exports.softplusLayer(0, rows, cols, size * 8, 2 * size * 8, 3 * size * 8);
+  sp.set(memory.subarray(size, size + n));
+  spT.set(memory.subarray(2 * size, 2 * size + n));
+  slopeT.set(memory.subarray(3 * size, 3 * size + n));
 }

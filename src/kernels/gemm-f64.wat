@@ -1,5 +1,7 @@
-;; C = A·Bᵀ in float64 wasm SIMD, for the GPS's dense linear algebra (src/kernels/gemm-f64.ts copies
-;; the operands in and the product out; docs/design.md §4 says why). A is m×k and B is n×k, both
+;; Float64 kernels in wasm SIMD for the GPS's dense linear algebra and its distillation
+;; (src/kernels/gemm-f64.ts copies the operands in and the results out; docs/design.md §4 says why).
+;;
+;; gemmNT: C = A·Bᵀ. A is m×k and B is n×k, both
 ;; row-major, so every inner product runs along two contiguous rows; C is m×n, row-major. Blocks of
 ;; 2 rows of A by 2 rows of B keep four vector sums in registers, each operand load serving two of
 ;; them; an odd last row or column goes through $dot. All addresses are byte offsets.
@@ -93,5 +95,79 @@
         (local.set $c0 (i32.add (local.get $c0) (i32.const 8)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $last)))))
+  )
+
+;; softplus(x) and its slope sigmoid(x) for two entries, from one e = exp(−|x|) (docs/design.md §4):
+;;   exp: t = max(−|x|, −708) = k·ln2 + r with |r| ≤ ln2/2, exp(r) by its Taylor series to r¹³ (the
+;;        next term is below 2e-16 of the sum), evaluated by Estrin's scheme (pairs, then r², r⁴, r⁸:
+;;        four dependent steps where Horner's took thirteen, and the pass was latency-bound), 2^k built in the exponent bits;
+;;   log1p(e), e ∈ (0, 1]: 2·atanh(s) with s = y/(2 + y), where y = e, or y = (e − 1)/2 plus ln 2 when
+;;        e > √2 − 1, so |s| ≤ 0.172 and the odd series to s²¹ is exact to double precision;
+;;   softplus = max(x, 0) + log1p(e), sigmoid = (x ≥ 0 ? 1 : e)/(1 + e).
+;; Below −708 the tail is held at exp(−708) ≈ 3e-308, which changes no sum.
+  (func $softplusPair (param $x v128) (result v128 v128)
+    (local $t v128) (local $k v128) (local $r v128) (local $p v128) (local $e v128)
+    (local $big v128) (local $y v128) (local $s v128) (local $z v128) (local $log v128)
+    (local $r2 v128) (local $r4 v128) (local $r8 v128) (local $z2 v128) (local $z4 v128) (local $z8 v128)
+    (local.set $t (f64x2.max (f64x2.neg (f64x2.abs (local.get $x))) (f64x2.splat (f64.const -708))))
+    (local.set $k (f64x2.nearest (f64x2.mul (local.get $t) (f64x2.splat (f64.const 1.4426950408889634)))))
+    (local.set $r (f64x2.sub (f64x2.sub (local.get $t) (f64x2.mul (local.get $k) (f64x2.splat (f64.const 0.6931471803691238))))
+      (f64x2.mul (local.get $k) (f64x2.splat (f64.const 1.9082149292705877e-10)))))
+    (local.set $r2 (f64x2.mul (local.get $r) (local.get $r)))
+    (local.set $r4 (f64x2.mul (local.get $r2) (local.get $r2)))
+    (local.set $r8 (f64x2.mul (local.get $r4) (local.get $r4)))
+    (local.set $p (f64x2.add (f64x2.add (f64x2.add (f64x2.add (f64x2.splat (f64.const 1.0)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.0)))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.5)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.16666666666666666)))) (local.get $r2))) (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.041666666666666664)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.008333333333333333)))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.001388888888888889)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 0.0001984126984126984)))) (local.get $r2))) (local.get $r4))) (f64x2.mul (f64x2.add (f64x2.add (f64x2.add (f64x2.splat (f64.const 2.48015873015873e-05)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.7557319223985893e-06)))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.755731922398589e-07)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 2.505210838544172e-08)))) (local.get $r2))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 2.08767569878681e-09)) (f64x2.mul (local.get $r) (f64x2.splat (f64.const 1.6059043836821613e-10)))) (local.get $r4))) (local.get $r8))))
+    ;; 2^k: k + 1023 in the exponent field
+    (local.set $e (f64x2.mul (local.get $p)
+      (i64x2.shl (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (i64x2.splat (i64.const 1023))) (i32.const 52))))
+    (local.set $big (f64x2.gt (local.get $e) (f64x2.splat (f64.const 0.41421356237309503))))
+    (local.set $y (v128.bitselect
+      (f64x2.mul (f64x2.sub (local.get $e) (f64x2.splat (f64.const 1))) (f64x2.splat (f64.const 0.5)))
+      (local.get $e) (local.get $big)))
+    (local.set $s (f64x2.div (local.get $y) (f64x2.add (local.get $y) (f64x2.splat (f64.const 2)))))
+    (local.set $z (f64x2.mul (local.get $s) (local.get $s)))
+    (local.set $z2 (f64x2.mul (local.get $z) (local.get $z)))
+    (local.set $z4 (f64x2.mul (local.get $z2) (local.get $z2)))
+    (local.set $z8 (f64x2.mul (local.get $z4) (local.get $z4)))
+    (local.set $p (f64x2.add (f64x2.add (f64x2.add (f64x2.add (f64x2.splat (f64.const 1.0)) (f64x2.mul (local.get $z) (f64x2.splat (f64.const 0.3333333333333333)))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.2)) (f64x2.mul (local.get $z) (f64x2.splat (f64.const 0.14285714285714285)))) (local.get $z2))) (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.1111111111111111)) (f64x2.mul (local.get $z) (f64x2.splat (f64.const 0.09090909090909091)))) (f64x2.mul (f64x2.add (f64x2.splat (f64.const 0.07692307692307693)) (f64x2.mul (local.get $z) (f64x2.splat (f64.const 0.06666666666666667)))) (local.get $z2))) (local.get $z4))) (f64x2.mul (f64x2.add (f64x2.add (f64x2.splat (f64.const 0.058823529411764705)) (f64x2.mul (local.get $z) (f64x2.splat (f64.const 0.05263157894736842)))) (f64x2.mul (f64x2.splat (f64.const 0.047619047619047616)) (local.get $z2))) (local.get $z8))))
+    (local.set $log (f64x2.add (f64x2.mul (f64x2.add (local.get $s) (local.get $s)) (local.get $p))
+      (v128.and (local.get $big) (f64x2.splat (f64.const 0.6931471805599453)))))
+    (f64x2.add (f64x2.max (local.get $x) (f64x2.splat (f64.const 0))) (local.get $log))
+    (f64x2.div
+      (v128.bitselect (f64x2.splat (f64.const 1)) (local.get $e) (f64x2.ge (local.get $x) (f64x2.splat (f64.const 0))))
+      (f64x2.add (local.get $e) (f64x2.splat (f64.const 1)))))
+
+  ;; For X (rows×cols, row-major): softplus(X) as rows×cols and as its transpose, and sigmoid(X)
+  ;; transposed (the distillation's backward products sum over rows). An odd last column runs in
+  ;; lane 0 alone.
+  (func (export "softplusLayer") (param $X i32) (param $rows i32) (param $cols i32) (param $sp i32) (param $spT i32) (param $slopeT i32)
+    (local $r i32) (local $j i32) (local $in i32) (local $out i32) (local $t i32) (local $pair i32)
+    (local $a v128) (local $b v128)
+    (block $rowsDone (loop $rowsLoop
+      (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $j (i32.const 0))
+      (block $colsDone (loop $colsLoop
+        (br_if $colsDone (i32.ge_u (local.get $j) (local.get $cols)))
+        (local.set $pair (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $cols)))
+        (local.set $in (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $j)) (i32.const 3)))
+        (local.set $t (i32.shl (i32.add (i32.mul (local.get $j) (local.get $rows)) (local.get $r)) (i32.const 3)))
+        (if (local.get $pair)
+          (then (local.set $a (v128.load (i32.add (local.get $X) (local.get $in)))))
+          (else (local.set $a (v128.load64_zero (i32.add (local.get $X) (local.get $in))))))
+        (call $softplusPair (local.get $a))
+        (local.set $b)
+        (local.set $a)
+        (f64.store (i32.add (local.get $sp) (local.get $in)) (f64x2.extract_lane 0 (local.get $a)))
+        (f64.store (i32.add (local.get $spT) (local.get $t)) (f64x2.extract_lane 0 (local.get $a)))
+        (f64.store (i32.add (local.get $slopeT) (local.get $t)) (f64x2.extract_lane 0 (local.get $b)))
+        (if (local.get $pair) (then
+          (local.set $t (i32.add (local.get $t) (i32.shl (local.get $rows) (i32.const 3))))
+          (f64.store offset=8 (i32.add (local.get $sp) (local.get $in)) (f64x2.extract_lane 1 (local.get $a)))
+          (f64.store (i32.add (local.get $spT) (local.get $t)) (f64x2.extract_lane 1 (local.get $a)))
+          (f64.store (i32.add (local.get $slopeT) (local.get $t)) (f64x2.extract_lane 1 (local.get $b)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 2)))
+        (br $colsLoop)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rowsLoop)))
   )
 )
