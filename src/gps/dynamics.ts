@@ -6,9 +6,9 @@ import type { Rng } from '../random.ts';
 import { empiricalMoments, fitConditionalGaussian, type NiwPrior } from './gaussian-fit.ts';
 import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 
-/** Anything that gives a normal-inverse-Wishart prior for a set of transitions. */
+/** Anything that gives a normal-inverse-Wishart prior for each of several sets of transitions. */
 export interface DynamicsPrior {
-  prior(points: Matrix): NiwPrior;
+  priors(sets: Matrix[]): NiwPrior[];
 }
 
 /** A dynamics prior as plain data, for a worker thread (DynamicsPriorGMM.state). */
@@ -26,7 +26,7 @@ export interface DynamicsPriorSnapshot {
 /** The prior a DynamicsPriorGMM gave when its state was taken. */
 export function dynamicsPriorFromState(state: DynamicsPriorState): DynamicsPrior {
   const mixture = GaussianMixture.fromState(state.mixture);
-  return { prior: (points) => scaledPrior(mixture.inference(points), state.strength) };
+  return { priors: (sets) => mixture.inferenceAll(sets).map((prior) => scaledPrior(prior, state.strength)) };
 }
 
 function scaledPrior(prior: NiwPrior, strength: number): NiwPrior {
@@ -92,8 +92,8 @@ export class DynamicsPriorGMM implements DynamicsPrior {
     this.mixture.fit(all, clusters, rng, { warmStart, maxIterations: 30, maxWarmIterations: 10 });
   }
 
-  prior(points: Matrix): NiwPrior {
-    return scaledPrior(this.mixture.inference(points), this.strength);
+  priors(sets: Matrix[]): NiwPrior[] {
+    return this.mixture.inferenceAll(sets).map((prior) => scaledPrior(prior, this.strength));
   }
 
   get state(): DynamicsPriorState {
@@ -122,9 +122,10 @@ export function fitDynamics(X: Float64Array[][], U: Float64Array[][], prior: Dyn
   const F: Matrix[] = [];
   const f: Float64Array[] = [];
   const covariance: Matrix[] = [];
+  const steps = Array.from({ length: T - 1 }, (_, t) => transitionRows(X, U, t));
+  const priors = prior?.priors(steps) ?? null;
   for (let t = 0; t < T - 1; t++) {
-    const rows = transitionRows(X, U, t);
-    const fit = fitConditionalGaussian(rows, dX + dU, dX, { prior: prior?.prior(rows) ?? null, inputRidge: options.ridge ?? 1e-6 });
+    const fit = fitConditionalGaussian(steps[t], dX + dU, dX, { prior: priors?.[t] ?? null, inputRidge: options.ridge ?? 1e-6 });
     F.push(fit.K);
     f.push(fit.k);
     covariance.push(fit.covariance);

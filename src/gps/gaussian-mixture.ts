@@ -5,7 +5,7 @@ import { Matrix } from '../linalg/matrix.ts';
 import { logDetFromCholesky, regularizedCholesky } from '../linalg/cholesky.ts';
 import type { Rng } from '../random.ts';
 import { empiricalMoments, type NiwPrior } from './gaussian-fit.ts';
-import { productNT } from '../kernels/gemm-f64.ts';
+import { mahalanobisDistances, productNT, weightedMoments } from '../kernels/gemm-f64.ts';
 
 interface Component {
   logWeight: number;
@@ -122,23 +122,62 @@ export class GaussianMixture {
 
   /** The prior for `points`: mixture moments under their average posterior cluster weights. */
   inference(points: Matrix): NiwPrior {
-    const D = points.cols;
-    const { posterior } = this.expect(points);
+    return this.inferenceAll([points])[0];
+  }
+
+  /**
+   * The prior for each set of points (the rows of every time step of a condition, say): one E step
+   * over all of them, then every set's mixture moments as products of its cluster weights with the
+   * clusters' means and covariances, on the float64 wasm kernel. Called once per set, the E step's
+   * set-up and copies cost more than its arithmetic (docs/performance.md).
+   */
+  inferenceAll(sets: Matrix[]): NiwPrior[] {
+    const D = sets[0].cols;
     const K = this.components.length;
-    const weights = new Float64Array(K);
-    for (let n = 0; n < points.rows; n++) for (let k = 0; k < K; k++) weights[k] += posterior.data[n * K + k] / points.rows;
-    const mean = new Float64Array(D);
-    this.components.forEach((c, k) => c.mean.forEach((v, i) => (mean[i] += weights[k] * v)));
-    const phi = new Matrix(D, D);
-    this.components.forEach((c, k) => {
-      phi.addScaled(c.covariance, weights[k]);
-      for (let i = 0; i < D; i++) {
-        const di = c.mean[i] - mean[i];
-        for (let j = 0; j < D; j++) phi.data[i * D + j] += weights[k] * di * (c.mean[j] - mean[j]);
-      }
+    const S = sets.length;
+    const all = new Matrix(
+      sets.reduce((n, m) => n + m.rows, 0),
+      D,
+    );
+    let offset = 0;
+    for (const m of sets) {
+      all.data.set(m.data, offset);
+      offset += m.data.length;
+    }
+    const { posterior } = this.expect(all);
+    // W[s][k]: the average posterior weight of cluster k over the points of set s.
+    const W = new Float64Array(S * K);
+    let row = 0;
+    sets.forEach((m, s) => {
+      for (let n = 0; n < m.rows; n++, row++) for (let k = 0; k < K; k++) W[s * K + k] += posterior.data[row * K + k] / m.rows;
     });
+    const meanColumns = new Float64Array(D * K);
+    const covarianceColumns = new Float64Array(D * D * K);
+    this.components.forEach((c, k) => {
+      for (let i = 0; i < D; i++) meanColumns[i * K + k] = c.mean[i];
+      for (let e = 0; e < D * D; e++) covarianceColumns[e * K + k] = c.covariance.data[e];
+    });
+    const means = productNT(W, meanColumns, S, D, K);
+    const mixed = productNT(W, covarianceColumns, S, D * D, K);
     const n0 = Math.max((this.fittedOn - 2 - D) / this.fittedOn, 1e-3);
-    return { mean, phi: phi.symmetrize(), m: 1, n0 };
+    const spread = new Float64Array(D * K);
+    const weightedSpread = new Float64Array(D * K);
+    const between = new Float64Array(D * D);
+    return sets.map((_, s) => {
+      // Φ = Σ_k w_k (Σ_k + (μ_k − μ)(μ_k − μ)ᵀ): the second sum as one product of the centred means.
+      const mean = means.slice(s * D, (s + 1) * D);
+      for (let i = 0; i < D; i++) {
+        for (let k = 0; k < K; k++) {
+          const d = this.components[k].mean[i] - mean[i];
+          spread[i * K + k] = d;
+          weightedSpread[i * K + k] = W[s * K + k] * d;
+        }
+      }
+      productNT(weightedSpread, spread, D, D, K, between);
+      const phi = new Matrix(D, D, mixed.slice(s * D * D, (s + 1) * D * D));
+      for (let e = 0; e < D * D; e++) phi.data[e] += between[e];
+      return { mean, phi: phi.symmetrize(), m: 1, n0 };
+    });
   }
 
   private kMeansPlusPlus(points: Matrix, K: number, rng: Rng): Matrix {
@@ -196,46 +235,34 @@ export class GaussianMixture {
     const R = responsibilities.data;
     const components: Component[] = [];
     const earlier = this.components.length === K ? this.components : null;
-    // The points centred on the cluster's mean, transposed (D×N), plain and weighted: the covariance
-    // Σ_n r_n d_n d_nᵀ is then one product along n on the wasm kernel.
-    const centred = new Float64Array(D * N);
-    const weighted = new Float64Array(D * N);
+    // Each live cluster's weights r_nk / mass_k; the moments run on the float64 wasm kernels.
+    const masses = new Float64Array(K);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) masses[k] += R[n * K + k];
+    const live = (k: number) => !(masses[k] < DORMANT_WEIGHT * N || masses[k] < 1e-8);
+    const moments = weightedMoments(
+      X,
+      N,
+      D,
+      Array.from({ length: K }, (_, k) => (live(k) ? Float64Array.from({ length: N }, (_, n) => R[n * K + k] / masses[k]) : null)),
+    );
     for (let k = 0; k < K; k++) {
-      let mass = 0;
-      for (let n = 0; n < N; n++) mass += R[n * K + k];
-      if (mass < DORMANT_WEIGHT * N || mass < 1e-8) {
+      const moment = moments[k];
+      if (!moment) {
         if (earlier) components.push({ ...earlier[k], logWeight: Math.log(DORMANT_WEIGHT) });
         continue;
       }
-      const mean = new Float64Array(D);
-      for (let n = 0; n < N; n++) {
-        const r = R[n * K + k] / mass;
-        if (r === 0) continue;
-        const row = n * D;
-        for (let i = 0; i < D; i++) mean[i] += r * X[row + i];
-      }
-      for (let n = 0; n < N; n++) {
-        const r = R[n * K + k] / mass;
-        const row = n * D;
-        for (let i = 0; i < D; i++) {
-          const d = X[row + i] - mean[i];
-          centred[i * N + n] = d;
-          weighted[i * N + n] = r * d;
-        }
-      }
-      const covariance = new Matrix(D, D);
-      productNT(weighted, centred, D, D, N, covariance.data);
+      const covariance = new Matrix(D, D, moment.covariance);
       covariance.symmetrize();
       covariance.addDiagonal(ridge);
       const { L } = regularizedCholesky(covariance);
-      components.push({ logWeight: Math.log(mass / N), mean, covariance, factor: L, logDet: logDetFromCholesky(L), inverseFactor: lowerInverse(L) });
+      components.push({ logWeight: Math.log(masses[k] / N), mean: moment.mean, covariance, factor: L, logDet: logDetFromCholesky(L), inverseFactor: lowerInverse(L) });
     }
     this.components = components;
   }
 
   /**
-   * E step: log-space posteriors of every point and the mean log-likelihood. Per component, the
-   * centred points times L⁻ᵀ in one product on the wasm kernel, then each row's squared norm.
+   * E step: log-space posteriors of every point and the mean log-likelihood, from the Mahalanobis
+   * distances ‖L⁻¹(x − μ)‖² the float64 wasm kernel computes for every point and component.
    */
   private expect(points: Matrix): { logLikelihood: number; posterior: Matrix } {
     const N = points.rows;
@@ -244,24 +271,10 @@ export class GaussianMixture {
     const X = points.data;
     const posterior = new Matrix(N, K);
     const logs = posterior.data;
-    const centred = new Float64Array(N * D);
-    const whitened = new Float64Array(N * D);
     const constant = -0.5 * D * Math.log(2 * Math.PI);
-    for (let k = 0; k < K; k++) {
-      const { inverseFactor, mean, logDet, logWeight } = this.components[k];
-      const offset = logWeight + constant;
-      for (let n = 0; n < N; n++) {
-        const row = n * D;
-        for (let i = 0; i < D; i++) centred[row + i] = X[row + i] - mean[i];
-      }
-      productNT(centred, inverseFactor, N, D, D, whitened);
-      for (let n = 0; n < N; n++) {
-        const row = n * D;
-        let q = 0;
-        for (let i = 0; i < D; i++) q += whitened[row + i] * whitened[row + i];
-        logs[n * K + k] = offset - 0.5 * (logDet + q);
-      }
-    }
+    mahalanobisDistances(X, N, D, this.components.map((c) => c.mean), this.components.map((c) => c.inverseFactor), logs);
+    const offsets = this.components.map((c) => c.logWeight + constant - 0.5 * c.logDet);
+    for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) logs[n * K + k] = offsets[k] - 0.5 * logs[n * K + k];
     let total = 0;
     for (let n = 0; n < N; n++) {
       const row = logs.subarray(n * K, (n + 1) * K);

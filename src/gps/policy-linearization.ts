@@ -56,12 +56,15 @@ export function linearizePolicy(
   const K: Matrix[] = [];
   const k: Float64Array[] = [];
   const covariance: Matrix[] = [];
-  for (let t = 0; t < T; t++) {
-    const rows = rowsOf(
+  const steps = Array.from({ length: T }, (_, t) =>
+    rowsOf(
       states.map((s) => s[t]),
       policyMeans.map((m) => m[t]),
-    );
-    const fit = fitConditionalGaussian(rows, dX, dU, { prior: mixture.inference(rows), inputRidge: options.ridge });
+    ),
+  );
+  const priors = mixture.inferenceAll(steps);
+  for (let t = 0; t < T; t++) {
+    const fit = fitConditionalGaussian(steps[t], dX, dU, { prior: priors[t], inputRidge: options.ridge });
     K.push(fit.K);
     k.push(fit.k);
     const S = fit.covariance.clone();

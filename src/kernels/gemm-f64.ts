@@ -10,6 +10,8 @@ interface Exports {
   memory: WebAssembly.Memory;
   gemmNT(a: number, b: number, c: number, m: number, n: number, k: number): void;
   softplusLayer(x: number, rows: number, cols: number, sp: number, spT: number, slopeT: number): void;
+  mahalanobis(x: number, n: number, d: number, mean: number, inverse: number, scratch: number, whitened: number, out: number, stride: number): void;
+  centredColumns(x: number, n: number, d: number, weights: number, mean: number, weighted: number, centred: number): void;
 }
 
 let kernel: Exports | null = null;
@@ -71,4 +73,54 @@ export function softplusLayer(x: Float64Array, rows: number, cols: number, sp: F
   sp.set(memory.subarray(size, size + n));
   spT.set(memory.subarray(2 * size, 2 * size + n));
   slopeT.set(memory.subarray(3 * size, 3 * size + n));
+}
+
+/**
+ * A Gaussian mixture's E step: ‖M_k(x_n − μ_k)‖² for every row x_n of `points` (N×D) and every
+ * component k, with M_k = L_k⁻¹ lower-triangular, into out[n·K + k]. The points are copied in once
+ * for all components.
+ */
+export function mahalanobisDistances(points: Float64Array, N: number, D: number, means: Float64Array[], inverses: Float64Array[], out: Float64Array): Float64Array {
+  const K = means.length;
+  if (points.length < N * D || out.length < N * K || inverses.some((m) => m.length < D * D) || means.some((m) => m.length < D)) throw new RangeError('mahalanobisDistances: arrays smaller than their sizes');
+  const exports = instance();
+  const meanAt = aligned(N * D);
+  const inverseAt = meanAt + aligned(D);
+  const scratchAt = inverseAt + aligned(D * D);
+  const whitenedAt = scratchAt + aligned(N * D);
+  const outAt = whitenedAt + aligned(N * D);
+  const memory = reserve(exports, outAt + N * K);
+  memory.set(points.subarray(0, N * D), 0);
+  for (let k = 0; k < K; k++) {
+    memory.set(means[k].subarray(0, D), meanAt);
+    memory.set(inverses[k].subarray(0, D * D), inverseAt);
+    exports.mahalanobis(0, N, D, meanAt * 8, inverseAt * 8, scratchAt * 8, whitenedAt * 8, (outAt + k) * 8, K);
+  }
+  out.set(memory.subarray(outAt, outAt + N * K));
+  return out;
+}
+
+/**
+ * A Gaussian mixture's M step: for each set of weights w (N entries summing to 1; null skips it),
+ * the weighted mean μ = Σ_n w_n x_n of the rows of `points` (N×D) and Σ_n w_n (x_n − μ)(x_n − μ)ᵀ,
+ * as one product of the centred columns with their weighted copy. The points are copied in once.
+ */
+export function weightedMoments(points: Float64Array, N: number, D: number, weights: (Float64Array | null)[]): ({ mean: Float64Array; covariance: Float64Array } | null)[] {
+  if (points.length < N * D || weights.some((w) => w !== null && w.length < N)) throw new RangeError('weightedMoments: arrays smaller than their sizes');
+  const exports = instance();
+  const weightsAt = aligned(N * D);
+  const meanAt = weightsAt + aligned(N);
+  const weightedAt = meanAt + aligned(D);
+  const centredAt = weightedAt + aligned(D * N);
+  const covarianceAt = centredAt + aligned(D * N);
+  let memory = reserve(exports, covarianceAt + D * D);
+  memory.set(points.subarray(0, N * D), 0);
+  return weights.map((w) => {
+    if (!w) return null;
+    memory = reserve(exports, covarianceAt + D * D);
+    memory.set(w.subarray(0, N), weightsAt);
+    exports.centredColumns(0, N, D, weightsAt * 8, meanAt * 8, weightedAt * 8, centredAt * 8);
+    exports.gemmNT(weightedAt * 8, centredAt * 8, covarianceAt * 8, D, D, N);
+    return { mean: memory.slice(meanAt, meanAt + D), covariance: memory.slice(covarianceAt, covarianceAt + D * D) };
+  });
 }
