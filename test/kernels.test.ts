@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { softplus } from '../src/vector.ts';
-import { productNT, softplusLayer } from '../src/kernels/gemm-f64.ts';
+import { mahalanobisDistances, productNT, softplusLayer, weightedMoments } from '../src/kernels/gemm-f64.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -131,5 +131,53 @@ test('the float64 softplus pass is within 4 ulp of Math.log1p/Math.exp, sigmoid 
       assert.equal(b[j * 3 + r], a[r * 5 + j]);
       assert.ok(Math.abs(c[j * 3 + r] - 1 / (1 + Math.exp(-v))) < 1e-15);
     }
+  }
+});
+
+test("the mixtures' kernels: Mahalanobis distances through a triangular L⁻¹ and weighted moments (a symmetric product) equal the sums written out", () => {
+  let seed = 7;
+  const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;
+  for (const [N, D, K] of [[1, 1, 1], [5, 3, 2], [20, 49, 3], [33, 26, 4], [7, 8, 1]]) {
+    const points = Float64Array.from({ length: N * D }, next);
+    const means = Array.from({ length: K }, () => Float64Array.from({ length: D }, next));
+    const inverses = Array.from({ length: K }, () => {
+      const M = new Float64Array(D * D);
+      for (let i = 0; i < D; i++) for (let p = 0; p <= i; p++) M[i * D + p] = next() + (p === i ? 2 : 0);
+      return M;
+    });
+    const distances = mahalanobisDistances(points, N, D, means, inverses, new Float64Array(N * K));
+    for (let n = 0; n < N; n++) {
+      for (let k = 0; k < K; k++) {
+        let want = 0;
+        for (let i = 0; i < D; i++) {
+          let s = 0;
+          for (let p = 0; p <= i; p++) s += inverses[k][i * D + p] * (points[n * D + p] - means[k][p]);
+          want += s * s;
+        }
+        assert.ok(Math.abs(distances[n * K + k] - want) <= 1e-12 * Math.max(1, want), `N ${N} D ${D}: distance (${n}, ${k}) ${distances[n * K + k]} vs ${want}`);
+      }
+    }
+    const weights = Array.from({ length: K }, () => {
+      const w = Float64Array.from({ length: N }, () => Math.abs(next()));
+      const total = w.reduce((a, b) => a + b, 0);
+      return w.map((v) => v / total);
+    });
+    const moments = weightedMoments(points, N, D, [...weights, null]);
+    assert.equal(moments[K], null);
+    weights.forEach((w, k) => {
+      const { mean, covariance } = moments[k]!;
+      for (let i = 0; i < D; i++) {
+        let m = 0;
+        for (let n = 0; n < N; n++) m += w[n] * points[n * D + i];
+        assert.ok(Math.abs(mean[i] - m) < 1e-14, `mean ${i}`);
+      }
+      for (let i = 0; i < D; i++) {
+        for (let j = 0; j < D; j++) {
+          let c = 0;
+          for (let n = 0; n < N; n++) c += w[n] * (points[n * D + i] - mean[i]) * (points[n * D + j] - mean[j]);
+          assert.ok(Math.abs(covariance[i * D + j] - c) < 1e-14, `N ${N} D ${D}: covariance (${i}, ${j}) ${covariance[i * D + j]} vs ${c}`);
+        }
+      }
+    });
   }
 });

@@ -10,7 +10,7 @@ import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
-import { packSequences, reviveDynamics, reviveLinearGaussian, unpackSamples, type PackedSamples, type PackedSequences } from './transfer.ts';
+import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, conditionStartRng, reviveLinearization, reviveTrajectory, type LinearizationResult } from './condition-tasks.ts';
@@ -320,27 +320,31 @@ export class GuidedPolicySearch {
     const iterationRng = new Rng(`gps-${this.config.seed}`).fork(`iteration/${this.iteration}`);
     const { config } = this;
 
-    // 1. Sample each teacher.
+    // 1. Sample each teacher, and model each sample set's cost.
     onProgress?.('sampling');
     await timed('sampling', async () => {
       const spec = this.family.spec;
       const units = Array.from({ length: config.conditions }, (_, m) => this.work.filter((c) => c.condition === m));
       if (this.pool.size > 1 && spec) {
         // On the pool, from the family's spec; each set arrives packed, as the later tasks take it.
-        const packed = await this.pool.map<PackedSamples[]>(
+        const packed = await this.pool.map<{ samples: PackedSamples[]; costs: unknown[] }>(
           TASKS.sample,
           units.map((group, m) => ({ family: spec, config, condition: m, teachers: group.map((c) => c.teacher), seed: iterationRng.fork(`samples/${m}`).seed })),
         );
-        packed.forEach((sets, m) =>
+        packed.forEach(({ samples: sets, costs }, m) =>
           units[m].forEach((c, g) => {
             c.samples = unpackSamples(sets[g]);
+            c.cost = reviveCost(costs[g]);
             this.packedSamples.set(c.samples, { states: sets[g].states!, observations: sets[g].observations!, actions: sets[g].actions! });
           }),
         );
       } else {
         units.forEach((group, m) => {
           const samples = this.problem.sample(group[0].objective, group.map((c) => c.teacher), group[0].startRng, iterationRng.fork(`samples/${m}`));
-          group.forEach((c, g) => (c.samples = samples[g]));
+          group.forEach((c, g) => {
+            c.samples = samples[g];
+            c.cost = this.problem.costModel(c.objective, c.samples);
+          });
         });
       }
     });
@@ -355,7 +359,7 @@ export class GuidedPolicySearch {
       });
     }
 
-    // 2. Fit dynamics (one prior over all conditions) and the cost model.
+    // 2. Fit dynamics (one prior over all conditions).
     onProgress?.('fitting dynamics');
     await timed('dynamics', async () => {
       const pick = iterationRng.fork('prior');
@@ -372,8 +376,6 @@ export class GuidedPolicySearch {
         TASKS.dynamics,
         this.work.map((c) => ({ states: this.packed(c.samples!).states, actions: this.packed(c.samples!).actions, prior, ridge: config.dynamicsRidge })),
       );
-      // The cost models need the objectives, which stay in this thread; they run while the workers fit.
-      for (const c of this.work) c.cost = this.problem.costModel(c.objective, c.samples!);
       (await fits).forEach((fit, m) => {
         const c = this.work[m];
         const dynamics = reviveDynamics(fit);

@@ -6,7 +6,7 @@
 import { Rng } from '../random.ts';
 import { fitDynamics, dynamicsPriorFromState, type DynamicsPriorState, type LinearDynamics } from './dynamics.ts';
 import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
-import { optimizeTrajectory, type TrajectoryOptimization } from './lqr.ts';
+import { optimizeTrajectory, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { packSamples, reviveCost, reviveCoupling, reviveDynamics, reviveLinearGaussian, unpackSequences, type PackedSamples, type PackedSequences } from './transfer.ts';
@@ -38,14 +38,18 @@ export async function initialConditionTeacher(payload: { family: FamilySpec; con
 /**
  * Step 1 for one condition: its teachers' rollouts (per coordinate at T = 400, 8 s of an iteration
  * in one thread), on an objective built again from the spec, which gives what the main thread's
- * instance would (a rollout starts from a fork of the start stream, never drawing from it).
+ * instance would (a rollout starts from a fork of the start stream, never drawing from it). Each
+ * sample set's cost model (step 2's quadratic expansion of f, a finite-difference Hessian per
+ * sample and step) is built here too, beside the objective: in the main thread it was serial work
+ * while the workers waited.
  */
-export async function sampleCondition(payload: { family: FamilySpec; config: GpsConfig; condition: number; teachers: unknown[]; seed: string }): Promise<PackedSamples[]> {
+export async function sampleCondition(payload: { family: FamilySpec; config: GpsConfig; condition: number; teachers: unknown[]; seed: string }): Promise<{ samples: PackedSamples[]; costs: QuadraticCost[] }> {
   const family = await cachedFamilyFromSpec(payload.family);
   const objective = family.sample('train', payload.condition);
   try {
     const problem = gpsProblem(payload.config, family.dim);
-    return problem.sample(objective, payload.teachers.map(reviveLinearGaussian), conditionStartRng(payload.config.seed, payload.condition), new Rng(payload.seed)).map(packSamples);
+    const samples = problem.sample(objective, payload.teachers.map(reviveLinearGaussian), conditionStartRng(payload.config.seed, payload.condition), new Rng(payload.seed));
+    return { samples: samples.map(packSamples), costs: samples.map((set) => problem.costModel(objective, set)) };
   } finally {
     objective.dispose?.();
   }

@@ -8,7 +8,8 @@ import { GEMM_F64_WASM } from './gemm-f64-wasm.ts';
 
 interface Exports {
   memory: WebAssembly.Memory;
-  gemmNT(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  /** shape: 0 full, 1 b lower-triangular, 2 a symmetric square result (gemm-f64.wat). */
+  gemmNT(a: number, b: number, c: number, m: number, n: number, k: number, shape: number): void;
   softplusLayer(x: number, rows: number, cols: number, sp: number, spT: number, slopeT: number): void;
   mahalanobis(x: number, n: number, d: number, mean: number, inverse: number, scratch: number, whitened: number, out: number, stride: number): void;
   centredColumns(x: number, n: number, d: number, weights: number, mean: number, weighted: number, centred: number): void;
@@ -51,7 +52,7 @@ export function productNT(a: Float64Array, b: Float64Array, m: number, n: number
   const memory = reserve(exports, offsetC + m * n);
   memory.set(a.length === m * k ? a : a.subarray(0, m * k), 0);
   if (!same) memory.set(b.length === n * k ? b : b.subarray(0, n * k), offsetB);
-  exports.gemmNT(0, (same ? 0 : offsetB) * 8, offsetC * 8, m, n, k);
+  exports.gemmNT(0, (same ? 0 : offsetB) * 8, offsetC * 8, m, n, k, 0);
   out.set(memory.subarray(offsetC, offsetC + m * n));
   return out;
 }
@@ -103,7 +104,8 @@ export function mahalanobisDistances(points: Float64Array, N: number, D: number,
 /**
  * A Gaussian mixture's M step: for each set of weights w (N entries summing to 1; null skips it),
  * the weighted mean μ = Σ_n w_n x_n of the rows of `points` (N×D) and Σ_n w_n (x_n − μ)(x_n − μ)ᵀ,
- * as one product of the centred columns with their weighted copy. The points are copied in once.
+ * as one product of the centred columns with their weighted copy (its upper half, mirrored). The
+ * points are copied in once.
  */
 export function weightedMoments(points: Float64Array, N: number, D: number, weights: (Float64Array | null)[]): ({ mean: Float64Array; covariance: Float64Array } | null)[] {
   if (points.length < N * D || weights.some((w) => w !== null && w.length < N)) throw new RangeError('weightedMoments: arrays smaller than their sizes');
@@ -120,7 +122,7 @@ export function weightedMoments(points: Float64Array, N: number, D: number, weig
     memory = reserve(exports, covarianceAt + D * D);
     memory.set(w.subarray(0, N), weightsAt);
     exports.centredColumns(0, N, D, weightsAt * 8, meanAt * 8, weightedAt * 8, centredAt * 8);
-    exports.gemmNT(weightedAt * 8, centredAt * 8, covarianceAt * 8, D, D, N);
+    exports.gemmNT(weightedAt * 8, centredAt * 8, covarianceAt * 8, D, D, N, 2);
     return { mean: memory.slice(meanAt, meanAt + D), covariance: memory.slice(covarianceAt, covarianceAt + D * D) };
   });
 }

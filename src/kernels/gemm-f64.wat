@@ -22,24 +22,31 @@
       (local.set $s (f64x2.add (local.get $s) (f64x2.mul (v128.load64_zero (local.get $a)) (v128.load64_zero (local.get $b)))))))
     (f64.add (f64x2.extract_lane 0 (local.get $s)) (f64x2.extract_lane 1 (local.get $s))))
 
-  (func $gemmNT (export "gemmNT") (param $A i32) (param $B i32) (param $C i32) (param $m i32) (param $n i32) (param $k i32)
+  ;; $shape: 0 a full product; 1 B lower-triangular (B[j][p] = 0 for p > j: each sum stops at p = j,
+  ;; half the work for the mixtures' L⁻¹); 2 a symmetric square C (only the blocks on and above the
+  ;; diagonal are summed, then mirrored: half the work for a covariance).
+  (func $gemmNT (export "gemmNT") (param $A i32) (param $B i32) (param $C i32) (param $m i32) (param $n i32) (param $k i32) (param $shape i32)
     (local $i i32) (local $j i32) (local $row i32) (local $a0 i32) (local $a1 i32) (local $b0 i32) (local $b1 i32)
-    (local $end i32) (local $c0 i32) (local $c1 i32)
+    (local $end i32) (local $c0 i32) (local $c1 i32) (local $kk i32) (local $first i32)
     (local $s00 v128) (local $s01 v128) (local $s10 v128) (local $s11 v128)
     (local $x0 v128) (local $x1 v128) (local $y0 v128) (local $y1 v128)
     (local.set $row (i32.shl (local.get $k) (i32.const 3)))
     (block $rowsDone (loop $rows
       (br_if $rowsDone (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $m)))
-      (local.set $c0 (i32.add (local.get $C) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3))))
+      (local.set $first (select (local.get $i) (i32.const 0) (i32.eq (local.get $shape) (i32.const 2))))
+      (local.set $c0 (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $first)) (i32.const 3))))
       (local.set $c1 (i32.add (local.get $c0) (i32.shl (local.get $n) (i32.const 3))))
-      (local.set $j (i32.const 0))
+      (local.set $j (local.get $first))
       (block $colsDone (loop $cols
         (br_if $colsDone (i32.ge_u (i32.add (local.get $j) (i32.const 1)) (local.get $n)))
+        (local.set $kk (local.get $k))
+        (if (i32.and (i32.eq (local.get $shape) (i32.const 1)) (i32.lt_u (i32.add (local.get $j) (i32.const 2)) (local.get $k)))
+          (then (local.set $kk (i32.add (local.get $j) (i32.const 2)))))
         (local.set $a0 (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $row))))
         (local.set $a1 (i32.add (local.get $a0) (local.get $row)))
         (local.set $b0 (i32.add (local.get $B) (i32.mul (local.get $j) (local.get $row))))
         (local.set $b1 (i32.add (local.get $b0) (local.get $row)))
-        (local.set $end (i32.add (local.get $a0) (i32.shl (i32.and (local.get $k) (i32.const -2)) (i32.const 3))))
+        (local.set $end (i32.add (local.get $a0) (i32.shl (i32.and (local.get $kk) (i32.const -2)) (i32.const 3))))
         (local.set $s00 (v128.const i64x2 0 0))
         (local.set $s01 (v128.const i64x2 0 0))
         (local.set $s10 (v128.const i64x2 0 0))
@@ -59,7 +66,7 @@
           (local.set $b0 (i32.add (local.get $b0) (i32.const 16)))
           (local.set $b1 (i32.add (local.get $b1) (i32.const 16)))
           (br $p)))
-        (if (i32.and (local.get $k) (i32.const 1)) (then
+        (if (i32.and (local.get $kk) (i32.const 1)) (then
           (local.set $x0 (v128.load64_zero (local.get $a0)))
           (local.set $x1 (v128.load64_zero (local.get $a1)))
           (local.set $y0 (v128.load64_zero (local.get $b0)))
@@ -78,23 +85,43 @@
         (br $cols)))
       ;; an odd last column of this pair of rows
       (if (i32.lt_u (local.get $j) (local.get $n)) (then
+        (local.set $kk (local.get $k))
+        (if (i32.and (i32.eq (local.get $shape) (i32.const 1)) (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $k)))
+          (then (local.set $kk (i32.add (local.get $j) (i32.const 1)))))
         (local.set $a0 (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $row))))
         (local.set $b0 (i32.add (local.get $B) (i32.mul (local.get $j) (local.get $row))))
-        (f64.store (local.get $c0) (call $dot (local.get $a0) (local.get $b0) (local.get $k)))
-        (f64.store (local.get $c1) (call $dot (i32.add (local.get $a0) (local.get $row)) (local.get $b0) (local.get $k)))))
+        (f64.store (local.get $c0) (call $dot (local.get $a0) (local.get $b0) (local.get $kk)))
+        (f64.store (local.get $c1) (call $dot (i32.add (local.get $a0) (local.get $row)) (local.get $b0) (local.get $kk)))))
       (local.set $i (i32.add (local.get $i) (i32.const 2)))
       (br $rows)))
     ;; an odd last row
     (if (i32.lt_u (local.get $i) (local.get $m)) (then
       (local.set $a0 (i32.add (local.get $A) (i32.mul (local.get $i) (local.get $row))))
-      (local.set $c0 (i32.add (local.get $C) (i32.shl (i32.mul (local.get $i) (local.get $n)) (i32.const 3))))
-      (local.set $j (i32.const 0))
+      (local.set $j (select (local.get $i) (i32.const 0) (i32.eq (local.get $shape) (i32.const 2))))
+      (local.set $c0 (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 3))))
       (block $lastDone (loop $last
         (br_if $lastDone (i32.ge_u (local.get $j) (local.get $n)))
-        (f64.store (local.get $c0) (call $dot (local.get $a0) (i32.add (local.get $B) (i32.mul (local.get $j) (local.get $row))) (local.get $k)))
+        (local.set $kk (local.get $k))
+        (if (i32.and (i32.eq (local.get $shape) (i32.const 1)) (i32.lt_u (i32.add (local.get $j) (i32.const 1)) (local.get $k)))
+          (then (local.set $kk (i32.add (local.get $j) (i32.const 1)))))
+        (f64.store (local.get $c0) (call $dot (local.get $a0) (i32.add (local.get $B) (i32.mul (local.get $j) (local.get $row))) (local.get $kk)))
         (local.set $c0 (i32.add (local.get $c0) (i32.const 8)))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br $last)))))
+    ;; a symmetric C: the entries below the diagonal blocks from their mirror images
+    (if (i32.eq (local.get $shape) (i32.const 2)) (then
+      (local.set $i (i32.const 1))
+      (block $mirrorDone (loop $mirror
+        (br_if $mirrorDone (i32.ge_u (local.get $i) (local.get $m)))
+        (local.set $j (i32.const 0))
+        (block $lowerDone (loop $lower
+          (br_if $lowerDone (i32.ge_u (local.get $j) (i32.and (local.get $i) (i32.const -2))))
+          (f64.store (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $n)) (local.get $j)) (i32.const 3)))
+            (f64.load (i32.add (local.get $C) (i32.shl (i32.add (i32.mul (local.get $j) (local.get $n)) (local.get $i)) (i32.const 3)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 1)))
+          (br $lower)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $mirror)))))
   )
 
 ;; softplus(x) and its slope sigmoid(x) for two entries, from one e = exp(−|x|) (docs/design.md §4):
@@ -171,10 +198,10 @@
       (br $rowsLoop)))
   )
 
-;; The Gaussian mixture's E step for one component: for each of the N rows x_n of X (N×D),
+  ;; The Gaussian mixture's E step for one component: for each of the N rows x_n of X (N×D),
   ;; out[n·stride] = ‖M(x_n − μ)‖² with M = L⁻¹ (D×D). The centred rows go to `scratch` (N×D), their
-  ;; product with Mᵀ to `whitened` (N×D): a full product does twice the multiplications of a
-  ;; triangular solve, but in 2×2 blocks, where the solve's short row-by-row sums ran at a third of the speed.
+  ;; product with Mᵀ to `whitened` (N×D), in 2×2 blocks with each sum stopped at M's diagonal: the
+  ;; triangular solve's short row-by-row sums ran at a third of the speed.
   (func (export "mahalanobis") (param $X i32) (param $N i32) (param $D i32) (param $mean i32) (param $M i32) (param $scratch i32) (param $whitened i32) (param $out i32) (param $stride i32)
     (local $n i32) (local $i i32) (local $in i32) (local $at i32) (local $end i32) (local $q f64) (local $v f64)
     (local.set $end (i32.shl (i32.mul (local.get $N) (local.get $D)) (i32.const 3)))
@@ -187,7 +214,7 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (if (i32.eq (local.get $i) (local.get $D)) (then (local.set $i (i32.const 0))))
       (br $centre)))
-    (call $gemmNT (local.get $scratch) (local.get $M) (local.get $whitened) (local.get $N) (local.get $D) (local.get $D))
+    (call $gemmNT (local.get $scratch) (local.get $M) (local.get $whitened) (local.get $N) (local.get $D) (local.get $D) (i32.const 1))
     (local.set $at (local.get $whitened))
     (block $rowsDone (loop $rows
       (br_if $rowsDone (i32.ge_u (local.get $n) (local.get $N)))
