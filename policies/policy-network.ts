@@ -9,7 +9,7 @@
 // run in float64 JS: at this size a hand-written pass beats any tensor library's per-op overhead.
 import type { Rng } from '../src/random.ts';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
-import { productNT, softplusLayer } from '../src/kernels/gemm-f64.ts';
+import { MlpDistillationKernel, type MlpShape } from '../src/kernels/mlp-distillation.ts';
 import { sigmoid, softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
@@ -36,8 +36,8 @@ export type { DistillationData, FitOptions } from './distilled-policy.ts';
  */
 export const FLOAT32_ROWS = 1024;
 
-/** Rows per pass of the full-data distillation loss. */
-const LOSS_CHUNK = 65536;
+/** Rows per call of the full-data distillation loss: its kernel holds a few arrays of rows × hidden. */
+const LOSS_CHUNK = 4096;
 
 export class PolicyNetwork implements DistilledPolicy {
   readonly kind = 'mlp';
@@ -171,40 +171,44 @@ export class PolicyNetwork implements DistilledPolicy {
    * Minimizes mean_i w_i ‖Uᵢᵀ(μ_θ(o_i) − μ̂_i)‖² by minibatch Adam; returns the final full-data loss.
    * Forward and backward passes are written out in float64: the network is so small (about 1,300
    * weights at the logreg default) that tfjs's per-op overhead was most of its cost. Their products
-   * and softplus run on float64 wasm kernels (lossAndGradient; docs/performance.md has the timings).
+   * and softplus run on float64 wasm kernels (src/kernels/mlp-distillation.ts; docs/performance.md
+   * has the timings).
    */
   fit(data: DistillationData, options: FitOptions): number {
     const n = data.observations.length;
-    const { inputDim, hidden, outputDim } = this;
-    const obs = new Float64Array(n * inputDim);
-    for (let r = 0; r < n; r++) for (let i = 0; i < inputDim; i++) obs[r * inputDim + i] = this.scaled(data.observations[r], i);
     const batch = Math.min(options.batchSize, n);
+    const kernel = new MlpDistillationKernel(this.shape, this.scaledObservations(data), data, Math.max(batch, Math.min(n, LOSS_CHUNK)));
     const params = [this.W1, this.b1, this.W2];
     const adam = new Adam(params.map((p) => p.length), options.learningRate);
     const grads = params.map((p) => new Float64Array(p.length));
-    const work = new DistillationWork(batch, inputDim, hidden, outputDim);
     const indices = new Int32Array(batch);
     for (let step = 0; step < options.iterations; step++) {
       for (let i = 0; i < batch; i++) indices[i] = options.rng.int(n);
-      this.lossAndGradient(obs, data, indices, work, grads);
+      kernel.lossAndGradient(this.W1, this.b1, this.W2, indices, grads);
       adam.step(params, grads);
     }
-    return options.finalLoss === false ? NaN : this.fullLoss(obs, data);
+    return options.finalLoss === false ? NaN : this.fullLoss(kernel, n);
   }
 
-  /**
-   * The loss over every row, LOSS_CHUNK rows at a time so the work buffers stay small (two n × hidden
-   * arrays for all rows were 800 MB at 1M rows); up to LOSS_CHUNK rows, one pass as before.
-   */
-  private fullLoss(obs: Float64Array, data: DistillationData): number {
+  private get shape(): MlpShape {
+    return { inputs: this.inputDim, hidden: this.hidden, outputs: this.outputDim };
+  }
+
+  /** Every row's observation, scaled as the network reads it (n × inputDim). */
+  private scaledObservations(data: DistillationData): Float64Array {
     const n = data.observations.length;
-    const chunk = Math.min(n, LOSS_CHUNK);
-    const work = new DistillationWork(chunk, this.inputDim, this.hidden, this.outputDim);
-    if (n <= LOSS_CHUNK) return this.lossAndGradient(obs, data, Int32Array.from({ length: n }, (_, i) => i), work, null);
+    const I = this.inputDim;
+    const obs = new Float64Array(n * I);
+    for (let r = 0; r < n; r++) for (let i = 0; i < I; i++) obs[r * I + i] = this.scaled(data.observations[r], i);
+    return obs;
+  }
+
+  /** The loss over every row, LOSS_CHUNK rows per call so the kernel's work buffers stay small. */
+  private fullLoss(kernel: MlpDistillationKernel, n: number): number {
     let total = 0;
-    for (let start = 0; start < n; start += chunk) {
-      const count = Math.min(chunk, n - start);
-      total += count * this.lossAndGradient(obs, data, Int32Array.from({ length: count }, (_, i) => start + i), work, null);
+    for (let start = 0; start < n; start += LOSS_CHUNK) {
+      const count = Math.min(LOSS_CHUNK, n - start);
+      total += count * kernel.lossAndGradient(this.W1, this.b1, this.W2, Int32Array.from({ length: count }, (_, i) => start + i), null);
     }
     return total / n;
   }
@@ -212,108 +216,15 @@ export class PolicyNetwork implements DistilledPolicy {
   /** The full-data loss and its gradient with respect to [W1, b1, W2] (checked against differences in the tests). */
   lossGradient(data: DistillationData): { loss: number; gradients: Float64Array[] } {
     const n = data.observations.length;
-    const obs = new Float64Array(n * this.inputDim);
-    for (let r = 0; r < n; r++) for (let i = 0; i < this.inputDim; i++) obs[r * this.inputDim + i] = this.scaled(data.observations[r], i);
+    const kernel = new MlpDistillationKernel(this.shape, this.scaledObservations(data), data, n);
     const gradients = [this.W1, this.b1, this.W2].map((p) => new Float64Array(p.length));
-    const loss = this.lossAndGradient(obs, data, Int32Array.from({ length: n }, (_, i) => i), new DistillationWork(n, this.inputDim, this.hidden, this.outputDim), gradients);
+    const loss = kernel.lossAndGradient(this.W1, this.b1, this.W2, Int32Array.from({ length: n }, (_, i) => i), gradients);
     return { loss, gradients };
   }
 
   /** The trainable weights [W1, b1, W2], live (for tests that perturb them). */
   get parameters(): Float64Array[] {
     return [this.W1, this.b1, this.W2];
-  }
-
-  /**
-   * The weighted loss over the rows `indices` of the scaled observations and, when `grads` is given,
-   * its gradient with respect to [W1, b1, W2]. With a = W1ᵀz + b1 and μ = W2ᵀ(softplus(a) − softplus(b1)),
-   * ∂loss/∂μ_i = 2 w_i U_i U_iᵀ (μ_i − μ̂_i) / B, and softplus′ = sigmoid.
-   */
-  private lossAndGradient(obs: Float64Array, data: DistillationData, indices: Int32Array, work: DistillationWork, grads: Float64Array[] | null): number {
-    const { inputDim: I, hidden: H, outputDim: O, W1, b1, W2 } = this;
-    const B = indices.length;
-    const J = I + 1; // the inputs and a constant 1, whose weights are b1
-    const { rows, columns, w1t, w2t, pre, act, actT, slopeT, mu, dOut, dOutT, dhT, extendedGradient, whitened, anchor, anchorSlope, outputSums } = work;
-    // The products (a = [Z 1]·[W1; b1], μ = softplus(a)·W2 and, backward, dh = dμ·W2ᵀ, the weights'
-    // gradients) and the softplus pass run on the float64 wasm kernels (src/kernels/gemm-f64.ts): as
-    // typed-array loops they were most of a step. Each product sums along rows of both operands, hence
-    // the transposed copies; the column of ones in Z (and the row of ones in Zᵀ) carries b1.
-    for (let r = 0; r < B; r++) {
-      const z = indices[r] * I;
-      for (let i = 0; i < I; i++) rows[r * J + i] = obs[z + i];
-      rows[r * J + I] = 1;
-      if (grads) {
-        for (let i = 0; i < I; i++) columns[i * B + r] = obs[z + i];
-        columns[I * B + r] = 1;
-      }
-    }
-    for (let j = 0; j < H; j++) {
-      for (let i = 0; i < I; i++) w1t[j * J + i] = W1[i * H + j];
-      w1t[j * J + I] = b1[j];
-      anchor[j] = softplus(b1[j]);
-      anchorSlope[j] = sigmoid(b1[j]);
-    }
-    for (let j = 0; j < H; j++) for (let k = 0; k < O; k++) w2t[k * H + j] = W2[j * O + k];
-    productNT(rows, w1t, B, H, J, pre);
-    softplusLayer(pre, B, H, act, actT, slopeT);
-    productNT(act, w2t, B, O, H, mu);
-    // μ = W2ᵀ(softplus(a) − softplus(b1)): the anchor's part is the same for every row.
-    for (let k = 0; k < O; k++) {
-      let s = 0;
-      for (let j = 0; j < H; j++) s += W2[j * O + k] * anchor[j];
-      outputSums[k] = s;
-    }
-    let loss = 0;
-    for (let r = 0; r < B; r++) {
-      const row = indices[r];
-      const out = r * O;
-      const target = data.targets[row];
-      for (let k = 0; k < O; k++) dOut[out + k] = mu[out + k] - outputSums[k] - target[k];
-      // whitened = Uᵀ d; the loss adds w‖Uᵀd‖²; the gradient is 2w·U(Uᵀd)/B.
-      const Ut = data.precisionFactors[row];
-      const weight = data.weights[row];
-      let sq = 0;
-      for (let p = 0; p < O; p++) {
-        let s = 0;
-        for (let q = 0; q < O; q++) s += Ut[p * O + q] * dOut[out + q];
-        whitened[p] = s;
-        sq += s * s;
-      }
-      loss += weight * sq;
-      if (grads) {
-        const scale = (2 * weight) / B;
-        for (let q = 0; q < O; q++) {
-          let s = 0;
-          for (let p = 0; p < O; p++) s += Ut[p * O + q] * whitened[p];
-          dOut[out + q] = scale * s;
-          dOutT[q * B + r] = scale * s;
-        }
-      }
-    }
-    if (!grads) return loss / B;
-    const [gW1, gb1, gW2] = grads;
-    // dhᵀ = W2·dμᵀ (H×B), then dPreᵀ = dhᵀ ∘ softplus′, in place.
-    productNT(W2, dOut, H, B, O, dhT);
-    for (let k = 0; k < O; k++) {
-      let s = 0;
-      for (let r = 0; r < B; r++) s += dOutT[k * B + r];
-      outputSums[k] = s;
-    }
-    for (let j = 0; j < H; j++) {
-      // The anchor −softplus(b1) sends −Σ_r dh·sigmoid(b1) back to b1; Σ_r dh_rj = (W2·Σ_r dμ_r)_j.
-      let dhSum = 0;
-      for (let k = 0; k < O; k++) dhSum += W2[j * O + k] * outputSums[k];
-      gb1[j] = -dhSum * anchorSlope[j];
-    }
-    for (let i = 0; i < H * B; i++) dhT[i] *= slopeT[i];
-    // [Z 1]ᵀ·dPre: gW1, and in its last row Σ_r dPre_rj for b1.
-    productNT(columns, dhT, J, H, B, extendedGradient);
-    gW1.set(extendedGradient.subarray(0, I * H));
-    for (let j = 0; j < H; j++) gb1[j] += extendedGradient[I * H + j];
-    // gW2 = (softplus(a) − anchor)ᵀ·dμ
-    productNT(actT, dOutT, H, O, B, gW2);
-    for (let j = 0; j < H; j++) for (let k = 0; k < O; k++) gW2[j * O + k] -= anchor[j] * outputSums[k];
-    return loss / B;
   }
 
   toJSON(): PolicyNetworkJson {
@@ -357,43 +268,3 @@ export class PolicyNetwork implements DistilledPolicy {
   }
 }
 
-/** Scratch buffers of one distillation batch, reused across steps. */
-class DistillationWork {
-  readonly rows: Float64Array;
-  readonly columns: Float64Array;
-  readonly w1t: Float64Array;
-  readonly w2t: Float64Array;
-  readonly pre: Float64Array;
-  readonly act: Float64Array;
-  readonly actT: Float64Array;
-  readonly slopeT: Float64Array;
-  readonly mu: Float64Array;
-  readonly dOut: Float64Array;
-  readonly dOutT: Float64Array;
-  readonly dhT: Float64Array;
-  readonly extendedGradient: Float64Array;
-  readonly whitened: Float64Array;
-  readonly anchor: Float64Array;
-  readonly anchorSlope: Float64Array;
-  readonly outputSums: Float64Array;
-
-  constructor(batch: number, inputDim: number, hidden: number, outputDim: number) {
-    this.rows = new Float64Array(batch * (inputDim + 1));
-    this.columns = new Float64Array(batch * (inputDim + 1));
-    this.w1t = new Float64Array(hidden * (inputDim + 1));
-    this.w2t = new Float64Array(outputDim * hidden);
-    this.pre = new Float64Array(batch * hidden);
-    this.act = new Float64Array(batch * hidden);
-    this.actT = new Float64Array(hidden * batch);
-    this.slopeT = new Float64Array(hidden * batch);
-    this.mu = new Float64Array(batch * outputDim);
-    this.dOut = new Float64Array(batch * outputDim);
-    this.dOutT = new Float64Array(outputDim * batch);
-    this.dhT = new Float64Array(hidden * batch);
-    this.extendedGradient = new Float64Array((inputDim + 1) * hidden);
-    this.whitened = new Float64Array(outputDim);
-    this.anchor = new Float64Array(hidden);
-    this.anchorSlope = new Float64Array(hidden);
-    this.outputSums = new Float64Array(outputDim);
-  }
-}

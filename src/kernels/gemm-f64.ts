@@ -6,22 +6,32 @@
 // percent of the product.
 import { GEMM_F64_WASM } from './gemm-f64-wasm.ts';
 
-interface Exports {
+export interface GemmExports {
   memory: WebAssembly.Memory;
   /** shape: 0 full, 1 b lower-triangular, 2 a symmetric square result (gemm-f64.wat). */
   gemmNT(a: number, b: number, c: number, m: number, n: number, k: number, shape: number): void;
   softplusLayer(x: number, rows: number, cols: number, sp: number, spT: number, slopeT: number): void;
   mahalanobis(x: number, n: number, d: number, mean: number, inverse: number, scratch: number, whitened: number, out: number, stride: number): void;
   centredColumns(x: number, n: number, d: number, weights: number, mean: number, weighted: number, centred: number): void;
+  gatherRows(x: number, inputs: number, indices: number, rows: number, gathered: number, columns: number): void;
+  weightedLoss(mu: number, offsets: number, targets: number, factors: number, weights: number, indices: number, rows: number, outputs: number, dOut: number, dOutT: number, whitened: number, grads: number): number;
+  multiplyInPlace(a: number, b: number, n: number): void;
 }
 
+type Exports = GemmExports;
+let compiled: WebAssembly.Module | null = null;
 let kernel: Exports | null = null;
 let heap = new Float64Array(0);
 
+/** A new instance of the module, with a memory of its own (a caller that keeps data resident in it). */
+export function newGemmInstance(): GemmExports {
+  compiled ??= new WebAssembly.Module(Buffer.from(GEMM_F64_WASM, 'base64'));
+  return new WebAssembly.Instance(compiled, {}).exports as unknown as GemmExports;
+}
+
 function instance(): Exports {
   if (!kernel) {
-    const module = new WebAssembly.Module(Buffer.from(GEMM_F64_WASM, 'base64'));
-    kernel = new WebAssembly.Instance(module, {}).exports as unknown as Exports;
+    kernel = newGemmInstance();
     heap = new Float64Array(kernel.memory.buffer);
   }
   return kernel;

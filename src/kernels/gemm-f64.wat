@@ -271,4 +271,106 @@
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br $rows)))
   )
+
+  ;; The distillation's minibatch (src/kernels/mlp-distillation.ts): rows `indices` (B of them, i32)
+  ;; of X (n×I) into R (B×(I+1), a 1 appended to each) and, when Ct is not 0, into Ct ((I+1)×B, its
+  ;; last row all ones): the operands of a = [Z 1]·[W1; b1] and of the weights' gradient.
+  (func (export "gatherRows") (param $X i32) (param $I i32) (param $indices i32) (param $B i32) (param $R i32) (param $Ct i32)
+    (local $r i32) (local $i i32) (local $src i32) (local $dst i32) (local $J i32)
+    (local.set $J (i32.add (local.get $I) (i32.const 1)))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
+      (local.set $src (i32.add (local.get $X) (i32.shl (i32.mul (i32.load (i32.add (local.get $indices) (i32.shl (local.get $r) (i32.const 2)))) (local.get $I)) (i32.const 3))))
+      (local.set $dst (i32.add (local.get $R) (i32.shl (i32.mul (local.get $r) (local.get $J)) (i32.const 3))))
+      (memory.copy (local.get $dst) (local.get $src) (i32.shl (local.get $I) (i32.const 3)))
+      (f64.store (i32.add (local.get $dst) (i32.shl (local.get $I) (i32.const 3))) (f64.const 1))
+      (if (local.get $Ct) (then
+        (local.set $i (i32.const 0))
+        (block $colsDone (loop $cols
+          (br_if $colsDone (i32.ge_u (local.get $i) (local.get $I)))
+          (f64.store (i32.add (local.get $Ct) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $B)) (local.get $r)) (i32.const 3)))
+            (f64.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3)))))
+          (local.set $i (i32.add (local.get $i) (i32.const 1)))
+          (br $cols)))
+        (f64.store (i32.add (local.get $Ct) (i32.shl (i32.add (i32.mul (local.get $I) (local.get $B)) (local.get $r)) (i32.const 3))) (f64.const 1))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rows)))
+  )
+
+  ;; The distillation's loss over the minibatch: per row r (data row indices[r]), d = μ_r − offsets −
+  ;; target, whitened = Uᵀd with Uᵀ the row's O×O precision factor, loss += w‖Uᵀd‖². With $grads,
+  ;; ∂loss/∂μ_r = 2w/B · U(Uᵀd) into dOut (B×O) and its transpose dOutT (O×B). Returns the loss / B.
+  (func (export "weightedLoss") (param $mu i32) (param $offsets i32) (param $targets i32) (param $factors i32) (param $weights i32)
+    (param $indices i32) (param $B i32) (param $O i32) (param $dOut i32) (param $dOutT i32) (param $whitened i32) (param $grads i32) (result f64)
+    (local $r i32) (local $row i32) (local $k i32) (local $p i32) (local $q i32) (local $Ut i32) (local $d i32)
+    (local $s f64) (local $sq f64) (local $w f64) (local $loss f64) (local $scale f64)
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $r) (local.get $B)))
+      (local.set $row (i32.load (i32.add (local.get $indices) (i32.shl (local.get $r) (i32.const 2)))))
+      (local.set $d (i32.add (local.get $dOut) (i32.shl (i32.mul (local.get $r) (local.get $O)) (i32.const 3))))
+      (local.set $k (i32.const 0))
+      (block $diffDone (loop $diff
+        (br_if $diffDone (i32.ge_u (local.get $k) (local.get $O)))
+        (f64.store (i32.add (local.get $d) (i32.shl (local.get $k) (i32.const 3)))
+          (f64.sub
+            (f64.sub (f64.load (i32.add (local.get $mu) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $O)) (local.get $k)) (i32.const 3))))
+                     (f64.load (i32.add (local.get $offsets) (i32.shl (local.get $k) (i32.const 3)))))
+            (f64.load (i32.add (local.get $targets) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $O)) (local.get $k)) (i32.const 3))))))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $diff)))
+      (local.set $Ut (i32.add (local.get $factors) (i32.shl (i32.mul (local.get $row) (i32.mul (local.get $O) (local.get $O))) (i32.const 3))))
+      (local.set $sq (f64.const 0))
+      (local.set $p (i32.const 0))
+      (block $whitenDone (loop $whiten
+        (br_if $whitenDone (i32.ge_u (local.get $p) (local.get $O)))
+        (local.set $s (f64.const 0))
+        (local.set $q (i32.const 0))
+        (block $dotDone (loop $dot
+          (br_if $dotDone (i32.ge_u (local.get $q) (local.get $O)))
+          (local.set $s (f64.add (local.get $s)
+            (f64.mul (f64.load (i32.add (local.get $Ut) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $O)) (local.get $q)) (i32.const 3))))
+                     (f64.load (i32.add (local.get $d) (i32.shl (local.get $q) (i32.const 3)))))))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $dot)))
+        (f64.store (i32.add (local.get $whitened) (i32.shl (local.get $p) (i32.const 3))) (local.get $s))
+        (local.set $sq (f64.add (local.get $sq) (f64.mul (local.get $s) (local.get $s))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $whiten)))
+      (local.set $w (f64.load (i32.add (local.get $weights) (i32.shl (local.get $row) (i32.const 3)))))
+      (local.set $loss (f64.add (local.get $loss) (f64.mul (local.get $w) (local.get $sq))))
+      (if (local.get $grads) (then
+        (local.set $scale (f64.div (f64.mul (f64.const 2) (local.get $w)) (f64.convert_i32_u (local.get $B))))
+        (local.set $q (i32.const 0))
+        (block $backDone (loop $back
+          (br_if $backDone (i32.ge_u (local.get $q) (local.get $O)))
+          (local.set $s (f64.const 0))
+          (local.set $p (i32.const 0))
+          (block $sumDone (loop $sum
+            (br_if $sumDone (i32.ge_u (local.get $p) (local.get $O)))
+            (local.set $s (f64.add (local.get $s)
+              (f64.mul (f64.load (i32.add (local.get $Ut) (i32.shl (i32.add (i32.mul (local.get $p) (local.get $O)) (local.get $q)) (i32.const 3))))
+                       (f64.load (i32.add (local.get $whitened) (i32.shl (local.get $p) (i32.const 3)))))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $sum)))
+          (local.set $s (f64.mul (local.get $scale) (local.get $s)))
+          (f64.store (i32.add (local.get $d) (i32.shl (local.get $q) (i32.const 3))) (local.get $s))
+          (f64.store (i32.add (local.get $dOutT) (i32.shl (i32.add (i32.mul (local.get $q) (local.get $B)) (local.get $r)) (i32.const 3))) (local.get $s))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $back)))))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rows)))
+    (f64.div (local.get $loss) (f64.convert_i32_u (local.get $B))))
+
+  ;; a ← a ∘ b over n entries.
+  (func (export "multiplyInPlace") (param $a i32) (param $b i32) (param $n i32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $a) (i32.shl (i32.and (local.get $n) (i32.const -2)) (i32.const 3))))
+    (block $done (loop $pairs
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (v128.store (local.get $a) (f64x2.mul (v128.load (local.get $a)) (v128.load (local.get $b))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $pairs)))
+    (if (i32.and (local.get $n) (i32.const 1)) (then
+      (f64.store (local.get $a) (f64.mul (f64.load (local.get $a)) (f64.load (local.get $b)))))))
 )
