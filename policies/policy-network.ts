@@ -10,7 +10,8 @@
 import type { Rng } from '../src/random.ts';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { MlpDistillationKernel, type MlpShape } from '../src/kernels/mlp-distillation.ts';
-import { sigmoid, softplus } from '../src/vector.ts';
+import { productNT, softplusLayer } from '../src/kernels/gemm-f64.ts';
+import { softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
 
@@ -78,27 +79,32 @@ export class PolicyNetwork implements DistilledPolicy {
    * clipped as in training. The per-coordinate optimizer calls this once per step for every weight.
    */
   meanBatch(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
-    const { inputDim, hidden, outputDim, W1, b1, W2 } = this;
-    const out = new Float64Array(rows * outputDim);
-    const h = new Float64Array(hidden);
-    const anchor = new Float64Array(hidden);
-    for (let j = 0; j < hidden; j++) anchor[j] = softplus(b1[j]);
+    const { inputDim: I, hidden: H, outputDim: O, W1, b1, W2 } = this;
+    const J = I + 1;
+    // [z 1]·[W1; b1], softplus, then W2ᵀ(softplus(a) − softplus(b1)), on the float64 wasm kernels.
+    const z = new Float64Array(rows * J);
     for (let r = 0; r < rows; r++) {
-      const base = r * stride;
-      h.set(b1);
-      for (let i = 0; i < inputDim; i++) {
-        const zi = this.scaled(inputs, i, base);
-        if (zi === 0) continue;
-        const wi = i * hidden;
-        for (let j = 0; j < hidden; j++) h[j] += zi * W1[wi + j];
-      }
-      const o = r * outputDim;
-      for (let j = 0; j < hidden; j++) {
-        const a = softplus(h[j]) - anchor[j];
-        for (let k = 0; k < outputDim; k++) out[o + k] += a * W2[j * outputDim + k];
-      }
+      for (let i = 0; i < I; i++) z[r * J + i] = this.scaled(inputs, i, r * stride);
+      z[r * J + I] = 1;
     }
-    return out;
+    const w1t = new Float64Array(H * J);
+    const w2t = new Float64Array(O * H);
+    for (let j = 0; j < H; j++) {
+      for (let i = 0; i < I; i++) w1t[j * J + i] = W1[i * H + j];
+      w1t[j * J + I] = b1[j];
+      for (let k = 0; k < O; k++) w2t[k * H + j] = W2[j * O + k];
+    }
+    // softplus(b1) by the same kernel as the rows' (a zero input's a is b1 exactly).
+    const anchor = new Float64Array(H);
+    const unused = new Float64Array(H);
+    softplusLayer(b1, 1, H, anchor, unused, unused);
+    const activations = productNT(z, w1t, rows, H, J);
+    const sp = new Float64Array(rows * H);
+    const transposed = new Float64Array(rows * H);
+    softplusLayer(activations, rows, H, sp, transposed, transposed);
+    // The anchor subtracted unit by unit, so that a zero input gives exactly a zero step.
+    for (let r = 0; r < rows; r++) for (let j = 0; j < H; j++) sp[r * H + j] -= anchor[j];
+    return productNT(sp, w2t, rows, O, H);
   }
 
   /**
