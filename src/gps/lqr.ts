@@ -201,11 +201,11 @@ export interface StateActionMarginals {
 }
 
 /**
- * Propagates the state distribution through the fitted dynamics under `policy`. The next state's
- * covariance F·S·Fᵀ is formed in closed loop, A·Σx·Aᵀ + F_u·Σ_u·F_uᵀ + W with A = F_x + F_u·K,
- * which is the same matrix in a third fewer products, each filling only its upper triangle.
+ * The state marginals N(x̄_t, Σx_t) under `policy`, propagated through the fitted dynamics: all the
+ * η search's KL needs (forwardPass adds the actions). The next covariance F·S·Fᵀ is formed in closed
+ * loop, A·Σx·Aᵀ + F_u·Σ_u·F_uᵀ + W with A = F_x + F_u·K, the same matrix in a third fewer products.
  */
-export function forwardPass(dynamics: LinearDynamics, policy: LinearGaussianPolicy): StateActionMarginals {
+export function stateMarginals(dynamics: LinearDynamics, policy: LinearGaussianPolicy): { means: Float64Array[]; covariances: Matrix[] } {
   const { T, dX, dU } = policy;
   const n = dX + dU;
   const means: Float64Array[] = [];
@@ -216,9 +216,74 @@ export function forwardPass(dynamics: LinearDynamics, policy: LinearGaussianPoli
   const AS = new Float64Array(dX * dX);
   const ASA = new Float64Array(dX * dX);
   const FuS = new Float64Array(dX * dU);
+  const mu = new Float64Array(n);
+  for (let t = 0; t < T; t++) {
+    means.push(mx);
+    covariances.push(new Matrix(dX, dX, Sx));
+    if (t === T - 1) break;
+    const Kt = policy.K[t].data;
+    const Su = policy.covariance[t].data;
+    const F = dynamics.F[t].data;
+    const W = dynamics.covariance[t].data;
+    // A = F_x + F_u K
+    for (let i = 0; i < dX; i++) {
+      for (let j = 0; j < dX; j++) {
+        let v = F[i * n + j];
+        for (let u = 0; u < dU; u++) v += F[i * n + dX + u] * Kt[u * dX + j];
+        A[i * dX + j] = v;
+      }
+    }
+    // (A·Σx)·Aᵀ as two products with rows along p (Σx is symmetric: A·Σx = A·Σxᵀ).
+    productNT(A, Sx, dX, dX, dX, AS);
+    productNT(AS, A, dX, dX, dX, ASA);
+    for (let i = 0; i < dX; i++) {
+      for (let u = 0; u < dU; u++) {
+        let v = 0;
+        for (let w = 0; w < dU; w++) v += F[i * n + dX + w] * Su[w * dU + u];
+        FuS[i * dU + u] = v;
+      }
+    }
+    const nextS = new Float64Array(dX * dX);
+    for (let i = 0; i < dX; i++) {
+      for (let j = i; j < dX; j++) {
+        let v = 0.5 * (ASA[i * dX + j] + ASA[j * dX + i]);
+        for (let u = 0; u < dU; u++) v += FuS[i * dU + u] * F[j * n + dX + u];
+        v += 0.5 * (W[i * dX + j] + W[j * dX + i]);
+        nextS[i * dX + j] = v;
+        nextS[j * dX + i] = v;
+      }
+    }
+    Sx = nextS;
+    // x̄' = F·[x̄; K x̄ + k] + f
+    mu.set(mx, 0);
+    for (let u = 0; u < dU; u++) {
+      let v = policy.k[t][u];
+      for (let j = 0; j < dX; j++) v += Kt[u * dX + j] * mx[j];
+      mu[dX + u] = v;
+    }
+    const next = new Float64Array(dX);
+    for (let i = 0; i < dX; i++) {
+      let v = dynamics.f[t][i];
+      for (let j = 0; j < n; j++) v += F[i * n + j] * mu[j];
+      next[i] = v;
+    }
+    mx = next;
+  }
+  return { means, covariances };
+}
+
+/** Propagates the state distribution through the fitted dynamics under `policy`: the joint marginals of z_t = [x_t; u_t]. */
+export function forwardPass(dynamics: LinearDynamics, policy: LinearGaussianPolicy): StateActionMarginals {
+  const { T, dX, dU } = policy;
+  const n = dX + dU;
+  const states = stateMarginals(dynamics, policy);
+  const means: Float64Array[] = [];
+  const covariances: Matrix[] = [];
   const KS = new Float64Array(dU * dX);
   for (let t = 0; t < T; t++) {
     const Kt = policy.K[t].data;
+    const mx = states.means[t];
+    const Sx = states.covariances[t].data;
     // K·Σx, then the joint covariance [[Σx, (KΣx)ᵀ], [KΣx, KΣxKᵀ + Σ_u]]
     KS.fill(0);
     for (let u = 0; u < dU; u++) {
@@ -254,44 +319,6 @@ export function forwardPass(dynamics: LinearDynamics, policy: LinearGaussianPoli
     }
     means.push(mu);
     covariances.push(S);
-    if (t < T - 1) {
-      const F = dynamics.F[t].data;
-      const W = dynamics.covariance[t].data;
-      // A = F_x + F_u K
-      for (let i = 0; i < dX; i++) {
-        for (let j = 0; j < dX; j++) {
-          let v = F[i * n + j];
-          for (let u = 0; u < dU; u++) v += F[i * n + dX + u] * Kt[u * dX + j];
-          A[i * dX + j] = v;
-        }
-      }
-      // (A·Σx)·Aᵀ as two products with rows along p (Σx is symmetric: A·Σx = A·Σxᵀ).
-      productNT(A, Sx, dX, dX, dX, AS);
-      productNT(AS, A, dX, dX, dX, ASA);
-      for (let i = 0; i < dX; i++) for (let u = 0; u < dU; u++) {
-        let v = 0;
-        for (let w = 0; w < dU; w++) v += F[i * n + dX + w] * Su[w * dU + u];
-        FuS[i * dU + u] = v;
-      }
-      const nextS = new Float64Array(dX * dX);
-      for (let i = 0; i < dX; i++) {
-        for (let j = i; j < dX; j++) {
-          let v = 0.5 * (ASA[i * dX + j] + ASA[j * dX + i]);
-          for (let u = 0; u < dU; u++) v += FuS[i * dU + u] * F[j * n + dX + u];
-          v += 0.5 * (W[i * dX + j] + W[j * dX + i]);
-          nextS[i * dX + j] = v;
-          nextS[j * dX + i] = v;
-        }
-      }
-      Sx = nextS;
-      const next = new Float64Array(dX);
-      for (let i = 0; i < dX; i++) {
-        let v = dynamics.f[t][i];
-        for (let j = 0; j < n; j++) v += F[i * n + j] * mu[j];
-        next[i] = v;
-      }
-      mx = next;
-    }
   }
   return { means, covariances };
 }
@@ -389,7 +416,8 @@ export function optimizeTrajectory(options: {
     pdFailures += solved.pdFailures;
     if (solved.eta > eta) lower = Math.max(lower, solved.eta); // below this η, Q_uu is indefinite
     eta = solved.eta;
-    const kl = trajectoryKl(solved.teacher, previous, forwardPass(dynamics, solved.teacher));
+    const states = stateMarginals(dynamics, solved.teacher);
+    const kl = solved.teacher.expectedKl(previous, states.means, states.covariances).reduce((a, b) => a + b, 0);
     const result = { teacher: solved.teacher, eta, kl, iterations: iteration, pdFailures };
     const within = Math.abs(kl - klBound) < 0.1 * klBound;
     // Among candidates prefer one that meets the bound; then the one closest to it.
