@@ -3,6 +3,7 @@
 // state dimensions, so the prior (moments of a mixture fitted on all samples) fills in the rest.
 import { Matrix, matmul, matVec } from '../linalg/matrix.ts';
 import { choleskySolve, regularizedCholesky } from '../linalg/cholesky.ts';
+import { weightedMoments } from '../kernels/gemm-f64.ts';
 
 export interface NiwPrior {
   mean: Float64Array;
@@ -20,24 +21,12 @@ export interface ConditionalGaussian {
   covariance: Matrix;
 }
 
-/** Mean and biased covariance of the rows of `points`. */
+/** Mean and biased covariance of the rows of `points`, on the float64 wasm kernel (weights 1/N). */
 export function empiricalMoments(points: Matrix): { mean: Float64Array; covariance: Matrix } {
   const N = points.rows;
   const D = points.cols;
-  const mean = new Float64Array(D);
-  for (let n = 0; n < N; n++) for (let i = 0; i < D; i++) mean[i] += points.data[n * D + i] / N;
-  const covariance = new Matrix(D, D);
-  const diff = new Float64Array(D);
-  for (let n = 0; n < N; n++) {
-    for (let i = 0; i < D; i++) diff[i] = points.data[n * D + i] - mean[i];
-    for (let i = 0; i < D; i++) {
-      const di = diff[i] / N;
-      if (di === 0) continue;
-      for (let j = i; j < D; j++) covariance.data[i * D + j] += di * diff[j];
-    }
-  }
-  for (let i = 0; i < D; i++) for (let j = 0; j < i; j++) covariance.data[i * D + j] = covariance.data[j * D + i];
-  return { mean, covariance };
+  const { mean, covariance } = weightedMoments(points.data, N, D, [new Float64Array(N).fill(1 / N)])[0]!;
+  return { mean, covariance: new Matrix(D, D, covariance) };
 }
 
 /**

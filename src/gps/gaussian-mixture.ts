@@ -239,12 +239,12 @@ export class GaussianMixture {
     const masses = new Float64Array(K);
     for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) masses[k] += R[n * K + k];
     const live = (k: number) => !(masses[k] < DORMANT_WEIGHT * N || masses[k] < 1e-8);
-    const moments = weightedMoments(
-      X,
-      N,
-      D,
-      Array.from({ length: K }, (_, k) => (live(k) ? Float64Array.from({ length: N }, (_, n) => R[n * K + k] / masses[k]) : null)),
-    );
+    const weights = Array.from({ length: K }, (_, k) => (live(k) ? new Float64Array(N) : null));
+    for (let k = 0; k < K; k++) {
+      const w = weights[k];
+      if (w) for (let n = 0; n < N; n++) w[n] = R[n * K + k] / masses[k];
+    }
+    const moments = weightedMoments(X, N, D, weights);
     for (let k = 0; k < K; k++) {
       const moment = moments[k];
       if (!moment) {
