@@ -75,8 +75,31 @@ export function withExplorationFloor(teacher: LinearGaussianPolicy, actions: Flo
  * constant, ν_t/2·‖μ_π − μ̂‖²_P with μ̂ = K_t s + k_t − Σ_t(Λ_t s + l_t)/ν_t (ν_t floored by the caller).
  */
 export function distillationTarget(teacher: LinearGaussianPolicy, t: number, s: Float64Array, lambdaK: Matrix, lambdak: Float64Array, nu: number): Float64Array {
-  const shift = matVec(teacher.covariance[t], matVec(lambdaK, s).map((v, i) => v + lambdak[i]));
-  return teacher.mean(t, s).map((v, i) => v - shift[i] / nu);
+  const { G, g } = distillationGain(teacher, t, lambdaK, lambdak, nu);
+  return affine(G, g, s, new Float64Array(g.length));
+}
+
+/**
+ * The target is affine in s, μ̂ = G s + g with G = K_t − Σ_tΛ_t/ν_t and g = k_t − Σ_t l_t/ν_t: one
+ * gain per teacher and step serves all of its samples.
+ */
+export function distillationGain(teacher: LinearGaussianPolicy, t: number, lambdaK: Matrix, lambdak: Float64Array, nu: number): { G: Matrix; g: Float64Array } {
+  const S = teacher.covariance[t];
+  const G = matmul(S, lambdaK).scale(-1 / nu).addScaled(teacher.K[t]);
+  const shift = matVec(S, lambdak);
+  const g = Float64Array.from(teacher.k[t], (v, i) => v - shift[i] / nu);
+  return { G, g };
+}
+
+/** out = G s + g. */
+function affine(G: Matrix, g: Float64Array, s: Float64Array, out: Float64Array): Float64Array {
+  const n = G.cols;
+  for (let i = 0; i < g.length; i++) {
+    let v = g[i];
+    for (let j = 0; j < n; j++) v += G.data[i * n + j] * s[j];
+    out[i] = v;
+  }
+  return out;
 }
 
 /**
@@ -503,12 +526,12 @@ export class GuidedPolicySearch {
         const P = teacher.precision[t];
         const factor = cholesky(P).transpose().data;
         const nu = Math.max(c.nu[t], 1e-8);
+        const { G, g } = distillationGain(teacher, t, c.lambdaK[t], c.lambdak[t], nu);
         sets.forEach((set, k) => {
           set.states.forEach((runStates, n) => {
             sequences.push(firstSequence[k] + n);
             steps.push(t);
-            const s = runStates[t];
-            targets.push(distillationTarget(teacher, t, s, c.lambdaK[t], c.lambdak[t], nu));
+            targets.push(affine(G, g, runStates[t], new Float64Array(g.length)));
             observations.push(set.observations[n][t]);
             precisionFactors.push(factor);
             weights.push(nu);
