@@ -46,11 +46,7 @@ function gaussianPenalty(K: Matrix, k: Float64Array, P: Matrix): { M: Matrix; v:
   return { M, v };
 }
 
-/**
- * The cost the backward pass sees at η: (C − λ terms + η·M_prev + ν_t·M_π) / (η + ν_t). Dividing by
- * (η + ν_t) makes the entropy coefficient 1, so the optimal action covariance is Q_uu⁻¹.
- */
-/** The η-independent penalties of mixCosts, computed once per trajectory optimization rather than per η tried. */
+/** The η-independent penalties of mixedCost, computed once per trajectory optimization rather than per η tried. */
 export interface Penalties {
   previous: { M: Matrix; v: Float64Array }[];
   policy: ({ M: Matrix; v: Float64Array } | null)[];
@@ -63,39 +59,59 @@ export function penalties(previous: LinearGaussianPolicy, coupling: PolicyCoupli
   };
 }
 
-export function mixCosts(cost: QuadraticCost, previous: LinearGaussianPolicy, eta: number, coupling: PolicyCoupling | null, terms: Penalties = penalties(previous, coupling)): QuadraticCost {
-  const { dX, dU, T } = previous;
-  const C: Matrix[] = [];
-  const c: Float64Array[] = [];
-  for (let t = 0; t < T; t++) {
-    const Ct = cost.C[t].clone();
-    const ct = Float64Array.from(cost.c[t]);
+/** Writes step t's cost into the upper triangle of Q (n×n, row-major) and into q. */
+type StepCost = (t: number, Q: Float64Array, q: Float64Array) => void;
+
+/** A quadratic cost as it is (C_t symmetrized). */
+function plainCost(cost: QuadraticCost): StepCost {
+  return (t, Q, q) => {
+    const C = cost.C[t].data;
+    const n = cost.C[t].rows;
+    for (let a = 0; a < n; a++) {
+      Q[a * n + a] = C[a * n + a];
+      for (let b = a + 1; b < n; b++) Q[a * n + b] = 0.5 * (C[a * n + b] + C[b * n + a]);
+    }
+    q.set(cost.c[t]);
+  };
+}
+
+/**
+ * The cost the backward pass sees at η: (C − λ terms + η·M_prev + ν_t·M_π) / (η + ν_t). Dividing by
+ * (η + ν_t) makes the entropy coefficient 1, so the optimal action covariance is Q_uu⁻¹. Written
+ * straight into the pass's buffers: building the T mixed matrices per η tried was a tenth of an
+ * optimization, in allocations.
+ */
+function mixedCost(cost: QuadraticCost, previous: LinearGaussianPolicy, eta: number, coupling: PolicyCoupling | null, terms: Penalties): StepCost {
+  const { dX, dU } = previous;
+  const n = dX + dU;
+  return (t, Q, q) => {
+    const C = cost.C[t].data;
     const prev = terms.previous[t];
-    Ct.addScaled(prev.M, eta);
-    for (let i = 0; i < ct.length; i++) ct[i] += eta * prev.v[i];
-    let nu = 0;
-    if (coupling) {
-      nu = coupling.weights[t];
-      // −uᵀ(Λx + l): cross blocks −Λ (u,x) and −Λᵀ (x,u), linear term −l on u.
-      const L = coupling.lambdaK[t];
-      for (let i = 0; i < dU; i++) {
-        ct[dX + i] -= coupling.lambdak[t][i];
-        for (let j = 0; j < dX; j++) {
-          Ct.data[(dX + i) * (dX + dU) + j] -= L.data[i * dX + j];
-          Ct.data[j * (dX + dU) + dX + i] -= L.data[i * dX + j];
-        }
+    const Mp = prev.M.data;
+    const nu = coupling ? coupling.weights[t] : 0;
+    const pol = coupling && nu > 0 ? terms.policy[t] : null;
+    const scale = 1 / (eta + nu);
+    for (let a = 0; a < n; a++) {
+      for (let b = a; b < n; b++) {
+        let v = 0.5 * (C[a * n + b] + C[b * n + a]) + eta * 0.5 * (Mp[a * n + b] + Mp[b * n + a]);
+        if (pol) v += nu * 0.5 * (pol.M.data[a * n + b] + pol.M.data[b * n + a]);
+        Q[a * n + b] = v;
       }
-      const pol = terms.policy[t];
-      if (nu > 0 && pol) {
-        Ct.addScaled(pol.M, nu);
-        for (let i = 0; i < ct.length; i++) ct[i] += nu * pol.v[i];
+      q[a] = cost.c[t][a] + eta * prev.v[a] + (pol ? nu * pol.v[a] : 0);
+    }
+    if (coupling) {
+      // −uᵀ(Λx + l): the cross block −Λᵀ (x, u) in the upper triangle, linear term −l on u.
+      const L = coupling.lambdaK[t].data;
+      for (let i = 0; i < dU; i++) {
+        q[dX + i] -= coupling.lambdak[t][i];
+        for (let j = 0; j < dX; j++) Q[j * n + dX + i] -= L[i * dX + j];
       }
     }
-    const scale = 1 / (eta + nu);
-    C.push(Ct.scale(scale).symmetrize());
-    c.push(ct.map((v) => v * scale));
-  }
-  return { C, c };
+    for (let a = 0; a < n; a++) {
+      for (let b = a; b < n; b++) Q[a * n + b] *= scale;
+      q[a] *= scale;
+    }
+  };
 }
 
 /** The transpose of a rows×cols row-major matrix, into `out`. */
@@ -114,8 +130,10 @@ function transposed(a: Float64Array, rows: number, cols: number, out: Float64Arr
  * and zeroing the intermediate matrices (docs/performance.md).
  */
 export function backwardPass(dynamics: LinearDynamics, cost: QuadraticCost, valueScale: (t: number) => number = () => 1): LinearGaussianPolicy {
-  const T = cost.C.length;
-  const n = cost.C[0].rows;
+  return backwardPassOf(dynamics, cost.C.length, cost.C[0].rows, plainCost(cost), valueScale);
+}
+
+function backwardPassOf(dynamics: LinearDynamics, T: number, n: number, stepCost: StepCost, valueScale: (t: number) => number): LinearGaussianPolicy {
   const dX = dynamics.x0Mean.length;
   const dU = n - dX;
   const K: Matrix[] = new Array(T);
@@ -130,13 +148,8 @@ export function backwardPass(dynamics: LinearDynamics, cost: QuadraticCost, valu
   const Q = new Float64Array(n * n);
   const q = new Float64Array(n);
   for (let t = T - 1; t >= 0; t--) {
-    // Q = sym(C_t) + s·Fᵀ·Vxx·F, q = c_t + s·Fᵀ(Vxx·f + Vx)
-    const C = cost.C[t].data;
-    for (let a = 0; a < n; a++) {
-      Q[a * n + a] = C[a * n + a];
-      for (let b = a + 1; b < n; b++) Q[a * n + b] = 0.5 * (C[a * n + b] + C[b * n + a]);
-    }
-    q.set(cost.c[t]);
+    // Q = C_t + s·Fᵀ·Vxx·F, q = c_t + s·Fᵀ(Vxx·f + Vx) (C_t's upper triangle, then the mirror)
+    stepCost(t, Q, q);
     if (t < T - 1) {
       const F = dynamics.F[t].data;
       const f = dynamics.f[t];
@@ -378,7 +391,7 @@ export function solveAtEta(
   let pdFailures = 0;
   for (;;) {
     try {
-      const teacher = backwardPass(dynamics, mixCosts(cost, previous, current, coupling, terms), (t) => (current + nu(t + 1)) / (current + nu(t)));
+      const teacher = backwardPassOf(dynamics, previous.T, previous.dX + previous.dU, mixedCost(cost, previous, current, coupling, terms), (t) => (current + nu(t + 1)) / (current + nu(t)));
       return { teacher, eta: current, pdFailures };
     } catch (err) {
       if (!(err instanceof NotPositiveDefiniteError)) throw err;
