@@ -8,6 +8,7 @@ import { createPool } from '../src/parallel/worker-pool.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
 import { divideTrainingSplit } from '../src/gps/train.ts';
 import { benchLearnedStep } from './learned-step.ts';
+import { median } from '../src/vector.ts';
 
 /** The benchmark's family and config: DEFAULT_GPS_CONFIG on logreg (also run by bench/peers.ts). */
 export function gpsBenchSetup(requestedConditions?: number): { family: ObjectiveFamily; config: GpsConfig } {
@@ -24,16 +25,18 @@ function outcome(log: IterationLog): string {
 }
 
 /**
- * `npm run bench -- gps [--conditions=N] [--workers=1,2]`: two iterations of a fresh run per worker
- * count, their phases, the second iteration's speed-up over the first count, and whether every
- * count produced the same iterations. With --coordinatewise: the per-coordinate learned step
- * against an SGD step instead (learned-step.ts).
+ * `npm run bench -- gps [--conditions=N] [--workers=1,2] [--iterations=4]`: the iterations of a fresh
+ * run per worker count, their phases, the median of the iterations after the first (this VM's speed
+ * moves by 20% between runs, so one iteration is a noisy reading) and its speed-up over the first
+ * count, and whether every count produced the same iterations. With --coordinatewise: the
+ * per-coordinate learned step against an SGD step instead (learned-step.ts).
  */
 export async function benchGps(args: string[]): Promise<void> {
   if (args.includes('--coordinatewise')) return benchLearnedStep(args);
   const backend = await initBackend();
   const requested = args.find((a) => a.startsWith('--conditions='))?.split('=')[1];
   const workerCounts = (args.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '1,2').split(',').map(Number);
+  const iterations = Math.max(2, Number(args.find((a) => a.startsWith('--iterations='))?.split('=')[1] ?? 4));
   const { family, config } = gpsBenchSetup(requested === undefined ? undefined : Number(requested));
   console.log(`GPS on logreg: ${config.conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, ${config.innerIterations} inner iterations, tfjs backend ${backend}`);
   console.log('workers  iteration   total  sampling  dynamics     LQR  policy   (seconds)');
@@ -44,20 +47,22 @@ export async function benchGps(args: string[]): Promise<void> {
     try {
       const gps = await GuidedPolicySearch.create(config, family, pool);
       let record = '';
-      for (let i = 0; i < 2; i++) {
+      const typical: number[] = [];
+      for (let i = 0; i < iterations; i++) {
         const log = await gps.runIteration();
         const t = log.timing;
         console.log(`${String(workers).padStart(7)} ${String(i + 1).padStart(10)} ${log.seconds.toFixed(2).padStart(7)} ${t.sampling.toFixed(2).padStart(9)} ${t.dynamics.toFixed(2).padStart(9)} ${t.lqr.toFixed(2).padStart(7)} ${t.policy.toFixed(2).padStart(7)}`);
         record += outcome(log);
-        if (i === 1) seconds.push(log.seconds);
+        if (i >= 1) typical.push(log.seconds);
       }
+      seconds.push(median(typical));
       outcomes.push(record + JSON.stringify(gps.network.toJSON()));
     } finally {
       await pool.close();
     }
   }
   workerCounts.forEach((workers, k) => {
-    if (k === 0) return;
-    console.log(`iteration 2 with ${workers} workers: ${(seconds[0] / seconds[k]).toFixed(2)}× the speed of ${workerCounts[0]}; iterations and policy ${outcomes[k] === outcomes[0] ? 'bit-identical' : 'DIFFER'}`);
+    const speed = k === 0 ? '' : `, ${(seconds[0] / seconds[k]).toFixed(2)}× the speed of ${workerCounts[0]}; iterations and policy ${outcomes[k] === outcomes[0] ? 'bit-identical' : 'DIFFER'}`;
+    console.log(`iterations 2-${iterations} with ${workers} worker${workers === 1 ? '' : 's'}: median ${seconds[k].toFixed(2)} s${speed}`);
   });
 }
