@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { softplus } from '../src/vector.ts';
-import { mahalanobisDistances, productNT, softplusLayer, weightedMoments } from '../src/kernels/gemm-f64.ts';
+import { mahalanobisDistances, productNT, softplusLayer, weightedMoments } from '../src/kernels/float64-kernels.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 

@@ -3,7 +3,7 @@
 // state dimensions, so the prior (moments of a mixture fitted on all samples) fills in the rest.
 import { Matrix, matmul, matVec } from '../linalg/matrix.ts';
 import { choleskySolve, regularizedCholesky } from '../linalg/cholesky.ts';
-import { weightedMoments } from '../kernels/gemm-f64.ts';
+import { weightedMoments } from '../kernels/float64-kernels.ts';
 
 export interface NiwPrior {
   mean: Float64Array;

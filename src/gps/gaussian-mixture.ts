@@ -5,7 +5,7 @@ import { Matrix } from '../linalg/matrix.ts';
 import { logDetFromCholesky, regularizedCholesky } from '../linalg/cholesky.ts';
 import type { Rng } from '../random.ts';
 import { empiricalMoments, type NiwPrior } from './gaussian-fit.ts';
-import { mahalanobisDistances, productNT, weightedMoments } from '../kernels/gemm-f64.ts';
+import { mahalanobisDistances, productNT, weightedMoments } from '../kernels/float64-kernels.ts';
 
 interface Component {
   logWeight: number;

@@ -5,7 +5,7 @@
 import { Matrix, matmul, matmulTN, matVec, matTVec } from '../linalg/matrix.ts';
 import { cholesky, choleskySolve, NotPositiveDefiniteError } from '../linalg/cholesky.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
-import { productNT } from '../kernels/gemm-f64.ts';
+import { productNT } from '../kernels/float64-kernels.ts';
 import type { LinearDynamics } from './dynamics.ts';
 
 export interface QuadraticCost {

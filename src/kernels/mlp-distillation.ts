@@ -1,10 +1,10 @@
 // The GPS policy network's distillation step (policies/policy-network.ts) on the float64 wasm kernels
-// of gemm-f64.wat, with the data resident: one instance of the module per fit holds the scaled
+// of float64-kernels.wat, with the data resident: one instance of the module per fit holds the scaled
 // observations, targets, precision factors and weights for its whole run, so a minibatch step copies
 // only its row indices and the network's weights in and the gradients out. Copying each operand in
 // and out of the shared instance, and the minibatch's gathers and loss in typed-array loops, were half
 // of a step (docs/performance.md).
-import { newGemmInstance, type GemmExports } from './gemm-f64.ts';
+import { newFloat64Kernels, type Float64KernelExports } from './float64-kernels.ts';
 import { sigmoid, softplus } from '../vector.ts';
 
 export interface MlpShape {
@@ -21,7 +21,7 @@ export interface DistillationRows {
 }
 
 export class MlpDistillationKernel {
-  private readonly wasm: GemmExports;
+  private readonly wasm: Float64KernelExports;
   /** Byte offsets of each array in the instance's memory. */
   private readonly at: Record<string, number> = {};
   private heap: Float64Array;
@@ -73,7 +73,7 @@ export class MlpDistillationKernel {
       this.at[name] = entries * 8;
       entries += (size + 1) & ~1; // 16-byte aligned
     }
-    this.wasm = newGemmInstance();
+    this.wasm = newFloat64Kernels();
     const bytes = entries * 8;
     const have = this.wasm.memory.buffer.byteLength;
     if (bytes > have) this.wasm.memory.grow(Math.ceil((bytes - have) / 65536));

@@ -1,8 +1,8 @@
 ;; Float64 kernels in wasm SIMD for the GPS's dense linear algebra and its distillation
-;; (src/kernels/gemm-f64.ts copies the operands in and the results out; docs/design.md §4 says why).
+;; (src/kernels/float64-kernels.ts copies the operands in and the results out; docs/design.md §4 says why).
 ;;
-;; gemmNT: C = A·Bᵀ. A is m×k and B is n×k, both
-;; row-major, so every inner product runs along two contiguous rows; C is m×n, row-major. Blocks of
+;; gemmNT: C = A·Bᵀ. A is m×k and B is n×k, both row-major, so every inner product runs along two
+;; contiguous rows; C is m×n, row-major. Blocks of
 ;; 2 rows of A by 2 rows of B keep four vector sums in registers, each operand load serving two of
 ;; them; an odd last row or column goes through $dot. All addresses are byte offsets.
 (module

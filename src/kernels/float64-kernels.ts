@@ -1,14 +1,14 @@
-// Float64 matrix products on gemm-f64.wat, for the GPS's dense linear algebra (LQR passes, the
-// mixtures' E and M steps) and its distillation (with softplusLayer). V8 runs the plain typed-array loops at 0.35–1.2
-// multiply-adds per ns on this project's sizes (23–49 dimensions); the wasm kernel, two lanes and
-// four sums in registers, at about 5 (docs/design.md §4). The operands are copied into the module's
-// own memory (one instance per thread) and the product out: at these sizes the copies cost a few
-// percent of the product.
-import { GEMM_F64_WASM } from './gemm-f64-wasm.ts';
+// Float64 kernels on float64-kernels.wat: matrix products for the GPS's dense linear algebra (LQR
+// passes, the mixtures' E and M steps, conditional fits), a softplus pass, and the mixtures' steps.
+// V8 runs the plain typed-array loops at 0.35–1.2 multiply-adds per ns on this project's sizes
+// (23–49 dimensions); the wasm product, two lanes and four sums in registers, at about 5
+// (docs/design.md §4). The operands are copied into the module's own memory (one instance per
+// thread) and the results out: at these sizes the copies cost a few percent of the work.
+import { FLOAT64_KERNELS_WASM } from './float64-kernels-wasm.ts';
 
-export interface GemmExports {
+export interface Float64KernelExports {
   memory: WebAssembly.Memory;
-  /** shape: 0 full, 1 b lower-triangular, 2 a symmetric square result (gemm-f64.wat). */
+  /** shape: 0 full, 1 b lower-triangular, 2 a symmetric square result (float64-kernels.wat). */
   gemmNT(a: number, b: number, c: number, m: number, n: number, k: number, shape: number): void;
   softplusLayer(x: number, rows: number, cols: number, sp: number, spT: number, slopeT: number): void;
   mahalanobis(x: number, n: number, d: number, mean: number, inverse: number, scratch: number, whitened: number, out: number, stride: number): void;
@@ -18,20 +18,20 @@ export interface GemmExports {
   multiplyInPlace(a: number, b: number, n: number): void;
 }
 
-type Exports = GemmExports;
+type Exports = Float64KernelExports;
 let compiled: WebAssembly.Module | null = null;
 let kernel: Exports | null = null;
 let heap = new Float64Array(0);
 
 /** A new instance of the module, with a memory of its own (a caller that keeps data resident in it). */
-export function newGemmInstance(): GemmExports {
-  compiled ??= new WebAssembly.Module(Buffer.from(GEMM_F64_WASM, 'base64'));
-  return new WebAssembly.Instance(compiled, {}).exports as unknown as GemmExports;
+export function newFloat64Kernels(): Float64KernelExports {
+  compiled ??= new WebAssembly.Module(Buffer.from(FLOAT64_KERNELS_WASM, 'base64'));
+  return new WebAssembly.Instance(compiled, {}).exports as unknown as Float64KernelExports;
 }
 
 function instance(): Exports {
   if (!kernel) {
-    kernel = newGemmInstance();
+    kernel = newFloat64Kernels();
     heap = new Float64Array(kernel.memory.buffer);
   }
   return kernel;
