@@ -11,7 +11,7 @@ import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
 import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type PackedSamples, type PackedSequences } from './transfer.ts';
-import { expectedCost, forwardPass, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
+import { expectedCost, forwardPass, stateMarginals, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, conditionStartRng, reviveLinearization, reviveTrajectory, type LinearizationResult } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
@@ -108,11 +108,11 @@ function affine(G: Matrix, g: Float64Array, s: Float64Array, out: Float64Array):
  */
 export function meanDualStep(lambdak: Float64Array, teacher: LinearGaussianPolicy, t: number, states: Float64Array[], policyMeans: Float64Array[], rate: number): void {
   const dU = lambdak.length;
-  const gap = new Float64Array(dU);
-  states.forEach((s, n) => {
-    const u = teacher.mean(t, s);
-    for (let i = 0; i < dU; i++) gap[i] += (u[i] - policyMeans[n][i]) / states.length;
-  });
+  // The teacher's mean is affine in s, so its average over the samples is its mean at their average.
+  const meanState = new Float64Array(states[0].length);
+  for (const s of states) for (let j = 0; j < s.length; j++) meanState[j] += s[j] / states.length;
+  const gap = teacher.mean(t, meanState);
+  for (const mu of policyMeans) for (let i = 0; i < dU; i++) gap[i] -= mu[i] / policyMeans.length;
   const step = matVec(teacher.precision[t], gap);
   for (let i = 0; i < dU; i++) lambdak[i] -= rate * step[i];
 }
@@ -598,12 +598,8 @@ export class GuidedPolicySearch {
 
   /** Per-step E[KL(teacher ‖ π̄)] under the teacher's own state marginals. */
   private teacherPolicyKl(c: ConditionWork, teacher: LinearGaussianPolicy): Float64Array {
-    const marginals = forwardPass(c.dynamics!, teacher);
-    return teacher.expectedKl(
-      c.linearized!,
-      marginals.means.map((m) => m.subarray(0, this.dX)),
-      marginals.covariances.map((S) => S.block(0, 0, this.dX, this.dX)),
-    );
+    const states = stateMarginals(c.dynamics!, teacher);
+    return teacher.expectedKl(c.linearized!, states.means, states.covariances);
   }
 
   /** Step 6: move λ against the teacher–policy disagreement; on the last inner pass, ν by the KL. */
