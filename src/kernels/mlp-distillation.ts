@@ -20,6 +20,10 @@ export interface DistillationRows {
   weights: Float64Array;
 }
 
+/**
+ * One fit's weighted distillation loss mean_r w_r‖U_rᵀ(μ_θ(o_r) − μ̂_r)‖² and its gradient for the
+ * anchored softplus MLP μ_θ(o) = W2ᵀ[softplus(W1ᵀz + b1) − softplus(b1)], over any rows of its data.
+ */
 export class MlpDistillationKernel {
   private readonly wasm: Float64KernelExports;
   /** Byte offsets of each array in the instance's memory. */
