@@ -204,8 +204,16 @@ export class PolicyNetwork implements DistilledPolicy {
   private scaledObservations(data: DistillationData): Float64Array {
     const n = data.observations.length;
     const I = this.inputDim;
+    const { inputScale, inputBound } = this;
     const obs = new Float64Array(n * I);
-    for (let r = 0; r < n; r++) for (let i = 0; i < I; i++) obs[r * I + i] = this.scaled(data.observations[r], i);
+    // scaledFeature written out: per coordinate there are a million rows (0.26 s a call through it).
+    for (let r = 0; r < n; r++) {
+      const o = data.observations[r];
+      for (let i = 0; i < I; i++) {
+        const z = o[i] / inputScale[i];
+        obs[r * I + i] = z > inputBound[i] ? inputBound[i] : z < -inputBound[i] ? -inputBound[i] : z;
+      }
+    }
     return obs;
   }
 

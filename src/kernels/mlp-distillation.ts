@@ -84,9 +84,16 @@ export class MlpDistillationKernel {
     this.heap = new Float64Array(this.wasm.memory.buffer);
     const heap = this.heap;
     heap.set(observations.subarray(0, n * I), this.at.observations / 8);
+    // Entry by entry: per coordinate the rows are a million vectors of one or a few entries, where a
+    // typed-array set() per row cost more than the copy.
+    const targets = this.at.targets / 8;
+    const factors = this.at.factors / 8;
+    const O2 = O * O;
     for (let r = 0; r < n; r++) {
-      heap.set(data.targets[r].subarray(0, O), this.at.targets / 8 + r * O);
-      heap.set(data.precisionFactors[r].subarray(0, O * O), this.at.factors / 8 + r * O * O);
+      const target = data.targets[r];
+      const factor = data.precisionFactors[r];
+      for (let k = 0; k < O; k++) heap[targets + r * O + k] = target[k];
+      for (let k = 0; k < O2; k++) heap[factors + r * O2 + k] = factor[k];
     }
     heap.set(data.weights.subarray(0, n), this.at.weights / 8);
   }
