@@ -7,6 +7,7 @@ import { GaussianMixture } from '../src/gps/gaussian-mixture.ts';
 import { linearizePolicy, MIXTURE_ROWS } from '../src/gps/policy-linearization.ts';
 import { DynamicsPriorGMM, fitDynamics } from '../src/gps/dynamics.ts';
 import { Rng } from '../src/random.ts';
+import { assertClose } from './helpers.ts';
 
 function maxError(a: Matrix | Float64Array, b: Matrix | Float64Array): number {
   const x = a instanceof Matrix ? a.data : a;
@@ -158,4 +159,51 @@ test('the policy linearization fits its mixture on at most MIXTURE_ROWS rows (wh
     for (let i = 0; i < 4; i++) assert.ok(Math.abs(linear.K[t].get(0, i) - a[i]) < 1e-3, `t = ${t}, slope ${i}: ${linear.K[t].get(0, i)} vs ${a[i]}`);
     assert.ok(Math.abs(linear.k[t][0] - 0.1) < 1e-3, `t = ${t}: offset ${linear.k[t][0]}`);
   }
+});
+
+test("a mixture's batched prior for several sets of points equals the moments written out for each set", () => {
+  const rng = new Rng('batched-prior');
+  const D = 3;
+  const points = new Matrix(300, D);
+  for (let n = 0; n < 300; n++) points.data.set([n % 2 ? 4 : -4, 0, n % 3].map((c) => c + rng.normal()), D * n);
+  const g = new GaussianMixture();
+  g.fit(points, 3, rng.fork('fit'));
+  const sets = [5, 1, 12].map((rows) => {
+    const m = new Matrix(rows, D);
+    for (let i = 0; i < m.data.length; i++) m.data[i] = 3 * rng.normal();
+    return m;
+  });
+  const { components } = g.state;
+  const batched = g.inferenceAll(sets);
+  sets.forEach((set, s) => {
+    // Posterior weights by hand: w_k N(x; μ_k, Σ_k), Σ_k⁻¹ from its Cholesky factor.
+    const weights = new Float64Array(components.length);
+    for (let n = 0; n < set.rows; n++) {
+      const x = set.data.subarray(n * D, (n + 1) * D);
+      const logs = components.map((c) => {
+        const L = new Matrix(D, D, c.factor);
+        const z = new Float64Array(D);
+        for (let i = 0; i < D; i++) {
+          let v = x[i] - c.mean[i];
+          for (let j = 0; j < i; j++) v -= L.get(i, j) * z[j];
+          z[i] = v / L.get(i, i);
+        }
+        return c.logWeight - 0.5 * (D * Math.log(2 * Math.PI) + c.logDet + z.reduce((a, b) => a + b * b, 0));
+      });
+      const top = Math.max(...logs);
+      const total = logs.reduce((a, l) => a + Math.exp(l - top), 0);
+      logs.forEach((l, k) => (weights[k] += Math.exp(l - top) / total / set.rows));
+    }
+    const mean = new Float64Array(D);
+    components.forEach((c, k) => c.mean.forEach((v, i) => (mean[i] += weights[k] * v)));
+    const phi = new Float64Array(D * D);
+    components.forEach((c, k) => {
+      for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) phi[i * D + j] += weights[k] * (c.covariance[i * D + j] + (c.mean[i] - mean[i]) * (c.mean[j] - mean[j]));
+    });
+    const single = g.inference(set);
+    for (const prior of [batched[s], single]) {
+      assertClose(prior.mean, mean, 1e-10, `set ${s} mean`);
+      assertClose(prior.phi.data, phi, 1e-10, `set ${s} Φ`);
+    }
+  });
 });
