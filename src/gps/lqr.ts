@@ -78,7 +78,7 @@ function plainCost(cost: QuadraticCost): StepCost {
 /**
  * The cost the backward pass sees at η: (C − λ terms + η·M_prev + ν_t·M_π) / (η + ν_t). Dividing by
  * (η + ν_t) makes the entropy coefficient 1, so the optimal action covariance is Q_uu⁻¹. Written
- * straight into the pass's buffers: building the T mixed matrices per η tried was a tenth of an
+ * straight into the pass's buffers: building the T mixed matrices per η tried was a sixth of an
  * optimization, in allocations.
  */
 function mixedCost(cost: QuadraticCost, previous: LinearGaussianPolicy, eta: number, coupling: PolicyCoupling | null, terms: Penalties): StepCost {
@@ -125,9 +125,9 @@ function transposed(a: Float64Array, rows: number, cols: number, out: Float64Arr
  * from t+1 into t: (η + ν_{t+1})/(η + ν_t) when each step's cost was divided by (η + ν_t).
  * Throws NotPositiveDefiniteError when some Q_uu is not positive definite.
  *
- * The products run on flat buffers allocated once per pass, and Fᵀ·V·F fills only its upper
- * triangle (it is symmetric): a third of the pass's time at the logreg default went to allocating
- * and zeroing the intermediate matrices (docs/performance.md).
+ * The products run on the float64 wasm kernel (docs/design.md §4) into flat buffers allocated once
+ * per pass: allocating and zeroing the intermediate matrices was a third of the pass's time at the
+ * logreg default. Q is built in its upper triangle, then mirrored.
  */
 export function backwardPass(dynamics: LinearDynamics, cost: QuadraticCost, valueScale: (t: number) => number = () => 1): LinearGaussianPolicy {
   return backwardPassOf(dynamics, cost.C.length, cost.C[0].rows, plainCost(cost), valueScale);
