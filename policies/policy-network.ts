@@ -206,13 +206,9 @@ export class PolicyNetwork implements DistilledPolicy {
     const I = this.inputDim;
     const { inputScale, inputBound } = this;
     const obs = new Float64Array(n * I);
-    // scaledFeature written out: per coordinate there are a million rows (0.26 s a call through it).
     for (let r = 0; r < n; r++) {
       const o = data.observations[r];
-      for (let i = 0; i < I; i++) {
-        const z = o[i] / inputScale[i];
-        obs[r * I + i] = z > inputBound[i] ? inputBound[i] : z < -inputBound[i] ? -inputBound[i] : z;
-      }
+      for (let i = 0; i < I; i++) obs[r * I + i] = scaledFeature(o[i], inputScale[i], inputBound[i]);
     }
     return obs;
   }

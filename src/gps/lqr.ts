@@ -350,16 +350,10 @@ export function expectedCost(cost: QuadraticCost, marginals: StateActionMarginal
   });
 }
 
-/** Σ_t E_{x_t}[KL(p(·|x_t) ‖ q(·|x_t))] under the marginals of z_t. */
-export function trajectoryKl(p: LinearGaussianPolicy, q: LinearGaussianPolicy, marginals: StateActionMarginals): number {
-  const dX = p.dX;
-  const perStep = p.expectedKl(
-    q,
-    marginals.means.map((m) => m.subarray(0, dX)),
-    marginals.covariances.map((S) => S.block(0, 0, dX, dX)),
-  );
+/** Σ_t E_{x_t}[KL(p(·|x_t) ‖ q(·|x_t))] under the state marginals (stateMarginals). */
+export function trajectoryKl(p: LinearGaussianPolicy, q: LinearGaussianPolicy, states: { means: Float64Array[]; covariances: Matrix[] }): number {
   let total = 0;
-  for (const v of perStep) total += v;
+  for (const v of p.expectedKl(q, states.means, states.covariances)) total += v;
   return total;
 }
 
@@ -429,8 +423,7 @@ export function optimizeTrajectory(options: {
     pdFailures += solved.pdFailures;
     if (solved.eta > eta) lower = Math.max(lower, solved.eta); // below this η, Q_uu is indefinite
     eta = solved.eta;
-    const states = stateMarginals(dynamics, solved.teacher);
-    const kl = solved.teacher.expectedKl(previous, states.means, states.covariances).reduce((a, b) => a + b, 0);
+    const kl = trajectoryKl(solved.teacher, previous, stateMarginals(dynamics, solved.teacher));
     const result = { teacher: solved.teacher, eta, kl, iterations: iteration, pdFailures };
     const within = Math.abs(kl - klBound) < 0.1 * klBound;
     // Among candidates prefer one that meets the bound; then the one closest to it.

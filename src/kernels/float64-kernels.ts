@@ -125,11 +125,10 @@ export function weightedMoments(points: Float64Array, N: number, D: number, weig
   const weightedAt = meanAt + aligned(D);
   const centredAt = weightedAt + aligned(D * N);
   const covarianceAt = centredAt + aligned(D * N);
-  let memory = reserve(exports, covarianceAt + D * D);
+  const memory = reserve(exports, covarianceAt + D * D);
   memory.set(points.subarray(0, N * D), 0);
   return weights.map((w) => {
     if (!w) return null;
-    memory = reserve(exports, covarianceAt + D * D);
     memory.set(w.subarray(0, N), weightsAt);
     exports.centredColumns(0, N, D, weightsAt * 8, meanAt * 8, weightedAt * 8, centredAt * 8);
     exports.gemmNT(weightedAt * 8, centredAt * 8, covarianceAt * 8, D, D, N, 2);

@@ -30,6 +30,8 @@ export class MlpDistillationKernel {
   private readonly at: Record<string, number> = {};
   private heap: Float64Array;
   private readonly capacity: number;
+  /** softplus(b1) and its slope sigmoid(b1), from the weights last loaded. */
+  private readonly anchor: Float64Array;
   private readonly anchorSlope: Float64Array;
 
   /**
@@ -47,6 +49,7 @@ export class MlpDistillationKernel {
     const J = I + 1;
     const B = capacity;
     this.capacity = capacity;
+    this.anchor = new Float64Array(H);
     this.anchorSlope = new Float64Array(H);
     const sizes: [string, number][] = [
       ['observations', n * I],
@@ -109,6 +112,7 @@ export class MlpDistillationKernel {
     for (let j = 0; j < H; j++) {
       for (let i = 0; i < I; i++) heap[w1t + j * J + i] = W1[i * H + j];
       heap[w1t + j * J + I] = b1[j];
+      this.anchor[j] = softplus(b1[j]);
       this.anchorSlope[j] = sigmoid(b1[j]);
     }
     heap.set(W2, this.at.W2 / 8);
@@ -117,7 +121,7 @@ export class MlpDistillationKernel {
       let s = 0;
       for (let j = 0; j < H; j++) {
         heap[w2t + k * H + j] = W2[j * O + k];
-        s += W2[j * O + k] * softplus(b1[j]);
+        s += W2[j * O + k] * this.anchor[j];
       }
       heap[offsets + k] = s;
     }
@@ -163,10 +167,7 @@ export class MlpDistillationKernel {
       gb1[j] = heap[extended + I * H + j] - dhSum * this.anchorSlope[j];
     }
     const gW2at = at.gW2 / 8;
-    for (let j = 0; j < H; j++) {
-      const anchor = softplus(b1[j]);
-      for (let k = 0; k < O; k++) gW2[j * O + k] = heap[gW2at + j * O + k] - anchor * outputSums[k];
-    }
+    for (let j = 0; j < H; j++) for (let k = 0; k < O; k++) gW2[j * O + k] = heap[gW2at + j * O + k] - this.anchor[j] * outputSums[k];
     return loss;
   }
 }
