@@ -1,42 +1,46 @@
 ;; The per-coordinate MLP policy's mean step for every coordinate of a net at once, in float32 wasm
 ;; SIMD (src/kernels/softplus-mlp.ts lays out the memory and calls it; docs/design.md §4 says why).
 ;; For each row r (one coordinate's state, `width` float64 entries, the first `inputs` read):
-;;   z_i = clip(s_ri / scale_i, ±bound_i)            (float64, as the float64 path, then float32)
+;;   z_i = clip(s_ri · (1 / scale_i), ±bound_i)      (float64, then float32: the float64 path to its rounding)
 ;;   a   = W1ᵀ z + b1                                 (hidden units, padded to whole 4-lane vectors)
 ;;   μ_r = Σ_j w2_j (softplus(a_j) − anchor_j)        (anchor_j = softplus(b1_j); padded w2_j = 0)
 ;; The weights are stored vector-major: W1 as [vectors][inputs][4 lanes], so the inner loop reads them
-;; in order and keeps one hidden vector in a register while it sums over the inputs.
+;; in order and keeps its hidden vectors in registers while it sums over the inputs.
 (module
   (memory (export "memory") 1)
 
   ;; The softplus's constants, splat across a vector, at the start of memory: TurboFan rebuilds a
-  ;; constant splat at each use inside a loop (three instructions), where a load folds into the
-  ;; arithmetic. Memory the caller lays out starts at $heapBase.
-  (global (export "heapBase") i32 (i32.const 272))
+  ;; constant splat at each use inside a loop (three instructions), where a load is one. Memory the
+  ;; caller lays out starts at $heapBase.
+  (global (export "heapBase") i32 (i32.const 304))
   (func $constants
     (v128.store offset=0 (i32.const 0) (f32x4.splat (f32.const 87)))  ;; cap
     (v128.store offset=16 (i32.const 0) (f32x4.splat (f32.const 1.4426950408889634)))  ;; log2e
     (v128.store offset=32 (i32.const 0) (f32x4.splat (f32.const 8388608)))  ;; magic
-    (v128.store offset=48 (i32.const 0) (f32x4.splat (f32.const 0.6931471805599453)))  ;; ln2
-    (v128.store offset=64 (i32.const 0) (f32x4.splat (f32.const 1)))  ;; one
-    (v128.store offset=80 (i32.const 0) (f32x4.splat (f32.const 0.5)))  ;; e2
-    (v128.store offset=96 (i32.const 0) (f32x4.splat (f32.const 0.16666666666666666)))  ;; e3
-    (v128.store offset=112 (i32.const 0) (f32x4.splat (f32.const 0.041666666666666664)))  ;; e4
-    (v128.store offset=128 (i32.const 0) (f32x4.splat (f32.const 0.008333333333333333)))  ;; e5
-    (v128.store offset=144 (i32.const 0) (f32x4.splat (f32.const 0.001388888888888889)))  ;; e6
+    (v128.store offset=48 (i32.const 0) (f32x4.splat (f32.const 1)))  ;; one
+    (v128.store offset=64 (i32.const 0) (f32x4.splat (f32.const 0.693147181)))  ;; e1 = ln 2
+    (v128.store offset=80 (i32.const 0) (f32x4.splat (f32.const 0.240226507)))  ;; e2 = ln²2 / 2!
+    (v128.store offset=96 (i32.const 0) (f32x4.splat (f32.const 0.0555041087)))  ;; e3
+    (v128.store offset=112 (i32.const 0) (f32x4.splat (f32.const 0.00961812911)))  ;; e4
+    (v128.store offset=128 (i32.const 0) (f32x4.splat (f32.const 0.00133335581)))  ;; e5
+    (v128.store offset=144 (i32.const 0) (f32x4.splat (f32.const 0.000154035304)))  ;; e6
     (v128.store offset=160 (i32.const 0) (i32x4.splat (i32.const 0x3f800000)))  ;; oneBits: the bits of 1.0
-    (v128.store offset=176 (i32.const 0) (f32x4.splat (f32.const 2)))  ;; two
-    (v128.store offset=192 (i32.const 0) (f32x4.splat (f32.const 0.6666666666666666)))  ;; l3
-    (v128.store offset=208 (i32.const 0) (f32x4.splat (f32.const 0.4)))  ;; l5
-    (v128.store offset=224 (i32.const 0) (f32x4.splat (f32.const 0.2857142857142857)))  ;; l7
-    (v128.store offset=240 (i32.const 0) (f32x4.splat (f32.const 0.2222222222222222)))  ;; l9
-    (v128.store offset=256 (i32.const 0) (f32x4.splat (f32.const 0.18181818181818182))))  ;; l11
+    (v128.store offset=176 (i32.const 0) (f32x4.splat (f32.const 0.999996447)))  ;; l1
+    (v128.store offset=192 (i32.const 0) (f32x4.splat (f32.const -0.499874662)))  ;; l2
+    (v128.store offset=208 (i32.const 0) (f32x4.splat (f32.const 0.331803665)))  ;; l3
+    (v128.store offset=224 (i32.const 0) (f32x4.splat (f32.const -0.240753143)))  ;; l4
+    (v128.store offset=240 (i32.const 0) (f32x4.splat (f32.const 0.167697253)))  ;; l5
+    (v128.store offset=256 (i32.const 0) (f32x4.splat (f32.const -0.0953822796)))  ;; l6
+    (v128.store offset=272 (i32.const 0) (f32x4.splat (f32.const 0.0361219737)))  ;; l7
+    (v128.store offset=288 (i32.const 0) (f32x4.splat (f32.const -0.00646210638))))  ;; l8
   (start $constants)
 
-  ;; softplus(a) = max(a, 0) + log1p(exp(−|a|)) of `count` vectors from `at`, in place, to about 1e-7
+  ;; softplus(a) = max(a, 0) + log1p(exp(−|a|)) of `count` vectors from `at`, in place, to about 2e-7
   ;; absolute, in one loop (a call per vector cost a third of the kernel: V8 spills live vectors around it).
+  ;; Shortening one value's chain of dependent operations is what sped this loop up (docs/performance.md):
+  ;; taking two vectors per iteration did not.
   (func $softplusInPlace (param $at i32) (param $count i32)
-    (local $end i32) (local $a v128) (local $t v128) (local $m v128) (local $k v128) (local $s v128) (local $s2 v128) (local $e v128) (local $q v128) (local $q2 v128) (local $q4 v128) (local $p v128)
+    (local $end i32) (local $a v128) (local $t v128) (local $m v128) (local $r v128) (local $r2 v128) (local $e v128) (local $e2 v128) (local $e4 v128)
     (local.set $end (i32.add (local.get $at) (i32.shl (local.get $count) (i32.const 4))))
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
@@ -44,35 +48,36 @@
       ;; exp(−y) = 2^−t with t = y·log2(e); y is capped at 87, where exp(−y) nears float32's smallest normal.
       ;; (pmin and pmax are the plain SSE min and max; with the input first, a NaN passes through both.)
       (local.set $t (f32x4.mul (f32x4.pmin (f32x4.abs (local.get $a)) (v128.load offset=0 (i32.const 0))) (v128.load offset=16 (i32.const 0))))
-      ;; t = k + r with k = nearest(t) and |r| ≤ ½, by adding 2^23 (the float32 spacing there is 1):
-      ;; the sum's low mantissa bits are k itself. 2^−r = e^s with s = −r·ln 2, |s| ≤ 0.347.
+      ;; t = k − r with k = nearest(t) and |r| ≤ ½, by adding 2^23 (the float32 spacing there is 1):
+      ;; the sum's low mantissa bits are k itself.
       (local.set $m (f32x4.add (local.get $t) (v128.load offset=32 (i32.const 0))))
-      (local.set $k (f32x4.sub (local.get $m) (v128.load offset=32 (i32.const 0))))
-      (local.set $s (f32x4.mul (f32x4.sub (local.get $k) (local.get $t)) (v128.load offset=48 (i32.const 0))))
-      ;; e^s by its Taylor polynomial of degree 6 (remainder below 1.3e-7), in Estrin's form: the
-      ;; loop is bound by its dependency chain, which Horner's rule makes twice as long.
-      (local.set $s2 (f32x4.mul (local.get $s) (local.get $s)))
+      (local.set $r (f32x4.sub (f32x4.sub (local.get $m) (v128.load offset=32 (i32.const 0))) (local.get $t)))
+      ;; 2^r by its Taylor polynomial of degree 6 in r (coefficients lnⁿ2 / n!; remainder below 1.3e-7),
+      ;; in Estrin's form.
+      (local.set $r2 (f32x4.mul (local.get $r) (local.get $r)))
       (local.set $e (f32x4.add
-        (f32x4.add (f32x4.add (v128.load offset=64 (i32.const 0)) (local.get $s))
-          (f32x4.mul (local.get $s2) (f32x4.add (v128.load offset=80 (i32.const 0)) (f32x4.mul (local.get $s) (v128.load offset=96 (i32.const 0))))))
-        (f32x4.mul (f32x4.mul (local.get $s2) (local.get $s2))
-          (f32x4.add (f32x4.add (v128.load offset=112 (i32.const 0)) (f32x4.mul (local.get $s) (v128.load offset=128 (i32.const 0)))) (f32x4.mul (local.get $s2) (v128.load offset=144 (i32.const 0)))))))
+        (f32x4.add (f32x4.add (v128.load offset=48 (i32.const 0)) (f32x4.mul (local.get $r) (v128.load offset=64 (i32.const 0))))
+          (f32x4.mul (local.get $r2) (f32x4.add (v128.load offset=80 (i32.const 0)) (f32x4.mul (local.get $r) (v128.load offset=96 (i32.const 0))))))
+        (f32x4.mul (f32x4.mul (local.get $r2) (local.get $r2))
+          (f32x4.add (f32x4.add (v128.load offset=112 (i32.const 0)) (f32x4.mul (local.get $r) (v128.load offset=128 (i32.const 0)))) (f32x4.mul (local.get $r2) (v128.load offset=144 (i32.const 0)))))))
       ;; times 2^−k, whose bits are those of 1.0 less k << 23 (k ≤ 126); m << 23 is k << 23, as the
       ;; shift drops m's exponent bits.
       (local.set $e (f32x4.mul (local.get $e) (i32x4.sub (v128.load offset=160 (i32.const 0)) (i32x4.shl (local.get $m) (i32.const 23)))))
-      ;; log1p(e) = 2·atanh(q) with q = e / (2 + e) ≤ 1/3.
-      (local.set $q (f32x4.div (local.get $e) (f32x4.add (local.get $e) (v128.load offset=176 (i32.const 0)))))
-      (local.set $q2 (f32x4.mul (local.get $q) (local.get $q)))
-      ;; 2 + (2/3)x + (2/5)x² + … + (2/11)x⁵ at x = q², in Estrin's form too.
-      (local.set $q4 (f32x4.mul (local.get $q2) (local.get $q2)))
-      (local.set $p (f32x4.add
-        (f32x4.add (f32x4.add (v128.load offset=176 (i32.const 0)) (f32x4.mul (local.get $q2) (v128.load offset=192 (i32.const 0))))
-          (f32x4.mul (local.get $q4) (f32x4.add (v128.load offset=208 (i32.const 0)) (f32x4.mul (local.get $q2) (v128.load offset=224 (i32.const 0))))))
-        (f32x4.mul (f32x4.mul (local.get $q4) (local.get $q4))
-          (f32x4.add (v128.load offset=240 (i32.const 0)) (f32x4.mul (local.get $q2) (v128.load offset=256 (i32.const 0)))))))
+      ;; log1p(e) for e in [0, 1] by a polynomial of degree 8 with no constant term (so that e = 0 gives
+      ;; 0; fitted to the least largest error, 3.2e-8), in Estrin's form: no division (the form
+      ;; 2·atanh(e / (2 + e)) had one, and a dependency chain twice as long).
+      (local.set $e2 (f32x4.mul (local.get $e) (local.get $e)))
+      (local.set $e4 (f32x4.mul (local.get $e2) (local.get $e2)))
       (v128.store (local.get $at) (f32x4.add
         (f32x4.pmax (local.get $a) (v128.const i32x4 0 0 0 0))
-        (f32x4.mul (local.get $p) (local.get $q))))
+        (f32x4.add
+          (f32x4.add
+            (f32x4.add (f32x4.mul (local.get $e) (v128.load offset=176 (i32.const 0)))
+              (f32x4.mul (local.get $e2) (f32x4.add (v128.load offset=192 (i32.const 0)) (f32x4.mul (local.get $e) (v128.load offset=208 (i32.const 0))))))
+            (f32x4.mul (local.get $e4)
+              (f32x4.add (f32x4.add (v128.load offset=224 (i32.const 0)) (f32x4.mul (local.get $e) (v128.load offset=240 (i32.const 0))))
+                (f32x4.mul (local.get $e2) (f32x4.add (v128.load offset=256 (i32.const 0)) (f32x4.mul (local.get $e) (v128.load offset=272 (i32.const 0))))))))
+          (f32x4.mul (f32x4.mul (local.get $e4) (local.get $e4)) (v128.load offset=288 (i32.const 0))))))
       (local.set $at (i32.add (local.get $at) (i32.const 16)))
       (br $next))))
 
@@ -86,7 +91,7 @@
     (local $i i32) (local $z f64) (local $lim f64)
     (block $done (loop $next
       (br_if $done (i32.ge_u (local.get $i) (local.get $inputs)))
-      (local.set $z (f64.div
+      (local.set $z (f64.mul
         (f64.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 3))))
         (f64.load (i32.add (local.get $scale) (i32.shl (local.get $i) (i32.const 3))))))
       (local.set $lim (f64.load (i32.add (local.get $bound) (i32.shl (local.get $i) (i32.const 3)))))
@@ -102,60 +107,118 @@
       (f32.add (f32x4.extract_lane 0 (local.get $x)) (f32x4.extract_lane 1 (local.get $x)))
       (f32.add (f32x4.extract_lane 2 (local.get $x)) (f32x4.extract_lane 3 (local.get $x))))))
 
-  ;; μ for `rows` rows, a block of `block` rows (even) at a time: their pre-activations two rows at a
-  ;; time (the two share each weight load and are two independent sums), then one softplus pass over
-  ;; the block, then each row's output. An odd last row is paired with itself.
+  ;; μ for `rows` rows, a block of `block` rows (a multiple of 4) at a time: their pre-activations
+  ;; four rows and two hidden vectors at a time (eight independent sums that share each input's and
+  ;; each weight's load: the loop is bound by its instruction count), then one softplus pass over the
+  ;; block, then each row's output. Rows past the last repeat the last row.
   ;; Every argument after the counts is a byte offset into memory:
-  ;;   w1: [vectors][inputs] v128   b1, anchor, w2: [vectors] v128   scale, bound: [inputs] f64
+  ;;   w1: [vectors][inputs] v128   b1, anchor, w2: [vectors] v128   scale (1 / the input scale), bound: [inputs] f64
   ;;   states: [rows][width] f64    out: [rows] f64
-  ;;   zbuf: [inputs][2] v128 and pre: [block][vectors] v128 of scratch
+  ;;   zbuf: [inputs][4] v128 and pre: [block][vectors] v128 of scratch
   (func (export "forward")
     (param $rows i32) (param $width i32) (param $inputs i32) (param $vectors i32)
     (param $w1 i32) (param $b1 i32) (param $anchor i32) (param $w2 i32) (param $scale i32) (param $bound i32)
     (param $states i32) (param $out i32) (param $zbuf i32) (param $pre i32) (param $block i32)
-    (local $start i32) (local $end i32) (local $r i32) (local $second i32) (local $rowBytes i32) (local $preBytes i32)
-    (local $v i32) (local $vb i32) (local $w i32) (local $zp i32) (local $zend i32) (local $p0 i32) (local $p1 i32)
-    (local $h0 v128) (local $h1 v128) (local $w128 v128) (local $acc v128)
-    (local.set $zend (i32.add (local.get $zbuf) (i32.shl (local.get $inputs) (i32.const 5))))
+    (local $start i32) (local $end i32) (local $r i32) (local $q i32) (local $rowBytes i32) (local $preBytes i32) (local $inputBytes i32)
+    (local $vb i32) (local $w i32) (local $zp i32) (local $zend i32) (local $p0 i32) (local $pairEnd i32)
+    (local $h0 v128) (local $h1 v128) (local $h2 v128) (local $h3 v128) (local $g0 v128) (local $g1 v128) (local $g2 v128) (local $g3 v128)
+    (local $wa v128) (local $wb v128) (local $z v128) (local $acc v128)
+    (local.set $zend (i32.add (local.get $zbuf) (i32.shl (local.get $inputs) (i32.const 6))))
     (local.set $rowBytes (i32.shl (local.get $width) (i32.const 3)))
     (local.set $preBytes (i32.shl (local.get $vectors) (i32.const 4)))
+    (local.set $inputBytes (i32.shl (local.get $inputs) (i32.const 4)))
+    ;; The hidden vectors taken two at a time end here; an odd last one is taken alone.
+    (local.set $pairEnd (i32.shl (i32.shr_u (local.get $vectors) (i32.const 1)) (i32.const 5)))
     (block $blocksDone (loop $blockNext
       (br_if $blocksDone (i32.ge_u (local.get $start) (local.get $rows)))
       (local.set $end (i32.add (local.get $start) (local.get $block)))
       (if (i32.gt_u (local.get $end) (local.get $rows)) (then (local.set $end (local.get $rows))))
-      ;; The pre-activations a = W1ᵀz + b1 of the block's rows, two rows at a time.
+      ;; The pre-activations a = W1ᵀz + b1 of the block's rows, four rows at a time.
       (local.set $r (local.get $start))
-      (block $pairsDone (loop $pairNext
-        (br_if $pairsDone (i32.ge_u (local.get $r) (local.get $end)))
-        (local.set $second (select (i32.add (local.get $r) (i32.const 1)) (local.get $r)
-          (i32.lt_u (i32.add (local.get $r) (i32.const 1)) (local.get $end))))
-        (call $splatInputs (i32.add (local.get $states) (i32.mul (local.get $r) (local.get $rowBytes)))
-          (local.get $inputs) (local.get $scale) (local.get $bound) (local.get $zbuf) (i32.const 32))
-        (call $splatInputs (i32.add (local.get $states) (i32.mul (local.get $second) (local.get $rowBytes)))
-          (local.get $inputs) (local.get $scale) (local.get $bound) (i32.add (local.get $zbuf) (i32.const 16)) (i32.const 32))
+      (block $quadsDone (loop $quadNext
+        (br_if $quadsDone (i32.ge_u (local.get $r) (local.get $end)))
+        (local.set $q (i32.const 0))
+        (block $splatsDone (loop $splatNext
+          (br_if $splatsDone (i32.ge_u (local.get $q) (i32.const 4)))
+          (call $splatInputs
+            (i32.add (local.get $states) (i32.mul
+              (select (i32.add (local.get $r) (local.get $q)) (i32.sub (local.get $end) (i32.const 1))
+                (i32.lt_u (i32.add (local.get $r) (local.get $q)) (local.get $end)))
+              (local.get $rowBytes)))
+            (local.get $inputs) (local.get $scale) (local.get $bound)
+            (i32.add (local.get $zbuf) (i32.shl (local.get $q) (i32.const 4))) (i32.const 64))
+          (local.set $q (i32.add (local.get $q) (i32.const 1)))
+          (br $splatNext)))
+        ;; Rows r..r+3 (four apart: a block's rows are contiguous, so the block holds them all).
         (local.set $p0 (i32.add (local.get $pre) (i32.mul (i32.sub (local.get $r) (local.get $start)) (local.get $preBytes))))
-        (local.set $p1 (i32.add (local.get $pre) (i32.mul (i32.sub (local.get $second) (local.get $start)) (local.get $preBytes))))
-        (local.set $w (local.get $w1))
         (local.set $vb (i32.const 0))
-        (block $vectorsDone (loop $vectorNext
-          (br_if $vectorsDone (i32.ge_u (local.get $vb) (local.get $preBytes)))
+        (block $pairsDone (loop $pairNext
+          (br_if $pairsDone (i32.ge_u (local.get $vb) (local.get $pairEnd)))
           (local.set $h0 (v128.load (i32.add (local.get $b1) (local.get $vb))))
-          (local.set $h1 (local.get $h0))
+          (local.set $h1 (local.get $h0)) (local.set $h2 (local.get $h0)) (local.set $h3 (local.get $h0))
+          (local.set $g0 (v128.load offset=16 (i32.add (local.get $b1) (local.get $vb))))
+          (local.set $g1 (local.get $g0)) (local.set $g2 (local.get $g0)) (local.set $g3 (local.get $g0))
+          (local.set $w (i32.add (local.get $w1) (i32.mul (i32.shr_u (local.get $vb) (i32.const 4)) (local.get $inputBytes))))
           (local.set $zp (local.get $zbuf))
           (block $sumDone (loop $sumNext
             (br_if $sumDone (i32.ge_u (local.get $zp) (local.get $zend)))
-            (local.set $w128 (v128.load (local.get $w)))
-            (local.set $h0 (f32x4.add (local.get $h0) (f32x4.mul (v128.load (local.get $zp)) (local.get $w128))))
-            (local.set $h1 (f32x4.add (local.get $h1) (f32x4.mul (v128.load offset=16 (local.get $zp)) (local.get $w128))))
-            (local.set $zp (i32.add (local.get $zp) (i32.const 32)))
+            (local.set $wa (v128.load (local.get $w)))
+            (local.set $wb (v128.load (i32.add (local.get $w) (local.get $inputBytes))))
+            (local.set $z (v128.load offset=0 (local.get $zp)))
+            (local.set $h0 (f32x4.add (local.get $h0) (f32x4.mul (local.get $z) (local.get $wa))))
+            (local.set $g0 (f32x4.add (local.get $g0) (f32x4.mul (local.get $z) (local.get $wb))))
+            (local.set $z (v128.load offset=16 (local.get $zp)))
+            (local.set $h1 (f32x4.add (local.get $h1) (f32x4.mul (local.get $z) (local.get $wa))))
+            (local.set $g1 (f32x4.add (local.get $g1) (f32x4.mul (local.get $z) (local.get $wb))))
+            (local.set $z (v128.load offset=32 (local.get $zp)))
+            (local.set $h2 (f32x4.add (local.get $h2) (f32x4.mul (local.get $z) (local.get $wa))))
+            (local.set $g2 (f32x4.add (local.get $g2) (f32x4.mul (local.get $z) (local.get $wb))))
+            (local.set $z (v128.load offset=48 (local.get $zp)))
+            (local.set $h3 (f32x4.add (local.get $h3) (f32x4.mul (local.get $z) (local.get $wa))))
+            (local.set $g3 (f32x4.add (local.get $g3) (f32x4.mul (local.get $z) (local.get $wb))))
+            (local.set $zp (i32.add (local.get $zp) (i32.const 64)))
             (local.set $w (i32.add (local.get $w) (i32.const 16)))
             (br $sumNext)))
-          (v128.store (i32.add (local.get $p0) (local.get $vb)) (local.get $h0))
-          (v128.store (i32.add (local.get $p1) (local.get $vb)) (local.get $h1))
-          (local.set $vb (i32.add (local.get $vb) (i32.const 16)))
-          (br $vectorNext)))
-        (local.set $r (i32.add (local.get $r) (i32.const 2)))
-        (br $pairNext)))
+          (local.set $w (i32.add (local.get $p0) (local.get $vb)))
+          (v128.store offset=0 (local.get $w) (local.get $h0))
+          (v128.store offset=16 (local.get $w) (local.get $g0))
+          (local.set $w (i32.add (local.get $w) (local.get $preBytes)))
+          (v128.store offset=0 (local.get $w) (local.get $h1))
+          (v128.store offset=16 (local.get $w) (local.get $g1))
+          (local.set $w (i32.add (local.get $w) (local.get $preBytes)))
+          (v128.store offset=0 (local.get $w) (local.get $h2))
+          (v128.store offset=16 (local.get $w) (local.get $g2))
+          (local.set $w (i32.add (local.get $w) (local.get $preBytes)))
+          (v128.store offset=0 (local.get $w) (local.get $h3))
+          (v128.store offset=16 (local.get $w) (local.get $g3))
+          (local.set $vb (i32.add (local.get $vb) (i32.const 32)))
+          (br $pairNext)))
+        ;; An odd last hidden vector, for the four rows.
+        (if (i32.lt_u (local.get $vb) (local.get $preBytes)) (then
+          (local.set $h0 (v128.load (i32.add (local.get $b1) (local.get $vb))))
+          (local.set $h1 (local.get $h0)) (local.set $h2 (local.get $h0)) (local.set $h3 (local.get $h0))
+          (local.set $w (i32.add (local.get $w1) (i32.mul (i32.shr_u (local.get $vb) (i32.const 4)) (local.get $inputBytes))))
+          (local.set $zp (local.get $zbuf))
+          (block $sumDone (loop $sumNext
+            (br_if $sumDone (i32.ge_u (local.get $zp) (local.get $zend)))
+            (local.set $wa (v128.load (local.get $w)))
+            (local.set $h0 (f32x4.add (local.get $h0) (f32x4.mul (v128.load offset=0 (local.get $zp)) (local.get $wa))))
+            (local.set $h1 (f32x4.add (local.get $h1) (f32x4.mul (v128.load offset=16 (local.get $zp)) (local.get $wa))))
+            (local.set $h2 (f32x4.add (local.get $h2) (f32x4.mul (v128.load offset=32 (local.get $zp)) (local.get $wa))))
+            (local.set $h3 (f32x4.add (local.get $h3) (f32x4.mul (v128.load offset=48 (local.get $zp)) (local.get $wa))))
+            (local.set $zp (i32.add (local.get $zp) (i32.const 64)))
+            (local.set $w (i32.add (local.get $w) (i32.const 16)))
+            (br $sumNext)))
+          (local.set $w (i32.add (local.get $p0) (local.get $vb)))
+          (v128.store (local.get $w) (local.get $h0))
+          (local.set $w (i32.add (local.get $w) (local.get $preBytes)))
+          (v128.store (local.get $w) (local.get $h1))
+          (local.set $w (i32.add (local.get $w) (local.get $preBytes)))
+          (v128.store (local.get $w) (local.get $h2))
+          (local.set $w (i32.add (local.get $w) (local.get $preBytes)))
+          (v128.store (local.get $w) (local.get $h3))))
+        (local.set $r (i32.add (local.get $r) (i32.const 4)))
+        (br $quadNext)))
       (call $softplusInPlace (local.get $pre) (i32.mul (i32.sub (local.get $end) (local.get $start)) (local.get $vectors)))
       ;; μ_r = Σ_j w2_j (softplus(a_j) − anchor_j), one row at a time.
       (local.set $p0 (local.get $pre))
