@@ -14,6 +14,9 @@ import type { CoordinateFeatures } from './coordinate-features.ts';
 
 export const FEATURES_PER_LAG = 3;
 
+/** Rows statesInto writes at a time (256 rows of 16 entries are 32 kB). */
+const STATE_BLOCK = 256;
+
 export type GradientScaling = 'none' | 'adagrad';
 
 /** Entries of the teacher state: the policy's 3H features, plus the raw gradient where they are scaled. */
@@ -102,17 +105,24 @@ export class CoordinateHistory implements CoordinateFeatures {
     const H = this.historyLength;
     const width = coordinateStateDim(H, this.scaling);
     const { gradients, steps, changes, rawGradient } = this;
-    // Row by row, each written once from start to end: filling with zeros first and then writing
-    // column by column, a stride of `width` apart, took twice as long on a 22k-weight net.
-    for (let j = 0; j < dim; j++) {
-      const row = j * width;
+    // A block of rows at a time, lag by lag within it: each pass reads one array in order and the
+    // block's rows stay in cache between passes. Row by row, with a test per entry for the lags not
+    // yet seen, took 1.2 ms on the 22k-weight net; this 0.4-0.5.
+    for (let start = 0; start < dim; start += STATE_BLOCK) {
+      const end = Math.min(dim, start + STATE_BLOCK);
       for (let i = 0; i < H; i++) {
-        const at = row + FEATURES_PER_LAG * i;
-        out[at] = i < gradients.length ? gradients[i][j] : 0;
-        out[at + 1] = i < steps.length ? steps[i][j] : 0;
-        out[at + 2] = i < changes.length ? changes[i] : 0;
+        const gradient = i < gradients.length ? gradients[i] : null;
+        const step = i < steps.length ? steps[i] : null;
+        const change = i < changes.length ? changes[i] : 0;
+        for (let j = start, at = start * width + FEATURES_PER_LAG * i; j < end; j++, at += width) {
+          out[at] = gradient ? gradient[j] : 0;
+          out[at + 1] = step ? step[j] : 0;
+          out[at + 2] = change;
+        }
       }
-      if (width > FEATURES_PER_LAG * H) out[row + FEATURES_PER_LAG * H] = rawGradient ? rawGradient[j] : 0;
+      if (width > FEATURES_PER_LAG * H) {
+        for (let j = start, at = start * width + FEATURES_PER_LAG * H; j < end; j++, at += width) out[at] = rawGradient ? rawGradient[j] : 0;
+      }
     }
     return out;
   }
