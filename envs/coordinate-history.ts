@@ -48,6 +48,7 @@ export class CoordinateHistory implements CoordinateFeatures {
   private previous: { x: Float64Array; value: number } | null = null;
   private readonly accumulator = new AdagradAccumulator();
   private rawGradient: Float64Array | null = null; // kept only where the history holds scaled ones
+  private roots = new Float64Array(0);
 
   readonly stateDim: number;
   /** The policy sees the 3H features, not the raw gradient a scaled state carries last. */
@@ -95,7 +96,9 @@ export class CoordinateHistory implements CoordinateFeatures {
     }
     if (this.rawGradient?.length === gradient.length) this.rawGradient.set(gradient);
     else this.rawGradient = Float64Array.from(gradient);
-    const roots = this.accumulator.add(gradient);
+    // The roots are used once, here: one array for the run rather than one per step.
+    if (this.roots.length !== gradient.length) this.roots = new Float64Array(gradient.length);
+    const roots = this.accumulator.add(gradient, this.roots);
     for (let j = 0; j < gradient.length; j++) out[j] = divideByRoot(gradient[j], roots[j]);
     return out;
   }

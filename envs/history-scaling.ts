@@ -10,10 +10,9 @@ import type { GradientScaling } from './coordinate-history.ts';
 export class AdagradAccumulator {
   private squares: Float64Array | null = null;
 
-  /** Adds g_t; returns the new roots. */
-  add(gradient: ArrayLike<number>): Float64Array {
+  /** Adds g_t; returns the new roots, written into `roots` when given. */
+  add(gradient: ArrayLike<number>, roots = new Float64Array(gradient.length)): Float64Array {
     this.squares ??= new Float64Array(gradient.length);
-    const roots = new Float64Array(gradient.length);
     for (let i = 0; i < gradient.length; i++) {
       this.squares[i] += gradient[i] ** 2;
       roots[i] = Math.sqrt(this.squares[i]);
