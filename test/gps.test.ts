@@ -185,10 +185,14 @@ test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoi
   assert.notDeepEqual(loaded, run(new GpsPolicy(gps.network as PolicyNetwork, SMALL.historyLength, 'none')), 'the features the policy reads are scaled');
 });
 
-test('two workers train the same GPS run as one, byte for byte, full-state and per coordinate', async () => {
+test('two workers train the same GPS run as one, byte for byte, full-state and per coordinate (MLP and LSTM policy)', async () => {
+  // The workers start the backend initBackend picks; this thread must run the same one.
+  await initBackend();
   const pool = createPool(2);
   try {
-    for (const config of [SMALL, { ...SMALL, coordinatewise: true, sampledCoordinates: 8, initialNoise: 0.2 }]) {
+    const perCoordinate: GpsConfig = { ...SMALL, coordinatewise: true, sampledCoordinates: 8, initialNoise: 0.2 };
+    // The LSTM runs on tfjs in each thread: the log's policy cost comes from a worker's.
+    for (const config of [SMALL, perCoordinate, { ...perCoordinate, policy: 'lstm' as const, lstmCells: 4, policyIterations: 20 }]) {
       const base = mkdtempSync(join(tmpdir(), 'l2o-gps-workers-'));
       const alone = join(base, 'one');
       const shared = join(base, 'two');

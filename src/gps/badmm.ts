@@ -5,15 +5,14 @@
 import { Matrix, matmul, matVec } from '../linalg/matrix.ts';
 import { cholesky } from '../linalg/cholesky.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
-import { OptimizationEnv } from '../../envs/optimization-env.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { median } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
-import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type PackedSamples, type PackedSequences } from './transfer.ts';
+import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { expectedCost, forwardPass, stateMarginals, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
-import { TASKS, conditionStartRng, reviveLinearization, reviveTrajectory, type LinearizationResult } from './condition-tasks.ts';
+import { TASKS, conditionStartRng, reviveLinearization, reviveTrajectory, runCost, type LinearizationResult } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { PolicyNetwork, type DistillationData } from '../../policies/policy-network.ts';
 import { LstmPolicyNetwork } from '../../policies/lstm-policy-network.ts';
@@ -23,7 +22,6 @@ import { gpsProblem } from './problem/create-problem.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { checkValidationSplit } from './validation.ts';
 import { UserError } from '../errors.ts';
-import { rollout } from '../../policies/rollout.ts';
 import type { GpsConfig } from './config.ts';
 
 export { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from './config.ts';
@@ -448,8 +446,8 @@ export class GuidedPolicySearch {
       seconds: 0,
       timing,
       teacherCost: this.work.map((c) => sum(c.samples!.values.map(sum)) / c.samples!.values.length),
-      teacherMeanCost: this.conditionCosts((c) => this.problem.teachersAsPolicy(c.objective, this.work.filter((u) => u.condition === c.condition).map((u) => u.teacher))),
-      policyCost: this.conditionCosts(() => this.policy()),
+      teacherMeanCost: await this.conditionCosts('teachers'),
+      policyCost: await this.conditionCosts('policy'),
       klToPrevious: this.work.map((c) => c.lastKl!),
       klTeacherPolicy: this.work.map((c) => sum(this.teacherPolicyKl(c, c.newTeacher!))),
       eta: this.work.map((c) => c.eta),
@@ -652,16 +650,23 @@ export class GuidedPolicySearch {
     c.stepMult = clamp(multiplier * c.stepMult, MIN_STEP_MULT, MAX_STEP_MULT);
   }
 
-  /** Per teacher, Σ_t f(x_t) of `policyFor`'s optimizer from its condition's start (run once per condition; Infinity if it breaks down). */
-  private conditionCosts(policyFor: (c: ConditionWork) => Policy): number[] {
-    const costs = new Map<number, number>();
-    return this.work.map((c) => {
-      if (!costs.has(c.condition)) {
-        const env = new OptimizationEnv({ historyLength: this.config.historyLength });
-        const run = rollout(env, policyFor(c), c.objective, this.config.horizon, c.startRng);
-        costs.set(c.condition, run.divergedAt === null ? sum(run.values.subarray(0, this.config.horizon)) : Infinity);
-      }
-      return costs.get(c.condition)!;
-    });
+  /**
+   * Per teacher, runCost of its condition's teachers acting together, or of the distilled policy, from
+   * the condition's start: one run per condition, on the pool where the family can be rebuilt there.
+   */
+  private async conditionCosts(of: 'teachers' | 'policy'): Promise<number[]> {
+    const units = Array.from({ length: this.config.conditions }, (_, m) => this.work.filter((c) => c.condition === m));
+    const spec = this.family.spec;
+    let costs: number[];
+    if (this.pool.size > 1 && spec) {
+      const network = of === 'policy' ? { network: this.network.toJSON() as DistilledPolicyJson } : null;
+      costs = await this.pool.map<number>(
+        TASKS.cost,
+        units.map((group, m) => ({ family: spec, config: this.config, condition: m, ...(network ?? { teachers: group.map((c) => c.teacher) }) })),
+      );
+    } else {
+      costs = units.map((group) => runCost(of === 'policy' ? this.policy() : this.problem.teachersAsPolicy(group[0].objective, group.map((c) => c.teacher)), group[0].objective, this.config, group[0].startRng));
+    }
+    return this.work.map((c) => costs[c.condition]);
   }
 }

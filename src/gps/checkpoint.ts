@@ -10,16 +10,11 @@ import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts
 import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
-import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
-import { LstmPolicyNetwork, type LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
+import type { PolicyNetwork, PolicyNetworkJson } from '../../policies/policy-network.ts';
+import type { LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
+import { reviveDistilledPolicy, type DistilledPolicyJson } from './transfer.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 
-/** The global policy's JSON: the feed-forward network's (no kind: files from before the LSTM), or the LSTM's. */
-export type DistilledPolicyJson = PolicyNetworkJson | LstmPolicyJson;
-
-export function reviveDistilledPolicy(json: DistilledPolicyJson): DistilledPolicy {
-  return 'kind' in json && json.kind === 'lstm' ? LstmPolicyNetwork.fromJSON(json) : PolicyNetwork.fromJSON(json as PolicyNetworkJson);
-}
 import { GRADIENT_DYNAMICS, POLICY_KINDS } from './config.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';

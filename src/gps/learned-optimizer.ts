@@ -21,7 +21,8 @@ import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 import type { Observation } from '../../policies/policy.ts';
 import type { GradientScaling } from '../../envs/coordinate-history.ts';
 import type { FeatureSet } from '../../envs/coordinate-features.ts';
-import { loadGpsPolicy, reviveDistilledPolicy, type DistilledPolicyJson } from './checkpoint.ts';
+import { loadGpsPolicy } from './checkpoint.ts';
+import { reviveDistilledPolicy, type DistilledPolicyJson } from './transfer.ts';
 
 type Gradients = tf.NamedTensorMap | { name: string; tensor: tf.Tensor }[];
 

@@ -6,6 +6,9 @@ import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { LinearDynamics } from './dynamics.ts';
 import type { PolicyCoupling, QuadraticCost } from './lqr.ts';
 import type { Samples } from './problem/gps-problem.ts';
+import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
+import { LstmPolicyNetwork, type LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
+import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 
 type Cloned<T> = { [K in keyof T]: unknown };
 
@@ -89,4 +92,11 @@ export function unpackSamples(packed: PackedSamples): Samples {
     if (sequences) samples[name] = sequences;
   }
   return samples;
+}
+
+/** The global policy's JSON: the feed-forward network's (no kind: files from before the LSTM), or the LSTM's. */
+export type DistilledPolicyJson = PolicyNetworkJson | LstmPolicyJson;
+
+export function reviveDistilledPolicy(json: DistilledPolicyJson): DistilledPolicy {
+  return 'kind' in json && json.kind === 'lstm' ? LstmPolicyNetwork.fromJSON(json) : PolicyNetwork.fromJSON(json as PolicyNetworkJson);
 }
