@@ -17,6 +17,13 @@ export interface DistillationData {
    */
   sequences?: Int32Array;
   steps?: Int32Array;
+  /**
+   * The same rows in contiguous row-major arrays, where the producer has them (GPS does): row r's
+   * observation at r·inputs, its target at r·outputs, its factor at r·outputs². A fit reads these in
+   * order instead of a million small arrays (per coordinate at T = 400, building and reading those
+   * took seconds of each iteration).
+   */
+  contiguous?: { observations: Float64Array; targets: Float64Array; precisionFactors: Float64Array };
 }
 
 /** A feature divided by its training RMS and clipped to the range seen in training: what both policies read. */

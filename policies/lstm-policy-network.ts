@@ -237,11 +237,13 @@ export class LstmPolicyNetwork implements DistilledPolicy {
     const observations: Float64Array[][] = Array.from({ length: count }, () => new Array<Float64Array>(length));
     const targets = new Float64Array(count * length);
     const coefficients = new Float64Array(count * length);
+    // One output: row r's target and factor are entry r of the contiguous arrays, where given.
+    const flat = data.contiguous;
     for (let r = 0; r < sequences.length; r++) {
       const at = sequences[r] * length + steps[r];
       observations[sequences[r]][steps[r]] = data.observations[r];
-      targets[at] = data.targets[r][0];
-      coefficients[at] = data.weights[r] * data.precisionFactors[r][0] ** 2;
+      targets[at] = flat ? flat.targets[r] : data.targets[r][0];
+      coefficients[at] = data.weights[r] * (flat ? flat.precisionFactors[r] : data.precisionFactors[r][0]) ** 2;
     }
     return { count, length, observations, targets, coefficients };
   }

@@ -206,6 +206,11 @@ export class PolicyNetwork implements DistilledPolicy {
     const I = this.inputDim;
     const { inputScale, inputBound } = this;
     const obs = new Float64Array(n * I);
+    const flat = data.contiguous?.observations;
+    if (flat && flat.length === n * I) {
+      for (let r = 0; r < n; r++) for (let i = 0; i < I; i++) obs[r * I + i] = scaledFeature(flat[r * I + i], inputScale[i], inputBound[i]);
+      return obs;
+    }
     for (let r = 0; r < n; r++) {
       const o = data.observations[r];
       for (let i = 0; i < I; i++) obs[r * I + i] = scaledFeature(o[i], inputScale[i], inputBound[i]);

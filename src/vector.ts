@@ -53,6 +53,33 @@ export function median(xs: ArrayLike<number>): number {
   return quantile(xs, 0.5);
 }
 
+/**
+ * median(xs.filter((x) => x > floor)), to the bit, for an array made of long runs of equal values (the
+ * distillation's weights: one per teacher and step, repeated for each sample): it sorts the runs
+ * instead of every value.
+ */
+export function medianOfRuns(xs: ArrayLike<number>, floor: number): number {
+  const runs: { value: number; count: number }[] = [];
+  for (let i = 0; i < xs.length; ) {
+    let j = i + 1;
+    while (j < xs.length && xs[j] === xs[i]) j++;
+    if (xs[i] > floor) runs.push({ value: xs[i], count: j - i });
+    i = j;
+  }
+  runs.sort((a, b) => a.value - b.value);
+  const total = runs.reduce((n, run) => n + run.count, 0);
+  const valueAt = (index: number): number => {
+    let seen = 0;
+    for (const run of runs) if (index < (seen += run.count)) return run.value;
+    return NaN;
+  };
+  // quantile's interpolation at q = 0.5, on the sorted values the runs stand for.
+  const position = 0.5 * (total - 1);
+  const below = Math.floor(position);
+  const above = Math.min(below + 1, total - 1);
+  return valueAt(below) + (position - below) * (valueAt(above) - valueAt(below));
+}
+
 /** Numerically stable log(1 + exp(z)). */
 export function softplus(z: number): number {
   return softplusFromTail(z, Math.exp(z > 0 ? -z : z));

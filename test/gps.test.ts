@@ -24,6 +24,7 @@ import { createPool } from '../src/parallel/worker-pool.ts';
 import { rollout } from '../policies/rollout.ts';
 import { breakingFamily } from './helpers.ts';
 import { describeImprovementSigns } from '../src/gps/iteration-summary.ts';
+import { median, medianOfRuns } from '../src/vector.ts';
 import { packSamples, packSequences, unpackSamples, unpackSequences } from '../src/gps/transfer.ts';
 
 const SMALL: GpsConfig = {
@@ -358,4 +359,21 @@ test('a sample set packed for a worker unpacks to the same vectors, in order, as
   for (const field of ['states', 'observations', 'actions', 'gradients'] as const) assert.deepEqual(plain(back[field]!), plain(set[field]), field);
   assert.deepEqual(back.values, set.values);
   assert.ok(!('iterates' in back) && !('means' in back));
+});
+
+test('medianOfRuns is the median of the values above the floor, to the bit, however the runs fall', () => {
+  const rng = new Rng('median-of-runs');
+  for (let trial = 0; trial < 200; trial++) {
+    const values: number[] = [];
+    const runs = 1 + rng.int(12);
+    for (let k = 0; k < runs; k++) {
+      // Repeated values across runs, values at and below the floor, and runs of length 1.
+      const value = rng.int(4) === 0 ? 0.01 * rng.int(2) : Math.round(rng.uniformIn(0, 3) * 8) / 8;
+      for (let i = 1 + rng.int(5); i > 0; i--) values.push(value);
+    }
+    const above = values.filter((v) => v > 1e-2);
+    const got = medianOfRuns(Float64Array.from(values), 1e-2);
+    if (above.length === 0) assert.ok(Number.isNaN(got));
+    else assert.equal(got, median(above), `trial ${trial}: ${values.join(' ')}`);
+  }
 });

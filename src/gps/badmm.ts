@@ -7,7 +7,7 @@ import { cholesky } from '../linalg/cholesky.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
-import { median } from '../vector.ts';
+import { median, medianOfRuns } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
 import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { expectedCost, forwardPass, stateMarginals, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
@@ -91,13 +91,44 @@ export function distillationGain(teacher: LinearGaussianPolicy, t: number, lambd
 
 /** out = G s + g. */
 function affine(G: Matrix, g: Float64Array, s: Float64Array, out: Float64Array): Float64Array {
+  affineAt(G, g, s, out, 0);
+  return out;
+}
+
+/** G s + g written into `out` from `offset` on. */
+function affineAt(G: Matrix, g: Float64Array, s: Float64Array, out: Float64Array, offset: number): void {
   const n = G.cols;
   for (let i = 0; i < g.length; i++) {
     let v = g[i];
     for (let j = 0; j < n; j++) v += G.data[i * n + j] * s[j];
-    out[i] = v;
+    out[offset + i] = v;
   }
-  return out;
+}
+
+/** The rows a distillation fits: see GuidedPolicySearch.distillationLayout. */
+interface DistillationLayout {
+  sets: Samples[];
+  teachers: { work: ConditionWork; sets: Samples[] }[];
+  rows: number;
+  observations: Float64Array[];
+  flatObservations: Float64Array;
+  sequences: Int32Array;
+  steps: Int32Array;
+}
+
+/**
+ * `data` with `targets` and `precisionFactors` as per-row views of its contiguous arrays, made when
+ * first read: per coordinate they are a million rows, and the fits read the contiguous arrays.
+ */
+function withLazyRows(data: DistillationData, rows: number, dU: number): DistillationData {
+  const views = (flat: Float64Array, width: number) => Array.from({ length: rows }, (_, r) => flat.subarray(r * width, (r + 1) * width));
+  const lazy = (key: 'targets' | 'precisionFactors', flat: Float64Array, width: number) => {
+    let made: Float64Array[] | null = null;
+    Object.defineProperty(data, key, { enumerable: true, get: () => (made ??= views(flat, width)) });
+  };
+  lazy('targets', data.contiguous!.targets, dU);
+  lazy('precisionFactors', data.contiguous!.precisionFactors, dU * dU);
+  return data;
 }
 
 /**
@@ -234,6 +265,8 @@ export class GuidedPolicySearch {
   private readonly pool: TaskPool;
   /** Each sample set in one block per field, packed once for the tasks of an iteration (transfer.ts). */
   private readonly packedSamples = new WeakMap<Samples, Record<'states' | 'observations' | 'actions', PackedSequences>>();
+  /** The distillation's rows of the current samples (distillationLayout). */
+  private layout: DistillationLayout | null = null;
 
   private constructor(
     readonly config: GpsConfig,
@@ -505,58 +538,100 @@ export class GuidedPolicySearch {
    * μ̂ = K_t s + k_t − P_t⁻¹(Λ_t s + l_t)/ν_t (completing the square), weighted by ν_t.
    */
   private distillationData(): DistillationData {
-    const observations: Float64Array[] = [];
-    const targets: Float64Array[] = [];
-    const precisionFactors: Float64Array[] = [];
-    const weights: number[] = [];
-    // Each sample is a sequence (a recurrent policy is fitted on whole ones): numbered in the order
-    // of teachers, sets and samples.
-    const sequences: number[] = [];
-    const steps: number[] = [];
-    let sequenceCount = 0;
-    for (const c of this.work) {
+    const { dU } = this;
+    const layout = this.distillationLayout();
+    const n = layout.rows;
+    const targets = new Float64Array(n * dU);
+    const factors = new Float64Array(n * dU * dU);
+    const weights = new Float64Array(n);
+    // The layout's order: teachers, steps, sample sets (the teachers' own, then on-policy), samples.
+    let r = 0;
+    for (const { work: c, sets } of layout.teachers) {
       const teacher = this.currentTeacher(c);
-      // The teachers' own samples, and where asked the global policy's (on-policy distillation).
-      const sets = c.policySamples ? [c.samples!, c.policySamples] : [c.samples!];
-      const firstSequence = sets.map((_, k) => sequenceCount + sets.slice(0, k).reduce((n, set) => n + set.states.length, 0));
-      sequenceCount += sets.reduce((n, set) => n + set.states.length, 0);
       for (let t = 0; t < this.config.horizon; t++) {
-        const P = teacher.precision[t];
-        const factor = cholesky(P).transpose().data;
+        const factor = cholesky(teacher.precision[t]).transpose().data;
         const nu = Math.max(c.nu[t], 1e-8);
         const { G, g } = distillationGain(teacher, t, c.lambdaK[t], c.lambdak[t], nu);
-        sets.forEach((set, k) => {
-          set.states.forEach((runStates, n) => {
-            sequences.push(firstSequence[k] + n);
-            steps.push(t);
-            targets.push(affine(G, g, runStates[t], new Float64Array(g.length)));
-            observations.push(set.observations[n][t]);
-            precisionFactors.push(factor);
-            weights.push(nu);
-          });
-        });
+        for (const set of sets) {
+          for (const runStates of set.states) {
+            affineAt(G, g, runStates[t], targets, r * dU);
+            // Entry by entry: a set() call per row cost more than the copy of its one or few entries.
+            for (let k = 0; k < factor.length; k++) factors[r * factor.length + k] = factor[k];
+            weights[r++] = nu;
+          }
+        }
       }
     }
     // Weights rescaled to mean 1 and capped at twice their median, so no condition swamps the fit.
-    const w = Float64Array.from(weights);
-    const meanWeight = sum(w) / w.length;
-    for (let i = 0; i < w.length; i++) w[i] /= meanWeight;
-    const cap = 2 * median(w.filter((v) => v > 1e-2));
-    for (let i = 0; i < w.length; i++) w[i] = Math.min(w[i], cap);
-    this.fitPolicyCovariance(precisionFactors, w);
-    return { observations, targets, precisionFactors, weights: w, sequences: Int32Array.from(sequences), steps: Int32Array.from(steps) };
+    const meanWeight = sum(weights) / n;
+    for (let i = 0; i < n; i++) weights[i] /= meanWeight;
+    const cap = 2 * medianOfRuns(weights, 1e-2);
+    for (let i = 0; i < n; i++) weights[i] = Math.min(weights[i], cap);
+    this.fitPolicyCovariance(factors, weights);
+    const data: DistillationData = {
+      observations: layout.observations,
+      targets: [],
+      precisionFactors: [],
+      weights,
+      sequences: layout.sequences,
+      steps: layout.steps,
+      contiguous: { observations: layout.flatObservations, targets, precisionFactors: factors },
+    };
+    // Per-row views for readers of the row arrays, made when first read: the fits read the contiguous ones.
+    return withLazyRows(data, n, dU);
   }
 
-  /** Σ_π in closed form: the inverse diagonal of the weighted mean teacher precision. */
-  private fitPolicyCovariance(factors: Float64Array[], weights: Float64Array): void {
+  /** Σ_π in closed form: the inverse diagonal of the weighted mean teacher precision (factors: row r's Uᵀ at r·dU²). */
+  private fitPolicyCovariance(factors: Float64Array, weights: Float64Array): void {
     const dU = this.dU;
     const diag = new Float64Array(dU);
-    factors.forEach((Ut, r) => {
+    for (let r = 0; r < weights.length; r++) {
+      const at = r * dU * dU;
       // P = U·Uᵀ with Uᵀ stored: P_ii = Σ_a (Uᵀ)_{a,i}².
-      for (let i = 0; i < dU; i++) for (let a = 0; a < dU; a++) diag[i] += weights[r] * Ut[a * dU + i] ** 2;
-    });
+      for (let i = 0; i < dU; i++) for (let a = 0; a < dU; a++) diag[i] += weights[r] * factors[at + a * dU + i] ** 2;
+    }
     const total = sum(weights);
     for (let i = 0; i < dU; i++) this.network.variance[i] = total / diag[i];
+  }
+
+  /**
+   * Which rows the distillation fits, in its order (teachers, steps, sample sets, samples), with
+   * their observations in one row-major block: the same for every inner iteration of a GPS
+   * iteration, as the samples are, so it is built once per iteration.
+   */
+  private distillationLayout(): DistillationLayout {
+    const teachers = this.work.map((c) => ({ work: c, sets: c.policySamples ? [c.samples!, c.policySamples] : [c.samples!] }));
+    const sets = teachers.flatMap((u) => u.sets);
+    const cached = this.layout;
+    if (cached && cached.sets.length === sets.length && cached.sets.every((set, i) => set === sets[i])) return { ...cached, teachers };
+    const T = this.config.horizon;
+    const dO = this.dO;
+    const rows = T * sets.reduce((n, set) => n + set.states.length, 0);
+    const observations: Float64Array[] = new Array(rows);
+    const flatObservations = new Float64Array(rows * dO);
+    const sequences = new Int32Array(rows);
+    const steps = new Int32Array(rows);
+    // Each sample is a sequence (a recurrent policy is fitted on whole ones), numbered in the order
+    // of teachers, sets and samples.
+    let r = 0;
+    let firstSequence = 0;
+    for (const u of teachers) {
+      for (let t = 0; t < T; t++) {
+        let sequence = firstSequence;
+        for (const set of u.sets) {
+          for (let n = 0; n < set.states.length; n++) {
+            const o = set.observations[n][t];
+            observations[r] = o;
+            flatObservations.set(o, r * dO);
+            sequences[r] = sequence++;
+            steps[r++] = t;
+          }
+        }
+      }
+      firstSequence += u.sets.reduce((n, set) => n + set.states.length, 0);
+    }
+    this.layout = { sets, teachers, rows, observations, flatObservations, sequences, steps };
+    return this.layout;
   }
 
   private packed(samples: Samples): Record<'states' | 'observations' | 'actions', PackedSequences> {

@@ -13,11 +13,12 @@ export interface MlpShape {
   outputs: number;
 }
 
-/** Per data row: the target mean, Uᵀ with P = U·Uᵀ (outputs×outputs, row-major) and the weight. */
+/** Per data row: the target mean, Uᵀ with P = U·Uᵀ (outputs×outputs, row-major) and the weight; optionally all rows' targets and factors contiguous. */
 export interface DistillationRows {
   targets: Float64Array[];
   precisionFactors: Float64Array[];
   weights: Float64Array;
+  contiguous?: { targets: Float64Array; precisionFactors: Float64Array };
 }
 
 /**
@@ -45,7 +46,7 @@ export class MlpDistillationKernel {
     capacity: number,
   ) {
     const { inputs: I, hidden: H, outputs: O } = shape;
-    const n = data.targets.length;
+    const n = data.weights.length;
     const J = I + 1;
     const B = capacity;
     this.capacity = capacity;
@@ -87,16 +88,22 @@ export class MlpDistillationKernel {
     this.heap = new Float64Array(this.wasm.memory.buffer);
     const heap = this.heap;
     heap.set(observations.subarray(0, n * I), this.at.observations / 8);
-    // Entry by entry: per coordinate the rows are a million vectors of one or a few entries, where a
-    // typed-array set() per row cost more than the copy.
     const targets = this.at.targets / 8;
     const factors = this.at.factors / 8;
     const O2 = O * O;
-    for (let r = 0; r < n; r++) {
-      const target = data.targets[r];
-      const factor = data.precisionFactors[r];
-      for (let k = 0; k < O; k++) heap[targets + r * O + k] = target[k];
-      for (let k = 0; k < O2; k++) heap[factors + r * O2 + k] = factor[k];
+    const flat = data.contiguous;
+    if (flat && flat.targets.length === n * O && flat.precisionFactors.length === n * O2) {
+      heap.set(flat.targets, targets);
+      heap.set(flat.precisionFactors, factors);
+    } else {
+      // Entry by entry: per coordinate the rows are a million vectors of one or a few entries, where
+      // a typed-array set() per row cost more than the copy.
+      for (let r = 0; r < n; r++) {
+        const target = data.targets[r];
+        const factor = data.precisionFactors[r];
+        for (let k = 0; k < O; k++) heap[targets + r * O + k] = target[k];
+        for (let k = 0; k < O2; k++) heap[factors + r * O2 + k] = factor[k];
+      }
     }
     heap.set(data.weights.subarray(0, n), this.at.weights / 8);
   }
