@@ -474,6 +474,8 @@ export class GuidedPolicySearch {
       });
     }
 
+    // The rows' block (per coordinate at T = 400, a million observations) is not needed again.
+    this.layout = null;
     const log: IterationLog = {
       iteration: this.iteration,
       seconds: 0,
