@@ -31,6 +31,8 @@ export class MlpDistillationKernel {
   private readonly at: Record<string, number> = {};
   private heap: Float64Array;
   private readonly capacity: number;
+  /** The rows its data holds. */
+  private readonly rows: number;
   /** softplus(b1) and its slope sigmoid(b1), from the weights last loaded. */
   private readonly anchor: Float64Array;
   private readonly anchorSlope: Float64Array;
@@ -88,6 +90,16 @@ export class MlpDistillationKernel {
     this.heap = new Float64Array(this.wasm.memory.buffer);
     const heap = this.heap;
     heap.set(observations.subarray(0, n * I), this.at.observations / 8);
+    this.rows = n;
+    this.loadRows(data);
+  }
+
+  /** Writes the rows' targets, precision factors and weights (the observations stay): GPS refits the same rows with new targets. */
+  loadRows(data: DistillationRows): void {
+    const { outputs: O } = this.shape;
+    const n = this.rows;
+    if (data.weights.length !== n) throw new RangeError(`the kernel holds ${n} rows, not ${data.weights.length}`);
+    const heap = this.heap;
     const targets = this.at.targets / 8;
     const factors = this.at.factors / 8;
     const O2 = O * O;
