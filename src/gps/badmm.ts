@@ -7,7 +7,7 @@ import { cholesky } from '../linalg/cholesky.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
-import { median, medianOfRuns } from '../vector.ts';
+import { medianOfRuns } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
 import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { expectedCost, forwardPass, stateMarginals, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
