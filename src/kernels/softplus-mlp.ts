@@ -9,8 +9,6 @@ interface Exports {
   memory: WebAssembly.Memory;
   forward(rows: number, width: number, inputs: number, vectors: number, w1: number, b1: number, anchor: number, w2: number, scale: number, bound: number, states: number, out: number, zbuf: number, pre: number, block: number): void;
   softplus(at: number, count: number): void;
-  /** Where the caller's memory starts: below it are the kernel's constants. */
-  heapBase: WebAssembly.Global;
 }
 
 let compiled: WebAssembly.Module | null = null;
@@ -56,7 +54,7 @@ export class SoftplusMlpKernel {
     this.inputs = inputs;
     this.vectors = Math.ceil(hidden / LANES);
     const vectorBytes = this.vectors * LANES * 4;
-    this.w1 = this.wasm.heapBase.value as number;
+    this.w1 = 0;
     this.b1 = this.w1 + inputs * vectorBytes;
     this.anchor = this.b1 + vectorBytes;
     this.w2 = this.anchor + vectorBytes;
