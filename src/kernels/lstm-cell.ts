@@ -8,7 +8,7 @@ import { tf } from '../tf.ts';
 import { LSTM_CELL_WASM } from './lstm-cell-wasm.ts';
 
 interface Exports {
-  forward(m: number, z: number, c: number, h: number, cOut: number, acts: number, constants: number): void;
+  forward(m: number, z: number, c: number, h: number, cOut: number, acts: number): void;
   backward(m: number, c: number, acts: number, dh: number, dc: number, dz: number, dcPrev: number): void;
 }
 
@@ -18,8 +18,6 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: Tf.DataType): Tf.TensorInfo;
 }
 
-/** The kernel's constants (lstm-cell.wat says which is where), each splat across 4 lanes. */
-const CONSTANTS = [87, Math.LOG2E, 8388608, Math.LN2, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 2];
 
 const FORWARD = 'L2OLstmCell';
 const BACKWARD = 'L2OLstmCellGrad';
@@ -33,10 +31,6 @@ function offset(backend: WasmBackend, info: Tf.TensorInfo): number {
 function register(backend: WasmBackend): Exports {
   const module = new WebAssembly.Module(Buffer.from(LSTM_CELL_WASM, 'base64'));
   const exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as unknown as Exports;
-  // The constants live in tfjs's heap for the thread's lifetime (a heap that grows keeps its addresses).
-  const constants = backend.wasm._malloc(CONSTANTS.length * 16 + 16);
-  const aligned = (constants + 15) & ~15;
-  CONSTANTS.forEach((value, i) => backend.wasm.HEAPF32.fill(value, aligned / 4 + 4 * i, aligned / 4 + 4 * i + 4));
   tf.registerKernel({
     kernelName: FORWARD,
     backendName: 'wasm',
@@ -45,7 +39,7 @@ function register(backend: WasmBackend): Exports {
       const { z, c, acts } = inputs as Record<string, Tf.TensorInfo>;
       const h = be.makeOutput(c.shape, 'float32');
       const cOut = be.makeOutput(c.shape, 'float32');
-      exports.forward(tf.util.sizeFromShape(c.shape), offset(be, z), offset(be, c), offset(be, h), offset(be, cOut), offset(be, acts), aligned);
+      exports.forward(tf.util.sizeFromShape(c.shape), offset(be, z), offset(be, c), offset(be, h), offset(be, cOut), offset(be, acts));
       return [h, cOut];
     },
   });
