@@ -107,8 +107,8 @@ function affineAt(G: Matrix, g: Float64Array, s: Float64Array, out: Float64Array
 
 /** The rows a distillation fits: see GuidedPolicySearch.distillationLayout. */
 interface DistillationLayout {
+  /** The sample sets the rows come from, in order: the key that says whether the layout still holds. */
   sets: Samples[];
-  teachers: { work: ConditionWork; sets: Samples[] }[];
   rows: number;
   observations: Float64Array[];
   flatObservations: Float64Array;
@@ -541,14 +541,15 @@ export class GuidedPolicySearch {
    */
   private distillationData(): DistillationData {
     const { dU } = this;
-    const layout = this.distillationLayout();
+    const teachers = this.distillationSets();
+    const layout = this.distillationLayout(teachers);
     const n = layout.rows;
     const targets = new Float64Array(n * dU);
     const factors = new Float64Array(n * dU * dU);
     const weights = new Float64Array(n);
     // The layout's order: teachers, steps, sample sets (the teachers' own, then on-policy), samples.
     let r = 0;
-    for (const { work: c, sets } of layout.teachers) {
+    for (const { work: c, sets } of teachers) {
       const teacher = this.currentTeacher(c);
       for (let t = 0; t < this.config.horizon; t++) {
         const factor = cholesky(teacher.precision[t]).transpose().data;
@@ -596,16 +597,20 @@ export class GuidedPolicySearch {
     for (let i = 0; i < dU; i++) this.network.variance[i] = total / diag[i];
   }
 
+  /** Each teacher with the sample sets it is distilled on: its own, and where asked the global policy's (on-policy distillation). */
+  private distillationSets(): { work: ConditionWork; sets: Samples[] }[] {
+    return this.work.map((c) => ({ work: c, sets: c.policySamples ? [c.samples!, c.policySamples] : [c.samples!] }));
+  }
+
   /**
    * Which rows the distillation fits, in its order (teachers, steps, sample sets, samples), with
    * their observations in one row-major block: the same for every inner iteration of a GPS
    * iteration, as the samples are, so it is built once per iteration.
    */
-  private distillationLayout(): DistillationLayout {
-    const teachers = this.work.map((c) => ({ work: c, sets: c.policySamples ? [c.samples!, c.policySamples] : [c.samples!] }));
+  private distillationLayout(teachers: { sets: Samples[] }[]): DistillationLayout {
     const sets = teachers.flatMap((u) => u.sets);
     const cached = this.layout;
-    if (cached && cached.sets.length === sets.length && cached.sets.every((set, i) => set === sets[i])) return { ...cached, teachers };
+    if (cached && cached.sets.length === sets.length && cached.sets.every((set, i) => set === sets[i])) return cached;
     const T = this.config.horizon;
     const dO = this.dO;
     const rows = T * sets.reduce((n, set) => n + set.states.length, 0);
@@ -632,7 +637,7 @@ export class GuidedPolicySearch {
       }
       firstSequence += u.sets.reduce((n, set) => n + set.states.length, 0);
     }
-    this.layout = { sets, teachers, rows, observations, flatObservations, sequences, steps };
+    this.layout = { sets, rows, observations, flatObservations, sequences, steps };
     return this.layout;
   }
 

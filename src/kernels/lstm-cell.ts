@@ -18,7 +18,6 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: Tf.DataType): Tf.TensorInfo;
 }
 
-
 const FORWARD = 'L2OLstmCell';
 const BACKWARD = 'L2OLstmCellGrad';
 let kernel: Exports | null = null;
