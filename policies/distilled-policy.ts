@@ -2,6 +2,7 @@
 // the feed-forward network of Li & Malik 2016 (policy-network.ts) or, per coordinate, Li & Malik
 // 2017's LSTM (lstm-policy-network.ts), which carries a hidden state through a run.
 import type { Rng } from '../src/random.ts';
+import type { StartGradientHelper } from '../src/kernels/split-gradient.ts';
 
 /** One distillation data set: rows are (observation, target mean, target precision factor, weight). */
 export interface DistillationData {
@@ -43,6 +44,12 @@ export interface FitOptions {
    * about 3 s, four times per iteration.
    */
   finalLoss?: boolean;
+  /**
+   * Starts a thread that computes the second half of each minibatch's gradient beside this one
+   * (src/kernels/split-gradient.ts; the feed-forward network's fit): the fit is the same to the bit
+   * with it or without.
+   */
+  gradientHelper?: StartGradientHelper;
 }
 
 /** Steps every row of a states array (row j: one coordinate's state) at each call, keeping any recurrent state between calls. */

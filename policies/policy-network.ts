@@ -10,6 +10,7 @@
 import type { Rng } from '../src/random.ts';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { MlpDistillationKernel, type MlpShape } from '../src/kernels/mlp-distillation.ts';
+import { SplitGradient } from '../src/kernels/split-gradient.ts';
 import { productNT, softplusLayer } from '../src/kernels/float64-kernels.ts';
 import { softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
@@ -187,11 +188,22 @@ export class PolicyNetwork implements DistilledPolicy {
     const params = [this.W1, this.b1, this.W2];
     const adam = new Adam(params.map((p) => p.length), options.learningRate);
     const grads = params.map((p) => new Float64Array(p.length));
-    const indices = new Int32Array(batch);
-    for (let step = 0; step < options.iterations; step++) {
-      for (let i = 0; i < batch; i++) indices[i] = options.rng.int(n);
-      kernel.lossAndGradient(this.W1, this.b1, this.W2, indices, grads);
-      adam.step(params, grads);
+    let indices = new Int32Array(batch);
+    let next = new Int32Array(batch);
+    const draw = (into: Int32Array) => {
+      for (let i = 0; i < batch; i++) into[i] = options.rng.int(n);
+    };
+    const split = new SplitGradient(kernel, this.shape, batch, options.gradientHelper);
+    try {
+      if (options.iterations > 0) draw(indices);
+      for (let step = 0; step < options.iterations; step++) {
+        // The next minibatch is drawn while a helper thread computes this one's second half.
+        split.lossAndGradient(this.W1, this.b1, this.W2, indices, grads, () => step + 1 < options.iterations && draw(next));
+        [indices, next] = [next, indices];
+        adam.step(params, grads);
+      }
+    } finally {
+      split.stop();
     }
     return options.finalLoss === false ? NaN : this.fullLoss(kernel, n);
   }

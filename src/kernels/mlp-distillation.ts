@@ -36,6 +36,9 @@ export class MlpDistillationKernel {
   /** softplus(b1) and its slope sigmoid(b1), from the weights last loaded. */
   private readonly anchor: Float64Array;
   private readonly anchorSlope: Float64Array;
+  /** Its rows in shared memory, once a helper thread has asked for them, and whether they match loadRows' last. */
+  private shared: SharedArrayBuffer | null = null;
+  private sharedCurrent = false;
 
   /**
    * `observations` are the n scaled inputs (n × inputs, row-major); at most `capacity` rows go into
@@ -94,6 +97,48 @@ export class MlpDistillationKernel {
     this.loadRows(data);
   }
 
+  /** The rows it holds. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
+  /**
+   * Its rows in shared memory for a helper thread (split-gradient.ts): [observations | targets |
+   * factors | weights], row-major, refreshed after loadRows; null above `limit` bytes.
+   */
+  sharedRows(limit: number): SharedArrayBuffer | null {
+    const { inputs: I, outputs: O } = this.shape;
+    const n = this.rows;
+    const sizes = [n * I, n * O, n * O * O, n];
+    const total = sizes.reduce((a, b) => a + b, 0);
+    if (total * 8 > limit) return null;
+    let shared = this.shared;
+    if (!shared) {
+      shared = this.shared = new SharedArrayBuffer(total * 8);
+      new Float64Array(shared, 0, n * I).set(this.heap.subarray(this.at.observations / 8, this.at.observations / 8 + n * I));
+      this.sharedCurrent = false;
+    }
+    if (!this.sharedCurrent) {
+      const rest = new Float64Array(shared, n * I * 8);
+      rest.set(this.heap.subarray(this.at.targets / 8, this.at.targets / 8 + n * O), 0);
+      rest.set(this.heap.subarray(this.at.factors / 8, this.at.factors / 8 + n * O * O), n * O);
+      rest.set(this.heap.subarray(this.at.weights / 8, this.at.weights / 8 + n), n * O + n * O * O);
+      this.sharedCurrent = true;
+    }
+    return shared;
+  }
+
+  /** A kernel on rows another thread's kernel shared (sharedRows), for minibatches of at most `capacity` rows. */
+  static fromSharedRows(shape: MlpShape, shared: SharedArrayBuffer, rows: number, capacity: number): MlpDistillationKernel {
+    const { inputs: I, outputs: O } = shape;
+    const n = rows;
+    const view = (offset: number, length: number) => new Float64Array(shared, offset * 8, length);
+    const targets = view(n * I, n * O);
+    const precisionFactors = view(n * I + n * O, n * O * O);
+    const weights = view(n * I + n * O + n * O * O, n);
+    return new MlpDistillationKernel(shape, view(0, n * I), { targets: [], precisionFactors: [], weights, contiguous: { targets, precisionFactors } }, capacity);
+  }
+
   /** Writes the rows' targets, precision factors and weights (the observations stay): GPS refits the same rows with new targets. */
   loadRows(data: DistillationRows): void {
     const { outputs: O } = this.shape;
@@ -118,6 +163,7 @@ export class MlpDistillationKernel {
       }
     }
     heap.set(data.weights.subarray(0, n), this.at.weights / 8);
+    this.sharedCurrent = false;
   }
 
   /** Writes the network's weights (W1 inputs×hidden, b1, W2 hidden×outputs) where the products read them. */
