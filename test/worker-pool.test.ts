@@ -43,6 +43,25 @@ test('a pool of two runs items in this thread and in one worker, both busy, and 
   }
 });
 
+test('an item queued behind a busy worker is taken back by this thread when it runs out of items', async () => {
+  const pool = createPool(2);
+  try {
+    await pool.started!();
+    // The worker gets the long item and, while this thread runs one, the next one queued behind it;
+    // this thread finishes its short item first and takes that one back rather than idle.
+    const started = Date.now();
+    const threads = await pool.map<number>(task('whichThread'), [{ ms: 600 }, { ms: 100 }, { ms: 100 }]);
+    const seconds = (Date.now() - started) / 1000;
+    assert.notEqual(threads[0], 0, 'the worker ran the long item');
+    assert.deepEqual(threads.slice(1), [0, 0], `this thread ran both short items (threads ${threads})`);
+    assert.ok(seconds < 0.68, `0.6 s of work on the worker and 0.2 s here took ${seconds} s`);
+    // The worker skips the item it lost and goes on with the next ones.
+    assert.deepEqual(await pool.map<number[]>(task('draws'), [{ seed: 'x', count: 2 }, { seed: 'y', count: 2 }]), await createPool(1).map(task('draws'), [{ seed: 'x', count: 2 }, { seed: 'y', count: 2 }]));
+  } finally {
+    await pool.close();
+  }
+});
+
 test("a task's user error stays a UserError across the thread boundary, a bug stays a bug, and the pool keeps working", async () => {
   const pool = createPool(2, { callingThread: false });
   try {

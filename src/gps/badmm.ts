@@ -10,12 +10,12 @@ import { Rng } from '../random.ts';
 import { medianOfRuns } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
 import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
-import { expectedCost, forwardPass, stateMarginals, type PolicyCoupling, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
+import { type PolicyCoupling, type QuadraticCost } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
-import { TASKS, conditionStartRng, reviveLinearization, reviveTrajectory, runCost, type LinearizationResult } from './condition-tasks.ts';
+import { TASKS, conditionStartRng, reviveDuals, reviveLinearization, reviveTrajectory, runCost, type ConditionTrajectory, type linearizeCondition, type LinearizationResult } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { GRADIENT_HELPER_TASK, type StartGradientHelper } from '../kernels/split-gradient.ts';
-import { PolicyNetwork, type DistillationData } from '../../policies/policy-network.ts';
+import { PolicyNetwork, type DistillationData, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { LstmPolicyNetwork } from '../../policies/lstm-policy-network.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 import type { GpsProblem, Samples } from './problem/gps-problem.ts';
@@ -28,46 +28,8 @@ import type { GpsConfig } from './config.ts';
 export { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from './config.ts';
 
 export { gpsProblem } from './problem/create-problem.ts';
-
-/**
- * ν_t × 2 where KL_t ≥ mean + ½ std over t, × ½ where KL_t < mean − std (cbfinn/gps fixed_lg_step 3,
- * the rule of all its BADMM example configurations):
- * a step relative to the other time steps, so ν does not scale with the KL's absolute size, which
- * for optimization teachers runs to 1e3–1e5 and made the gradient step's ν and η climb together.
- */
-export function relativeNuStep(nu: Float64Array, kl: Float64Array): void {
-  const mean = sum(kl) / kl.length;
-  const std = Math.sqrt(kl.reduce((s, v) => s + (v - mean) ** 2, 0) / kl.length);
-  for (let t = 0; t < kl.length; t++) {
-    if (kl[t] >= mean + 0.5 * std) nu[t] *= 2;
-    else if (kl[t] < mean - std) nu[t] *= 0.5;
-  }
-}
-
-/** The dual gradient step on ν, in place: ν_t ← max(ν_t + step·KL_t, 0) (docs/design.md §2 step 6). */
-export function gradientNuStep(nu: Float64Array, kl: Float64Array, step: number): void {
-  for (let t = 0; t < nu.length; t++) nu[t] = Math.max(nu[t] + step * kl[t], 0);
-}
-
-/**
- * The teacher with each action variance at step t raised to at least (floor · RMS of the sampled
- * actions at t)²: only the diagonal grows, so the covariance stays positive definite.
- */
-export function withExplorationFloor(teacher: LinearGaussianPolicy, actions: Float64Array[][], floor: number): LinearGaussianPolicy {
-  const { dU } = teacher;
-  const covariance = teacher.covariance.map((S, t) => {
-    const raised = S.clone();
-    for (let i = 0; i < dU; i++) {
-      let square = 0;
-      for (const run of actions) square += run[t][i] ** 2;
-      const minimum = floor * floor * (square / actions.length);
-      const d = raised.data[i * dU + i];
-      if (d < minimum) raised.data[i * dU + i] = minimum;
-    }
-    return raised;
-  });
-  return new LinearGaussianPolicy(teacher.K, teacher.k, covariance);
-}
+export { gradientNuStep, meanDualStep, relativeNuStep } from './condition-duals.ts';
+export { withExplorationFloor } from './exploration-floor.ts';
 
 /**
  * Step 5's target at a teacher sample s of step t (docs/design.md §2): ν_t·KL(π‖p) + λᵀμ_π is, up to a
@@ -132,21 +94,6 @@ function withLazyRows(data: DistillationData, rows: number, dU: number): Distill
   return data;
 }
 
-/**
- * Step 6's dual step on the mean at step t, in place: l_t ← l_t − rate·P_t·mean_n(K_t s_n + k_t − μ_θ(o_n)),
- * with rate = α·ν_t: λ moves against the teachers' excess over the policy at the samples.
- */
-export function meanDualStep(lambdak: Float64Array, teacher: LinearGaussianPolicy, t: number, states: Float64Array[], policyMeans: Float64Array[], rate: number): void {
-  const dU = lambdak.length;
-  // The teacher's mean is affine in s, so its average over the samples is its mean at their average.
-  const meanState = new Float64Array(states[0].length);
-  for (const s of states) for (let j = 0; j < s.length; j++) meanState[j] += s[j] / states.length;
-  const gap = teacher.mean(t, meanState);
-  for (const mu of policyMeans) for (let i = 0; i < dU; i++) gap[i] -= mu[i] / policyMeans.length;
-  const step = matVec(teacher.precision[t], gap);
-  for (let i = 0; i < dU; i++) lambdak[i] -= rate * step[i];
-}
-
 const MIN_STEP_MULT = 0.01;
 const MAX_STEP_MULT = 10;
 
@@ -189,6 +136,10 @@ interface ConditionWork extends ConditionState {
   base?: { previous: number; predicted: number };
   /** The last step adjustment's predicted and realized improvement (for the log). */
   improvement?: { predicted: number; actual: number };
+  /** The objective of the teacher that sampled, under this iteration's models (the step adjustment's "actual"). */
+  adjustObjective?: number;
+  /** From the last inner pass's task: the new teacher's KL to the policy (for the log) and the next step adjustment's baseline. */
+  finish?: { klToPolicy: number; base: { previous: number; predicted: number } };
 }
 
 /**
@@ -445,34 +396,50 @@ export class GuidedPolicySearch {
       this.normalized = true;
     }
 
-    // Step size from predicted vs actual improvement of the last update. Measuring the realized KL to
-    // the policy needs the policy linearized around the new samples (cbfinn/gps does the same fit).
-    if (config.stepAdjustment === 'cost-and-kl' && this.work.some((c) => c.base)) await timed('policy', () => this.linearizeAll(iterationRng, 'start'));
-    for (const c of this.work) this.adjustStepSize(c);
+    // Step size from predicted vs actual improvement of the last update (adjustStepSize). The
+    // objective of the teacher that sampled is measured under the new models by the first
+    // linearization's tasks; counting the realized KL to the policy needs the policy linearized
+    // around the new samples first (cbfinn/gps does the same fit).
+    const adjusting = this.work.some((c) => c.base);
+    const withKl = config.stepAdjustment === 'cost-and-kl';
+    if (adjusting && withKl) await timed('policy', () => this.linearizeAll(iterationRng, 'start', { adjust: true, updateNu: null }));
 
     // 3–6. Inner loop: distill, linearize, dual step, re-solve the teachers.
     let policyLoss = NaN;
     let pdFailures = 0;
     for (let inner = 0; inner < config.innerIterations; inner++) {
       const coupled = this.iteration > 0 || inner > 0;
+      const last = inner === config.innerIterations - 1;
       if (coupled) {
         onProgress?.(`policy update ${inner + 1}/${config.innerIterations}`);
-        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: inner === config.innerIterations - 1, gradientHelper: this.gradientHelper }));
+        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: last, gradientHelper: this.gradientHelper }));
       }
-      await timed('policy', () => this.linearizeAll(iterationRng, inner));
-      if (coupled) this.work.forEach((c) => this.dualStep(c, inner === config.innerIterations - 1));
+      // With the linearization, each condition's dual step (step 6) and, on the first pass, the step adjustment's objective.
+      await timed('policy', () => this.linearizeAll(iterationRng, inner, { adjust: adjusting && !withKl && inner === 0, updateNu: coupled ? last : null }));
+      if (inner === 0) for (const c of this.work) this.adjustStepSize(c);
       onProgress?.(`trajectory optimization ${inner + 1}/${config.innerIterations}`);
       await timed('lqr', async () => {
-        const results = await this.pool.map<TrajectoryOptimization>(
+        const floor = config.explorationFloor;
+        const results = await this.pool.map<ConditionTrajectory>(
           TASKS.trajectory,
-          this.work.map((c) => ({ dynamics: c.dynamics!, cost: c.cost!, previous: c.teacher, coupling: this.coupling(c), eta: c.eta, klBound: config.klStep * c.stepMult * config.horizon })),
+          this.work.map((c) => ({
+            dynamics: c.dynamics!,
+            cost: c.cost!,
+            previous: c.teacher,
+            coupling: this.coupling(c),
+            eta: c.eta,
+            klBound: config.klStep * c.stepMult * config.horizon,
+            ...(floor > 0 ? { floor: { value: floor, actions: this.packed(c.samples!).actions } } : {}),
+            ...(last ? { finish: { withKl } } : {}),
+          })),
         );
         for (const [m, raw] of results.entries()) {
           const c = this.work[m];
           const result = reviveTrajectory(raw);
-          c.newTeacher = config.explorationFloor > 0 ? withExplorationFloor(result.teacher, c.samples!.actions, config.explorationFloor) : result.teacher;
+          c.newTeacher = result.teacher;
           c.eta = result.eta;
           c.lastKl = result.kl;
+          if (last) c.finish = { klToPolicy: result.klToPolicy!, base: result.base! };
           pdFailures += result.pdFailures;
         }
       });
@@ -488,7 +455,7 @@ export class GuidedPolicySearch {
       teacherMeanCost: await this.conditionCosts('teachers'),
       policyCost: await this.conditionCosts('policy'),
       klToPrevious: this.work.map((c) => c.lastKl!),
-      klTeacherPolicy: this.work.map((c) => sum(this.teacherPolicyKl(c, c.newTeacher!))),
+      klTeacherPolicy: this.work.map((c) => c.finish!.klToPolicy),
       eta: this.work.map((c) => c.eta),
       nu: this.work.map((c) => sum(c.nu) / c.nu.length),
       stepMult: this.work.map((c) => c.stepMult),
@@ -498,7 +465,7 @@ export class GuidedPolicySearch {
       pdFailures,
     };
     for (const c of this.work) {
-      c.base = { previous: this.stepObjective(c, c.teacher), predicted: this.stepObjective(c, c.newTeacher!) };
+      c.base = c.finish!.base;
       c.teacher = c.newTeacher!;
     }
     this.iteration += 1;
@@ -654,25 +621,51 @@ export class GuidedPolicySearch {
     return packed;
   }
 
-  /** Step 3 for every condition: the policy linearized around its samples (condition-tasks.ts). */
-  private async linearizeAll(iterationRng: Rng, inner: number | 'start'): Promise<void> {
+  /**
+   * Step 3 for every condition: the policy linearized around its samples (condition-tasks.ts); with
+   * `adjust`, the objective of each condition's sampling teacher under the new models (adjustStepSize
+   * reads it); with `updateNu` not null, step 6's dual step, ν moving too when it is true.
+   */
+  private async linearizeAll(iterationRng: Rng, inner: number | 'start', extras: { adjust: boolean; updateNu: boolean | null }): Promise<void> {
     // The feed-forward network runs in the workers; the LSTM's means are computed here, on tfjs.
-    const network = this.network.kind === 'mlp' ? { network: this.network.toJSON() } : null;
+    const network = this.network.kind === 'mlp' ? { network: this.network.toJSON() as PolicyNetworkJson } : null;
+    const { config } = this;
     const results = await this.pool.map<LinearizationResult>(
       TASKS.linearize,
-      this.work.map((c, m) => ({
-        states: this.packed(c.samples!).states,
-        observations: this.packed(c.samples!).observations,
-        ...(network ?? { means: packSequences(this.network.sequenceMeans(c.samples!.observations)), variance: this.network.variance }),
-        seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
-        clusters: this.config.policyClusters,
-        mixture: c.policyPrior,
-        warmStart: this.config.warmStartMixtures,
-      })),
+      this.work.map((c, m) => {
+        const payload: Parameters<typeof linearizeCondition>[0] = {
+          states: this.packed(c.samples!).states,
+          observations: this.packed(c.samples!).observations,
+          ...(network ?? { means: packSequences(this.network.sequenceMeans(c.samples!.observations)), variance: this.network.variance }),
+          seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
+          clusters: config.policyClusters,
+          mixture: c.policyPrior,
+          warmStart: config.warmStartMixtures,
+        };
+        if (extras.adjust && c.base) payload.adjust = { dynamics: c.dynamics!, cost: c.cost!, teacher: c.teacher, kl: config.stepAdjustment === 'cost-and-kl' ? { nu: c.nu } : undefined };
+        if (extras.updateNu !== null) {
+          payload.dual = {
+            duals: { lambdak: c.lambdak, lambdaK: c.lambdaK, nu: c.nu },
+            teacher: this.currentTeacher(c),
+            // The dynamics only for ν's KL: at T = 400 per coordinate they are most of the payload.
+            dynamics: extras.updateNu ? c.dynamics! : null,
+            rate: config.policyDualRate,
+            rateCovariance: config.policyDualRateCovar,
+            updateNu: extras.updateNu,
+            // Checkpoints written before nuStep existed have none: they used the gradient step.
+            nuStep: config.nuStep === 'relative' ? 'relative' : 'gradient',
+            lgStep: config.lgStep,
+          };
+        }
+        return payload;
+      }),
     );
     results.forEach((raw, m) => {
+      const c = this.work[m];
       const { policy, means, mixture } = reviveLinearization(raw);
-      Object.assign(this.work[m], { linearized: policy, policyMeans: means, policyPrior: mixture });
+      Object.assign(c, { linearized: policy, policyMeans: means, policyPrior: mixture });
+      if (raw.adjustObjective !== undefined) c.adjustObjective = raw.adjustObjective;
+      if (raw.duals) Object.assign(c, reviveDuals(raw.duals));
     });
   }
 
@@ -680,53 +673,11 @@ export class GuidedPolicySearch {
     return { policy: c.linearized!, weights: c.nu, lambdaK: c.lambdaK, lambdak: c.lambdak };
   }
 
-  /** Per-step E[KL(teacher ‖ π̄)] under the teacher's own state marginals. */
-  private teacherPolicyKl(c: ConditionWork, teacher: LinearGaussianPolicy): Float64Array {
-    const states = stateMarginals(c.dynamics!, teacher);
-    return teacher.expectedKl(c.linearized!, states.means, states.covariances);
-  }
-
-  /** Step 6: move λ against the teacher–policy disagreement; on the last inner pass, ν by the KL. */
-  private dualStep(c: ConditionWork, updateNu: boolean): void {
-    const teacher = this.currentTeacher(c);
-    const { policyDualRate, policyDualRateCovar, horizon: T } = this.config;
-    for (let t = 0; t < T; t++) {
-      meanDualStep(c.lambdak[t], teacher, t, c.samples!.states.map((run) => run[t]), c.policyMeans!.map((run) => run[t]), policyDualRate * c.nu[t]);
-      if (policyDualRateCovar > 0) {
-        const gapK = teacher.K[t].clone().addScaled(c.linearized!.K[t], -1);
-        c.lambdaK[t].addScaled(matmul(teacher.precision[t], gapK), -policyDualRateCovar * c.nu[t]);
-      }
-    }
-    if (updateNu) {
-      const kl = this.teacherPolicyKl(c, teacher);
-      // Checkpoints written before nuStep existed have none: they used the gradient step.
-      if (this.config.nuStep === 'relative') relativeNuStep(c.nu, kl);
-      else gradientNuStep(c.nu, kl, this.config.lgStep);
-    }
-  }
-
-  /**
-   * The objective the step adjustment compares, under the condition's current dynamics and cost
-   * models: E[Σ_t cost] of `teacher`'s marginals, plus Σ_t ν_t E[KL_t(teacher ‖ π̄)] when the KL counts.
-   */
-  private stepObjective(c: ConditionWork, teacher: LinearGaussianPolicy): number {
-    const marginals = forwardPass(c.dynamics!, teacher);
-    let value = sum(expectedCost(c.cost!, marginals));
-    if (this.config.stepAdjustment === 'cost-and-kl') {
-      const kl = teacher.expectedKl(
-        c.linearized!,
-        marginals.means.map((m) => m.subarray(0, this.dX)),
-        marginals.covariances.map((S) => S.block(0, 0, this.dX, this.dX)),
-      );
-      for (let t = 0; t < kl.length; t++) value += c.nu[t] * kl[t];
-    }
-    return value;
-  }
-
   /** cbfinn/gps step adjustment: grow ε when the model predicted the improvement well, shrink it when not. */
   private adjustStepSize(c: ConditionWork): void {
     if (!c.base) return;
-    const actual = this.stepObjective(c, c.teacher);
+    // The objective of the teacher that sampled, under this iteration's models (stepObjective in condition-duals.ts, computed by the linearization's task).
+    const actual = c.adjustObjective!;
     const predictedImprovement = c.base.previous - c.base.predicted;
     const actualImprovement = c.base.previous - actual;
     c.improvement = { predicted: predictedImprovement, actual: actualImprovement };

@@ -9,7 +9,9 @@ import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 import { optimizeTrajectory, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
-import { packSamples, reviveCost, reviveCoupling, reviveDistilledPolicy, reviveDynamics, reviveLinearGaussian, unpackSequences, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
+import { dualStep, stepObjective, teacherPolicyKl, type Duals, type DualStepInput } from './condition-duals.ts';
+import { withExplorationFloor } from './exploration-floor.ts';
+import { packSamples, reviveCost, reviveCoupling, reviveDistilledPolicy, reviveDynamics, reviveLinearGaussian, reviveMatrix, unpackSequences, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { FamilySpec, Objective } from '../../envs/objective.ts';
 import { OptimizationEnv } from '../../envs/optimization-env.ts';
@@ -102,8 +104,18 @@ export interface Linearization {
   mixture: MixtureState;
 }
 
-/** A linearization as the task returns it: the means in one block (transfer.ts). */
-export type LinearizationResult = Omit<Linearization, 'means'> & { means: PackedSequences };
+/** A linearization as the task returns it: the means in one block (transfer.ts), and the extras asked for. */
+export type LinearizationResult = Omit<Linearization, 'means'> & { means: PackedSequences; adjustObjective?: number; duals?: Duals };
+
+/**
+ * What may ride along with a linearization, each computed right after it under the condition's
+ * models: the step adjustment's objective of the current teacher (with ν·KL to the new
+ * linearization when `kl` is set), and step 6's dual step.
+ */
+export interface LinearizationExtras {
+  adjust?: { dynamics: unknown; cost: unknown; teacher: unknown; kl?: { nu: Float64Array } };
+  dual?: { duals: unknown; teacher: unknown; dynamics: unknown } & Omit<DualStepInput, 'teacher' | 'linearized' | 'policyMeans' | 'states' | 'dynamics'>;
+}
 
 export function linearizeCondition(
   payload: {
@@ -113,7 +125,8 @@ export function linearizeCondition(
     clusters: number;
     mixture: MixtureState;
     warmStart: boolean;
-  } & ({ network: PolicyNetworkJson } | { means: PackedSequences; variance: ArrayLike<number> }),
+  } & ({ network: PolicyNetworkJson } | { means: PackedSequences; variance: ArrayLike<number> }) &
+    LinearizationExtras,
 ): LinearizationResult {
   // The feed-forward network runs here, over every sample's observation in one pass; a recurrent
   // policy's means come computed (it runs in the main thread, on tfjs).
@@ -129,19 +142,67 @@ export function linearizeCondition(
     ({ means, variance } = payload);
   }
   const mixture = GaussianMixture.fromState(payload.mixture);
-  const policy = linearizePolicy(unpackSequences(payload.states), unpackSequences(means), Float64Array.from(variance), new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
-  return { policy, means, mixture: mixture.state };
+  const states = unpackSequences(payload.states);
+  const policyMeans = unpackSequences(means);
+  const policy = linearizePolicy(states, policyMeans, Float64Array.from(variance), new Rng(payload.seed), { clusters: payload.clusters, ridge: 1e-8 }, mixture, payload.warmStart);
+  const result: LinearizationResult = { policy, means, mixture: mixture.state };
+  const { adjust, dual } = payload;
+  if (adjust) {
+    const models = { dynamics: reviveDynamics(adjust.dynamics), cost: reviveCost(adjust.cost), kl: adjust.kl && { policy, nu: adjust.kl.nu } };
+    result.adjustObjective = stepObjective(models, reviveLinearGaussian(adjust.teacher));
+  }
+  if (dual) {
+    const { duals, teacher, dynamics, ...rates } = dual;
+    result.duals = dualStep(reviveDuals(duals), { ...rates, teacher: reviveLinearGaussian(teacher), linearized: policy, policyMeans, states, dynamics: dynamics ? reviveDynamics(dynamics) : null });
+  }
+  return result;
 }
 
-export function optimizeCondition(payload: { dynamics: unknown; cost: unknown; previous: unknown; coupling: unknown; eta: number; klBound: number }): TrajectoryOptimization {
-  return optimizeTrajectory({
-    dynamics: reviveDynamics(payload.dynamics),
-    cost: reviveCost(payload.cost),
-    previous: reviveLinearGaussian(payload.previous),
-    coupling: payload.coupling === null ? null : reviveCoupling(payload.coupling),
-    eta: payload.eta,
-    klBound: payload.klBound,
-  });
+/** A new teacher as the task returns it: with the exploration floor applied, and on the last inner pass what the iteration's end needs of it. */
+export type ConditionTrajectory = TrajectoryOptimization & {
+  /** Σ_t E[KL_t(new teacher ‖ π̄)], for the log. */
+  klToPolicy?: number;
+  /** The step adjustment's baseline: the objective of the teacher that sampled and of the new one. */
+  base?: { previous: number; predicted: number };
+};
+
+export function optimizeCondition(payload: {
+  dynamics: unknown;
+  cost: unknown;
+  previous: unknown;
+  coupling: unknown;
+  eta: number;
+  klBound: number;
+  /** withExplorationFloor on the new teacher, from the condition's sampled actions. */
+  floor?: { value: number; actions: PackedSequences };
+  /** The last inner pass: the log's KL and the step adjustment's baseline, ν·KL counted in it when `withKl`. */
+  finish?: { withKl: boolean };
+}): ConditionTrajectory {
+  const dynamics = reviveDynamics(payload.dynamics);
+  const cost = reviveCost(payload.cost);
+  const previous = reviveLinearGaussian(payload.previous);
+  const coupling = payload.coupling === null ? null : reviveCoupling(payload.coupling);
+  const result: ConditionTrajectory = optimizeTrajectory({ dynamics, cost, previous, coupling, eta: payload.eta, klBound: payload.klBound });
+  if (payload.floor) result.teacher = withExplorationFloor(result.teacher, unpackSequences(payload.floor.actions), payload.floor.value);
+  if (payload.finish) {
+    if (!coupling) throw new Error('the last inner pass of an iteration has a linearized policy');
+    result.klToPolicy = sum(teacherPolicyKl(dynamics, result.teacher, coupling.policy));
+    const models = { dynamics, cost, kl: payload.finish.withKl ? { policy: coupling.policy, nu: coupling.weights } : undefined };
+    result.base = { previous: stepObjective(models, previous), predicted: stepObjective(models, result.teacher) };
+  }
+  return result;
+}
+
+function sum(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s;
+}
+
+/** Duals as they arrive from a worker (plain data) or from this thread. */
+export function reviveDuals(duals: unknown): Duals {
+  const d = duals as Duals;
+  return { lambdak: d.lambdak, nu: d.nu, lambdaK: d.lambdaK.map(reviveMatrix) };
 }
 
 /** A task's result as it arrives from a worker (plain data) or from this thread, rebuilt alike. */
@@ -149,6 +210,6 @@ export function reviveLinearization(result: LinearizationResult): Linearization 
   return { ...result, policy: reviveLinearGaussian(result.policy), means: unpackSequences(result.means) };
 }
 
-export function reviveTrajectory(result: TrajectoryOptimization): TrajectoryOptimization {
+export function reviveTrajectory(result: ConditionTrajectory): ConditionTrajectory {
   return { ...result, teacher: reviveLinearGaussian(result.teacher) };
 }

@@ -87,6 +87,20 @@ interface Pending {
   payload: unknown;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
+  /**
+   * Once sent, whether a thread has taken the item: the worker sets it to 1 as it starts the item,
+   * this thread to 2 when it takes the item back to run it itself (stealable items only).
+   */
+  claim?: Int32Array;
+  stealable?: boolean;
+}
+
+/** The message that sends a worker an item; `claim` is the item's shared claim cell, when it has one. */
+export interface WorkerItem {
+  id: number;
+  task: TaskRef;
+  payload: unknown;
+  claim?: SharedArrayBuffer;
 }
 
 /** What a worker sends back for one item. */
@@ -109,7 +123,9 @@ interface Thread {
 
 // A worker gets a second item only while this thread runs one and more than one is queued: its
 // reply, and so its next item, waits until this thread's item ends, and the item already sent keeps
-// the worker busy meanwhile; with one item left, this thread may be the first free to take it.
+// the worker busy meanwhile; with one item left, this thread may be the first free to take it. An
+// item sent but not started is taken back when this thread runs out of items (steal), so the last
+// items of a map do not wait behind a busy worker while this thread idles.
 const MAX_SENT = 2;
 
 class ThreadPool implements TaskPool {
@@ -167,7 +183,7 @@ class ThreadPool implements TaskPool {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ task, payload, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ task, payload, resolve: resolve as (value: unknown) => void, reject, stealable: this.callingThread });
       this.dispatch();
     });
   }
@@ -199,13 +215,35 @@ class ThreadPool implements TaskPool {
     const id = this.nextId++;
     thread.sent.set(id, item);
     thread.worker.ref();
-    thread.worker.postMessage({ id, task: item.task, payload: item.payload });
+    const message: WorkerItem = { id, task: item.task, payload: item.payload };
+    if (item.stealable) {
+      message.claim = new SharedArrayBuffer(4);
+      item.claim = new Int32Array(message.claim);
+    }
+    thread.worker.postMessage(message);
+  }
+
+  /**
+   * An item sent to a worker that has not started it (one queued behind the item it runs), taken back
+   * for this thread: whoever flips its claim cell first runs it, and the worker skips it.
+   */
+  private steal(): Pending | undefined {
+    for (const thread of this.threads) {
+      const waiting = [...thread.sent].slice(1).reverse();
+      for (const [id, item] of waiting) {
+        if (item.claim && Atomics.compareExchange(item.claim, 0, 0, 2) === 0) {
+          thread.sent.delete(id);
+          return item;
+        }
+      }
+    }
+    return undefined;
   }
 
   /** Runs queued items in this thread, yielding between them so the workers' replies get through. */
   private async runLocal(): Promise<void> {
     for (;;) {
-      const item = this.queue.shift();
+      const item = this.queue.shift() ?? this.steal();
       if (!item) break;
       // Top the workers up before this thread is taken for a while.
       this.dispatch();

@@ -4,7 +4,7 @@
 // would; the worker then says it is ready, and the pool sends it items from then on.
 import { parentPort } from 'node:worker_threads';
 import { initBackend } from '../backend.ts';
-import { runTask, type TaskRef, type WorkerReply } from './worker-pool.ts';
+import { runTask, type WorkerItem, type WorkerReply } from './worker-pool.ts';
 
 const backend: Promise<string> = initBackend();
 // Ready even when the backend failed: the first item then fails with its error, as the main thread's would.
@@ -15,11 +15,13 @@ void backend.then(
 
 // The pool may send a second item before the first is answered; items run one after the other.
 let previous: Promise<void> = Promise.resolve();
-parentPort!.on('message', (item: { id: number; task: TaskRef; payload: unknown }) => {
+parentPort!.on('message', (item: WorkerItem) => {
   previous = previous.then(() => runItem(item));
 });
 
-async function runItem({ id, task, payload }: { id: number; task: TaskRef; payload: unknown }): Promise<void> {
+async function runItem({ id, task, payload, claim }: WorkerItem): Promise<void> {
+  // The main thread may have taken the item back while it waited here (worker-pool.ts, steal).
+  if (claim && Atomics.compareExchange(new Int32Array(claim), 0, 0, 1) !== 0) return;
   let reply: WorkerReply;
   try {
     await backend;
