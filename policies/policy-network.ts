@@ -38,7 +38,7 @@ export type { DistillationData, FitOptions } from './distilled-policy.ts';
  */
 export const FLOAT32_ROWS = 1024;
 
-/** Rows per call of the full-data distillation loss: its kernel holds a few arrays of rows × hidden. */
+/** Rows per call of the full-data distillation loss (a fit's last): its kernel holds a few arrays of rows × hidden. */
 const LOSS_CHUNK = 4096;
 
 export class PolicyNetwork implements DistilledPolicy {
@@ -193,7 +193,7 @@ export class PolicyNetwork implements DistilledPolicy {
     const draw = (into: Int32Array) => {
       for (let i = 0; i < batch; i++) into[i] = options.rng.int(n);
     };
-    const split = new SplitGradient(kernel, this.shape, batch, options.gradientHelper);
+    const split = new SplitGradient(kernel, this.shape, batch, LOSS_CHUNK, options.gradientHelper);
     try {
       if (options.iterations > 0) draw(indices);
       for (let step = 0; step < options.iterations; step++) {
@@ -202,10 +202,10 @@ export class PolicyNetwork implements DistilledPolicy {
         [indices, next] = [next, indices];
         adam.step(params, grads);
       }
+      return options.finalLoss === false ? NaN : split.fullLoss(this.W1, this.b1, this.W2);
     } finally {
       split.stop();
     }
-    return options.finalLoss === false ? NaN : this.fullLoss(kernel, n);
   }
 
   /**
@@ -249,16 +249,6 @@ export class PolicyNetwork implements DistilledPolicy {
       for (let i = 0; i < I; i++) obs[r * I + i] = scaledFeature(o[i], inputScale[i], inputBound[i]);
     }
     return obs;
-  }
-
-  /** The loss over every row, LOSS_CHUNK rows per call so the kernel's work buffers stay small. */
-  private fullLoss(kernel: MlpDistillationKernel, n: number): number {
-    let total = 0;
-    for (let start = 0; start < n; start += LOSS_CHUNK) {
-      const count = Math.min(LOSS_CHUNK, n - start);
-      total += count * kernel.lossAndGradient(this.W1, this.b1, this.W2, Int32Array.from({ length: count }, (_, i) => start + i), null);
-    }
-    return total / n;
   }
 
   /** The full-data loss and its gradient with respect to [W1, b1, W2] (checked against differences in the tests). */

@@ -24,7 +24,7 @@ test('the split gradient is the minibatch gradient, as the halves weighted by th
   const { observations, data } = rows(rng, 40);
   const kernel = new MlpDistillationKernel(shape, observations, data, 16);
   const [W1, b1, W2] = parameters(rng);
-  const split = new SplitGradient(kernel, shape, 13);
+  const split = new SplitGradient(kernel, shape, 13, 16);
   // An odd minibatch: halves of 7 and 6 rows.
   const indices = Int32Array.from({ length: 13 }, () => rng.int(40));
   const whole = zeros();
@@ -35,6 +35,11 @@ test('the split gradient is the minibatch gradient, as the halves weighted by th
   assert.equal(ran, 1, 'the meanwhile callback runs once per step');
   assert.ok(Math.abs(splitLoss - loss) < 1e-12 * Math.abs(loss), `loss ${splitLoss} vs ${loss}`);
   whole.forEach((g, p) => g.forEach((v, i) => assert.ok(Math.abs(halves[p][i] - v) < 1e-12 * Math.max(1, Math.abs(v)), `parameter ${p}[${i}]: ${halves[p][i]} vs ${v}`)));
+  // The full-data loss in chunks of 16 rows (16, 16, 8): the mean over all 40 rows.
+  const all = new MlpDistillationKernel(shape, observations, data, 40);
+  const full = all.lossAndGradient(W1, b1, W2, Int32Array.from({ length: 40 }, (_, i) => i), null);
+  const chunked = split.fullLoss(W1, b1, W2);
+  assert.ok(Math.abs(chunked - full) < 1e-12 * full, `chunked ${chunked} vs one pass ${full}`);
 });
 
 test('a fit with a helper thread computing half of each step gives the same weights to the bit as one without', async () => {
@@ -50,7 +55,7 @@ test('a fit with a helper thread computing half of each step gives the same weig
       precisionFactors: observations.map(() => Float64Array.of(1, 0, 0.3, 2)),
       weights: new Float64Array(n).fill(1),
     };
-    let helped = -1;
+    const counts: { halves: number; chunks: number }[] = [];
     const fit = (helper: boolean) => {
       const net = new PolicyNetwork(6, 12, 2, new Rng('init'));
       const loss = net.fit(data, {
@@ -58,17 +63,20 @@ test('a fit with a helper thread computing half of each step gives the same weig
         batchSize: 64,
         learningRate: 0.01,
         rng: new Rng('fit'),
-        gradientHelper: helper ? (payload) => pool.run<number>(GRADIENT_HELPER_TASK, payload).then((count) => (helped = count)) : undefined,
+        gradientHelper: helper ? (payload) => pool.runOnWorker!<{ halves: number; chunks: number }>(GRADIENT_HELPER_TASK, payload).then((count) => counts.push(count)) : undefined,
       });
       return { loss, json: JSON.stringify(net.toJSON()) };
     };
     const alone = fit(false);
-    const helped1 = fit(true);
-    // The helper's item ends once the fit stops it; its count arrives with the reply.
-    for (let wait = 0; helped < 0 && wait < 200; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(helped1.json, alone.json);
-    assert.equal(helped1.loss, alone.loss);
-    assert.ok(helped > 0, `the helper computed ${helped} of 3000 second halves`);
+    // Twice with a helper: the second finds the rows it kept from the first (the same kernel, reloaded).
+    const helped = [fit(true), fit(true)];
+    // The helper's item ends once the fit stops it; its counts arrive with the reply.
+    for (let wait = 0; counts.length < 2 && wait < 500; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (const run of helped) {
+      assert.equal(run.json, alone.json);
+      assert.equal(run.loss, alone.loss);
+    }
+    assert.ok(counts.every((count) => count.halves > 0), `the helper computed ${counts.map((c) => c.halves).join(' and ')} of 3000 second halves`);
     assert.ok(alone.loss < 0.5, `the fit learned (loss ${alone.loss})`);
   } finally {
     await pool.close();

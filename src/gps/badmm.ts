@@ -230,7 +230,8 @@ export class GuidedPolicySearch {
     pool: TaskPool | undefined,
   ) {
     this.pool = pool ?? createPool(1);
-    if (this.pool.size > 1) this.gradientHelper = (payload) => this.pool.run(GRADIENT_HELPER_TASK, payload);
+    const { pool: threads } = this;
+    if (threads.size > 1 && threads.runOnWorker) this.gradientHelper = (payload) => threads.runOnWorker!(GRADIENT_HELPER_TASK, payload);
     this.problem = gpsProblem(config, family.dim);
     ({ dX: this.dX, dU: this.dU, dO: this.dO } = this.problem);
     const objectives = Array.from({ length: config.conditions }, (_, m) => family.sample('train', m));

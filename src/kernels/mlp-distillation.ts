@@ -5,7 +5,29 @@
 // and out of the shared instance, and the minibatch's gathers and loss in typed-array loops, were half
 // of a step (docs/performance.md).
 import { newFloat64Kernels, type Float64KernelExports } from './float64-kernels.ts';
+import { threadId } from 'node:worker_threads';
 import { sigmoid, softplus } from '../vector.ts';
+
+/** A kernel's rows in shared memory (sharedRows): which kernel's (`key`) and which of its loadRows (`version`). */
+export interface SharedRows {
+  buffer: SharedArrayBuffer;
+  rows: number;
+  key: string;
+  version: number;
+}
+
+/** Kernels made in this thread, for their keys. */
+let kernels = 0;
+
+/** Views of shared rows' observations and of the rest as the constructor and loadRows take them. */
+function sharedRowViews({ inputs: I, outputs: O }: MlpShape, shared: SharedRows): { observations: Float64Array; rows: DistillationRows } {
+  const n = shared.rows;
+  const view = (offset: number, length: number) => new Float64Array(shared.buffer, offset * 8, length);
+  const targets = view(n * I, n * O);
+  const precisionFactors = view(n * I + n * O, n * O * O);
+  const weights = view(n * I + n * O + n * O * O, n);
+  return { observations: view(0, n * I), rows: { targets: [], precisionFactors: [], weights, contiguous: { targets, precisionFactors } } };
+}
 
 export interface MlpShape {
   inputs: number;
@@ -36,9 +58,12 @@ export class MlpDistillationKernel {
   /** softplus(b1) and its slope sigmoid(b1), from the weights last loaded. */
   private readonly anchor: Float64Array;
   private readonly anchorSlope: Float64Array;
-  /** Its rows in shared memory, once a helper thread has asked for them, and whether they match loadRows' last. */
+  /** Its rows in shared memory, once a helper thread has asked for them, and the loadRows they hold. */
   private shared: SharedArrayBuffer | null = null;
-  private sharedCurrent = false;
+  private sharedVersion = -1;
+  /** Which kernel and which loadRows: a helper keeps its copy of the rows while these match. */
+  private readonly key = `${process.pid}/${threadId}/${++kernels}`;
+  private version = 0;
 
   /**
    * `observations` are the n scaled inputs (n × inputs, row-major); at most `capacity` rows go into
@@ -106,37 +131,36 @@ export class MlpDistillationKernel {
    * Its rows in shared memory for a helper thread (split-gradient.ts): [observations | targets |
    * factors | weights], row-major, refreshed after loadRows; null above `limit` bytes.
    */
-  sharedRows(limit: number): SharedArrayBuffer | null {
+  sharedRows(limit: number): SharedRows | null {
     const { inputs: I, outputs: O } = this.shape;
     const n = this.rows;
-    const sizes = [n * I, n * O, n * O * O, n];
-    const total = sizes.reduce((a, b) => a + b, 0);
+    const total = n * I + n * O + n * O * O + n;
     if (total * 8 > limit) return null;
-    let shared = this.shared;
-    if (!shared) {
-      shared = this.shared = new SharedArrayBuffer(total * 8);
-      new Float64Array(shared, 0, n * I).set(this.heap.subarray(this.at.observations / 8, this.at.observations / 8 + n * I));
-      this.sharedCurrent = false;
+    let buffer = this.shared;
+    if (!buffer) {
+      buffer = this.shared = new SharedArrayBuffer(total * 8);
+      new Float64Array(buffer, 0, n * I).set(this.heap.subarray(this.at.observations / 8, this.at.observations / 8 + n * I));
+      this.sharedVersion = -1;
     }
-    if (!this.sharedCurrent) {
-      const rest = new Float64Array(shared, n * I * 8);
+    if (this.sharedVersion !== this.version) {
+      const rest = new Float64Array(buffer, n * I * 8);
       rest.set(this.heap.subarray(this.at.targets / 8, this.at.targets / 8 + n * O), 0);
       rest.set(this.heap.subarray(this.at.factors / 8, this.at.factors / 8 + n * O * O), n * O);
       rest.set(this.heap.subarray(this.at.weights / 8, this.at.weights / 8 + n), n * O + n * O * O);
-      this.sharedCurrent = true;
+      this.sharedVersion = this.version;
     }
-    return shared;
+    return { buffer, rows: n, key: this.key, version: this.version };
   }
 
   /** A kernel on rows another thread's kernel shared (sharedRows), for minibatches of at most `capacity` rows. */
-  static fromSharedRows(shape: MlpShape, shared: SharedArrayBuffer, rows: number, capacity: number): MlpDistillationKernel {
-    const { inputs: I, outputs: O } = shape;
-    const n = rows;
-    const view = (offset: number, length: number) => new Float64Array(shared, offset * 8, length);
-    const targets = view(n * I, n * O);
-    const precisionFactors = view(n * I + n * O, n * O * O);
-    const weights = view(n * I + n * O + n * O * O, n);
-    return new MlpDistillationKernel(shape, view(0, n * I), { targets: [], precisionFactors: [], weights, contiguous: { targets, precisionFactors } }, capacity);
+  static fromSharedRows(shape: MlpShape, shared: SharedRows, capacity: number): MlpDistillationKernel {
+    const { observations, rows } = sharedRowViews(shape, shared);
+    return new MlpDistillationKernel(shape, observations, rows, capacity);
+  }
+
+  /** Reloads the targets, factors and weights of shared rows whose observations it already holds. */
+  loadSharedRows(shared: SharedRows): void {
+    this.loadRows(sharedRowViews(this.shape, shared).rows);
   }
 
   /** Writes the rows' targets, precision factors and weights (the observations stay): GPS refits the same rows with new targets. */
@@ -163,7 +187,7 @@ export class MlpDistillationKernel {
       }
     }
     heap.set(data.weights.subarray(0, n), this.at.weights / 8);
-    this.sharedCurrent = false;
+    this.version++;
   }
 
   /** Writes the network's weights (W1 inputs×hidden, b1, W2 hidden×outputs) where the products read them. */

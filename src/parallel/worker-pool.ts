@@ -24,6 +24,12 @@ export interface TaskPool {
   map<T>(task: TaskRef, payloads: unknown[]): Promise<T[]>;
   /** Resolves once every worker thread is up (benchmarks time items apart from the threads' start). */
   started?(): Promise<void>;
+  /**
+   * Runs an item on a worker thread, never this one, behind whatever that worker holds: for an item
+   * that works beside this thread while it computes (split-gradient.ts's helper). Absent for a pool
+   * without worker threads.
+   */
+  runOnWorker?<T>(task: TaskRef, payload: unknown): Promise<T>;
   /** Runs the task once in every thread of the pool, this one included if it runs items (diagnostics: memory readings). */
   everyThread?<T>(task: TaskRef, payload: unknown): Promise<T[]>;
   close(): Promise<void>;
@@ -190,6 +196,14 @@ class ThreadPool implements TaskPool {
 
   map<T>(task: TaskRef, payloads: unknown[]): Promise<T[]> {
     return Promise.all(payloads.map((payload) => this.run<T>(task, payload)));
+  }
+
+  runOnWorker<T>(task: TaskRef, payload: unknown): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
+    if (this.broken) return Promise.reject(this.broken);
+    if (this.threads.length === 0) return Promise.reject(new Error('the worker pool has no worker threads'));
+    const thread = this.threads.reduce((best, t) => (t.sent.size < best.sent.size ? t : best));
+    return new Promise<T>((resolve, reject) => this.send(thread, { task, payload, resolve: resolve as (value: unknown) => void, reject }));
   }
 
   everyThread<T>(task: TaskRef, payload: unknown): Promise<T[]> {
