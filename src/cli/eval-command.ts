@@ -93,30 +93,20 @@ const QUEUE_SPLIT = 4;
 
 async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<ReturnType<typeof queueFromArgs>> | undefined): Promise<void> {
   await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-  // The worker threads start first (each loads its modules and tfjs, about 0.2 s compiled) while this
-  // thread loads tfjs, the family and the optimizers; they would otherwise start only when the runs do.
-  const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
-  const threads = queue ? undefined : createPool(args.workers ?? defaultWorkers());
-  let contenders, family, backend;
-  try {
-    const { initBackend } = await import('../backend.ts');
-    backend = await initBackend();
-    family = await familyFromArgs(args);
-    // Resolve every name before any optimizer runs, so a typo fails at once.
-    const rows = rowNames(names);
-    contenders = await Promise.all(names.map((name, i) => contender(name, rows[i])));
-  } catch (err) {
-    await threads?.close();
-    throw err;
-  }
+  const { initBackend } = await import('../backend.ts');
+  const backend = await initBackend();
+  const family = await familyFromArgs(args);
+  // Resolve every name before any optimizer runs, so a typo fails at once.
+  const rows = rowNames(names);
+  const contenders = await Promise.all(names.map((name, i) => contender(name, rows[i])));
   const { compareOptimizers } = await import('../evaluate/compare.ts');
+  const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
   let pool;
-  if (threads) pool = threads;
-  else {
+  if (queue) {
     const { createQueuePool } = await import('../queue/queue-pool.ts');
     const { describeTask } = await import('../evaluate/parallel-runs.ts');
-    pool = await createQueuePool(queue!, { size: QUEUE_SPLIT, describe: describeTask, onStatus: (line) => process.stderr.write(`eval: ${line}\n`) });
-  }
+    pool = await createQueuePool(queue, { size: QUEUE_SPLIT, describe: describeTask, onStatus: (line) => process.stderr.write(`eval: ${line}\n`) });
+  } else pool = createPool(args.workers ?? defaultWorkers());
   const progress = new ProgressReporter({ label: 'eval: runs', total: 0, quiet: args.quiet });
   const report = await compareOptimizers(contenders, {
     family,
