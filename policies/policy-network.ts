@@ -12,7 +12,6 @@ import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { MlpDistillationKernel, type MlpShape } from '../src/kernels/mlp-distillation.ts';
 import { SplitGradient } from '../src/kernels/split-gradient.ts';
 import { productNT, softplusLayer } from '../src/kernels/float64-kernels.ts';
-import { softplus } from '../src/vector.ts';
 import { Adam } from '../src/adam.ts';
 import { scaledFeature, type DistillationData, type DistilledPolicy, type FitOptions, type PolicyStepper } from './distilled-policy.ts';
 

@@ -34,6 +34,13 @@ export function allFinite(a: ArrayLike<number>): boolean {
   return true;
 }
 
+/** Σ xs, added in order. */
+export function sum(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i];
+  return s;
+}
+
 export function mean(xs: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < xs.length; i++) s += xs[i];

@@ -7,7 +7,7 @@ import { cholesky } from '../linalg/cholesky.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
-import { medianOfRuns } from '../vector.ts';
+import { medianOfRuns, sum } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
 import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { type PolicyCoupling, type QuadraticCost } from './lqr.ts';
@@ -185,12 +185,6 @@ export interface IterationLog {
 
 function clamp(x: number, lo: number, hi: number): number {
   return Math.min(hi, Math.max(lo, x));
-}
-
-function sum(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return s;
 }
 
 /** Settings a run cannot start with, phrased by the `l2o train` flags that set them. */

@@ -7,6 +7,7 @@ import { matmul, matVec, type Matrix } from '../linalg/matrix.ts';
 import type { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import type { LinearDynamics } from './dynamics.ts';
 import { expectedCost, forwardPass, stateMarginals, type QuadraticCost } from './lqr.ts';
+import { sum } from '../vector.ts';
 
 /**
  * ν_t × 2 where KL_t ≥ mean + ½ std over t, × ½ where KL_t < mean − std (cbfinn/gps fixed_lg_step 3,
@@ -122,10 +123,4 @@ export function stepObjective(models: StepObjectiveModels, teacher: LinearGaussi
     for (let t = 0; t < kl.length; t++) value += models.kl.nu[t] * kl[t];
   }
   return value;
-}
-
-function sum(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return s;
 }

@@ -4,6 +4,7 @@
 // Conditions are independent within each step (docs/design.md §4), which is what lets them run side
 // by side.
 import { Rng } from '../random.ts';
+import { sum } from '../vector.ts';
 import { fitDynamics, dynamicsPriorFromState, type DynamicsPriorState, type LinearDynamics } from './dynamics.ts';
 import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 import { optimizeTrajectory, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
@@ -64,7 +65,7 @@ export async function sampleCondition(payload: { family: FamilySpec; config: Gps
 export function runCost(policy: Policy, objective: Objective, config: GpsConfig, start: Rng): number {
   const env = new OptimizationEnv({ historyLength: config.historyLength });
   const run = rollout(env, policy, objective, config.horizon, start);
-  return run.divergedAt === null ? run.values.subarray(0, config.horizon).reduce((total, value) => total + value, 0) : Infinity;
+  return run.divergedAt === null ? sum(run.values.subarray(0, config.horizon)) : Infinity;
 }
 
 /**
@@ -191,12 +192,6 @@ export function optimizeCondition(payload: {
     result.base = { previous: stepObjective(models, previous), predicted: stepObjective(models, result.teacher) };
   }
   return result;
-}
-
-function sum(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return s;
 }
 
 /** Duals as they arrive from a worker (plain data) or from this thread. */

@@ -75,15 +75,11 @@ export class SplitGradient {
   private readonly second: Float64Array[];
   private readonly half: number;
   private step = 0;
-  private helper: Promise<unknown> | null = null;
-  /** Second halves and loss chunks the helper computed (diagnostics for tests and benchmarks). */
-  helped = 0;
-  helpedChunks = 0;
 
   /** `batch`: the minibatch's rows; `chunk`: the rows of a full-data loss chunk. */
   constructor(
     private readonly kernel: MlpDistillationKernel,
-    private readonly shape: MlpShape,
+    shape: MlpShape,
     batch: number,
     private readonly chunk: number,
     start?: StartGradientHelper,
@@ -107,7 +103,7 @@ export class SplitGradient {
     this.chunkLosses = new Float64Array(control, layout.chunkLosses, chunks);
     this.sharedIndices = new Int32Array(control, layout.indices, this.half);
     // A helper that fails (or never starts) leaves everything to this thread: the same numbers, later.
-    this.helper = start({ control, rows, shape, half: this.half, chunk }).catch(() => undefined);
+    void start({ control, rows, shape, half: this.half, chunk }).catch(() => undefined);
   }
 
   private publishWeights(W1: Float64Array, b1: Float64Array, W2: Float64Array): void {
@@ -150,7 +146,6 @@ export class SplitGradient {
       while (Atomics.load(control, DONE) !== step);
       second = this.sharedGradient;
       loss2 = this.sharedLoss![0];
-      this.helped++;
     }
     for (let p = 0; p < grads.length; p++) {
       const out = grads[p];
@@ -175,18 +170,13 @@ export class SplitGradient {
       Atomics.store(control, FINISHED, 0);
       Atomics.store(control, PASS, 1);
     }
-    let mine = 0;
-    for (;;) {
-      const c = control ? Atomics.add(control, NEXT, 1) : mine;
+    for (let next = 0; ; next++) {
+      const c = control ? Atomics.add(control, NEXT, 1) : next;
       if (c >= chunks) break;
       this.chunkLosses[c] = chunkLoss(this.kernel, W1, b1, W2, c * this.chunk, Math.min(this.chunk, n - c * this.chunk));
-      mine++;
       if (control) Atomics.add(control, FINISHED, 1);
     }
-    if (control) {
-      while (Atomics.load(control, FINISHED) < chunks);
-      this.helpedChunks = chunks - mine;
-    }
+    if (control) while (Atomics.load(control, FINISHED) < chunks);
     let total = 0;
     for (let c = 0; c < chunks; c++) total += Math.min(this.chunk, n - c * this.chunk) * this.chunkLosses[c];
     return total / n;
@@ -195,11 +185,6 @@ export class SplitGradient {
   /** Ends the fit: the helper returns at its next look (it is never inside a step or chunk here: each one it took was awaited). */
   stop(): void {
     if (this.control) Atomics.store(this.control, STOP, 1);
-  }
-
-  /** Resolves once the helper's item has ended (tests). */
-  async finished(): Promise<void> {
-    await this.helper;
   }
 }
 

@@ -95,10 +95,10 @@ interface Pending {
   reject: (error: Error) => void;
   /**
    * Once sent, whether a thread has taken the item: the worker sets it to 1 as it starts the item,
-   * this thread to 2 when it takes the item back to run it itself (stealable items only).
+   * this thread to 2 when it takes the item back to run it itself (queued items of a pool whose
+   * calling thread runs items; see send).
    */
   claim?: Int32Array;
-  stealable?: boolean;
 }
 
 /** The message that sends a worker an item; `claim` is the item's shared claim cell, when it has one. */
@@ -189,7 +189,7 @@ class ThreadPool implements TaskPool {
     if (this.closed) return Promise.reject(new Error('the worker pool is closed'));
     if (this.broken) return Promise.reject(this.broken);
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ task, payload, resolve: resolve as (value: unknown) => void, reject, stealable: this.callingThread });
+      this.queue.push({ task, payload, resolve: resolve as (value: unknown) => void, reject });
       this.dispatch();
     });
   }
@@ -225,12 +225,18 @@ class ThreadPool implements TaskPool {
     for (const thread of this.threads) if (thread.ready && thread.sent.size < MAX_SENT && this.queue.length > 1) this.send(thread);
   }
 
-  private send(thread: Thread, item: Pending = this.queue.shift()!): void {
+  /**
+   * Sends `item` to `thread`, or without one the next queued item: that one this thread may take back
+   * (steal) when it runs items itself; an item addressed to a thread (runOnWorker, everyThread) stays there.
+   */
+  private send(thread: Thread, item?: Pending): void {
+    const stealable = item === undefined && this.callingThread;
+    item ??= this.queue.shift()!;
     const id = this.nextId++;
     thread.sent.set(id, item);
     thread.worker.ref();
     const message: WorkerItem = { id, task: item.task, payload: item.payload };
-    if (item.stealable) {
+    if (stealable) {
       message.claim = new SharedArrayBuffer(4);
       item.claim = new Int32Array(message.claim);
     }
