@@ -81,7 +81,7 @@ function timed(options: Options, n: number, run: () => void, warmUp: () => void 
 }
 
 /** 16,000 synthetic distillation rows: o ∈ R²³, targets ∈ R³, Uᵀ upper triangular with a positive diagonal, w ~ 1. */
-function distillationData(rows: number): DistillationData {
+export function distillationData(rows: number): DistillationData {
   const rng = new Rng('bench-peers-distill-data');
   const dU = 3;
   const precisionFactors = Array.from({ length: rows }, () => {
