@@ -39,7 +39,10 @@ export async function benchGps(args: string[]): Promise<void> {
   const iterations = Math.max(2, Number(args.find((a) => a.startsWith('--iterations='))?.split('=')[1] ?? 4));
   const { family, config } = gpsBenchSetup(requested === undefined ? undefined : Number(requested));
   console.log(`GPS on logreg: ${config.conditions} conditions, T = ${config.horizon}, M = ${config.samples}, H = ${config.historyLength}, ${config.innerIterations} inner iterations, tfjs backend ${backend}`);
-  console.log('workers  iteration   total  sampling  dynamics     LQR  policy   (seconds)');
+  // "cores": the process's CPU time (every thread's) over the iteration's wall time. With one
+  // worker it is above 1: V8's garbage collection runs partly on helper threads, which then use the
+  // second core, and with two workers compete with them for it (docs/performance.md).
+  console.log('workers  iteration   total  sampling  dynamics     LQR  policy   (seconds)  cores');
   const seconds: number[] = [];
   const outcomes: string[] = [];
   for (const workers of workerCounts) {
@@ -49,9 +52,12 @@ export async function benchGps(args: string[]): Promise<void> {
       let record = '';
       const typical: number[] = [];
       for (let i = 0; i < iterations; i++) {
+        const cpu = process.cpuUsage();
         const log = await gps.runIteration();
+        const used = process.cpuUsage(cpu);
+        const cores = (used.user + used.system) / 1e6 / log.seconds;
         const t = log.timing;
-        console.log(`${String(workers).padStart(7)} ${String(i + 1).padStart(10)} ${log.seconds.toFixed(2).padStart(7)} ${t.sampling.toFixed(2).padStart(9)} ${t.dynamics.toFixed(2).padStart(9)} ${t.lqr.toFixed(2).padStart(7)} ${t.policy.toFixed(2).padStart(7)}`);
+        console.log(`${String(workers).padStart(7)} ${String(i + 1).padStart(10)} ${log.seconds.toFixed(2).padStart(7)} ${t.sampling.toFixed(2).padStart(9)} ${t.dynamics.toFixed(2).padStart(9)} ${t.lqr.toFixed(2).padStart(7)} ${t.policy.toFixed(2).padStart(7)} ${cores.toFixed(2).padStart(16)}`);
         record += outcome(log);
         if (i >= 1) typical.push(log.seconds);
       }
