@@ -8,6 +8,7 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { UserError } from '../errors.ts';
+import { sweepArrayBuffersInline } from './array-buffer-sweeping.ts';
 
 /** A task: the URL of a module (import.meta.url of its file) and the name of an exported function. */
 export interface TaskRef {
@@ -52,6 +53,7 @@ export interface PoolOptions {
 /** A pool of `workers` threads running items, this one among them by default, or this thread alone for 1; close() it when done. */
 export function createPool(workers: number = defaultWorkers(), options: PoolOptions = {}): TaskPool {
   if (!Number.isInteger(workers) || workers < 1) throw new UserError(`workers must be a positive integer, got ${workers}`);
+  sweepArrayBuffersInline();
   if (workers === 1) return new InProcessPool();
   const callingThread = options.callingThread ?? true;
   return new ThreadPool(workers, callingThread ? workers - 1 : workers, callingThread);
