@@ -9,7 +9,7 @@ import type { Objective, ObjectiveFamily } from '../../envs/objective.ts';
 import { Rng } from '../random.ts';
 import { medianOfRuns, sum } from '../vector.ts';
 import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } from './dynamics.ts';
-import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
+import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, sharedCost, sharedDynamics, sharedSequences, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { type PolicyCoupling, type QuadraticCost } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
 import { TASKS, conditionStartRng, reviveDuals, reviveLinearization, reviveTrajectory, runCost, type ConditionTrajectory, type linearizeCondition, type LinearizationResult } from './condition-tasks.ts';
@@ -337,9 +337,13 @@ export class GuidedPolicySearch {
         );
         packed.forEach(({ samples: sets, costs }, m) =>
           units[m].forEach((c, g) => {
-            c.samples = unpackSamples(sets[g]);
-            c.cost = reviveCost(costs[g]);
-            this.packedSamples.set(c.samples, { states: sets[g].states!, observations: sets[g].observations!, actions: sets[g].actions! });
+            // In shared memory: the inner iterations send the states, observations, actions and
+            // cost model to the workers again and again (transfer.ts, intoShared).
+            const set = sets[g];
+            for (const field of ['states', 'observations', 'actions'] as const) set[field] = sharedSequences(set[field]!);
+            c.samples = unpackSamples(set);
+            c.cost = sharedCost(reviveCost(costs[g]));
+            this.packedSamples.set(c.samples, { states: set.states!, observations: set.observations!, actions: set.actions! });
           }),
         );
       } else {
@@ -383,7 +387,8 @@ export class GuidedPolicySearch {
       (await fits).forEach((fit, m) => {
         const c = this.work[m];
         const dynamics = reviveDynamics(fit);
-        c.dynamics = this.problem.adjustDynamics ? this.problem.adjustDynamics(dynamics, c.samples!) : dynamics;
+        const adjusted = this.problem.adjustDynamics ? this.problem.adjustDynamics(dynamics, c.samples!) : dynamics;
+        c.dynamics = this.pool.size > 1 ? sharedDynamics(adjusted) : adjusted;
       });
     });
     if (!this.normalized) {
@@ -610,7 +615,8 @@ export class GuidedPolicySearch {
   private packed(samples: Samples): Record<'states' | 'observations' | 'actions', PackedSequences> {
     let packed = this.packedSamples.get(samples);
     if (!packed) {
-      packed = { states: packSequences(samples.states), observations: packSequences(samples.observations), actions: packSequences(samples.actions) };
+      const pack = (sequences: Float64Array[][]) => (this.pool.size > 1 ? sharedSequences(packSequences(sequences)) : packSequences(sequences));
+      packed = { states: pack(samples.states), observations: pack(samples.observations), actions: pack(samples.actions) };
       this.packedSamples.set(samples, packed);
     }
     return packed;
