@@ -12,7 +12,7 @@ import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } fro
 import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, sharedCost, sharedDynamics, sharedSequences, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { type PolicyCoupling, type QuadraticCost } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
-import { TASKS, conditionStartRng, reviveDuals, reviveLinearization, reviveTrajectory, runCost, type ConditionTrajectory, type linearizeCondition, type LinearizationResult } from './condition-tasks.ts';
+import { TASKS, conditionStartRng, reviveDuals, reviveLinearization, reviveTrajectory, runCost, type ConditionTrajectory, type linearizeCondition, type LinearizationResult, type optimizeCondition } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { GRADIENT_HELPER_TASK, type StartGradientHelper } from '../kernels/split-gradient.ts';
 import { PolicyNetwork, type DistillationData, type PolicyNetworkJson } from '../../policies/policy-network.ts';
@@ -414,46 +414,48 @@ export class GuidedPolicySearch {
         onProgress?.(`policy update ${inner + 1}/${config.innerIterations}`);
         policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: last, gradientHelper: this.gradientHelper }));
       }
-      // With the linearization, each condition's dual step (step 6) and, on the first pass, the step adjustment's objective.
-      await timed('policy', () => this.linearizeAll(iterationRng, inner, { adjust: adjusting && !withKl && inner === 0, updateNu: coupled ? last : null }));
-      if (inner === 0) for (const c of this.work) this.adjustStepSize(c);
-      onProgress?.(`trajectory optimization ${inner + 1}/${config.innerIterations}`);
-      await timed('lqr', async () => {
-        const floor = config.explorationFloor;
-        const results = await this.pool.map<ConditionTrajectory>(
-          TASKS.trajectory,
-          this.work.map((c) => ({
-            dynamics: c.dynamics!,
-            cost: c.cost!,
-            previous: c.teacher,
-            coupling: this.coupling(c),
-            eta: c.eta,
-            klBound: config.klStep * c.stepMult * config.horizon,
-            ...(floor > 0 ? { floor: { value: floor, actions: this.packed(c.samples!).actions } } : {}),
-            ...(last ? { finish: { withKl } } : {}),
-          })),
-        );
-        for (const [m, raw] of results.entries()) {
-          const c = this.work[m];
-          const result = reviveTrajectory(raw);
-          c.newTeacher = result.teacher;
-          c.eta = result.eta;
-          c.lastKl = result.kl;
-          if (last) c.finish = { klToPolicy: result.klToPolicy!, base: result.base! };
-          pdFailures += result.pdFailures;
-        }
-      });
+      // Steps 3-4 per condition: its linearization (with its dual step, step 6, and on the first pass
+      // the step adjustment's objective), then its new teacher, queued on the pool as soon as its
+      // own linearization returns. Conditions are independent here, so there is no barrier between
+      // the two steps, where the other thread would wait for the slowest linearization (items take
+      // 4-66 ms at the logreg default). "policy" times the phase until the last linearization
+      // returns, "LQR" the rest.
+      onProgress?.(`linearization and trajectory optimization ${inner + 1}/${config.innerIterations}`);
+      const phaseStarted = Date.now();
+      let linearizations = 0;
+      let linearized = phaseStarted;
+      const payloads = this.linearizationPayloads(iterationRng, inner, { adjust: adjusting && !withKl && inner === 0, updateNu: coupled ? last : null });
+      const trajectories = await Promise.all(
+        this.work.map(async (c, m) => {
+          this.applyLinearization(c, await this.pool.run<LinearizationResult>(TASKS.linearize, payloads[m]));
+          if (++linearizations === this.work.length) linearized = Date.now();
+          if (inner === 0) this.adjustStepSize(c);
+          return reviveTrajectory(await this.pool.run<ConditionTrajectory>(TASKS.trajectory, this.trajectoryPayload(c, last, withKl)));
+        }),
+      );
+      timing.policy += (linearized - phaseStarted) / 1000;
+      timing.lqr += (Date.now() - linearized) / 1000;
+      for (const [m, result] of trajectories.entries()) {
+        const c = this.work[m];
+        c.newTeacher = result.teacher;
+        c.eta = result.eta;
+        c.lastKl = result.kl;
+        if (last) c.finish = { klToPolicy: result.klToPolicy!, base: result.base! };
+        pdFailures += result.pdFailures;
+      }
     }
 
     // The rows' block (per coordinate at T = 400, a million observations) is not needed again.
     this.layout = null;
+    // The log's two runs per condition, as one batch of items for the pool (each item is 1-2 ms at the logreg default).
+    const [teacherMeanCost, policyCost] = await Promise.all([this.conditionCosts('teachers'), this.conditionCosts('policy')]);
     const log: IterationLog = {
       iteration: this.iteration,
       seconds: 0,
       timing,
       teacherCost: this.work.map((c) => sum(c.samples!.values.map(sum)) / c.samples!.values.length),
-      teacherMeanCost: await this.conditionCosts('teachers'),
-      policyCost: await this.conditionCosts('policy'),
+      teacherMeanCost,
+      policyCost,
       klToPrevious: this.work.map((c) => c.lastKl!),
       klTeacherPolicy: this.work.map((c) => c.finish!.klToPolicy),
       eta: this.work.map((c) => c.eta),
@@ -628,46 +630,65 @@ export class GuidedPolicySearch {
    * reads it); with `updateNu` not null, step 6's dual step, ν moving too when it is true.
    */
   private async linearizeAll(iterationRng: Rng, inner: number | 'start', extras: { adjust: boolean; updateNu: boolean | null }): Promise<void> {
+    const results = await this.pool.map<LinearizationResult>(TASKS.linearize, this.linearizationPayloads(iterationRng, inner, extras));
+    results.forEach((raw, m) => this.applyLinearization(this.work[m], raw));
+  }
+
+  /** Each condition's linearization item (linearizeAll says what the extras ask for). */
+  private linearizationPayloads(iterationRng: Rng, inner: number | 'start', extras: { adjust: boolean; updateNu: boolean | null }): Parameters<typeof linearizeCondition>[0][] {
     // The feed-forward network runs in the workers; the LSTM's means are computed here, on tfjs.
     const network = this.network.kind === 'mlp' ? { network: this.network.toJSON() as PolicyNetworkJson } : null;
     const { config } = this;
-    const results = await this.pool.map<LinearizationResult>(
-      TASKS.linearize,
-      this.work.map((c, m) => {
-        const payload: Parameters<typeof linearizeCondition>[0] = {
-          states: this.packed(c.samples!).states,
-          observations: this.packed(c.samples!).observations,
-          ...(network ?? { means: packSequences(this.network.sequenceMeans(c.samples!.observations)), variance: this.network.variance }),
-          seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
-          clusters: config.policyClusters,
-          mixture: c.policyPrior,
-          warmStart: config.warmStartMixtures,
+    return this.work.map((c, m) => {
+      const payload: Parameters<typeof linearizeCondition>[0] = {
+        states: this.packed(c.samples!).states,
+        observations: this.packed(c.samples!).observations,
+        ...(network ?? { means: packSequences(this.network.sequenceMeans(c.samples!.observations)), variance: this.network.variance }),
+        seed: iterationRng.fork(`linearize/${inner}/${m}`).seed,
+        clusters: config.policyClusters,
+        mixture: c.policyPrior,
+        warmStart: config.warmStartMixtures,
+      };
+      if (extras.adjust && c.base) payload.adjust = { dynamics: c.dynamics!, cost: c.cost!, teacher: c.teacher, kl: config.stepAdjustment === 'cost-and-kl' ? { nu: c.nu } : undefined };
+      if (extras.updateNu !== null) {
+        payload.dual = {
+          duals: { lambdak: c.lambdak, lambdaK: c.lambdaK, nu: c.nu },
+          teacher: this.currentTeacher(c),
+          // The dynamics only for ν's KL: at T = 400 per coordinate they are most of the payload.
+          dynamics: extras.updateNu ? c.dynamics! : null,
+          rate: config.policyDualRate,
+          rateCovariance: config.policyDualRateCovar,
+          updateNu: extras.updateNu,
+          // Checkpoints written before nuStep existed have none: they used the gradient step.
+          nuStep: config.nuStep === 'relative' ? 'relative' : 'gradient',
+          lgStep: config.lgStep,
         };
-        if (extras.adjust && c.base) payload.adjust = { dynamics: c.dynamics!, cost: c.cost!, teacher: c.teacher, kl: config.stepAdjustment === 'cost-and-kl' ? { nu: c.nu } : undefined };
-        if (extras.updateNu !== null) {
-          payload.dual = {
-            duals: { lambdak: c.lambdak, lambdaK: c.lambdaK, nu: c.nu },
-            teacher: this.currentTeacher(c),
-            // The dynamics only for ν's KL: at T = 400 per coordinate they are most of the payload.
-            dynamics: extras.updateNu ? c.dynamics! : null,
-            rate: config.policyDualRate,
-            rateCovariance: config.policyDualRateCovar,
-            updateNu: extras.updateNu,
-            // Checkpoints written before nuStep existed have none: they used the gradient step.
-            nuStep: config.nuStep === 'relative' ? 'relative' : 'gradient',
-            lgStep: config.lgStep,
-          };
-        }
-        return payload;
-      }),
-    );
-    results.forEach((raw, m) => {
-      const c = this.work[m];
-      const { policy, means, mixture } = reviveLinearization(raw);
-      Object.assign(c, { linearized: policy, policyMeans: means, policyPrior: mixture });
-      if (raw.adjustObjective !== undefined) c.adjustObjective = raw.adjustObjective;
-      if (raw.duals) Object.assign(c, reviveDuals(raw.duals));
+      }
+      return payload;
     });
+  }
+
+  private applyLinearization(c: ConditionWork, raw: LinearizationResult): void {
+    const { policy, means, mixture } = reviveLinearization(raw);
+    Object.assign(c, { linearized: policy, policyMeans: means, policyPrior: mixture });
+    if (raw.adjustObjective !== undefined) c.adjustObjective = raw.adjustObjective;
+    if (raw.duals) Object.assign(c, reviveDuals(raw.duals));
+  }
+
+  /** Step 4's item for a condition: its new teacher under the KL bound, coupled to the linearized policy. */
+  private trajectoryPayload(c: ConditionWork, last: boolean, withKl: boolean): Parameters<typeof optimizeCondition>[0] {
+    const { config } = this;
+    const floor = config.explorationFloor;
+    return {
+      dynamics: c.dynamics!,
+      cost: c.cost!,
+      previous: c.teacher,
+      coupling: this.coupling(c),
+      eta: c.eta,
+      klBound: config.klStep * c.stepMult * config.horizon,
+      ...(floor > 0 ? { floor: { value: floor, actions: this.packed(c.samples!).actions } } : {}),
+      ...(last ? { finish: { withKl } } : {}),
+    };
   }
 
   private coupling(c: ConditionWork): PolicyCoupling {
