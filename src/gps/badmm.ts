@@ -12,7 +12,7 @@ import { DynamicsPriorGMM, type DynamicsPriorSnapshot, type LinearDynamics } fro
 import { packSequences, reviveCost, reviveDynamics, reviveLinearGaussian, sharedCost, sharedDynamics, sharedSequences, unpackSamples, type DistilledPolicyJson, type PackedSamples, type PackedSequences } from './transfer.ts';
 import { type PolicyCoupling, type QuadraticCost } from './lqr.ts';
 import { type MixtureState } from './gaussian-mixture.ts';
-import { TASKS, conditionStartRng, reviveDuals, reviveLinearization, reviveTrajectory, runCost, type ConditionTrajectory, type linearizeCondition, type LinearizationResult, type optimizeCondition } from './condition-tasks.ts';
+import { TASKS, conditionStartRng, dynamicsPriorFor, reviveDuals, reviveLinearization, reviveTrajectory, runCost, type ConditionTrajectory, type linearizeCondition, type LinearizationResult, type optimizeCondition } from './condition-tasks.ts';
 import { createPool, type TaskPool } from '../parallel/worker-pool.ts';
 import { GRADIENT_HELPER_TASK, type StartGradientHelper } from '../kernels/split-gradient.ts';
 import { PolicyNetwork, type DistillationData, type PolicyNetworkJson } from '../../policies/policy-network.ts';
@@ -69,6 +69,17 @@ function affineAt(G: Matrix, g: Float64Array, s: Float64Array, out: Float64Array
 }
 
 /** The rows a distillation fits: see GuidedPolicySearch.distillationLayout. */
+/** A distillation's rows being filled teacher by teacher: teacher m's start at firstRow[m]. */
+interface DistillationRows {
+  teachers: { work: ConditionWork; sets: Samples[] }[];
+  layout: DistillationLayout;
+  firstRow: number[];
+  filled: boolean[];
+  targets: Float64Array;
+  factors: Float64Array;
+  weights: Float64Array;
+}
+
 interface DistillationLayout {
   /** The sample sets the rows come from, in order: the key that says whether the layout still holds. */
   sets: Samples[];
@@ -235,7 +246,7 @@ export class GuidedPolicySearch {
       const m = Math.floor(u / groups);
       return { ...state, condition: m, group: u % groups, policyPrior: { fittedOn: 0, components: [] }, objective: objectives[m], startRng: conditionStartRng(config.seed, m) };
     });
-    this.dynamicsPrior = new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
+    this.dynamicsPrior = dynamicsPriorFor(config);
   }
 
   /**
@@ -367,6 +378,21 @@ export class GuidedPolicySearch {
       });
     }
 
+    // Step size from predicted vs actual improvement of the last update (adjustStepSize). The
+    // objective of the teacher that sampled is measured under the new models by the first
+    // linearization's tasks; counting the realized KL to the policy needs the policy linearized
+    // around the new samples first (cbfinn/gps does the same fit).
+    const adjusting = this.work.some((c) => c.base);
+    const withKl = config.stepAdjustment === 'cost-and-kl';
+    const fitPolicy = (inner: number, rows: DistillationRows | null = null) =>
+      this.network.fit(this.distillationData(rows ?? undefined), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: inner === config.innerIterations - 1, gradientHelper: this.gradientHelper });
+    // From the second iteration on, the first distillation needs only the new samples and what the
+    // last iteration left (teachers, duals), not the dynamics: with worker threads it runs here while
+    // a worker refits the dynamics prior, which this thread would otherwise do alone. Not when the
+    // step adjustment first linearizes the current policy (cost-and-kl).
+    const distillFirst = this.iteration > 0 && this.normalized && !(adjusting && withKl) && this.pool.size > 1 && this.pool.runOnWorker !== undefined;
+    let policyLoss = NaN;
+
     // 2. Fit dynamics (one prior over all conditions).
     onProgress?.('fitting dynamics');
     await timed('dynamics', async () => {
@@ -378,7 +404,19 @@ export class GuidedPolicySearch {
         X.push(c.samples!.states[n]);
         U.push(c.samples!.actions[n]);
       }
-      this.dynamicsPrior.update(X, U, iterationRng.fork('gmm'), config.warmStartMixtures);
+      if (distillFirst) {
+        const refit = this.pool.runOnWorker!<DynamicsPriorSnapshot>(TASKS.prior, { config, snapshot: this.dynamicsPrior.snapshot, X, U, seed: iterationRng.fork('gmm').seed });
+        onProgress?.(`policy update 1/${config.innerIterations}`);
+        const fitStarted = Date.now();
+        policyLoss = fitPolicy(0);
+        // Counted as the policy's time, not the dynamics'.
+        const fitSeconds = (Date.now() - fitStarted) / 1000;
+        timing.policy += fitSeconds;
+        timing.dynamics -= fitSeconds;
+        this.dynamicsPrior.restore(await refit);
+      } else {
+        this.dynamicsPrior.update(X, U, iterationRng.fork('gmm'), config.warmStartMixtures);
+      }
       const prior = this.dynamicsPrior.state;
       const fits = this.pool.map<LinearDynamics>(
         TASKS.dynamics,
@@ -396,23 +434,17 @@ export class GuidedPolicySearch {
       this.normalized = true;
     }
 
-    // Step size from predicted vs actual improvement of the last update (adjustStepSize). The
-    // objective of the teacher that sampled is measured under the new models by the first
-    // linearization's tasks; counting the realized KL to the policy needs the policy linearized
-    // around the new samples first (cbfinn/gps does the same fit).
-    const adjusting = this.work.some((c) => c.base);
-    const withKl = config.stepAdjustment === 'cost-and-kl';
     if (adjusting && withKl) await timed('policy', () => this.linearizeAll(iterationRng, 'start', { adjust: true, updateNu: null }));
 
     // 3–6. Inner loop: distill, linearize, dual step, re-solve the teachers.
-    let policyLoss = NaN;
     let pdFailures = 0;
+    let nextRows: DistillationRows | null = null;
     for (let inner = 0; inner < config.innerIterations; inner++) {
       const coupled = this.iteration > 0 || inner > 0;
       const last = inner === config.innerIterations - 1;
-      if (coupled) {
+      if (coupled && !(inner === 0 && distillFirst)) {
         onProgress?.(`policy update ${inner + 1}/${config.innerIterations}`);
-        policyLoss = await timed('policy', () => this.network.fit(this.distillationData(), { iterations: config.policyIterations, batchSize: config.policyBatch, learningRate: config.policyLearningRate, rng: iterationRng.fork(`policy/${inner}`), finalLoss: last, gradientHelper: this.gradientHelper }));
+        policyLoss = await timed('policy', () => fitPolicy(inner, nextRows));
       }
       // Steps 3-4 per condition: its linearization (with its dual step, step 6, and on the first pass
       // the step adjustment's objective), then its new teacher, queued on the pool as soon as its
@@ -425,24 +457,24 @@ export class GuidedPolicySearch {
       let linearizations = 0;
       let linearized = phaseStarted;
       const payloads = this.linearizationPayloads(iterationRng, inner, { adjust: adjusting && !withKl && inner === 0, updateNu: coupled ? last : null });
-      const trajectories = await Promise.all(
+      // The next distillation's rows of a condition are filled as soon as its new teacher is in.
+      nextRows = last ? null : this.distillationRows();
+      await Promise.all(
         this.work.map(async (c, m) => {
           this.applyLinearization(c, await this.pool.run<LinearizationResult>(TASKS.linearize, payloads[m]));
           if (++linearizations === this.work.length) linearized = Date.now();
           if (inner === 0) this.adjustStepSize(c);
-          return reviveTrajectory(await this.pool.run<ConditionTrajectory>(TASKS.trajectory, this.trajectoryPayload(c, last, withKl)));
+          const result = reviveTrajectory(await this.pool.run<ConditionTrajectory>(TASKS.trajectory, this.trajectoryPayload(c, last, withKl)));
+          c.newTeacher = result.teacher;
+          c.eta = result.eta;
+          c.lastKl = result.kl;
+          if (last) c.finish = { klToPolicy: result.klToPolicy!, base: result.base! };
+          pdFailures += result.pdFailures;
+          if (nextRows) this.fillDistillationRows(nextRows, m);
         }),
       );
       timing.policy += (linearized - phaseStarted) / 1000;
       timing.lqr += (Date.now() - linearized) / 1000;
-      for (const [m, result] of trajectories.entries()) {
-        const c = this.work[m];
-        c.newTeacher = result.teacher;
-        c.eta = result.eta;
-        c.lastKl = result.kl;
-        if (last) c.finish = { klToPolicy: result.klToPolicy!, base: result.base! };
-        pdFailures += result.pdFailures;
-      }
     }
 
     // The rows' block (per coordinate at T = 400, a million observations) is not needed again.
@@ -508,36 +540,11 @@ export class GuidedPolicySearch {
     return c.newTeacher ?? c.teacher;
   }
 
-  /**
-   * Step 5 targets: ν_t·KL(π‖p) + λ_tᵀμ_π is, up to a constant, ν_t/2·‖μ_π − μ̂‖²_P with
-   * μ̂ = K_t s + k_t − P_t⁻¹(Λ_t s + l_t)/ν_t (completing the square), weighted by ν_t.
-   */
-  private distillationData(): DistillationData {
-    const { dU } = this;
-    const teachers = this.distillationSets();
-    const layout = this.distillationLayout(teachers);
+  /** Step 5's rows (fillDistillationRows) for every teacher not yet filled, with their weights normalized. */
+  private distillationData(rows: DistillationRows = this.distillationRows()): DistillationData {
+    rows.teachers.forEach((_, m) => this.fillDistillationRows(rows, m));
+    const { weights, targets, factors, layout } = rows;
     const n = layout.rows;
-    const targets = new Float64Array(n * dU);
-    const factors = new Float64Array(n * dU * dU);
-    const weights = new Float64Array(n);
-    // The layout's order: teachers, steps, sample sets (the teachers' own, then on-policy), samples.
-    let r = 0;
-    for (const { work: c, sets } of teachers) {
-      const teacher = this.currentTeacher(c);
-      for (let t = 0; t < this.config.horizon; t++) {
-        const factor = cholesky(teacher.precision[t]).transpose().data;
-        const nu = Math.max(c.nu[t], 1e-8);
-        const { G, g } = distillationGain(teacher, t, c.lambdaK[t], c.lambdak[t], nu);
-        for (const set of sets) {
-          for (const runStates of set.states) {
-            affineAt(G, g, runStates[t], targets, r * dU);
-            // Entry by entry: a set() call per row cost more than the copy of its one or few entries.
-            for (let k = 0; k < factor.length; k++) factors[r * factor.length + k] = factor[k];
-            weights[r++] = nu;
-          }
-        }
-      }
-    }
     // Weights rescaled to mean 1 and capped at twice their median, so no condition swamps the fit.
     const meanWeight = sum(weights) / n;
     for (let i = 0; i < n; i++) weights[i] /= meanWeight;
@@ -554,7 +561,52 @@ export class GuidedPolicySearch {
       contiguous: { observations: layout.flatObservations, targets, precisionFactors: factors },
     };
     // Per-row views for readers of the row arrays, made when first read: the fits read the contiguous ones.
-    return withLazyRows(data, n, dU);
+    return withLazyRows(data, n, this.dU);
+  }
+
+  /** The arrays of the next distillation's rows, to be filled teacher by teacher (fillDistillationRows). */
+  private distillationRows(): DistillationRows {
+    const { dU } = this;
+    const teachers = this.distillationSets();
+    const layout = this.distillationLayout(teachers);
+    const n = layout.rows;
+    const firstRow: number[] = [];
+    let r = 0;
+    for (const { sets } of teachers) {
+      firstRow.push(r);
+      r += this.config.horizon * sets.reduce((count, set) => count + set.states.length, 0);
+    }
+    return { teachers, layout, firstRow, filled: teachers.map(() => false), targets: new Float64Array(n * dU), factors: new Float64Array(n * dU * dU), weights: new Float64Array(n) };
+  }
+
+  /**
+   * Step 5 targets of teacher m's rows: ν_t·KL(π‖p) + λ_tᵀμ_π is, up to a constant, ν_t/2·‖μ_π − μ̂‖²_P
+   * with μ̂ = K_t s + k_t − P_t⁻¹(Λ_t s + l_t)/ν_t (completing the square), weighted by ν_t. A
+   * teacher's rows depend on its own teacher and duals only, so they can be filled as soon as its
+   * trajectory optimization returns, while other conditions' items still run (once per teacher).
+   */
+  private fillDistillationRows(rows: DistillationRows, m: number): void {
+    if (rows.filled[m]) return;
+    rows.filled[m] = true;
+    const { dU } = this;
+    const { work: c, sets } = rows.teachers[m];
+    const { targets, factors, weights } = rows;
+    const teacher = this.currentTeacher(c);
+    // The layout's order: teachers, steps, sample sets (the teachers' own, then on-policy), samples.
+    let r = rows.firstRow[m];
+    for (let t = 0; t < this.config.horizon; t++) {
+      const factor = cholesky(teacher.precision[t]).transpose().data;
+      const nu = Math.max(c.nu[t], 1e-8);
+      const { G, g } = distillationGain(teacher, t, c.lambdaK[t], c.lambdak[t], nu);
+      for (const set of sets) {
+        for (const runStates of set.states) {
+          affineAt(G, g, runStates[t], targets, r * dU);
+          // Entry by entry: a set() call per row cost more than the copy of its one or few entries.
+          for (let k = 0; k < factor.length; k++) factors[r * factor.length + k] = factor[k];
+          weights[r++] = nu;
+        }
+      }
+    }
   }
 
   /** Σ_π in closed form: the inverse diagonal of the weighted mean teacher precision (factors: row r's Uᵀ at r·dU²). */

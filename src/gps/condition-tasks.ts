@@ -5,7 +5,7 @@
 // by side.
 import { Rng } from '../random.ts';
 import { sum } from '../vector.ts';
-import { fitDynamics, dynamicsPriorFromState, type DynamicsPriorState, type LinearDynamics } from './dynamics.ts';
+import { DynamicsPriorGMM, fitDynamics, dynamicsPriorFromState, type DynamicsPriorSnapshot, type DynamicsPriorState, type LinearDynamics } from './dynamics.ts';
 import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
 import { optimizeTrajectory, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
@@ -90,9 +90,26 @@ export const TASKS = {
   sample: { module: import.meta.url, name: 'sampleCondition' },
   cost: { module: import.meta.url, name: 'conditionCost' },
   dynamics: { module: import.meta.url, name: 'fitConditionDynamics' },
+  prior: { module: import.meta.url, name: 'refitDynamicsPrior' },
   linearize: { module: import.meta.url, name: 'linearizeCondition' },
   trajectory: { module: import.meta.url, name: 'optimizeCondition' },
 };
+
+/** The run's dynamics prior: a mixture over the recent transitions of every condition (docs/design.md §2). */
+export function dynamicsPriorFor(config: GpsConfig): DynamicsPriorGMM {
+  return new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
+}
+
+/**
+ * DynamicsPriorGMM.update on a worker, from the prior's snapshot: the same mixture as in the main
+ * thread (a resumed run restores the same snapshot), while the main thread distills meanwhile.
+ */
+export function refitDynamicsPrior(payload: { config: GpsConfig; snapshot: DynamicsPriorSnapshot; X: Float64Array[][]; U: Float64Array[][]; seed: string }): DynamicsPriorSnapshot {
+  const prior = dynamicsPriorFor(payload.config);
+  prior.restore(payload.snapshot);
+  prior.update(payload.X, payload.U, new Rng(payload.seed), payload.config.warmStartMixtures);
+  return prior.snapshot;
+}
 
 export function fitConditionDynamics(payload: { states: PackedSequences; actions: PackedSequences; prior: DynamicsPriorState; ridge: number }): LinearDynamics {
   return fitDynamics(unpackSequences(payload.states), unpackSequences(payload.actions), dynamicsPriorFromState(payload.prior), { ridge: payload.ridge });
