@@ -25,7 +25,7 @@ function outcome(log: IterationLog): string {
 }
 
 /**
- * `npm run bench -- gps [--conditions=N] [--workers=1,2] [--iterations=4]`: the iterations of a fresh
+ * `npm run bench -- gps [--conditions=N] [--workers=1,2] [--iterations=4]` (or `--paired`, below): the iterations of a fresh
  * run per worker count, their phases, the median of the iterations after the first (this VM's speed
  * moves by 20% between runs, so one iteration is a noisy reading) and its speed-up over the first
  * count, and whether every count produced the same iterations. With --coordinatewise: the
@@ -33,6 +33,7 @@ function outcome(log: IterationLog): string {
  */
 export async function benchGps(args: string[]): Promise<void> {
   if (args.includes('--coordinatewise')) return benchLearnedStep(args);
+  if (args.some((a) => a.startsWith('--paired'))) return benchPaired(args);
   const backend = await initBackend();
   const requested = args.find((a) => a.startsWith('--conditions='))?.split('=')[1];
   const workerCounts = (args.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '1,2').split(',').map(Number);
@@ -71,4 +72,39 @@ export async function benchGps(args: string[]): Promise<void> {
     const speed = k === 0 ? '' : `, ${(seconds[0] / seconds[k]).toFixed(2)}× the speed of ${workerCounts[0]}; iterations and policy ${outcomes[k] === outcomes[0] ? 'bit-identical' : 'DIFFER'}`;
     console.log(`iterations 2-${iterations} with ${workers} worker${workers === 1 ? '' : 's'}: median ${seconds[k].toFixed(2)} s${speed}`);
   });
+}
+
+/**
+ * `npm run bench -- gps --paired[=iterations]`: a 1-worker and a 2-worker run of the same training,
+ * taking turns iteration by iteration, so that the VM's slow and fast spells fall on both counts
+ * alike; the median of the per-iteration ratios after the first, and whether the runs agree.
+ */
+async function benchPaired(args: string[]): Promise<void> {
+  const backend = await initBackend();
+  const iterations = Math.max(3, Number(args.find((a) => a.startsWith('--paired='))?.split('=')[1] ?? 8));
+  const { family, config } = gpsBenchSetup();
+  console.log(`GPS on logreg, 1 and 2 workers in turns: ${config.conditions} conditions, T = ${config.horizon}, ${iterations} iterations, tfjs backend ${backend}`);
+  const pools = [createPool(1), createPool(2)];
+  try {
+    await pools[1].started?.();
+    const runs = await Promise.all(pools.map((pool) => GuidedPolicySearch.create(config, family, pool)));
+    const ratios: number[] = [];
+    const seconds: [number[], number[]] = [[], []];
+    let agree = true;
+    console.log('iteration  1 worker  2 workers  ratio');
+    for (let i = 0; i < iterations; i++) {
+      const one = await runs[0].runIteration();
+      const two = await runs[1].runIteration();
+      agree &&= outcome(one) === outcome(two);
+      console.log(`${String(i + 1).padStart(9)} ${one.seconds.toFixed(2).padStart(9)} ${two.seconds.toFixed(2).padStart(10)} ${(one.seconds / two.seconds).toFixed(2).padStart(6)}`);
+      if (i === 0) continue;
+      ratios.push(one.seconds / two.seconds);
+      seconds[0].push(one.seconds);
+      seconds[1].push(two.seconds);
+    }
+    agree &&= JSON.stringify(runs[0].network.toJSON()) === JSON.stringify(runs[1].network.toJSON());
+    console.log(`iterations 2-${iterations}: medians ${median(seconds[0]).toFixed(2)} s and ${median(seconds[1]).toFixed(2)} s; median ratio ${median(ratios).toFixed(2)}×; iterations and policy ${agree ? 'bit-identical' : 'DIFFER'}`);
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
 }
