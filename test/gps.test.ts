@@ -25,7 +25,7 @@ import { rollout } from '../policies/rollout.ts';
 import { breakingFamily } from './helpers.ts';
 import { describeImprovementSigns } from '../src/gps/iteration-summary.ts';
 import { median, medianOfRuns } from '../src/vector.ts';
-import { packSamples, packSequences, unpackSamples, unpackSequences } from '../src/gps/transfer.ts';
+import { packSamples, packSequences, sharedCost, sharedDynamics, sharedSequences, unpackSamples, unpackSequences } from '../src/gps/transfer.ts';
 
 const SMALL: GpsConfig = {
   ...DEFAULT_GPS_CONFIG,
@@ -359,6 +359,27 @@ test('a sample set packed for a worker unpacks to the same vectors, in order, as
   for (const field of ['states', 'observations', 'actions', 'gradients'] as const) assert.deepEqual(plain(back[field]!), plain(set[field]), field);
   assert.deepEqual(back.values, set.values);
   assert.ok(!('iterates' in back) && !('means' in back));
+});
+
+test('models and samples copied into shared memory keep every value and cross a clone as the same memory, not a copy', () => {
+  const rng = new Rng('shared');
+  const matrix = (rows: number, cols: number) => new Matrix(rows, cols, rng.normalVector(rows * cols));
+  const dynamics = { F: [matrix(3, 5), matrix(3, 5)], f: [rng.normalVector(3), rng.normalVector(3)], covariance: [matrix(3, 3), matrix(3, 3)], x0Mean: rng.normalVector(3), x0Covariance: matrix(3, 3) };
+  const cost = { C: [matrix(5, 5), matrix(5, 5), matrix(5, 5)], c: [rng.normalVector(5), rng.normalVector(5), rng.normalVector(5)], constant: rng.normalVector(3) };
+  const packed = packSequences([[rng.normalVector(4), rng.normalVector(4)]]);
+  const shared = { dynamics: sharedDynamics(dynamics), cost: sharedCost(cost), packed: sharedSequences(packed) };
+  const arrays = (x: unknown): number[][] => JSON.parse(JSON.stringify(x, (_, v) => (v instanceof Float64Array ? Array.from(v) : v)));
+  assert.deepEqual(arrays(shared.dynamics), arrays(dynamics));
+  assert.deepEqual(arrays(shared.cost), arrays(cost));
+  assert.deepEqual(Array.from(shared.packed.data), Array.from(packed.data));
+  const buffers = [...shared.dynamics.F.map((m) => m.data), ...shared.dynamics.f, shared.dynamics.x0Covariance.data].map((a) => a.buffer);
+  assert.ok(buffers.every((b) => b instanceof SharedArrayBuffer && b === buffers[0]), "one condition's dynamics in one SharedArrayBuffer");
+  assert.ok(!sharedCost({ C: cost.C, c: cost.c }).constant, 'no constant stays none');
+  // A clone (what postMessage does) refers to the same memory: nothing is copied per item.
+  const clone = structuredClone(shared.cost);
+  assert.ok(clone.C[1].data.buffer instanceof SharedArrayBuffer);
+  clone.c[2][0] = 42;
+  assert.equal(shared.cost.c[2][0], 42);
 });
 
 test('medianOfRuns is the median of the values above the floor, to the bit, however the runs fall', () => {

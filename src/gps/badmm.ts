@@ -68,7 +68,6 @@ function affineAt(G: Matrix, g: Float64Array, s: Float64Array, out: Float64Array
   }
 }
 
-/** The rows a distillation fits: see GuidedPolicySearch.distillationLayout. */
 /** A distillation's rows being filled teacher by teacher: teacher m's start at firstRow[m]. */
 interface DistillationRows {
   teachers: { work: ConditionWork; sets: Samples[] }[];
@@ -80,6 +79,7 @@ interface DistillationRows {
   weights: Float64Array;
 }
 
+/** The rows a distillation fits: see GuidedPolicySearch.distillationLayout. */
 interface DistillationLayout {
   /** The sample sets the rows come from, in order: the key that says whether the layout still holds. */
   sets: Samples[];

@@ -75,37 +75,40 @@ export function unpackSequences(packed: PackedSequences): Float64Array[][] {
  * iteration sends again, cross to a worker without being copied (about 650 KB per item at the
  * logreg default; docs/design.md §4). Nothing writes to them once they are shared.
  */
-function intoShared(arrays: readonly Float64Array[]): Float64Array[] {
+function intoShared(arrays: readonly Float64Array[]): () => Float64Array {
   const buffer = new SharedArrayBuffer(8 * arrays.reduce((n, a) => n + a.length, 0));
   let offset = 0;
-  return arrays.map((a) => {
+  const views = arrays.map((a) => {
     const view = new Float64Array(buffer, offset, a.length);
     view.set(a);
     offset += a.byteLength;
     return view;
   });
+  let next = 0;
+  // The copies in the order given, one per call.
+  return () => views[next++];
 }
 
-const sharedMatrices = (ms: readonly Matrix[], arrays: Float64Array[]): Matrix[] => ms.map((m) => new Matrix(m.rows, m.cols, arrays.shift()!));
+const matricesFrom = (ms: readonly Matrix[], next: () => Float64Array): Matrix[] => ms.map((m) => new Matrix(m.rows, m.cols, next()));
 
 export function sharedSequences(packed: PackedSequences): PackedSequences {
-  return { ...packed, data: intoShared([packed.data])[0] };
+  return { ...packed, data: intoShared([packed.data])() };
 }
 
 export function sharedDynamics(d: LinearDynamics): LinearDynamics {
-  const arrays = intoShared([...d.F.map((m) => m.data), ...d.f, ...d.covariance.map((m) => m.data), d.x0Mean, d.x0Covariance.data]);
-  const F = sharedMatrices(d.F, arrays);
-  const f = arrays.splice(0, d.f.length);
-  const covariance = sharedMatrices(d.covariance, arrays);
-  const x0Mean = arrays.shift()!;
-  return { ...d, F, f, covariance, x0Mean, x0Covariance: new Matrix(d.x0Covariance.rows, d.x0Covariance.cols, arrays.shift()!) };
+  const next = intoShared([...d.F.map((m) => m.data), ...d.f, ...d.covariance.map((m) => m.data), d.x0Mean, d.x0Covariance.data]);
+  const F = matricesFrom(d.F, next);
+  const f = d.f.map(() => next());
+  const covariance = matricesFrom(d.covariance, next);
+  const x0Mean = next();
+  return { ...d, F, f, covariance, x0Mean, x0Covariance: new Matrix(d.x0Covariance.rows, d.x0Covariance.cols, next()) };
 }
 
 export function sharedCost(q: QuadraticCost): QuadraticCost {
-  const arrays = intoShared([...q.C.map((m) => m.data), ...q.c, ...(q.constant ? [q.constant] : [])]);
-  const C = sharedMatrices(q.C, arrays);
-  const c = arrays.splice(0, q.c.length);
-  return q.constant ? { ...q, C, c, constant: arrays.shift()! } : { ...q, C, c };
+  const next = intoShared([...q.C.map((m) => m.data), ...q.c, ...(q.constant ? [q.constant] : [])]);
+  const C = matricesFrom(q.C, next);
+  const c = q.c.map(() => next());
+  return q.constant ? { ...q, C, c, constant: next() } : { ...q, C, c };
 }
 
 /** A condition's samples (gps-problem.ts) with every per-step field in one block. */
