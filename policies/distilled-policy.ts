@@ -55,6 +55,8 @@ export interface FitOptions {
 /** Steps every row of a states array (row j: one coordinate's state) at each call, keeping any recurrent state between calls. */
 export interface PolicyStepper {
   step(states: Float64Array, rows: number, width: number): Float64Array;
+  /** Where to write the next step's rows so that step reads them without a copy (or null: any array). */
+  input?(rows: number, width: number): Float64Array | null;
   /** Frees what the stepper holds outside the JS heap (an LSTM's tfjs hidden state). */
   dispose(): void;
 }

@@ -81,4 +81,10 @@ export class CoordinatewiseGpsPolicy extends PerCoordinatePolicy {
     this.stepper ??= this.network.stepper();
     return this.stepper.step(states, rows, width);
   }
+
+  /** The MLP's float32 kernel reads the rows where the history writes them. */
+  protected override stepInput(rows: number, width: number): Float64Array | null {
+    this.stepper ??= this.network.stepper();
+    return this.stepper.input?.(rows, width) ?? null;
+  }
 }

@@ -57,19 +57,28 @@ export abstract class PerCoordinatePolicy implements Policy {
     return null;
   }
 
+  /** Where stepAll would rather find the rows (a kernel's own memory), or null for this policy's array. */
+  protected stepInput(_rows: number, _width: number): Float64Array | null {
+    return null;
+  }
+
   act(observation: Observation): Float64Array {
     this.history.push(observation.x, observation.value, observation.gradient);
     const dim = observation.x.length;
     const width = this.width;
-    if (this.states.length !== dim * width) this.states = new Float64Array(dim * width);
-    let u = this.stepAll(observation.t, this.history.statesInto(this.states, dim), dim, width);
+    let states = this.stepInput(dim, width);
+    if (!states) {
+      if (this.states.length !== dim * width) this.states = new Float64Array(dim * width);
+      states = this.states;
+    }
+    let u = this.stepAll(observation.t, this.history.statesInto(states, dim), dim, width);
     if (!u) {
       u = new Float64Array(dim);
-      for (let j = 0; j < dim; j++) u[j] = this.step(observation.t, this.states.subarray(j * width, (j + 1) * width), j);
+      for (let j = 0; j < dim; j++) u[j] = this.step(observation.t, states.subarray(j * width, (j + 1) * width), j);
     }
     if (this.recorder) {
       this.recorder.coordinates.forEach((j, c) => {
-        this.recorder!.states[c].push(this.states.slice(j * width, (j + 1) * width));
+        this.recorder!.states[c].push(states.slice(j * width, (j + 1) * width));
         this.recorder!.actions[c].push(Float64Array.of(u![j]));
       });
     }

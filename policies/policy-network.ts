@@ -132,6 +132,8 @@ export class PolicyNetwork implements DistilledPolicy {
   stepper(): PolicyStepper {
     return {
       step: (states, rows, width) => this.meansOfRows(states, rows, width),
+      // The float32 kernel's own memory, where meansOfRows takes that path.
+      input: (rows, width) => (rows >= FLOAT32_ROWS && this.outputDim === 1 ? this.kernel().input(rows, width) : null),
       dispose: () => {},
     };
   }

@@ -65,6 +65,19 @@ test('a kernel loaded with new weights computes what a fresh one does, and refus
   assert.throws(() => kernel.load({ ...weights, inputs: 2, W1: Float64Array.of(1, 2), inputScale: Float64Array.of(1, 1), inputBound: Float64Array.of(1, 1) }), RangeError);
 });
 
+test("rows written into the kernel's input() give what a copy of them gives, and a later, larger input grows the memory", () => {
+  const kernel = oneUnit(0.8, -0.3, 1.7, 2, 1.5);
+  const states = Float64Array.of(1, 99, 10, 99, -10, 99, 0, 99);
+  const expected = kernel.forward(states, 4, 2);
+  const rows = kernel.input(4, 2);
+  rows.set(states);
+  assert.deepEqual(kernel.forward(rows, 4, 2), expected);
+  // Far more rows than the memory held: a new view, the same numbers for the first four.
+  const many = kernel.input(20_000, 2);
+  many.fill(0).set(states);
+  assert.deepEqual(kernel.forward(many, 20_000, 2).subarray(0, 4), expected);
+});
+
 test('the float64 product kernel computes A·Bᵀ, odd and even sizes alike, in place of the sums written out', () => {
   let seed = 1;
   const next = () => ((seed = (seed * 16807) % 2147483647) / 2147483647) * 2 - 1;

@@ -97,13 +97,23 @@ export class SoftplusMlpKernel {
     new Float64Array(memory, this.bound, inputs).set(weights.inputBound);
   }
 
-  /** μ of each row: row r is `states[r·width .. r·width + inputs)`. */
+  /**
+   * Where forward reads its rows from, with room for them and the outputs: rows written here are not
+   * copied again (on the 22k-weight net a copy of 2.8 MB per step). Valid until the next call to
+   * this kernel that grows its memory; forward on these rows does not.
+   */
+  input(rows: number, width: number): Float64Array {
+    this.reserve(this.states + rows * width * 8 + rows * 8);
+    return new Float64Array(this.wasm.memory.buffer, this.states, rows * width);
+  }
+
+  /** μ of each row: row r is `states[r·width .. r·width + inputs)` (`states` may be input()'s rows). */
   forward(states: Float64Array, rows: number, width: number): Float64Array {
     if (width < this.inputs || states.length < rows * width) throw new RangeError(`${rows} rows of width ${width} need ${rows * width} entries of at least ${this.inputs}`);
     const out = this.states + rows * width * 8;
     this.reserve(out + rows * 8);
     const memory = this.wasm.memory.buffer;
-    new Float64Array(memory, this.states, rows * width).set(states.subarray(0, rows * width));
+    if (states.buffer !== memory || states.byteOffset !== this.states) new Float64Array(memory, this.states, rows * width).set(states.subarray(0, rows * width));
     this.wasm.forward(rows, width, this.inputs, this.vectors, this.w1, this.b1, this.anchor, this.w2, this.scale, this.bound, this.states, out, this.zbuf, this.pre, BLOCK);
     return new Float64Array(memory, out, rows).slice();
   }
