@@ -1,6 +1,6 @@
 // A time-varying linear-Gaussian controller p(u_t | x_t) = N(K_t x_t + k_t, Σ_t): the GPS teacher of
 // one condition, and the local linearization of the global policy.
-import { Matrix, matmul, matmulTN, matVec, frobeniusInner } from '../src/linalg/matrix.ts';
+import { Matrix, matmul, matVec, frobeniusInner, frobeniusInnerTN } from '../src/linalg/matrix.ts';
 import { cholesky, choleskyInverse, logDetFromCholesky, solveLower } from '../src/linalg/cholesky.ts';
 import type { Rng } from '../src/random.ts';
 
@@ -102,7 +102,7 @@ export class LinearGaussianPolicy {
       const Pm = matVec(Pq, m);
       let mahalanobis = 0;
       for (let i = 0; i < this.dU; i++) mahalanobis += m[i] * Pm[i];
-      const spread = frobeniusInner(matmulTN(dK, matmul(Pq, dK)), stateCovariances[t]);
+      const spread = frobeniusInnerTN(dK, matmul(Pq, dK), stateCovariances[t]);
       const trace = frobeniusInner(Pq, this.covariance[t]);
       out[t] = 0.5 * (trace + mahalanobis + spread - this.dU + other.logDetCovariance[t] - this.logDetCovariance[t]);
     }

@@ -37,6 +37,19 @@ export type { DistillationData, FitOptions } from './distilled-policy.ts';
  */
 export const FLOAT32_ROWS = 1024;
 
+/**
+ * meanBatch's intermediates, kept from call to call and grown as needed (this module is loaded once
+ * per thread): a GPS linearization runs the network over every sample's observations, and four new
+ * arrays of rows × hidden per call were a quarter of the bytes a logreg iteration allocated, each
+ * megabyte of them counting toward V8's next full collection. Every entry is written before it is read.
+ */
+const scratchArrays: Float64Array[] = [];
+function scratch(slot: number, length: number): Float64Array {
+  let array = scratchArrays[slot];
+  if (!array || array.length < length) array = scratchArrays[slot] = new Float64Array(length);
+  return array.length === length ? array : array.subarray(0, length);
+}
+
 /** Rows per call of the full-data distillation loss (a fit's last): its kernel holds a few arrays of rows × hidden. */
 const LOSS_CHUNK = 4096;
 
@@ -82,7 +95,7 @@ export class PolicyNetwork implements DistilledPolicy {
     const { inputDim: I, hidden: H, outputDim: O, W1, b1, W2 } = this;
     const J = I + 1;
     // [z 1]·[W1; b1], softplus, then W2ᵀ(softplus(a) − softplus(b1)), on the float64 wasm kernels.
-    const z = new Float64Array(rows * J);
+    const z = scratch(0, rows * J);
     for (let r = 0; r < rows; r++) {
       for (let i = 0; i < I; i++) z[r * J + i] = this.scaled(inputs, i, r * stride);
       z[r * J + I] = 1;
@@ -98,9 +111,9 @@ export class PolicyNetwork implements DistilledPolicy {
     const anchor = new Float64Array(H);
     const unused = new Float64Array(H);
     softplusLayer(b1, 1, H, anchor, unused, unused);
-    const activations = productNT(z, w1t, rows, H, J);
-    const sp = new Float64Array(rows * H);
-    const transposed = new Float64Array(rows * H);
+    const activations = productNT(z, w1t, rows, H, J, scratch(1, rows * H));
+    const sp = scratch(2, rows * H);
+    const transposed = scratch(3, rows * H);
     softplusLayer(activations, rows, H, sp, transposed, transposed);
     // The anchor subtracted unit by unit, so that a zero input gives exactly a zero step.
     for (let r = 0; r < rows; r++) for (let j = 0; j < H; j++) sp[r * H + j] -= anchor[j];

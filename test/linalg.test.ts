@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CholeskyDecomposition, Matrix as MlMatrix, inverse, solve, determinant } from 'ml-matrix';
-import { Matrix, matmul, matmulNT, matmulTN, matTVec, matVec, quadraticForm } from '../src/linalg/matrix.ts';
+import { Matrix, frobeniusInner, frobeniusInnerTN, matmul, matmulNT, matmulTN, matTVec, matVec, quadraticForm } from '../src/linalg/matrix.ts';
 import { cholesky, choleskyInverse, choleskySolve, logDetFromCholesky, NotPositiveDefiniteError, regularizedCholesky, solveLower, solveLowerTransposed } from '../src/linalg/cholesky.ts';
 import { Rng } from '../src/random.ts';
 
@@ -27,6 +27,13 @@ for (const n of [1, 7, 40]) {
     const S = spd(n);
     close(matmul(A, B), ml(A).mmul(ml(B)));
     close(matmulTN(A, C), ml(A).transpose().mmul(ml(C)));
+    // tr((AᵀC)ᵀS') without AᵀC, to the bit of the composed form (the expected KL's spread term), with zeros in A skipped alike.
+    const Z = A.clone();
+    for (let i = 0; i < Z.data.length; i += 3) Z.data[i] = 0;
+    const S3 = random(n + 2, 3);
+    for (const a of [A, Z]) assert.equal(frobeniusInnerTN(a, C, S3), frobeniusInner(matmulTN(a, C), S3));
+    assert.ok(Math.abs(frobeniusInnerTN(A, C, S3) - ml(A).transpose().mmul(ml(C)).transpose().mmul(ml(S3)).trace()) < 1e-9 * n);
+    assert.throws(() => frobeniusInnerTN(A, C, random(n, 3)), RangeError);
     const D = random(5, n + 2);
     close(matmulNT(A, D), ml(A).mmul(ml(D).transpose()));
     close(quadraticForm(C, S), ml(C).transpose().mmul(ml(S)).mmul(ml(C)));

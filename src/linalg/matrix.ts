@@ -197,6 +197,34 @@ export function matTVec(a: Matrix, v: ArrayLike<number>): Float64Array {
 }
 
 /** Σ_ij A_ij B_ij = tr(Aᵀ B). */
+/**
+ * frobeniusInner(matmulTN(a, b), s) without the product's matrix: each entry of aᵀb summed over k in
+ * matmulTN's order (skipping a's zeros as it does), then weighted in frobeniusInner's order, so the
+ * result is the same to the bit. The GPS's expected KL takes this trace at every step of every
+ * condition, where the product was a new dX×dX matrix each time.
+ */
+export function frobeniusInnerTN(a: Matrix, b: Matrix, s: Matrix): number {
+  if (a.rows !== b.rows || s.rows !== a.cols || s.cols !== b.cols) throw new RangeError(`frobeniusInnerTN: (${a.rows}×${a.cols})ᵀ · ${b.rows}×${b.cols} against ${s.rows}×${s.cols}`);
+  const m = a.cols;
+  const n = b.cols;
+  const K = a.rows;
+  const A = a.data;
+  const B = b.data;
+  const S = s.data;
+  let total = 0;
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let c = 0;
+      for (let k = 0; k < K; k++) {
+        const aki = A[k * m + i];
+        if (aki !== 0) c += aki * B[k * n + j];
+      }
+      total += c * S[i * n + j];
+    }
+  }
+  return total;
+}
+
 export function frobeniusInner(a: Matrix, b: Matrix): number {
   assertSameShape(a, b);
   let s = 0;
