@@ -42,9 +42,7 @@ export function sum(xs: ArrayLike<number>): number {
 }
 
 export function mean(xs: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < xs.length; i++) s += xs[i];
-  return s / xs.length;
+  return sum(xs) / xs.length;
 }
 
 /** The q-quantile with linear interpolation between order statistics (q = 0.5: the median). */

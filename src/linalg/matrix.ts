@@ -196,7 +196,6 @@ export function matTVec(a: Matrix, v: ArrayLike<number>): Float64Array {
   return out;
 }
 
-/** Σ_ij A_ij B_ij = tr(Aᵀ B). */
 /**
  * frobeniusInner(matmulTN(a, b), s) without the product's matrix: each entry of aᵀb summed over k in
  * matmulTN's order (skipping a's zeros as it does), then weighted in frobeniusInner's order, so the
@@ -225,6 +224,7 @@ export function frobeniusInnerTN(a: Matrix, b: Matrix, s: Matrix): number {
   return total;
 }
 
+/** Σ_ij A_ij B_ij = tr(Aᵀ B). */
 export function frobeniusInner(a: Matrix, b: Matrix): number {
   assertSameShape(a, b);
   let s = 0;
