@@ -7,6 +7,7 @@ import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, type GpsConfig, type IterationL
 import { createPool } from '../src/parallel/worker-pool.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
 import { divideTrainingSplit } from '../src/gps/train.ts';
+import { ceilingReading } from './ceiling.ts';
 import { benchLearnedStep } from './learned-step.ts';
 import { median } from '../src/vector.ts';
 
@@ -77,7 +78,9 @@ export async function benchGps(args: string[]): Promise<void> {
 /**
  * `npm run bench -- gps --paired[=iterations]`: a 1-worker and a 2-worker run of the same training,
  * taking turns iteration by iteration, so that the VM's slow and fast spells fall on both counts
- * alike; the median of the per-iteration ratios after the first, and whether the runs agree.
+ * alike; the median of the per-iteration ratios after the first, and whether the runs agree. After
+ * each pair, a reading of the machine's own two-thread ceiling (ceiling.ts), so the ratio can be read
+ * against what two threads of pure arithmetic reach in the same minute.
  */
 async function benchPaired(args: string[]): Promise<void> {
   const backend = await initBackend();
@@ -91,19 +94,23 @@ async function benchPaired(args: string[]): Promise<void> {
     const ratios: number[] = [];
     const seconds: [number[], number[]] = [[], []];
     let agree = true;
-    console.log('iteration  1 worker  2 workers  ratio');
+    // "ceiling": two threads against one on pure arithmetic, read after each pair (ceiling.ts).
+    const ceilings: number[] = [];
+    console.log('iteration  1 worker  2 workers  ratio  ceiling');
     for (let i = 0; i < iterations; i++) {
       const one = await runs[0].runIteration();
       const two = await runs[1].runIteration();
       agree &&= outcome(one) === outcome(two);
-      console.log(`${String(i + 1).padStart(9)} ${one.seconds.toFixed(2).padStart(9)} ${two.seconds.toFixed(2).padStart(10)} ${(one.seconds / two.seconds).toFixed(2).padStart(6)}`);
+      const machine = await ceilingReading(pools[1]);
+      console.log(`${String(i + 1).padStart(9)} ${one.seconds.toFixed(2).padStart(9)} ${two.seconds.toFixed(2).padStart(10)} ${(one.seconds / two.seconds).toFixed(2).padStart(6)} ${machine.toFixed(2).padStart(8)}`);
       if (i === 0) continue;
+      ceilings.push(machine);
       ratios.push(one.seconds / two.seconds);
       seconds[0].push(one.seconds);
       seconds[1].push(two.seconds);
     }
     agree &&= JSON.stringify(runs[0].network.toJSON()) === JSON.stringify(runs[1].network.toJSON());
-    console.log(`iterations 2-${iterations}: medians ${median(seconds[0]).toFixed(2)} s and ${median(seconds[1]).toFixed(2)} s; median ratio ${median(ratios).toFixed(2)}×; iterations and policy ${agree ? 'bit-identical' : 'DIFFER'}`);
+    console.log(`iterations 2-${iterations}: medians ${median(seconds[0]).toFixed(2)} s and ${median(seconds[1]).toFixed(2)} s; median ratio ${median(ratios).toFixed(2)}× (the machine's ceiling ${median(ceilings).toFixed(2)}×); iterations and policy ${agree ? 'bit-identical' : 'DIFFER'}`);
   } finally {
     await Promise.all(pools.map((pool) => pool.close()));
   }
