@@ -129,12 +129,14 @@ interface Thread {
   sent: Map<number, Pending>;
 }
 
-// A worker gets a second item only while this thread runs one and more than one is queued: its
-// reply, and so its next item, waits until this thread's item ends, and the item already sent keeps
-// the worker busy meanwhile; with one item left, this thread may be the first free to take it. An
-// item sent but not started is taken back when this thread runs out of items (steal), so the last
-// items of a map do not wait behind a busy worker while this thread idles.
-const MAX_SENT = 2;
+// A worker gets more than one item only while this thread runs one and more than one is queued: its
+// reply, and so its next item, waits until this thread's item ends, and the items already sent keep
+// the worker busy meanwhile; with one item left, this thread may be the first free to take it. Up
+// to six: this thread's items run 10-100 ms in a GPS iteration, and with two in hand the worker
+// still idled 10-15% of it waiting for the next (docs/performance.md, session 27). An item sent but
+// not started is taken back when this thread runs out of items (steal), so the last items of a map
+// do not wait behind a busy worker while this thread idles.
+const MAX_SENT = 6;
 
 class ThreadPool implements TaskPool {
   private readonly threads: Thread[] = [];
