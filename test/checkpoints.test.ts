@@ -190,9 +190,13 @@ test('--resume refuses every saved setting a typed flag contradicts, and lets --
   assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--hidden', '7'], { ...BPTT, lstm: { ...BPTT.lstm, hidden: 7 } }), (e: Error) => e instanceof UserError && /--hidden 7 contradicts the run in .*, which was started with 4/.test(e.message));
   assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--lr', '0.1'], { ...BPTT, learningRate: 0.1 }), /--lr 0.1 contradicts .* started with 0.003/);
   refuseContradictingBpttFlags(bpttRun, ['--iterations', '9', '--hidden', '4'], { ...BPTT, iterations: 9 });
-  // A run saved before --meta-objective existed was trained on the sum.
+  // BPTT's default meta-objective is the sum; full-state GPS's is the final f.
   assert.throws(() => refuseContradictingBpttFlags(bpttRun, ['--meta-objective', 'rate'], { ...BPTT, metaObjective: 'rate' }), /--meta-objective rate contradicts .* started with sum/);
-  assert.throws(() => refuseContradictingGpsFlags(gpsRun, ['--meta-objective=final'], { ...saved, metaObjective: 'final' }), /--meta-objective final contradicts .* started with sum/);
+  assert.throws(() => refuseContradictingGpsFlags(gpsRun, ['--meta-objective=sum'], { ...saved, metaObjective: 'sum' }), /--meta-objective sum contradicts .* started with final/);
+  // A run saved before --meta-objective existed was trained on the sum.
+  const older = broken(gpsRun, 'state.json', (j) => delete (j.config as Json).metaObjective);
+  assert.throws(() => refuseContradictingGpsFlags(older, ['--meta-objective=final'], { ...saved, metaObjective: 'final' }), /--meta-objective final contradicts .* started with sum/);
+  assert.equal(loadGpsCheckpoint(older).config.metaObjective, 'sum');
 });
 
 test('--resume refuses a checkpoint whose recorded env parameters differ, not only its env', async () => {

@@ -66,15 +66,20 @@ test('a family written by the user in TypeScript runs through the CLI (README ex
   assert.ok(lbfgs.meanFinal < gd.meanFinal);
 });
 
-test('l2o train --algo gps takes the first teachers\' noise by view (full state 1, per coordinate 0.2) unless --initial-noise is given, and splits the training set 20 / rest', () => {
+test('l2o train --algo gps takes the first teachers\' noise and the meta-objective by view (full state 1.5 and final, per coordinate 0.2 and sum) unless given, and splits the training set 20 / rest', () => {
   const tiny = ['train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--samples', '2', '--horizon', '5', '--iterations', '1', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
-  const cases: [string[], number][] = [[[], 1], [['--coordinatewise', '--sampled-coordinates', '3'], 0.2], [['--initial-noise', '0.7'], 0.7]];
-  for (const [extra, noise] of cases) {
+  const cases: [string[], number, string][] = [
+    [[], 1.5, 'final'],
+    [['--coordinatewise', '--sampled-coordinates', '3'], 0.2, 'sum'],
+    [['--initial-noise', '0.7', '--meta-objective', 'sum'], 0.7, 'sum'],
+    [['--coordinatewise', '--sampled-coordinates', '3', '--meta-objective', 'final'], 0.2, 'final'],
+  ];
+  for (const [extra, noise, metaObjective] of cases) {
     const out = join(mkdtempSync(join(tmpdir(), 'l2o-cli-gps-')), 'run');
     const run = l2o(...tiny, ...extra, '--out', out);
     assert.equal(run.code, 0, run.stderr);
     const { config } = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
-    assert.equal(config.initialNoise, noise, extra.join(' '));
+    assert.deepEqual([config.initialNoise, config.metaObjective], [noise, metaObjective], extra.join(' '));
     assert.deepEqual([config.conditions, config.validation], [20, 10]);
   }
 });

@@ -10,7 +10,7 @@ import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import type { Objective } from '../envs/objective.ts';
-import { DEFAULT_GPS_CONFIG, defaultInitialNoise, type GpsConfig } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, savePolicy } from '../src/gps/checkpoint.ts';
 import { L2OGpsOptimizer } from '../src/gps/learned-optimizer.ts';
@@ -41,7 +41,7 @@ before(async () => {
   await initBackend();
   const started = Date.now();
   // Per-coordinate GPS on 10-d quadratics, AdaGrad-scaled features (the default): small settings.
-  const gps: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), coordinatewise: true, conditions: 4, validation: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, seed: 'drop-in' };
+  const gps: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), metaObjective: defaultMetaObjective(true), coordinatewise: true, conditions: 4, validation: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, seed: 'drop-in' };
   gpsDir = tempDir('l2o-drop-in-gps-');
   await trainGps({ config: gps, family: quadratic, identity: quadraticIdentity, out: gpsDir, resume: false });
   const gpsSeconds = (Date.now() - started) / 1000;

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, defaultInitialNoise, type GpsConfig } from '../gps/config.ts';
+import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -74,7 +74,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     validation,
     validationSteps: args.validationSteps,
     horizon: args.horizon ?? DEFAULT_GPS_CONFIG.horizon,
-    metaObjective: (args.metaObjective ?? DEFAULT_GPS_CONFIG.metaObjective) as MetaObjective, // yargs has checked the choices
+    metaObjective: (args.metaObjective ?? defaultMetaObjective(args.coordinatewise)) as MetaObjective, // yargs has checked the choices
     iterations: args.iterations ?? DEFAULT_GPS_CONFIG.iterations,
     samples: args.samples,
     historyLength: args.history,
@@ -223,7 +223,7 @@ export const trainCommand = {
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}), BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations}) or LISTA Adam steps (default ${DEFAULT_LISTA_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
-      .option('meta-objective', { type: 'string', requiresArg: true, choices: [...META_OBJECTIVES], describe: "what GPS and BPTT train for over a run: 'sum' of f (default), 'rate', the log-gap log((f − f*)/(f(x0) − f*)) at every step (f* the family's minimum, else 0), or the 'final' f" })
+      .option('meta-objective', { type: 'string', requiresArg: true, choices: [...META_OBJECTIVES], describe: "what GPS and BPTT train for over a run: 'sum' of f (the default per coordinate and for BPTT), 'rate', the log-gap log((f − f*)/(f(x0) − f*)) at every step (f* the family's minimum, else 0), or the 'final' f (the default of full-state GPS)" })
       .option('conditions', { group: 'GPS:', coerce: positiveInteger('conditions'), describe: `training objectives used (default ${DEFAULT_GPS_CONFIG.conditions}, at most four fifths of the training split or what --validation leaves)` })
       .option('validation-steps', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.validationSteps, coerce: positiveInteger('validation-steps'), describe: 'steps of each held-out validation run' })
       .option('samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.samples, coerce: positiveInteger('samples'), describe: 'M, samples per condition per iteration (≥ 2)' })
