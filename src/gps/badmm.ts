@@ -457,9 +457,8 @@ export class GuidedPolicySearch {
       let linearizations = 0;
       let linearized = phaseStarted;
       const payloads = this.linearizationPayloads(iterationRng, inner, { adjust: adjusting && !withKl && inner === 0, updateNu: coupled ? last : null });
-      // The next distillation's rows of a condition are filled as soon as its new teacher is in.
-      nextRows = last ? null : this.distillationRows();
-      await Promise.all(
+      let rows: DistillationRows | null = null;
+      const conditions = Promise.all(
         this.work.map(async (c, m) => {
           this.applyLinearization(c, await this.pool.run<LinearizationResult>(TASKS.linearize, payloads[m]));
           if (++linearizations === this.work.length) linearized = Date.now();
@@ -470,9 +469,14 @@ export class GuidedPolicySearch {
           c.lastKl = result.kl;
           if (last) c.finish = { klToPolicy: result.klToPolicy!, base: result.base! };
           pdFailures += result.pdFailures;
-          if (nextRows) this.fillDistillationRows(nextRows, m);
+          if (rows) this.fillDistillationRows(rows, m);
         }),
       );
+      // The next distillation's rows are laid out while the first items run (a worker would otherwise
+      // wait 20-30 ms for them); a condition's rows are filled as soon as its new teacher is in.
+      rows = last ? null : this.distillationRows();
+      nextRows = rows;
+      await conditions;
       timing.policy += (linearized - phaseStarted) / 1000;
       timing.lqr += (Date.now() - linearized) / 1000;
     }
