@@ -8,6 +8,8 @@ import { createPool } from '../src/parallel/worker-pool.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
 import { divideTrainingSplit } from '../src/gps/train.ts';
 import { ceilingReading } from './ceiling.ts';
+import { busyShare, EVENT_LOOP_UTILIZATION } from './thread-busy.ts';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { benchLearnedStep } from './learned-step.ts';
 import { median } from '../src/vector.ts';
 
@@ -95,22 +97,28 @@ async function benchPaired(args: string[]): Promise<void> {
     const seconds: [number[], number[]] = [[], []];
     let agree = true;
     // "ceiling": two threads against one on pure arithmetic, read after each pair (ceiling.ts).
+    // "worker busy": the share of the 2-worker iteration its worker thread was not waiting (thread-busy.ts).
     const ceilings: number[] = [];
-    console.log('iteration  1 worker  2 workers  ratio  ceiling');
+    const busy: number[] = [];
+    const workerUtilization = async () => (await pools[1].everyThread!<EventLoopUtilization>(EVENT_LOOP_UTILIZATION, null)).at(-1)!;
+    console.log('iteration  1 worker  2 workers  ratio  ceiling  worker busy');
     for (let i = 0; i < iterations; i++) {
       const one = await runs[0].runIteration();
+      const before = await workerUtilization();
       const two = await runs[1].runIteration();
+      const share = busyShare(before, await workerUtilization());
       agree &&= outcome(one) === outcome(two);
       const machine = await ceilingReading(pools[1]);
-      console.log(`${String(i + 1).padStart(9)} ${one.seconds.toFixed(2).padStart(9)} ${two.seconds.toFixed(2).padStart(10)} ${(one.seconds / two.seconds).toFixed(2).padStart(6)} ${machine.toFixed(2).padStart(8)}`);
+      console.log(`${String(i + 1).padStart(9)} ${one.seconds.toFixed(2).padStart(9)} ${two.seconds.toFixed(2).padStart(10)} ${(one.seconds / two.seconds).toFixed(2).padStart(6)} ${machine.toFixed(2).padStart(8)} ${`${(100 * share).toFixed(0)}%`.padStart(12)}`);
       if (i === 0) continue;
       ceilings.push(machine);
+      busy.push(share);
       ratios.push(one.seconds / two.seconds);
       seconds[0].push(one.seconds);
       seconds[1].push(two.seconds);
     }
     agree &&= JSON.stringify(runs[0].network.toJSON()) === JSON.stringify(runs[1].network.toJSON());
-    console.log(`iterations 2-${iterations}: medians ${median(seconds[0]).toFixed(2)} s and ${median(seconds[1]).toFixed(2)} s; median ratio ${median(ratios).toFixed(2)}× (the machine's ceiling ${median(ceilings).toFixed(2)}×); iterations and policy ${agree ? 'bit-identical' : 'DIFFER'}`);
+    console.log(`iterations 2-${iterations}: medians ${median(seconds[0]).toFixed(2)} s and ${median(seconds[1]).toFixed(2)} s; median ratio ${median(ratios).toFixed(2)}× (the machine's ceiling ${median(ceilings).toFixed(2)}×), the worker busy ${(100 * median(busy)).toFixed(0)}% of an iteration; iterations and policy ${agree ? 'bit-identical' : 'DIFFER'}`);
   } finally {
     await Promise.all(pools.map((pool) => pool.close()));
   }

@@ -319,7 +319,11 @@ export async function benchPeers(args: string[]): Promise<void> {
       }
     }
   }
-  if (pytorchFailed) pytorch = null;
+  // A failed PyTorch run empties the column, and with it the ratios of the rounds before it.
+  if (pytorchFailed) {
+    pytorch = null;
+    ratioRuns.clear();
+  }
   // A row's own figures: the median round's run (by time), the peak memory over all rounds.
   const results = new Map<string, WorkerResult | string>();
   for (const w of workloads) {
