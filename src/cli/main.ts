@@ -5,8 +5,8 @@
 // handlers are removed when it loads, src/backend.ts).
 // The command modules import only yargs and small modules at the top; each handler imports what it
 // runs (tfjs, the trainers, the families), so `l2o --help` and `l2o <command> --help` load no tfjs.
-import yargs from 'yargs';
-import { hideBin } from 'yargs/helpers';
+import { createRequire } from 'node:module';
+import type YargsFactory from 'yargs';
 import { debugRequested, isUserError, reportError, UserError } from '../errors.ts';
 import { envsCommand } from './envs-command.ts';
 import { runCommand } from './run-command.ts';
@@ -19,6 +19,12 @@ import { sweepCommand } from './sweep-command.ts';
 import { DATA_DIR_ENV } from '../data/data-dir.ts';
 import { defaultWorkers } from '../parallel/worker-pool.ts';
 import { positiveInteger } from './options.ts';
+
+// yargs 17's CommonJS build, required rather than imported: it starts in about 20 ms where yargs 18
+// (or 17's ESM build) takes 35–100 ms, paid by every invocation, and its ESM build's help text
+// breaks lines inside words (docs/cli.md, "Start-up").
+const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
+const hideBin = (argv: string[]): string[] => argv.slice(2);
 
 let exiting = false;
 
