@@ -76,6 +76,10 @@ test('a fit with a helper thread computing half of each step gives the same weig
       assert.equal(run.json, alone.json);
       assert.equal(run.loss, alone.loss);
     }
+    // Both helpers replied (an empty list would pass `every`), and each took second halves. Not a larger
+    // share: alone a helper takes 1,500-3,000 of the 3,000, but with another process on both cores it
+    // shares one with the fit's thread and takes 8-15.
+    assert.equal(counts.length, 2, 'both fits\' helpers replied');
     assert.ok(counts.every((count) => count.halves > 0), `the helper computed ${counts.map((c) => c.halves).join(' and ')} of 3000 second halves`);
     assert.ok(alone.loss < 0.5, `the fit learned (loss ${alone.loss})`);
   } finally {
