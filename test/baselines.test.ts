@@ -7,6 +7,7 @@ import { runProblems } from '../policies/run-problems.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';
 import type { Objective } from '../envs/objective.ts';
+import { Rng } from '../src/random.ts';
 
 // Learning rates safely below 2/L for these instances: every method must make steady progress.
 const CONVEX_LR: Record<string, number> = { gd: 0.005, momentum: 0.002, nag: 0.002, adagrad: 0.3, rmsprop: 0.01, adam: 0.05, lbfgs: 0.01, cg: 0.01 };
@@ -23,6 +24,41 @@ for (const optimizer of HAND_DESIGNED) {
     }
   });
 }
+
+// The quadratic test above passes for any rule that descends; this pins each update to its textbook form.
+test('momentum, nag, adagrad, rmsprop and adam take the textbook steps on a fixed gradient sequence', () => {
+  const lr = 0.1;
+  const gradients = [Float64Array.of(2, -0.3), Float64Array.of(-1, 0), Float64Array.of(0.5, 4), Float64Array.of(0.5, -2)];
+  const objective: Objective = { name: 'fixed', dim: 2, start: () => new Float64Array(2), evaluate: () => { throw new Error('unused'); } };
+  // Reference rules per coordinate, written out independently (NAG in Sutskever's velocity form).
+  const reference: Record<string, () => (g: number, t: number) => number> = {
+    momentum: () => { let v = 0; return (g) => (v = 0.9 * v - lr * g); },
+    nag: () => { let v = 0; return (g) => { v = 0.9 * v - lr * g; return 0.9 * v - lr * g; }; },
+    adagrad: () => { let s = 0; return (g) => { s += g * g; return (-lr * g) / (Math.sqrt(s) + 1e-8); }; },
+    rmsprop: () => { let r = 0; return (g) => { r = 0.9 * r + 0.1 * g * g; return (-lr * g) / (Math.sqrt(r) + 1e-8); }; },
+    adam: () => {
+      let m = 0;
+      let v = 0;
+      return (g, t) => {
+        m = 0.9 * m + 0.1 * g;
+        v = 0.999 * v + 0.001 * g * g;
+        return (-lr * (m / (1 - 0.9 ** t))) / (Math.sqrt(v / (1 - 0.999 ** t)) + 1e-8);
+      };
+    },
+  };
+  for (const [name, make] of Object.entries(reference)) {
+    const policy = HAND_DESIGNED.find((o) => o.name === name)!.create(lr);
+    policy.reset(objective, new Rng(name));
+    const rules = [make(), make()];
+    gradients.forEach((gradient, k) => {
+      const step = policy.act({ t: k, x: new Float64Array(2), value: 0, gradient, state: () => new Float64Array(0) });
+      rules.forEach((rule, i) => {
+        const expected = rule(gradient[i], k + 1);
+        assert.ok(Math.abs(step[i] - expected) <= 1e-12 * Math.abs(expected), `${name} step ${k + 1}, coordinate ${i}: ${step[i]} vs ${expected}`);
+      });
+    });
+  }
+});
 
 test('quasi-Newton methods solve a 10-d quadratic to high precision', () => {
   const family = createFamily('quadratic');
