@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Matrix as MlMatrix, inverse, solve } from 'ml-matrix';
 import { Matrix, matVec } from '../src/linalg/matrix.ts';
 import { NotPositiveDefiniteError } from '../src/linalg/cholesky.ts';
-import { backwardPass, forwardPass, optimizeTrajectory, solveAtEta, stateMarginals, trajectoryKl, type QuadraticCost } from '../src/gps/lqr.ts';
+import { backwardPass, expectedCost, forwardPass, optimizeTrajectory, solveAtEta, stateMarginals, trajectoryKl, type QuadraticCost } from '../src/gps/lqr.ts';
 import type { LinearDynamics } from '../src/gps/dynamics.ts';
 import { LinearGaussianPolicy } from '../policies/linear-gaussian.ts';
 import { Rng } from '../src/random.ts';
@@ -139,10 +139,58 @@ test('the η search meets the KL bound within 10%', () => {
   for (const klBound of [0.05, 0.5, 2]) {
     const result = optimizeTrajectory({ dynamics, cost, previous, coupling: null, eta: 1, klBound });
     assert.ok(Math.abs(result.kl - klBound) < 0.1 * klBound, `bound ${klBound}: KL ${result.kl} at η ${result.eta} after ${result.iterations}`);
-    const kl = trajectoryKl(result.teacher, previous, stateMarginals(dynamics, result.teacher));
-    assert.ok(Math.abs(kl - result.kl) < 1e-9);
+    // The marginals propagated here in ml-matrix, not by the code the search itself uses.
+    const states = closedLoopMarginals(dynamics, result.teacher);
+    assertMarginalsMatch(dynamics, cost, result.teacher, states);
+    const kl = trajectoryKl(result.teacher, previous, { means: states.means, covariances: states.covariances.map((S) => Matrix.fromRows(S.to2DArray())) });
+    assert.ok(Math.abs(kl - result.kl) < 1e-9 * result.kl, `KL under the hand-propagated marginals ${kl} vs ${result.kl}`);
   }
 });
+
+/** x̄_{t+1} = F_t[x̄; Kx̄ + k] + f_t, Σ_{t+1} = F_t[[Σ, ΣKᵀ], [KΣ, KΣKᵀ + Σ_u]]F_tᵀ + W_t, with the joint z_t = [x_t; u_t] beside. */
+function closedLoopMarginals(dynamics: LinearDynamics, policy: LinearGaussianPolicy) {
+  const means: Float64Array[] = [];
+  const covariances: MlMatrix[] = [];
+  const joint: { mean: number[]; covariance: MlMatrix }[] = [];
+  let m = MlMatrix.columnVector(Array.from(dynamics.x0Mean));
+  let S = ml(dynamics.x0Covariance);
+  for (let t = 0; t < policy.T; t++) {
+    means.push(Float64Array.from(m.to1DArray()));
+    covariances.push(S);
+    const K = ml(policy.K[t]);
+    const mu = K.mmul(m).add(MlMatrix.columnVector(Array.from(policy.k[t])));
+    const KS = K.mmul(S);
+    const Sz = new MlMatrix(policy.dX + policy.dU, policy.dX + policy.dU);
+    Sz.setSubMatrix(S, 0, 0).setSubMatrix(KS.transpose(), 0, policy.dX).setSubMatrix(KS, policy.dX, 0).setSubMatrix(KS.mmul(K.transpose()).add(ml(policy.covariance[t])), policy.dX, policy.dX);
+    const mz = MlMatrix.columnVector([...m.to1DArray(), ...mu.to1DArray()]);
+    joint.push({ mean: mz.to1DArray(), covariance: Sz });
+    if (t === policy.T - 1) break;
+    const F = ml(dynamics.F[t]);
+    m = F.mmul(mz).add(MlMatrix.columnVector(Array.from(dynamics.f[t])));
+    S = F.mmul(Sz).mmul(F.transpose()).add(ml(dynamics.covariance[t]));
+  }
+  return { means, covariances, joint };
+}
+
+/** stateMarginals, forwardPass and expectedCost against the hand propagation, to 1e-10 relative. */
+function assertMarginalsMatch(dynamics: LinearDynamics, cost: QuadraticCost, policy: LinearGaussianPolicy, expected: ReturnType<typeof closedLoopMarginals>): void {
+  const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
+    Array.from(b).forEach((v, i) => assert.ok(Math.abs(a[i] - v) <= 1e-10 * Math.max(1, Math.abs(v)), `${what}[${i}]: ${a[i]} vs ${v}`));
+  const states = stateMarginals(dynamics, policy);
+  const joint = forwardPass(dynamics, policy);
+  const costs = expectedCost(cost, joint);
+  for (let t = 0; t < policy.T; t++) {
+    close(states.means[t], expected.means[t], `x̄_${t}`);
+    close(states.covariances[t].data, expected.covariances[t].to1DArray(), `Σx_${t}`);
+    close(joint.means[t], expected.joint[t].mean, `z̄_${t}`);
+    close(joint.covariances[t].data, expected.joint[t].covariance.to1DArray(), `Σz_${t}`);
+    // E[½zᵀCz + cᵀz] = ½z̄ᵀCz̄ + cᵀz̄ + ½tr(CΣz)
+    const z = MlMatrix.columnVector(expected.joint[t].mean);
+    const C = ml(cost.C[t]);
+    const value = 0.5 * z.transpose().mmul(C).mmul(z).get(0, 0) + z.transpose().mmul(MlMatrix.columnVector(Array.from(cost.c[t]))).get(0, 0) + 0.5 * C.mmul(expected.joint[t].covariance).trace();
+    close([costs[t]], [value], `cost_${t}`);
+  }
+}
 
 test('as η grows the teacher stays at the previous one', () => {
   const dX = 3;
