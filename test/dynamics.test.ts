@@ -72,7 +72,8 @@ test('fitted dynamics recover a known time-varying linear system, with and witho
     for (let t = 0; t < 5; t++) {
       assert.ok(maxError(model.F[t], F[t]) < 0.05, `F_${t} error ${maxError(model.F[t], F[t])}`);
       assert.ok(maxError(model.f[t], f[t]) < 0.05);
-      assert.ok(maxError(model.covariance[t], Matrix.identity(4, 0.0025)) < 0.002);
+      // 400 samples: a diagonal entry's standard error is 0.0025·√(2/400) = 1.8e-4, an off-diagonal one's 1.25e-4 (the old bound 0.002 was 80%).
+      assert.ok(maxError(model.covariance[t], Matrix.identity(4, 0.0025)) < 5e-4, `noise covariance error ${maxError(model.covariance[t], Matrix.identity(4, 0.0025))}`);
     }
   }
 });
