@@ -91,7 +91,7 @@ test('strong-Wolfe search returns a step satisfying both conditions', () => {
 test('tuner picks the grid point with the lowest mean final training objective', async () => {
   const family = createFamily('logreg');
   const gd = HAND_DESIGNED.find((o) => o.name === 'gd')!;
-  const result = await tuneLearningRate(gd, family, { steps: 30, seed: 't', grid: [0.001, 0.1, 1, 100], trainProblems: 10 });
+  const result = await tuneLearningRate(gd, family, { steps: 30, seed: 't', grid: [0.001, 0.1, 1, 100], refine: 0, trainProblems: 10 });
   assert.equal(result.scores.length, 4);
   assert.equal(result.lr, result.grid[result.scores.indexOf(Math.min(...result.scores))]);
   assert.ok(result.scores[0] > result.scores[2], 'lr 0.001 is far too small for 30 steps');

@@ -126,7 +126,9 @@ test('learning rates are tuned, and GPS keeps its iteration, by the full-data lo
   const meanOf = (values: number[]) => values.reduce((a, b) => a + b) / values.length;
   const grid = [0.01, 0.1, 1];
   const tuning = await tuneLearningRate(findHandDesigned('gd'), family, { steps, seed: 't', grid });
-  grid.forEach((lr, k) => assert.ok(Math.abs(tuning.scores[k] - meanOf(fullFinal(lr, 't', [0, 1, 2, 3]))) < 1e-12, `lr ${lr}`));
+  // Every rate tried, the grid's and the refinement's, is scored by the full-data loss.
+  assert.ok(grid.every((lr) => tuning.grid.includes(lr)) && tuning.grid.length > grid.length);
+  tuning.grid.forEach((lr, k) => assert.ok(Math.abs(tuning.scores[k] - meanOf(fullFinal(lr, 't', [0, 1, 2, 3]))) < 1e-12, `lr ${lr}`));
   // GPS's held-out score: the last `validation` training instances, the same measure.
   const score = validationScore(findHandDesigned('gd').create(0.1), family, { conditions: 2, validation: 2, validationSteps: steps, historyLength: 1, seed: 'v' });
   assert.ok(Math.abs(score - meanOf(fullFinal(0.1, 'gps-validation-v', [2, 3]))) < 1e-12);

@@ -3,7 +3,7 @@ import { accessSync, constants, rmSync } from 'node:fs';
 import { makeDirectory } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { ProgressReporter } from '../progress.ts';
-import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
+import { DEFAULT_REFINE_ROUNDS, findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
 import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
 import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
@@ -14,6 +14,7 @@ interface EvalArgs extends RunSetArgs, QueueArgs {
   /** The global --workers (main.ts). */
   workers?: number;
   optimizers: string;
+  'lr-refine'?: number;
   'reference-minimum'?: number;
   'restart-spread'?: number;
   out?: string;
@@ -52,6 +53,7 @@ export const evalCommand = {
     withQueueOption(withRunSetOptions(y, 'the whole split'), 'the runs (per optimizer, per block of instances), the tuning and the f* search')
       .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR / lista:DIR for a trained optimizer (lista: its K learned layers, then ISTA steps with step 1/L)' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
+      .option('lr-refine', { requiresArg: true, coerce: nonNegativeInteger('lr-refine'), describe: `rounds of refinement around the best grid rate when tuning, each halving the step (default ${DEFAULT_REFINE_ROUNDS}; 0: the grid alone)` })
       .option('reference-minimum', { requiresArg: true, coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
       .option('restart-spread', { requiresArg: true, coerce: positiveNumber('restart-spread'), describe: `standard deviation of those restarts around x0 (default ${DEFAULT_RESTART_SPREAD})` })
       .option('out', { type: 'string', requiresArg: true, describe: 'also write report.json, curves.csv (mean and 25th/75th percentile per optimizer and step) and curves.svg into this directory' })
@@ -66,6 +68,7 @@ export const evalCommand = {
     if (duplicate) throw new UserError(`--optimizers lists '${duplicate}' twice`);
     for (const name of names) if (!learnedSpec(name)) findHandDesigned(name); // an unknown name fails before tfjs loads
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
+    if (args['lr-refine'] !== undefined && args.lr !== undefined) throw new UserError('--lr-refine refines the tuning, and --lr skips it: give one of them');
     // An unreachable queue is one line before anything runs or is created.
     const queue = args.queue === undefined ? undefined : await queueFromArgs(args.queue);
     // --out is made before anything runs, so that an unusable directory does not cost the whole
@@ -116,6 +119,7 @@ async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<
     seed: args.seed,
     backend,
     lr: args.lr,
+    refine: args['lr-refine'],
     referenceMinimum: args['reference-minimum'] === undefined ? undefined : { restarts: args['reference-minimum'], spread: args['restart-spread'] ?? DEFAULT_RESTART_SPREAD },
     onProgress: (message) => progress.line(`  ${message} [${progress.summary()}]`),
     onWork: (done, total) => {

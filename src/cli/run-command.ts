@@ -3,12 +3,13 @@ import { UserError } from '../errors.ts';
 import type { Objective } from '../../envs/objective.ts';
 import type { Observation, Policy } from '../../policies/policy.ts';
 import type { Rng } from '../random.ts';
-import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
-import { checkFamilyFromArgs, familyFromArgs, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { DEFAULT_REFINE_ROUNDS, findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
+import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { learnedSpec } from './optimizers.ts';
 
 interface RunArgs extends RunSetArgs {
   optimizer: string;
+  'lr-refine'?: number;
   /** The global --workers (main.ts): the tuning's grid points run on them. */
   workers?: number;
 }
@@ -62,12 +63,14 @@ export const runCommand = {
     withRunSetOptions(y, '10')
       .option('optimizer', { type: 'string', demandOption: true, describe: `optimizer name (${HAND_DESIGNED.map((o) => o.name).join(', ')}), or gps:DIR / bptt:DIR / lista:DIR for one trained by l2o train (lista: K learned layers, then ISTA steps)` })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'learning rate of a hand-designed optimizer (default: tuned on the training split)' })
+      .option('lr-refine', { requiresArg: true, coerce: nonNegativeInteger('lr-refine'), describe: `rounds of refinement around the best grid rate when tuning, each halving the step (default ${DEFAULT_REFINE_ROUNDS}; 0: the grid alone)` })
       .example('$0 run --env quadratic --optimizer adam --lr 0.1 --steps 100', '')
       .example('$0 run --expr "(1-x)^2 + 100*(y-x^2)^2" --optimizer lbfgs --problems 3', '')
       .example('$0 run --env logreg --optimizer gps:runs/gps-logreg', 'a learned optimizer'),
   async handler(args: RunArgs) {
     const learned = learnedSpec(args.optimizer);
     if (learned && args.lr !== undefined) throw new UserError(`--lr does not apply to a learned optimizer (${args.optimizer}): it computes its own steps`);
+    if (args['lr-refine'] !== undefined && (learned || args.lr !== undefined)) throw new UserError(`--lr-refine refines the tuning, which ${learned ? 'a learned optimizer does not have' : '--lr skips'}: drop one of them`);
     if (!learned) findHandDesigned(args.optimizer); // an unknown name fails before tfjs loads
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     const { initBackend } = await import('../backend.ts');
@@ -94,7 +97,7 @@ export const runCommand = {
         const { tuneLearningRate } = await import('../evaluate/tuner.ts');
         const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
         const pool = createPool(args.workers ?? defaultWorkers());
-        tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, pool }).finally(() => pool.close());
+        tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, refine: args['lr-refine'], pool }).finally(() => pool.close());
       }
       lr = args.lr ?? tuning!.lr;
       policy = optimizer.create(lr);

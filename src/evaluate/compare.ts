@@ -8,7 +8,7 @@ import { chargedCurve, fullDataAt, hasDiverged, startedBadly, validateProblemSet
 import { UserError } from '../errors.ts';
 import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
-import { tuneLearningRate, type TuningResult } from './tuner.ts';
+import { tuneLearningRate, tuningRuns, type TuningResult } from './tuner.ts';
 import { bootstrapMean, pairedDifference, type PairedDifference } from './paired-difference.ts';
 import { Rng } from '../random.ts';
 import { measureSuboptimality, searchIterations, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
@@ -84,6 +84,8 @@ export interface CompareOptions {
   /** Learning rate for every hand-designed optimizer; tuned per optimizer when absent. */
   lr?: number;
   grid?: readonly number[];
+  /** Refinement rounds after the grid (tuner.ts, DEFAULT_REFINE_ROUNDS); 0 picks from the grid alone. */
+  refine?: number;
   /** Estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts. */
   referenceMinimum?: { restarts: number; spread: number };
   onProgress?: (message: string) => void;
@@ -123,7 +125,7 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
   const { pool } = options;
   const grid = options.grid ?? DEFAULT_LR_GRID;
   const tunedCount = options.lr === undefined ? contenders.filter((c) => !('policy' in c)).length : 0;
-  const total = tunedCount * grid.length * options.family.splitSizes.train + contenders.length * options.problems + (search ? options.problems : 0);
+  const total = tunedCount * tuningRuns(grid, options.refine) * options.family.splitSizes.train + contenders.length * options.problems + (search ? options.problems : 0);
   let done = 0;
   const onRuns = options.onWork && ((count: number) => options.onWork!((done += count), total));
   // Every contender at once, so a pool's workers always have items; the rows keep the given order.
@@ -140,7 +142,7 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
         const optimizer = findHandDesigned(contender.name);
         if (options.lr !== undefined) lr = options.lr;
         else {
-          tuning = await tuneLearningRate(optimizer, options.family, { steps: options.steps, seed: options.seed, grid, historyLength: options.historyLength, pool, onRuns });
+          tuning = await tuneLearningRate(optimizer, options.family, { steps: options.steps, seed: options.seed, grid, refine: options.refine, historyLength: options.historyLength, pool, onRuns });
           lr = tuning.lr;
           options.onProgress?.(`${contender.name}: tuned lr ${lr} on ${tuning.trainProblems} training instances (${((Date.now() - started) / 1000).toFixed(1)} s)`);
         }
