@@ -71,6 +71,7 @@ test('LSTM policy: distillation lowers the precision-weighted loss on a target t
 
 test("LSTM policy: GPS's linearization around the samples matches the finite-difference Jacobian of the mean step", async () => {
   await initBackend();
+  const tensors = tf.memory().numTensors;
   const net = new LstmPolicyNetwork(3, 8, 1, new Rng('jacobian'));
   // Larger output weights than at initialization, so the Jacobian is not near 0. The samples spread
   // 0.01 around one sequence (the noise at earlier steps reaches μ_t through the state: 4000 samples); the mixture behind the prior has a component per step, as GPS's
@@ -93,6 +94,7 @@ test("LSTM policy: GPS's linearization around the samples matches the finite-dif
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(K[i] - jacobian[i]) < 0.05 * scale, `t = ${t}, input ${i}: K ${K[i]} vs ∂μ/∂o ${jacobian[i]}`);
   }
   net.disposeTensors();
+  assert.equal(tf.memory().numTensors, tensors, 'the 4000-sequence means and the 18 finite-difference passes leave no tensor');
 });
 
 test('per-coordinate GPS with --policy lstm: trains, resumes, and the loaded optimizer optimizes held-out quadratics', async () => {

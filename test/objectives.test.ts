@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tf } from '../src/tf.ts';
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
 import { Rng } from '../src/random.ts';
@@ -44,6 +45,7 @@ for (const [name, params] of FLOAT64_FAMILIES) {
 test('mlp-gaussians (tfjs, float32): gradient matches finite differences', async () => {
   await initBackend();
   const family = createFamily('mlp-gaussians', { hidden: '5,4', activation: 'tanh' });
+  const before = tf.memory().numTensors;
   const objective = family.sample('train', 0);
   try {
     const x = objective.start(new Rng('mlp'));
@@ -53,6 +55,8 @@ test('mlp-gaussians (tfjs, float32): gradient matches finite differences', async
   } finally {
     objective.dispose?.();
   }
+  // About a hundred evaluations, each a forward and backward pass in tfjs, and none leaves a tensor.
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test('small-net parameter count and logreg at its optimum region', () => {

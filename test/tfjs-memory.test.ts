@@ -31,10 +31,12 @@ test('tfjs objectives free every tensor: numTensors is flat across repeated roll
 
 test('full-batch MLP training actually lowers the loss', async () => {
   await initBackend();
+  const before = tf.memory().numTensors;
   const objective = createFamily('mlp-gaussians').sample('test', 1);
   const run = rollout(new OptimizationEnv(), HAND_DESIGNED.find((o) => o.name === 'adam')!.create(0.05), objective, 60, new Rng('fit'));
   objective.dispose?.();
   assert.ok(run.values[60] < 0.7 * run.values[0], `${run.values[0]} → ${run.values[60]}`);
+  assert.equal(tf.memory().numTensors, before, 'the 60 steps and the disposed objective leave no tensor');
 });
 
 test('an LSTM optimizer holds exactly its variables: building one leaves no stray tensors', async () => {
