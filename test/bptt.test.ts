@@ -89,6 +89,7 @@ test('unroll meta-gradient equals autodiff of Σ f(θ_t) with the optimizee grad
   const n = 30;
   const steps = 6;
   const { a, theta0, gradient } = problem(n);
+  const tensors = tf.memory().numTensors;
   const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'grad-check');
   const states = [lstm.initialState(n)];
   const ours = unroll(lstm, separableQuadratic(a, theta0), states, chunksOf(n, n), gradient, steps);
@@ -98,6 +99,7 @@ test('unroll meta-gradient equals autodiff of Σ f(θ_t) with the optimizee grad
   tf.dispose([value, ...Object.values(grads), ...ours.grads]);
   disposeStates([...states, ...ours.states]);
   lstm.dispose();
+  assert.equal(tf.memory().numTensors, tensors, 'the unroll and the taped loss leave no tensor');
 });
 
 test('unroll meta-gradient for the rate (Σ log f(θ_t)/f(θ_0)) and the final value (f(θ_T)) equals autodiff of each, chunked or not', () => {
@@ -153,17 +155,21 @@ test('ProblemBatch scores the rate as Σ_k log((f_k − f*_k)/(f_k(x0) − f*_k)
 test('chunked unroll (forward record + per-chunk replay) gives the single-chunk meta-gradient', () => {
   const n = 50;
   const { a, theta0, gradient } = problem(n);
+  const tensors = tf.memory().numTensors;
   const lstm = new CoordinatewiseLstm(DEFAULT_LSTM_CONFIG, 'chunks');
-  const whole = unroll(lstm, separableQuadratic(a, theta0), [lstm.initialState(n)], chunksOf(n, n), gradient, 5);
+  const initial = [lstm.initialState(n)];
+  const whole = unroll(lstm, separableQuadratic(a, theta0), initial, chunksOf(n, n), gradient, 5);
   const chunks = chunksOf(n, 16);
   assert.equal(chunks.length, 4);
-  const chunked = unroll(lstm, separableQuadratic(a, theta0), chunks.map((c) => lstm.initialState(c.end - c.start)), chunks, gradient, 5);
+  const chunkInitial = chunks.map((c) => lstm.initialState(c.end - c.start));
+  const chunked = unroll(lstm, separableQuadratic(a, theta0), chunkInitial, chunks, gradient, 5);
   assert.ok(Math.abs(whole.loss - chunked.loss) < 1e-4 * whole.loss);
   whole.grads.forEach((g, i) => assertClose(chunked.grads[i].dataSync(), g.dataSync(), 1e-4, `grad ${i}`));
   assertClose(chunked.gradient, whole.gradient, 1e-5, 'final gradient');
   tf.dispose([...whole.grads, ...chunked.grads]);
-  disposeStates([...whole.states, ...chunked.states]);
+  disposeStates([...initial, ...chunkInitial, ...whole.states, ...chunked.states]);
   lstm.dispose();
+  assert.equal(tf.memory().numTensors, tensors, 'the chunks\' records and replays leave no tensor');
 });
 
 test('every LSTM weight receives a non-zero meta-gradient', () => {
