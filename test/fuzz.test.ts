@@ -95,7 +95,7 @@ function optionCases(): Case[] {
   add(evalBase, 'eval', ['--optimizers'], ['', 'gd,,adam', 'gd,nope', 'gps:not-a-run']);
   add(evalBase, 'eval', ['--reference-minimum'], ['-1', '1e12']);
   add(evalBase, 'eval', ['--restart-spread'], ['x', '-1']);
-  add(evalBase.filter((_, i) => i < 5 || i > 6), 'eval', ['--lr-refine'], ['x', '-1', '1.5']);
+  add(['eval', '--env', 'quadratic', '--optimizers', 'gd', '--steps', '5', '--problems', '2'], 'eval', ['--lr-refine'], ['x', '-1', '1.5']);
   cases.push({ name: 'eval --lr-refine with --lr', args: [...evalBase, '--lr-refine', '1'] });
   cases.push({ name: 'run --lr-refine with a learned optimizer', args: ['run', '--env', 'quadratic', '--optimizer', 'gps:gps-run', '--lr-refine', '1', '--steps', '5'] });
   add(evalBase, 'eval', ['--split'], ['dev']);

@@ -3,10 +3,10 @@ import { accessSync, constants, rmSync } from 'node:fs';
 import { makeDirectory } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { ProgressReporter } from '../progress.ts';
-import { DEFAULT_REFINE_ROUNDS, findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
+import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
 import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
-import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { checkFamilyFromArgs, familyFromArgs, LR_REFINE_OPTION, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { contender, learnedSpec, rowNames } from './optimizers.ts';
 import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
@@ -53,7 +53,7 @@ export const evalCommand = {
     withQueueOption(withRunSetOptions(y, 'the whole split'), 'the runs (per optimizer, per block of instances), the tuning and the f* search')
       .option('optimizers', { type: 'string', default: HAND_DESIGNED.map((o) => o.name).join(','), describe: 'comma-separated optimizer names, or gps:DIR / bptt:DIR / lista:DIR for a trained optimizer (lista: its K learned layers, then ISTA steps with step 1/L)' })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'one learning rate for all (default: each tuned on the training split)' })
-      .option('lr-refine', { requiresArg: true, coerce: nonNegativeInteger('lr-refine'), describe: `rounds of refinement around the best grid rate when tuning, each halving the step (default ${DEFAULT_REFINE_ROUNDS}; 0: the grid alone)` })
+      .option('lr-refine', LR_REFINE_OPTION)
       .option('reference-minimum', { requiresArg: true, coerce: nonNegativeInteger('reference-minimum'), describe: "estimate each instance's minimum f* by L-BFGS from x0 and from this many random restarts, and report final f − f*" })
       .option('restart-spread', { requiresArg: true, coerce: positiveNumber('restart-spread'), describe: `standard deviation of those restarts around x0 (default ${DEFAULT_RESTART_SPREAD})` })
       .option('out', { type: 'string', requiresArg: true, describe: 'also write report.json, curves.csv (mean and 25th/75th percentile per optimizer and step) and curves.svg into this directory' })

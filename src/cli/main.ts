@@ -23,8 +23,9 @@ import { positiveInteger } from './options.ts';
 // yargs 17's CommonJS build, required rather than imported: it starts in about 20 ms where yargs 18
 // (or 17's ESM build) takes 35–100 ms, paid by every invocation, and its ESM build's help text
 // breaks lines inside words (docs/cli.md, "Start-up").
-const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
-const hideBin = (argv: string[]): string[] => argv.slice(2);
+const requireHere = createRequire(import.meta.url);
+const yargs = requireHere('yargs') as typeof YargsFactory;
+const { hideBin } = requireHere('yargs/helpers') as typeof import('yargs/helpers');
 
 let exiting = false;
 

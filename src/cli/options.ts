@@ -3,6 +3,7 @@
 // imported when a command runs.
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.ts';
+import { DEFAULT_REFINE_ROUNDS } from '../../policies/hand-designed.ts';
 import type { ObjectiveFamily, Split } from '../../envs/objective.ts';
 import { SPLITS } from '../../envs/objective.ts';
 
@@ -92,6 +93,13 @@ export function positiveInteger(name: string) {
 export function nonNegativeInteger(name: string) {
   return integerAtLeast(0, 'a non-negative integer', name);
 }
+
+/** `--lr-refine N` of the commands that tune a hand-designed optimizer's rate (l2o eval, l2o run). */
+export const LR_REFINE_OPTION = {
+  requiresArg: true,
+  coerce: nonNegativeInteger('lr-refine'),
+  describe: `rounds of refinement around the best grid rate when tuning, each halving the step (default ${DEFAULT_REFINE_ROUNDS}; 0: the grid alone)`,
+} as const;
 
 /** A seed names a random stream; an empty one is almost surely a flag whose value went missing. */
 export function seedString(value: unknown): string {

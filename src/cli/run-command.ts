@@ -3,8 +3,8 @@ import { UserError } from '../errors.ts';
 import type { Objective } from '../../envs/objective.ts';
 import type { Observation, Policy } from '../../policies/policy.ts';
 import type { Rng } from '../random.ts';
-import { DEFAULT_REFINE_ROUNDS, findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
-import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
+import { checkFamilyFromArgs, familyFromArgs, LR_REFINE_OPTION, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { learnedSpec } from './optimizers.ts';
 
 interface RunArgs extends RunSetArgs {
@@ -63,7 +63,7 @@ export const runCommand = {
     withRunSetOptions(y, '10')
       .option('optimizer', { type: 'string', demandOption: true, describe: `optimizer name (${HAND_DESIGNED.map((o) => o.name).join(', ')}), or gps:DIR / bptt:DIR / lista:DIR for one trained by l2o train (lista: K learned layers, then ISTA steps)` })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'learning rate of a hand-designed optimizer (default: tuned on the training split)' })
-      .option('lr-refine', { requiresArg: true, coerce: nonNegativeInteger('lr-refine'), describe: `rounds of refinement around the best grid rate when tuning, each halving the step (default ${DEFAULT_REFINE_ROUNDS}; 0: the grid alone)` })
+      .option('lr-refine', LR_REFINE_OPTION)
       .example('$0 run --env quadratic --optimizer adam --lr 0.1 --steps 100', '')
       .example('$0 run --expr "(1-x)^2 + 100*(y-x^2)^2" --optimizer lbfgs --problems 3', '')
       .example('$0 run --env logreg --optimizer gps:runs/gps-logreg', 'a learned optimizer'),
