@@ -25,6 +25,8 @@ export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?:
   { flag: 'kl-step', key: 'klStep' },
   { flag: 'inner', key: 'innerIterations' },
   { flag: 'initial-noise', key: 'initialNoise' },
+  { flag: 'teacher-score', key: 'teacherScore', fallback: 'sum' },
+  { flag: 'teacher-refine', key: 'teacherRefine', fallback: 0 },
   { flag: 'policy-iterations', key: 'policyIterations' },
   { flag: 'initial-nu', key: 'initialNu' },
   { flag: 'exploration-floor', key: 'explorationFloor', fallback: 0 },

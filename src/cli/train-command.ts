@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
+import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -33,6 +33,8 @@ interface TrainArgs extends EnvArgs {
   policyIterations: number;
   policyBatch: number;
   initialNoise?: number;
+  teacherScore: string;
+  teacherRefine: number;
   coordinatewise: boolean;
   nuStep: string;
   stepAdjustment: string;
@@ -84,6 +86,8 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     policyIterations: args.policyIterations,
     policyBatch: args.policyBatch,
     initialNoise: args.initialNoise ?? defaultInitialNoise(args.coordinatewise),
+    teacherScore: args.teacherScore as GpsConfig['teacherScore'], // yargs has checked the choices
+    teacherRefine: args.teacherRefine,
     coordinatewise: args.coordinatewise,
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
     stepAdjustment: args.stepAdjustment as GpsConfig['stepAdjustment'],
@@ -231,6 +235,8 @@ export const trainCommand = {
       .option('kl-step', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
       .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
       .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
+      .option('teacher-score', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.teacherScore, choices: [...TEACHER_SCORES], describe: "what picks the first teachers' momentum step and decay from the grid: the 'sum' of f over a noiseless run of T steps, or its 'final' loss (on the full data where the family has it)" })
+      .option('teacher-refine', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.teacherRefine, coerce: nonNegativeInteger('teacher-refine'), describe: "rounds refining the first teachers' step around the grid's best, each halving the factor (¼ decade first; 0: the grid alone)" })
       .option('policy-batch', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyBatch, coerce: positiveInteger('policy-batch'), describe: 'minibatch of each distillation step: rows of the MLP, whole sequences of the LSTM' })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
       .option('initial-nu', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.initialNu, coerce: positiveNumber('initial-nu'), describe: 'ν at the first iteration: the weight of KL(teacher‖policy) in the teachers\' cost' })

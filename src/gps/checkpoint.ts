@@ -15,7 +15,7 @@ import type { LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
 import { reviveDistilledPolicy, type DistilledPolicyJson } from './transfer.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 
-import { GRADIENT_DYNAMICS, POLICY_KINDS } from './config.ts';
+import { GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES } from './config.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
@@ -55,9 +55,9 @@ interface StateFile extends RunIdentity {
   iteration: number;
   /**
    * Files written before a setting existed lack it; loadCheckpoint fills in what they ran with (no
-   * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor).
+   * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor, the sum-scored teacher search without refinement).
    */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups' | 'features' | 'gradientDynamics' | 'policy' | 'lstmCells'> & Partial<GpsConfig>;
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups' | 'features' | 'gradientDynamics' | 'policy' | 'lstmCells' | 'teacherScore' | 'teacherRefine'> & Partial<GpsConfig>;
   network: DistilledPolicyJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
@@ -220,6 +220,8 @@ const gpsConfigSchema = object({
   hidden: count(1),
   klStep: positive,
   initialNoise: positive,
+  teacherScore: optional(oneOf(...TEACHER_SCORES)),
+  teacherRefine: optional(count(0)),
   innerIterations: count(1),
   initialNu: nonNegative,
   nuStep: optional(oneOf('gradient', 'relative')),
@@ -410,6 +412,8 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
       config: {
         validation: 0,
         validationSteps: DEFAULT_GPS_CONFIG.validationSteps,
+        teacherScore: 'sum',
+        teacherRefine: 0,
         stepAdjustment: 'cost',
         onPolicySamples: 0,
         explorationFloor: 0,

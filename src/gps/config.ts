@@ -8,6 +8,8 @@ export const GRADIENT_DYNAMICS = ['fitted', 'coherent'] as const;
 export const POLICY_KINDS = ['mlp', 'lstm'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 export type GradientDynamics = (typeof GRADIENT_DYNAMICS)[number];
+export const TEACHER_SCORES = ['sum', 'final'] as const;
+export type TeacherScore = (typeof TEACHER_SCORES)[number];
 
 /** Settings of guided policy search; DEFAULT_GPS_CONFIG holds the defaults, docs/gps.md what each does. */
 export interface GpsConfig {
@@ -30,6 +32,10 @@ export interface GpsConfig {
   klStep: number;
   /** Exploration noise of the first teachers, relative to momentum's step size. */
   initialNoise: number;
+  /** What scores the first teachers' momentum grid search: Σ_t f ('sum') or the final loss on the full data ('final'); initial-teacher.ts. */
+  teacherScore: TeacherScore;
+  /** Rounds refining the first teachers' step size around the grid's best (0: the grid alone). */
+  teacherRefine: number;
   innerIterations: number;
   initialNu: number;
   /** How ν_t follows KL_t(p ‖ π̄): 'gradient', ν_t ← max(ν_t + lgStep · KL_t, 0) (docs/design.md §2 step 6); 'relative', relativeNuStep. */
@@ -138,6 +144,8 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   hidden: 50,
   klStep: 0.2,
   initialNoise: defaultInitialNoise(false),
+  teacherScore: 'sum',
+  teacherRefine: 0,
   innerIterations: 4,
   initialNu: 0.01,
   nuStep: 'relative',

@@ -134,6 +134,7 @@ export class CoordinatewiseProblem implements GpsProblem {
       horizon,
       historyLength,
       noise: initialNoise,
+      teacherSearch: { score: this.settings.teacherScore ?? 'sum', refine: this.settings.teacherRefine ?? 0 },
       ...(history ? {} : { decays: [0] }),
       build: (step, decay, sigma) => {
         const K = new Matrix(1, this.dX);

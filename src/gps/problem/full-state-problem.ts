@@ -37,7 +37,8 @@ export class FullStateProblem implements GpsProblem {
 
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
     const { historyLength, horizon, initialNoise, gradientScaling } = this.settings;
-    return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise, gradientScaling });
+    const teacherSearch = { score: this.settings.teacherScore ?? 'sum', refine: this.settings.teacherRefine ?? 0 } as const;
+    return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise, gradientScaling, teacherSearch });
   }
 
   /** One teacher acts on the whole iterate. */

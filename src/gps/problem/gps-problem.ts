@@ -10,6 +10,7 @@ import type { Objective } from '../../../envs/objective.ts';
 import type { ParameterGroup } from '../../../envs/parameter-groups.ts';
 import type { Rng } from '../../random.ts';
 import type { MetaObjective } from '../../meta-objective.ts';
+import type { TeacherScore } from '../config.ts';
 import type { QuadraticCost } from '../lqr.ts';
 import type { LinearDynamics } from '../dynamics.ts';
 import type { DistilledPolicy } from '../../../policies/distilled-policy.ts';
@@ -37,6 +38,9 @@ export interface GpsProblemSettings {
   horizon: number;
   samples: number;
   initialNoise: number;
+  /** How the first teachers are searched (initial-teacher.ts); the default scores Σ_t f and does not refine. */
+  teacherScore?: TeacherScore;
+  teacherRefine?: number;
 }
 
 export interface GpsProblem {

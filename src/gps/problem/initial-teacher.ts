@@ -12,10 +12,24 @@ import { UserError } from '../../errors.ts';
 import { TeacherPolicy } from './teacher-state.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
 import type { Policy } from '../../../policies/policy.ts';
+import type { TeacherScore } from '../config.ts';
 import { rollout } from '../../../policies/rollout.ts';
 
 export const MOMENTUM_STEP_GRID = [0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3];
 export const MOMENTUM_DECAY_GRID = [0, 0.5, 0.9];
+/** How the first teachers' (α, μ) are chosen: what a noiseless run is scored by, and rounds of refining α. */
+export interface TeacherSearch {
+  /**
+   * 'sum': Σ_{t<T} f(x_t), the sum meta-objective; 'final': the loss at x_T, on the full data where
+   * the family has it (what validation and the evaluation score). On MNIST at T = 400 the sum prefers
+   * a smaller AdaGrad rate than the final loss does (docs/gps.md).
+   */
+  score: TeacherScore;
+  /** Rounds that try α·10^(±h) around the best, h = ¼ decade then halving (the grid is ½ decade apart). */
+  refine: number;
+}
+
+export const DEFAULT_TEACHER_SEARCH: TeacherSearch = { score: 'sum', refine: 0 };
 
 function truncatedMomentum(dim: number, historyLength: number, horizon: number, step: number, decay: number, sigma: number): LinearGaussianPolicy {
   const dX = dim + historyLength * (1 + dim);
@@ -42,33 +56,52 @@ export interface MomentumSearch {
   build(step: number, decay: number, sigma: number): LinearGaussianPolicy;
   /** The teacher run as an optimizer (without noise). */
   asPolicy(teacher: LinearGaussianPolicy): Policy;
+  /** What scores a setting, and how far α is refined (default DEFAULT_TEACHER_SEARCH). */
+  teacherSearch?: TeacherSearch;
 }
 
 /**
- * Picks (α, μ) from the grids by the noiseless meta-loss Σ_t f(x_t) from x0. One noise level for
- * all steps, set by the size of the first step: noise proportional to each step would make late,
- * tiny steps' precisions enormous and swamp the policy's distillation loss.
+ * Picks (α, μ) from the grids by a noiseless run from x0, scored as search.teacherSearch says (by
+ * default Σ_t f(x_t)), then refines α around the best. One noise level for all steps, set by the size
+ * of the first step: noise proportional to each step would make late, tiny steps' precisions enormous
+ * and swamp the policy's distillation loss.
  */
 export function searchMomentumTeacher(objective: Objective, startRng: Rng, search: MomentumSearch): LinearGaussianPolicy {
   const env = new OptimizationEnv({ historyLength: search.historyLength });
-  let best: { step: number; decay: number; metaLoss: number; firstStep: Float64Array } | null = null;
+  const { score, refine } = search.teacherSearch ?? DEFAULT_TEACHER_SEARCH;
+  const last = new Float64Array(objective.dim);
+  type Scored = { step: number; decay: number; metaLoss: number; firstStep: Float64Array };
+  const evaluate = (step: number, decay: number): Scored | null => {
+    const run = rollout(env, search.asPolicy(search.build(step, decay, 0)), objective, search.horizon, startRng, {
+      recordStates: true,
+      onIterate: (t, x) => t === search.horizon && last.set(x),
+    });
+    if (run.divergedAt !== null) return null;
+    let metaLoss = 0;
+    if (score === 'final') metaLoss = objective.fullValue ? objective.fullValue(last) : run.values[search.horizon];
+    else for (let t = 0; t < search.horizon; t++) metaLoss += run.values[t];
+    return Number.isFinite(metaLoss) ? { step, decay, metaLoss, firstStep: run.actions![0] } : null;
+  };
+  let best: Scored | null = null;
+  const consider = (candidate: Scored | null) => {
+    if (candidate && (!best || candidate.metaLoss < best.metaLoss)) best = candidate;
+  };
   for (const step of MOMENTUM_STEP_GRID) {
-    for (const decay of search.decays ?? MOMENTUM_DECAY_GRID) {
-      const run = rollout(env, search.asPolicy(search.build(step, decay, 0)), objective, search.horizon, startRng, { recordStates: true });
-      if (run.divergedAt !== null) continue;
-      let metaLoss = 0;
-      for (let t = 0; t < search.horizon; t++) metaLoss += run.values[t];
-      if (!best || metaLoss < best.metaLoss) best = { step, decay, metaLoss, firstStep: run.actions![0] };
-    }
+    for (const decay of search.decays ?? MOMENTUM_DECAY_GRID) consider(evaluate(step, decay));
   }
   // The family's doing, not a bug: its objective breaks down (NaN/Inf) under every step size tried.
   if (!best) throw new UserError(`${objective.name}: every momentum setting diverged (the objective turned NaN or infinite); cannot initialize a GPS teacher on it`);
-  const rms = Math.sqrt(best.firstStep.reduce((s, v) => s + v * v, 0) / best.firstStep.length);
-  return search.build(best.step, best.decay, search.noise * rms + 1e-6);
+  for (let round = 0, h = 0.25; round < refine; round++, h /= 2) {
+    const center: Scored = best;
+    for (const factor of [10 ** -h, 10 ** h]) consider(evaluate(center.step * factor, center.decay));
+  }
+  const chosen: Scored = best;
+  const rms = Math.sqrt(chosen.firstStep.reduce((s, v) => s + v * v, 0) / chosen.firstStep.length);
+  return search.build(chosen.step, chosen.decay, search.noise * rms + 1e-6);
 }
 
 /** The full-state first teacher: truncated momentum in [x; Φ] (on scaled gradients where Φ's are, which makes it AdaGrad with momentum). */
-export function initialTeacher(objective: Objective, startRng: Rng, options: { historyLength: number; horizon: number; noise: number; gradientScaling: GradientScaling }): LinearGaussianPolicy {
+export function initialTeacher(objective: Objective, startRng: Rng, options: { historyLength: number; horizon: number; noise: number; gradientScaling: GradientScaling; teacherSearch?: TeacherSearch }): LinearGaussianPolicy {
   return searchMomentumTeacher(objective, startRng, {
     ...options,
     build: (step, decay, sigma) => truncatedMomentum(objective.dim, options.historyLength, options.horizon, step, decay, sigma),
