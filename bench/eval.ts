@@ -6,7 +6,6 @@
 // median of --cli-runs runs per worker count taken in turns.
 import { createFamily } from '../envs/registry.ts';
 import { HAND_DESIGNED } from '../policies/hand-designed.ts';
-import { initBackend } from '../src/backend.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { BIN, DIST, formatSeconds, median } from './timing.ts';
@@ -14,18 +13,19 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 export async function benchEval(args: string[]): Promise<void> {
-  const backend = await initBackend();
+  // As l2o eval on logreg: hand-designed optimizers on a plain-JavaScript family load no tfjs, here or in the workers.
+  const backend = 'none';
   const counts = (args.find((a) => a.startsWith('--workers='))?.split('=')[1] ?? '1,2').split(',').map(Number);
   const family = createFamily('logreg');
   const contenders = HAND_DESIGNED.map((o) => ({ name: o.name }));
-  console.log(`l2o eval on logreg: ${contenders.length} optimizers tuned on 90 training problems, run on 100 test problems, 100 steps; tfjs backend ${backend}`);
+  console.log(`l2o eval on logreg: ${contenders.length} optimizers tuned on 90 training problems, run on 100 test problems, 100 steps; tfjs not loaded`);
   console.log('workers  with pool start  without   speed-up (without)');
   const reports: string[] = [];
   const times: number[] = [];
   for (const workers of counts) {
     const started = process.hrtime.bigint();
-    const pool = createPool(workers);
-    // Let the worker threads start (module loading, tfjs backend) so the second figure is the comparison's alone.
+    const pool = createPool(workers, { tfjs: false });
+    // Let the worker threads start (module loading) so the second figure is the comparison's alone.
     await pool.started?.();
     const warm = process.hrtime.bigint();
     const report = await compareOptimizers(contenders, { family, split: 'test', steps: 100, problems: 100, seed: '2', backend, pool });
@@ -51,7 +51,7 @@ export async function benchEval(args: string[]): Promise<void> {
  */
 async function benchEvalWarm(counts: number[], runs: number, compare: (pool: ReturnType<typeof createPool>) => Promise<unknown>): Promise<void> {
   if (runs < 1) return;
-  const pools = counts.map((n) => createPool(n));
+  const pools = counts.map((n) => createPool(n, { tfjs: false }));
   try {
     await Promise.all(pools.map((pool) => pool.started?.()));
     for (const pool of pools) await compare(pool);

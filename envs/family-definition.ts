@@ -41,6 +41,12 @@ export interface FamilyDefinition {
   params: Record<string, ParamSpec>;
   /** Builds the family; `params` holds every declared parameter, checked against its kind. */
   create(params: ParamValues): ObjectiveFamily;
+  /**
+   * Whether the family computes with tfjs, so that a command initializes a backend before building it.
+   * A built-in family without it runs in plain JavaScript and a command on it skips loading tfjs (about a
+   * quarter second per process and worker thread); a family module is taken to use tfjs whatever it says.
+   */
+  tfjs?: boolean;
 }
 
 /**

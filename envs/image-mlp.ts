@@ -50,6 +50,7 @@ export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
   };
   return {
     name: defaults.name,
+    tfjs: true,
     description: defaults.description,
     params,
     create(p) {

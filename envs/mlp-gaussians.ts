@@ -9,6 +9,7 @@ import { mlpParams, mlpSpecFromParams } from './mlp-params.ts';
 
 export const mlpGaussians: FamilyDefinition = {
   name: 'mlp-gaussians',
+  tfjs: true,
   description: 'tfjs MLP classifier on Gaussian clouds with random binary labels (configurable net and minibatch)',
   params: {
     ...mlpParams({ hidden: '8', activation: 'relu', batchSize: 0, batchNote: '0 = full batch', lambda: 0.0005 }),

@@ -105,9 +105,19 @@ export function familyIdentity(family: ObjectiveFamily): RunIdentity {
   return { env: family.spec.env, envParams: Object.fromEntries(Object.entries(family.spec.params).map(([key, value]) => [key, String(value)])) };
 }
 
-/** Builds the family a spec names (in a worker thread, the family the main thread built). */
-export function familyFromSpec(spec: FamilySpec): Promise<ObjectiveFamily> {
-  return isFamilyModulePath(spec.env) ? loadFamilyModule(spec.env, spec.params) : Promise.resolve(createFamily(spec.env, spec.params));
+/** Whether a command on this --env needs a tfjs backend: a built-in family that says so, and every family module. */
+export function familyUsesTfjs(env: string): boolean {
+  return isFamilyModulePath(env) || findFamily(env).tfjs === true;
+}
+
+/**
+ * Builds the family a spec names (in a worker thread, the family the main thread built), after the
+ * tfjs backend where the family computes with tfjs: a thread that has not needed tfjs so far (a pool
+ * started without it, worker-pool.ts) loads it here.
+ */
+export async function familyFromSpec(spec: FamilySpec): Promise<ObjectiveFamily> {
+  if (familyUsesTfjs(spec.env)) await (await import('../src/backend.ts')).initBackend();
+  return isFamilyModulePath(spec.env) ? loadFamilyModule(spec.env, spec.params) : createFamily(spec.env, spec.params);
 }
 
 const builtFamilies = new Map<string, Promise<ObjectiveFamily>>();

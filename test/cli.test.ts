@@ -13,7 +13,7 @@ test('l2o eval --json prints exactly one JSON object with the documented schema'
   assert.deepEqual(Object.keys(report).sort(), ['backend', 'env', 'problems', 'results', 'seed', 'split', 'steps']);
   assert.equal(report.env, 'logreg');
   assert.equal(report.steps, 20);
-  assert.ok(['tensorflow', 'wasm', 'cpu'].includes(report.backend));
+  assert.equal(report.backend, 'none'); // hand-designed optimizers on logreg: plain JavaScript, no tfjs loaded
   assert.deepEqual(report.results.map((r: { optimizer: string }) => r.optimizer), ['gd', 'adam', 'lbfgs']);
   for (const row of report.results) {
     for (const key of ['optimizer', 'lr', 'meanFinal', 'medianFinal', 'bestFraction', 'diverged', 'curve']) assert.ok(key in row, key);
@@ -47,11 +47,21 @@ test('l2o eval --reference-minimum adds f − f* and says whether the search bea
   assert.ok(gd.suboptimality.median > 0.1, JSON.stringify(gd.suboptimality));
 });
 
-test('l2o run and l2o envs work and name the backend', () => {
-  const run = l2o('run', '--expr', '(x-1)^2 + 3*(y+2)^2', '--optimizer', 'cg', '--lr', '0.1', '--problems', '2', '--steps', '30');
+test('l2o run and l2o envs work and name the backend, and a run that needs no tfjs does not load it', () => {
+  // The preload reports, at exit, whether any @tensorflow module was required in the main thread.
+  const probed = (...args: string[]) => {
+    const result = spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/report-tfjs-loaded.cjs'), BIN, '--workers', '1', ...args], { encoding: 'utf8', cwd: ROOT });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  };
+  const run = probed('run', '--expr', '(x-1)^2 + 3*(y+2)^2', '--optimizer', 'cg', '--lr', '0.1', '--problems', '2', '--steps', '30');
   assert.equal(run.code, 0, run.stderr);
-  assert.match(run.stdout, /tfjs backend (tensorflow|wasm|cpu)/);
+  assert.match(run.stdout, /tfjs not loaded \(plain JavaScript\)/);
+  assert.match(run.stderr, /tfjs loaded: no/);
   assert.match(run.stdout, /expr\/test\/1/);
+  const net = probed('run', '--env', 'mlp-gaussians', '--optimizer', 'adam', '--lr', '0.01', '--problems', '1', '--steps', '3');
+  assert.equal(net.code, 0, net.stderr);
+  assert.match(net.stdout, /tfjs backend (tensorflow|wasm|cpu)/);
+  assert.match(net.stderr, /tfjs loaded: yes/);
   const envs = l2o('envs');
   assert.equal(envs.code, 0);
   for (const name of ['quadratic', 'logreg', 'robust-regression', 'small-net', 'expr']) assert.match(envs.stdout, new RegExp(`^${name}$`, 'm'));

@@ -5,6 +5,7 @@ import { UserError } from '../src/errors.ts';
 
 const module = new URL('./fixtures/pool-tasks.ts', import.meta.url).href;
 const task = (name: string) => ({ module, name });
+const tfjsTask = (name: string) => ({ module: new URL('./fixtures/tfjs-tasks.ts', import.meta.url).href, name });
 
 test('a pool of workers returns what one thread returns, in payload order, typed arrays intact', async () => {
   const payloads = Array.from({ length: 9 }, (_, i) => ({ seed: `item-${i}`, count: 3 }));
@@ -40,6 +41,21 @@ test('a pool of two runs items in this thread and in one worker, both busy, and 
     } finally {
       await pool.close();
     }
+  }
+});
+
+test('a pool started without tfjs loads none in its worker until an item builds a family that computes with tfjs, which starts the backend there', async () => {
+  const pool = createPool(2, { callingThread: false, tfjs: false });
+  try {
+    await pool.started!();
+    const before = await pool.map<{ loaded: boolean }>(tfjsTask('tfjsState'), [{}, {}]);
+    assert.deepEqual(before, [{ loaded: false }, { loaded: false }]);
+    // A plain-JavaScript family leaves it unloaded; mlp-gaussians (a tfjs net) initializes the backend first, as the main thread would.
+    assert.deepEqual(await pool.map(tfjsTask('buildFamily'), [{ env: 'logreg', params: {} }, { env: 'logreg', params: {} }]), [{ loaded: false }, { loaded: false }]);
+    const after = await pool.map<{ loaded: boolean; backend?: string }>(tfjsTask('buildFamily'), [{ env: 'mlp-gaussians', params: {} }, { env: 'mlp-gaussians', params: {} }]);
+    for (const state of after) assert.ok(state.loaded && ['tensorflow', 'wasm', 'cpu'].includes(state.backend!) && state.backend === (process.env.L2O_BACKEND ?? state.backend), JSON.stringify(after));
+  } finally {
+    await pool.close();
   }
 });
 

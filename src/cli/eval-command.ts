@@ -6,7 +6,7 @@ import { ProgressReporter } from '../progress.ts';
 import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
 import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
-import { checkFamilyFromArgs, familyFromArgs, LR_REFINE_OPTION, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { contender, learnedSpec, rowNames } from './optimizers.ts';
 import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
@@ -23,7 +23,7 @@ interface EvalArgs extends RunSetArgs, QueueArgs {
 
 export async function printReport(report: EvalReport): Promise<void> {
   const { describeReference, resultTable, table } = await import('../evaluate/format.ts');
-  console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, tfjs backend ${report.backend}\n`);
+  console.log(`${report.env}: ${report.problems} ${report.split} instances, ${report.steps} steps, seed ${report.seed}, ${describeBackend(report.backend)}\n`);
   const { columns, rows } = resultTable(report.results);
   console.log(table(columns, rows));
   if (report.reference) console.log(`\n${describeReference(report.reference, report.problems).join('\n')}`);
@@ -96,8 +96,8 @@ const QUEUE_SPLIT = 4;
 
 async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<ReturnType<typeof queueFromArgs>> | undefined): Promise<void> {
   await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-  const { initBackend } = await import('../backend.ts');
-  const backend = await initBackend();
+  const tfjs = (await familyUsesTfjs(args)) || names.some((name) => learnedSpec(name) !== null);
+  const backend = tfjs ? await (await import('../backend.ts')).initBackend() : NO_TFJS;
   const family = await familyFromArgs(args);
   // Resolve every name before any optimizer runs, so a typo fails at once.
   const rows = rowNames(names);
@@ -109,7 +109,7 @@ async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<
     const { createQueuePool } = await import('../queue/queue-pool.ts');
     const { describeTask } = await import('../evaluate/parallel-runs.ts');
     pool = await createQueuePool(queue, { size: QUEUE_SPLIT, describe: describeTask, onStatus: (line) => process.stderr.write(`eval: ${line}\n`) });
-  } else pool = createPool(args.workers ?? defaultWorkers());
+  } else pool = createPool(args.workers ?? defaultWorkers(), { tfjs });
   const progress = new ProgressReporter({ label: 'eval: runs', total: 0, quiet: args.quiet });
   const report = await compareOptimizers(contenders, {
     family,

@@ -41,12 +41,7 @@ export async function contender(spec: string, rowName?: string): Promise<Contend
     findHandDesigned(spec);
     return { name: spec };
   }
-  const { learnedPolicySpec } = await import('../evaluate/parallel-runs.ts');
-  const policy =
-    learned.kind === 'gps'
-      ? (await import('../gps/checkpoint.ts')).loadGpsPolicy(learned.dir).policy
-      : learned.kind === 'bptt'
-        ? (await import('../supervised/checkpoint.ts')).loadBpttPolicy(learned.dir).policy
-        : (await import('../supervised/lista.ts')).loadListaPolicy(learned.dir).policy;
+  const { learnedPolicySpec, loadLearnedPolicy } = await import('../evaluate/parallel-runs.ts');
+  const policy = await loadLearnedPolicy(learned.kind, learned.dir);
   return { name: rowName ?? learned.kind, policy, lr: null, spec: learnedPolicySpec(learned.kind, learned.dir) };
 }

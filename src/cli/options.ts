@@ -39,10 +39,23 @@ export function withRunSetOptions<T>(y: Argv<T>, problemsDefault: string) {
     .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object to stdout' });
 }
 
+/** The family --env, --param and --expr name, built after the tfjs backend where the family computes with tfjs. */
 export async function familyFromArgs(args: EnvArgs): Promise<ObjectiveFamily> {
-  const { env, params } = familyArgs(args);
-  const { createFamily, isFamilyModulePath, loadFamilyModule } = await import('../../envs/registry.ts');
-  return isFamilyModulePath(env) ? loadFamilyModule(env, params) : createFamily(env, params);
+  const { familyFromSpec } = await import('../../envs/registry.ts');
+  return familyFromSpec(familyArgs(args));
+}
+
+/** Whether the family of --env computes with tfjs (registry.ts familyUsesTfjs): a command on a plain-JavaScript family and hand-designed optimizers skips loading it. */
+export async function familyUsesTfjs(args: EnvArgs): Promise<boolean> {
+  return (await import('../../envs/registry.ts')).familyUsesTfjs(familyArgs(args).env);
+}
+
+/** What a report says in place of a backend when nothing in it loaded tfjs. */
+export const NO_TFJS = 'none';
+
+/** The backend as a header states it. */
+export function describeBackend(backend: string): string {
+  return backend === NO_TFJS ? 'tfjs not loaded (plain JavaScript)' : `tfjs backend ${backend}`;
 }
 
 /** Refuses a bad --env, --param or --expr before anything loads tfjs (familyFromArgs builds the family later). */

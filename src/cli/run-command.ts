@@ -4,7 +4,7 @@ import type { Objective } from '../../envs/objective.ts';
 import type { Observation, Policy } from '../../policies/policy.ts';
 import type { Rng } from '../random.ts';
 import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
-import { checkFamilyFromArgs, familyFromArgs, LR_REFINE_OPTION, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { learnedSpec } from './optimizers.ts';
 
 interface RunArgs extends RunSetArgs {
@@ -73,8 +73,8 @@ export const runCommand = {
     if (args['lr-refine'] !== undefined && (learned || args.lr !== undefined)) throw new UserError(`--lr-refine refines the tuning, which ${learned ? 'a learned optimizer does not have' : '--lr skips'}: drop one of them`);
     if (!learned) findHandDesigned(args.optimizer); // an unknown name fails before tfjs loads
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-    const { initBackend } = await import('../backend.ts');
-    const backend = await initBackend();
+    const tfjs = learned !== null || (await familyUsesTfjs(args));
+    const backend = tfjs ? await (await import('../backend.ts')).initBackend() : NO_TFJS;
     const family = await familyFromArgs(args);
     const { runProblems, hasDiverged, startedBadly } = await import('../../policies/run-problems.ts');
     const { formatNumber, table } = await import('../evaluate/format.ts');
@@ -96,7 +96,7 @@ export const runCommand = {
         // A pool only where there is tuning to share out; the runs themselves are few.
         const { tuneLearningRate } = await import('../evaluate/tuner.ts');
         const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
-        const pool = createPool(args.workers ?? defaultWorkers());
+        const pool = createPool(args.workers ?? defaultWorkers(), { tfjs });
         tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, refine: args['lr-refine'], pool }).finally(() => pool.close());
       }
       lr = args.lr ?? tuning!.lr;
@@ -137,7 +137,7 @@ export const runCommand = {
       return;
     }
     const how = learned ? 'learned' : `lr ${lr}${tuning ? ', tuned on train' : ''}`;
-    console.log(`${name} (${how}) on ${problems} ${args.split} instances of ${family.name}, ${args.steps} steps, seed ${args.seed}, tfjs backend ${backend}\n`);
+    console.log(`${name} (${how}) on ${problems} ${args.split} instances of ${family.name}, ${args.steps} steps, seed ${args.seed}, ${describeBackend(backend)}\n`);
     console.log(table(['objective', 'f(x0)', `f(x${args.steps})`, 'diverged', 'evaluations'], runs.map((r) => [r.objective, formatNumber(r.values[0]), formatNumber(r.values[args.steps]), hasDiverged(r) ? 'yes' : 'no', String(r.evaluations)])));
     console.log(`\nfinal x (x${args.steps}):`);
     const width = Math.max(...runs.map((r) => r.objective.length));

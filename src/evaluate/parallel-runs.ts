@@ -9,9 +9,6 @@ import type { Trajectory } from '../../envs/optimization-env.ts';
 import { cachedFamilyFromSpec } from '../../envs/registry.ts';
 import { findHandDesigned } from '../../policies/hand-designed.ts';
 import type { Policy } from '../../policies/policy.ts';
-import { loadGpsPolicy } from '../gps/checkpoint.ts';
-import { loadBpttPolicy } from '../supervised/checkpoint.ts';
-import { loadListaPolicy } from '../supervised/lista.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { runProblems, type ProblemRun, type ProblemSet } from '../../policies/run-problems.ts';
 import { searchMinima, type MinimumSearch } from './reference-minimum.ts';
@@ -38,16 +35,23 @@ interface BlockSet {
 
 const policies = new Map<string, Policy>();
 
-export function policyFromSpec(spec: PolicySpec): Policy {
+/** The policy a spec names, built once per thread; a learned one loads tfjs and its backend first (a pool may have started without). */
+export async function policyFromSpec(spec: PolicySpec): Promise<Policy> {
   const key = JSON.stringify(spec);
   let policy = policies.get(key);
   if (!policy) {
-    if (spec.kind === 'hand') policy = findHandDesigned(spec.name).create(spec.lr);
-    else if (spec.kind === 'lista') policy = loadListaPolicy(spec.dir).policy;
-    else policy = spec.kind === 'gps' ? loadGpsPolicy(spec.dir).policy : loadBpttPolicy(spec.dir).policy;
+    policy = spec.kind === 'hand' ? findHandDesigned(spec.name).create(spec.lr) : await loadLearnedPolicy(spec.kind, spec.dir);
     policies.set(key, policy);
   }
   return policy;
+}
+
+/** A trained optimizer from its run directory, after the tfjs backend its network runs on. */
+export async function loadLearnedPolicy(kind: 'gps' | 'bptt' | 'lista', dir: string): Promise<Policy> {
+  await (await import('../backend.ts')).initBackend();
+  if (kind === 'gps') return (await import('../gps/checkpoint.ts')).loadGpsPolicy(dir).policy;
+  if (kind === 'bptt') return (await import('../supervised/checkpoint.ts')).loadBpttPolicy(dir).policy;
+  return (await import('../supervised/lista.ts')).loadListaPolicy(dir).policy;
 }
 
 function record(run: ProblemRun): RunRecord {
@@ -59,7 +63,7 @@ function record(run: ProblemRun): RunRecord {
 /** Task: one block of runs. */
 export async function runBlock(payload: { family: FamilySpec; policy: PolicySpec; set: BlockSet }): Promise<RunRecord[]> {
   const family = await cachedFamilyFromSpec(payload.family);
-  return runProblems(policyFromSpec(payload.policy), { ...payload.set, family }).map(record);
+  return runProblems(await policyFromSpec(payload.policy), { ...payload.set, family }).map(record);
 }
 
 /** Task: the f* search (reference-minimum.ts) on one block of instances. */

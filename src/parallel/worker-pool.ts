@@ -48,6 +48,13 @@ export interface PoolOptions {
    * worker renewing its jobs' locks) keeps its thread free.
    */
   callingThread?: boolean;
+  /**
+   * Whether each worker thread initializes its tfjs backend as it starts (the default), or only when an
+   * item needs it (registry.ts familyFromSpec, parallel-runs.ts policyFromSpec): a pool that runs only
+   * plain-JavaScript families and hand-designed optimizers then never loads tfjs in its workers, about
+   * a quarter second of each one's start.
+   */
+  tfjs?: boolean;
 }
 
 /** A pool of `workers` threads running items, this one among them by default, or this thread alone for 1; close() it when done. */
@@ -56,7 +63,7 @@ export function createPool(workers: number = defaultWorkers(), options: PoolOpti
   sweepArrayBuffersInline();
   if (workers === 1) return new InProcessPool();
   const callingThread = options.callingThread ?? true;
-  return new ThreadPool(workers, callingThread ? workers - 1 : workers, callingThread);
+  return new ThreadPool(workers, callingThread ? workers - 1 : workers, callingThread, options.tfjs ?? true);
 }
 
 type TaskFunction = (payload: unknown) => unknown;
@@ -156,6 +163,7 @@ class ThreadPool implements TaskPool {
     readonly size: number,
     private readonly workers: number,
     private readonly callingThread: boolean,
+    private readonly tfjs: boolean,
   ) {
     this.allStarted = new Promise((resolve) => (this.onStarted = resolve));
     for (let i = 0; i < workers; i++) this.spawn();
@@ -168,7 +176,7 @@ class ThreadPool implements TaskPool {
   private spawn(): void {
     // Compiled, a worker runs worker.js; from source, worker-entry.mjs registers tsx in it first.
     const entry = import.meta.url.endsWith('.ts') ? './worker-entry.mjs' : './worker.js';
-    const worker = new Worker(new URL(entry, import.meta.url), { stderr: false });
+    const worker = new Worker(new URL(entry, import.meta.url), { stderr: false, workerData: { tfjs: this.tfjs } });
     const thread: Thread = { worker, ready: false, sent: new Map() };
     // Workers must not keep the process alive between items: the pool is closed explicitly, and an
     // idle worker is unref'd so a forgotten close() cannot hang the CLI.

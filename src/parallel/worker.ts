@@ -1,12 +1,12 @@
 // The loop of one pool worker: run each item it is sent and reply with its result or its error.
 // The tfjs backend is chosen at start by the same rule as in the main thread (backend.ts:
 // L2O_BACKEND, inherited, else the first that loads), so a worker computes what the main thread
-// would; the worker then says it is ready, and the pool sends it items from then on.
-import { parentPort } from 'node:worker_threads';
-import { initBackend } from '../backend.ts';
+// would; the worker then says it is ready, and the pool sends it items from then on. A pool started
+// without tfjs (PoolOptions.tfjs) skips it: the items that need a backend initialize it themselves.
+import { parentPort, workerData } from 'node:worker_threads';
 import { runTask, type WorkerItem, type WorkerReply } from './worker-pool.ts';
 
-const backend: Promise<string> = initBackend();
+const backend: Promise<unknown> = (workerData as { tfjs?: boolean } | null)?.tfjs === false ? Promise.resolve() : import('../backend.ts').then(({ initBackend }) => initBackend());
 // Ready even when the backend failed: the first item then fails with its error, as the main thread's would.
 void backend.then(
   () => parentPort!.postMessage({ ready: true }),

@@ -27,7 +27,6 @@ import type { Rng } from '../../random.ts';
 import type { QuadraticCost } from '../lqr.ts';
 import type { LinearDynamics } from '../dynamics.ts';
 import type { GradientDynamics } from '../config.ts';
-import type { PolicyNetwork } from '../../../policies/policy-network.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
 import { createCoordinateFeatures, type CoordinateFeatures, type FeatureSet } from '../../../envs/coordinate-features.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
