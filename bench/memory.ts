@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
-import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultKlStep, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { DEFAULT_BPTT_CONFIG } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
@@ -92,7 +92,6 @@ export async function benchMemory(args: string[]): Promise<void> {
     coordinatewise: true,
     initialNoise: defaultInitialNoise(true),
     metaObjective: defaultMetaObjective(true),
-    klStep: defaultKlStep(true),
     horizon,
     samples: 5,
     iterations: option('gps-iterations', 10),

@@ -130,17 +130,6 @@ export function defaultMetaObjective(coordinatewise: boolean): MetaObjective {
   return coordinatewise ? 'sum' : 'final';
 }
 
-/**
- * The KL bound per step by view. Per coordinate on MNIST at T = 400 the LQR's updates make the
- * teachers' mean behaviour worse (their noiseless Σ_t f rises from AdaGrad's 181.5 to about 207 at
- * 0.2), and the smaller the step the better the policy: test full-data means over training seeds
- * 1–3 of 0.2558 at 0.2, 0.2508 at 0.05, 0.2474 at 0.02, with the seeds' spread shrinking from 0.0072
- * to 0.0012 (docs/gps.md). The full state keeps 0.2 (0.4 did better there on logreg).
- */
-export function defaultKlStep(coordinatewise: boolean): number {
-  return coordinatewise ? 0.02 : 0.2;
-}
-
 /** The defaults of `l2o train --algo gps`; spread it and override what you need. */
 export const DEFAULT_GPS_CONFIG: GpsConfig = {
   conditions: 20,
@@ -153,7 +142,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   iterations: 5,
   historyLength: 5,
   hidden: 50,
-  klStep: defaultKlStep(false),
+  klStep: 0.2,
   initialNoise: defaultInitialNoise(false),
   teacherScore: 'sum',
   teacherRefine: 0,
