@@ -31,7 +31,7 @@ import type { GradientScaling } from '../../../envs/coordinate-history.ts';
 import { createCoordinateFeatures, type CoordinateFeatures, type FeatureSet } from '../../../envs/coordinate-features.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { groupIndexOf, parameterGroups, type ParameterGroup } from '../../../envs/parameter-groups.ts';
-import { searchMomentumTeacher } from './initial-teacher.ts';
+import { searchMomentumTeacher, teacherSearchOf } from './initial-teacher.ts';
 import { suffixWeights } from './step-weights.ts';
 import { rollout } from '../../../policies/rollout.ts';
 
@@ -133,7 +133,7 @@ export class CoordinatewiseProblem implements GpsProblem {
       horizon,
       historyLength,
       noise: initialNoise,
-      teacherSearch: { score: this.settings.teacherScore ?? 'sum', refine: this.settings.teacherRefine ?? 0 },
+      teacherSearch: teacherSearchOf(this.settings),
       ...(history ? {} : { decays: [0] }),
       build: (step, decay, sigma) => {
         const K = new Matrix(1, this.dX);

@@ -15,7 +15,7 @@ import type { Observation, Policy } from '../../../policies/policy.ts';
 import { expandCost } from './cost-expansion.ts';
 import { stepWeights } from './step-weights.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
-import { initialTeacher } from './initial-teacher.ts';
+import { initialTeacher, teacherSearchOf } from './initial-teacher.ts';
 import { TeacherPolicy, teacherState } from './teacher-state.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
 import { historyScaler } from '../../../envs/history-scaling.ts';
@@ -37,8 +37,7 @@ export class FullStateProblem implements GpsProblem {
 
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
     const { historyLength, horizon, initialNoise, gradientScaling } = this.settings;
-    const teacherSearch = { score: this.settings.teacherScore ?? 'sum', refine: this.settings.teacherRefine ?? 0 } as const;
-    return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise, gradientScaling, teacherSearch });
+    return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise, gradientScaling, teacherSearch: teacherSearchOf(this.settings) });
   }
 
   /** One teacher acts on the whole iterate. */

@@ -31,6 +31,11 @@ export interface TeacherSearch {
 
 export const DEFAULT_TEACHER_SEARCH: TeacherSearch = { score: 'sum', refine: 0 };
 
+/** The search a GPS config's teacherScore and teacherRefine ask for, DEFAULT_TEACHER_SEARCH's where a setting is absent. */
+export function teacherSearchOf(settings: { teacherScore?: TeacherScore; teacherRefine?: number }): TeacherSearch {
+  return { score: settings.teacherScore ?? DEFAULT_TEACHER_SEARCH.score, refine: settings.teacherRefine ?? DEFAULT_TEACHER_SEARCH.refine };
+}
+
 function truncatedMomentum(dim: number, historyLength: number, horizon: number, step: number, decay: number, sigma: number): LinearGaussianPolicy {
   const dX = dim + historyLength * (1 + dim);
   const K = new Matrix(dim, dX);
