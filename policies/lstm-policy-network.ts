@@ -5,7 +5,8 @@
 // through time over each sequence's T steps), and its inputs are scaled and clipped as the
 // feed-forward network's are. The weights live in float64 arrays (saved as they are); the passes
 // run in float32 tfjs, where a [coordinates × cells] product per gate is what wasm does best.
-import { tf } from '../src/tf.ts';
+import type * as Tf from '@tensorflow/tfjs';
+import { tfjs } from '../src/lazy-tfjs.ts';
 import type { Rng } from '../src/random.ts';
 import { matMul } from '../src/tfjs-matmul.ts';
 import { lstmCell } from '../src/kernels/lstm-cell.ts';
@@ -31,11 +32,11 @@ export interface LstmPolicyJson {
 }
 
 interface Weights {
-  wx: tf.Tensor2D[];
-  wh: tf.Tensor2D[];
-  b: tf.Tensor1D[];
-  wo: tf.Tensor2D;
-  bo: tf.Tensor1D;
+  wx: Tf.Tensor2D[];
+  wh: Tf.Tensor2D[];
+  b: Tf.Tensor1D[];
+  wo: Tf.Tensor2D;
+  bo: Tf.Tensor1D;
 }
 
 /** Sequences scored at once when only the means are needed: bounds the tensors of one pass. */
@@ -86,16 +87,16 @@ export class LstmPolicyNetwork implements DistilledPolicy {
     const [I, H, O] = [this.inputDim, this.hidden, this.outputDim];
     const block = (a: Float64Array, g: number, rows: number) => Float32Array.from(a.subarray(g * rows * H, (g + 1) * rows * H));
     const w: Weights = {
-      wx: LSTM_GATES.map((_, g) => tf.tensor2d(block(this.wx, g, I), [I, H])),
-      wh: LSTM_GATES.map((_, g) => tf.tensor2d(block(this.wh, g, H), [H, H])),
-      b: LSTM_GATES.map((_, g) => tf.tensor1d(block(this.b, g, 1))),
-      wo: tf.tensor2d(Float32Array.from(this.wo), [H, O]),
-      bo: tf.tensor1d(Float32Array.from(this.bo)),
+      wx: LSTM_GATES.map((_, g) => tfjs().tensor2d(block(this.wx, g, I), [I, H])),
+      wh: LSTM_GATES.map((_, g) => tfjs().tensor2d(block(this.wh, g, H), [H, H])),
+      b: LSTM_GATES.map((_, g) => tfjs().tensor1d(block(this.b, g, 1))),
+      wo: tfjs().tensor2d(Float32Array.from(this.wo), [H, O]),
+      bo: tfjs().tensor1d(Float32Array.from(this.bo)),
     };
     try {
       return f(w);
     } finally {
-      tf.dispose([...w.wx, ...w.wh, ...w.b, w.wo, w.bo]);
+      tfjs().dispose([...w.wx, ...w.wh, ...w.b, w.wo, w.bo]);
     }
   }
 
@@ -103,11 +104,11 @@ export class LstmPolicyNetwork implements DistilledPolicy {
   disposeTensors(): void {}
 
   /** One LSTM step for a batch: x [B, I], h and c [B, H] → the next h and c, and the mean step [B, O]. */
-  private cell(w: Weights, x: tf.Tensor2D, h: tf.Tensor2D, c: tf.Tensor2D): { h: tf.Tensor2D; c: tf.Tensor2D; mean: tf.Tensor2D } {
-    const gate = (g: number) => tf.add(tf.add(matMul(x, w.wx[g]), matMul(h, w.wh[g])), w.b[g]) as tf.Tensor2D;
+  private cell(w: Weights, x: Tf.Tensor2D, h: Tf.Tensor2D, c: Tf.Tensor2D): { h: Tf.Tensor2D; c: Tf.Tensor2D; mean: Tf.Tensor2D } {
+    const gate = (g: number) => tfjs().add(tfjs().add(matMul(x, w.wx[g]), matMul(h, w.wh[g])), w.b[g]) as Tf.Tensor2D;
     // The gates stacked as four [B, H] blocks: the cell is elementwise (src/kernels/lstm-cell.ts).
-    const next = lstmCell(tf.concat([0, 1, 2, 3].map(gate), 0) as tf.Tensor2D, c);
-    return { ...next, mean: tf.add(matMul(next.h, w.wo), w.bo) as tf.Tensor2D };
+    const next = lstmCell(tfjs().concat([0, 1, 2, 3].map(gate), 0) as Tf.Tensor2D, c);
+    return { ...next, mean: tfjs().add(matMul(next.h, w.wo), w.bo) as Tf.Tensor2D };
   }
 
   /** Feature i of the row at `offset`, scaled by its training RMS and clipped to the range seen there. */
@@ -136,17 +137,17 @@ export class LstmPolicyNetwork implements DistilledPolicy {
     for (let start = 0; start < observations.length; start += MEANS_CHUNK) {
       const chunk = observations.slice(start, start + MEANS_CHUNK);
       const B = chunk.length;
-      let h = tf.zeros([B, this.hidden]) as tf.Tensor2D;
-      let c = tf.zeros([B, this.hidden]) as tf.Tensor2D;
+      let h = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
+      let c = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
       for (let t = 0; t < chunk[0].length; t++) {
         const x = this.inputs(B, (r) => ({ values: chunk[r][t], offset: 0 }));
-        const next = tf.tidy(() => this.cell(w, tf.tensor2d(x, [B, this.inputDim]), h, c));
+        const next = tfjs().tidy(() => this.cell(w, tfjs().tensor2d(x, [B, this.inputDim]), h, c));
         const means = next.mean.dataSync();
         for (let r = 0; r < B; r++) for (let k = 0; k < this.outputDim; k++) out[start + r][t][k] = means[r * this.outputDim + k];
-        tf.dispose([h, c, next.mean]);
+        tfjs().dispose([h, c, next.mean]);
         ({ h, c } = next);
       }
-      tf.dispose([h, c]);
+      tfjs().dispose([h, c]);
     }
   }
 
@@ -161,14 +162,14 @@ export class LstmPolicyNetwork implements DistilledPolicy {
         if (state && state.rows !== rows) throw new RangeError(`an LSTM run over ${state.rows} coordinates was given ${rows}`);
         const H = this.hidden;
         const x = this.inputs(rows, (r) => ({ values: states, offset: r * width }));
-        const [mean, h, c] = this.withWeights((w) => tf.tidy(() => {
+        const [mean, h, c] = this.withWeights((w) => tfjs().tidy(() => {
           const previous = state ?? { h: new Float32Array(rows * H), c: new Float32Array(rows * H) };
-          const next = this.cell(w, tf.tensor2d(x, [rows, this.inputDim]), tf.tensor2d(previous.h, [rows, H]), tf.tensor2d(previous.c, [rows, H]));
+          const next = this.cell(w, tfjs().tensor2d(x, [rows, this.inputDim]), tfjs().tensor2d(previous.h, [rows, H]), tfjs().tensor2d(previous.c, [rows, H]));
           return [next.mean, next.h, next.c];
         }));
         state = { rows, h: h.dataSync() as Float32Array, c: c.dataSync() as Float32Array };
         const means = Float64Array.from(mean.dataSync());
-        tf.dispose([mean, h, c]);
+        tfjs().dispose([mean, h, c]);
         return means;
       },
       dispose: () => {
@@ -187,22 +188,22 @@ export class LstmPolicyNetwork implements DistilledPolicy {
     const S = set.count;
     const B = Math.min(options.batchSize, S);
     const variables = this.parameters.map((p) => {
-      const initial = tf.tensor1d(Float32Array.from(p));
-      const v = tf.variable(initial); // a copy: the initial tensor is freed
+      const initial = tfjs().tensor1d(Float32Array.from(p));
+      const v = tfjs().variable(initial); // a copy: the initial tensor is freed
       initial.dispose();
       return v;
     });
-    const optimizer = tf.train.adam(options.learningRate);
+    const optimizer = tfjs().train.adam(options.learningRate);
     try {
       for (let step = 0; step < options.iterations; step++) {
         const picks = Int32Array.from({ length: B }, () => options.rng.int(S));
         const batch = this.batchTensors(set, picks);
         optimizer.minimize(() => this.sequenceLoss(this.unflatten(variables), batch), false, variables);
-        tf.dispose([...batch.x, batch.coefficients, batch.targets]);
+        tfjs().dispose([...batch.x, batch.coefficients, batch.targets]);
       }
       variables.forEach((v, k) => this.parameters[k].set(v.dataSync()));
     } finally {
-      tf.dispose(variables);
+      tfjs().dispose(variables);
       optimizer.dispose();
     }
     return options.finalLoss === false ? NaN : this.loss(data);
@@ -249,48 +250,48 @@ export class LstmPolicyNetwork implements DistilledPolicy {
   }
 
   /** The picked sequences as tensors: x per step [B, I], and the coefficients and targets [T, B]. */
-  private batchTensors(set: ReturnType<LstmPolicyNetwork['sequenceSet']>, picks: Int32Array): { x: tf.Tensor2D[]; coefficients: tf.Tensor2D; targets: tf.Tensor2D } {
+  private batchTensors(set: ReturnType<LstmPolicyNetwork['sequenceSet']>, picks: Int32Array): { x: Tf.Tensor2D[]; coefficients: Tf.Tensor2D; targets: Tf.Tensor2D } {
     const B = picks.length;
     const T = set.length;
     const coefficients = new Float32Array(T * B);
     const targets = new Float32Array(T * B);
-    const x: tf.Tensor2D[] = [];
+    const x: Tf.Tensor2D[] = [];
     for (let t = 0; t < T; t++) {
-      x.push(tf.tensor2d(this.inputs(B, (r) => ({ values: set.observations[picks[r]][t], offset: 0 })), [B, this.inputDim]));
+      x.push(tfjs().tensor2d(this.inputs(B, (r) => ({ values: set.observations[picks[r]][t], offset: 0 })), [B, this.inputDim]));
       for (let r = 0; r < B; r++) {
         coefficients[t * B + r] = set.coefficients[picks[r] * T + t];
         targets[t * B + r] = set.targets[picks[r] * T + t];
       }
     }
-    return { x, coefficients: tf.tensor2d(coefficients, [T, B]), targets: tf.tensor2d(targets, [T, B]) };
+    return { x, coefficients: tfjs().tensor2d(coefficients, [T, B]), targets: tfjs().tensor2d(targets, [T, B]) };
   }
 
   /** The flat trainable variables as the per-gate weights of `cell`. */
-  private unflatten(variables: tf.Variable[]): Weights {
+  private unflatten(variables: Tf.Variable[]): Weights {
     const [I, H, O] = [this.inputDim, this.hidden, this.outputDim];
     const [wx, wh, b, wo, bo] = variables;
     return {
-      wx: LSTM_GATES.map((_, g) => wx.slice(g * I * H, I * H).reshape([I, H]) as tf.Tensor2D),
-      wh: LSTM_GATES.map((_, g) => wh.slice(g * H * H, H * H).reshape([H, H]) as tf.Tensor2D),
-      b: LSTM_GATES.map((_, g) => b.slice(g * H, H) as tf.Tensor1D),
-      wo: wo.reshape([H, O]) as tf.Tensor2D,
-      bo: bo as tf.Tensor1D,
+      wx: LSTM_GATES.map((_, g) => wx.slice(g * I * H, I * H).reshape([I, H]) as Tf.Tensor2D),
+      wh: LSTM_GATES.map((_, g) => wh.slice(g * H * H, H * H).reshape([H, H]) as Tf.Tensor2D),
+      b: LSTM_GATES.map((_, g) => b.slice(g * H, H) as Tf.Tensor1D),
+      wo: wo.reshape([H, O]) as Tf.Tensor2D,
+      bo: bo as Tf.Tensor1D,
     };
   }
 
   /** mean over (t, b) of coefficient · (μ − target)², the policy run from a zero state along each sequence. */
-  private sequenceLoss(w: Weights, batch: { x: tf.Tensor2D[]; coefficients: tf.Tensor2D; targets: tf.Tensor2D }): tf.Scalar {
+  private sequenceLoss(w: Weights, batch: { x: Tf.Tensor2D[]; coefficients: Tf.Tensor2D; targets: Tf.Tensor2D }): Tf.Scalar {
     const B = batch.x[0].shape[0];
-    let h = tf.zeros([B, this.hidden]) as tf.Tensor2D;
-    let c = tf.zeros([B, this.hidden]) as tf.Tensor2D;
-    const means: tf.Tensor2D[] = [];
+    let h = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
+    let c = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
+    const means: Tf.Tensor2D[] = [];
     for (const x of batch.x) {
       const next = this.cell(w, x, h, c);
       ({ h, c } = next);
-      means.push(next.mean.reshape([1, B]) as tf.Tensor2D);
+      means.push(next.mean.reshape([1, B]) as Tf.Tensor2D);
     }
-    const error = tf.sub(tf.concat(means, 0), batch.targets);
-    return tf.mean(tf.mul(batch.coefficients, tf.square(error))) as tf.Scalar;
+    const error = tfjs().sub(tfjs().concat(means, 0), batch.targets);
+    return tfjs().mean(tfjs().mul(batch.coefficients, tfjs().square(error))) as Tf.Scalar;
   }
 
   toJSON(): LstmPolicyJson {

@@ -2,6 +2,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { UserError } from '../src/errors.ts';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { savePolicy } from '../src/gps/checkpoint.ts';
+import { DEFAULT_GPS_CONFIG } from '../src/gps/config.ts';
+import { createCoordinateFeatures } from '../envs/coordinate-features.ts';
+import { PolicyNetwork } from '../policies/policy-network.ts';
+import { LstmPolicyNetwork } from '../policies/lstm-policy-network.ts';
+import { Rng } from '../src/random.ts';
 
 const module = new URL('./fixtures/pool-tasks.ts', import.meta.url).href;
 const task = (name: string) => ({ module, name });
@@ -56,6 +65,27 @@ test('a pool started without tfjs loads none in its worker until an item builds 
     for (const state of after) assert.ok(state.loaded && ['tensorflow', 'wasm', 'cpu'].includes(state.backend!) && state.backend === (process.env.L2O_BACKEND ?? state.backend), JSON.stringify(after));
   } finally {
     await pool.close();
+  }
+});
+
+test('a GPS run with an MLP policy loads no tfjs where it is evaluated, and one with an LSTM policy starts the backend first', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'l2o-pool-policies-'));
+  const mlp = join(root, 'mlp');
+  const lstm = join(root, 'lstm');
+  for (const dir of [mlp, lstm]) mkdirSync(dir);
+  const identity = { env: 'logreg', envParams: {} };
+  // Full state on 3-d logreg (H = 5: 20 features, 3 outputs); per coordinate with the history features.
+  savePolicy(mlp, identity, { ...DEFAULT_GPS_CONFIG, historyLength: 5, coordinatewise: false }, 1, new PolicyNetwork(5 * (1 + 3), 8, 3, new Rng('mlp')));
+  const inputs = createCoordinateFeatures('history', 2, 'adagrad').observationDim;
+  savePolicy(lstm, identity, { ...DEFAULT_GPS_CONFIG, historyLength: 2, coordinatewise: true, policy: 'lstm' }, 1, new LstmPolicyNetwork(inputs, 4, 1, new Rng('lstm')));
+  const pool = createPool(1, { callingThread: false, tfjs: false });
+  try {
+    assert.deepEqual(await pool.run(tfjsTask('loadPolicy'), { kind: 'gps', dir: mlp }), { loaded: false });
+    const state = await pool.run<{ loaded: boolean; backend?: string }>(tfjsTask('loadPolicy'), { kind: 'gps', dir: lstm });
+    assert.ok(state.loaded && ['tensorflow', 'wasm', 'cpu'].includes(state.backend!) && state.backend === (process.env.L2O_BACKEND ?? state.backend), JSON.stringify(state));
+  } finally {
+    await pool.close();
+    rmSync(root, { recursive: true, force: true });
   }
 });
 

@@ -96,12 +96,16 @@ const QUEUE_SPLIT = 4;
 
 async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<ReturnType<typeof queueFromArgs>> | undefined): Promise<void> {
   await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-  const tfjs = (await familyUsesTfjs(args)) || names.some((name) => learnedSpec(name) !== null);
-  const backend = tfjs ? await (await import('../backend.ts')).initBackend() : NO_TFJS;
+  const initBackend = async () => (await import('../backend.ts')).initBackend();
+  let backend = (await familyUsesTfjs(args)) ? await initBackend() : NO_TFJS;
   const family = await familyFromArgs(args);
-  // Resolve every name before any optimizer runs, so a typo fails at once.
+  // Resolve every name before any optimizer runs, so a typo fails at once. A learned optimizer that
+  // computes with tfjs starts its backend as it loads (a GPS MLP policy needs none).
   const rows = rowNames(names);
-  const contenders = await Promise.all(names.map((name, i) => contender(name, rows[i])));
+  const loaded = await Promise.all(names.map((name, i) => contender(name, rows[i])));
+  const contenders = loaded.map((c) => c.contender);
+  if (loaded.some((c) => c.tfjs)) backend = await initBackend();
+  const tfjs = backend !== NO_TFJS;
   const { compareOptimizers } = await import('../evaluate/compare.ts');
   const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
   let pool;

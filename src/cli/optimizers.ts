@@ -1,6 +1,6 @@
 // Optimizer names on the command line: a hand-designed optimizer (`adam`), or a learned one saved by
 // `l2o train` (`gps:DIR`, `bptt:DIR`, `lista:DIR`). Shared by `l2o run --optimizer` and `l2o eval --optimizers`.
-// The trainers' checkpoint code (tfjs) is imported only when a learned optimizer is named.
+// The trainers' checkpoint code is imported only when a learned optimizer is named.
 import { UserError } from '../errors.ts';
 import type { Contender } from '../evaluate/compare.ts';
 
@@ -33,15 +33,16 @@ export function rowNames(specs: readonly string[]): string[] {
 /**
  * `gps:DIR` / `bptt:DIR` / `lista:DIR` is the learned optimizer saved in DIR (row `gps` / `bptt` /
  * `lista`, or `rowName`: a LISTA network's K layers, then ISTA steps); anything else a hand-designed one.
+ * `tfjs` says whether it computes with tfjs, whose backend loading it has then started.
  */
-export async function contender(spec: string, rowName?: string): Promise<Contender> {
+export async function contender(spec: string, rowName?: string): Promise<{ contender: Contender; tfjs: boolean }> {
   const learned = learnedSpec(spec);
   if (!learned) {
     const { findHandDesigned } = await import('../../policies/hand-designed.ts');
     findHandDesigned(spec);
-    return { name: spec };
+    return { contender: { name: spec }, tfjs: false };
   }
   const { learnedPolicySpec, loadLearnedPolicy } = await import('../evaluate/parallel-runs.ts');
-  const policy = await loadLearnedPolicy(learned.kind, learned.dir);
-  return { name: rowName ?? learned.kind, policy, lr: null, spec: learnedPolicySpec(learned.kind, learned.dir) };
+  const { policy, tfjs } = await loadLearnedPolicy(learned.kind, learned.dir);
+  return { contender: { name: rowName ?? learned.kind, policy, lr: null, spec: learnedPolicySpec(learned.kind, learned.dir) }, tfjs };
 }

@@ -73,8 +73,8 @@ export const runCommand = {
     if (args['lr-refine'] !== undefined && (learned || args.lr !== undefined)) throw new UserError(`--lr-refine refines the tuning, which ${learned ? 'a learned optimizer does not have' : '--lr skips'}: drop one of them`);
     if (!learned) findHandDesigned(args.optimizer); // an unknown name fails before tfjs loads
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-    const tfjs = learned !== null || (await familyUsesTfjs(args));
-    const backend = tfjs ? await (await import('../backend.ts')).initBackend() : NO_TFJS;
+    const initBackend = async () => (await import('../backend.ts')).initBackend();
+    let backend = (await familyUsesTfjs(args)) ? await initBackend() : NO_TFJS;
     const family = await familyFromArgs(args);
     const { runProblems, hasDiverged, startedBadly } = await import('../../policies/run-problems.ts');
     const { formatNumber, table } = await import('../evaluate/format.ts');
@@ -85,9 +85,10 @@ export const runCommand = {
     let tuning: import('../evaluate/tuner.ts').TuningResult | undefined;
     if (learned) {
       const { contender } = await import('./optimizers.ts');
-      const loaded = await contender(args.optimizer);
-      if (!('policy' in loaded)) throw new Error('a learned optimizer loads as a policy');
-      policy = loaded.policy;
+      const loaded = await contender(args.optimizer); // starts the backend if the policy computes with tfjs
+      if (!('policy' in loaded.contender)) throw new Error('a learned optimizer loads as a policy');
+      if (loaded.tfjs) backend = await initBackend();
+      policy = loaded.contender.policy;
       name = args.optimizer;
     } else {
       const { findHandDesigned, DEFAULT_LR_GRID } = await import('../../policies/hand-designed.ts');
@@ -96,7 +97,7 @@ export const runCommand = {
         // A pool only where there is tuning to share out; the runs themselves are few.
         const { tuneLearningRate } = await import('../evaluate/tuner.ts');
         const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
-        const pool = createPool(args.workers ?? defaultWorkers(), { tfjs });
+        const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
         tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, refine: args['lr-refine'], pool }).finally(() => pool.close());
       }
       lr = args.lr ?? tuning!.lr;

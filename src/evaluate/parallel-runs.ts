@@ -35,23 +35,32 @@ interface BlockSet {
 
 const policies = new Map<string, Policy>();
 
-/** The policy a spec names, built once per thread; a learned one loads tfjs and its backend first (a pool may have started without). */
+/** The policy a spec names, built once per thread; a learned one that computes with tfjs starts its backend first (a pool may have started without). */
 export async function policyFromSpec(spec: PolicySpec): Promise<Policy> {
   const key = JSON.stringify(spec);
   let policy = policies.get(key);
   if (!policy) {
-    policy = spec.kind === 'hand' ? findHandDesigned(spec.name).create(spec.lr) : await loadLearnedPolicy(spec.kind, spec.dir);
+    policy = spec.kind === 'hand' ? findHandDesigned(spec.name).create(spec.lr) : (await loadLearnedPolicy(spec.kind, spec.dir)).policy;
     policies.set(key, policy);
   }
   return policy;
 }
 
-/** A trained optimizer from its run directory, after the tfjs backend its network runs on. */
-export async function loadLearnedPolicy(kind: 'gps' | 'bptt' | 'lista', dir: string): Promise<Policy> {
-  await (await import('../backend.ts')).initBackend();
-  if (kind === 'gps') return (await import('../gps/checkpoint.ts')).loadGpsPolicy(dir).policy;
-  if (kind === 'bptt') return (await import('../supervised/checkpoint.ts')).loadBpttPolicy(dir).policy;
-  return (await import('../supervised/lista.ts')).loadListaPolicy(dir).policy;
+/**
+ * A trained optimizer from its run directory, and whether it computes with tfjs. The tfjs backend is
+ * started first for BPTT and LISTA networks, and after loading for a GPS run whose policy is an LSTM;
+ * a GPS MLP policy needs none, so evaluating it loads no tfjs (and a bad policy file fails sooner).
+ */
+export async function loadLearnedPolicy(kind: 'gps' | 'bptt' | 'lista', dir: string): Promise<{ policy: Policy; tfjs: boolean }> {
+  const initBackend = async () => (await import('../backend.ts')).initBackend();
+  if (kind === 'gps') {
+    const { policy, tfjs } = (await import('../gps/checkpoint.ts')).loadGpsPolicy(dir);
+    if (tfjs) await initBackend();
+    return { policy, tfjs };
+  }
+  await initBackend();
+  const policy = kind === 'bptt' ? (await import('../supervised/checkpoint.ts')).loadBpttPolicy(dir).policy : (await import('../supervised/lista.ts')).loadListaPolicy(dir).policy;
+  return { policy, tfjs: true };
 }
 
 function record(run: ProblemRun): RunRecord {

@@ -385,15 +385,19 @@ export function saveState(dir: string, identity: RunIdentity, config: GpsConfig,
   writeFileAtomic(statePath(dir), JSON.stringify(state));
 }
 
-/** The learned optimizer of a run directory, for evaluation. */
-export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdentity; iteration: number } {
+/**
+ * The learned optimizer of a run directory, for evaluation. `tfjs` says whether it computes with
+ * tfjs (an LSTM policy, whose caller must start a backend first: `initBackend`); the feed-forward
+ * policy runs in plain JavaScript and wasm kernels of its own.
+ */
+export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdentity; iteration: number; tfjs: boolean } {
   const path = policyPath(dir);
   const file = readRunFile(path, 'GPS policy', FORMAT, VERSION, policyFileSchema);
   return decodeRunFile(path, () => {
     const network = reviveDistilledPolicy(file.network);
     const scaling = file.gradientScaling ?? 'none';
     const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling, file.features ?? 'history') : new GpsPolicy(network as PolicyNetwork, file.historyLength, scaling);
-    return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration };
+    return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration, tfjs: network.kind === 'lstm' };
   });
 }
 
