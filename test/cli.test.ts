@@ -67,6 +67,27 @@ test('l2o run and l2o envs work and name the backend, and a run that needs no tf
   for (const name of ['quadratic', 'logreg', 'robust-regression', 'small-net', 'expr']) assert.match(envs.stdout, new RegExp(`^${name}$`, 'm'));
 });
 
+test('l2o train --algo gps loads no tfjs for the feed-forward policy on a plain-JavaScript family, and does for an LSTM policy, also when a resume does not name it', () => {
+  const probed = (...args: string[]) => {
+    const result = spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/report-tfjs-loaded.cjs'), BIN, '--workers', '1', ...args], { encoding: 'utf8', cwd: ROOT });
+    return { code: result.status, stderr: result.stderr };
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-cli-tfjs-'));
+  const tiny = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--iterations', '1', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5'];
+  const mlp = probed(...tiny, '--out', join(dir, 'mlp'));
+  assert.equal(mlp.code, 0, mlp.stderr);
+  assert.match(mlp.stderr, /tfjs not loaded \(plain JavaScript\)/);
+  assert.match(mlp.stderr, /tfjs loaded: no/);
+  const lstm = probed(...tiny, '--coordinatewise', '--policy', 'lstm', '--out', join(dir, 'lstm'));
+  assert.equal(lstm.code, 0, lstm.stderr);
+  assert.match(lstm.stderr, /tfjs backend (tensorflow|wasm|cpu)/);
+  // The resume names neither --policy nor --coordinatewise: the run's state says it is an LSTM, which must not compute on tfjs's default backend.
+  const resumed = probed('train', '--algo', 'gps', '--env', 'quadratic', '--out', join(dir, 'lstm'), '--resume', '--iterations', '1');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, /tfjs backend (tensorflow|wasm|cpu)/);
+  assert.match(resumed.stderr, /tfjs loaded: yes/);
+});
+
 test('a family written by the user in TypeScript runs through the CLI (README example)', () => {
   const { code, stdout, stderr } = l2o('eval', '--env', 'examples/rosenbrock-family.ts', '--optimizers', 'gd,lbfgs', '--problems', '10', '--steps', '50', '--json');
   assert.equal(code, 0, stderr);

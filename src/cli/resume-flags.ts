@@ -110,6 +110,29 @@ export function refuseContradictingFlags(out: string, argv: readonly string[], s
   }
 }
 
+/**
+ * The settings a resumed GPS run goes on with, for the command's header: those in `out`'s state.json
+ * (with the fallbacks of older files), `config`'s number of iterations, and `config`'s settings where
+ * there is no readable state. The trainer reads and checks the file itself.
+ */
+export function resumedGpsConfig(out: string, config: GpsConfig): GpsConfig {
+  const path = join(out, 'state.json');
+  if (!existsSync(path)) return config;
+  let saved: { config?: unknown };
+  try {
+    saved = readJsonFile(path, 'checkpoint') as { config?: unknown };
+  } catch {
+    return config; // the trainer reports a broken checkpoint in its own words
+  }
+  if (typeof saved.config !== 'object' || saved.config === null) return config;
+  const resumed: Record<string, unknown> = { ...config };
+  for (const { key, fallback } of GPS_RESUMED_FLAGS) {
+    const was = (saved.config as Record<string, unknown>)[key] ?? fallback;
+    if (was !== undefined) resumed[key] = was;
+  }
+  return resumed as unknown as GpsConfig;
+}
+
 /** The iteration a run's state.json was saved after (GPS and BPTT alike), or 0 without one: where a resumed run starts. */
 export function savedIteration(out: string): number {
   const path = join(out, 'state.json');

@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
+import { readJsonFile } from '../atomic-file.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
@@ -10,8 +11,8 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
-import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, savedIteration } from './resume-flags.ts';
-import { checkFamilyFromArgs, familyFromArgs, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, withEnvOptions, type EnvArgs } from './options.ts';
+import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedIteration } from './resume-flags.ts';
+import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
   algo: string;
@@ -64,6 +65,32 @@ interface TrainArgs extends EnvArgs {
   chunkSize: number;
 }
 
+/**
+ * Whether a GPS training computes with tfjs through its policy: the LSTM does, the feed-forward
+ * network runs in plain JavaScript and wasm kernels of its own (BPTT's and LISTA's networks are tfjs).
+ * A resumed run keeps the policy it was started with; a state file that cannot be read counts as tfjs,
+ * and the trainer reports what is wrong with it.
+ */
+function gpsPolicyUsesTfjs(args: TrainArgs): boolean {
+  if (args.policy === 'lstm') return true;
+  if (!args.resume || !existsSync(join(args.out, 'state.json'))) return false;
+  try {
+    const saved = readJsonFile(join(args.out, 'state.json'), 'GPS state') as { config?: { policy?: unknown } };
+    return (saved.config?.policy ?? 'mlp') !== 'mlp';
+  } catch {
+    return true;
+  }
+}
+
+/** The header of a GPS training: the run's settings (a resumed run's are its saved ones) and the backend. */
+function describeGpsRun(familyName: string, config: GpsConfig, backend: string): string {
+  const scaling = config.gradientScaling === 'none' ? [] : [`gradients scaled by ${config.gradientScaling}`];
+  const view = config.coordinatewise
+    ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout${config.parameterGroups ? ' and parameter group, a teacher per group' : ''}`, ...scaling].join(', ')})`
+    : `full state${scaling.map((s) => ` (${s})`).join('')}`;
+  return `GPS on ${familyName}, ${view}: ${config.conditions} conditions, ${config.validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}${config.policy === 'lstm' ? `, LSTM policy (${config.lstmCells} cells)` : ''}, ${describeBackend(backend)}`;
+}
+
 async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   const { checkGpsConfig } = await import('../gps/badmm.ts');
   const { describeIteration } = await import('../gps/iteration-summary.ts');
@@ -104,10 +131,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     // The li-malik-2017 features normalize their gradients themselves.
     gradientScaling: (args.gradientScaling ?? (args.features === 'history' ? DEFAULT_GPS_CONFIG.gradientScaling : 'none')) as GpsConfig['gradientScaling'],
   };
-  const scaling = config.gradientScaling === 'none' ? [] : [`gradients scaled by ${config.gradientScaling}`];
-  const view = config.coordinatewise
-    ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout${config.parameterGroups ? ' and parameter group, a teacher per group' : ''}`, ...scaling].join(', ')})`
-    : `full state${scaling.map((s) => ` (${s})`).join('')}`;
+
   // The library checks these too, in its own terms; here they are named by their flags.
   if (config.samples < 2) throw new UserError('--samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('--parameter-groups needs --coordinatewise (the full-state teacher acts on all coordinates at once)');
@@ -120,8 +144,9 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   }
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   if (args.resume) refuseContradictingGpsFlags(args.out, process.argv, config);
-  say(`GPS on ${family.name}, ${view}: ${conditions} conditions, ${validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}, tfjs backend ${backend}`);
-  const pool = createPool(args.workers ?? defaultWorkers());
+  say(describeGpsRun(family.name, args.resume ? resumedGpsConfig(args.out, config) : config, backend));
+  // Without tfjs here, the workers skip it too; an item that builds a tfjs family starts it there.
+  const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
   const progress = new ProgressReporter({ label: 'GPS iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
   await trainGps({
     config,
@@ -271,8 +296,8 @@ export const trainCommand = {
     if (args.algo === 'lista' && args.resume) throw new UserError('--resume does not apply to --algo lista: a LISTA training has no checkpoint; run it again with a fresh --out');
     if (args.algo === 'lista' && args.metaObjective !== undefined) throw new UserError('--meta-objective does not apply to --algo lista: LISTA is trained on ‖z_K − z*‖² (docs/sparse.md)');
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-    const { initBackend } = await import('../backend.ts');
-    const backend = await initBackend();
+    const tfjs = args.algo !== 'gps' || (await familyUsesTfjs(args)) || gpsPolicyUsesTfjs(args);
+    const backend = tfjs ? await (await import('../backend.ts')).initBackend() : NO_TFJS;
     const family = await familyFromArgs(args);
     const say = (message: string) => {
       if (!args.quiet) process.stderr.write(`${message}\n`);
