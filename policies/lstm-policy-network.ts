@@ -84,19 +84,20 @@ export class LstmPolicyNetwork implements DistilledPolicy {
    * and a policy that keeps no tensors needs no disposing by whoever holds it.
    */
   private withWeights<T>(f: (w: Weights) => T): T {
+    const tf = tfjs();
     const [I, H, O] = [this.inputDim, this.hidden, this.outputDim];
     const block = (a: Float64Array, g: number, rows: number) => Float32Array.from(a.subarray(g * rows * H, (g + 1) * rows * H));
     const w: Weights = {
-      wx: LSTM_GATES.map((_, g) => tfjs().tensor2d(block(this.wx, g, I), [I, H])),
-      wh: LSTM_GATES.map((_, g) => tfjs().tensor2d(block(this.wh, g, H), [H, H])),
-      b: LSTM_GATES.map((_, g) => tfjs().tensor1d(block(this.b, g, 1))),
-      wo: tfjs().tensor2d(Float32Array.from(this.wo), [H, O]),
-      bo: tfjs().tensor1d(Float32Array.from(this.bo)),
+      wx: LSTM_GATES.map((_, g) => tf.tensor2d(block(this.wx, g, I), [I, H])),
+      wh: LSTM_GATES.map((_, g) => tf.tensor2d(block(this.wh, g, H), [H, H])),
+      b: LSTM_GATES.map((_, g) => tf.tensor1d(block(this.b, g, 1))),
+      wo: tf.tensor2d(Float32Array.from(this.wo), [H, O]),
+      bo: tf.tensor1d(Float32Array.from(this.bo)),
     };
     try {
       return f(w);
     } finally {
-      tfjs().dispose([...w.wx, ...w.wh, ...w.b, w.wo, w.bo]);
+      tf.dispose([...w.wx, ...w.wh, ...w.b, w.wo, w.bo]);
     }
   }
 
@@ -105,10 +106,11 @@ export class LstmPolicyNetwork implements DistilledPolicy {
 
   /** One LSTM step for a batch: x [B, I], h and c [B, H] → the next h and c, and the mean step [B, O]. */
   private cell(w: Weights, x: Tf.Tensor2D, h: Tf.Tensor2D, c: Tf.Tensor2D): { h: Tf.Tensor2D; c: Tf.Tensor2D; mean: Tf.Tensor2D } {
-    const gate = (g: number) => tfjs().add(tfjs().add(matMul(x, w.wx[g]), matMul(h, w.wh[g])), w.b[g]) as Tf.Tensor2D;
+    const tf = tfjs();
+    const gate = (g: number) => tf.add(tf.add(matMul(x, w.wx[g]), matMul(h, w.wh[g])), w.b[g]) as Tf.Tensor2D;
     // The gates stacked as four [B, H] blocks: the cell is elementwise (src/kernels/lstm-cell.ts).
-    const next = lstmCell(tfjs().concat([0, 1, 2, 3].map(gate), 0) as Tf.Tensor2D, c);
-    return { ...next, mean: tfjs().add(matMul(next.h, w.wo), w.bo) as Tf.Tensor2D };
+    const next = lstmCell(tf.concat([0, 1, 2, 3].map(gate), 0) as Tf.Tensor2D, c);
+    return { ...next, mean: tf.add(matMul(next.h, w.wo), w.bo) as Tf.Tensor2D };
   }
 
   /** Feature i of the row at `offset`, scaled by its training RMS and clipped to the range seen there. */
@@ -134,20 +136,21 @@ export class LstmPolicyNetwork implements DistilledPolicy {
   }
 
   private meansInto(out: Float64Array[][], observations: Float64Array[][], w: Weights): void {
+    const tf = tfjs();
     for (let start = 0; start < observations.length; start += MEANS_CHUNK) {
       const chunk = observations.slice(start, start + MEANS_CHUNK);
       const B = chunk.length;
-      let h = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
-      let c = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
+      let h = tf.zeros([B, this.hidden]) as Tf.Tensor2D;
+      let c = tf.zeros([B, this.hidden]) as Tf.Tensor2D;
       for (let t = 0; t < chunk[0].length; t++) {
         const x = this.inputs(B, (r) => ({ values: chunk[r][t], offset: 0 }));
-        const next = tfjs().tidy(() => this.cell(w, tfjs().tensor2d(x, [B, this.inputDim]), h, c));
+        const next = tf.tidy(() => this.cell(w, tf.tensor2d(x, [B, this.inputDim]), h, c));
         const means = next.mean.dataSync();
         for (let r = 0; r < B; r++) for (let k = 0; k < this.outputDim; k++) out[start + r][t][k] = means[r * this.outputDim + k];
-        tfjs().dispose([h, c, next.mean]);
+        tf.dispose([h, c, next.mean]);
         ({ h, c } = next);
       }
-      tfjs().dispose([h, c]);
+      tf.dispose([h, c]);
     }
   }
 
@@ -156,20 +159,21 @@ export class LstmPolicyNetwork implements DistilledPolicy {
    * no disposing however it ends, for the price of two copies of [rows × cells] per step.
    */
   stepper(): PolicyStepper {
+    const tf = tfjs();
     let state: { rows: number; h: Float32Array; c: Float32Array } | null = null;
     return {
       step: (states, rows, width) => {
         if (state && state.rows !== rows) throw new RangeError(`an LSTM run over ${state.rows} coordinates was given ${rows}`);
         const H = this.hidden;
         const x = this.inputs(rows, (r) => ({ values: states, offset: r * width }));
-        const [mean, h, c] = this.withWeights((w) => tfjs().tidy(() => {
+        const [mean, h, c] = this.withWeights((w) => tf.tidy(() => {
           const previous = state ?? { h: new Float32Array(rows * H), c: new Float32Array(rows * H) };
-          const next = this.cell(w, tfjs().tensor2d(x, [rows, this.inputDim]), tfjs().tensor2d(previous.h, [rows, H]), tfjs().tensor2d(previous.c, [rows, H]));
+          const next = this.cell(w, tf.tensor2d(x, [rows, this.inputDim]), tf.tensor2d(previous.h, [rows, H]), tf.tensor2d(previous.c, [rows, H]));
           return [next.mean, next.h, next.c];
         }));
         state = { rows, h: h.dataSync() as Float32Array, c: c.dataSync() as Float32Array };
         const means = Float64Array.from(mean.dataSync());
-        tfjs().dispose([mean, h, c]);
+        tf.dispose([mean, h, c]);
         return means;
       },
       dispose: () => {
@@ -184,26 +188,27 @@ export class LstmPolicyNetwork implements DistilledPolicy {
    * sequence's steps; returns the final full-data loss.
    */
   fit(data: DistillationData, options: FitOptions): number {
+    const tf = tfjs();
     const set = this.sequenceSet(data);
     const S = set.count;
     const B = Math.min(options.batchSize, S);
     const variables = this.parameters.map((p) => {
-      const initial = tfjs().tensor1d(Float32Array.from(p));
-      const v = tfjs().variable(initial); // a copy: the initial tensor is freed
+      const initial = tf.tensor1d(Float32Array.from(p));
+      const v = tf.variable(initial); // a copy: the initial tensor is freed
       initial.dispose();
       return v;
     });
-    const optimizer = tfjs().train.adam(options.learningRate);
+    const optimizer = tf.train.adam(options.learningRate);
     try {
       for (let step = 0; step < options.iterations; step++) {
         const picks = Int32Array.from({ length: B }, () => options.rng.int(S));
         const batch = this.batchTensors(set, picks);
         optimizer.minimize(() => this.sequenceLoss(this.unflatten(variables), batch), false, variables);
-        tfjs().dispose([...batch.x, batch.coefficients, batch.targets]);
+        tf.dispose([...batch.x, batch.coefficients, batch.targets]);
       }
       variables.forEach((v, k) => this.parameters[k].set(v.dataSync()));
     } finally {
-      tfjs().dispose(variables);
+      tf.dispose(variables);
       optimizer.dispose();
     }
     return options.finalLoss === false ? NaN : this.loss(data);
@@ -251,19 +256,20 @@ export class LstmPolicyNetwork implements DistilledPolicy {
 
   /** The picked sequences as tensors: x per step [B, I], and the coefficients and targets [T, B]. */
   private batchTensors(set: ReturnType<LstmPolicyNetwork['sequenceSet']>, picks: Int32Array): { x: Tf.Tensor2D[]; coefficients: Tf.Tensor2D; targets: Tf.Tensor2D } {
+    const tf = tfjs();
     const B = picks.length;
     const T = set.length;
     const coefficients = new Float32Array(T * B);
     const targets = new Float32Array(T * B);
     const x: Tf.Tensor2D[] = [];
     for (let t = 0; t < T; t++) {
-      x.push(tfjs().tensor2d(this.inputs(B, (r) => ({ values: set.observations[picks[r]][t], offset: 0 })), [B, this.inputDim]));
+      x.push(tf.tensor2d(this.inputs(B, (r) => ({ values: set.observations[picks[r]][t], offset: 0 })), [B, this.inputDim]));
       for (let r = 0; r < B; r++) {
         coefficients[t * B + r] = set.coefficients[picks[r] * T + t];
         targets[t * B + r] = set.targets[picks[r] * T + t];
       }
     }
-    return { x, coefficients: tfjs().tensor2d(coefficients, [T, B]), targets: tfjs().tensor2d(targets, [T, B]) };
+    return { x, coefficients: tf.tensor2d(coefficients, [T, B]), targets: tf.tensor2d(targets, [T, B]) };
   }
 
   /** The flat trainable variables as the per-gate weights of `cell`. */
@@ -281,17 +287,18 @@ export class LstmPolicyNetwork implements DistilledPolicy {
 
   /** mean over (t, b) of coefficient · (μ − target)², the policy run from a zero state along each sequence. */
   private sequenceLoss(w: Weights, batch: { x: Tf.Tensor2D[]; coefficients: Tf.Tensor2D; targets: Tf.Tensor2D }): Tf.Scalar {
+    const tf = tfjs();
     const B = batch.x[0].shape[0];
-    let h = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
-    let c = tfjs().zeros([B, this.hidden]) as Tf.Tensor2D;
+    let h = tf.zeros([B, this.hidden]) as Tf.Tensor2D;
+    let c = tf.zeros([B, this.hidden]) as Tf.Tensor2D;
     const means: Tf.Tensor2D[] = [];
     for (const x of batch.x) {
       const next = this.cell(w, x, h, c);
       ({ h, c } = next);
       means.push(next.mean.reshape([1, B]) as Tf.Tensor2D);
     }
-    const error = tfjs().sub(tfjs().concat(means, 0), batch.targets);
-    return tfjs().mean(tfjs().mul(batch.coefficients, tfjs().square(error))) as Tf.Scalar;
+    const error = tf.sub(tf.concat(means, 0), batch.targets);
+    return tf.mean(tf.mul(batch.coefficients, tf.square(error))) as Tf.Scalar;
   }
 
   toJSON(): LstmPolicyJson {

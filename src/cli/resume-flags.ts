@@ -110,24 +110,31 @@ export function refuseContradictingFlags(out: string, argv: readonly string[], s
   }
 }
 
-/**
- * The settings a resumed GPS run goes on with, for the command's header: those in `out`'s state.json
- * (with the fallbacks of older files), `config`'s number of iterations, and `config`'s settings where
- * there is no readable state. The trainer reads and checks the file itself.
- */
-export function resumedGpsConfig(out: string, config: GpsConfig): GpsConfig {
+/** What `out`'s state.json saved as its settings: null without the file, 'unreadable' when it has no readable settings. */
+export type SavedConfig = Record<string, unknown> | null | 'unreadable';
+
+/** Reads the settings a run in `out` was started with, once, for what a resume decides before the trainer reads the file itself. */
+export function savedConfig(out: string): SavedConfig {
   const path = join(out, 'state.json');
-  if (!existsSync(path)) return config;
-  let saved: { config?: unknown };
+  if (!existsSync(path)) return null;
   try {
-    saved = readJsonFile(path, 'checkpoint') as { config?: unknown };
+    const { config } = readJsonFile(path, 'checkpoint') as { config?: unknown };
+    return typeof config === 'object' && config !== null ? (config as Record<string, unknown>) : 'unreadable';
   } catch {
-    return config; // the trainer reports a broken checkpoint in its own words
+    return 'unreadable'; // the trainer reports a broken checkpoint in its own words
   }
-  if (typeof saved.config !== 'object' || saved.config === null) return config;
+}
+
+/**
+ * The settings a resumed GPS run goes on with, for the command's header: the saved ones (with the
+ * fallbacks of older files), `config`'s number of iterations, and `config`'s settings where nothing
+ * readable is saved.
+ */
+export function resumedGpsConfig(saved: SavedConfig, config: GpsConfig): GpsConfig {
+  if (saved === null || saved === 'unreadable') return config;
   const resumed: Record<string, unknown> = { ...config };
   for (const { key, fallback } of GPS_RESUMED_FLAGS) {
-    const was = (saved.config as Record<string, unknown>)[key] ?? fallback;
+    const was = saved[key] ?? fallback;
     if (was !== undefined) resumed[key] = was;
   }
   return resumed as unknown as GpsConfig;

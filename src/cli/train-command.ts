@@ -1,6 +1,5 @@
 import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
-import { readJsonFile } from '../atomic-file.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
@@ -11,7 +10,7 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
-import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedIteration } from './resume-flags.ts';
+import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
@@ -68,18 +67,12 @@ interface TrainArgs extends EnvArgs {
 /**
  * Whether a GPS training computes with tfjs through its policy: the LSTM does, the feed-forward
  * network runs in plain JavaScript and wasm kernels of its own (BPTT's and LISTA's networks are tfjs).
- * A resumed run keeps the policy it was started with; a state file that cannot be read counts as tfjs,
- * and the trainer reports what is wrong with it.
+ * A resumed run keeps the policy it was started with (`saved`); a state file that cannot be read
+ * counts as tfjs, and the trainer reports what is wrong with it.
  */
-function gpsPolicyUsesTfjs(args: TrainArgs): boolean {
-  if (args.policy === 'lstm') return true;
-  if (!args.resume || !existsSync(join(args.out, 'state.json'))) return false;
-  try {
-    const saved = readJsonFile(join(args.out, 'state.json'), 'GPS state') as { config?: { policy?: unknown } };
-    return (saved.config?.policy ?? 'mlp') !== 'mlp';
-  } catch {
-    return true;
-  }
+function gpsPolicyUsesTfjs(args: TrainArgs, saved: SavedConfig): boolean {
+  if (args.policy === 'lstm' || saved === 'unreadable') return true;
+  return saved !== null && (saved.policy ?? 'mlp') !== 'mlp';
 }
 
 /** The header of a GPS training: the run's settings (a resumed run's are its saved ones) and the backend. */
@@ -91,7 +84,7 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
   return `GPS on ${familyName}, ${view}: ${config.conditions} conditions, ${config.validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}${config.policy === 'lstm' ? `, LSTM policy (${config.lstmCells} cells)` : ''}, ${describeBackend(backend)}`;
 }
 
-async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
+async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string, saved: SavedConfig): Promise<void> {
   const { checkGpsConfig } = await import('../gps/badmm.ts');
   const { describeIteration } = await import('../gps/iteration-summary.ts');
   const { divideTrainingSplit, trainGps } = await import('../gps/train.ts');
@@ -144,7 +137,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   }
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   if (args.resume) refuseContradictingGpsFlags(args.out, process.argv, config);
-  say(describeGpsRun(family.name, args.resume ? resumedGpsConfig(args.out, config) : config, backend));
+  say(describeGpsRun(family.name, resumedGpsConfig(saved, config), backend));
   // Without tfjs here, the workers skip it too; an item that builds a tfjs family starts it there.
   const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
   const progress = new ProgressReporter({ label: 'GPS iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
@@ -296,7 +289,9 @@ export const trainCommand = {
     if (args.algo === 'lista' && args.resume) throw new UserError('--resume does not apply to --algo lista: a LISTA training has no checkpoint; run it again with a fresh --out');
     if (args.algo === 'lista' && args.metaObjective !== undefined) throw new UserError('--meta-objective does not apply to --algo lista: LISTA is trained on ‖z_K − z*‖² (docs/sparse.md)');
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-    const tfjs = args.algo !== 'gps' || (await familyUsesTfjs(args)) || gpsPolicyUsesTfjs(args);
+    // A resumed GPS run's saved settings, read once: they decide the backend and the header.
+    const saved = args.algo === 'gps' && args.resume ? savedConfig(args.out) : null;
+    const tfjs = args.algo !== 'gps' || (await familyUsesTfjs(args)) || gpsPolicyUsesTfjs(args, saved);
     const backend = tfjs ? await (await import('../backend.ts')).initBackend() : NO_TFJS;
     const family = await familyFromArgs(args);
     const say = (message: string) => {
@@ -307,7 +302,7 @@ export const trainCommand = {
     const identity = { env: args.expr !== undefined ? 'expr' : args.env, envParams };
     if (!args.resume && existsSync(join(args.out, 'state.json'))) throw new UserError(`--out ${args.out} already holds a training run; pass --resume to continue it, or choose another --out`);
     const started = Date.now();
-    if (args.algo === 'gps') await runGps(args, family, identity, say, backend);
+    if (args.algo === 'gps') await runGps(args, family, identity, say, backend, saved);
     else if (args.algo === 'bptt') await runBptt(args, family, identity, say, backend);
     else await runLista(args, family, identity, say, backend);
     const params = args.param.map((p) => ` --param ${p}`).join('');

@@ -28,9 +28,10 @@ function offset(backend: WasmBackend, info: Tf.TensorInfo): number {
 
 /** Instantiates the module on the wasm backend's memory and registers both kernels and the gradient (once per thread). */
 function register(backend: WasmBackend): Exports {
+  const tf = tfjs();
   const module = new WebAssembly.Module(Buffer.from(LSTM_CELL_WASM, 'base64'));
   const exports = new WebAssembly.Instance(module, { env: { memory: backend.wasm.asm.memory } }).exports as unknown as Exports;
-  tfjs().registerKernel({
+  tf.registerKernel({
     kernelName: FORWARD,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend: b }) => {
@@ -38,11 +39,11 @@ function register(backend: WasmBackend): Exports {
       const { z, c, acts } = inputs as Record<string, Tf.TensorInfo>;
       const h = be.makeOutput(c.shape, 'float32');
       const cOut = be.makeOutput(c.shape, 'float32');
-      exports.forward(tfjs().util.sizeFromShape(c.shape), offset(be, z), offset(be, c), offset(be, h), offset(be, cOut), offset(be, acts));
+      exports.forward(tf.util.sizeFromShape(c.shape), offset(be, z), offset(be, c), offset(be, h), offset(be, cOut), offset(be, acts));
       return [h, cOut];
     },
   });
-  tfjs().registerKernel({
+  tf.registerKernel({
     kernelName: BACKWARD,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend: b }) => {
@@ -50,17 +51,17 @@ function register(backend: WasmBackend): Exports {
       const { c, acts, dh, dc } = inputs as Record<string, Tf.TensorInfo>;
       const dz = be.makeOutput([4 * c.shape[0], c.shape[1]], 'float32');
       const dcPrev = be.makeOutput(c.shape, 'float32');
-      exports.backward(tfjs().util.sizeFromShape(c.shape), offset(be, c), offset(be, acts), offset(be, dh), offset(be, dc), offset(be, dz), offset(be, dcPrev));
+      exports.backward(tf.util.sizeFromShape(c.shape), offset(be, c), offset(be, acts), offset(be, dh), offset(be, dc), offset(be, dz), offset(be, dcPrev));
       return [dz, dcPrev];
     },
   });
-  tfjs().registerGradient({
+  tf.registerGradient({
     kernelName: FORWARD,
     inputsToSave: ['c', 'acts'],
     gradFunc: (dy, saved) => {
       const [dh, dc] = dy as Tf.Tensor[];
       const [c, acts] = saved;
-      const [dz, dcPrev] = tfjs().engine().runKernel(BACKWARD, { c, acts, dh, dc } as unknown as Tf.NamedTensorMap) as Tf.Tensor[];
+      const [dz, dcPrev] = tf.engine().runKernel(BACKWARD, { c, acts, dh, dc } as unknown as Tf.NamedTensorMap) as Tf.Tensor[];
       return { z: () => dz, c: () => dcPrev };
     },
   });
@@ -75,19 +76,21 @@ function register(backend: WasmBackend): Exports {
  * the caller composes the ops then.
  */
 export function lstmCellOnWasm(z: Tf.Tensor2D, c: Tf.Tensor2D): { h: Tf.Tensor2D; c: Tf.Tensor2D } | null {
-  if (tfjs().getBackend() !== 'wasm' || c.size % 4 !== 0 || z.size !== 4 * c.size) return null;
-  const backend = tfjs().backend() as unknown as WasmBackend;
+  const tf = tfjs();
+  if (tf.getBackend() !== 'wasm' || c.size % 4 !== 0 || z.size !== 4 * c.size) return null;
+  const backend = tf.backend() as unknown as WasmBackend;
   kernel ??= register(backend);
   // The activations' buffer, filled by the forward kernel and read by the backward one: an input that
   // nothing else sees, not an output, so that the tape makes no zero gradient for it.
-  const acts = tfjs().engine().makeTensorFromTensorInfo(backend.makeOutput([5 * c.shape[0], c.shape[1]], 'float32'));
-  const [h, cNext] = tfjs().engine().runKernel(FORWARD, { z, c, acts } as unknown as Tf.NamedTensorMap) as Tf.Tensor2D[];
+  const acts = tf.engine().makeTensorFromTensorInfo(backend.makeOutput([5 * c.shape[0], c.shape[1]], 'float32'));
+  const [h, cNext] = tf.engine().runKernel(FORWARD, { z, c, acts } as unknown as Tf.NamedTensorMap) as Tf.Tensor2D[];
   return { h, c: cNext };
 }
 
 /** tanh(x) = 2σ(2x) − 1 on wasm, whose Tanh kernel is scalar and 2× slower than the three ops. */
 export function lstmTanh(x: Tf.Tensor2D): Tf.Tensor2D {
-  return tfjs().getBackend() === 'wasm' ? tfjs().sub(tfjs().mul(tfjs().sigmoid(tfjs().mul(x, 2)), 2), 1) : tfjs().tanh(x);
+  const tf = tfjs();
+  return tf.getBackend() === 'wasm' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(x, 2)), 2), 1) : tf.tanh(x);
 }
 
 /**
@@ -95,9 +98,10 @@ export function lstmTanh(x: Tf.Tensor2D): Tf.Tensor2D {
  * output), the next h and c. One fused op on wasm (lstmCellOnWasm), tfjs's ops composed elsewhere.
  */
 export function lstmCell(z: Tf.Tensor2D, c: Tf.Tensor2D): { h: Tf.Tensor2D; c: Tf.Tensor2D } {
+  const tf = tfjs();
   const fused = lstmCellOnWasm(z, c);
   if (fused) return fused;
-  const [zi, zf, zg, zo] = tfjs().split(z, 4, 0) as Tf.Tensor2D[];
-  const cNext = tfjs().add(tfjs().mul(tfjs().sigmoid(zf), c), tfjs().mul(tfjs().sigmoid(zi), lstmTanh(zg))) as Tf.Tensor2D;
-  return { h: tfjs().mul(tfjs().sigmoid(zo), lstmTanh(cNext)) as Tf.Tensor2D, c: cNext };
+  const [zi, zf, zg, zo] = tf.split(z, 4, 0) as Tf.Tensor2D[];
+  const cNext = tf.add(tf.mul(tf.sigmoid(zf), c), tf.mul(tf.sigmoid(zi), lstmTanh(zg))) as Tf.Tensor2D;
+  return { h: tf.mul(tf.sigmoid(zo), lstmTanh(cNext)) as Tf.Tensor2D, c: cNext };
 }
