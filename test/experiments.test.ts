@@ -288,6 +288,9 @@ test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned bas
     }
     // The subsets of ../shared/data, as its README lists them; MNIST whole.
     assert.deepEqual(table(/^Data/).rows.map((r) => r.slice(1, 3).join('/')), ['60000/10000', '1500/300', '1000/250', '1000/250']);
+    // Test runs train on both splits of their dataset (images=all), and the Data table says so.
+    for (const p of results.problems) assert.equal(p.params.images, 'all', p.name);
+    assert.deepEqual(table(/^Data/).rows.slice(1).map((r) => String(r[3]).match(/all (\d+) images/)?.[1]), ['1800', '1250', '1250']);
     const report = readFileSync(join(dir, 'report.md'), 'utf8');
     assert.ok(report.includes('| full-data mean final [95% CI] | full-data diverged |'));
     const page = readFileSync(join(docs, 'generalization.md'), 'utf8');
