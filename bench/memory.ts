@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { createFamily } from '../envs/registry.ts';
 import { initBackend } from '../src/backend.ts';
-import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { DEFAULT_BPTT_CONFIG } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
@@ -87,8 +87,11 @@ export async function benchMemory(args: string[]): Promise<void> {
 
   const gpsReadings: Reading[] = [];
   const config: GpsConfig = {
-    ...defaultGpsConfig(true),
+    ...DEFAULT_GPS_CONFIG,
     ...divideTrainingSplit(family, { conditions: 4 }),
+    coordinatewise: true,
+    initialNoise: defaultInitialNoise(true),
+    metaObjective: defaultMetaObjective(true),
     horizon,
     samples: 5,
     iterations: option('gps-iterations', 10),

@@ -2,7 +2,7 @@
 // if a previous attempt was killed), loaded back as a contender for the comparisons.
 import { createFamily } from '../envs/registry.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
-import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../src/supervised/bptt.ts';
@@ -37,7 +37,7 @@ export async function trainGpsStage(run: ExperimentRun, key: string, spec: Famil
   const dir = run.trainingDir(key);
   return run.stage(`train-${key}`, async () => {
     const family = familyOf(spec);
-    const config: GpsConfig = { ...defaultGpsConfig(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
+    const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(overrides.coordinatewise ?? false), metaObjective: defaultMetaObjective(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
     const started = Date.now();
     let done = 0;
     await trainGps({

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
-import { defaultInitialNoise, defaultKlStep, defaultMetaObjective } from '../src/gps/config.ts';
+import { defaultInitialNoise, defaultMetaObjective } from '../src/gps/config.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
 import { formatDifference, formatNumber } from '../src/evaluate/format.ts';
@@ -74,7 +74,7 @@ test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 famil
   assert.ok(existsSync(join(dir, 'training/gps-logreg/policy.json')));
   // Full-state GPS trains with its view's defaults (src/gps/config.ts), as `l2o train` would.
   const { config: trained } = JSON.parse(readFileSync(join(dir, 'training/gps-logreg/state.json'), 'utf8'));
-  assert.deepEqual([trained.initialNoise, trained.metaObjective, trained.klStep], [defaultInitialNoise(false), defaultMetaObjective(false), defaultKlStep(false)]);
+  assert.deepEqual([trained.initialNoise, trained.metaObjective], [defaultInitialNoise(false), defaultMetaObjective(false)]);
   // A resumed run finds every stage done and reproduces the numbers.
   const again = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, resume: dir, quiet: true, workers: 1 });
   assert.equal(again, dir);
@@ -298,7 +298,7 @@ test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned bas
     assert.ok(existsSync(join(dir, 'training/gps/policy.json')) && existsSync(join(dir, 'training/bptt/optimizer.json')));
     // Per-coordinate GPS trains with its own view's defaults, not the full state's.
     const { config: trained } = JSON.parse(readFileSync(join(dir, 'training/gps/state.json'), 'utf8'));
-    assert.deepEqual([trained.initialNoise, trained.metaObjective, trained.klStep], [defaultInitialNoise(true), defaultMetaObjective(true), defaultKlStep(true)]);
+    assert.deepEqual([trained.initialNoise, trained.metaObjective], [defaultInitialNoise(true), defaultMetaObjective(true)]);
   } finally {
     if (saved === undefined) delete process.env.L2O_DATA_DIR;
     else process.env.L2O_DATA_DIR = saved;

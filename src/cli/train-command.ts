@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultKlStep, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
+import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -28,7 +28,7 @@ interface TrainArgs extends EnvArgs {
   conditions?: number;
   samples: number;
   history: number;
-  klStep?: number;
+  klStep: number;
   inner: number;
   policyIterations: number;
   policyBatch: number;
@@ -101,7 +101,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     samples: args.samples,
     historyLength: args.history,
     seed: args.seed,
-    klStep: args.klStep ?? defaultKlStep(args.coordinatewise),
+    klStep: args.klStep,
     innerIterations: args.inner,
     policyIterations: args.policyIterations,
     policyBatch: args.policyBatch,
@@ -250,7 +250,7 @@ export const trainCommand = {
       .option('validation-steps', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.validationSteps, coerce: positiveInteger('validation-steps'), describe: 'steps of each held-out validation run' })
       .option('samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.samples, coerce: positiveInteger('samples'), describe: 'M, samples per condition per iteration (≥ 2)' })
       .option('history', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.historyLength, coerce: positiveInteger('history'), describe: 'history length H of the state' })
-      .option('kl-step', { group: 'GPS:', coerce: positiveNumber('kl-step'), describe: `KL bound per step of the teacher update (default ${defaultKlStep(false)}, per coordinate ${defaultKlStep(true)})` })
+      .option('kl-step', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
       .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
       .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
       .option('teacher-score', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.teacherScore, choices: [...TEACHER_SCORES], describe: "what picks the first teachers' momentum step and decay from the grid: the 'sum' of f over a noiseless run of T steps, or its 'final' loss (on the full data where the family has it)" })

@@ -25,7 +25,7 @@ import { checkValidationSplit } from './validation.ts';
 import { UserError } from '../errors.ts';
 import type { GpsConfig } from './config.ts';
 
-export { DEFAULT_GPS_CONFIG, defaultGpsConfig, defaultInitialNoise, defaultKlStep, defaultMetaObjective, type GpsConfig } from './config.ts';
+export { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from './config.ts';
 
 export { gpsProblem } from './problem/create-problem.ts';
 export { gradientNuStep, meanDualStep, relativeNuStep } from './condition-duals.ts';

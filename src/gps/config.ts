@@ -121,22 +121,6 @@ export function defaultInitialNoise(coordinatewise: boolean): number {
 }
 
 /**
- * The KL bound's step by view. Per coordinate, where every teacher's gain moves all the weights of
- * its group at once, 0.02 keeps the teachers near the tuned AdaGrad they start from: on MNIST at
- * T = 400 it beat 0.2 for each of three training seeds (held-out mean 0.2474 against 0.2558), and
- * in the generalization experiment its policy ended lowest on 6 of 15 test problems against 0.2's
- * 3, none of its minibatch-10 runs diverging (docs/gps.md, docs/experiments.md).
- */
-export function defaultKlStep(coordinatewise: boolean): number {
-  return coordinatewise ? 0.02 : 0.2;
-}
-
-/** A view's defaults: DEFAULT_GPS_CONFIG with the per-view noise, meta-objective and KL step. */
-export function defaultGpsConfig(coordinatewise: boolean): GpsConfig {
-  return { ...DEFAULT_GPS_CONFIG, coordinatewise, initialNoise: defaultInitialNoise(coordinatewise), metaObjective: defaultMetaObjective(coordinatewise), klStep: defaultKlStep(coordinatewise) };
-}
-
-/**
  * What the teachers' cost counts by default, by view. In the full state, the last f: with noise 1.5
  * it beat the sum with noise 1 on logreg (three training seeds), robust regression (three), the
  * small net and the quadratic, all scored as the evaluation scores them, by the final f (docs/gps.md).
@@ -158,7 +142,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   iterations: 5,
   historyLength: 5,
   hidden: 50,
-  klStep: defaultKlStep(false),
+  klStep: 0.2,
   initialNoise: defaultInitialNoise(false),
   teacherScore: 'sum',
   teacherRefine: 0,
