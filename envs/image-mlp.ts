@@ -2,17 +2,18 @@
 // initialization and minibatch stream; training instances draw minibatches from the dataset's
 // training split and test instances from its test split, so a held-out run never sees a training
 // image. `images=all` pools both splits for every instance instead: for a dataset the optimizer is
-// only tested on, where that separation buys nothing and more images mean less memorization. With `project = k`, inputs are first projected to k unit-variance dimensions (Li & Malik
-// 2017), so that one network shape serves every dataset.
+// only tested on, where that separation buys nothing and more images mean less memorization. With
+// `project = k`, inputs are first projected to k unit-variance dimensions (Li & Malik 2017), so that
+// one network shape serves every dataset.
 import type { Rng } from '../src/random.ts';
 import { resolveDataDir } from '../src/data/data-dir.ts';
+import { joinData } from '../src/data/classification-data.ts';
 import { DATASETS, findDataset, loadDataset } from '../src/data/datasets.ts';
 import { applyProjection, fitProjection, type Projection } from '../src/data/projection.ts';
 import type { DataSplit } from '../src/data/cifar.ts';
 import { UserError } from '../src/errors.ts';
 import { splitParams, type FamilyDefinition, type ParamSpec } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
-import { joinData } from '../src/data/classification-data.ts';
 import { mlpLayerSizes, mlpObjective, mlpParameterCount, type ClassificationData } from './mlp-classifier.ts';
 import { mlpParams, mlpSpecFromParams } from './mlp-params.ts';
 import type { Activation } from './mlp-classifier.ts';

@@ -6,7 +6,7 @@ import { ProgressReporter } from '../progress.ts';
 import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
 import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
-import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, nonNegativeInteger, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, nonNegativeInteger, positiveNumber, problemCount, startBackend, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { contender, learnedSpec, rowNames } from './optimizers.ts';
 import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
@@ -96,15 +96,14 @@ const QUEUE_SPLIT = 4;
 
 async function compareAndReport(args: EvalArgs, names: string[], queue: Awaited<ReturnType<typeof queueFromArgs>> | undefined): Promise<void> {
   await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-  const initBackend = async () => (await import('../backend.ts')).initBackend();
-  let backend = (await familyUsesTfjs(args)) ? await initBackend() : NO_TFJS;
+  let backend = (await familyUsesTfjs(args)) ? await startBackend() : NO_TFJS;
   const family = await familyFromArgs(args);
   // Resolve every name before any optimizer runs, so a typo fails at once. A learned optimizer that
   // computes with tfjs starts its backend as it loads (a GPS MLP policy needs none).
   const rows = rowNames(names);
   const loaded = await Promise.all(names.map((name, i) => contender(name, rows[i])));
   const contenders = loaded.map((c) => c.contender);
-  if (loaded.some((c) => c.tfjs)) backend = await initBackend();
+  if (loaded.some((c) => c.tfjs)) backend = await startBackend();
   const tfjs = backend !== NO_TFJS;
   const { compareOptimizers } = await import('../evaluate/compare.ts');
   const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');

@@ -53,6 +53,11 @@ export async function familyUsesTfjs(args: EnvArgs): Promise<boolean> {
 /** What a report says in place of a backend when nothing in it loaded tfjs. */
 export const NO_TFJS = 'none';
 
+/** Loads tfjs and starts its backend (backend.ts), for a command that found it needs one. */
+export async function startBackend(): Promise<string> {
+  return (await import('../backend.ts')).initBackend();
+}
+
 /** The backend as a header states it. */
 export function describeBackend(backend: string): string {
   return backend === NO_TFJS ? 'tfjs not loaded (plain JavaScript)' : `tfjs backend ${backend}`;

@@ -4,7 +4,7 @@ import type { Objective } from '../../envs/objective.ts';
 import type { Observation, Policy } from '../../policies/policy.ts';
 import type { Rng } from '../random.ts';
 import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
-import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, positiveNumber, problemCount, withRunSetOptions, type RunSetArgs } from './options.ts';
+import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, positiveNumber, problemCount, startBackend, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { learnedSpec } from './optimizers.ts';
 
 interface RunArgs extends RunSetArgs {
@@ -73,8 +73,7 @@ export const runCommand = {
     if (args['lr-refine'] !== undefined && (learned || args.lr !== undefined)) throw new UserError(`--lr-refine refines the tuning, which ${learned ? 'a learned optimizer does not have' : '--lr skips'}: drop one of them`);
     if (!learned) findHandDesigned(args.optimizer); // an unknown name fails before tfjs loads
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-    const initBackend = async () => (await import('../backend.ts')).initBackend();
-    let backend = (await familyUsesTfjs(args)) ? await initBackend() : NO_TFJS;
+    let backend = (await familyUsesTfjs(args)) ? await startBackend() : NO_TFJS;
     const family = await familyFromArgs(args);
     const { runProblems, hasDiverged, startedBadly } = await import('../../policies/run-problems.ts');
     const { formatNumber, table } = await import('../evaluate/format.ts');
@@ -87,7 +86,7 @@ export const runCommand = {
       const { contender } = await import('./optimizers.ts');
       const loaded = await contender(args.optimizer); // starts the backend if the policy computes with tfjs
       if (!('policy' in loaded.contender)) throw new Error('a learned optimizer loads as a policy');
-      if (loaded.tfjs) backend = await initBackend();
+      if (loaded.tfjs) backend = await startBackend();
       policy = loaded.contender.policy;
       name = args.optimizer;
     } else {

@@ -11,7 +11,7 @@ import { FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, type SavedConfig } from './resume-flags.ts';
-import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, withEnvOptions, type EnvArgs } from './options.ts';
+import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
   algo: string;
@@ -292,7 +292,7 @@ export const trainCommand = {
     // A resumed GPS run's saved settings, read once: they decide the backend and the header.
     const saved = args.algo === 'gps' && args.resume ? savedConfig(args.out) : null;
     const tfjs = args.algo !== 'gps' || (await familyUsesTfjs(args)) || gpsPolicyUsesTfjs(args, saved);
-    const backend = tfjs ? await (await import('../backend.ts')).initBackend() : NO_TFJS;
+    const backend = tfjs ? await startBackend() : NO_TFJS;
     const family = await familyFromArgs(args);
     const say = (message: string) => {
       if (!args.quiet) process.stderr.write(`${message}\n`);

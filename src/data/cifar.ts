@@ -5,25 +5,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import type { ClassificationData } from './classification-data.ts';
+import { concatenateExamples, type ClassificationData } from './classification-data.ts';
 import { labelledPixels, readFixedRecords } from './fixed-records.ts';
 
 export type DataSplit = 'train' | 'test';
 const PIXELS = 3 * 32 * 32;
-
-function concatenate(parts: { inputs: Float32Array; labels: Int32Array }[]): { inputs: Float32Array; labels: Int32Array } {
-  const inputs = new Float32Array(parts.reduce((n, p) => n + p.inputs.length, 0));
-  const labels = new Int32Array(parts.reduce((n, p) => n + p.labels.length, 0));
-  let i = 0;
-  let l = 0;
-  for (const part of parts) {
-    inputs.set(part.inputs, i);
-    labels.set(part.labels, l);
-    i += part.inputs.length;
-    l += part.labels.length;
-  }
-  return { inputs, labels };
-}
 
 export const CIFAR10_DIR = 'cifar-10-batches-bin';
 export const CIFAR100_DIR = 'cifar-100-binary';
@@ -40,7 +26,7 @@ export function loadCifar10(split: DataSplit, dataDir: string): ClassificationDa
     const { count, bytes } = readFixedRecords(path, 1 + PIXELS, 'CIFAR-10');
     return labelledPixels(bytes, count, 1, 0, PIXELS, 10, path);
   });
-  return { ...concatenate(parts), inputDim: PIXELS, classes: 10 };
+  return { ...concatenateExamples(parts), inputDim: PIXELS, classes: 10 };
 }
 
 /** CIFAR-100 with its 100 fine labels (or the 20 coarse ones). */
