@@ -6,18 +6,26 @@
 
 import { CoordinateHistory, type GradientScaling } from './coordinate-history.ts';
 import { LiMalik2017Features } from './li-malik-2017-features.ts';
+import { AdamRatioHistory } from './adam-ratio-history.ts';
 
 /**
  * The per-coordinate feature sets: 'history', H lags of each coordinate's gradient and step and the
- * relative change of f (coordinate-history.ts); 'li-malik-2017', the paper's observation and its
- * 25 stride-5 lags of 3-step averages (li-malik-2017-features.ts).
+ * relative change of f (coordinate-history.ts); 'history-adam', those and Adam's m̂/√v̂
+ * (adam-ratio-history.ts); 'li-malik-2017', the paper's observation and its 25 stride-5 lags of
+ * 3-step averages (li-malik-2017-features.ts).
  */
-export const FEATURE_SETS = ['history', 'li-malik-2017'] as const;
+export const FEATURE_SETS = ['history', 'history-adam', 'li-malik-2017'] as const;
 export type FeatureSet = (typeof FEATURE_SETS)[number];
 
-/** A fresh, empty feature history of the set; H and the gradient scaling apply to 'history' only. */
+/** Whether the set's rows start with the history's layout (lag-0 gradient at 0, last step at 1), and H and the gradient scaling apply. */
+export function extendsHistory(set: FeatureSet): boolean {
+  return set !== 'li-malik-2017';
+}
+
+/** A fresh, empty feature history of the set; H and the gradient scaling apply to the history sets only. */
 export function createCoordinateFeatures(set: FeatureSet, historyLength: number, scaling: GradientScaling): CoordinateFeatures {
-  return set === 'history' ? new CoordinateHistory(historyLength, scaling) : new LiMalik2017Features();
+  if (set === 'history') return new CoordinateHistory(historyLength, scaling);
+  return set === 'history-adam' ? new AdamRatioHistory(historyLength, scaling) : new LiMalik2017Features();
 }
 
 export interface CoordinateFeatures {

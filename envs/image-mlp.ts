@@ -46,6 +46,13 @@ function projectedData(dataset: string, split: DataSplit, dataDir: string, dims:
   return applyProjection(data, projection);
 }
 
+/** `batchSizes`: empty for batchSize everywhere, else the positive sizes the instances cycle through. */
+function parseBatchSizes(text: string): number[] {
+  const sizes = text.split(',').map((t) => t.trim()).filter((t) => t !== '').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new UserError(`batchSizes must be comma-separated positive integers, got '${text}'`);
+  return sizes;
+}
+
 export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
   const params: Record<string, ParamSpec> = {
     dataset: { kind: 'string', default: defaults.dataset, description: `image dataset: ${DATASETS.map((d) => d.name).join(', ')}` },
@@ -53,6 +60,7 @@ export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
     project: { kind: 'integer', default: defaults.project, min: 0, description: 'random projection of the inputs to this many unit-variance dimensions (0 = raw pixels)' },
     projectionSeed: { kind: 'integer', default: 0, description: 'seed of the projection matrix' },
     ...mlpParams({ hidden: defaults.hidden, activation: defaults.activation, batchSize: defaults.batchSize, batchNote: '0 = the whole split: slow', lambda: 0 }),
+    batchSizes: { kind: 'string', default: '', description: "minibatch sizes the instances cycle through, comma-separated: instance i of each split uses the (i mod k)-th (default: batchSize for every instance)" },
     images: { kind: 'string', default: 'split', description: "images an instance trains on: 'split' (training instances the training split, test instances the test split) or 'all' (both splits, for every instance)" },
     ...splitParams(100, 100),
   };
@@ -68,6 +76,7 @@ export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
       if (dims < 0) throw new UserError(`project must be ≥ 0, got ${dims}`);
       const images = p.images as string;
       if (!IMAGE_CHOICES.includes(images)) throw new UserError(`images must be ${IMAGE_CHOICES.join(' or ')}, got '${images}'`);
+      const batchSizes = parseBatchSizes(p.batchSizes as string);
       const dataDir = resolveDataDir(p.dataDir as string);
       const cache = new Map<ImageSource, ClassificationData>();
       const data = (source: ImageSource): ClassificationData => {
@@ -83,7 +92,8 @@ export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
         splitSizes: { train: p.trainSize as number, test: p.testSize as number },
         sample(split, index): Objective {
           const source: ImageSource = images === 'all' ? 'all' : split === 'train' ? 'train' : 'test';
-          const objective = mlpObjective(`${defaults.name}/${split}/${index}`, data(source), spec);
+          const batchSize = batchSizes.length > 0 ? batchSizes[index % batchSizes.length] : spec.batchSize;
+          const objective = mlpObjective(`${defaults.name}/${split}/${index}`, data(source), { ...spec, batchSize });
           const seed = instanceSeed(defaults.name, p.instanceSeed as number, split, index);
           return { ...objective, start: (rng: Rng) => objective.start(rng.fork(seed)) };
         },

@@ -18,6 +18,7 @@ import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
 import { CoordinatewiseGpsPolicy } from '../policies/gps-policy.ts';
 import { LiMalik2017Features } from '../envs/li-malik-2017-features.ts';
+import { AdamRatioHistory } from '../envs/adam-ratio-history.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import type { PolicyNetwork } from '../policies/policy-network.ts';
 
@@ -222,6 +223,41 @@ test('per-coordinate GPS on the li-malik-2017 features: a gradient-descent first
     features.push(x, value, gradient);
     const rows = features.statesInto(new Float64Array(objective.dim * 55), objective.dim);
     assert.deepEqual(Array.from(step), Array.from((policy.network as PolicyNetwork).meanBatch(rows, objective.dim, 55)), `step ${t}`);
+    for (let j = 0; j < x.length; j++) x[j] += step[j];
+  }
+});
+
+test('per-coordinate GPS on the history-adam features: the momentum first teacher on the history entries, the policy reads them and the ratio, and the run file says which set', async () => {
+  await initBackend();
+  const family = createFamily('quadratic', { trainSize: 4, testSize: 4 });
+  const H = 2;
+  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), metaObjective: defaultMetaObjective(true), coordinatewise: true, features: 'history-adam', historyLength: H, conditions: 2, validation: 0, horizon: 12, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 30, sampledCoordinates: 4, seed: 'ha' };
+  const problem = new CoordinatewiseProblem(config);
+  // 3H history entries and the ratio observed; the AdaGrad-scaled state carries the raw gradient last.
+  assert.deepEqual([problem.dX, problem.dO], [3 * H + 2, 3 * H + 1]);
+  const teacher = problem.initialTeacher(family.sample('train', 0), new Rng('ha-start'));
+  const K = teacher.K[0];
+  assert.ok(K.get(0, 0) < 0, 'the first teacher steps against the lag-0 (scaled) gradient, entry 0');
+  assert.ok(Array.from({ length: 3 * H + 2 }, (_, i) => K.get(0, i)).every((v, i) => i <= 1 || v === 0), 'and reads nothing but it and the last step');
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-ha-'));
+  await trainGps({ config, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: false });
+  const saved = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
+  assert.equal(saved.features, 'history-adam');
+  assert.equal(saved.network.inputDim, 3 * H + 1);
+  const { policy } = loadGpsPolicy(dir);
+  assert.ok(policy instanceof CoordinatewiseGpsPolicy);
+  const objective = family.sample('test', 0);
+  const rng = new Rng('ha-run');
+  const x = objective.start(rng.fork('start'));
+  policy.reset(objective, rng);
+  const features = new AdamRatioHistory(H, 'adagrad');
+  const width = features.stateDim;
+  for (let t = 0; t < 3; t++) {
+    const { value, gradient } = objective.evaluate(x);
+    const step = policy.act({ t, x, value, gradient, state: () => { throw new Error('unused'); } });
+    features.push(x, value, gradient);
+    const rows = features.statesInto(new Float64Array(objective.dim * width), objective.dim);
+    assert.deepEqual(Array.from(step), Array.from((policy.network as PolicyNetwork).meanBatch(rows, objective.dim, width)), `step ${t}`);
     for (let j = 0; j < x.length; j++) x[j] += step[j];
   }
 });

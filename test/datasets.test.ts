@@ -228,3 +228,24 @@ test('image-mlp images=all: every instance trains on both splits; its full-data 
   assert.equal(tf.memory().numTensors, before);
   assert.throws(() => createFamily('image-mlp', { ...params, images: 'both' }), /images must be split or all, got 'both'/);
 });
+
+test('image-mlp batchSizes: instance i draws minibatches of the (i mod k)-th size, as batchSize=that size would', async () => {
+  await initBackend();
+  const params = { dataset: 'fer2013', dataDir: SHARED, trainSize: 3, testSize: 0 };
+  const cycling = createFamily('image-mlp', { ...params, batchSizes: '64, 10' });
+  const [of64, of10] = [64, 10].map((batchSize) => createFamily('image-mlp', { ...params, batchSize }));
+  const before = tf.memory().numTensors;
+  for (const [index, same, other] of [[0, of64, of10], [1, of10, of64], [2, of64, of10]] as const) {
+    const [objective, expected, unexpected] = [cycling, same, other].map((f) => f.sample('train', index));
+    // start() draws the instance's minibatch stream as well as x: the same x for all three.
+    const [x] = [objective, expected, unexpected].map((o) => o.start(new Rng('batch-sizes')));
+    const value = objective.evaluate(x).value;
+    assert.equal(value, expected.evaluate(x).value, `instance ${index}`);
+    assert.notEqual(value, unexpected.evaluate(x).value, `instance ${index}: the other size gives another loss`);
+    for (const o of [objective, expected, unexpected]) o.dispose?.();
+  }
+  assert.equal(tf.memory().numTensors, before);
+  for (const bad of ['64,0', '64,x', '10.5']) {
+    assert.throws(() => createFamily('image-mlp', { ...params, batchSizes: bad }), /batchSizes must be comma-separated positive integers/);
+  }
+});

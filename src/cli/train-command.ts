@@ -7,7 +7,7 @@ import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
-import { FEATURE_SETS } from '../../envs/coordinate-features.ts';
+import { extendsHistory, FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, type SavedConfig } from './resume-flags.ts';
@@ -122,7 +122,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     policy: args.policy as GpsConfig['policy'],
     lstmCells: args.lstmCells,
     // The li-malik-2017 features normalize their gradients themselves.
-    gradientScaling: (args.gradientScaling ?? (args.features === 'history' ? DEFAULT_GPS_CONFIG.gradientScaling : 'none')) as GpsConfig['gradientScaling'],
+    gradientScaling: (args.gradientScaling ?? (extendsHistory(args.features as GpsConfig['features']) ? DEFAULT_GPS_CONFIG.gradientScaling : 'none')) as GpsConfig['gradientScaling'],
   };
 
   // The library checks these too, in its own terms; here they are named by their flags.
@@ -268,7 +268,7 @@ export const trainCommand = {
       .option('policy', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.policy, choices: [...POLICY_KINDS], describe: "the global policy: a feed-forward 'mlp' (50 softplus units), or per coordinate an 'lstm' of --lstm-cells cells whose state is carried through a run (Li & Malik 2017), distilled on whole sample sequences" })
       .option('lstm-cells', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.lstmCells, coerce: positiveInteger('lstm-cells'), describe: 'cells of the LSTM policy (--policy lstm)' })
       .option('gradient-dynamics', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientDynamics, choices: [...GRADIENT_DYNAMICS], describe: "per-coordinate GPS: the raw gradient's dynamics as fitted, or 'coherent': g' = g + h·u with h the curvature along the teachers' mean step, the direction all coordinates move together" })
-      .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f, or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages)" })
+      .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f (history-adam: and Adam's m̂/√v̂), or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages)" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples' })
       .option('parameter-groups', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.parameterGroups, describe: "per-coordinate GPS: a teacher per parameter group of the objective (a net's weight matrices and bias vectors; Li & Malik 2017), not one for all coordinates" })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })

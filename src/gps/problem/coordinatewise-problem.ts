@@ -28,7 +28,7 @@ import type { QuadraticCost } from '../lqr.ts';
 import type { LinearDynamics } from '../dynamics.ts';
 import type { GradientDynamics } from '../config.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
-import { createCoordinateFeatures, type CoordinateFeatures, type FeatureSet } from '../../../envs/coordinate-features.ts';
+import { createCoordinateFeatures, extendsHistory, type CoordinateFeatures, type FeatureSet } from '../../../envs/coordinate-features.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { groupIndexOf, parameterGroups, type ParameterGroup } from '../../../envs/parameter-groups.ts';
 import { searchMomentumTeacher, teacherSearchOf } from './initial-teacher.ts';
@@ -128,7 +128,7 @@ export class CoordinatewiseProblem implements GpsProblem {
    */
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
     const { horizon, historyLength, initialNoise } = this.settings;
-    const history = this.features === 'history';
+    const history = extendsHistory(this.features);
     return searchMomentumTeacher(objective, startRng, {
       horizon,
       historyLength,
