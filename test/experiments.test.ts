@@ -299,6 +299,9 @@ test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned bas
     // Per-coordinate GPS trains with its own view's defaults, not the full state's.
     const { config: trained } = JSON.parse(readFileSync(join(dir, 'training/gps/state.json'), 'utf8'));
     assert.deepEqual([trained.initialNoise, trained.metaObjective], [defaultInitialNoise(true), defaultMetaObjective(true)]);
+    // The experiment's features, and training instances whose minibatch sizes cycle (recorded in the settings).
+    assert.equal(trained.features, 'history-adam');
+    assert.equal((results.settings as { training: { params: { batchSizes: string } } }).training.params.batchSizes, '16,4');
   } finally {
     if (saved === undefined) delete process.env.L2O_DATA_DIR;
     else process.env.L2O_DATA_DIR = saved;
