@@ -19,6 +19,8 @@ import { Rng } from '../src/random.ts';
 import { CoordinatewiseGpsPolicy } from '../policies/gps-policy.ts';
 import { LiMalik2017Features } from '../envs/li-malik-2017-features.ts';
 import { AdamRatioHistory } from '../envs/adam-ratio-history.ts';
+import type { CoordinateFeatures } from '../envs/coordinate-features.ts';
+import type { Objective } from '../envs/objective.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import type { PolicyNetwork } from '../policies/policy-network.ts';
 
@@ -209,23 +211,26 @@ test('per-coordinate GPS on the li-malik-2017 features: a gradient-descent first
   const saved = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
   assert.equal(saved.features, 'li-malik-2017');
   assert.equal(saved.network.inputDim, 53);
+  assertStepsAreNetworkOnRows(dir, family.sample('test', 0), new LiMalik2017Features());
+});
+
+/** The saved policy's first steps are its network on the feature set's rows, computed here without the policy. */
+function assertStepsAreNetworkOnRows(dir: string, objective: Objective, features: CoordinateFeatures): void {
   const { policy } = loadGpsPolicy(dir);
   assert.ok(policy instanceof CoordinatewiseGpsPolicy);
-  // Its first steps are the network on the features' rows, computed here without the policy.
-  const objective = family.sample('test', 0);
-  const rng = new Rng('lm-run');
+  const rng = new Rng('features-run');
   const x = objective.start(rng.fork('start'));
   policy.reset(objective, rng);
-  const features = new LiMalik2017Features();
+  const width = features.stateDim;
   for (let t = 0; t < 3; t++) {
     const { value, gradient } = objective.evaluate(x);
     const step = policy.act({ t, x, value, gradient, state: () => { throw new Error('unused'); } });
     features.push(x, value, gradient);
-    const rows = features.statesInto(new Float64Array(objective.dim * 55), objective.dim);
-    assert.deepEqual(Array.from(step), Array.from((policy.network as PolicyNetwork).meanBatch(rows, objective.dim, 55)), `step ${t}`);
+    const rows = features.statesInto(new Float64Array(objective.dim * width), objective.dim);
+    assert.deepEqual(Array.from(step), Array.from((policy.network as PolicyNetwork).meanBatch(rows, objective.dim, width)), `step ${t}`);
     for (let j = 0; j < x.length; j++) x[j] += step[j];
   }
-});
+}
 
 test('per-coordinate GPS on the history-adam features: the momentum first teacher on the history entries, the policy reads them and the ratio, and the run file says which set', async () => {
   await initBackend();
@@ -244,22 +249,7 @@ test('per-coordinate GPS on the history-adam features: the momentum first teache
   const saved = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
   assert.equal(saved.features, 'history-adam');
   assert.equal(saved.network.inputDim, 3 * H + 1);
-  const { policy } = loadGpsPolicy(dir);
-  assert.ok(policy instanceof CoordinatewiseGpsPolicy);
-  const objective = family.sample('test', 0);
-  const rng = new Rng('ha-run');
-  const x = objective.start(rng.fork('start'));
-  policy.reset(objective, rng);
-  const features = new AdamRatioHistory(H, 'adagrad');
-  const width = features.stateDim;
-  for (let t = 0; t < 3; t++) {
-    const { value, gradient } = objective.evaluate(x);
-    const step = policy.act({ t, x, value, gradient, state: () => { throw new Error('unused'); } });
-    features.push(x, value, gradient);
-    const rows = features.statesInto(new Float64Array(objective.dim * width), objective.dim);
-    assert.deepEqual(Array.from(step), Array.from((policy.network as PolicyNetwork).meanBatch(rows, objective.dim, width)), `step ${t}`);
-    for (let j = 0; j < x.length; j++) x[j] += step[j];
-  }
+  assertStepsAreNetworkOnRows(dir, family.sample('test', 0), new AdamRatioHistory(H, 'adagrad'));
 });
 
 test("coherent gradient dynamics: the raw gradient's row becomes g' = g + h·u, h the curvature along the teachers' mean steps (Σ Δg·m / Σ m²)", () => {
