@@ -1,8 +1,9 @@
 // The 'history-adam' per-coordinate features: coordinate-history.ts's H lags, plus one entry, Adam's
-// bias-corrected m̂_t / √v̂_t of the coordinate's raw gradient (β1 0.9, β2 0.999). Under minibatch noise
-// the averaged gradient m̂ cancels while √v̂ does not, so the ratio falls from about 1 on a steady
-// gradient to about 0.23 on pure noise: a signal of the noise level that the 5 lags alone give a
-// shared policy only weakly (docs/gps.md, "A noise signal for the policy").
+// bias-corrected m̂_t / √v̂_t of the coordinate's raw gradient (β1 0.9, β2 0.999). Under minibatch
+// noise the averaged gradient m̂ cancels while √v̂ does not, so the ratio falls from about 1 on a
+// steady gradient to about √((1 − β1)/(1 + β1)) ≈ 0.23 on zero-mean noise: a signal of the noise
+// level that the 5 lags alone give a shared policy only weakly (docs/gps.md, "A noise signal for
+// the policy").
 //
 // Row layout: the history's 3H observed features, then the ratio (also observed), then the raw
 // gradient where the history carries one (AdaGrad scaling), as the cost model reads it.
@@ -56,24 +57,28 @@ export class AdamRatioHistory implements CoordinateFeatures {
 
   /** m̂_j / √v̂_j after the pushes so far; 0 before any, or where v̂_j is 0. */
   ratio(j: number): number {
-    if (this.steps === 0 || this.v[j] === 0) return 0;
-    const mHat = this.m[j] / (1 - BETA1 ** this.steps);
-    const vHat = this.v[j] / (1 - BETA2 ** this.steps);
-    return mHat / Math.sqrt(vHat);
+    return this.steps === 0 ? 0 : this.corrected(j, 1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps);
+  }
+
+  /** m̂_j / √v̂_j given the bias corrections 1 − β1^t and 1 − β2^t, computed once per step by the caller. */
+  private corrected(j: number, c1: number, c2: number): number {
+    if (this.v[j] === 0) return 0;
+    return this.m[j] / c1 / Math.sqrt(this.v[j] / c2);
   }
 
   statesInto(out: Float64Array, dim: number): Float64Array {
     const inner = this.history.stateDim;
     if (this.rows.length !== dim * inner) this.rows = new Float64Array(dim * inner);
-    this.history.statesInto(this.rows, dim);
+    const rows = this.history.statesInto(this.rows, dim);
     const width = this.stateDim;
     const k = this.ratioIndex;
-    for (let j = 0; j < dim; j++) {
-      const from = j * inner;
-      const at = j * width;
-      out.set(this.rows.subarray(from, from + k), at);
-      out[at + k] = this.ratio(j);
-      if (inner > k) out.set(this.rows.subarray(from + k, from + inner), at + k + 1);
+    const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
+    // Entry by entry, not subarray + set: two views per row on the 22k-weight net made a step of
+    // these features cost 6.5 ms against the history's 0.75.
+    for (let j = 0, from = 0, at = 0; j < dim; j++, from += inner, at += width) {
+      for (let i = 0; i < k; i++) out[at + i] = rows[from + i];
+      out[at + k] = this.steps === 0 ? 0 : this.corrected(j, c1, c2);
+      for (let i = k; i < inner; i++) out[at + i + 1] = rows[from + i];
     }
     return out;
   }

@@ -15,7 +15,7 @@ import { UserError } from '../src/errors.ts';
 import { splitParams, type FamilyDefinition, type ParamSpec } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
 import { mlpLayerSizes, mlpObjective, mlpParameterCount, type ClassificationData } from './mlp-classifier.ts';
-import { mlpParams, mlpSpecFromParams } from './mlp-params.ts';
+import { mlpParams, mlpSpecFromParams, parsePositiveIntegers } from './mlp-params.ts';
 import type { Activation } from './mlp-classifier.ts';
 
 interface ImageMlpDefaults {
@@ -46,13 +46,6 @@ function projectedData(dataset: string, split: DataSplit, dataDir: string, dims:
   return applyProjection(data, projection);
 }
 
-/** `batchSizes`: empty for batchSize everywhere, else the positive sizes the instances cycle through. */
-function parseBatchSizes(text: string): number[] {
-  const sizes = text.split(',').map((t) => t.trim()).filter((t) => t !== '').map(Number);
-  if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new UserError(`batchSizes must be comma-separated positive integers, got '${text}'`);
-  return sizes;
-}
-
 export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
   const params: Record<string, ParamSpec> = {
     dataset: { kind: 'string', default: defaults.dataset, description: `image dataset: ${DATASETS.map((d) => d.name).join(', ')}` },
@@ -76,7 +69,8 @@ export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
       if (dims < 0) throw new UserError(`project must be ≥ 0, got ${dims}`);
       const images = p.images as string;
       if (!IMAGE_CHOICES.includes(images)) throw new UserError(`images must be ${IMAGE_CHOICES.join(' or ')}, got '${images}'`);
-      const batchSizes = parseBatchSizes(p.batchSizes as string);
+      // Empty: batchSize for every instance; else the sizes the instances cycle through.
+      const batchSizes = parsePositiveIntegers('batchSizes', p.batchSizes as string);
       const dataDir = resolveDataDir(p.dataDir as string);
       const cache = new Map<ImageSource, ClassificationData>();
       const data = (source: ImageSource): ClassificationData => {

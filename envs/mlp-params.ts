@@ -4,10 +4,11 @@ import { UserError } from '../src/errors.ts';
 import type { ParamSpec, ParamValues } from './family-definition.ts';
 import { ACTIVATIONS, type Activation, type MlpSpec } from './mlp-classifier.ts';
 
-function parseHidden(text: string): number[] {
+/** A parameter's comma-separated positive integers (hidden widths, minibatch sizes); '' gives none. */
+export function parsePositiveIntegers(name: string, text: string): number[] {
   const sizes = text.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new UserError(`hidden must be comma-separated positive integers, got '${text}'`);
+    throw new UserError(`${name} must be comma-separated positive integers, got '${text}'`);
   }
   return sizes;
 }
@@ -31,7 +32,7 @@ export function mlpParams(defaults: { hidden: string; activation: Activation; ba
 
 export function mlpSpecFromParams(p: ParamValues): MlpSpec {
   return {
-    hidden: parseHidden(p.hidden as string),
+    hidden: parsePositiveIntegers('hidden', p.hidden as string),
     activation: parseActivation(p.activation as string),
     batchSize: p.batchSize as number,
     lambda: p.lambda as number,

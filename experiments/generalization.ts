@@ -101,7 +101,7 @@ function settings(quick: boolean): Settings {
     // One MNIST training instance in four at minibatch 10: GPS meta-trained at 64 alone followed
     // AdaGrad's step too boldly on the larger net at minibatch 10; at 64 and 10 alternating it was
     // too cautious at 64. 3 to 1, with the history-adam features, was lowest on the most test
-    // problems of the five mixes and feature sets tried (docs/gps.md).
+    // problems of the six mixes and feature sets measured (docs/gps.md).
     trainingBatchSizes: [64, 64, 64, 10],
     larger: { project: 100, hidden: '200' },
     noisyBatch: 10,
