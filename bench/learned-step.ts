@@ -1,7 +1,8 @@
 // `npm run bench -- gps --coordinatewise`: one per-coordinate learned step on the larger net
 // (100-200-10 on a 100-dim CIFAR-10 projection, 22,210 weights, minibatch 64), gradient included,
-// beside an SGD step on the same objective, for the MLP policy and the LSTM policy (32 and 128
-// cells), with untrained weights (the cost does not depend on them). Issue target: ≤ 3× SGD.
+// beside an SGD step on the same objective, for the MLP policy on the history features and on
+// history-adam (the generalization experiment's), and the LSTM policy (32 and 128 cells), with
+// untrained weights (the cost does not depend on them). Issue target: ≤ 3× SGD.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createFamily } from '../envs/registry.ts';
@@ -45,12 +46,14 @@ export async function benchLearnedStep(args: string[]): Promise<void> {
   const H = DEFAULT_GPS_CONFIG.historyLength;
   const scaling = DEFAULT_GPS_CONFIG.gradientScaling;
   const inputs = createCoordinateFeatures('history', H, scaling).observationDim;
+  const adamInputs = createCoordinateFeatures('history-adam', H, scaling).observationDim;
   const rng = new Rng('bench-learned-step-policy');
   console.log(`per-coordinate learned step on the larger net (${objective.dim} weights), gradient included, median of ${steps}; tfjs backend ${backend}`);
   const sgd = stepSeconds(new GradientDescent(0.1), objective, steps);
   console.log(`${'SGD step'.padEnd(38)} ${formatSeconds(sgd).padStart(10)}`);
   const rows: [string, Policy][] = [
     [`MLP policy (${inputs}-${DEFAULT_GPS_CONFIG.hidden}-1)`, new CoordinatewiseGpsPolicy(new PolicyNetwork(inputs, DEFAULT_GPS_CONFIG.hidden, 1, rng.fork('mlp')), H, scaling)],
+    [`MLP policy, history-adam (${adamInputs}-${DEFAULT_GPS_CONFIG.hidden}-1)`, new CoordinatewiseGpsPolicy(new PolicyNetwork(adamInputs, DEFAULT_GPS_CONFIG.hidden, 1, rng.fork('mlp-adam')), H, scaling, 'history-adam')],
     ['LSTM policy, 32 cells', new CoordinatewiseGpsPolicy(new LstmPolicyNetwork(inputs, 32, 1, rng.fork('lstm32')), H, scaling)],
     [`LSTM policy, ${DEFAULT_GPS_CONFIG.lstmCells} cells (the default)`, new CoordinatewiseGpsPolicy(new LstmPolicyNetwork(inputs, DEFAULT_GPS_CONFIG.lstmCells, 1, rng.fork('lstm128')), H, scaling)],
   ];

@@ -19,7 +19,6 @@ export class AdamRatioHistory implements CoordinateFeatures {
   private m = new Float64Array(0);
   private v = new Float64Array(0);
   private steps = 0;
-  private rows = new Float64Array(0); // the history's rows, before the ratio is inserted
 
   readonly stateDim: number;
   readonly observationDim: number;
@@ -67,19 +66,13 @@ export class AdamRatioHistory implements CoordinateFeatures {
   }
 
   statesInto(out: Float64Array, dim: number): Float64Array {
-    const inner = this.history.stateDim;
-    if (this.rows.length !== dim * inner) this.rows = new Float64Array(dim * inner);
-    const rows = this.history.statesInto(this.rows, dim);
     const width = this.stateDim;
     const k = this.ratioIndex;
+    // The history writes its entries straight into the wider rows, its raw gradient one past the
+    // ratio: copying its rows over took 1.5-2 ms a step on the 22k-weight net.
+    this.history.statesInto(out, dim, width, this.rawGradientIndex);
     const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
-    // Entry by entry, not subarray + set: two views per row on the 22k-weight net made a step of
-    // these features cost 6.5 ms against the history's 0.75.
-    for (let j = 0, from = 0, at = 0; j < dim; j++, from += inner, at += width) {
-      for (let i = 0; i < k; i++) out[at + i] = rows[from + i];
-      out[at + k] = this.steps === 0 ? 0 : this.corrected(j, c1, c2);
-      for (let i = k; i < inner; i++) out[at + i + 1] = rows[from + i];
-    }
+    for (let j = 0, at = k; j < dim; j++, at += width) out[at] = this.steps === 0 ? 0 : this.corrected(j, c1, c2);
     return out;
   }
 }

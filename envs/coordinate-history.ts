@@ -104,9 +104,13 @@ export class CoordinateHistory implements CoordinateFeatures {
   }
 
   /** Every coordinate's s_j, row j of `out` (coordinateStateDim entries each), as stateOf writes them. */
-  statesInto(out: Float64Array, dim: number): Float64Array {
+  /**
+   * Every coordinate's state, row j at j · stride; `stride` and `rawAt` (where in a row the raw
+   * gradient goes) let a wider feature set (adam-ratio-history.ts) have the rows written in place.
+   */
+  statesInto(out: Float64Array, dim: number, stride = this.stateDim, rawAt = FEATURES_PER_LAG * this.historyLength): Float64Array {
     const H = this.historyLength;
-    const width = coordinateStateDim(H, this.scaling);
+    const width = stride;
     const { gradients, steps, changes, rawGradient } = this;
     // A block of rows at a time, lag by lag within it: each pass reads one array in order and the
     // block's rows stay in cache between passes. Row by row, with a test per entry for the lags not
@@ -123,8 +127,8 @@ export class CoordinateHistory implements CoordinateFeatures {
           out[at + 2] = change;
         }
       }
-      if (width > FEATURES_PER_LAG * H) {
-        for (let j = start, at = start * width + FEATURES_PER_LAG * H; j < end; j++, at += width) out[at] = rawGradient ? rawGradient[j] : 0;
+      if (this.stateDim > FEATURES_PER_LAG * H) {
+        for (let j = start, at = start * width + rawAt; j < end; j++, at += width) out[at] = rawGradient ? rawGradient[j] : 0;
       }
     }
     return out;
