@@ -61,3 +61,27 @@ test('history-adam without gradient scaling: the raw gradient is the history\'s 
   assert.equal(row[0], -4);
   assert.equal(row[9], -1); // a single gradient: m̂ = g, v̂ = g², ratio sign(g)
 });
+
+test('history-adam over more rows than one block of the history: each row is the history\'s own state, the ratio inserted', () => {
+  // 600 coordinates span three of statesInto's 256-row blocks, which the history writes at the wider stride.
+  const H = 3;
+  const dim = 600;
+  for (const scaling of ['adagrad', 'none'] as const) {
+    const features = new AdamRatioHistory(H, scaling);
+    const history = new CoordinateHistory(H, scaling);
+    const own = new Float64Array(history.stateDim);
+    for (let t = 0; t < 5; t++) {
+      const x = Float64Array.from({ length: dim }, (_, j) => Math.sin(j + t));
+      const gradient = Float64Array.from({ length: dim }, (_, j) => Math.cos(3 * j - t) * (1 + j / dim));
+      features.push(x, 5 - t, gradient);
+      history.push(x, 5 - t, gradient);
+      const rows = features.statesInto(new Float64Array(dim * features.stateDim).fill(NaN), dim);
+      for (let j = 0; j < dim; j++) {
+        history.stateOf(j, own);
+        const row = [...rows.subarray(j * features.stateDim, (j + 1) * features.stateDim)];
+        const expected = [...own.subarray(0, features.ratioIndex), features.ratio(j), ...own.subarray(features.ratioIndex)];
+        assert.deepEqual(row, expected, `${scaling}, t ${t}, coordinate ${j}`);
+      }
+    }
+  }
+});
