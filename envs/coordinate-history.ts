@@ -103,10 +103,10 @@ export class CoordinateHistory implements CoordinateFeatures {
     return out;
   }
 
-  /** Every coordinate's s_j, row j of `out` (coordinateStateDim entries each), as stateOf writes them. */
   /**
-   * Every coordinate's state, row j at j · stride; `stride` and `rawAt` (where in a row the raw
-   * gradient goes) let a wider feature set (adam-ratio-history.ts) have the rows written in place.
+   * Every coordinate's s_j as stateOf writes it, row j of `out` at j · stride (coordinateStateDim by
+   * default); `stride` and `rawAt` (where in a row the raw gradient goes) let a wider feature set
+   * (adam-ratio-history.ts) have the rows written in place.
    */
   statesInto(out: Float64Array, dim: number, stride = this.stateDim, rawAt = FEATURES_PER_LAG * this.historyLength): Float64Array {
     const H = this.historyLength;
