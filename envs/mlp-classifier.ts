@@ -6,7 +6,7 @@ import type * as Tf from '@tensorflow/tfjs';
 import { tfjs } from '../src/lazy-tfjs.ts';
 import { dense, softmaxCrossEntropy } from '../src/tfjs-fused-ops.ts';
 import type { Rng } from '../src/random.ts';
-import type { Objective } from './objective.ts';
+import type { Evaluation, Objective } from './objective.ts';
 import { layerGroups, type ParameterGroup } from './parameter-groups.ts';
 import type { ClassificationData } from '../src/data/classification-data.ts';
 
@@ -62,14 +62,14 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
     return resident;
   }
 
-  function batchTensors(): { x: Tf.Tensor2D; y: Tf.Tensor2D; owned: boolean } {
+  function batchTensors(rng: Rng | null): { x: Tf.Tensor2D; y: Tf.Tensor2D; owned: boolean } {
     if (fullBatch) return { ...residentData(), owned: false };
-    if (!batchRng) throw new Error(`${name}: start() must be called before evaluate()`);
+    if (!rng) throw new Error(`${name}: start() must be called before evaluate()`);
     const xs = new Float32Array(batch * data.inputDim);
     // One-hot labels built here: one upload instead of three ops per step.
     const ys = new Float32Array(batch * data.classes);
     for (let i = 0; i < batch; i++) {
-      const j = batchRng.int(count);
+      const j = rng.int(count);
       xs.set(data.inputs.subarray(j * data.inputDim, (j + 1) * data.inputDim), i * data.inputDim);
       ys[i * data.classes + data.labels[j]] = 1;
     }
@@ -104,6 +104,20 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
     return penalty ? data.add(penalty.mul(0.5 * spec.lambda)) : data;
   }
 
+  /** f and ∇f at x on a minibatch drawn from `rng` (the whole set when the batch is full). */
+  function evaluateOn(x: Float64Array, rng: Rng | null): Evaluation {
+    const { x: inputs, y, owned } = batchTensors(rng);
+    const layers = layerTensors(x);
+    const { value, grads } = tf.valueAndGrads((...p: Tf.Tensor[]) => loss(p, inputs, y))(layers);
+    const valueData = value.dataSync()[0];
+    // The layers' gradients in the parameter layout, read in one transfer.
+    const flat = tf.tidy(() => tf.concat(grads.map((g) => g.reshape([-1]))));
+    const gradient = Float64Array.from(flat.dataSync());
+    tf.dispose([value, flat, ...grads, ...layers]);
+    if (owned) tf.dispose([inputs, y]);
+    return { value: valueData, gradient };
+  }
+
   return {
     name,
     dim,
@@ -120,17 +134,10 @@ export function mlpObjective(name: string, data: ClassificationData, spec: MlpSp
       return x;
     },
     evaluate(x) {
-      const { x: inputs, y, owned } = batchTensors();
-      const layers = layerTensors(x);
-      const { value, grads } = tf.valueAndGrads((...p: Tf.Tensor[]) => loss(p, inputs, y))(layers);
-      const valueData = value.dataSync()[0];
-      // The layers' gradients in the parameter layout, read in one transfer.
-      const flat = tf.tidy(() => tf.concat(grads.map((g) => g.reshape([-1]))));
-      const gradient = Float64Array.from(flat.dataSync());
-      tf.dispose([value, flat, ...grads, ...layers]);
-      if (owned) tf.dispose([inputs, y]);
-      return { value: valueData, gradient };
+      return evaluateOn(x, batchRng);
     },
+    // A full batch has no noise to measure, so only a minibatch objective offers a second look.
+    ...(fullBatch ? {} : { resample: (x: Float64Array, rng: Rng) => evaluateOn(x, rng) }),
     fullValue(x) {
       // The loss alone on every example: no gradient, no minibatch drawn.
       const { x: inputs, y } = residentData();

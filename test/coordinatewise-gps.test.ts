@@ -10,7 +10,7 @@ import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type Gps
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, statePath } from '../src/gps/checkpoint.ts';
 import { CoordinateHistory, coordinatePadding, coordinateStateDim, rawGradientIndex } from '../envs/coordinate-history.ts';
-import { CoordinatewiseProblem } from '../src/gps/problem/coordinatewise-problem.ts';
+import { CoordinatewiseProblem, signalShares } from '../src/gps/problem/coordinatewise-problem.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import type { QuadraticCost } from '../src/gps/lqr.ts';
 import { checkGpsConfig } from '../src/gps/badmm.ts';
@@ -59,6 +59,55 @@ test('per-coordinate cost model: the meta-loss share (T − t)(g u + ½ h u²) w
   }
   const cost = problem.costModel(null as never, { states, observations: states, actions, values: [] });
   assertMetaLossShare(cost, T, h, Float64Array.of(0.7, 0.1, -0.2, -0.4)); // [g, step, change, u]
+});
+
+test('denoised per-coordinate cost: a second minibatch shrinks g·u by κ = Σ∇F²/Σ(∇F² + σ²) and gives the curvature h, which the run\'s own noisy gradient biases upward', () => {
+  // f = ½ h Σ x² with minibatch gradients g = h x + σ ε; the step u = −α g + τ ξ is computed from g.
+  const [T, h, sigma, alpha, tau, n] = [3, 2, 2, 0.3, 0.1, 4000];
+  const rng = new Rng('denoised');
+  const states: Float64Array[][] = [];
+  const actions: Float64Array[][] = [];
+  const probes: Float64Array[] = [];
+  let [signal, total] = [0, 0]; // Σ ∇F², Σ g² over every sample and step (κ's window spans all three)
+  for (let i = 0; i < n; i++) {
+    let x = rng.normal();
+    const run: Float64Array[] = [];
+    const us: Float64Array[] = [];
+    const probe = new Float64Array(T);
+    for (let t = 0; t < T; t++) {
+      const g = h * x + sigma * rng.normal();
+      probe[t] = h * x + sigma * rng.normal();
+      const u = -alpha * g + tau * rng.normal();
+      signal += (h * x) ** 2;
+      total += g * g;
+      run.push(Float64Array.of(g, 0, 0));
+      us.push(Float64Array.of(u));
+      x += u;
+    }
+    states.push(run);
+    actions.push(us);
+    probes.push(probe);
+  }
+  const settings = { metaObjective: 'sum' as const, historyLength: 1, horizon: T, samples: 2, initialNoise: 0.1, sampledCoordinates: 3, gradientScaling: 'none' as const };
+  const denoised = new CoordinatewiseProblem({ ...settings, costGradient: 'denoised' }).costModel(null as never, { states, observations: states, actions, values: [], probes });
+  const minibatch = new CoordinatewiseProblem(settings).costModel(null as never, { states, observations: states, actions, values: [] });
+  // κ against the samples' own ∇F = h x, known here: about 0.4 (4 / 8 at t = 0, less as x shrinks).
+  const expected = signal / total;
+  for (const t of [0, 1]) {
+    const weight = T - t;
+    const kappa = denoised.C[t].get(0, 3) / weight;
+    assert.equal(minibatch.C[t].get(0, 3), weight, 'the minibatch cost takes g as it is');
+    const hDenoised = denoised.C[t].get(3, 3) / weight;
+    const hMinibatch = minibatch.C[t].get(3, 3) / weight;
+    assert.ok(Math.abs(hDenoised - h) < 0.25, `t = ${t}: denoised curvature ${hDenoised}, true ${h}`);
+    // The run's gradient: E[−σε·u] / E[u²] = ασ² / (α²(h² + σ²) + τ²) ≈ 1.6 too high at t = 0.
+    assert.ok(hMinibatch > h + 1, `t = ${t}: minibatch curvature ${hMinibatch} is not biased up`);
+    assert.equal(denoised.C[t].get(3, 0), denoised.C[t].get(0, 3));
+    assert.ok(Math.abs(kappa - expected) < 0.04, `κ_${t} = ${kappa}, Σ∇F²/Σg² = ${expected}`);
+  }
+  // Without noise the second look agrees with the first: κ = 1, the cost of the minibatch form.
+  const exact = states.map((run) => Float64Array.from(run, (s) => s[0]));
+  assert.deepEqual(Array.from(signalShares(states, exact, 0, T)), [1, 1, 1]);
 });
 
 /** ½ zᵀ C_t z equals weight(t)·(g u + ½ h u²) at every t (by default the sum's T − t), for z whose raw gradient g is 0.7 and step u −0.4. */

@@ -33,7 +33,7 @@ function lossByHand(x: Float64Array, inputs: number[][], labels: number[], sizes
   return total / inputs.length + 0.5 * lambda * squares;
 }
 
-test('fullValue is the loss on every example, computed by hand, and leaves the minibatch stream as it was', async () => {
+test('fullValue is the loss on every example, computed by hand, and leaves the minibatch stream as it was; so does resample, which draws from its own rng', async () => {
   await initBackend();
   const inputs = [[0.5, -1, 2], [1, 0.3, -0.7], [-1.2, 0.8, 0.1], [0, 0, 1], [2, -0.5, 0.4], [-0.3, -0.9, -1.1], [0.7, 1.4, 0.2]];
   const labels = [0, 2, 1, 1, 0, 2, 1];
@@ -55,6 +55,16 @@ test('fullValue is the loss on every example, computed by hand, and leaves the m
     const batches = [objective.evaluate(x).value, (objective.fullValue!(x), objective.evaluate(x).value), objective.evaluate(x).value];
     assert.deepEqual(batches, [twin.evaluate(x).value, twin.evaluate(x).value, twin.evaluate(x).value]);
     assert.ok(batches.some((v) => Math.abs(v - full) > 1e-3));
+    // resample draws its minibatch from the rng it is given: the same draws give the same batch, and
+    // the run's stream does not move (the twin, never resampled, stays in step).
+    const second = objective.resample!(x, new Rng('probe'));
+    assert.deepEqual(objective.resample!(x, new Rng('probe')), second);
+    assert.notDeepEqual(objective.resample!(x, new Rng('other probe')).gradient, second.gradient);
+    assert.equal(objective.evaluate(x).value, twin.evaluate(x).value);
+    // A full batch has nothing to resample.
+    const whole = mlpObjective('whole', data, { ...spec, batchSize: 0 });
+    assert.equal(whole.resample, undefined);
+    whole.dispose?.();
   } finally {
     objective.dispose?.();
     twin.dispose?.();

@@ -39,6 +39,7 @@ export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?:
   { flag: 'parameter-groups', key: 'parameterGroups', fallback: false },
   { flag: 'features', key: 'features', fallback: 'history' },
   { flag: 'gradient-dynamics', key: 'gradientDynamics', fallback: 'fitted' },
+  { flag: 'cost-gradient', key: 'costGradient', fallback: 'minibatch' },
   { flag: 'policy', key: 'policy', fallback: 'mlp' },
   { flag: 'policy-batch', key: 'policyBatch' },
   { flag: 'lstm-cells', key: 'lstmCells' },

@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
+import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -46,6 +46,7 @@ interface TrainArgs extends EnvArgs {
   parameterGroups: boolean;
   features: string;
   gradientDynamics: string;
+  costGradient: string;
   policy: string;
   lstmCells: number;
   gradientScaling?: string;
@@ -119,6 +120,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     parameterGroups: args.parameterGroups,
     features: args.features as GpsConfig['features'], // yargs has checked the choices
     gradientDynamics: args.gradientDynamics as GpsConfig['gradientDynamics'],
+    costGradient: args.costGradient as GpsConfig['costGradient'],
     policy: args.policy as GpsConfig['policy'],
     lstmCells: args.lstmCells,
     // The li-malik-2017 features normalize their gradients themselves.
@@ -130,6 +132,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('--parameter-groups needs --coordinatewise (the full-state teacher acts on all coordinates at once)');
   if (config.policy === 'lstm' && !config.coordinatewise) throw new UserError('--policy lstm needs --coordinatewise (the LSTM steps one coordinate at a time)');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('--gradient-dynamics coherent needs --coordinatewise (the full-state dynamics see every coordinate)');
+  if (config.costGradient !== 'minibatch' && !config.coordinatewise) throw new UserError('--cost-gradient denoised needs --coordinatewise (the full-state cost model has no per-coordinate gradient to shrink)');
   if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
   if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`--features li-malik-2017 normalizes its gradients itself: leave out --gradient-scaling ${config.gradientScaling}`);
   if (config.conditions + config.validation > family.splitSizes.train) {
@@ -268,6 +271,7 @@ export const trainCommand = {
       .option('policy', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.policy, choices: [...POLICY_KINDS], describe: "the global policy: a feed-forward 'mlp' (50 softplus units), or per coordinate an 'lstm' of --lstm-cells cells whose state is carried through a run (Li & Malik 2017), distilled on whole sample sequences" })
       .option('lstm-cells', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.lstmCells, coerce: positiveInteger('lstm-cells'), describe: 'cells of the LSTM policy (--policy lstm)' })
       .option('gradient-dynamics', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientDynamics, choices: [...GRADIENT_DYNAMICS], describe: "per-coordinate GPS: the raw gradient's dynamics as fitted, or 'coherent': g' = g + h·u with h the curvature along the teachers' mean step, the direction all coordinates move together" })
+      .option('cost-gradient', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.costGradient, choices: [...COST_GRADIENTS], describe: "per-coordinate GPS: the gradient in the cost model's g·u, the run's minibatch one, or 'denoised': shrunk by the share a second, independent minibatch agrees with (one more gradient per teacher step; docs/gps.md)" })
       .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f (history-adam: and Adam's m̂/√v̂), or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages)" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples' })
       .option('parameter-groups', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.parameterGroups, describe: "per-coordinate GPS: a teacher per parameter group of the objective (a net's weight matrices and bias vectors; Li & Malik 2017), not one for all coordinates" })

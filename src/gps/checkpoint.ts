@@ -15,7 +15,7 @@ import type { LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
 import { reviveDistilledPolicy, type DistilledPolicyJson } from './transfer.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 
-import { GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES } from './config.ts';
+import { COST_GRADIENTS, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES } from './config.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
@@ -57,7 +57,7 @@ interface StateFile extends RunIdentity {
    * Files written before a setting existed lack it; loadCheckpoint fills in what they ran with (no
    * validation, no gradient scaling, cost-only step adjustment, no on-policy samples or floor, the sum-scored teacher search without refinement).
    */
-  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups' | 'features' | 'gradientDynamics' | 'policy' | 'lstmCells' | 'teacherScore' | 'teacherRefine'> & Partial<GpsConfig>;
+  config: Omit<GpsConfig, 'validation' | 'validationSteps' | 'gradientScaling' | 'stepAdjustment' | 'onPolicySamples' | 'explorationFloor' | 'warmStartMixtures' | 'nuStep' | 'coordinatewise' | 'sampledCoordinates' | 'parameterGroups' | 'features' | 'gradientDynamics' | 'costGradient' | 'policy' | 'lstmCells' | 'teacherScore' | 'teacherRefine'> & Partial<GpsConfig>;
   network: DistilledPolicyJson;
   /** Absent in runs that hold nothing out (and in files written before validation existed). */
   best?: BestPolicy;
@@ -243,6 +243,7 @@ const gpsConfigSchema = object({
   parameterGroups: optional(boolean()),
   features: optional(oneOf(...FEATURE_SETS)),
   gradientDynamics: optional(oneOf(...GRADIENT_DYNAMICS)),
+  costGradient: optional(oneOf(...COST_GRADIENTS)),
   policy: optional(oneOf(...POLICY_KINDS)),
   lstmCells: optional(count(1)),
   gradientScaling: optional(oneOf('none', 'adagrad')),
@@ -428,6 +429,7 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
         parameterGroups: false,
         features: 'history',
         gradientDynamics: 'fitted',
+        costGradient: 'minibatch',
         policy: 'mlp',
         lstmCells: DEFAULT_GPS_CONFIG.lstmCells,
         ...file.config,

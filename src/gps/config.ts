@@ -5,9 +5,11 @@ import type { MetaObjective } from '../meta-objective.ts';
 import type { FeatureSet } from '../../envs/coordinate-features.ts';
 
 export const GRADIENT_DYNAMICS = ['fitted', 'coherent'] as const;
+export const COST_GRADIENTS = ['minibatch', 'denoised'] as const;
 export const POLICY_KINDS = ['mlp', 'lstm'] as const;
 export type PolicyKind = (typeof POLICY_KINDS)[number];
 export type GradientDynamics = (typeof GRADIENT_DYNAMICS)[number];
+export type CostGradient = (typeof COST_GRADIENTS)[number];
 export const TEACHER_SCORES = ['sum', 'final'] as const;
 export type TeacherScore = (typeof TEACHER_SCORES)[number];
 
@@ -98,6 +100,15 @@ export interface GpsConfig {
    */
   gradientDynamics: GradientDynamics;
   /**
+   * Per-coordinate GPS: the gradient in the cost model's g·u. 'minibatch': the run's minibatch
+   * gradient, the one the step was computed from, so its noise counts as descent and rewards large
+   * steps. 'denoised': that gradient times κ_t, the share of it a second, independent minibatch
+   * agrees with, and the curvature regressed on that second gradient, neither biased by the noise
+   * (coordinatewise-problem.ts costModel; docs/design.md §5). The same on an objective without
+   * minibatches.
+   */
+  costGradient: CostGradient;
+  /**
    * The global policy: 'mlp', one hidden layer of `hidden` softplus units on the current features;
    * 'lstm' (per coordinate), one LSTM layer of `lstmCells` cells carried through a run and distilled
    * on whole sequences (Li & Malik 2017; policyBatch then counts sequences).
@@ -168,6 +179,7 @@ export const DEFAULT_GPS_CONFIG: GpsConfig = {
   parameterGroups: false,
   features: 'history',
   gradientDynamics: 'fitted',
+  costGradient: 'minibatch',
   policy: 'mlp',
   lstmCells: 128,
   gradientScaling: 'adagrad',

@@ -26,7 +26,7 @@ import type { Objective } from '../../../envs/objective.ts';
 import type { Rng } from '../../random.ts';
 import type { QuadraticCost } from '../lqr.ts';
 import type { LinearDynamics } from '../dynamics.ts';
-import type { GradientDynamics } from '../config.ts';
+import type { CostGradient, GradientDynamics } from '../config.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
 import { createCoordinateFeatures, extendsHistory, type CoordinateFeatures, type FeatureSet } from '../../../envs/coordinate-features.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
@@ -113,7 +113,7 @@ export class CoordinatewiseProblem implements GpsProblem {
   /** The state's layout (a fresh, empty history of the feature set). */
   private readonly layout: CoordinateFeatures;
 
-  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number; gradientScaling: GradientScaling; parameterGroups?: boolean; features?: FeatureSet; gradientDynamics?: GradientDynamics }) {
+  constructor(private readonly settings: GpsProblemSettings & { sampledCoordinates: number; gradientScaling: GradientScaling; parameterGroups?: boolean; features?: FeatureSet; gradientDynamics?: GradientDynamics; costGradient?: CostGradient }) {
     this.features = settings.features ?? 'history';
     this.layout = createCoordinateFeatures(this.features, settings.historyLength, settings.gradientScaling);
     this.dX = this.layout.stateDim;
@@ -164,7 +164,8 @@ export class CoordinatewiseProblem implements GpsProblem {
     const groups = this.teacherGroups(objective);
     if (teachers.length !== groups.length) throw new Error(`${objective.name}: ${teachers.length} teachers for ${groups.length} parameter groups`);
     const groupOf = groups.length > 1 ? groupIndexOf(groups, objective.dim) : null;
-    const out = this.collect(objective, startRng, rng, M, (attempt, recorder) => new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, this.features, rng.fork(`noise/${attempt}`), recorder));
+    const probe = this.settings.costGradient === 'denoised' && objective.resample !== undefined;
+    const out = this.collect(objective, startRng, rng, M, (attempt, recorder) => new CoordinatewiseTeacherPolicy(teachers, groupOf, H, gradientScaling, this.features, rng.fork(`noise/${attempt}`), recorder), probe);
     if (out[0].states.length < M * Math.min(this.settings.sampledCoordinates, groups[0].size)) throw new Error(`${objective.name}: more than 2/3 of the teacher's rollouts diverged`);
     // The teachers' mean steps at the recorded states: only 'coherent' gradient dynamics read them.
     if (this.settings.gradientDynamics === 'coherent') out.forEach((set, i) => (set.means = set.states.map((run) => run.map((s, t) => teachers[i].mean(t, s)))));
@@ -188,12 +189,16 @@ export class CoordinatewiseProblem implements GpsProblem {
     return this.collect(objective, startRng, rng, count, (attempt, recorder) => new ExploringCoordinatewisePolicy(network, std, rng.fork(`noise/${attempt}`), H, gradientScaling, this.features, recorder));
   }
 
-  /** Up to `count` rollouts that did not diverge, from at most 3·count attempts, with each group's chosen coordinates recorded. */
-  private collect(objective: Objective, startRng: Rng, rng: Rng, count: number, policyFor: (attempt: number, recorder: Recorder) => PerCoordinatePolicy): Samples[] {
+  /**
+   * Up to `count` rollouts that did not diverge, from at most 3·count attempts, with each group's
+   * chosen coordinates recorded; with `probe`, also their gradients on a second minibatch at every
+   * x_t (Objective.resample, its own random stream: the runs are the same with or without it).
+   */
+  private collect(objective: Objective, startRng: Rng, rng: Rng, count: number, policyFor: (attempt: number, recorder: Recorder) => PerCoordinatePolicy, probe = false): Samples[] {
     const { horizon: T, sampledCoordinates } = this.settings;
     const groups = this.teacherGroups(objective);
     const env = new OptimizationEnv({ historyLength: 1 });
-    const out: Samples[] = groups.map(() => ({ states: [], observations: [], actions: [], values: [] }));
+    const out: Samples[] = groups.map(() => ({ states: [], observations: [], actions: [], values: [], ...(probe ? { probes: [] } : {}) }));
     let kept = 0;
     for (let attempt = 0; kept < count && attempt < 3 * count; attempt++) {
       const pick = rng.fork(`coordinates/${attempt}`);
@@ -205,7 +210,14 @@ export class CoordinatewiseProblem implements GpsProblem {
       });
       const coordinates = Int32Array.from(chosen.flatMap((c) => Array.from(c)));
       const recorder: Recorder = { coordinates, states: Array.from(coordinates, () => []), actions: Array.from(coordinates, () => []) };
-      const run = rollout(env, policyFor(attempt, recorder), objective, T, startRng);
+      const probes = probe ? Array.from(coordinates, () => new Float64Array(T)) : null;
+      const probeRng = rng.fork(`probe/${attempt}`);
+      const onIterate = (t: number, x: Float64Array) => {
+        if (!probes || t >= T) return;
+        const gradient = objective.resample!(x, probeRng).gradient;
+        coordinates.forEach((j, c) => (probes[c][t] = gradient[j]));
+      };
+      const run = rollout(env, policyFor(attempt, recorder), objective, T, startRng, probes ? { onIterate } : {});
       if (run.divergedAt !== null) continue;
       kept++;
       let c = 0;
@@ -217,6 +229,7 @@ export class CoordinatewiseProblem implements GpsProblem {
           set.observations.push(this.dO === this.dX ? states : states.map((s) => s.subarray(0, this.dO)));
           set.actions.push(recorder.actions[c]);
           set.values.push(run.values.slice(0, T));
+          if (probes) set.probes!.push(probes[c]);
         }
       });
     }
@@ -227,25 +240,34 @@ export class CoordinatewiseProblem implements GpsProblem {
     const T = this.settings.horizon;
     const weights = suffixWeights(this.settings.metaObjective, T, objective, samples.values);
     const dZ = this.dX + 1;
+    const g = this.gradientIndex;
+    const probes = samples.probes && samples.probes.length === samples.states.length ? samples.probes : null;
+    // The gradient before the step, as the curvature's regression differences it: the run's own, or
+    // with probes the second minibatch's, which is independent of the step (the run's is not: the
+    // step was computed from its noise, which would count as curvature).
+    const before = (n: number, t: number) => (probes ? probes[n][t] : samples.states[n][t][g]);
     const curvature = new Float64Array(T);
     for (let t = 0; t + 1 < T; t++) {
       let gu = 0;
       let uu = 0;
       samples.states.forEach((run, n) => {
         const u = samples.actions[n][t][0];
-        gu += (run[t + 1][this.gradientIndex] - run[t][this.gradientIndex]) * u;
+        gu += (run[t + 1][g] - before(n, t)) * u;
         uu += u * u;
       });
       curvature[t] = Math.max(uu > 0 ? gu / uu : 0, 1e-8);
     }
     curvature[T - 1] = T > 1 ? curvature[T - 2] : 1e-8;
+    const signal = probes ? signalShares(samples.states, probes, g, T) : null;
     const C: Matrix[] = [];
     const c: Float64Array[] = [];
     for (let t = 0; t < T; t++) {
       const weight = weights[t];
       const Ct = new Matrix(dZ, dZ);
-      Ct.set(this.gradientIndex, this.dX, weight);
-      Ct.set(this.dX, this.gradientIndex, weight);
+      // E[∇F(x_t) | g_t] ≈ κ_t g_t: the descent the step buys on the loss itself, not on its minibatch.
+      const linear = weight * (signal ? signal[t] : 1);
+      Ct.set(g, this.dX, linear);
+      Ct.set(this.dX, g, linear);
       Ct.set(this.dX, this.dX, weight * curvature[t]);
       C.push(Ct);
       c.push(new Float64Array(dZ));
@@ -293,4 +315,36 @@ export class CoordinatewiseProblem implements GpsProblem {
   policy(network: DistilledPolicy): CoordinatewiseGpsPolicy {
     return new CoordinatewiseGpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling, this.features);
   }
+}
+
+/** Steps on each side of t whose samples κ_t pools: one step's 160 coordinate pairs are a noisy estimate. */
+const SIGNAL_WINDOW = 5;
+
+/**
+ * κ_t, the share of a minibatch gradient that is signal: with g = ∇F + ε and g' = ∇F + ε' two
+ * independent minibatch gradients at x_t, Σ g·g' / Σ g² estimates Σ ∇F² / Σ (∇F² + ε²), which is the
+ * regression of ∇F on g. Pooled over the samples at steps t ± SIGNAL_WINDOW, clamped to [0, 1]; 1
+ * where the gradient has no noise (g' = g).
+ */
+export function signalShares(states: readonly Float64Array[][], probes: readonly Float64Array[], gradientIndex: number, T: number): Float64Array {
+  const gg = new Float64Array(T);
+  const gp = new Float64Array(T);
+  states.forEach((run, n) => {
+    for (let t = 0; t < T; t++) {
+      const value = run[t][gradientIndex];
+      gg[t] += value * value;
+      gp[t] += value * probes[n][t];
+    }
+  });
+  const shares = new Float64Array(T);
+  for (let t = 0; t < T; t++) {
+    let num = 0;
+    let den = 0;
+    for (let s = Math.max(0, t - SIGNAL_WINDOW); s <= Math.min(T - 1, t + SIGNAL_WINDOW); s++) {
+      num += gp[s];
+      den += gg[s];
+    }
+    shares[t] = den > 0 ? Math.min(1, Math.max(0, num / den)) : 1;
+  }
+  return shares;
 }

@@ -66,10 +66,10 @@ export class FullStateProblem implements GpsProblem {
   }
 
   /** Up to `count` runs that did not diverge, from at most 3·count attempts. */
-  private collect(objective: Objective, startRng: Rng, count: number, policyFor: (attempt: number) => Policy): Required<Omit<Samples, 'means'>> {
+  private collect(objective: Objective, startRng: Rng, count: number, policyFor: (attempt: number) => Policy): Required<Omit<Samples, 'means' | 'probes'>> {
     const { horizon: T, historyLength: H } = this.settings;
     const env = new OptimizationEnv({ historyLength: H });
-    const out: Required<Omit<Samples, 'means'>> = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
+    const out: Required<Omit<Samples, 'means' | 'probes'>> = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
     for (let attempt = 0; out.states.length < count && attempt < 3 * count; attempt++) {
       const run = rollout(env, policyFor(attempt), objective, T, startRng, { recordStates: true });
       if (run.divergedAt !== null) continue;

@@ -27,6 +27,11 @@ export interface Samples {
   /** Iterates and gradients, where the cost model needs them. */
   iterates?: Float64Array[][];
   gradients?: Float64Array[][];
+  /**
+   * Per coordinate, with the denoised cost: the coordinate's raw gradient at each x_t, t < T, on a
+   * second minibatch drawn independently of the run's (Objective.resample).
+   */
+  probes?: Float64Array[];
   /** The teacher's mean action at each recorded state, where the dynamics need it (per coordinate). */
   means?: Float64Array[][];
 }
