@@ -103,7 +103,7 @@ function optionCases(): Case[] {
   add(evalBase, 'eval', ['--out'], ['/proc/nope/out', 'not-a-dir-file.txt/sub']);
   add(gps, 'train gps', ['--iterations', '--horizon', '--samples', '--history', '--inner', '--policy-iterations', '--validation-steps'], ['0', 'x']);
   add(gps, 'train gps', ['--kl-step', '--initial-noise', '--initial-nu'], ['x', '-1']);
-  add(gps, 'train gps', ['--step-adjustment', '--nu-step', '--gradient-scaling'], ['bogus']);
+  add(gps, 'train gps', ['--step-adjustment', '--nu-step', '--gradient-scaling', '--cost-gradient'], ['bogus']);
   add(gps, 'train gps', ['--conditions', '--validation'], ['-1', 'x', '100000']);
   add(gps, 'train gps', ['--out'], ['/proc/nope/x', '']);
   add(bptt, 'train bptt', ['--iterations', '--batch', '--unroll', '--validate-every', '--hidden', '--chunk-size'], ['0', '1.5']);
