@@ -7,6 +7,11 @@
 //
 // Row layout: the history's 3H observed features, then the ratio (also observed), then the raw
 // gradient where the history carries one (AdaGrad scaling), as the cost model reads it.
+//
+// 'history-adam-mean' adds, after the ratio, the mean of |m̂/√v̂| over all coordinates: the same
+// signal pooled, the same in every row. One coordinate's ratio is itself noisy, so a shared policy
+// sees the noise level of the whole objective only through this average (docs/gps.md, "A pooled
+// noise level").
 
 import { CoordinateHistory, type GradientScaling } from './coordinate-history.ts';
 import type { CoordinateFeatures } from './coordinate-features.ts';
@@ -19,6 +24,10 @@ export class AdamRatioHistory implements CoordinateFeatures {
   private m = new Float64Array(0);
   private v = new Float64Array(0);
   private steps = 0;
+  /** Mean |m̂_j / √v̂_j| over every coordinate after the latest push (the pooled entry). */
+  private meanRatio = 0;
+  /** Entries this class inserts after the history's observed ones: the ratio, and the pooled mean if asked. */
+  private readonly inserted: number;
 
   readonly stateDim: number;
   readonly observationDim: number;
@@ -26,19 +35,21 @@ export class AdamRatioHistory implements CoordinateFeatures {
   /** Where each row holds the ratio: right after the history's observed features. */
   readonly ratioIndex: number;
 
-  constructor(historyLength: number, scaling: GradientScaling = 'none') {
+  /** With `pooled`, each row also holds the mean |ratio| over all coordinates, right after the ratio. */
+  constructor(historyLength: number, scaling: GradientScaling = 'none', private readonly pooled = false) {
     this.history = new CoordinateHistory(historyLength, scaling);
+    this.inserted = pooled ? 2 : 1;
     this.ratioIndex = this.history.observationDim;
-    this.stateDim = this.history.stateDim + 1;
-    this.observationDim = this.history.observationDim + 1;
+    this.stateDim = this.history.stateDim + this.inserted;
+    this.observationDim = this.history.observationDim + this.inserted;
     // Unscaled, the history's lag-0 gradient is the raw one (index 0, before the ratio).
     const raw = this.history.rawGradientIndex;
-    this.rawGradientIndex = raw < this.ratioIndex ? raw : raw + 1;
+    this.rawGradientIndex = raw < this.ratioIndex ? raw : raw + this.inserted;
   }
 
   isPadding(index: number, t: number): boolean {
-    if (index === this.ratioIndex) return false;
-    return this.history.isPadding(index < this.ratioIndex ? index : index - 1, t);
+    if (index >= this.ratioIndex && index < this.ratioIndex + this.inserted) return false;
+    return this.history.isPadding(index < this.ratioIndex ? index : index - this.inserted, t);
   }
 
   push(x: Float64Array, value: number, gradient: Float64Array): void {
@@ -51,6 +62,12 @@ export class AdamRatioHistory implements CoordinateFeatures {
     for (let j = 0; j < gradient.length; j++) {
       this.m[j] = BETA1 * this.m[j] + (1 - BETA1) * gradient[j];
       this.v[j] = BETA2 * this.v[j] + (1 - BETA2) * gradient[j] ** 2;
+    }
+    if (this.pooled) {
+      const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
+      let sum = 0;
+      for (let j = 0; j < gradient.length; j++) sum += Math.abs(this.corrected(j, c1, c2));
+      this.meanRatio = gradient.length > 0 ? sum / gradient.length : 0;
     }
   }
 
@@ -74,6 +91,7 @@ export class AdamRatioHistory implements CoordinateFeatures {
     this.history.statesInto(out, dim, width, this.rawGradientIndex);
     const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
     for (let j = 0, at = k; j < dim; j++, at += width) out[at] = this.steps === 0 ? 0 : this.corrected(j, c1, c2);
+    if (this.pooled) for (let j = 0, at = k + 1; j < dim; j++, at += width) out[at] = this.meanRatio;
     return out;
   }
 }

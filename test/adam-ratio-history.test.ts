@@ -85,3 +85,30 @@ test('history-adam over more rows than one block of the history: each row is the
     }
   }
 });
+
+test('history-adam-mean: after the ratio, the mean |m̂/√v̂| over all coordinates (by hand), the same in every row; the raw gradient moves one on', () => {
+  const H = 2;
+  const features = createCoordinateFeatures('history-adam-mean', H, 'adagrad');
+  const plain = new AdamRatioHistory(H, 'adagrad');
+  assert.equal(features.observationDim, 3 * H + 2);
+  assert.equal(features.stateDim, 3 * H + 3);
+  assert.equal(features.rawGradientIndex, 3 * H + 2);
+  const dim = 3;
+  G.forEach((gradient, t) => {
+    const x = Float64Array.from([t, -t, 0.5 * t]);
+    features.push(x, 10 - t, Float64Array.from(gradient));
+    plain.push(x, 10 - t, Float64Array.from(gradient));
+    const rows = features.statesInto(new Float64Array(dim * features.stateDim), dim);
+    const own = plain.statesInto(new Float64Array(dim * plain.stateDim), dim);
+    const mean = RATIOS[t].reduce((sum, r) => sum + Math.abs(r), 0) / dim;
+    for (let j = 0; j < dim; j++) {
+      const row = rows.subarray(j * features.stateDim, (j + 1) * features.stateDim);
+      const base = own.subarray(j * plain.stateDim, (j + 1) * plain.stateDim);
+      assert.deepEqual([...row.subarray(0, 3 * H + 1)], [...base.subarray(0, 3 * H + 1)], `t ${t}, coordinate ${j}: history-adam's entries`);
+      assertClose([row[3 * H + 1]], [mean], 1e-12, `t ${t}, coordinate ${j}: the pooled ratio`);
+      assert.equal(row[3 * H + 2], gradient[j], `t ${t}, coordinate ${j}: the raw gradient`);
+    }
+  });
+  assert.equal(features.isPadding(3 * H + 1, 0), false);
+  assert.equal(features.isPadding(3 * H + 2, 0), plain.isPadding(3 * H + 1, 0));
+});

@@ -88,7 +88,8 @@ export interface GpsConfig {
   parameterGroups: boolean;
   /**
    * Per-coordinate GPS: each coordinate's state, 'history' (H lags of its gradient and step and the
-   * relative change of f), 'history-adam' (those and Adam's m̂/√v̂ of the gradient) or
+   * relative change of f), 'history-adam' (those and Adam's m̂/√v̂ of the gradient),
+   * 'history-adam-mean' (and the mean |m̂/√v̂| over all coordinates, a pooled noise level) or
    * 'li-malik-2017' (the paper's observation and 25 stride-5 lags of 3-step averages; its gradients
    * normalize themselves, so gradientScaling must be 'none').
    */
