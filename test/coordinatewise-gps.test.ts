@@ -23,6 +23,7 @@ import type { CoordinateFeatures } from '../envs/coordinate-features.ts';
 import type { Objective } from '../envs/objective.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import type { PolicyNetwork } from '../policies/policy-network.ts';
+import { assertClose } from './helpers.ts';
 
 test('per-coordinate state: gradient, step and relative change per lag, zero before x0 exactly where padding says', () => {
   const history = new CoordinateHistory(2);
@@ -108,6 +109,39 @@ test('denoised per-coordinate cost: a second minibatch shrinks g·u by κ = Σ�
   // Without noise the second look agrees with the first: κ = 1, the cost of the minibatch form.
   const exact = states.map((run) => Float64Array.from(run, (s) => s[0]));
   assert.deepEqual(Array.from(signalShares(states, exact, 0, T)), [1, 1, 1]);
+});
+
+test('denoised samples: each teacher rollout records the second look at every x_t, the same runs as without it', () => {
+  // f = ½‖x‖² with noisy gradients x + 0.5 ε from the run's stream; resample returns ∇F = x itself,
+  // so a probe is the iterate: probe_{t+1} − probe_t must be the recorded step u_t.
+  const dim = 6;
+  const objective = (): Objective => {
+    let stream = new Rng('unset');
+    return {
+      name: 'noisy-sphere',
+      dim,
+      start: (rng) => {
+        stream = rng.fork('minibatches');
+        return rng.normalVector(dim);
+      },
+      evaluate: (x) => ({ value: 0.5 * x.reduce((s, v) => s + v * v, 0), gradient: Float64Array.from(x, (v) => v + 0.5 * stream.normal()) }),
+      resample: (x) => ({ value: 0.5 * x.reduce((s, v) => s + v * v, 0), gradient: Float64Array.from(x) }),
+    };
+  };
+  const T = 6;
+  const settings = { metaObjective: 'sum' as const, historyLength: 2, horizon: T, samples: 3, initialNoise: 0.3, sampledCoordinates: 4, gradientScaling: 'none' as const };
+  const denoised = new CoordinatewiseProblem({ ...settings, costGradient: 'denoised' });
+  const teacher = denoised.initialTeacher(objective(), new Rng('probe-start'));
+  const [probed] = denoised.sample(objective(), [teacher], new Rng('probe-start'), new Rng('probe-noise'));
+  const [plain] = new CoordinatewiseProblem(settings).sample(objective(), [teacher], new Rng('probe-start'), new Rng('probe-noise'));
+  assert.deepEqual(probed.states, plain.states, 'the probes draw from their own stream');
+  assert.equal(plain.probes, undefined);
+  assert.equal(probed.probes!.length, probed.states.length);
+  probed.probes!.forEach((probe, n) => {
+    for (let t = 0; t + 1 < T; t++) assertClose([probe[t + 1] - probe[t]], [probed.actions[n][t][0]], 1e-12, `sample ${n}, step ${t}`);
+    // The run's gradient is the probe plus its noise: never equal.
+    assert.ok(probed.states[n].every((s, t) => s[0] !== probe[t]));
+  });
 });
 
 /** ½ zᵀ C_t z equals weight(t)·(g u + ½ h u²) at every t (by default the sum's T − t), for z whose raw gradient g is 0.7 and step u −0.4. */

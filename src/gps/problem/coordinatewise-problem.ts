@@ -211,11 +211,11 @@ export class CoordinatewiseProblem implements GpsProblem {
       const coordinates = Int32Array.from(chosen.flatMap((c) => Array.from(c)));
       const recorder: Recorder = { coordinates, states: Array.from(coordinates, () => []), actions: Array.from(coordinates, () => []) };
       const probes = probe ? Array.from(coordinates, () => new Float64Array(T)) : null;
-      const probeRng = rng.fork(`probe/${attempt}`);
+      const probeRng = probes ? rng.fork(`probe/${attempt}`) : null;
       const onIterate = (t: number, x: Float64Array) => {
-        if (!probes || t >= T) return;
-        const gradient = objective.resample!(x, probeRng).gradient;
-        coordinates.forEach((j, c) => (probes[c][t] = gradient[j]));
+        if (t >= T) return;
+        const gradient = objective.resample!(x, probeRng!).gradient;
+        coordinates.forEach((j, c) => (probes![c][t] = gradient[j]));
       };
       const run = rollout(env, policyFor(attempt, recorder), objective, T, startRng, probes ? { onIterate } : {});
       if (run.divergedAt !== null) continue;
