@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AdamRatioHistory } from '../envs/adam-ratio-history.ts';
 import { CoordinateHistory } from '../envs/coordinate-history.ts';
-import { createCoordinateFeatures } from '../envs/coordinate-features.ts';
+import { createCoordinateFeatures, type CoordinateFeatures } from '../envs/coordinate-features.ts';
 import { assertClose } from './helpers.ts';
 
 // Coordinate 0's gradients 1, −1, 2, by hand with β1 0.9, β2 0.999:
@@ -21,6 +21,19 @@ const RATIOS = [
   [0.191 / 0.271 / Math.sqrt(0.005997001 / 0.002997001), 1, 0],
 ];
 
+/** Pushes G's three steps to `features` and `reference` alike and hands every coordinate's row of each step, and the reference's, to `check`. */
+function eachRow(features: CoordinateFeatures, reference: CoordinateFeatures, check: (t: number, j: number, row: Float64Array, own: Float64Array) => void): void {
+  const dim = G[0].length;
+  G.forEach((gradient, t) => {
+    const x = Float64Array.from([t, -t, 0.5 * t]);
+    features.push(x, 10 - t, Float64Array.from(gradient));
+    reference.push(x, 10 - t, Float64Array.from(gradient));
+    const rows = features.statesInto(new Float64Array(dim * features.stateDim), dim);
+    const own = reference.statesInto(new Float64Array(dim * reference.stateDim), dim);
+    for (let j = 0; j < dim; j++) check(t, j, rows.subarray(j * features.stateDim, (j + 1) * features.stateDim), own.subarray(j * reference.stateDim, (j + 1) * reference.stateDim));
+  });
+}
+
 test('history-adam: each row is the history, then Adam\'s m̂/√v̂ computed by hand, then the raw gradient', () => {
   const H = 2;
   const features = new AdamRatioHistory(H, 'adagrad');
@@ -30,20 +43,10 @@ test('history-adam: each row is the history, then Adam\'s m̂/√v̂ computed by
   assert.equal(features.stateDim, 3 * H + 2);
   assert.equal(features.ratioIndex, 3 * H);
   assert.equal(features.rawGradientIndex, 3 * H + 1);
-  const dim = 3;
-  G.forEach((gradient, t) => {
-    const x = Float64Array.from([t, -t, 0.5 * t]);
-    features.push(x, 10 - t, Float64Array.from(gradient));
-    history.push(x, 10 - t, Float64Array.from(gradient));
-    const rows = features.statesInto(new Float64Array(dim * features.stateDim), dim);
-    const plain = history.statesInto(new Float64Array(dim * history.stateDim), dim);
-    for (let j = 0; j < dim; j++) {
-      const row = rows.subarray(j * features.stateDim, (j + 1) * features.stateDim);
-      const own = plain.subarray(j * history.stateDim, (j + 1) * history.stateDim);
-      assert.deepEqual([...row.subarray(0, 3 * H)], [...own.subarray(0, 3 * H)], `t ${t}, coordinate ${j}: the history's entries`);
-      assertClose([row[3 * H]], [RATIOS[t][j]], 1e-12, `t ${t}, coordinate ${j}: the ratio`);
-      assert.equal(row[3 * H + 1], gradient[j], `t ${t}, coordinate ${j}: the raw gradient`);
-    }
+  eachRow(features, history, (t, j, row, own) => {
+    assert.deepEqual([...row.subarray(0, 3 * H)], [...own.subarray(0, 3 * H)], `t ${t}, coordinate ${j}: the history's entries`);
+    assertClose([row[3 * H]], [RATIOS[t][j]], 1e-12, `t ${t}, coordinate ${j}: the ratio`);
+    assert.equal(row[3 * H + 1], G[t][j], `t ${t}, coordinate ${j}: the raw gradient`);
   });
   // Padding: the ratio never is; the history's entries keep their own rule, shifted past it.
   assert.equal(features.isPadding(3 * H, 0), false);
@@ -93,21 +96,11 @@ test('history-adam-mean: after the ratio, the mean |m̂/√v̂| over all coordin
   assert.equal(features.observationDim, 3 * H + 2);
   assert.equal(features.stateDim, 3 * H + 3);
   assert.equal(features.rawGradientIndex, 3 * H + 2);
-  const dim = 3;
-  G.forEach((gradient, t) => {
-    const x = Float64Array.from([t, -t, 0.5 * t]);
-    features.push(x, 10 - t, Float64Array.from(gradient));
-    plain.push(x, 10 - t, Float64Array.from(gradient));
-    const rows = features.statesInto(new Float64Array(dim * features.stateDim), dim);
-    const own = plain.statesInto(new Float64Array(dim * plain.stateDim), dim);
-    const mean = RATIOS[t].reduce((sum, r) => sum + Math.abs(r), 0) / dim;
-    for (let j = 0; j < dim; j++) {
-      const row = rows.subarray(j * features.stateDim, (j + 1) * features.stateDim);
-      const base = own.subarray(j * plain.stateDim, (j + 1) * plain.stateDim);
-      assert.deepEqual([...row.subarray(0, 3 * H + 1)], [...base.subarray(0, 3 * H + 1)], `t ${t}, coordinate ${j}: history-adam's entries`);
-      assertClose([row[3 * H + 1]], [mean], 1e-12, `t ${t}, coordinate ${j}: the pooled ratio`);
-      assert.equal(row[3 * H + 2], gradient[j], `t ${t}, coordinate ${j}: the raw gradient`);
-    }
+  eachRow(features, plain, (t, j, row, own) => {
+    const mean = RATIOS[t].reduce((sum, r) => sum + Math.abs(r), 0) / RATIOS[t].length;
+    assert.deepEqual([...row.subarray(0, 3 * H + 1)], [...own.subarray(0, 3 * H + 1)], `t ${t}, coordinate ${j}: history-adam's entries`);
+    assertClose([row[3 * H + 1]], [mean], 1e-12, `t ${t}, coordinate ${j}: the pooled ratio`);
+    assert.equal(row[3 * H + 2], G[t][j], `t ${t}, coordinate ${j}: the raw gradient`);
   });
   assert.equal(features.isPadding(3 * H + 1, 0), false);
   assert.equal(features.isPadding(3 * H + 2, 0), plain.isPadding(3 * H + 1, 0));
