@@ -50,9 +50,9 @@ export function checkStart(x: unknown, name: string, dim: number): Float64Array 
   return vector;
 }
 
-/** evaluate(x)'s result, checked: `{ value: number, gradient }` with `dim` numbers (NaN and ±Inf allowed: a diverged step). */
-export function checkEvaluation(result: unknown, name: string, dim: number, where: string): Evaluation {
-  const wrong = (what: string) => new UserError(`objective ${name} ${where}: evaluate(x) returned ${what}; it must return { value: number, gradient } with a gradient of ${dim} numbers`);
+/** evaluate(x)'s result (or `call`'s, such as resample's), checked: `{ value: number, gradient }` with `dim` numbers (NaN and ±Inf allowed: a diverged step). */
+export function checkEvaluation(result: unknown, name: string, dim: number, where: string, call = 'evaluate(x)'): Evaluation {
+  const wrong = (what: string) => new UserError(`objective ${name} ${where}: ${call} returned ${what}; it must return { value: number, gradient } with a gradient of ${dim} numbers`);
   if (typeof result !== 'object' || result === null) throw wrong(describe(result));
   const { value, gradient } = result as { value?: unknown; gradient?: unknown };
   if (typeof value !== 'number') throw wrong(`value = ${describe(value)}`);
@@ -74,16 +74,29 @@ export function evaluateChecked(objective: Objective, x: Float64Array, where: st
   return checkEvaluation(result, objective.name, objective.dim, where);
 }
 
-/** What a checked objective keeps of the user's: dispose, the structure proximal methods and LISTA read, its groups (checked) and its full-data loss (checked when called). */
+/** What a checked objective keeps of the user's: dispose, the structure proximal methods and LISTA read, its groups (checked), its full-data loss and its second minibatch (checked when called). */
 function passedThrough(objective: Partial<Objective>, name: string, dim: number): Partial<Objective> {
-  const { dispose, composite, sparseCode, groups, fullValue } = objective;
+  const { dispose, composite, sparseCode, groups, fullValue, resample } = objective;
   return {
     ...(groups !== undefined ? { groups: checkParameterGroups(groups, dim, name) } : {}),
     ...(typeof dispose === 'function' ? { dispose: () => dispose.call(objective) } : {}),
     ...(typeof fullValue === 'function' ? { fullValue: (x: Float64Array) => checkedFullValue(() => fullValue.call(objective, x), name) } : {}),
+    ...(typeof resample === 'function' ? { resample: (x: Float64Array, rng: Rng) => checkedResample(() => resample.call(objective, x, rng), name, dim) } : {}),
     ...(composite ? { composite } : {}),
     ...(sparseCode ? { sparseCode } : {}),
   };
+}
+
+function checkedResample(call: () => unknown, name: string, dim: number): Evaluation {
+  let result: unknown;
+  try {
+    result = call();
+  } catch (err) {
+    // A family's instances pass through the checks twice (checkedFamily, then checkedObjective): the inner one's verdict stands.
+    if (isUserError(err)) throw err;
+    throw new UserError(`objective ${name}: resample(x, rng) threw: ${firstLine(err)}`, { cause: err });
+  }
+  return checkEvaluation(result, name, dim, 'on a second minibatch', 'resample(x, rng)');
 }
 
 function checkedFullValue(call: () => unknown, name: string): number {
@@ -91,6 +104,7 @@ function checkedFullValue(call: () => unknown, name: string): number {
   try {
     value = call();
   } catch (err) {
+    if (isUserError(err)) throw err;
     throw new UserError(`objective ${name}: fullValue(x) threw: ${firstLine(err)}`, { cause: err });
   }
   if (typeof value !== 'number') throw new UserError(`objective ${name}: fullValue(x) returned ${describe(value)}; it must return a number`);
