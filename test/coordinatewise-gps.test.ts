@@ -109,6 +109,9 @@ test('denoised per-coordinate cost: a second minibatch shrinks g·u by κ = Σ�
   // Without noise the second look agrees with the first: κ = 1, the cost of the minibatch form.
   const exact = states.map((run) => Float64Array.from(run, (s) => s[0]));
   assert.deepEqual(Array.from(signalShares(states, exact, 0, T)), [1, 1, 1]);
+  // A second look that is not finite leaves the minibatch form rather than a NaN cost.
+  const broken = probes.map((probe, n) => (n === 0 ? Float64Array.of(NaN, 0, 0) : probe));
+  assert.deepEqual(Array.from(signalShares(states, broken, 0, T)), [1, 1, 1]);
 });
 
 test('denoised samples: each teacher rollout records the second look at every x_t, the same runs as without it', () => {

@@ -14,7 +14,8 @@
 // observation leaves out. The curvature h_t, tied across a group's coordinates, is the regression
 // of the gradient change on the step. (Regressing on the teacher's mean step instead, the curvature
 // along the direction all coordinates move together, did not make the predicted improvement agree
-// with the realized one: docs/gps.md.)
+// with the realized one: docs/gps.md.) With `costGradient: 'denoised'` the g in g·u is shrunk by κ_t
+// and the curvature regressed against a second minibatch's gradient (costModel; docs/design.md §2).
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { PerCoordinatePolicy, type Recorder } from '../../../policies/per-coordinate-policy.ts';
@@ -344,7 +345,8 @@ export function signalShares(states: readonly Float64Array[][], probes: readonly
       num += gp[s];
       den += gg[s];
     }
-    shares[t] = den > 0 ? Math.min(1, Math.max(0, num / den)) : 1;
+    // No gradient to share out (or a second look that was not finite): the minibatch form, κ = 1.
+    shares[t] = den > 0 && Number.isFinite(num / den) ? Math.min(1, Math.max(0, num / den)) : 1;
   }
   return shares;
 }
