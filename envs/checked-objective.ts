@@ -87,26 +87,26 @@ function passedThrough(objective: Partial<Objective>, name: string, dim: number)
   };
 }
 
-function checkedResample(call: () => unknown, name: string, dim: number): Evaluation {
-  let result: unknown;
+/**
+ * The user's optional method called: an exception becomes a UserError naming the instance and the
+ * call. A UserError passes as it is: a family's instances pass through the checks twice
+ * (checkedFamily, then checkedObjective), and the inner one's verdict stands.
+ */
+function callUser<T>(call: () => T, name: string, what: string): T {
   try {
-    result = call();
+    return call();
   } catch (err) {
-    // A family's instances pass through the checks twice (checkedFamily, then checkedObjective): the inner one's verdict stands.
     if (isUserError(err)) throw err;
-    throw new UserError(`objective ${name}: resample(x, rng) threw: ${firstLine(err)}`, { cause: err });
+    throw new UserError(`objective ${name}: ${what} threw: ${firstLine(err)}`, { cause: err });
   }
-  return checkEvaluation(result, name, dim, 'on a second minibatch', 'resample(x, rng)');
+}
+
+function checkedResample(call: () => unknown, name: string, dim: number): Evaluation {
+  return checkEvaluation(callUser(call, name, 'resample(x, rng)'), name, dim, 'on a second minibatch', 'resample(x, rng)');
 }
 
 function checkedFullValue(call: () => unknown, name: string): number {
-  let value: unknown;
-  try {
-    value = call();
-  } catch (err) {
-    if (isUserError(err)) throw err;
-    throw new UserError(`objective ${name}: fullValue(x) threw: ${firstLine(err)}`, { cause: err });
-  }
+  const value = callUser(call, name, 'fullValue(x)');
   if (typeof value !== 'number') throw new UserError(`objective ${name}: fullValue(x) returned ${describe(value)}; it must return a number`);
   return value;
 }
