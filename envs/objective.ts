@@ -54,7 +54,7 @@ export interface Objective {
    * Optional, for objectives that are a minibatch loss: f and ∇f at x on a minibatch drawn from `rng`
    * instead of the run's stream, which stays untouched. A second, independent look at the same point:
    * per-coordinate GPS compares it with the run's gradient to tell signal from minibatch noise
-   * (docs/design.md §5, the denoised cost). Without it the objective counts as deterministic.
+   * (docs/design.md §2, the denoised cost gradient). Without it the objective counts as deterministic.
    */
   resample?(x: Float64Array, rng: Rng): Evaluation;
 }

@@ -89,7 +89,8 @@ export interface GpsConfig {
   /**
    * Per-coordinate GPS: each coordinate's state, 'history' (H lags of its gradient and step and the
    * relative change of f), 'history-adam' (those and Adam's m̂/√v̂ of the gradient),
-   * 'history-adam-mean' (and the mean |m̂/√v̂| over all coordinates, a pooled noise level) or
+   * 'history-adam-mean' (and the mean |m̂/√v̂| over all coordinates; meant as a pooled noise level,
+   * measured it is not one: docs/gps.md) or
    * 'li-malik-2017' (the paper's observation and 25 stride-5 lags of 3-step averages; its gradients
    * normalize themselves, so gradientScaling must be 'none').
    */
@@ -105,7 +106,7 @@ export interface GpsConfig {
    * gradient, the one the step was computed from, so its noise counts as descent and rewards large
    * steps. 'denoised': that gradient times κ_t, the share of it a second, independent minibatch
    * agrees with, and the curvature regressed on that second gradient, neither biased by the noise
-   * (coordinatewise-problem.ts costModel; docs/design.md §5). The same on an objective without
+   * (coordinatewise-problem.ts costModel; docs/design.md §2). The same on an objective without
    * minibatches.
    */
   costGradient: CostGradient;
