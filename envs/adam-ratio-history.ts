@@ -60,16 +60,14 @@ export class AdamRatioHistory implements CoordinateFeatures {
       this.v = new Float64Array(gradient.length);
     }
     this.steps++;
+    const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
+    let sum = 0;
     for (let j = 0; j < gradient.length; j++) {
       this.m[j] = BETA1 * this.m[j] + (1 - BETA1) * gradient[j];
       this.v[j] = BETA2 * this.v[j] + (1 - BETA2) * gradient[j] ** 2;
+      if (this.pooled) sum += Math.abs(this.corrected(j, c1, c2));
     }
-    if (this.pooled) {
-      const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
-      let sum = 0;
-      for (let j = 0; j < gradient.length; j++) sum += Math.abs(this.corrected(j, c1, c2));
-      this.meanRatio = gradient.length > 0 ? sum / gradient.length : 0;
-    }
+    if (this.pooled) this.meanRatio = gradient.length > 0 ? sum / gradient.length : 0;
   }
 
   /** m̂_j / √v̂_j after the pushes so far; 0 before any, or where v̂_j is 0. */
