@@ -101,8 +101,9 @@ test("an objective's start and evaluate: a wrong shape or a throw names the inst
 });
 
 test("an objective's resample (a second minibatch) and fullValue are kept through the checks, and a wrong shape or a throw is one line naming it", async () => {
-  const instance = (resample: unknown) =>
-    checkedFamily({ name: 'r', dim: 2, splitSizes: { train: 1, test: 1 }, sample: () => ({ name: 'r/test/0', dim: 2, start: () => Float64Array.of(0, 0), evaluate: () => ({ value: 0, gradient: Float64Array.of(0, 0) }), resample }) }, 'r').sample('test', 0);
+  const withMethods = (methods: { resample?: unknown; fullValue?: unknown }) =>
+    checkedFamily({ name: 'r', dim: 2, splitSizes: { train: 1, test: 1 }, sample: () => ({ name: 'r/test/0', dim: 2, start: () => Float64Array.of(0, 0), evaluate: () => ({ value: 0, gradient: Float64Array.of(0, 0) }), ...methods }) }, 'r').sample('test', 0);
+  const instance = (resample: unknown) => withMethods({ resample });
   const x = Float64Array.of(1, 1);
   const rng = new Rng('second look');
   assert.deepEqual(instance((at: Float64Array) => ({ value: 3, gradient: Float64Array.of(at[0], 2) })).resample!(x, rng), { value: 3, gradient: Float64Array.of(1, 2) });
@@ -110,8 +111,7 @@ test("an objective's resample (a second minibatch) and fullValue are kept throug
   assert.equal(await userError(() => instance(() => ({ value: 0, gradient: [1] })).resample!(x, rng)), 'objective r/test/0 on a second minibatch: resample(x, rng) returned gradient = an array of length 1; it must return { value: number, gradient } with a gradient of 2 numbers');
   assert.equal(await userError(() => instance(() => { throw new Error('no second batch'); }).resample!(x, rng)), 'objective r/test/0: resample(x, rng) threw: no second batch');
   // fullValue's checks, the same way: said once, not wrapped in a second "threw".
-  const withFull = (fullValue: unknown) =>
-    checkedFamily({ name: 'r', dim: 2, splitSizes: { train: 1, test: 1 }, sample: () => ({ name: 'r/test/0', dim: 2, start: () => Float64Array.of(0, 0), evaluate: () => ({ value: 0, gradient: Float64Array.of(0, 0) }), fullValue }) }, 'r').sample('test', 0);
+  const withFull = (fullValue: unknown) => withMethods({ fullValue });
   assert.equal(await userError(() => withFull(() => 'low').fullValue!(x)), 'objective r/test/0: fullValue(x) returned the string "low"; it must return a number');
   assert.equal(await userError(() => withFull(() => { throw new Error('no data'); }).fullValue!(x)), 'objective r/test/0: fullValue(x) threw: no data');
 });
