@@ -550,7 +550,8 @@ export class GuidedPolicySearch {
     rows.teachers.forEach((_, m) => this.fillDistillationRows(rows, m));
     const { weights, targets, factors, layout } = rows;
     const n = layout.rows;
-    // Weights rescaled to mean 1 and capped at twice their median, so no condition swamps the fit.
+    // Weights rescaled to mean 1 and capped at twice their median, so no step's ν swamps the fit; the
+    // teachers' precisions still weigh the rows as the LQR made them (docs/design.md §2, step 5).
     const meanWeight = sum(weights) / n;
     for (let i = 0; i < n; i++) weights[i] /= meanWeight;
     const cap = 2 * medianOfRuns(weights, 1e-2);
