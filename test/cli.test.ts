@@ -176,6 +176,13 @@ test('user errors print one line `error: …` and exit 1, without a stack trace'
     [['eval', '--history', '5'], /Unknown argument: history/],
     [['run', '--optimizer', 'gd', '--history', '5'], /Unknown argument: history/],
     [['experiment', 'nope'], /^error: unknown experiment 'nope'; available: li-malik-2016, divergence, generalization, sparse-coding$/m],
+    // An option of one value given twice reached the commands as 'a,b', or as an internal error.
+    [['eval', '--env', 'logreg', '--env', 'quadratic'], /^error: --env is given more than once; give it once$/m],
+    [['train', '--out', 'unused-run-dir', '--out', 'other-run-dir'], /--out is given more than once/],
+    [['eval', '--optimizers', 'gd', '--optimizers', 'adam'], /--optimizers is given more than once/],
+    [['eval', '--json', '--no-json'], /--json is given more than once/],
+    [['eval', '--data-dir', 'a', '--dataDir', 'b'], /--data-dir is given more than once/],
+    [['eval', '--workers', '1', '--workers', '2'], /--workers is given more than once/],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = l2o(...args);

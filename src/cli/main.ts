@@ -18,7 +18,7 @@ import { workerCommand } from './worker-command.ts';
 import { sweepCommand } from './sweep-command.ts';
 import { DATA_DIR_ENV } from '../data/data-dir.ts';
 import { defaultWorkers } from '../parallel/worker-pool.ts';
-import { positiveInteger } from './options.ts';
+import { positiveInteger, repeatedOption } from './options.ts';
 
 // yargs 17's CommonJS build, required rather than imported: it starts in about 20 ms where yargs 18
 // (or 17's ESM build) takes 35–100 ms, paid by every invocation, and its ESM build's help text
@@ -60,6 +60,30 @@ function refuseValuedBooleans(argv: readonly string[], booleans: readonly string
   }
 }
 
+const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * An option of one value given twice (`--out a --out b`): yargs makes it an array, which reached
+ * the commands as 'a,b' (a seed, an env name) or as an internal error (a path, --optimizers).
+ * Repeatable options (--param, a sweep's --train) are declared as arrays and pass.
+ */
+function refuseRepeatedOptions(argv: readonly string[], options: { key: Record<string, unknown>; array: readonly string[] }): void {
+  const known = new Set(Object.keys(options.key).map(camelCase));
+  const repeatable = new Set(options.array.map(camelCase));
+  const seen = new Set<string>();
+  for (const token of argv) {
+    if (token === '--') break;
+    const match = /^--([^=]+)/.exec(token);
+    if (!match) continue;
+    let name = camelCase(match[1]);
+    // --no-json is --json=false: the same option.
+    if (!known.has(name) && /^no[A-Z]/.test(name)) name = name[2].toLowerCase() + name.slice(3);
+    if (!known.has(name) || repeatable.has(name)) continue;
+    if (seen.has(name)) throw repeatedOption(name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+    seen.add(name);
+  }
+}
+
 try {
   await yargs(hideBin(process.argv))
     .scriptName('l2o')
@@ -79,7 +103,11 @@ try {
       if (typeof args.dataDir === 'string') process.env[DATA_DIR_ENV] = args.dataDir;
     })
     // Before validation, so that it runs for every command; yargs passes its instance second.
-    .middleware(((_args: unknown, y: { getOptions(): { boolean: string[] } }) => refuseValuedBooleans(hideBin(process.argv), y.getOptions().boolean)) as unknown as () => void, true)
+    .middleware(((_args: unknown, y: { getOptions(): { key: Record<string, unknown>; array: string[]; boolean: string[] } }) => {
+      const argv = hideBin(process.argv);
+      refuseValuedBooleans(argv, y.getOptions().boolean);
+      refuseRepeatedOptions(argv, y.getOptions());
+    }) as unknown as () => void, true)
     .demandCommand(1, 'name a command: envs, run, eval, train, data, experiment, sweep or worker')
     .strict()
     .help()

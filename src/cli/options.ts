@@ -119,9 +119,20 @@ export const LR_REFINE_OPTION = {
   describe: `rounds of refinement around the best grid rate when tuning, each halving the step (default ${DEFAULT_REFINE_ROUNDS}; 0: the grid alone)`,
 } as const;
 
+/** The error of an option of one value given more than once (yargs makes its values an array). */
+export function repeatedOption(name: string): UserError {
+  return new UserError(`--${name} is given more than once; give it once`);
+}
+
+/** The value of an option that takes one, refused when the option was repeated. */
+function single(name: string, value: unknown): unknown {
+  if (Array.isArray(value)) throw repeatedOption(name);
+  return value;
+}
+
 /** A seed names a random stream; an empty one is almost surely a flag whose value went missing. */
 export function seedString(value: unknown): string {
-  const seed = String(value);
+  const seed = String(single('seed', value));
   if (seed.trim() === '') throw new UserError('--seed needs a value, e.g. --seed 1');
   return seed;
 }
@@ -130,7 +141,7 @@ export function seedString(value: unknown): string {
 function integerAtLeast(min: number, what: string, name: string) {
   const limit = COUNT_LIMITS[name];
   return (value: unknown): number => {
-    const n = Number(value);
+    const n = Number(single(name, value));
     if (!Number.isInteger(n) || n < min) throw new UserError(`--${name} must be ${what}, got '${value}'`);
     if (limit !== undefined && n > limit) throw new UserError(`--${name} must be at most ${limit.toLocaleString('en-US')}, got ${value}`);
     return n;
@@ -139,7 +150,7 @@ function integerAtLeast(min: number, what: string, name: string) {
 
 export function positiveNumber(name: string) {
   return (value: unknown): number => {
-    const n = Number(value);
+    const n = Number(single(name, value));
     if (!Number.isFinite(n) || n <= 0) throw new UserError(`--${name} must be a positive number, got '${value}'`);
     return n;
   };
@@ -147,13 +158,14 @@ export function positiveNumber(name: string) {
 
 export function nonNegativeNumber(name: string) {
   return (value: unknown): number => {
-    const n = Number(value);
+    const n = Number(single(name, value));
     if (!Number.isFinite(n) || n < 0) throw new UserError(`--${name} must be a non-negative number, got '${value}'`);
     return n;
   };
 }
 
 export function splitOption(value: unknown): Split {
+  single('split', value);
   if (!(SPLITS as readonly unknown[]).includes(value)) throw new UserError(`--split must be one of ${SPLITS.join(', ')}, got '${value}'`);
   return value as Split;
 }
