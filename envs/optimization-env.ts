@@ -131,6 +131,8 @@ export class OptimizationEnv {
       // Proximal methods evaluate the smooth part instead; those evaluations count as well.
       ...(composite ? { composite: { ...composite, smooth: (x: Float64Array) => ((this.evaluations += 1), composite.smooth(x)) } } : {}),
       ...(sparseCode ? { sparseCode } : {}),
+      // Structure, not evaluations: a policy may step each group its own way.
+      ...(objective.groups ? { groups: objective.groups } : {}),
     };
   }
 

@@ -11,7 +11,7 @@ export interface Policy {
   readonly name: string;
   /** The history length H of the state a learned policy reads; runs of it use this H. */
   readonly historyLength?: number;
-  /** Called before every run. `objective` counts any evaluations the policy makes itself. */
+  /** Called before every run. `objective` counts any evaluations the policy makes itself, and carries the objective's parameter groups. */
   reset(objective: Objective, rng: Rng): void;
   /** The step Δx, so that x_{t+1} = x_t + Δx. */
   act(observation: Observation): Float64Array;

@@ -42,6 +42,15 @@ test('state layout: objective changes then gradients, newest first, zero-padded'
   assert.deepEqual(state.slice(H + 4, H + 6), [2, -1]); // ∇f(x_2)
 });
 
+test("a policy's reset sees the objective's parameter groups; its own evaluations count", () => {
+  const groups = [{ name: 'W1', offset: 0, size: 2 }, { name: 'b1', offset: 2, size: 1 }];
+  const seen: Objective[] = [];
+  const probing: Policy = { name: 'probe', reset: (objective) => void seen.push(objective), act: (o) => (seen[0].evaluate(o.x), o.gradient.map((g) => -0.25 * g)) };
+  const trajectory = rollout(new OptimizationEnv({ historyLength: 1 }), probing, { ...bowl([1, 1, 1]), groups }, 2, new Rng('g'));
+  assert.deepEqual(seen[0].groups, groups);
+  assert.equal(trajectory.evaluations, 5); // x_0, two steps, and the policy's two probes
+});
+
 test('an observation keeps its own state after the run moves on', () => {
   const env = new OptimizationEnv({ historyLength: 2 });
   const first = env.reset(bowl([1]), new Rng('s'));
