@@ -45,6 +45,9 @@ function exitWithError(error: unknown): never {
 process.on('uncaughtException', exitWithError);
 process.on('unhandledRejection', exitWithError);
 
+/** `kebab-name` as yargs also accepts it, `kebabName`. */
+const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
 /** A boolean flag given a value (`--json=banana`): yargs would read it as false. */
 function refuseValuedBooleans(argv: readonly string[], booleans: readonly string[]): void {
   const known = new Set(booleans);
@@ -52,20 +55,18 @@ function refuseValuedBooleans(argv: readonly string[], booleans: readonly string
     if (token === '--') break;
     const match = /^--(?:no-)?([^=]+)=(.*)$/s.exec(token);
     if (!match) continue;
-    const camel = match[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-    if (!known.has(match[1]) && !known.has(camel)) continue;
+    if (!known.has(match[1]) && !known.has(camelCase(match[1]))) continue;
     if (!['true', 'false'].includes(match[2])) {
       throw new UserError(`--${match[1]} is a switch and takes no value, got '${token}' (write --${match[1]} or --no-${match[1]})`);
     }
   }
 }
 
-const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
 /**
  * An option of one value given twice (`--out a --out b`): yargs makes it an array, which reached
  * the commands as 'a,b' (a seed, an env name) or as an internal error (a path, --optimizers).
- * Repeatable options (--param, a sweep's --train) are declared as arrays and pass.
+ * Repeatable options (--param, a sweep's --train) are declared as arrays and pass. A global option's
+ * coercion (--workers) runs before this, so the coercions refuse arrays too (options.ts `single`).
  */
 function refuseRepeatedOptions(argv: readonly string[], options: { key: Record<string, unknown>; array: readonly string[] }): void {
   const known = new Set(Object.keys(options.key).map(camelCase));
@@ -105,8 +106,9 @@ try {
     // Before validation, so that it runs for every command; yargs passes its instance second.
     .middleware(((_args: unknown, y: { getOptions(): { key: Record<string, unknown>; array: string[]; boolean: string[] } }) => {
       const argv = hideBin(process.argv);
-      refuseValuedBooleans(argv, y.getOptions().boolean);
-      refuseRepeatedOptions(argv, y.getOptions());
+      const options = y.getOptions();
+      refuseValuedBooleans(argv, options.boolean);
+      refuseRepeatedOptions(argv, options);
     }) as unknown as () => void, true)
     .demandCommand(1, 'name a command: envs, run, eval, train, data, experiment, sweep or worker')
     .strict()
