@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import * as tar from 'tar';
 import { tf } from '../src/tf.ts';
 import { loadCifar10, loadCifar100 } from '../src/data/cifar.ts';
@@ -18,8 +18,9 @@ import { UserError } from '../src/errors.ts';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { Rng } from '../src/random.ts';
+import { SHARED_DATA } from './helpers.ts';
 
-const SHARED = resolve(import.meta.dirname, '../../shared/data');
+const SHARED = SHARED_DATA;
 
 function histogram(labels: Int32Array, classes: number): number[] {
   const h = new Array(classes).fill(0);

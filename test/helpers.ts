@@ -1,12 +1,40 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Objective } from '../envs/objective.ts';
 
-/** The repository root, where the CLI tests run. */
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+// npm test runs the tests compiled, from dist/test/ (tsx would add a transpiling hook to every test
+// process and worker thread); `node --import tsx --test test/X.test.ts` runs one from source. Paths
+// therefore come from here, not from `new URL('..', import.meta.url)`.
+const HERE = dirname(fileURLToPath(import.meta.url));
+const COMPILED = import.meta.url.endsWith('.js');
+
+/** The repository root (the directory with package.json above this file), where the CLI tests run. */
+export const ROOT = ((): string => {
+  let dir = HERE;
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${HERE}`);
+    dir = parent;
+  }
+  return dir;
+})();
 /** The CLI as users run it: bin/l2o.js runs the compiled dist/, which npm test builds before the tests. */
-export const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
+export const BIN = join(ROOT, 'bin/l2o.js');
+/** The datasets beside the repository (../shared/data; see docs/datasets.md). */
+export const SHARED_DATA = join(ROOT, '../shared/data');
+
+/**
+ * The URL of a module of this repository, given by its source path ('src/evaluate/parallel-runs.ts'),
+ * in the form the running tests use: the compiled .js under dist/ when they run compiled. A worker
+ * pool's task names its module by URL, so it must be the one this process can load.
+ */
+export function moduleUrl(sourcePath: string): string {
+  const path = COMPILED ? join(ROOT, 'dist', sourcePath.replace(/\.ts$/, '.js')) : join(ROOT, sourcePath);
+  return pathToFileURL(path).href;
+}
 
 /** Runs `l2o ...args` in the repository root, with one thread unless the args ask for workers (a pool's threads each load tfjs, which only costs time here). */
 export function l2o(...args: string[]): { code: number | null; stdout: string; stderr: string } {

@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { SoftplusMlpKernel } from '../src/kernels/softplus-mlp.ts';
 import { softplus } from '../src/vector.ts';
 import { mahalanobisDistances, productNT, softplusLayer, weightedMoments } from '../src/kernels/float64-kernels.ts';
+import { ROOT } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 test('the committed wasm modules are the compiled src/kernels/*.wat', () => {
   // Exits 1 with a message when one differs: a .wat edited without `npm run kernels`.

@@ -7,14 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../src/random.ts';
+import { BIN, ROOT } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
 
 /** How a run ended: SIGKILLed by the test (with temporary files left behind: mid-write), or on its own. */
 interface Outcome {

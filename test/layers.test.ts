@@ -5,8 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { ROOT } from './helpers.ts';
 
-const ROOT = resolve(import.meta.dirname, '..');
 
 /** Layer of each folder, lowest first. */
 const LAYERS: Record<string, number> = {

@@ -8,9 +8,8 @@ import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function run(command: string, args: string[], options: SpawnSyncOptions & { cwd: string }) {
   const result = spawnSync(command, args, { encoding: 'utf8', ...options, env: { ...process.env, ...options.env } });

@@ -2,9 +2,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import ts from 'typescript';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { ROOT } from './helpers.ts';
 
-const INDEX = fileURLToPath(new URL('../src/index.ts', import.meta.url));
+const INDEX = join(ROOT, 'src/index.ts');
 
 test('every export of src/index.ts has a TSDoc comment', () => {
   const program = ts.createProgram([INDEX], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022, allowImportingTsExtensions: true, noEmit: true, strict: true, skipLibCheck: true });

@@ -4,11 +4,12 @@
 // Workloads are tiny; the slow fixture family sleeps in each evaluation so a kill lands mid-job.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT } from './helpers.ts';
+import { BIN, moduleUrl, ROOT } from './helpers.ts';
 import { freePort, REDIS_MISSING, startRedis } from './redis-server.ts';
 import { decodeValue, encodeValue } from '../src/queue/codec.ts';
 import { parseQueueAddress } from '../src/queue/address.ts';
@@ -81,7 +82,7 @@ test('a queue address is redis://HOST:PORT; a task is named by its path in the p
   assert.deepEqual(parseQueueAddress('redis://u:p%40ss@10.0.0.5:6390/2'), { host: '10.0.0.5', port: 6390, db: 2, username: 'u', password: 'p@ss', tls: false, display: 'redis://10.0.0.5:6390/2' });
   assert.equal(parseQueueAddress('rediss://cache.example').port, 6379);
   for (const bad of ['localhost:6379', 'http://x:1', 'redis://', 'redis://h:1/x', 'redis://h:1?db=2']) assert.throws(() => parseQueueAddress(bad), { name: 'UserError' }, bad);
-  const task = { module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: 'runBlock' };
+  const task = { module: moduleUrl('src/evaluate/parallel-runs.ts'), name: 'runBlock' };
   assert.equal(taskKey(task), 'src/evaluate/parallel-runs#runBlock');
   assert.deepEqual(taskFromKey('src/evaluate/parallel-runs#runBlock'), task);
   for (const bad of ['../etc/passwd#x', '/abs/path#x', 'src/./x#y', 'src/x', 'src/x#a-b']) assert.throws(() => taskFromKey(bad), /not a module of this package/, bad);
@@ -196,19 +197,30 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     assert.equal(failed.stderr, `error: bptt on quadratic, seed 7 failed on worker ${failed.stderr.match(/on worker ([^ ]+):/)?.[1]}: l2o train: Unknown argument: bogus\n`);
   });
 
-  test('a worker refuses a job queued by other code (here: these sources, while the workers run the build in dist/)', async () => {
-    const pool = await createQueuePool(await connectToQueue(shared.redis.url), { size: 1 });
-    try {
-      const task = { module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: 'runBlock' };
+  test('a worker refuses a job queued by other code (here: the sources through tsx, while the workers run the build in dist/)', async () => {
+    // npm test runs these tests compiled, the same code as the workers, so the other code queues from a
+    // child process that runs the sources.
+    const script = `
+      import { connectToQueue } from './src/queue/connection.ts';
+      import { createQueuePool } from './src/queue/queue-pool.ts';
+      import { codeFingerprint } from './src/queue/job-id.ts';
+      import { pathToFileURL } from 'node:url';
+      const pool = await createQueuePool(await connectToQueue(process.argv[1]), { size: 1 });
+      const task = { module: pathToFileURL('src/evaluate/parallel-runs.ts').href, name: 'runBlock' };
       const payload = { family: { env: 'quadratic', params: {} }, policy: { kind: 'hand', name: 'gd', lr: 0.1 }, set: { split: 'test', first: 0, problems: 1, steps: 3, seed: 'other-code' } };
-      await assert.rejects(pool.run(task, payload), (error: Error) => {
-        assert.equal(error.name, 'UserError');
-        assert.match(error.message, new RegExp(`^runBlock failed on worker [^ ]+:\\d+: this worker runs other l2o code \\([0-9a-f]{16}\\) than the command that queued the job \\(${codeFingerprint()}\\); run the same build of the package everywhere$`));
-        return true;
-      });
-    } finally {
-      await pool.close();
-    }
+      try {
+        await pool.run(task, payload);
+        console.log(JSON.stringify({ resolved: true }));
+      } catch (error) {
+        console.log(JSON.stringify({ name: error.name, message: error.message, code: codeFingerprint() }));
+      } finally {
+        await pool.close();
+      }`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, shared.redis.url], { cwd: ROOT });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!);
+    assert.equal(result.name, 'UserError', stdout);
+    assert.notEqual(result.code, codeFingerprint(), 'the sources and the build differ in fingerprint');
+    assert.match(result.message, new RegExp(`^runBlock failed on worker [^ ]+:\\d+: this worker runs other l2o code \\(${codeFingerprint()}\\) than the command that queued the job \\(${result.code}\\); run the same build of the package everywhere$`));
   });
 
   test('jobs that no worker takes: the run says so once, naming the queue', async () => {
@@ -216,7 +228,7 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     const lines: string[] = [];
     const pool = await createQueuePool(await connectToQueue(redis.url), { size: 1, idleWarningMs: 300, onStatus: (line) => lines.push(line) });
     try {
-      const waiting = pool.run({ module: new URL('../src/evaluate/parallel-runs.ts', import.meta.url).href, name: 'runBlock' }, { nobody: 'takes this' });
+      const waiting = pool.run({ module: moduleUrl('src/evaluate/parallel-runs.ts'), name: 'runBlock' }, { nobody: 'takes this' });
       waiting.catch(() => {});
       await until('the warning', () => lines.length > 0, 5_000);
       await new Promise((r) => setTimeout(r, 400));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { debugRequested, reportError, UserError, NonFiniteStartError } from '../src/errors.ts';
 import { createFamily, loadFamilyModule } from '../envs/registry.ts';
 import { defineFamily, resolveParams, type FamilyDefinition } from '../envs/family-definition.ts';
@@ -19,11 +19,10 @@ import type { Policy } from '../policies/policy.ts';
 import { Rng } from '../src/random.ts';
 import { initBackend } from '../src/backend.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
+import { BIN, moduleUrl, ROOT } from './helpers.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BIN = fileURLToPath(new URL('../bin/l2o.js', import.meta.url));
-const FAMILY = fileURLToPath(new URL('./fixtures/misbehaving-family.mjs', import.meta.url));
-const TASKS = new URL('./fixtures/user-input-tasks.ts', import.meta.url).href;
+const FAMILY = join(ROOT, 'test/fixtures/misbehaving-family.mjs');
+const TASKS = moduleUrl('test/fixtures/user-input-tasks.ts');
 
 function l2o(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: ROOT, env: { ...process.env, L2O_BACKEND: 'wasm', L2O_DEBUG: '', ...env } });

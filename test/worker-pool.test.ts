@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { UserError } from '../src/errors.ts';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { savePolicy } from '../src/gps/checkpoint.ts';
@@ -11,10 +11,13 @@ import { createCoordinateFeatures } from '../envs/coordinate-features.ts';
 import { PolicyNetwork } from '../policies/policy-network.ts';
 import { LstmPolicyNetwork } from '../policies/lstm-policy-network.ts';
 import { Rng } from '../src/random.ts';
+import { execFileSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { moduleUrl, ROOT } from './helpers.ts';
 
-const module = new URL('./fixtures/pool-tasks.ts', import.meta.url).href;
+const module = moduleUrl('test/fixtures/pool-tasks.ts');
 const task = (name: string) => ({ module, name });
-const tfjsTask = (name: string) => ({ module: new URL('./fixtures/tfjs-tasks.ts', import.meta.url).href, name });
+const tfjsTask = (name: string) => ({ module: moduleUrl('test/fixtures/tfjs-tasks.ts'), name });
 
 test('a pool of workers returns what one thread returns, in payload order, typed arrays intact', async () => {
   const payloads = Array.from({ length: 9 }, (_, i) => ({ seed: `item-${i}`, count: 3 }));
@@ -31,6 +34,33 @@ test('a pool of workers returns what one thread returns, in payload order, typed
   } finally {
     await Promise.all([one.close(), two.close()]);
   }
+});
+
+test('from source (node --import tsx), worker threads register tsx themselves and run .ts tasks', () => {
+  // npm test runs the compiled pool (worker.js); `npm run experiment` and the benchmarks run the
+  // sources, whose threads start from worker-entry.mjs.
+  // A script file, not -e: worker threads inherit the process's flags, and --input-type breaks theirs.
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-pool-source-'));
+  const script = join(dir, 'source-pool.mjs');
+  writeFileSync(script, `
+    import { createPool } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/parallel/worker-pool.ts')).href)};
+    const pool = createPool(2, { callingThread: false });
+    await pool.started(); // else a thread ready first could take both items
+    const module = ${JSON.stringify(pathToFileURL(join(ROOT, 'test/fixtures/pool-tasks.ts')).href)};
+    const threads = await pool.map({ module, name: 'whichThread' }, [{ ms: 100 }, { ms: 100 }]);
+    const squared = await pool.run({ module, name: 'square' }, Float64Array.of(3, -4));
+    await pool.close();
+    console.log(JSON.stringify({ threads, squared: Array.from(squared) }));`);
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8' });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const { threads, squared } = JSON.parse(out.trim().split('\n').pop()!);
+  assert.deepEqual(squared, [9, 16]);
+  assert.equal(new Set(threads).size, 2, `both worker threads ran an item: ${threads}`);
+  assert.ok(!threads.includes(0), 'no item ran in the calling thread');
 });
 
 test('a pool of two runs items in this thread and in one worker, both busy, and a pool without this thread in two workers', async () => {
