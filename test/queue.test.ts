@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,9 +219,11 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
       }`;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script, shared.redis.url], { cwd: ROOT });
     const result = JSON.parse(stdout.trim().split('\n').pop()!);
+    // The workers' fingerprint is the build's, whether this test runs compiled or from source.
+    const { codeFingerprint: buildFingerprint } = (await import(pathToFileURL(join(ROOT, 'dist/src/queue/job-id.js')).href)) as { codeFingerprint: () => string };
     assert.equal(result.name, 'UserError', stdout);
-    assert.notEqual(result.code, codeFingerprint(), 'the sources and the build differ in fingerprint');
-    assert.match(result.message, new RegExp(`^runBlock failed on worker [^ ]+:\\d+: this worker runs other l2o code \\(${codeFingerprint()}\\) than the command that queued the job \\(${result.code}\\); run the same build of the package everywhere$`));
+    assert.notEqual(result.code, buildFingerprint(), 'the sources and the build differ in fingerprint');
+    assert.match(result.message, new RegExp(`^runBlock failed on worker [^ ]+:\\d+: this worker runs other l2o code \\(${buildFingerprint()}\\) than the command that queued the job \\(${result.code}\\); run the same build of the package everywhere$`));
   });
 
   test('jobs that no worker takes: the run says so once, naming the queue', async () => {
