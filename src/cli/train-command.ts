@@ -10,6 +10,7 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { extendsHistory, FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
+import { checkRestartsDirectory, describeRestarts, keepBestRestart, restartDir, startRestarts } from './gps-restarts.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
@@ -18,6 +19,7 @@ interface TrainArgs extends EnvArgs {
   out: string;
   resume: boolean;
   seed: string;
+  restarts: number;
   quiet: boolean;
   /** The global --workers (main.ts). */
   workers?: number;
@@ -83,6 +85,21 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
     ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout${config.parameterGroups ? ' and parameter group, a teacher per group' : ''}`, ...scaling].join(', ')})`
     : `full state${scaling.map((s) => ` (${s})`).join('')}`;
   return `GPS on ${familyName}, ${view}: ${config.conditions} conditions, ${config.validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}${config.policy === 'lstm' ? `, LSTM policy (${config.lstmCells} cells)` : ''}, ${describeBackend(backend)}`;
+}
+
+/** --restarts N: each restart a whole GPS training in its own directory, then the best one kept (gps-restarts.ts). */
+async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
+  if (args.validation === 0) throw new UserError('--restarts needs held-out instances to choose between the restarts; leave out --validation 0');
+  const records = startRestarts(args.out, args.seed, args.restarts);
+  for (const [i, record] of records.entries()) {
+    const dir = restartDir(args.out, i + 1);
+    const resume = args.resume && existsSync(join(dir, 'state.json'));
+    say(`restart ${i + 1} of ${records.length}, seed ${record.seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
+    await runGps({ ...args, out: dir, seed: record.seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null);
+  }
+  const file = keepBestRestart(args.out);
+  say(describeRestarts(file));
+  say(`kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }
 
 async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string, saved: SavedConfig): Promise<void> {
@@ -245,6 +262,7 @@ export const trainCommand = {
       .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint (gps, bptt; a LISTA training has no checkpoint and no resume)' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
+      .option('restarts', { group: 'GPS:', default: 1, coerce: positiveInteger('restarts'), describe: 'independent trainings in --out/restart-k, with seeds --seed, --seed + 1, …; the one with the lowest held-out score is kept as --out/policy.json (docs/gps.md)' })
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}), BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations}) or LISTA Adam steps (default ${DEFAULT_LISTA_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
@@ -294,7 +312,11 @@ export const trainCommand = {
     if (args.algo === 'lista' && args.metaObjective !== undefined) throw new UserError('--meta-objective does not apply to --algo lista: LISTA is trained on ‖z_K − z*‖² (docs/sparse.md)');
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     // A resumed GPS run's saved settings, read once: they decide the backend and the header.
-    const saved = args.algo === 'gps' && args.resume ? savedConfig(args.out) : null;
+    if (args.restarts > 1 && args.algo !== 'gps') throw new UserError(`--restarts applies to --algo gps only`);
+    if (args.algo === 'gps') checkRestartsDirectory(args.out, args.restarts, args.resume);
+    // With restarts, the first restart's directory stands for the run in what follows.
+    const first = args.restarts > 1 ? restartDir(args.out, 1) : args.out;
+    const saved = args.algo === 'gps' && args.resume ? savedConfig(first) : null;
     const tfjs = args.algo !== 'gps' || (await familyUsesTfjs(args)) || gpsPolicyUsesTfjs(args, saved);
     const backend = tfjs ? await startBackend() : NO_TFJS;
     const family = await familyFromArgs(args);
@@ -306,7 +328,8 @@ export const trainCommand = {
     const identity = { env: args.expr !== undefined ? 'expr' : args.env, envParams };
     if (!args.resume && existsSync(join(args.out, 'state.json'))) throw new UserError(`--out ${args.out} already holds a training run; pass --resume to continue it, or choose another --out`);
     const started = Date.now();
-    if (args.algo === 'gps') await runGps(args, family, identity, say, backend, saved);
+    if (args.algo === 'gps' && args.restarts > 1) await runGpsRestarts(args, family, identity, say, backend);
+    else if (args.algo === 'gps') await runGps(args, family, identity, say, backend, saved);
     else if (args.algo === 'bptt') await runBptt(args, family, identity, say, backend);
     else await runLista(args, family, identity, say, backend);
     const params = args.param.map((p) => ` --param ${p}`).join('');
