@@ -1,0 +1,58 @@
+// `l2o train --algo gps --restarts N` (src/cli/gps-restarts.ts): each restart is the plain training
+// of its seed, byte for byte; the kept policy is the restart with the lowest held-out score; resume
+// finishes the same run; contradicting flags are one error line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { restartSeed } from '../src/cli/gps-restarts.ts';
+import { l2o } from './helpers.ts';
+
+test('restart k trains with seed S + k − 1 for an integer seed, S.k otherwise, and the first with S itself', () => {
+  assert.deepEqual([1, 2, 3].map((k) => restartSeed('1', k)), ['1', '2', '3']);
+  assert.deepEqual([1, 2, 3].map((k) => restartSeed('41', k)), ['41', '42', '43']);
+  assert.deepEqual([1, 2].map((k) => restartSeed('run-a', k)), ['run-a', 'run-a.2']);
+});
+
+test('--restarts 3: each restart equals its seed trained alone, the lowest held-out score is kept, resume ends with the same files, and contradictions are one line', () => {
+  const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-'));
+  const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
+  try {
+    const out = join(work, 'restarts');
+    const trained = l2o(...TRAIN, '--restarts', '3', '--seed', '7', '--out', out);
+    assert.equal(trained.code, 0, trained.stderr);
+    const alone = l2o(...TRAIN, '--seed', '8', '--out', join(work, 'seed-8'));
+    assert.equal(alone.code, 0, alone.stderr);
+    const policy = (dir: string) => readFileSync(join(dir, 'policy.json'), 'utf8');
+    assert.equal(policy(join(out, 'restart-2')), policy(join(work, 'seed-8')), 'restart 2 is seed 8 trained alone');
+
+    const file = JSON.parse(readFileSync(join(out, 'restarts.json'), 'utf8')) as { restarts: { dir: string; seed: string; validation: number }[]; kept: number };
+    assert.deepEqual(file.restarts.map((r) => [r.dir, r.seed]), [['restart-1', '7'], ['restart-2', '8'], ['restart-3', '9']]);
+    const scores = file.restarts.map((r) => JSON.parse(policy(join(out, r.dir))).validation as number);
+    assert.deepEqual(file.restarts.map((r) => r.validation), scores);
+    assert.notEqual(new Set(scores).size, 1, `the seeds differ in held-out score: ${scores}`);
+    assert.equal(file.kept, scores.indexOf(Math.min(...scores)) + 1);
+    assert.equal(policy(out), policy(join(out, `restart-${file.kept}`)), 'OUT/policy.json is the kept restart');
+
+    const before = [policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')];
+    const resumed = l2o(...TRAIN, '--restarts', '3', '--seed', '7', '--out', out, '--resume');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual([policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')], before);
+
+    for (const [args, message] of [
+      [['--restarts', '2', '--resume'], /^error: --restarts 2 contradicts the run in .*, which has 3; leave --restarts as it was\n$/],
+      [['--restarts', '3'], /^error: --out .* already holds a training run; pass --resume to continue it, or choose another --out\n$/],
+      [['--resume'], /^error: --out .* holds a run of several restarts .*; pass the same --restarts to continue it\n$/],
+    ] as const) {
+      const refused = l2o(...TRAIN, '--seed', '7', '--out', out, ...args);
+      assert.equal(refused.code, 1, args.join(' '));
+      assert.match(refused.stderr, message);
+    }
+    const noHeldOut = l2o(...TRAIN, '--restarts', '2', '--validation', '0', '--out', join(work, 'no-held-out'));
+    assert.equal(noHeldOut.code, 1);
+    assert.match(noHeldOut.stderr, /^error: --restarts needs held-out instances to choose between the restarts; leave out --validation 0\n$/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
