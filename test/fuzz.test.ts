@@ -100,7 +100,7 @@ function optionCases(): Case[] {
   add(evalBase, 'eval', ['--out'], ['/proc/nope/out', 'not-a-dir-file.txt/sub']);
   // Counts share one check (positiveInteger), so each flag gets one bad value; the two kinds alternate.
   add(gps, 'train gps', ['--iterations', '--samples', '--inner', '--validation-steps'], ['0']);
-  add(gps, 'train gps', ['--horizon', '--history', '--policy-iterations'], ['x']);
+  add(gps, 'train gps', ['--horizon', '--history', '--policy-iterations', '--restarts'], ['x']);
   add(gps, 'train gps', ['--kl-step', '--initial-noise', '--initial-nu'], ['x', '-1']);
   add(gps, 'train gps', ['--step-adjustment', '--nu-step', '--gradient-scaling', '--cost-gradient'], ['bogus']);
   add(gps, 'train gps', ['--conditions', '--validation'], ['-1', 'x', '100000']);
