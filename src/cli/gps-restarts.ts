@@ -5,7 +5,7 @@
 // uses no test problem. Why: on MNIST at T = 400 the training seed moves the test loss more than any
 // setting tried, and the held-out score ranks the seeds as the test does (docs/gps.md, session 39).
 // OUT/restarts.json records the seeds and, once all are done, each one's score and the one kept.
-import { copyFileSync, existsSync, mkdirSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { readJsonFile, writeFileAtomic } from '../atomic-file.ts';
@@ -73,8 +73,8 @@ export function startRestarts(out: string, seed: string, restarts: number): Rest
 
 /**
  * After every restart is done: each one's kept iteration and held-out score, and the lowest score's
- * policy copied to OUT/policy.json (a tie keeps the earlier restart). The copy goes through a
- * temporary file, so OUT/policy.json is always a whole policy.
+ * policy copied to OUT/policy.json (a tie keeps the earlier restart), written atomically, so
+ * OUT/policy.json is always a whole policy.
  */
 export function keepBestRestart(out: string): RestartsFile {
   const file = readRestarts(out);
@@ -91,9 +91,7 @@ export function keepBestRestart(out: string): RestartsFile {
   file.restarts.forEach((r, k) => {
     if (r.validation! < file.restarts[kept].validation!) kept = k;
   });
-  const target = join(out, 'policy.json');
-  copyFileSync(join(out, file.restarts[kept].dir, 'policy.json'), `${target}.tmp`);
-  renameSync(`${target}.tmp`, target);
+  writeFileAtomic(join(out, 'policy.json'), readFileSync(join(out, file.restarts[kept].dir, 'policy.json'), 'utf8'));
   file.kept = kept + 1;
   writeFileAtomic(restartsPath(out), `${JSON.stringify(file, null, 2)}\n`);
   return file;
