@@ -3,7 +3,7 @@
 // finishes the same run; contradicting flags are one error line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restartSeed } from '../src/cli/gps-restarts.ts';
@@ -49,6 +49,11 @@ test('--restarts 3: each restart equals its seed trained alone, the lowest held-
       assert.equal(refused.code, 1, args.join(' '));
       assert.match(refused.stderr, message);
     }
+    // A failure before any restart's first checkpoint leaves nothing it created, as a single training.
+    const failed = l2o(...TRAIN.map((a, i) => (TRAIN[i - 1] === '--samples' ? '1' : a)), '--restarts', '2', '--out', join(work, 'failed', 'sub'));
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /^error: --samples must be at least 2/);
+    assert.equal(existsSync(join(work, 'failed')), false, 'no directory left behind');
     const noHeldOut = l2o(...TRAIN, '--restarts', '2', '--validation', '0', '--out', join(work, 'no-held-out'));
     assert.equal(noHeldOut.code, 1);
     assert.match(noHeldOut.stderr, /^error: --restarts needs held-out instances to choose between the restarts; leave out --validation 0\n$/);

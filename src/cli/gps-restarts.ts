@@ -5,10 +5,10 @@
 // uses no test problem. Why: on MNIST at T = 400 the training seed moves the test loss more than any
 // setting tried, and the held-out score ranks the seeds as the test does (docs/gps.md, session 39).
 // OUT/restarts.json records the seeds and, once all are done, each one's score and the one kept.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { readJsonFile, writeFileAtomic } from '../atomic-file.ts';
+import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
 
 const FORMAT = 'l2o-gps-restarts';
 const VERSION = 1;
@@ -63,12 +63,37 @@ function readRestarts(out: string): RestartsFile {
   return file as RestartsFile;
 }
 
-/** The record of a new run of restarts, written before the first training starts. */
-export function startRestarts(out: string, seed: string, restarts: number): RestartRecord[] {
+/**
+ * The record of a new run of restarts, written before the first training starts. Returns the
+ * restarts and the directories it created, for `abandonRestarts`.
+ */
+export function startRestarts(out: string, seed: string, restarts: number): { records: RestartRecord[]; created: string[] } {
   const records = Array.from({ length: restarts }, (_, i) => ({ dir: `restart-${i + 1}`, seed: restartSeed(seed, i + 1) }));
-  mkdirSync(out, { recursive: true });
+  let created: string[];
+  try {
+    created = makeDirectory(out); // not mkdirSync's recursive form, which can hang under /proc
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`cannot write to ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   if (!existsSync(restartsPath(out))) writeFileAtomic(restartsPath(out), `${JSON.stringify({ format: FORMAT, version: VERSION, restarts: records }, null, 2)}\n`);
-  return readRestarts(out).restarts;
+  return { records: readRestarts(out).restarts, created };
+}
+
+/**
+ * After a failure: when no restart has reached a checkpoint, nothing of the run is worth keeping,
+ * so restarts.json and the directories `startRestarts` created go, as a single training's do.
+ */
+export function abandonRestarts(out: string, restarts: number, created: readonly string[]): void {
+  for (let k = 1; k <= restarts; k++) if (existsSync(join(restartDir(out, k), 'state.json'))) return;
+  if (existsSync(restartsPath(out))) unlinkSync(restartsPath(out));
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return; // not empty: something else is in it
+    }
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { extendsHistory, FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
-import { checkRestartsDirectory, describeRestarts, keepBestRestart, restartDir, startRestarts } from './gps-restarts.ts';
+import { abandonRestarts, checkRestartsDirectory, describeRestarts, keepBestRestart, restartDir, startRestarts } from './gps-restarts.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
@@ -90,12 +90,17 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
 /** --restarts N: each restart a whole GPS training in its own directory, then the best one kept (gps-restarts.ts). */
 async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   if (args.validation === 0) throw new UserError('--restarts needs held-out instances to choose between the restarts; leave out --validation 0');
-  const records = startRestarts(args.out, args.seed, args.restarts);
-  for (const [i, record] of records.entries()) {
-    const dir = restartDir(args.out, i + 1);
-    const resume = args.resume && existsSync(join(dir, 'state.json'));
-    say(`restart ${i + 1} of ${records.length}, seed ${record.seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
-    await runGps({ ...args, out: dir, seed: record.seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null);
+  const { records, created } = startRestarts(args.out, args.seed, args.restarts);
+  try {
+    for (const [i, record] of records.entries()) {
+      const dir = restartDir(args.out, i + 1);
+      const resume = args.resume && existsSync(join(dir, 'state.json'));
+      say(`restart ${i + 1} of ${records.length}, seed ${record.seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
+      await runGps({ ...args, out: dir, seed: record.seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null);
+    }
+  } catch (error) {
+    abandonRestarts(args.out, records.length, created);
+    throw error;
   }
   const file = keepBestRestart(args.out);
   say(describeRestarts(file));
