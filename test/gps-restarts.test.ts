@@ -1,6 +1,7 @@
-// `l2o train --algo gps --restarts N` (src/cli/gps-restarts.ts): each restart is the plain training
+// `l2o train --algo gps --restarts N` (src/cli/gps-restarts.ts): a restart is the plain training
 // of its seed, byte for byte; the kept policy is the restart with the lowest held-out score; resume
-// finishes the same run; contradicting flags are one error line.
+// finishes the same run (a restart not yet started, only with the run's settings); a failure before
+// any checkpoint leaves nothing; contradicting flags are one error line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -15,7 +16,7 @@ test('restart k trains with seed S + k − 1 for an integer seed, S.k otherwise,
   assert.deepEqual([1, 2].map((k) => restartSeed('run-a', k)), ['run-a', 'run-a.2']);
 });
 
-test('--restarts 3: each restart equals its seed trained alone, the lowest held-out score is kept, resume ends with the same files, and contradictions are one line', () => {
+test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out score is kept, resume ends with the same files, and contradictions are one line', () => {
   const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-'));
   const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
   try {
@@ -40,12 +41,27 @@ test('--restarts 3: each restart equals its seed trained alone, the lowest held-
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.deepEqual([policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')], before);
 
+    // A restart that had not started when the run stopped: resumed with other flags, it is refused
+    // (its score would not compare with the others'); with the run's flags, it trains as before.
+    const third = policy(join(out, 'restart-3'));
+    rmSync(join(out, 'restart-3'), { recursive: true });
+    // (Restarts 1 and 2 resume with their saved T = 5; restart 3 would take the default T.)
+    const withoutHorizon = TRAIN.filter((a, i) => a !== '--horizon' && TRAIN[i - 1] !== '--horizon');
+    const unlike = l2o(...withoutHorizon, '--restarts', '3', '--seed', '7', '--out', out, '--resume');
+    assert.equal(unlike.code, 1);
+    assert.match(unlike.stderr, /^error: restart 3 has not started, and the flags given now would train it unlike restart 1 \(horizon 40 against 5\); resume with the run's original flags\n$/);
+    const finished = l2o(...TRAIN, '--restarts', '3', '--seed', '7', '--out', out, '--resume');
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.equal(policy(join(out, 'restart-3')), third, 'restart 3 trained again as it was');
+    assert.deepEqual([policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')], before);
+
     for (const [args, message] of [
+      [['--restarts', '3', '--resume', '--seed', '5'], /^error: --seed 5 contradicts the run in .*, whose first restart has seed 7; leave --seed as it was\n$/],
       [['--restarts', '2', '--resume'], /^error: --restarts 2 contradicts the run in .*, which has 3; leave --restarts as it was\n$/],
       [['--restarts', '3'], /^error: --out .* already holds a training run; pass --resume to continue it, or choose another --out\n$/],
       [['--resume'], /^error: --out .* holds a run of several restarts .*; pass the same --restarts to continue it\n$/],
     ] as const) {
-      const refused = l2o(...TRAIN, '--seed', '7', '--out', out, ...args);
+      const refused = l2o(...TRAIN, ...((args as readonly string[]).includes('--seed') ? [] : ['--seed', '7']), '--out', out, ...args);
       assert.equal(refused.code, 1, args.join(' '));
       assert.match(refused.stderr, message);
     }
@@ -56,7 +72,8 @@ test('--restarts 3: each restart equals its seed trained alone, the lowest held-
     assert.equal(existsSync(join(work, 'failed')), false, 'no directory left behind');
     const noHeldOut = l2o(...TRAIN, '--restarts', '2', '--validation', '0', '--out', join(work, 'no-held-out'));
     assert.equal(noHeldOut.code, 1);
-    assert.match(noHeldOut.stderr, /^error: --restarts needs held-out instances to choose between the restarts; leave out --validation 0\n$/);
+    assert.match(noHeldOut.stderr, /^error: --restarts needs held-out instances to choose between the restarts; quadratic has none left/);
+    assert.equal(existsSync(join(work, 'no-held-out')), false);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -11,7 +11,7 @@ import { extendsHistory, FEATURE_SETS } from '../../envs/coordinate-features.ts'
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { abandonRestarts, checkRestartsDirectory, describeRestarts, keepBestRestart, restartDir, startRestarts } from './gps-restarts.ts';
-import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, type SavedConfig } from './resume-flags.ts';
+import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
@@ -89,14 +89,20 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
 
 /** --restarts N: each restart a whole GPS training in its own directory, then the best one kept (gps-restarts.ts). */
 async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
-  if (args.validation === 0) throw new UserError('--restarts needs held-out instances to choose between the restarts; leave out --validation 0');
+  const { divideTrainingSplit } = await import('../gps/train.ts');
+  if (divideTrainingSplit(family, args).validation === 0) throw new UserError(`--restarts needs held-out instances to choose between the restarts; ${family.name} has none left after --conditions (give --validation N, or raise trainSize)`);
   const { records, created } = startRestarts(args.out, args.seed, args.restarts);
+  if (args.resume && typed(process.argv, 'seed') && args.seed !== records[0].seed) throw new UserError(`--seed ${args.seed} contradicts the run in ${args.out}, whose first restart has seed ${records[0].seed}; leave --seed as it was`);
+  // A restart not started yet takes its settings from the flags given now; on resume they must be
+  // the first restart's, or the restarts' held-out scores would not compare like with like.
+  const first = args.resume ? savedConfig(restartDir(args.out, 1)) : null;
   try {
     for (const [i, record] of records.entries()) {
       const dir = restartDir(args.out, i + 1);
       const resume = args.resume && existsSync(join(dir, 'state.json'));
       say(`restart ${i + 1} of ${records.length}, seed ${record.seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
-      await runGps({ ...args, out: dir, seed: record.seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null);
+      const sameAs = !resume && first !== null && first !== 'unreadable' ? { settings: first, label: `restart ${i + 1}` } : undefined;
+      await runGps({ ...args, out: dir, seed: record.seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null, sameAs);
     }
   } catch (error) {
     abandonRestarts(args.out, records.length, created);
@@ -107,7 +113,7 @@ async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity
   say(`kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }
 
-async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string, saved: SavedConfig): Promise<void> {
+async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string, saved: SavedConfig, sameAs?: { settings: Record<string, unknown>; label: string }): Promise<void> {
   const { checkGpsConfig } = await import('../gps/badmm.ts');
   const { describeIteration } = await import('../gps/iteration-summary.ts');
   const { divideTrainingSplit, trainGps } = await import('../gps/train.ts');
@@ -161,6 +167,13 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);
   }
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
+  if (sameAs) {
+    // Everything but the seed and the number of iterations (which --resume may extend).
+    const differ = Object.keys(sameAs.settings).filter((key) => !['seed', 'iterations'].includes(key) && JSON.stringify(sameAs.settings[key]) !== JSON.stringify(config[key as keyof GpsConfig]));
+    if (differ.length > 0) {
+      throw new UserError(`${sameAs.label} has not started, and the flags given now would train it unlike restart 1 (${differ.map((key) => `${key} ${JSON.stringify(config[key as keyof GpsConfig])} against ${JSON.stringify(sameAs.settings[key])}`).join(', ')}); resume with the run's original flags`);
+    }
+  }
   if (args.resume) refuseContradictingGpsFlags(args.out, process.argv, config);
   say(describeGpsRun(family.name, resumedGpsConfig(saved, config), backend));
   // Without tfjs here, the workers skip it too; an item that builds a tfjs family starts it there.
