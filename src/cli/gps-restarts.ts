@@ -9,6 +9,7 @@ import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
+import { array, number, object, oneOf, optional, parse, SchemaError, string } from '../schema.ts';
 
 const FORMAT = 'l2o-gps-restarts';
 const VERSION = 1;
@@ -46,7 +47,8 @@ export function checkRestartsDirectory(out: string, restarts: number, resume: bo
     return;
   }
   if (!resume) {
-    if (existsSync(path) || existsSync(join(out, 'state.json'))) throw new UserError(`--out ${out} already holds a training run; pass --resume to continue it, or choose another --out`);
+    // (A single run's state.json in OUT is refused by the train command's own check.)
+    if (existsSync(path)) throw new UserError(`--out ${out} already holds a training run; pass --resume to continue it, or choose another --out`);
     return;
   }
   if (!existsSync(path)) throw new UserError(`--resume --restarts ${restarts}: ${out} holds no run of restarts (no ${path})`);
@@ -54,13 +56,21 @@ export function checkRestartsDirectory(out: string, restarts: number, resume: bo
   if (saved.restarts.length !== restarts) throw new UserError(`--restarts ${restarts} contradicts the run in ${out}, which has ${saved.restarts.length}; leave --restarts as it was`);
 }
 
+const restartsFileSchema = object({
+  format: oneOf(FORMAT),
+  version: number({ integer: true, min: VERSION, max: VERSION }),
+  restarts: array(object({ dir: string(), seed: string(), iteration: optional(number({ integer: true, min: 1 })), validation: optional(number()) })),
+  kept: optional(number({ integer: true, min: 1 })),
+});
+
 function readRestarts(out: string): RestartsFile {
   const path = restartsPath(out);
-  const file = readJsonFile(path, 'restarts file') as Partial<RestartsFile> | null;
-  if (file === null || typeof file !== 'object' || file.format !== FORMAT || file.version !== VERSION || !Array.isArray(file.restarts)) {
-    throw new UserError(`${path} is not an l2o restarts file of version ${VERSION}`);
+  try {
+    return parse(restartsFileSchema, readJsonFile(path, 'restarts file'));
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UserError(`${path}: ${err.message}`);
+    throw err;
   }
-  return file as RestartsFile;
 }
 
 /**
