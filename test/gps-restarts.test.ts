@@ -1,5 +1,6 @@
 // `l2o train --algo gps --restarts N` (src/cli/gps-restarts.ts): a restart is the plain training
-// of its seed, byte for byte; the kept policy is the restart with the lowest held-out score; resume
+// of its seed, byte for byte; the kept policy is the restart with the lowest held-out score, all
+// scored from the first restart's start draws; resume
 // finishes the same run (a restart not yet started, only with the run's settings); a failure before
 // any checkpoint leaves nothing; contradicting flags are one error line.
 import { test } from 'node:test';
@@ -8,6 +9,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { restartSeed } from '../src/cli/gps-restarts.ts';
+import { createFamily } from '../envs/registry.ts';
+import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
+import { validationScore } from '../src/gps/validation.ts';
 import { l2o } from './helpers.ts';
 
 test('restart k trains with seed S + k − 1 for an integer seed, S.k otherwise, and the first with S itself', () => {
@@ -21,23 +25,33 @@ test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out
   const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
   try {
     const out = join(work, 'restarts');
-    const trained = l2o(...TRAIN, '--restarts', '3', '--seed', '7', '--out', out);
+    const trained = l2o(...TRAIN, '--restarts', '3', '--seed', '3', '--out', out);
     assert.equal(trained.code, 0, trained.stderr);
-    const alone = l2o(...TRAIN, '--seed', '8', '--out', join(work, 'seed-8'));
+    const alone = l2o(...TRAIN, '--seed', '4', '--out', join(work, 'seed-4'));
     assert.equal(alone.code, 0, alone.stderr);
     const policy = (dir: string) => readFileSync(join(dir, 'policy.json'), 'utf8');
-    assert.equal(policy(join(out, 'restart-2')), policy(join(work, 'seed-8')), 'restart 2 is seed 8 trained alone');
+    assert.equal(policy(join(out, 'restart-2')), policy(join(work, 'seed-4')), 'restart 2 is seed 4 trained alone');
 
-    const file = JSON.parse(readFileSync(join(out, 'restarts.json'), 'utf8')) as { restarts: { dir: string; seed: string; validation: number }[]; kept: number };
-    assert.deepEqual(file.restarts.map((r) => [r.dir, r.seed]), [['restart-1', '7'], ['restart-2', '8'], ['restart-3', '9']]);
-    const scores = file.restarts.map((r) => JSON.parse(policy(join(out, r.dir))).validation as number);
-    assert.deepEqual(file.restarts.map((r) => r.validation), scores);
-    assert.notEqual(new Set(scores).size, 1, `the seeds differ in held-out score: ${scores}`);
-    assert.equal(file.kept, scores.indexOf(Math.min(...scores)) + 1);
+    const file = JSON.parse(readFileSync(join(out, 'restarts.json'), 'utf8')) as { restarts: { dir: string; seed: string; validation: number; heldOut: number }[]; kept: number };
+    assert.deepEqual(file.restarts.map((r) => [r.dir, r.seed]), [['restart-1', '3'], ['restart-2', '4'], ['restart-3', '5']]);
+    const own = file.restarts.map((r) => JSON.parse(policy(join(out, r.dir))).validation as number);
+    assert.deepEqual(file.restarts.map((r) => r.validation), own);
+    // Each restart's policy scored on the held-out runs of restart 1 (its settings, seed 3): restart
+    // 1's is its own score, the others' differ from theirs, which start from their seeds' draws.
+    const settings = JSON.parse(readFileSync(join(out, 'restart-1', 'state.json'), 'utf8')).config;
+    const common = file.restarts.map((r) => validationScore(loadGpsPolicy(join(out, r.dir)).policy, createFamily('quadratic'), settings));
+    assert.deepEqual(file.restarts.map((r) => r.heldOut), common);
+    assert.equal(common[0], own[0]);
+    assert.notEqual(common[1], own[1]);
+    assert.notEqual(new Set(common).size, 1, `the seeds differ in held-out score: ${common}`);
+    assert.equal(file.kept, common.indexOf(Math.min(...common)) + 1);
+    // At seed 3 the two scores disagree: restart 3 is lowest from its own starts, restart 1 from the common ones.
+    assert.equal(own.indexOf(Math.min(...own)) + 1, 3);
+    assert.equal(file.kept, 1);
     assert.equal(policy(out), policy(join(out, `restart-${file.kept}`)), 'OUT/policy.json is the kept restart');
 
     const before = [policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')];
-    const resumed = l2o(...TRAIN, '--restarts', '3', '--seed', '7', '--out', out, '--resume');
+    const resumed = l2o(...TRAIN, '--restarts', '3', '--seed', '3', '--out', out, '--resume');
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.deepEqual([policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')], before);
 
@@ -47,21 +61,21 @@ test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out
     rmSync(join(out, 'restart-3'), { recursive: true });
     // (Restarts 1 and 2 resume with their saved T = 5; restart 3 would take the default T.)
     const withoutHorizon = TRAIN.filter((a, i) => a !== '--horizon' && TRAIN[i - 1] !== '--horizon');
-    const unlike = l2o(...withoutHorizon, '--restarts', '3', '--seed', '7', '--out', out, '--resume');
+    const unlike = l2o(...withoutHorizon, '--restarts', '3', '--seed', '3', '--out', out, '--resume');
     assert.equal(unlike.code, 1);
     assert.match(unlike.stderr, /^error: restart 3 has not started, and the flags given now would train it unlike restart 1 \(horizon 40 against 5\); resume with the run's original flags\n$/);
-    const finished = l2o(...TRAIN, '--restarts', '3', '--seed', '7', '--out', out, '--resume');
+    const finished = l2o(...TRAIN, '--restarts', '3', '--seed', '3', '--out', out, '--resume');
     assert.equal(finished.code, 0, finished.stderr);
     assert.equal(policy(join(out, 'restart-3')), third, 'restart 3 trained again as it was');
     assert.deepEqual([policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')], before);
 
     for (const [args, message] of [
-      [['--restarts', '3', '--resume', '--seed', '5'], /^error: --seed 5 contradicts the run in .*, whose first restart has seed 7; leave --seed as it was\n$/],
+      [['--restarts', '3', '--resume', '--seed', '6'], /^error: --seed 6 contradicts the run in .*, whose first restart has seed 3; leave --seed as it was\n$/],
       [['--restarts', '2', '--resume'], /^error: --restarts 2 contradicts the run in .*, which has 3; leave --restarts as it was\n$/],
       [['--restarts', '3'], /^error: --out .* already holds a training run; pass --resume to continue it, or choose another --out\n$/],
       [['--resume'], /^error: --out .* holds a run of several restarts .*; pass the same --restarts to continue it\n$/],
     ] as const) {
-      const refused = l2o(...TRAIN, ...((args as readonly string[]).includes('--seed') ? [] : ['--seed', '7']), '--out', out, ...args);
+      const refused = l2o(...TRAIN, ...((args as readonly string[]).includes('--seed') ? [] : ['--seed', '3']), '--out', out, ...args);
       assert.equal(refused.code, 1, args.join(' '));
       assert.match(refused.stderr, message);
     }

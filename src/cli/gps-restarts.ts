@@ -2,7 +2,8 @@
 // directory OUT/restart-k with its own seed, and the policy of the one with the lowest held-out score
 // copied to OUT/policy.json, where `gps:OUT` reads it. The held-out score is the one that already
 // picks each training's iteration (the final loss on the held-out training instances), so the choice
-// uses no test problem. Why: on MNIST at T = 400 the training seed moves the test loss more than any
+// uses no test problem; each restart's kept policy is scored again from the first restart's start
+// draws, so that all are compared on the same runs (their own scores start from their own seeds'). Why: on MNIST at T = 400 the training seed moves the test loss more than any
 // setting tried, and the held-out score ranks the seeds as the test does (docs/gps.md, session 39).
 // OUT/restarts.json records the seeds and, once all are done, each one's score and the one kept.
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
@@ -20,6 +21,8 @@ export interface RestartRecord {
   /** The training's kept iteration and its held-out score; absent until it is done. */
   iteration?: number;
   validation?: number;
+  /** The kept policy's held-out score from the first restart's start draws: what picks the restart. */
+  heldOut?: number;
 }
 
 export interface RestartsFile {
@@ -59,7 +62,7 @@ export function checkRestartsDirectory(out: string, restarts: number, resume: bo
 const restartsFileSchema = object({
   format: oneOf(FORMAT),
   version: number({ integer: true, min: VERSION, max: VERSION }),
-  restarts: array(object({ dir: string(), seed: string(), iteration: optional(number({ integer: true, min: 1 })), validation: optional(number()) })),
+  restarts: array(object({ dir: string(), seed: string(), iteration: optional(number({ integer: true, min: 1 })), validation: optional(number()), heldOut: optional(number()) })),
   kept: optional(number({ integer: true, min: 1 })),
 });
 
@@ -107,11 +110,12 @@ export function abandonRestarts(out: string, restarts: number, created: readonly
 }
 
 /**
- * After every restart is done: each one's kept iteration and held-out score, and the lowest score's
- * policy copied to OUT/policy.json (a tie keeps the earlier restart), written atomically, so
- * OUT/policy.json is always a whole policy.
+ * After every restart is done: each one's kept iteration and held-out score, its policy's score
+ * from the first restart's start draws (`commonScore` of its directory), and the policy with the
+ * lowest such score copied to OUT/policy.json (a tie keeps the earlier restart), written atomically,
+ * so OUT/policy.json is always a whole policy.
  */
-export function keepBestRestart(out: string): RestartsFile {
+export function keepBestRestart(out: string, commonScore: (dir: string) => number): RestartsFile {
   const file = readRestarts(out);
   for (const record of file.restarts) {
     const path = join(out, record.dir, 'policy.json');
@@ -121,10 +125,11 @@ export function keepBestRestart(out: string): RestartsFile {
     }
     record.iteration = typeof policy.iteration === 'number' ? policy.iteration : undefined;
     record.validation = policy.validation;
+    record.heldOut = commonScore(join(out, record.dir));
   }
   let kept = 0;
   file.restarts.forEach((r, k) => {
-    if (r.validation! < file.restarts[kept].validation!) kept = k;
+    if (r.heldOut! < file.restarts[kept].heldOut!) kept = k;
   });
   writeFileAtomic(join(out, 'policy.json'), readFileSync(join(out, file.restarts[kept].dir, 'policy.json'), 'utf8'));
   file.kept = kept + 1;
@@ -132,10 +137,10 @@ export function keepBestRestart(out: string): RestartsFile {
   return file;
 }
 
-/** One line per restart for the log: its seed, kept iteration and held-out score, and which is kept. */
+/** One line per restart for the log: its seed, kept iteration and held-out scores, and which is kept. */
 export function describeRestarts(file: RestartsFile): string {
   return file.restarts
-    .map((r, k) => `restart ${k + 1} (seed ${r.seed}): iteration ${r.iteration ?? '?'}, held-out ${r.validation!.toPrecision(4)}${file.kept === k + 1 ? '  ← kept' : ''}`)
+    .map((r, k) => `restart ${k + 1} (seed ${r.seed}): iteration ${r.iteration ?? '?'}, held-out ${r.heldOut!.toPrecision(4)} from restart 1's starts (${r.validation!.toPrecision(4)} from its own)${file.kept === k + 1 ? '  ← kept' : ''}`)
     .join('\n');
 }
 

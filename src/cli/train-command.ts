@@ -108,7 +108,11 @@ async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity
     abandonRestarts(args.out, records.length, created);
     throw error;
   }
-  const file = keepBestRestart(args.out);
+  // Every restart's policy scored on the same held-out runs: the first restart's settings and seed.
+  const { validationScore } = await import('../gps/validation.ts');
+  const { loadGpsPolicy } = await import('../gps/checkpoint.ts');
+  const settings = savedConfig(restartDir(args.out, 1)) as unknown as GpsConfig; // written by restart 1's training just now
+  const file = keepBestRestart(args.out, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings));
   say(describeRestarts(file));
   say(`kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }
