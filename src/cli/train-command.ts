@@ -10,6 +10,7 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { extendsHistory, FEATURE_SETS } from '../../envs/coordinate-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
+import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
 import { abandonRestarts, checkRestartsDirectory, describeRestarts, keepBestRestart, restartDir, startRestarts } from './gps-restarts.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
@@ -280,7 +281,7 @@ export const trainCommand = {
   describe: 'train a learned optimizer: guided policy search (gps), the supervised LSTM baseline (bptt), or LISTA on sparse coding (lista)',
   builder: (y: Argv) =>
     withEnvOptions(y)
-      .option('algo', { type: 'string', default: 'gps', choices: ['gps', 'bptt', 'lista'], describe: 'training algorithm' })
+      .option('algo', { type: 'string', default: 'gps', choices: [...ALGOS], describe: 'training algorithm' })
       .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint (gps, bptt; a LISTA training has no checkpoint and no resume)' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
@@ -332,9 +333,9 @@ export const trainCommand = {
   async handler(args: TrainArgs) {
     if (args.algo === 'lista' && args.resume) throw new UserError('--resume does not apply to --algo lista: a LISTA training has no checkpoint; run it again with a fresh --out');
     if (args.algo === 'lista' && args.metaObjective !== undefined) throw new UserError('--meta-objective does not apply to --algo lista: LISTA is trained on ‖z_K − z*‖² (docs/sparse.md)');
+    refuseOtherAlgorithmsOptions(args.algo as Algo, process.argv); // yargs has checked the choices
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     // A resumed GPS run's saved settings, read once: they decide the backend and the header.
-    if (args.restarts > 1 && args.algo !== 'gps') throw new UserError(`--restarts applies to --algo gps only`);
     if (args.algo === 'gps') checkRestartsDirectory(args.out, args.restarts, args.resume);
     // With restarts, the first restart's directory stands for the run in what follows.
     const first = args.restarts > 1 ? restartDir(args.out, 1) : args.out;

@@ -1,0 +1,46 @@
+// Which `l2o train` options each algorithm reads. An option typed for an algorithm that does not
+// read it would be ignored without a word (`--hidden 100 --algo gps` leaves GPS's network as it
+// is), so it is refused in one line instead.
+import { UserError } from '../errors.ts';
+
+export const ALGOS = ['gps', 'bptt', 'lista'] as const;
+export type Algo = (typeof ALGOS)[number];
+
+const GPS_ONLY = [
+  'restarts', 'conditions', 'validation-steps', 'samples', 'history', 'kl-step', 'inner', 'initial-noise', 'teacher-score',
+  'teacher-refine', 'policy-batch', 'policy-iterations', 'initial-nu', 'warm-start-mixtures', 'exploration-floor',
+  'on-policy-samples', 'step-adjustment', 'nu-step', 'coordinatewise', 'gradient-scaling', 'policy', 'lstm-cells',
+  'gradient-dynamics', 'cost-gradient', 'features', 'sampled-coordinates', 'parameter-groups',
+] as const;
+
+/** The options only some algorithms read; every other train option applies to all three. */
+export const OPTION_ALGOS: Readonly<Record<string, readonly Algo[]>> = {
+  ...Object.fromEntries(GPS_ONLY.map((flag) => [flag, ['gps']])),
+  unroll: ['bptt'],
+  hidden: ['bptt'],
+  'output-scale': ['bptt'],
+  'preprocess-p': ['bptt'],
+  'chunk-size': ['bptt'],
+  batch: ['bptt', 'lista'],
+  lr: ['bptt', 'lista'],
+  'validate-every': ['bptt', 'lista'],
+  horizon: ['gps', 'bptt'],
+  'meta-objective': ['gps', 'bptt'],
+  layers: ['lista'],
+};
+
+const camelCase = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Whether `flag` was typed on the command line, in any of the forms yargs accepts. */
+function typedFlag(argv: readonly string[], flag: string): boolean {
+  return [flag, camelCase(flag)].some((name) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `--no-${name}`));
+}
+
+/** Refuses the first typed option that `algo` does not read. */
+export function refuseOtherAlgorithmsOptions(algo: Algo, argv: readonly string[]): void {
+  for (const [flag, algos] of Object.entries(OPTION_ALGOS)) {
+    if (algos.includes(algo) || !typedFlag(argv, flag)) continue;
+    const readers = algos.map((a) => `--algo ${a}`).join(' and ');
+    throw new UserError(`--${flag} applies to ${readers}, not to --algo ${algo}; leave it out`);
+  }
+}

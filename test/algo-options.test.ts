@@ -1,0 +1,52 @@
+// `l2o train` refuses an option typed for an algorithm that does not read it (src/cli/algo-options.ts),
+// and every train option is either classified there or read by all three algorithms.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ALGOS, OPTION_ALGOS, refuseOtherAlgorithmsOptions } from '../src/cli/algo-options.ts';
+import { UserError } from '../src/errors.ts';
+import { BIN, ROOT } from './helpers.ts';
+
+/** Options every algorithm reads (or yargs' own). */
+const SHARED = ['algo', 'out', 'resume', 'seed', 'iterations', 'validation', 'quiet', 'workers', 'data-dir', 'env', 'param', 'expr', 'help', 'version'];
+
+test('an option is refused, in one line naming the algorithms that read it, exactly for the algorithms that do not', () => {
+  for (const [flag, readers] of Object.entries(OPTION_ALGOS)) {
+    for (const algo of ALGOS) {
+      for (const argv of [[`--${flag}`, '1'], [`--${flag}=1`]]) {
+        const run = () => refuseOtherAlgorithmsOptions(algo, ['node', 'l2o', 'train', ...argv]);
+        if (readers.includes(algo)) assert.doesNotThrow(run, `${algo} reads --${flag}`);
+        else assert.throws(run, (err: unknown) => err instanceof UserError && err.message === `--${flag} applies to ${readers.map((a) => `--algo ${a}`).join(' and ')}, not to --algo ${algo}; leave it out`);
+      }
+    }
+  }
+  // yargs' other spellings of a flag count as typing it.
+  assert.throws(() => refuseOtherAlgorithmsOptions('bptt', ['--klStep', '0.5']), UserError);
+  assert.throws(() => refuseOtherAlgorithmsOptions('bptt', ['--no-coordinatewise']), UserError);
+  assert.doesNotThrow(() => refuseOtherAlgorithmsOptions('gps', ['--iterations', '3', '--validation', '2', '--seed', '4']));
+});
+
+test('every option of l2o train is classified: read by some algorithms (algo-options.ts) or by all', () => {
+  const help = spawnSync(process.execPath, [BIN, 'train', '--help'], { encoding: 'utf8', cwd: ROOT });
+  assert.equal(help.status, 0, help.stderr);
+  const flags = new Set([...help.stdout.matchAll(/^\s+--([a-z][a-z-]*)/gm)].map((m) => m[1]));
+  assert.ok(flags.has('kl-step') && flags.has('hidden') && flags.has('layers'), [...flags].join(' '));
+  const unclassified = [...flags].filter((flag) => !(flag in OPTION_ALGOS) && !SHARED.includes(flag));
+  assert.deepEqual(unclassified, [], 'classify each new option in src/cli/algo-options.ts (or list it here as read by all)');
+});
+
+test('l2o train --algo gps --hidden 100 is one error line, exit 1, and creates no run directory', () => {
+  const work = mkdtempSync(join(tmpdir(), 'l2o-algo-options-'));
+  try {
+    const out = join(work, 'run');
+    const result = spawnSync(process.execPath, [BIN, 'train', '--algo', 'gps', '--env', 'quadratic', '--hidden', '100', '--out', out], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(result.status, 1);
+    assert.equal(result.stderr, 'error: --hidden applies to --algo bptt, not to --algo gps; leave it out\n');
+    assert.equal(existsSync(out), false);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
