@@ -159,6 +159,8 @@ test('user errors print one line `error: …` and exit 1, without a stack trace'
     [['eval', '--reference-minimum', '-2'], /--reference-minimum must be a non-negative integer/],
     [['eval', '--reference-minimum', '2', '--restart-spread', '0'], /--restart-spread must be a positive number/],
     [['eval', '--restart-spread', '2'], /--restart-spread needs --reference-minimum/],
+    [['eval', '--optimizers', 'gps:no/such/run', '--lr', '0.1'], /^error: --lr applies to hand-designed optimizers, and --optimizers gps:no\/such\/run names only learned ones, which take their own steps: leave it out$/m],
+    [['eval', '--optimizers', 'bptt:a,gps:b', '--lr-refine', '1'], /^error: --lr-refine applies to hand-designed optimizers, and --optimizers bptt:a,gps:b names only learned ones/m],
     [['eval', '--reference-minimum'], /Not enough arguments following: reference-minimum/],
     [['run', '--optimizer', 'gd', '--param', 'lambda'], /--param expects key=value/],
     [['eval', '--env', 'missing-family.ts'], /cannot load env module missing-family.ts/],

@@ -69,6 +69,10 @@ export const evalCommand = {
     for (const name of names) if (!learnedSpec(name)) findHandDesigned(name); // an unknown name fails before tfjs loads
     if (args['restart-spread'] !== undefined && args['reference-minimum'] === undefined) throw new UserError('--restart-spread needs --reference-minimum');
     if (args['lr-refine'] !== undefined && args.lr !== undefined) throw new UserError('--lr-refine refines the tuning, and --lr skips it: give one of them');
+    // The rate and its tuning are the hand-designed optimizers'; a learned one takes its own steps.
+    if (names.every((name) => learnedSpec(name)) && (args.lr !== undefined || args['lr-refine'] !== undefined)) {
+      throw new UserError(`--${args.lr !== undefined ? 'lr' : 'lr-refine'} applies to hand-designed optimizers, and --optimizers ${args.optimizers} names only learned ones, which take their own steps: leave it out`);
+    }
     // An unreachable queue is one line before anything runs or is created.
     const queue = args.queue === undefined ? undefined : await queueFromArgs(args.queue);
     // --out is made before anything runs, so that an unusable directory does not cost the whole
