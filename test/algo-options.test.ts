@@ -1,4 +1,4 @@
-// `l2o train` refuses an option typed for an algorithm that does not read it (src/cli/algo-options.ts),
+// `l2o train` (and `l2o sweep --train`) refuses an option for an algorithm that does not read it (src/cli/algo-options.ts),
 // and every train option is either classified there or read by all three algorithms.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -38,13 +38,18 @@ test('every option of l2o train is classified: read by some algorithms (algo-opt
   assert.deepEqual(unclassified, [], 'classify each new option in src/cli/algo-options.ts (or list it here as read by all)');
 });
 
-test('l2o train --algo gps --hidden 100 is one error line, exit 1, and creates no run directory', () => {
+test('l2o train --algo gps --hidden 100, and a bptt sweep over --train kl-step, are one error line, exit 1, and create no directory', () => {
   const work = mkdtempSync(join(tmpdir(), 'l2o-algo-options-'));
   try {
     const out = join(work, 'run');
     const result = spawnSync(process.execPath, [BIN, 'train', '--algo', 'gps', '--env', 'quadratic', '--hidden', '100', '--out', out], { encoding: 'utf8', cwd: ROOT });
     assert.equal(result.status, 1);
     assert.equal(result.stderr, 'error: --hidden applies to --algo bptt, not to --algo gps; leave it out\n');
+    assert.equal(existsSync(out), false);
+    // A sweep checks its --train options the same way, before it creates anything or trains.
+    const sweep = spawnSync(process.execPath, [BIN, 'sweep', '--algo', 'bptt', '--env', 'quadratic', '--train', 'kl-step=0.1,0.2', '--out', out], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(sweep.status, 1);
+    assert.equal(sweep.stderr, 'error: --train kl-step=… applies to --algo gps, not to --algo bptt; leave it out\n');
     assert.equal(existsSync(out), false);
   } finally {
     rmSync(work, { recursive: true, force: true });

@@ -286,7 +286,7 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
 
   test('2 workers run a 2×2 sweep (2 settings × 2 seeds) and the stages of divergence --quick: the same table, results, curves and plots as without a queue', async () => {
     const { redis, workers } = shared;
-    const tiny = ['iterations=2', 'batch=2', 'unroll=5', 'horizon=10', 'validation=2', 'validation-steps=10'].flatMap((o) => ['--train', o]);
+    const tiny = ['iterations=2', 'batch=2', 'unroll=5', 'horizon=10', 'validation=2'].flatMap((o) => ['--train', o]);
     const sweep = (out: string, ...more: string[]) => l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', ...tiny, '--train', 'lr=0.003,0.01', '--seeds', '1,2', '--problems', '4', '--steps', '10', '--out', join(work, out), '--quiet', ...more);
     const experiment = (out: string, ...more: string[]) => l2o('experiment', 'divergence', '--quick', '--out', join(work, out), '--quiet', ...more);
     const [queued, local, queuedExperiment, localExperiment] = await Promise.all([

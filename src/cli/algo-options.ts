@@ -36,11 +36,17 @@ function typedFlag(argv: readonly string[], flag: string): boolean {
   return [flag, camelCase(flag)].some((name) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `--no-${name}`));
 }
 
+/** `applies to --algo …, not to --algo <algo>` when `algo` does not read `flag` (as typed, without dashes); else null. */
+export function notReadBy(algo: Algo, flag: string): string | null {
+  const readers = OPTION_ALGOS[flag] ?? OPTION_ALGOS[flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)];
+  if (readers === undefined || readers.includes(algo)) return null;
+  return `applies to ${readers.map((a) => `--algo ${a}`).join(' and ')}, not to --algo ${algo}`;
+}
+
 /** Refuses the first typed option that `algo` does not read. */
 export function refuseOtherAlgorithmsOptions(algo: Algo, argv: readonly string[]): void {
-  for (const [flag, algos] of Object.entries(OPTION_ALGOS)) {
-    if (algos.includes(algo) || !typedFlag(argv, flag)) continue;
-    const readers = algos.map((a) => `--algo ${a}`).join(' and ');
-    throw new UserError(`--${flag} applies to ${readers}, not to --algo ${algo}; leave it out`);
+  for (const flag of Object.keys(OPTION_ALGOS)) {
+    const why = notReadBy(algo, flag);
+    if (why !== null && typedFlag(argv, flag)) throw new UserError(`--${flag} ${why}; leave it out`);
   }
 }

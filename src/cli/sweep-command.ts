@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
+import { notReadBy } from './algo-options.ts';
 import { checkFamilyFromArgs, positiveInteger, seedString } from './options.ts';
 import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
 
@@ -201,6 +202,10 @@ export const sweepCommand = {
     const paramAxes = axes(args.param, 'param');
     const trainAxes = axes(args.train, 'train');
     for (const [key] of trainAxes) if (['seed', 'out', 'resume', 'env', 'param', 'algo', 'workers', 'quiet'].includes(key)) throw new UserError(`--train ${key}=… is set by the sweep itself`);
+    for (const [key] of trainAxes) {
+      const why = notReadBy(args.algo, key);
+      if (why !== null) throw new UserError(`--train ${key}=… ${why}; leave it out`);
+    }
     const settings: Setting[] = [];
     for (const env of envs) {
       // A family file is named by its absolute path, so that a worker elsewhere finds it (on a shared filesystem).
