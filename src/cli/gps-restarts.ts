@@ -3,8 +3,9 @@
 // copied to OUT/policy.json, where `gps:OUT` reads it. The held-out score is the one that already
 // picks each training's iteration (the final loss on the held-out training instances), so the choice
 // uses no test problem; each restart's kept policy is scored again from the first restart's start
-// draws, so that all are compared on the same runs (their own scores start from their own seeds'). Why: on MNIST at T = 400 the training seed moves the test loss more than any
-// setting tried, and the held-out score ranks the seeds as the test does (docs/gps.md, session 39).
+// draws, so that all are compared on the same runs (their own scores start from their own seeds').
+// Why: on MNIST at T = 400 the training seed moves the test loss more than any setting tried, and
+// the held-out score ranks the seeds as the test does (docs/gps.md, session 39).
 // OUT/restarts.json records the seeds and, once all are done, each one's score and the one kept.
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';

@@ -112,7 +112,9 @@ async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity
   // Every restart's policy scored on the same held-out runs: the first restart's settings and seed.
   const { validationScore } = await import('../gps/validation.ts');
   const { loadGpsPolicy } = await import('../gps/checkpoint.ts');
-  const settings = savedConfig(restartDir(args.out, 1)) as unknown as GpsConfig; // written by restart 1's training just now
+  const saved = savedConfig(restartDir(args.out, 1)); // written by restart 1's training, so readable
+  if (saved === null || saved === 'unreadable') throw new Error(`cannot read the settings of ${restartDir(args.out, 1)}`);
+  const settings = saved as unknown as GpsConfig;
   const file = keepBestRestart(args.out, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings));
   say(describeRestarts(file));
   say(`kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
