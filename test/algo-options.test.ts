@@ -55,3 +55,17 @@ test('l2o train --algo gps --hidden 100, and a bptt sweep over --train kl-step, 
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('a per-coordinate run resumed with --sampled-coordinates, without retyping --coordinatewise, is accepted: the saved settings decide', () => {
+  const work = mkdtempSync(join(tmpdir(), 'l2o-algo-options-'));
+  try {
+    const out = join(work, 'run');
+    const tiny = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet', '--out', out];
+    const fresh = spawnSync(process.execPath, [BIN, ...tiny, '--iterations', '1', '--coordinatewise', '--sampled-coordinates', '4'], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(fresh.status, 0, fresh.stderr);
+    const resumed = spawnSync(process.execPath, [BIN, ...tiny, '--iterations', '2', '--sampled-coordinates', '4', '--resume'], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(resumed.status, 0, resumed.stderr);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});

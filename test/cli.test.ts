@@ -185,6 +185,10 @@ test('user errors print one line `error: …` and exit 1, without a stack trace'
     [['eval', '--json', '--no-json'], /--json is given more than once/],
     [['eval', '--data-dir', 'a', '--dataDir', 'b'], /--data-dir is given more than once/],
     [['eval', '--workers', '1', '--workers', '2'], /--workers is given more than once/],
+    // Options that only some forms of GPS read, typed for one that does not.
+    [['train', '--env', 'quadratic', '--sampled-coordinates', '64', '--out', 'unused-run-dir'], /^error: --sampled-coordinates needs --coordinatewise/m],
+    [['train', '--env', 'quadratic', '--coordinatewise', '--lstm-cells', '64', '--out', 'unused-run-dir'], /^error: --lstm-cells needs --policy lstm/m],
+    [['train', '--env', 'quadratic', '--validation', '0', '--validation-steps', '50', '--out', 'unused-run-dir'], /^error: --validation-steps needs held-out instances/m],
   ];
   for (const [args, pattern] of cases) {
     const { code, stdout, stderr } = l2o(...args);

@@ -182,6 +182,12 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     }
   }
   if (args.resume) refuseContradictingGpsFlags(args.out, process.argv, config);
+  // Options that only some forms of GPS read, typed for one that does not (judged by the settings the
+  // run goes on with, a resumed run's saved ones), would be ignored without a word.
+  const goesOnWith = resumedGpsConfig(saved, config);
+  if (typed(process.argv, 'sampled-coordinates') && !goesOnWith.coordinatewise) throw new UserError('--sampled-coordinates needs --coordinatewise (the full-state teacher records every coordinate)');
+  if (typed(process.argv, 'lstm-cells') && goesOnWith.policy !== 'lstm') throw new UserError('--lstm-cells needs --policy lstm (the MLP policy has its own 50 units)');
+  if (typed(process.argv, 'validation-steps') && goesOnWith.validation === 0) throw new UserError('--validation-steps needs held-out instances: with --validation 0 no iteration is scored and the last is kept');
   say(describeGpsRun(family.name, resumedGpsConfig(saved, config), backend));
   // Without tfjs here, the workers skip it too; an item that builds a tfjs family starts it there.
   const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
