@@ -2,13 +2,12 @@
 // and every train option is either classified there or read by all three algorithms.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ALGOS, OPTION_ALGOS, refuseOtherAlgorithmsOptions } from '../src/cli/algo-options.ts';
 import { UserError } from '../src/errors.ts';
-import { BIN, ROOT } from './helpers.ts';
+import { l2o } from './helpers.ts';
 
 /** Options every algorithm reads (or yargs' own). */
 const SHARED = ['algo', 'out', 'resume', 'seed', 'iterations', 'validation', 'quiet', 'workers', 'data-dir', 'env', 'param', 'expr', 'help', 'version'];
@@ -30,8 +29,8 @@ test('an option is refused, in one line naming the algorithms that read it, exac
 });
 
 test('every option of l2o train is classified: read by some algorithms (algo-options.ts) or by all', () => {
-  const help = spawnSync(process.execPath, [BIN, 'train', '--help'], { encoding: 'utf8', cwd: ROOT });
-  assert.equal(help.status, 0, help.stderr);
+  const help = l2o('train', '--help');
+  assert.equal(help.code, 0, help.stderr);
   const flags = new Set([...help.stdout.matchAll(/^\s+--([a-z][a-z-]*)/gm)].map((m) => m[1]));
   assert.ok(flags.has('kl-step') && flags.has('hidden') && flags.has('layers'), [...flags].join(' '));
   const unclassified = [...flags].filter((flag) => !(flag in OPTION_ALGOS) && !SHARED.includes(flag));
@@ -42,13 +41,13 @@ test('l2o train --algo gps --hidden 100, and a bptt sweep over --train kl-step, 
   const work = mkdtempSync(join(tmpdir(), 'l2o-algo-options-'));
   try {
     const out = join(work, 'run');
-    const result = spawnSync(process.execPath, [BIN, 'train', '--algo', 'gps', '--env', 'quadratic', '--hidden', '100', '--out', out], { encoding: 'utf8', cwd: ROOT });
-    assert.equal(result.status, 1);
+    const result = l2o('train', '--algo', 'gps', '--env', 'quadratic', '--hidden', '100', '--out', out);
+    assert.equal(result.code, 1);
     assert.equal(result.stderr, 'error: --hidden applies to --algo bptt, not to --algo gps; leave it out\n');
     assert.equal(existsSync(out), false);
     // A sweep checks its --train options the same way, before it creates anything or trains.
-    const sweep = spawnSync(process.execPath, [BIN, 'sweep', '--algo', 'bptt', '--env', 'quadratic', '--train', 'kl-step=0.1,0.2', '--out', out], { encoding: 'utf8', cwd: ROOT });
-    assert.equal(sweep.status, 1);
+    const sweep = l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', '--train', 'kl-step=0.1,0.2', '--out', out);
+    assert.equal(sweep.code, 1);
     assert.equal(sweep.stderr, 'error: --train kl-step=… applies to --algo gps, not to --algo bptt; leave it out\n');
     assert.equal(existsSync(out), false);
   } finally {
@@ -61,10 +60,10 @@ test('a per-coordinate run resumed with --sampled-coordinates, without retyping 
   try {
     const out = join(work, 'run');
     const tiny = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet', '--out', out];
-    const fresh = spawnSync(process.execPath, [BIN, ...tiny, '--iterations', '1', '--coordinatewise', '--sampled-coordinates', '4'], { encoding: 'utf8', cwd: ROOT });
-    assert.equal(fresh.status, 0, fresh.stderr);
-    const resumed = spawnSync(process.execPath, [BIN, ...tiny, '--iterations', '2', '--sampled-coordinates', '4', '--resume'], { encoding: 'utf8', cwd: ROOT });
-    assert.equal(resumed.status, 0, resumed.stderr);
+    const fresh = l2o(...tiny, '--iterations', '1', '--coordinatewise', '--sampled-coordinates', '4');
+    assert.equal(fresh.code, 0, fresh.stderr);
+    const resumed = l2o(...tiny, '--iterations', '2', '--sampled-coordinates', '4', '--resume');
+    assert.equal(resumed.code, 0, resumed.stderr);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

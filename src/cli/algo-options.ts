@@ -2,6 +2,8 @@
 // read it would be ignored without a word (`--hidden 100 --algo gps` leaves GPS's network as it
 // is), so it is refused in one line instead.
 import { UserError } from '../errors.ts';
+import { camelCase } from './options.ts';
+import { typed } from './resume-flags.ts';
 
 export const ALGOS = ['gps', 'bptt', 'lista'] as const;
 export type Algo = (typeof ALGOS)[number];
@@ -29,12 +31,8 @@ export const OPTION_ALGOS: Readonly<Record<string, readonly Algo[]>> = {
   layers: ['lista'],
 };
 
-const camelCase = (flag: string) => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-
-/** Whether `flag` was typed on the command line, in any of the forms yargs accepts. */
-function typedFlag(argv: readonly string[], flag: string): boolean {
-  return [flag, camelCase(flag)].some((name) => argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`) || a === `--no-${name}`));
-}
+/** Whether `flag` was typed on the command line, kebab-case or camelCase (yargs accepts both). */
+const typedFlag = (argv: readonly string[], flag: string) => typed(argv, flag) || typed(argv, camelCase(flag));
 
 /** `applies to --algo …, not to --algo <algo>` when `algo` does not read `flag` (as typed, without dashes); else null. */
 export function notReadBy(algo: Algo, flag: string): string | null {

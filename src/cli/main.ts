@@ -18,7 +18,7 @@ import { workerCommand } from './worker-command.ts';
 import { sweepCommand } from './sweep-command.ts';
 import { DATA_DIR_ENV } from '../data/data-dir.ts';
 import { defaultWorkers } from '../parallel/worker-pool.ts';
-import { positiveInteger, repeatedOption } from './options.ts';
+import { camelCase, positiveInteger, repeatedOption } from './options.ts';
 
 // yargs 17's CommonJS build, required rather than imported: it starts in about 20 ms where yargs 18
 // (or 17's ESM build) takes 35–100 ms, paid by every invocation, and its ESM build's help text
@@ -45,8 +45,6 @@ function exitWithError(error: unknown): never {
 process.on('uncaughtException', exitWithError);
 process.on('unhandledRejection', exitWithError);
 
-/** `kebab-name` as yargs also accepts it, `kebabName`. */
-const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
 /** A boolean flag given a value (`--json=banana`): yargs would read it as false. */
 function refuseValuedBooleans(argv: readonly string[], booleans: readonly string[]): void {

@@ -120,6 +120,9 @@ export const LR_REFINE_OPTION = {
 } as const;
 
 /** The error of an option of one value given more than once (yargs makes its values an array). */
+/** `kebab-name` as yargs also accepts it, `kebabName`. */
+export const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
 export function repeatedOption(name: string): UserError {
   return new UserError(`--${name} is given more than once; give it once`);
 }

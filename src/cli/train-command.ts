@@ -188,7 +188,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   if (typed(process.argv, 'sampled-coordinates') && !goesOnWith.coordinatewise) throw new UserError('--sampled-coordinates needs --coordinatewise (the full-state teacher records every coordinate)');
   if (typed(process.argv, 'lstm-cells') && goesOnWith.policy !== 'lstm') throw new UserError('--lstm-cells needs --policy lstm (the MLP policy has its own 50 units)');
   if (typed(process.argv, 'validation-steps') && goesOnWith.validation === 0) throw new UserError('--validation-steps needs held-out instances: with --validation 0 no iteration is scored and the last is kept');
-  say(describeGpsRun(family.name, resumedGpsConfig(saved, config), backend));
+  say(describeGpsRun(family.name, goesOnWith, backend));
   // Without tfjs here, the workers skip it too; an item that builds a tfjs family starts it there.
   const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
   const progress = new ProgressReporter({ label: 'GPS iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
