@@ -11,16 +11,17 @@ import type { Observation, Policy } from './policy.ts';
 import { PerCoordinatePolicy, type Recorder } from './per-coordinate-policy.ts';
 import type { GradientScaling } from '../envs/coordinate-history.ts';
 import type { FeatureSet } from '../envs/coordinate-features.ts';
-import { historyScaler, type HistoryScaler } from '../envs/history-scaling.ts';
+import { fullStateView, type FullStateFeatureSet, type FullStateView } from '../envs/full-state-features.ts';
 
 export class GpsPolicy implements Policy {
   readonly name = 'gps';
-  private scaler: HistoryScaler | null = null;
+  private view: FullStateView | null = null;
 
   constructor(
     readonly network: PolicyNetwork,
     readonly historyLength: number,
     readonly gradientScaling: GradientScaling = 'none',
+    readonly features: FullStateFeatureSet = 'history',
   ) {}
 
   reset(objective: Objective, _rng: Rng): void {
@@ -28,12 +29,12 @@ export class GpsPolicy implements Policy {
       // The user's choice of optimizer and env, not a bug: one line, naming both dimensions.
       throw new UserError(`this full-state GPS optimizer was trained on ${this.network.outputDim}-dimensional objectives; ${objective.name} has ${objective.dim} (a full-state policy runs only on its own dimension; per-coordinate GPS runs on any)`);
     }
-    this.scaler = historyScaler(this.gradientScaling, this.historyLength, objective.dim);
+    this.view = fullStateView(this.features, this.gradientScaling, this.historyLength, objective.dim);
   }
 
   act(observation: Observation): Float64Array {
     const state = observation.state();
-    return this.network.mean(this.scaler ? this.scaler.next(state) : state);
+    return this.network.mean(this.view ? this.view.next(state) : state);
   }
 }
 

@@ -170,6 +170,7 @@ test('user errors print one line `error: …` and exit 1, without a stack trace'
     [['train', '--algo', 'bptt', '--out', 'unused-run-dir', '--horizon', '30'], /--horizon \(30\) must be a multiple of --unroll \(20\)/],
     [['train', '--out', 'unused-run-dir', '--samples', '1'], /--samples must be at least 2/],
     [['train', '--out', 'unused-run-dir', '--policy', 'lstm'], /--policy lstm needs --coordinatewise/],
+    [['train', '--out', 'unused-run-dir', '--features', 'history-adam-mean'], /^error: --features history-adam-mean needs --coordinatewise \(they are per-coordinate features\)$/m],
     [['train', '--out', 'unused-run-dir', '--coordinatewise', '--features', 'li-malik-2017', '--gradient-scaling', 'adagrad'], /--features li-malik-2017 normalizes its gradients itself/],
     [['train', '--out', 'unused-run-dir', '--param', 'trainSize=30', '--conditions', '25', '--validation', '10'], /--conditions 25 and --validation 10 need 35 training instances/],
     [['run', '--optimizer', 'gd', '--expr', ' '], /--expr is empty/],

@@ -15,6 +15,7 @@ import { loadGpsPolicy, logPath, policyPath, statePath } from '../src/gps/checkp
 import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { UserError } from '../src/errors.ts';
 import { HistoryScaler } from '../envs/history-scaling.ts';
+import { fullStateDim } from '../envs/full-state-features.ts';
 import { GpsPolicy } from '../policies/gps-policy.ts';
 import type { PolicyNetwork } from '../policies/policy-network.ts';
 import type { Policy } from '../policies/policy.ts';
@@ -188,6 +189,22 @@ test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoi
   assert.deepEqual(loaded, run(gps.policy()));
   assert.ok(loaded[30] < 0.8 * loaded[0], `the scaled policy optimizes: ${loaded[0]} → ${loaded[30]}`);
   assert.notDeepEqual(loaded, run(new GpsPolicy(gps.network as PolicyNetwork, SMALL.historyLength, 'none')), 'the features the policy reads are scaled');
+});
+
+test('a full-state GPS run on the history-adam features trains, and its checkpoint loads with them', async () => {
+  await initBackend();
+  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const gps = await trainGps({ config: { ...SMALL, gradientScaling: 'adagrad', features: 'history-adam', validation: 0, iterations: 1 }, family, identity, out: dir, resume: false });
+  assert.equal(gps.network.inputDim, fullStateDim('history-adam', SMALL.historyLength, family.dim), 'the network reads Φ and one ratio per coordinate');
+  const objective = createFamily('logreg').sample('test', 0);
+  const run = (policy: Policy) => rollout(new OptimizationEnv({ historyLength: SMALL.historyLength }), policy, objective, 30, new Rng('adam-features')).values;
+  const loaded = run(loadGpsPolicy(dir).policy);
+  assert.deepEqual(loaded, run(gps.policy()));
+  assert.ok(loaded[30] < 0.8 * loaded[0], `the policy optimizes: ${loaded[0]} → ${loaded[30]}`);
+  const policyFile = JSON.parse(readFileSync(policyPath(dir), 'utf8'));
+  policyFile.features = 'history-adam-mean';
+  writeFileSync(policyPath(dir), JSON.stringify(policyFile));
+  assert.throws(() => loadGpsPolicy(dir), /features is history-adam-mean, a per-coordinate feature set, but this run is full-state/);
 });
 
 test('two workers train the same GPS run as one, byte for byte, full-state and per coordinate (MLP and LSTM policy)', async () => {

@@ -81,10 +81,10 @@ function gpsPolicyUsesTfjs(args: TrainArgs, saved: SavedConfig): boolean {
 
 /** The header of a GPS training: the run's settings (a resumed run's are its saved ones) and the backend. */
 function describeGpsRun(familyName: string, config: GpsConfig, backend: string): string {
-  const scaling = config.gradientScaling === 'none' ? [] : [`gradients scaled by ${config.gradientScaling}`];
+  const notes = [...(config.gradientScaling === 'none' ? [] : [`gradients scaled by ${config.gradientScaling}`]), ...(config.features === 'history' ? [] : [`${config.features} features`])];
   const view = config.coordinatewise
-    ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout${config.parameterGroups ? ' and parameter group, a teacher per group' : ''}`, ...scaling].join(', ')})`
-    : `full state${scaling.map((s) => ` (${s})`).join('')}`;
+    ? `per coordinate (${[`${config.sampledCoordinates} coordinates recorded per rollout${config.parameterGroups ? ' and parameter group, a teacher per group' : ''}`, ...notes].join(', ')})`
+    : `full state${notes.length ? ` (${notes.join(', ')})` : ''}`;
   return `GPS on ${familyName}, ${view}: ${config.conditions} conditions, ${config.validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}${config.policy === 'lstm' ? `, LSTM policy (${config.lstmCells} cells)` : ''}, ${describeBackend(backend)}`;
 }
 
@@ -168,7 +168,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   if (config.policy === 'lstm' && !config.coordinatewise) throw new UserError('--policy lstm needs --coordinatewise (the LSTM steps one coordinate at a time)');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('--gradient-dynamics coherent needs --coordinatewise (the full-state dynamics see every coordinate)');
   if (config.costGradient !== 'minibatch' && !config.coordinatewise) throw new UserError('--cost-gradient denoised needs --coordinatewise (the full-state cost model has no per-coordinate gradient to shrink)');
-  if (config.features !== 'history' && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
+  if (config.features !== 'history' && config.features !== 'history-adam' && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
   if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`--features li-malik-2017 normalizes its gradients itself: leave out --gradient-scaling ${config.gradientScaling}`);
   if (config.conditions + config.validation > family.splitSizes.train) {
     throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);
@@ -321,7 +321,7 @@ export const trainCommand = {
       .option('lstm-cells', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.lstmCells, coerce: positiveInteger('lstm-cells'), describe: 'cells of the LSTM policy (--policy lstm)' })
       .option('gradient-dynamics', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientDynamics, choices: [...GRADIENT_DYNAMICS], describe: "per-coordinate GPS: the raw gradient's dynamics as fitted, or 'coherent': g' = g + h·u with h the curvature along the teachers' mean step, the direction all coordinates move together" })
       .option('cost-gradient', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.costGradient, choices: [...COST_GRADIENTS], describe: "per-coordinate GPS: the gradient in the cost model's g·u, the run's minibatch one, or 'denoised': shrunk by the share a second, independent minibatch agrees with (one more gradient per teacher step; docs/gps.md)" })
-      .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f (history-adam: and Adam's m̂/√v̂; history-adam-mean: and its mean size over all coordinates), or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages)" })
+      .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f (history-adam: and Adam's m̂/√v̂; history-adam-mean: and its mean size over all coordinates), or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages); full state: history, or history-adam, Φ and each coordinate's m̂/√v̂, with Adam among the first teachers" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples' })
       .option('parameter-groups', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.parameterGroups, describe: "per-coordinate GPS: a teacher per parameter group of the objective (a net's weight matrices and bias vectors; Li & Malik 2017), not one for all coordinates" })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })

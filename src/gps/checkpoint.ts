@@ -20,7 +20,7 @@ import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntim
 import type { MixtureState } from './gaussian-mixture.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
 import { createCoordinateFeatures, FEATURE_SETS, type FeatureSet } from '../../envs/coordinate-features.ts';
-import { stateDim } from '../../envs/history-state.ts';
+import { fullStateDim, type FullStateFeatureSet } from '../../envs/full-state-features.ts';
 import { array, boolean, checkLength, fail, field, number, numbers, object, oneOf, optional, string, type Schema } from '../schema.ts';
 import { META_OBJECTIVES } from '../meta-objective.ts';
 
@@ -180,7 +180,7 @@ const lstmSchema = object(
 const networkSchema: Schema<(PolicyNetworkJson & { kind: 'mlp' }) | LstmPolicyJson> = (value, path) =>
   typeof value === 'object' && value !== null && (value as { kind?: unknown }).kind === 'lstm' ? lstmSchema(value, path) : { ...feedForwardSchema(value, path), kind: 'mlp' as const };
 
-/** The network reads what the run's view gives it: one coordinate's observed features (3H of its history, or Li & Malik 2017's), or the full state Φ (H·(1 + d) for d = outputDim). */
+/** The network reads what the run's view gives it: one coordinate's observed features (3H of its history, or Li & Malik 2017's), or the full state Φ (H·(1 + d) for d = outputDim, and d more with Adam's ratio). */
 function checkNetworkFits(network: DistilledPolicyJson, historyLength: number, coordinatewise: boolean, features: FeatureSet, path: string): void {
   const where = field(path, 'network');
   if (coordinatewise) {
@@ -190,8 +190,10 @@ function checkNetworkFits(network: DistilledPolicyJson, historyLength: number, c
     if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (per coordinate, ${why})`);
   } else {
     if ('kind' in network && network.kind === 'lstm') fail(field(where, 'kind'), 'is lstm, but an LSTM policy is per coordinate and this run is full-state');
-    const expected = stateDim(historyLength, network.outputDim);
-    if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (full state, historyLength ${historyLength} × (1 + dimension ${network.outputDim}))`);
+    if (features !== 'history' && features !== 'history-adam') fail(field(path, 'features'), `is ${features}, a per-coordinate feature set, but this run is full-state`);
+    const expected = fullStateDim(features, historyLength, network.outputDim);
+    const ratio = features === 'history-adam' ? ` + ${network.outputDim} of Adam's ratio` : '';
+    if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (full state, historyLength ${historyLength} × (1 + dimension ${network.outputDim})${ratio})`);
   }
 }
 
@@ -397,7 +399,7 @@ export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdent
   return decodeRunFile(path, () => {
     const network = reviveDistilledPolicy(file.network);
     const scaling = file.gradientScaling ?? 'none';
-    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling, file.features ?? 'history') : new GpsPolicy(network as PolicyNetwork, file.historyLength, scaling);
+    const policy = file.coordinatewise ? new CoordinatewiseGpsPolicy(network, file.historyLength, scaling, file.features ?? 'history') : new GpsPolicy(network as PolicyNetwork, file.historyLength, scaling, (file.features ?? 'history') as FullStateFeatureSet);
     return { policy, identity: { env: file.env, envParams: file.envParams }, iteration: file.iteration, tfjs: network.kind === 'lstm' };
   });
 }

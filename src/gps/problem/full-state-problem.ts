@@ -1,9 +1,9 @@
 // Li & Malik (2016): the teacher acts on the full state s = [x; Φ] (the iterate and its history),
-// the policy on Φ (its gradients AdaGrad-scaled with --gradient-scaling adagrad); the cost model is
+// the policy on Φ (its gradients AdaGrad-scaled with --gradient-scaling adagrad, Adam's ratio added with
+// --features history-adam; full-state-features.ts); the cost model is
 // f's quadratic expansion around the samples, in the raw gradients, weighted per step by the
 // meta-objective (step-weights.ts).
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
-import { featureLag, stateDim } from '../../../envs/history-state.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { ParameterGroup } from '../../../envs/parameter-groups.ts';
 import type { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
@@ -18,26 +18,30 @@ import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { initialTeacher, teacherSearchOf } from './initial-teacher.ts';
 import { TeacherPolicy, teacherState } from './teacher-state.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
-import { historyScaler } from '../../../envs/history-scaling.ts';
+import { fullStateDim, fullStatePadding, fullStateView, type FullStateFeatureSet } from '../../../envs/full-state-features.ts';
 import { rollout } from '../../../policies/rollout.ts';
 
 export class FullStateProblem implements GpsProblem {
   readonly dX: number;
   readonly dO: number;
   readonly dU: number;
+  /** What the teachers and the policy read of Φ, and how (settings the teachers run with). */
+  private readonly view: { historyLength: number; gradientScaling: GradientScaling; fullStateFeatures: FullStateFeatureSet };
 
   constructor(
     dim: number,
-    private readonly settings: GpsProblemSettings & { gradientScaling: GradientScaling },
+    private readonly settings: GpsProblemSettings & { gradientScaling: GradientScaling; features?: string },
   ) {
+    const features = (settings.features ?? 'history') as FullStateFeatureSet; // checkGpsConfig refuses the per-coordinate-only sets
+    this.view = { historyLength: settings.historyLength, gradientScaling: settings.gradientScaling, fullStateFeatures: features };
     this.dU = dim;
-    this.dO = stateDim(settings.historyLength, dim);
+    this.dO = fullStateDim(features, settings.historyLength, dim);
     this.dX = this.dU + this.dO;
   }
 
   initialTeacher(objective: Objective, startRng: Rng): LinearGaussianPolicy {
-    const { historyLength, horizon, initialNoise, gradientScaling } = this.settings;
-    return initialTeacher(objective, startRng, { historyLength, horizon, noise: initialNoise, gradientScaling, teacherSearch: teacherSearchOf(this.settings) });
+    const { horizon, initialNoise } = this.settings;
+    return initialTeacher(objective, startRng, { ...this.view, horizon, noise: initialNoise, teacherSearch: teacherSearchOf(this.settings) });
   }
 
   /** One teacher acts on the whole iterate. */
@@ -46,13 +50,13 @@ export class FullStateProblem implements GpsProblem {
   }
 
   sample(objective: Objective, [teacher]: readonly LinearGaussianPolicy[], startRng: Rng, rng: Rng): Samples[] {
-    const samples = this.collect(objective, startRng, this.settings.samples, (attempt) => new TeacherPolicy(teacher, rng.fork(`noise/${attempt}`), this.settings));
+    const samples = this.collect(objective, startRng, this.settings.samples, (attempt) => new TeacherPolicy(teacher, rng.fork(`noise/${attempt}`), this.view));
     if (samples.states.length < this.settings.samples) throw new Error(`${objective.name}: more than 2/3 of the teacher's samples diverged`);
     return [samples];
   }
 
   teachersAsPolicy(_objective: Objective, [teacher]: readonly LinearGaussianPolicy[]): Policy {
-    return new TeacherPolicy(teacher, null, this.settings);
+    return new TeacherPolicy(teacher, null, this.view);
   }
 
   /**
@@ -73,9 +77,9 @@ export class FullStateProblem implements GpsProblem {
     for (let attempt = 0; out.states.length < count && attempt < 3 * count; attempt++) {
       const run = rollout(env, policyFor(attempt), objective, T, startRng, { recordStates: true });
       if (run.divergedAt !== null) continue;
-      // The env records raw Φ; the teacher and the policy see it scaled as the rollout's policy did.
-      const scaler = historyScaler(this.settings.gradientScaling, H, this.dU);
-      const observations = scaler ? run.states!.map((o) => scaler.next(o)) : run.states!;
+      // The env records raw Φ; the teacher and the policy see it as the rollout's policy did.
+      const view = fullStateView(this.view.fullStateFeatures, this.view.gradientScaling, H, this.dU);
+      const observations = view ? run.states!.map((o) => view.next(o)) : run.states!;
       out.observations.push(observations);
       out.iterates.push(run.iterates!);
       out.states.push(observations.map((o, t) => teacherState(run.iterates![t], o)));
@@ -91,13 +95,13 @@ export class FullStateProblem implements GpsProblem {
   }
 
   isPadding(index: number, t: number): boolean {
-    return featureLag(index, this.settings.historyLength, this.dU) > t;
+    return fullStatePadding(index, t, this.settings.historyLength, this.dU);
   }
 
   /** The full-state policy is the feed-forward network (checkGpsConfig refuses an LSTM here). */
   policy(network: DistilledPolicy): GpsPolicy {
     if (!(network instanceof PolicyNetwork)) throw new Error(`a full-state GPS policy is a feed-forward network, not an ${network.kind}`);
-    return new GpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling);
+    return new GpsPolicy(network, this.settings.historyLength, this.settings.gradientScaling, this.view.fullStateFeatures);
   }
 }
 

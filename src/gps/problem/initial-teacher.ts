@@ -11,6 +11,7 @@ import { Rng } from '../../random.ts';
 import { UserError } from '../../errors.ts';
 import { TeacherPolicy } from './teacher-state.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
+import { adamRatioOffset, fullStateDim, type FullStateFeatureSet } from '../../../envs/full-state-features.ts';
 import type { Policy } from '../../../policies/policy.ts';
 import type { TeacherScore } from '../config.ts';
 import { rollout } from '../../../policies/rollout.ts';
@@ -36,13 +37,25 @@ export function teacherSearchOf(settings: { teacherScore?: TeacherScore; teacher
   return { score: settings.teacherScore ?? DEFAULT_TEACHER_SEARCH.score, refine: settings.teacherRefine ?? DEFAULT_TEACHER_SEARCH.refine };
 }
 
-function truncatedMomentum(dim: number, historyLength: number, horizon: number, step: number, decay: number, sigma: number): LinearGaussianPolicy {
-  const dX = dim + historyLength * (1 + dim);
-  const K = new Matrix(dim, dX);
+function truncatedMomentum(dim: number, observationDim: number, historyLength: number, horizon: number, step: number, decay: number, sigma: number): LinearGaussianPolicy {
+  const K = new Matrix(dim, dim + observationDim);
   for (let j = 0; j < historyLength; j++) {
     const offset = dim + historyLength + j * dim; // ∇f(x_{t−j}) inside [x; Φ]
     for (let i = 0; i < dim; i++) K.set(i, offset + i, -step * decay ** j);
   }
+  return constantGain(K, horizon, sigma);
+}
+
+/** Adam as a linear-Gaussian teacher where Φ carries its ratio: u_t = −α m̂_t/√v̂_t, coordinate by coordinate. */
+export function adamTeacher(dim: number, observationDim: number, historyLength: number, horizon: number, step: number, sigma: number): LinearGaussianPolicy {
+  const K = new Matrix(dim, dim + observationDim);
+  const offset = dim + adamRatioOffset(historyLength, dim);
+  for (let i = 0; i < dim; i++) K.set(i, offset + i, -step);
+  return constantGain(K, horizon, sigma);
+}
+
+function constantGain(K: Matrix, horizon: number, sigma: number): LinearGaussianPolicy {
+  const dim = K.rows;
   return new LinearGaussianPolicy(
     Array.from({ length: horizon }, () => K),
     Array.from({ length: horizon }, () => new Float64Array(dim)),
@@ -59,6 +72,8 @@ export interface MomentumSearch {
   decays?: readonly number[];
   /** The teacher for step size α, decay μ and a noise standard deviation. */
   build(step: number, decay: number, sigma: number): LinearGaussianPolicy;
+  /** Where the state carries Adam's ratio: Adam at step size α, tried at every α beside momentum. */
+  buildAdam?(step: number, sigma: number): LinearGaussianPolicy;
   /** The teacher run as an optimizer (without noise). */
   asPolicy(teacher: LinearGaussianPolicy): Policy;
   /** What scores a setting, and how far α is refined (default DEFAULT_TEACHER_SEARCH). */
@@ -75,9 +90,11 @@ export function searchMomentumTeacher(objective: Objective, startRng: Rng, searc
   const env = new OptimizationEnv({ historyLength: search.historyLength });
   const { score, refine } = search.teacherSearch ?? DEFAULT_TEACHER_SEARCH;
   const last = new Float64Array(objective.dim);
-  type Scored = { step: number; decay: number; metaLoss: number; firstStep: Float64Array };
-  const evaluate = (step: number, decay: number): Scored | null => {
-    const run = rollout(env, search.asPolicy(search.build(step, decay, 0)), objective, search.horizon, startRng, {
+  type Rule = number | 'adam'; // a momentum decay, or Adam
+  type Scored = { step: number; decay: Rule; metaLoss: number; firstStep: Float64Array };
+  const build = (step: number, decay: Rule, sigma: number) => (decay === 'adam' ? search.buildAdam!(step, sigma) : search.build(step, decay, sigma));
+  const evaluate = (step: number, decay: Rule): Scored | null => {
+    const run = rollout(env, search.asPolicy(build(step, decay, 0)), objective, search.horizon, startRng, {
       recordStates: true,
       onIterate: (t, x) => t === search.horizon && last.set(x),
     });
@@ -93,6 +110,7 @@ export function searchMomentumTeacher(objective: Objective, startRng: Rng, searc
   };
   for (const step of MOMENTUM_STEP_GRID) {
     for (const decay of search.decays ?? MOMENTUM_DECAY_GRID) consider(evaluate(step, decay));
+    if (search.buildAdam) consider(evaluate(step, 'adam'));
   }
   // The family's doing, not a bug: its objective breaks down (NaN/Inf) under every step size tried.
   if (!best) throw new UserError(`${objective.name}: every momentum setting diverged (the objective turned NaN or infinite); cannot initialize a GPS teacher on it`);
@@ -102,14 +120,25 @@ export function searchMomentumTeacher(objective: Objective, startRng: Rng, searc
   }
   const chosen: Scored = best;
   const rms = Math.sqrt(chosen.firstStep.reduce((s, v) => s + v * v, 0) / chosen.firstStep.length);
-  return search.build(chosen.step, chosen.decay, search.noise * rms + 1e-6);
+  return build(chosen.step, chosen.decay, search.noise * rms + 1e-6);
 }
 
-/** The full-state first teacher: truncated momentum in [x; Φ] (on scaled gradients where Φ's are, which makes it AdaGrad with momentum). */
-export function initialTeacher(objective: Objective, startRng: Rng, options: { historyLength: number; horizon: number; noise: number; gradientScaling: GradientScaling; teacherSearch?: TeacherSearch }): LinearGaussianPolicy {
+/**
+ * The full-state first teacher: truncated momentum in [x; Φ] (on scaled gradients where Φ's are, which
+ * makes it AdaGrad with momentum), or Adam where Φ carries its ratio, whichever scores better.
+ */
+export function initialTeacher(
+  objective: Objective,
+  startRng: Rng,
+  options: { historyLength: number; horizon: number; noise: number; gradientScaling: GradientScaling; fullStateFeatures?: FullStateFeatureSet; teacherSearch?: TeacherSearch },
+): LinearGaussianPolicy {
+  const { historyLength: H, horizon } = options;
+  const features = options.fullStateFeatures ?? 'history';
+  const dO = fullStateDim(features, H, objective.dim);
   return searchMomentumTeacher(objective, startRng, {
     ...options,
-    build: (step, decay, sigma) => truncatedMomentum(objective.dim, options.historyLength, options.horizon, step, decay, sigma),
+    build: (step, decay, sigma) => truncatedMomentum(objective.dim, dO, H, horizon, step, decay, sigma),
+    ...(features === 'history-adam' ? { buildAdam: (step: number, sigma: number) => adamTeacher(objective.dim, dO, H, horizon, step, sigma) } : {}),
     asPolicy: (teacher) => new TeacherPolicy(teacher, null, options),
   });
 }
