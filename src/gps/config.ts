@@ -92,7 +92,8 @@ export interface GpsConfig {
    * 'history-adam-mean' (and the mean |m̂/√v̂| over all coordinates; meant as a pooled noise level,
    * measured it is not one: docs/gps.md) or
    * 'li-malik-2017' (the paper's observation and 25 stride-5 lags of 3-step averages; its gradients
-   * normalize themselves, so gradientScaling must be 'none').
+   * normalize themselves, so gradientScaling must be 'none'). Full state: 'history' (Φ) or
+   * 'history-adam' (Φ and each coordinate's m̂/√v̂, with Adam among the first teachers).
    */
   features: FeatureSet;
   /**

@@ -2,7 +2,8 @@
 // grid-searched on that function, plus Gaussian exploration noise. Momentum is linear in the
 // gradient history, u_t = −α Σ_{j<H} μ^j ∇f(x_{t−j}) (truncated at the history length H), so it is
 // exactly a linear-Gaussian policy in the teacher state [x; Φ]; per-coordinate GPS searches the
-// same grids with its own momentum teacher.
+// same grids with its own momentum teacher. Where the full state carries Adam's ratio
+// (--features history-adam), Adam is linear in it too and is searched at the same step sizes.
 import { Matrix } from '../../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../../policies/linear-gaussian.ts';
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
