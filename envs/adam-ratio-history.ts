@@ -16,15 +16,11 @@
 
 import { CoordinateHistory, type GradientScaling } from './coordinate-history.ts';
 import type { CoordinateFeatures } from './coordinate-features.ts';
-
-const BETA1 = 0.9;
-const BETA2 = 0.999;
+import { AdamRatio } from './adam-ratio.ts';
 
 export class AdamRatioHistory implements CoordinateFeatures {
   private readonly history: CoordinateHistory;
-  private m = new Float64Array(0);
-  private v = new Float64Array(0);
-  private steps = 0;
+  private readonly adam = new AdamRatio();
   /** Mean |m̂_j / √v̂_j| over every coordinate after the latest push (the pooled entry). */
   private meanRatio = 0;
   /** Entries this class inserts after the history's observed ones: the ratio, and the pooled mean if asked. */
@@ -55,30 +51,16 @@ export class AdamRatioHistory implements CoordinateFeatures {
 
   push(x: Float64Array, value: number, gradient: Float64Array): void {
     this.history.push(x, value, gradient);
-    if (this.m.length !== gradient.length) {
-      this.m = new Float64Array(gradient.length);
-      this.v = new Float64Array(gradient.length);
-    }
-    this.steps++;
-    const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
+    this.adam.push(gradient);
+    if (!this.pooled) return;
     let sum = 0;
-    for (let j = 0; j < gradient.length; j++) {
-      this.m[j] = BETA1 * this.m[j] + (1 - BETA1) * gradient[j];
-      this.v[j] = BETA2 * this.v[j] + (1 - BETA2) * gradient[j] ** 2;
-      if (this.pooled) sum += Math.abs(this.corrected(j, c1, c2));
-    }
-    if (this.pooled) this.meanRatio = gradient.length > 0 ? sum / gradient.length : 0;
+    for (let j = 0; j < gradient.length; j++) sum += Math.abs(this.adam.ratio(j));
+    this.meanRatio = gradient.length > 0 ? sum / gradient.length : 0;
   }
 
   /** m̂_j / √v̂_j after the pushes so far; 0 before any, or where v̂_j is 0. */
   ratio(j: number): number {
-    return this.steps === 0 ? 0 : this.corrected(j, 1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps);
-  }
-
-  /** m̂_j / √v̂_j given the bias corrections 1 − β1^t and 1 − β2^t, computed once per step by the caller. */
-  private corrected(j: number, c1: number, c2: number): number {
-    if (this.v[j] === 0) return 0;
-    return this.m[j] / c1 / Math.sqrt(this.v[j] / c2);
+    return this.adam.ratio(j);
   }
 
   statesInto(out: Float64Array, dim: number): Float64Array {
@@ -88,8 +70,7 @@ export class AdamRatioHistory implements CoordinateFeatures {
     // ratio: its rows copied over made this 1.6 ms on the 22k-weight net, in place 0.67 (AdaGrad
     // scaling; docs/performance.md).
     this.history.statesInto(out, dim, width, this.rawGradientIndex);
-    const [c1, c2] = [1 - BETA1 ** this.steps, 1 - BETA2 ** this.steps];
-    for (let j = 0, at = k; j < dim; j++, at += width) out[at] = this.steps === 0 ? 0 : this.corrected(j, c1, c2);
+    for (let j = 0, at = k; j < dim; j++, at += width) out[at] = this.adam.ratio(j);
     if (this.pooled) for (let j = 0, at = k + 1; j < dim; j++, at += width) out[at] = this.meanRatio;
     return out;
   }

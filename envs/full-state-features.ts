@@ -1,19 +1,17 @@
 // What full-state GPS's teacher and policy read of the history Φ (history-state.ts): Φ as the env
 // records it, its gradients AdaGrad-scaled where asked (history-scaling.ts), and with
 // `history-adam` d more entries after it, Adam's bias-corrected m̂/√v̂ of each coordinate's raw
-// gradient (β1 0.9, β2 0.999; adam-ratio-history.ts holds the per-coordinate twin). The ratio does
+// gradient (adam-ratio.ts, as the per-coordinate set adds it). The ratio does
 // not fade as the gradients shrink, unlike an AdaGrad-scaled gradient, and a rule linear in it is
 // Adam, so a first teacher can start from tuned Adam (initial-teacher.ts; docs/design.md §1).
 import type { GradientScaling } from './coordinate-history.ts';
 import { featureLag, stateDim } from './history-state.ts';
 import { historyScaler, type HistoryScaler } from './history-scaling.ts';
+import { AdamRatio } from './adam-ratio.ts';
 
 /** The full-state feature sets: the history alone, or it and Adam's ratio per coordinate. */
 export const FULL_STATE_FEATURE_SETS = ['history', 'history-adam'] as const;
 export type FullStateFeatureSet = (typeof FULL_STATE_FEATURE_SETS)[number];
-
-const BETA1 = 0.9;
-const BETA2 = 0.999;
 
 /** Entries of the full-state observation: H·(1 + d), plus d with the ratio. */
 export function fullStateDim(features: FullStateFeatureSet, historyLength: number, dim: number): number {
@@ -33,9 +31,7 @@ export function adamRatioOffset(historyLength: number, dim: number): number {
 /** One run's view: call next() once per step, in order, from the run's first step. */
 export class FullStateView {
   private readonly scaler: HistoryScaler | null;
-  private readonly m: Float64Array;
-  private readonly v: Float64Array;
-  private steps = 0;
+  private readonly adam: AdamRatio | null;
 
   constructor(
     readonly features: FullStateFeatureSet,
@@ -44,27 +40,19 @@ export class FullStateView {
     readonly dim: number,
   ) {
     this.scaler = historyScaler(gradientScaling, historyLength, dim);
-    this.m = new Float64Array(features === 'history-adam' ? dim : 0);
-    this.v = new Float64Array(this.m.length);
+    this.adam = features === 'history-adam' ? new AdamRatio() : null;
   }
 
   /** The observation of raw Φ_t. */
   next(state: Float64Array): Float64Array {
     const history = this.scaler ? this.scaler.next(state) : state;
-    if (this.features === 'history') return history;
+    if (!this.adam) return history;
     const H = this.historyLength;
     const d = this.dim;
+    this.adam.push(state.subarray(H, H + d)); // the raw lag-0 gradient
     const out = new Float64Array(history.length + d);
     out.set(history);
-    this.steps++;
-    const c1 = 1 - BETA1 ** this.steps;
-    const c2 = 1 - BETA2 ** this.steps;
-    for (let i = 0; i < d; i++) {
-      const g = state[H + i]; // the raw lag-0 gradient
-      this.m[i] = BETA1 * this.m[i] + (1 - BETA1) * g;
-      this.v[i] = BETA2 * this.v[i] + (1 - BETA2) * g * g;
-      out[history.length + i] = this.v[i] > 0 ? this.m[i] / c1 / Math.sqrt(this.v[i] / c2) : 0;
-    }
+    for (let i = 0; i < d; i++) out[history.length + i] = this.adam.ratio(i);
     return out;
   }
 }
