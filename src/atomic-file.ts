@@ -38,6 +38,30 @@ export function readJsonFile(path: string, what: string): unknown {
  * directories it created, outermost first, so that a caller that fails can remove them.
  */
 export function makeDirectory(dir: string): string[] {
+  return createMissing(missingDirectories(dir));
+}
+
+/**
+ * Creates each path in turn, outermost first, and returns those it created. A path that another
+ * process created since it was found missing is taken as it is: two sweep items on two workers make
+ * sibling run directories under one new parent at the same moment, and the one that lost the race
+ * failed with EEXIST (seen in the queue test).
+ */
+export function createMissing(paths: readonly string[]): string[] {
+  const created: string[] = [];
+  for (const path of paths) {
+    try {
+      mkdirSync(path);
+      created.push(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(path).isDirectory()) throw err;
+    }
+  }
+  return created;
+}
+
+/** The directories missing on the way to `dir`, outermost first; a UserError where a file stands in the way. */
+function missingDirectories(dir: string): string[] {
   const missing: string[] = [];
   let current = resolve(dir);
   while (!existsSync(current)) {
@@ -47,7 +71,5 @@ export function makeDirectory(dir: string): string[] {
     current = parent;
   }
   if (existsSync(current) && !statSync(current).isDirectory()) throw new UserError(`cannot write to ${dir}: ${current} is not a directory`);
-  missing.reverse();
-  for (const path of missing) mkdirSync(path);
-  return missing;
+  return missing.reverse();
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createFamily } from '../envs/registry.ts';
@@ -10,6 +10,7 @@ import { trainGps } from '../src/gps/train.ts';
 import { logPath } from '../src/gps/checkpoint.ts';
 import { lockPath, lockRunDirectory } from '../src/run-lock.ts';
 import { UserError } from '../src/errors.ts';
+import { createMissing, makeDirectory } from '../src/atomic-file.ts';
 
 const family = createFamily('logreg');
 const identity = { env: 'logreg', envParams: {} };
@@ -49,4 +50,17 @@ test("a dead writer's lock is taken over and its temporary files are removed; an
   assert.ok(!existsSync(join(out, `state.json.tmp-${dead}`)), "the dead writer's temporary file is gone");
   assert.equal(readFileSync(join(out, `notes.tmp-${process.ppid}`), 'utf8'), 'alive', "a live process's is kept");
   assert.throws(() => lockRunDirectory('/proc/l2o-nope/run'), (e: Error) => e instanceof UserError && /cannot write to \/proc\/l2o-nope\/run/.test(e.message));
+});
+
+test('a run directory whose new parent another process made first is still made: the race of two sweep items under one setting', () => {
+  const root = mkdtempSync(join(tmpdir(), 'l2o-race-'));
+  const [parent, a, b] = [join(root, 'setting'), join(root, 'setting', 'seed-1'), join(root, 'setting', 'seed-2')];
+  // Both items found `setting` missing; the first made it, then the second reaches mkdir.
+  assert.deepEqual(makeDirectory(a), [parent, a]);
+  assert.deepEqual(createMissing([parent, b]), [b], 'the parent made by the other is taken as it is, and not counted as made here');
+  assert.ok(statSync(b).isDirectory());
+  // A file where the directory should be is still an error.
+  writeFileSync(join(root, 'file'), '');
+  assert.throws(() => createMissing([join(root, 'file')]), { code: 'EEXIST' });
+  rmSync(root, { recursive: true });
 });
