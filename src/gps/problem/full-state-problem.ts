@@ -18,6 +18,7 @@ import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { initialTeacher, teacherSearchOf } from './initial-teacher.ts';
 import { TeacherPolicy, teacherState } from './teacher-state.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
+import type { FeatureSet } from '../../../envs/coordinate-features.ts';
 import { fullStateDim, fullStatePadding, fullStateView, type FullStateFeatureSet } from '../../../envs/full-state-features.ts';
 import { rollout } from '../../../policies/rollout.ts';
 
@@ -30,7 +31,7 @@ export class FullStateProblem implements GpsProblem {
 
   constructor(
     dim: number,
-    private readonly settings: GpsProblemSettings & { gradientScaling: GradientScaling; features?: string },
+    private readonly settings: GpsProblemSettings & { gradientScaling: GradientScaling; features?: FeatureSet },
   ) {
     const features = (settings.features ?? 'history') as FullStateFeatureSet; // checkGpsConfig refuses the per-coordinate-only sets
     this.view = { historyLength: settings.historyLength, gradientScaling: settings.gradientScaling, fullStateFeatures: features };
