@@ -171,10 +171,13 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
   test('with 2 workers, l2o eval --queue prints and writes the in-process report byte for byte; a job that throws fails the run once, naming its item, without a retry', async () => {
     const { redis, workers } = shared;
     const args = [...EVAL, '--reference-minimum', '1'];
-    const [queued, local] = await Promise.all([l2o(...args, '--queue', redis.url, '--out', join(work, 'queued')), l2o(...args, '--out', join(work, 'local'))]);
+    const [queued, local] = await Promise.all([l2o(...args, '--queue', redis.url, '--out', join(work, 'queued'), '--workers', '2'), l2o(...args, '--out', join(work, 'local'))]);
     assert.equal(queued.code, 0, queued.stderr);
     assert.equal(local.code, 0, local.stderr);
     assert.equal(queued.stdout, local.stdout);
+    // The local --workers 2 is the workers' business with --queue: said once, and it changes nothing.
+    const warning = 'warning: --workers 2 does not apply with --queue: the l2o worker processes run the items, each with its own --workers';
+    assert.deepEqual(queued.stderr.split('\n').filter((l) => l.startsWith('warning:')), [warning]);
     assert.match(queued.stdout, /gd +0\.05 /);
     for (const file of ['report.json', 'curves.csv']) assert.equal(readFileSync(join(work, 'queued', file), 'utf8'), readFileSync(join(work, 'local', file), 'utf8'), file);
     // 2 optimizers × 4 blocks, and 4 blocks of the f* search.
@@ -186,6 +189,7 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     assert.notEqual(failed.code, 0);
     const errors = failed.stderr.split('\n').filter((l) => l.startsWith('error:'));
     assert.equal(errors.length, 1, failed.stderr);
+    assert.ok(!failed.stderr.includes('warning:'), 'no warning for --workers 1, which scripts pass to every command');
     assert.match(errors[0], /^error: (gd|adam) \(lr 0\.05\) on queue-family\.mjs test instance 2 failed on worker [^ ]+:\d+: objective queue\/test\/2 threw at step 3: cursed instance$/);
     const item = /^error: (.*) failed on/.exec(errors[0])![1];
     const since = workers.flatMap((w, k) => w.started().slice(before[k]));

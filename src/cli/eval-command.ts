@@ -8,7 +8,7 @@ import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, nonNegativeInteger, positiveNumber, problemCount, startBackend, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { contender, learnedSpec, rowNames } from './optimizers.ts';
-import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
+import { queueFromArgs, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface EvalArgs extends RunSetArgs, QueueArgs {
   /** The global --workers (main.ts). */
@@ -75,6 +75,7 @@ export const evalCommand = {
     }
     // An unreachable queue is one line before anything runs or is created.
     const queue = args.queue === undefined ? undefined : await queueFromArgs(args.queue);
+    if (queue) warnWorkersUnused(process.argv, args.workers);
     // --out is made before anything runs, so that an unusable directory does not cost the whole
     // comparison, and removed again if the comparison fails (what this run created, nothing else).
     let created: string[] = [];

@@ -17,3 +17,15 @@ export async function queueFromArgs(text: string) {
   const { connectToQueue } = await import('../queue/connection.ts');
   return connectToQueue(text);
 }
+
+/**
+ * With --queue the items run on the `l2o worker` processes, each with its own --workers, so a local
+ * --workers above 1 would be ignored without a word: one warning line says so. (--workers 1, which
+ * scripts pass to every command, changes nothing either way and is not warned about.)
+ */
+export function warnWorkersUnused(argv: readonly string[], workers: number | undefined): void {
+  const typed = argv.some((a) => a === '--workers' || a.startsWith('--workers='));
+  if (typed && workers !== undefined && workers > 1) {
+    process.stderr.write(`warning: --workers ${workers} does not apply with --queue: the l2o worker processes run the items, each with its own --workers\n`);
+  }
+}

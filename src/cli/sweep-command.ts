@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 import { notReadBy } from './algo-options.ts';
 import { checkFamilyFromArgs, positiveInteger, seedString } from './options.ts';
-import { queueFromArgs, withQueueOption, type QueueArgs } from './queue-options.ts';
+import { queueFromArgs, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface SweepArgs extends QueueArgs {
   algo: 'gps' | 'bptt';
@@ -216,6 +216,7 @@ export const sweepCommand = {
       }
     }
     const queue = args.queue === undefined ? undefined : await queueFromArgs(args.queue);
+    if (queue) warnWorkersUnused(process.argv, args.workers);
     const out = resolve(args.out);
     const varying = new Set([...paramAxes.filter(([, v]) => v.length > 1).map(([k]) => `param:${k}`), ...trainAxes.filter(([, v]) => v.length > 1).map(([k]) => `train:${k}`)]);
     const name = (s: Setting) => settingLabel(s, varying);
