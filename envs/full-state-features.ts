@@ -13,6 +13,11 @@ import { AdamRatio } from './adam-ratio.ts';
 export const FULL_STATE_FEATURE_SETS = ['history', 'history-adam'] as const;
 export type FullStateFeatureSet = (typeof FULL_STATE_FEATURE_SETS)[number];
 
+/** Whether a feature set (of the per-coordinate ones, or these) can be read in the full state. */
+export function isFullStateFeatureSet(set: string): set is FullStateFeatureSet {
+  return (FULL_STATE_FEATURE_SETS as readonly string[]).includes(set);
+}
+
 /** Entries of the full-state observation: H·(1 + d), plus d with the ratio. */
 export function fullStateDim(features: FullStateFeatureSet, historyLength: number, dim: number): number {
   return stateDim(historyLength, dim) + (features === 'history-adam' ? dim : 0);

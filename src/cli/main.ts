@@ -45,7 +45,6 @@ function exitWithError(error: unknown): never {
 process.on('uncaughtException', exitWithError);
 process.on('unhandledRejection', exitWithError);
 
-
 /** A boolean flag given a value (`--json=banana`): yargs would read it as false. */
 function refuseValuedBooleans(argv: readonly string[], booleans: readonly string[]): void {
   const known = new Set(booleans);

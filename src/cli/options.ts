@@ -119,10 +119,10 @@ export const LR_REFINE_OPTION = {
   describe: `rounds of refinement around the best grid rate when tuning, each halving the step (default ${DEFAULT_REFINE_ROUNDS}; 0: the grid alone)`,
 } as const;
 
-/** The error of an option of one value given more than once (yargs makes its values an array). */
 /** `kebab-name` as yargs also accepts it, `kebabName`. */
 export const camelCase = (name: string) => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** The error of an option of one value given more than once (yargs makes its values an array). */
 export function repeatedOption(name: string): UserError {
   return new UserError(`--${name} is given more than once; give it once`);
 }

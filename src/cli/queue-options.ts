@@ -2,6 +2,7 @@
 // `l2o worker` processes. Loaded by --help, so it imports nothing heavy: BullMQ loads when a queue is used.
 import type { Argv } from 'yargs';
 import { UserError } from '../errors.ts';
+import { typed } from './resume-flags.ts';
 
 export interface QueueArgs {
   queue?: string;
@@ -24,8 +25,7 @@ export async function queueFromArgs(text: string) {
  * scripts pass to every command, changes nothing either way and is not warned about.)
  */
 export function warnWorkersUnused(argv: readonly string[], workers: number | undefined): void {
-  const typed = argv.some((a) => a === '--workers' || a.startsWith('--workers='));
-  if (typed && workers !== undefined && workers > 1) {
+  if (typed(argv, 'workers') && workers !== undefined && workers > 1) {
     process.stderr.write(`warning: --workers ${workers} does not apply with --queue: the l2o worker processes run the items, each with its own --workers\n`);
   }
 }

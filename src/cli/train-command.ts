@@ -8,6 +8,7 @@ import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { extendsHistory, FEATURE_SETS } from '../../envs/coordinate-features.ts';
+import { isFullStateFeatureSet } from '../../envs/full-state-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
@@ -168,7 +169,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   if (config.policy === 'lstm' && !config.coordinatewise) throw new UserError('--policy lstm needs --coordinatewise (the LSTM steps one coordinate at a time)');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('--gradient-dynamics coherent needs --coordinatewise (the full-state dynamics see every coordinate)');
   if (config.costGradient !== 'minibatch' && !config.coordinatewise) throw new UserError('--cost-gradient denoised needs --coordinatewise (the full-state cost model has no per-coordinate gradient to shrink)');
-  if (config.features !== 'history' && config.features !== 'history-adam' && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
+  if (!isFullStateFeatureSet(config.features) && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
   if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`--features li-malik-2017 normalizes its gradients itself: leave out --gradient-scaling ${config.gradientScaling}`);
   if (config.conditions + config.validation > family.splitSizes.train) {
     throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);

@@ -24,6 +24,7 @@ import type { Policy } from '../../policies/policy.ts';
 import { checkValidationSplit } from './validation.ts';
 import { UserError } from '../errors.ts';
 import type { GpsConfig } from './config.ts';
+import { isFullStateFeatureSet } from '../../envs/full-state-features.ts';
 
 export { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from './config.ts';
 
@@ -206,7 +207,7 @@ export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void
   if (config.policy === 'lstm' && !config.coordinatewise) throw new UserError('the LSTM policy is a per-coordinate policy: it needs coordinatewise GPS');
   if (config.gradientDynamics !== 'fitted' && !config.coordinatewise) throw new UserError('coherent gradient dynamics are per-coordinate dynamics: they need coordinatewise GPS');
   if (config.costGradient !== 'minibatch' && !config.coordinatewise) throw new UserError('the denoised cost gradient is a per-coordinate cost model: it needs coordinatewise GPS');
-  if (config.features !== 'history' && config.features !== 'history-adam' && !config.coordinatewise) throw new UserError(`the ${config.features} features are per-coordinate features: they need coordinatewise GPS`);
+  if (!isFullStateFeatureSet(config.features) && !config.coordinatewise) throw new UserError(`the ${config.features} features are per-coordinate features: they need coordinatewise GPS`);
   if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`the li-malik-2017 features normalize their gradients themselves: gradientScaling must be 'none', not '${config.gradientScaling}'`);
 }
 
