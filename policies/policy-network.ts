@@ -25,7 +25,15 @@ export interface PolicyNetworkJson {
   inputScale: number[];
   inputBound: number[];
   variance: number[];
+  /**
+   * The other policies of an average (`PolicyNetwork.average`): each its own weights and input
+   * scaling. Absent for one network.
+   */
+  members?: MemberJson[];
 }
+
+/** One averaged policy's network: its weights and the scaling of its own training. */
+export type MemberJson = Pick<PolicyNetworkJson, 'W1' | 'b1' | 'W2' | 'inputScale' | 'inputBound'>;
 
 export type { DistillationData, FitOptions } from './distilled-policy.ts';
 
@@ -83,6 +91,49 @@ export class PolicyNetwork implements DistilledPolicy {
     this.variance = new Float64Array(outputDim).fill(1);
   }
 
+  /**
+   * The other networks of an average (empty for one network), each with its own weights and input
+   * scaling: the policy steps by the mean of their actions and this one's.
+   */
+  private others: PolicyNetwork[] = [];
+
+  /** Networks whose actions are averaged: 1, or as many as `average` was given. */
+  get members(): number {
+    return 1 + this.others.length;
+  }
+
+  /**
+   * The policy that steps by the mean action of `networks` (of one shape, each read with its own
+   * input scaling): the average of independently trained GPS runs (`l2o train --restarts K --combine
+   * mean`). A learned policy is the mean of its teachers only near their states; on a test problem
+   * unlike every training one each run extrapolates its own way, and the mean of a few is steadier
+   * than any one of them (docs/gps.md, session 42). Its Σ_π is the members' mean; it is not trained further.
+   */
+  static average(networks: readonly PolicyNetwork[]): PolicyNetwork {
+    const all = networks.flatMap((n) => [n, ...n.others]);
+    const [first] = all;
+    if (!first) throw new RangeError('PolicyNetwork.average needs at least one network');
+    const misfit = all.find((n) => n.inputDim !== first.inputDim || n.hidden !== first.hidden || n.outputDim !== first.outputDim);
+    if (misfit) throw new RangeError(`PolicyNetwork.average: networks of one shape only (${first.inputDim}-${first.hidden}-${first.outputDim} and ${misfit.inputDim}-${misfit.hidden}-${misfit.outputDim})`);
+    const [head, ...rest] = all.map((n) => PolicyNetwork.fromJSON({ ...n.toJSON(), members: undefined }));
+    head.others = rest;
+    head.variance = Float64Array.from(head.variance, (_, i) => all.reduce((s, n) => s + n.variance[i], 0) / all.length);
+    return head;
+  }
+
+  /** The mean over the members of `pass` (this network's alone when there is one). */
+  private averaged(pass: (network: PolicyNetwork) => Float64Array): Float64Array {
+    const own = pass(this);
+    if (this.others.length === 0) return own;
+    const sum = Float64Array.from(own);
+    for (const other of this.others) {
+      const out = pass(other);
+      for (let i = 0; i < sum.length; i++) sum[i] += out[i];
+    }
+    for (let i = 0; i < sum.length; i++) sum[i] /= this.members;
+    return sum;
+  }
+
   /** μ_θ(o) in float64, from the first inputDim entries of `observation` (a longer state may be passed). */
   mean(observation: Float64Array): Float64Array {
     return this.meanBatch(observation, 1, observation.length);
@@ -93,6 +144,11 @@ export class PolicyNetwork implements DistilledPolicy {
    * clipped as in training. The per-coordinate optimizer calls this once per step for every weight.
    */
   meanBatch(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
+    return this.averaged((network) => network.ownMeanBatch(inputs, rows, stride));
+  }
+
+  /** meanBatch of this network alone. */
+  private ownMeanBatch(inputs: Float64Array, rows: number, stride: number): Float64Array {
     const { inputDim: I, hidden: H, outputDim: O, W1, b1, W2 } = this;
     const J = I + 1;
     // [z 1]·[W1; b1], softplus, then W2ᵀ(softplus(a) − softplus(b1)), on the float64 wasm kernels.
@@ -146,8 +202,8 @@ export class PolicyNetwork implements DistilledPolicy {
   stepper(): PolicyStepper {
     return {
       step: (states, rows, width) => this.meansOfRows(states, rows, width),
-      // The float32 kernel's own memory, where meansOfRows takes that path.
-      input: (rows, width) => (rows >= FLOAT32_ROWS && this.outputDim === 1 ? this.kernel().input(rows, width) : null),
+      // The float32 kernel's own memory, where meansOfRows takes that path (one network's: each of an average's reads its own).
+      input: (rows, width) => (rows >= FLOAT32_ROWS && this.outputDim === 1 && this.others.length === 0 ? this.kernel().input(rows, width) : null),
       dispose: () => {},
     };
   }
@@ -160,7 +216,8 @@ export class PolicyNetwork implements DistilledPolicy {
    * takes the float64 pass.
    */
   meanBatchFloat32(inputs: Float64Array, rows: number, stride: number = this.inputDim): Float64Array {
-    return this.outputDim === 1 ? this.kernel().forward(inputs, rows, stride) : this.meanBatch(inputs, rows, stride);
+    if (this.outputDim !== 1) return this.meanBatch(inputs, rows, stride);
+    return this.averaged((network) => network.kernel().forward(inputs, rows, stride));
   }
 
   private kernelCache: { weights: Float64Array[]; kernel: SoftplusMlpKernel } | null = null;
@@ -197,6 +254,7 @@ export class PolicyNetwork implements DistilledPolicy {
    * has the timings).
    */
   fit(data: DistillationData, options: FitOptions): number {
+    if (this.others.length > 0) throw new Error('an average of trained policies (PolicyNetwork.average) is not distilled further');
     const n = data.observations.length;
     const batch = Math.min(options.batchSize, n);
     const kernel = this.fitKernel(data, Math.max(batch, Math.min(n, LOSS_CHUNK)));
@@ -266,7 +324,7 @@ export class PolicyNetwork implements DistilledPolicy {
     return obs;
   }
 
-  /** The full-data loss and its gradient with respect to [W1, b1, W2] (checked against differences in the tests). */
+  /** The full-data loss and its gradient with respect to [W1, b1, W2] of this network alone (checked against differences in the tests). */
   lossGradient(data: DistillationData): { loss: number; gradients: Float64Array[] } {
     const n = data.observations.length;
     const kernel = new MlpDistillationKernel(this.shape, this.scaledObservations(data), data, n);
@@ -275,7 +333,7 @@ export class PolicyNetwork implements DistilledPolicy {
     return { loss, gradients };
   }
 
-  /** The trainable weights [W1, b1, W2], live (for tests that perturb them). */
+  /** The trainable weights [W1, b1, W2] of this network alone, live (for tests that perturb them). */
   get parameters(): Float64Array[] {
     return [this.W1, this.b1, this.W2];
   }
@@ -291,6 +349,7 @@ export class PolicyNetwork implements DistilledPolicy {
       inputScale: Array.from(this.inputScale),
       inputBound: Array.from(this.inputBound),
       variance: Array.from(this.variance),
+      ...(this.others.length > 0 ? { members: this.others.map((o) => ({ W1: Array.from(o.W1), b1: Array.from(o.b1), W2: Array.from(o.W2), inputScale: Array.from(o.inputScale), inputBound: Array.from(o.inputBound) })) } : {}),
     };
   }
 
@@ -311,6 +370,13 @@ export class PolicyNetwork implements DistilledPolicy {
       }
     }
     const net = new PolicyNetwork(inputDim, hidden, outputDim, null);
+    net.others = (json.members ?? []).map((member, k) => {
+      try {
+        return PolicyNetwork.fromJSON({ ...member, inputDim, hidden, outputDim, variance: json.variance });
+      } catch (err) {
+        throw new Error((err as Error).message.replace('policy network: ', `policy network: members[${k}].`));
+      }
+    });
     net.W1 = Float64Array.from(json.W1);
     net.b1 = Float64Array.from(json.b1);
     net.W2 = Float64Array.from(json.W2);

@@ -1,6 +1,7 @@
 // `l2o train --algo gps --restarts N` (src/cli/gps-restarts.ts): a restart is the plain training
 // of its seed, byte for byte; the kept policy is the restart with the lowest held-out score, all
-// scored from the first restart's start draws; resume
+// scored from the first restart's start draws (or, with --combine mean, the mean of all their
+// policies); resume
 // finishes the same run (a restart not yet started, only with the run's settings); a failure before
 // any checkpoint leaves nothing; contradicting flags are one error line.
 import { test } from 'node:test';
@@ -13,6 +14,11 @@ import { createFamily } from '../envs/registry.ts';
 import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
 import { validationScore } from '../src/gps/validation.ts';
 import { l2o } from './helpers.ts';
+import { GpsPolicy } from '../policies/gps-policy.ts';
+import type { Policy } from '../policies/policy.ts';
+import { rollout } from '../policies/rollout.ts';
+import { OptimizationEnv } from '../envs/optimization-env.ts';
+import { Rng } from '../src/random.ts';
 
 test('restart k trains with seed S + k − 1 for an integer seed, S.k otherwise, and the first with S itself', () => {
   assert.deepEqual([1, 2, 3].map((k) => restartSeed('1', k)), ['1', '2', '3']);
@@ -88,6 +94,65 @@ test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out
     assert.equal(noHeldOut.code, 1);
     assert.match(noHeldOut.stderr, /^error: --restarts needs held-out instances to choose between the restarts; quadratic has none left/);
     assert.equal(existsSync(join(work, 'no-held-out')), false);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('--restarts 2 --combine mean: OUT/policy.json steps by the mean action of the restarts\' policies, scored from restart 1\'s starts, and eval reads it', () => {
+  const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-mean-'));
+  const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet', '--seed', '3'];
+  try {
+    const out = join(work, 'mean');
+    const trained = l2o(...TRAIN, '--restarts', '2', '--combine', 'mean', '--out', out);
+    assert.equal(trained.code, 0, trained.stderr);
+    const mean = loadGpsPolicy(out);
+    const members = [1, 2].map((k) => loadGpsPolicy(join(out, `restart-${k}`)).policy as GpsPolicy);
+    assert.equal(mean.iteration, 0, 'the policy of no single iteration');
+    assert.equal((mean.policy as GpsPolicy).network.members, 2);
+    // Its step on a run's states is the mean of the two restarts' steps, each reading its own scaling.
+    const objective = createFamily('quadratic').sample('test', 0);
+    const actions = (policy: GpsPolicy) => {
+      const steps: number[][] = [];
+      const recording: Policy = { name: 'gps', reset: (o, r) => policy.reset(o, r), act: (observation) => {
+        const step = policy.act(observation);
+        steps.push(Array.from(step));
+        return step;
+      } };
+      rollout(new OptimizationEnv({ historyLength: 2 }), recording, objective, 8, new Rng('mean'));
+      return steps;
+    };
+    const averaged = actions(mean.policy as GpsPolicy);
+    // Replaying the averaged run's states: each member's step at them, from the same history.
+    const replay = members.map((member) => {
+      const steps: number[][] = [];
+      let t = 0;
+      const follower: Policy = { name: 'gps', reset: (o, r) => member.reset(o, r), act: (observation) => {
+        steps.push(Array.from(member.act(observation)));
+        return Float64Array.from(averaged[t++]);
+      } };
+      rollout(new OptimizationEnv({ historyLength: 2 }), follower, objective, 8, new Rng('mean'));
+      return steps;
+    });
+    averaged.forEach((step, t) => step.forEach((v, i) => assert.ok(Math.abs(v - (replay[0][t][i] + replay[1][t][i]) / 2) < 1e-12, `step ${t}, coordinate ${i}`)));
+    assert.ok(averaged.some((step, t) => Math.abs(step[0] - replay[0][t][0]) > 1e-9), 'the mean is not restart 1 alone');
+
+    const file = JSON.parse(readFileSync(join(out, 'restarts.json'), 'utf8')) as { kept?: number; mean: { heldOut: number } };
+    assert.equal(file.kept, undefined);
+    const settings = JSON.parse(readFileSync(join(out, 'restart-1', 'state.json'), 'utf8')).config;
+    assert.equal(file.mean.heldOut, validationScore(mean.policy, createFamily('quadratic'), settings));
+    assert.equal(JSON.parse(readFileSync(join(out, 'policy.json'), 'utf8')).validation, file.mean.heldOut);
+    const evaluated = l2o('eval', '--env', 'quadratic', '--optimizers', `gps:${out}`, '--problems', '3', '--steps', '5', '--json');
+    assert.equal(evaluated.code, 0, evaluated.stderr);
+    // Resumed with --combine best, the finished run keeps its best restart instead, and says so.
+    const best = l2o(...TRAIN, '--restarts', '2', '--combine', 'best', '--out', out, '--resume');
+    assert.equal(best.code, 0, best.stderr);
+    const switched = JSON.parse(readFileSync(join(out, 'restarts.json'), 'utf8')) as { kept: number; mean?: unknown };
+    assert.equal(switched.mean, undefined);
+    assert.equal(readFileSync(join(out, 'policy.json'), 'utf8'), readFileSync(join(out, `restart-${switched.kept}`, 'policy.json'), 'utf8'));
+    const single = l2o(...TRAIN, '--combine', 'mean', '--out', join(work, 'single'));
+    assert.equal(single.code, 1);
+    assert.match(single.stderr, /^error: --combine needs --restarts 2 or more: it says what is kept of several trainings\n$/);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

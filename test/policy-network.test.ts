@@ -123,3 +123,38 @@ test('meanBatchFloat32 (the wasm kernel) agrees with meanBatch to float32 roundi
   assert.ok(Number.isNaN(net.meanBatchFloat32(broken, rows, 7)[5]));
   assert.ok(Number.isFinite(net.meanBatchFloat32(broken, rows, 7)[4]));
 });
+
+test('an average of networks steps by their mean action, each read with its own input scaling, and round-trips through JSON', () => {
+  const rng = new Rng('average');
+  const networks = [0, 1, 2].map((k) => {
+    const net = new PolicyNetwork(3, 8, 2, rng.fork(`init-${k}`));
+    net.parameters[1].set(rng.fork(`b1-${k}`).normalVector(8));
+    net.inputScale.set(rng.fork(`scale-${k}`).normalVector(3).map((v) => 0.5 + Math.abs(v)));
+    net.inputBound.fill(1 + k);
+    net.variance.fill(k + 1);
+    return net;
+  });
+  const average = PolicyNetwork.average(networks);
+  assert.equal(average.members, 3);
+  assert.deepEqual(Array.from(average.variance), [2, 2], "Σ_π is the members' mean");
+  const probes = [Float64Array.of(0.3, -1.2, 2), Float64Array.of(3, 0.1, -0.4), Float64Array.of(-5, 4, 0.2)];
+  for (const probe of probes) {
+    const expected = [0, 1].map((k) => networks.reduce((s, net) => s + net.mean(probe)[k], 0) / 3);
+    const got = Array.from(average.mean(probe));
+    got.forEach((v, k) => assert.ok(Math.abs(v - expected[k]) < 1e-12, `output ${k}: ${v} vs the networks' mean ${expected[k]}`));
+    assert.ok(networks.every((net) => Math.abs(net.mean(probe)[0] - got[0]) > 1e-6), 'the mean is none of the members');
+  }
+  const copy = PolicyNetwork.fromJSON(JSON.parse(JSON.stringify(average.toJSON())));
+  assert.equal(copy.members, 3);
+  probes.forEach((probe) => assert.deepEqual(Array.from(copy.mean(probe)), Array.from(average.mean(probe))));
+  assert.equal(PolicyNetwork.average([average, networks[0]]).members, 4, 'an average of averages is flat');
+  assert.deepEqual(Array.from(average.mean(new Float64Array(3))), [0, 0], 'a zero history still gives a zero step');
+  assert.throws(() => average.fit(linearTask(rng, 8, [1, 1]), { iterations: 1, batchSize: 4, learningRate: 0.01, rng }), /not distilled further/);
+  assert.throws(() => PolicyNetwork.fromJSON({ ...average.toJSON(), members: [{ ...average.toJSON().members![0], W1: [1] }] }), /members\[0\]\.'W1' must be 24 finite numbers/);
+  assert.throws(() => PolicyNetwork.average([networks[0], new PolicyNetwork(3, 4, 2, rng)]), /one shape only \(3-8-2 and 3-4-2\)/);
+  // The per-coordinate pass in float32 (one output) averages the same way.
+  const perCoordinate = PolicyNetwork.average([1, 2].map((k) => new PolicyNetwork(3, 8, 1, rng.fork(`pc-${k}`))));
+  const states = rng.normalVector(40 * 3);
+  const exact = perCoordinate.meanBatch(states, 40, 3);
+  perCoordinate.meanBatchFloat32(states, 40, 3).forEach((v, r) => assert.ok(Math.abs(v - exact[r]) < 1e-5 * Math.max(1e-3, Math.abs(exact[r])), `row ${r}: ${v} vs ${exact[r]}`));
+});

@@ -9,7 +9,7 @@ export const ALGOS = ['gps', 'bptt', 'lista'] as const;
 export type Algo = (typeof ALGOS)[number];
 
 const GPS_ONLY = [
-  'restarts', 'conditions', 'validation-steps', 'samples', 'history', 'kl-step', 'inner', 'initial-noise', 'teacher-score',
+  'restarts', 'combine', 'conditions', 'validation-steps', 'samples', 'history', 'kl-step', 'inner', 'initial-noise', 'teacher-score',
   'teacher-refine', 'policy-batch', 'policy-iterations', 'initial-nu', 'warm-start-mixtures', 'exploration-floor',
   'on-policy-samples', 'step-adjustment', 'nu-step', 'coordinatewise', 'gradient-scaling', 'policy', 'lstm-cells',
   'gradient-dynamics', 'cost-gradient', 'features', 'sampled-coordinates', 'parameter-groups',

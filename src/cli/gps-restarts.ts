@@ -6,12 +6,20 @@
 // draws, so that all are compared on the same runs (their own scores start from their own seeds').
 // Why: on MNIST at T = 400 the training seed moves the test loss more than any setting tried, and
 // the held-out score ranks the seeds as the test does (docs/gps.md, session 39).
+// With --combine mean, OUT/policy.json is instead the policy that steps by the mean action of all
+// the restarts' kept policies (PolicyNetwork.average): on logistic regression and the small net it
+// beat every single restart's (docs/gps.md, session 42).
 // OUT/restarts.json records the seeds and, once all are done, each one's score and the one kept.
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
 import { array, number, object, oneOf, optional, parse, SchemaError, string } from '../schema.ts';
+import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
+
+/** What OUT/policy.json holds after the restarts: the best one's policy, or the mean of all of them. */
+export const COMBINES = ['best', 'mean'] as const;
+export type Combine = (typeof COMBINES)[number];
 
 const FORMAT = 'l2o-gps-restarts';
 const VERSION = 1;
@@ -30,8 +38,10 @@ export interface RestartsFile {
   format: string;
   version: number;
   restarts: RestartRecord[];
-  /** The 1-based restart whose policy is OUT/policy.json. */
+  /** The 1-based restart whose policy is OUT/policy.json (--combine best). */
   kept?: number;
+  /** With --combine mean: the averaged policy's held-out score from the first restart's start draws. */
+  mean?: { heldOut: number };
 }
 
 export const restartsPath = (out: string) => join(out, 'restarts.json');
@@ -65,6 +75,7 @@ const restartsFileSchema = object({
   version: number({ integer: true, min: VERSION, max: VERSION }),
   restarts: array(object({ dir: string(), seed: string(), iteration: optional(number({ integer: true, min: 1 })), validation: optional(number()), heldOut: optional(number()) })),
   kept: optional(number({ integer: true, min: 1 })),
+  mean: optional(object({ heldOut: number() })),
 });
 
 function readRestarts(out: string): RestartsFile {
@@ -116,7 +127,7 @@ export function abandonRestarts(out: string, restarts: number, created: readonly
  * lowest such score copied to OUT/policy.json (a tie keeps the earlier restart), written atomically,
  * so OUT/policy.json is always a whole policy.
  */
-export function keepBestRestart(out: string, commonScore: (dir: string) => number): RestartsFile {
+export function combineRestarts(out: string, combine: Combine, commonScore: (dir: string) => number): RestartsFile {
   const file = readRestarts(out);
   for (const record of file.restarts) {
     const path = join(out, record.dir, 'policy.json');
@@ -128,20 +139,44 @@ export function keepBestRestart(out: string, commonScore: (dir: string) => numbe
     record.validation = policy.validation;
     record.heldOut = commonScore(join(out, record.dir));
   }
-  let kept = 0;
-  file.restarts.forEach((r, k) => {
-    if (r.heldOut! < file.restarts[kept].heldOut!) kept = k;
-  });
-  writeFileAtomic(join(out, 'policy.json'), readFileSync(join(out, file.restarts[kept].dir, 'policy.json'), 'utf8'));
-  file.kept = kept + 1;
+  if (combine === 'mean') {
+    writeAveragedPolicy(out, file.restarts);
+    const heldOut = commonScore(out);
+    writeAveragedPolicy(out, file.restarts, heldOut);
+    file.mean = { heldOut };
+    delete file.kept; // a resume may switch what is kept: the record says what policy.json is now
+  } else {
+    delete file.mean;
+    let kept = 0;
+    file.restarts.forEach((r, k) => {
+      if (r.heldOut! < file.restarts[kept].heldOut!) kept = k;
+    });
+    writeFileAtomic(join(out, 'policy.json'), readFileSync(join(out, file.restarts[kept].dir, 'policy.json'), 'utf8'));
+    file.kept = kept + 1;
+  }
   writeFileAtomic(restartsPath(out), `${JSON.stringify(file, null, 2)}\n`);
   return file;
 }
 
+/**
+ * OUT/policy.json as the mean of the restarts' policies: restart 1's file (the view's settings,
+ * which every restart shares) with the averaged network, the restarts it averages, and its held-out
+ * score once known. Only feed-forward policies average: an LSTM's carried state is its own.
+ */
+function writeAveragedPolicy(out: string, restarts: readonly RestartRecord[], heldOut?: number): void {
+  const files = restarts.map((r) => readJsonFile(join(out, r.dir, 'policy.json'), 'GPS policy') as Record<string, unknown> & { network: PolicyNetworkJson & { kind?: string } });
+  const lstm = files.findIndex((f) => f.network.kind === 'lstm');
+  if (lstm >= 0) throw new UserError(`--combine mean averages feed-forward policies; ${restarts[lstm].dir} holds an LSTM policy (use --combine best)`);
+  const averaged = PolicyNetwork.average(files.map((f) => PolicyNetwork.fromJSON(f.network)));
+  // Iteration 0: the policy of no single iteration; averageOf says whose it is.
+  const policy = { ...files[0], iteration: 0, averageOf: restarts.map((r, k) => ({ dir: r.dir, iteration: files[k].iteration })), validation: heldOut ?? files[0].validation, network: averaged.toJSON() };
+  writeFileAtomic(join(out, 'policy.json'), JSON.stringify(policy));
+}
+
 /** One line per restart for the log: its seed, kept iteration and held-out scores, and which is kept. */
 export function describeRestarts(file: RestartsFile): string {
-  return file.restarts
-    .map((r, k) => `restart ${k + 1} (seed ${r.seed}): iteration ${r.iteration ?? '?'}, held-out ${r.heldOut!.toPrecision(4)} from restart 1's starts (${r.validation!.toPrecision(4)} from its own)${file.kept === k + 1 ? '  ← kept' : ''}`)
-    .join('\n');
+  const lines = file.restarts.map((r, k) => `restart ${k + 1} (seed ${r.seed}): iteration ${r.iteration ?? '?'}, held-out ${r.heldOut!.toPrecision(4)} from restart 1's starts (${r.validation!.toPrecision(4)} from its own)${file.kept === k + 1 ? '  ← kept' : ''}`);
+  if (file.mean) lines.push(`their mean: held-out ${file.mean.heldOut.toPrecision(4)} from restart 1's starts  ← kept`);
+  return lines.join('\n');
 }
 

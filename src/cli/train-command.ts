@@ -12,7 +12,7 @@ import { isFullStateFeatureSet } from '../../envs/full-state-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
-import { abandonRestarts, checkRestartsDirectory, describeRestarts, keepBestRestart, restartDir, startRestarts } from './gps-restarts.ts';
+import { abandonRestarts, checkRestartsDirectory, combineRestarts, COMBINES, describeRestarts, restartDir, startRestarts, type Combine } from './gps-restarts.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
@@ -22,6 +22,7 @@ interface TrainArgs extends EnvArgs {
   resume: boolean;
   seed: string;
   restarts: number;
+  combine: string;
   quiet: boolean;
   /** The global --workers (main.ts). */
   workers?: number;
@@ -116,9 +117,9 @@ async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity
   const saved = savedConfig(restartDir(args.out, 1)); // written by restart 1's training, so readable
   if (saved === null || saved === 'unreadable') throw new Error(`cannot read the settings of ${restartDir(args.out, 1)}`);
   const settings = saved as unknown as GpsConfig;
-  const file = keepBestRestart(args.out, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings));
+  const file = combineRestarts(args.out, args.combine as Combine, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings)); // yargs has checked the choice
   say(describeRestarts(file));
-  say(`kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
+  say(file.mean ? `kept the mean of the ${file.restarts.length} restarts' policies as ${join(args.out, 'policy.json')}` : `kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }
 
 async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string, saved: SavedConfig, sameAs?: { settings: Record<string, unknown>; label: string }): Promise<void> {
@@ -294,6 +295,7 @@ export const trainCommand = {
       .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint (gps, bptt; a LISTA training has no checkpoint and no resume)' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
+      .option('combine', { group: 'GPS:', type: 'string', default: 'best', choices: [...COMBINES], describe: "with --restarts: what --out/policy.json holds, the 'best' restart's policy by the held-out score, or one that steps by the 'mean' action of all their policies (feed-forward policies only)" })
       .option('restarts', { group: 'GPS:', default: 1, coerce: positiveInteger('restarts'), describe: 'independent trainings in --out/restart-k, with seeds --seed, --seed + 1, …; the one with the lowest held-out score is kept as --out/policy.json (docs/gps.md)' })
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}), BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations}) or LISTA Adam steps (default ${DEFAULT_LISTA_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
@@ -346,6 +348,8 @@ export const trainCommand = {
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     // A resumed GPS run's saved settings, read once: they decide the backend and the header.
     if (args.algo === 'gps') checkRestartsDirectory(args.out, args.restarts, args.resume);
+    if (args.restarts === 1 && typed(process.argv, 'combine')) throw new UserError('--combine needs --restarts 2 or more: it says what is kept of several trainings');
+    if (args.combine === 'mean' && args.policy === 'lstm') throw new UserError('--combine mean averages feed-forward policies; an LSTM policy carries its own state (use --combine best)');
     // With restarts, the first restart's directory stands for the run in what follows.
     const first = args.restarts > 1 ? restartDir(args.out, 1) : args.out;
     const saved = args.algo === 'gps' && args.resume ? savedConfig(first) : null;

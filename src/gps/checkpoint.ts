@@ -21,7 +21,7 @@ import type { MixtureState } from './gaussian-mixture.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
 import { createCoordinateFeatures, FEATURE_SETS, type FeatureSet } from '../../envs/coordinate-features.ts';
 import { fullStateDim, isFullStateFeatureSet, type FullStateFeatureSet } from '../../envs/full-state-features.ts';
-import { array, boolean, checkLength, fail, field, number, numbers, object, oneOf, optional, string, type Schema } from '../schema.ts';
+import { array, at, boolean, checkLength, fail, field, number, numbers, object, oneOf, optional, string, type Schema } from '../schema.ts';
 import { META_OBJECTIVES } from '../meta-objective.ts';
 
 const FORMAT = 'l2o-gps';
@@ -137,8 +137,18 @@ const feedForwardSchema = object(
     inputScale: numbers({ above: 0 }),
     inputBound: numbers({ min: 0 }),
     variance: numbers({ above: 0 }),
+    // An average of restarts (PolicyNetwork.average): the other networks, each with its own scaling.
+    members: optional(array(object({ W1: numbers(), b1: numbers(), W2: numbers(), inputScale: numbers({ above: 0 }), inputBound: numbers({ min: 0 }) }))),
   },
   (n, path) => {
+    (n.members ?? []).forEach((member, k) => {
+      const where = at(field(path, 'members'), k);
+      checkLength(member.W1, n.inputDim * n.hidden, field(where, 'W1'), `inputDim ${n.inputDim} × hidden ${n.hidden}`);
+      checkLength(member.b1, n.hidden, field(where, 'b1'), `hidden ${n.hidden}`);
+      checkLength(member.W2, n.hidden * n.outputDim, field(where, 'W2'), `hidden ${n.hidden} × outputDim ${n.outputDim}`);
+      checkLength(member.inputScale, n.inputDim, field(where, 'inputScale'), `inputDim ${n.inputDim}`);
+      checkLength(member.inputBound, n.inputDim, field(where, 'inputBound'), `inputDim ${n.inputDim}`);
+    });
     checkLength(n.W1, n.inputDim * n.hidden, field(path, 'W1'), `inputDim ${n.inputDim} × hidden ${n.hidden}`);
     checkLength(n.b1, n.hidden, field(path, 'b1'), `hidden ${n.hidden}`);
     checkLength(n.W2, n.hidden * n.outputDim, field(path, 'W2'), `hidden ${n.hidden} × outputDim ${n.outputDim}`);
@@ -331,6 +341,7 @@ const stateSchema: Schema<StateFile> = (value, path) => {
   if ((config.policy ?? 'mlp') !== network.kind) fail(field(field(path, 'network'), 'kind'), `is ${network.kind}, but config.policy is ${config.policy ?? 'mlp'}`);
   const coordinatewise = config.coordinatewise ?? false;
   const configPath = field(path, 'config');
+  if (network.kind === 'mlp' && network.members) fail(field(field(path, 'network'), 'members'), "is an average of restarts' policies, which only a policy.json holds, never a training's state");
   if (network.kind === 'mlp' && network.hidden !== config.hidden) fail(field(field(path, 'network'), 'hidden'), `is ${network.hidden}, expected ${config.hidden} (config.hidden)`);
   const features = config.features ?? 'history';
   if (config.historyLength !== undefined) checkNetworkFits(network, config.historyLength, coordinatewise, features, path);
@@ -391,7 +402,8 @@ export function saveState(dir: string, identity: RunIdentity, config: GpsConfig,
 /**
  * The learned optimizer of a run directory, for evaluation. `tfjs` says whether it computes with
  * tfjs (an LSTM policy, whose caller must start a backend first: `initBackend`); the feed-forward
- * policy runs in plain JavaScript and wasm kernels of its own.
+ * policy runs in plain JavaScript and wasm kernels of its own. `iteration` is the GPS iteration
+ * whose policy it is, 0 for the mean of several restarts' (`--combine mean`).
  */
 export function loadGpsPolicy(dir: string): { policy: Policy; identity: RunIdentity; iteration: number; tfjs: boolean } {
   const path = policyPath(dir);
