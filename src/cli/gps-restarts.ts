@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
 import { array, number, object, oneOf, optional, parse, SchemaError, string } from '../schema.ts';
-import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 
 /** What OUT/policy.json holds after the restarts: the best one's policy, or the mean of all of them. */
 export const COMBINES = ['best', 'mean'] as const;
@@ -125,9 +124,11 @@ export function abandonRestarts(out: string, restarts: number, created: readonly
  * After every restart is done: each one's kept iteration and held-out score, its policy's score
  * from the first restart's start draws (`commonScore` of its directory), and the policy with the
  * lowest such score copied to OUT/policy.json (a tie keeps the earlier restart), written atomically,
- * so OUT/policy.json is always a whole policy.
+ * so OUT/policy.json is always a whole policy. With `mean`, OUT/policy.json is the restarts' mean
+ * (`saveAveragedPolicy`, checkpoint.ts: passed in, as this module loads before the GPS code) and its
+ * score is recorded instead.
  */
-export function combineRestarts(out: string, combine: Combine, commonScore: (dir: string) => number): RestartsFile {
+export function combineRestarts(out: string, combine: Combine, commonScore: (dir: string) => number, saveAveragedPolicy: (dir: string, sources: string[], validation?: number) => void): RestartsFile {
   const file = readRestarts(out);
   for (const record of file.restarts) {
     const path = join(out, record.dir, 'policy.json');
@@ -140,9 +141,10 @@ export function combineRestarts(out: string, combine: Combine, commonScore: (dir
     record.heldOut = commonScore(join(out, record.dir));
   }
   if (combine === 'mean') {
-    writeAveragedPolicy(out, file.restarts);
+    const sources = file.restarts.map((r) => join(out, r.dir));
+    saveAveragedPolicy(out, sources);
     const heldOut = commonScore(out);
-    writeAveragedPolicy(out, file.restarts, heldOut);
+    saveAveragedPolicy(out, sources, heldOut);
     file.mean = { heldOut };
     delete file.kept; // a resume may switch what is kept: the record says what policy.json is now
   } else {
@@ -156,21 +158,6 @@ export function combineRestarts(out: string, combine: Combine, commonScore: (dir
   }
   writeFileAtomic(restartsPath(out), `${JSON.stringify(file, null, 2)}\n`);
   return file;
-}
-
-/**
- * OUT/policy.json as the mean of the restarts' policies: restart 1's file (the view's settings,
- * which every restart shares) with the averaged network, the restarts it averages, and its held-out
- * score once known. Only feed-forward policies average: an LSTM's carried state is its own.
- */
-function writeAveragedPolicy(out: string, restarts: readonly RestartRecord[], heldOut?: number): void {
-  const files = restarts.map((r) => readJsonFile(join(out, r.dir, 'policy.json'), 'GPS policy') as Record<string, unknown> & { network: PolicyNetworkJson & { kind?: string } });
-  const lstm = files.findIndex((f) => f.network.kind === 'lstm');
-  if (lstm >= 0) throw new UserError(`--combine mean averages feed-forward policies; ${restarts[lstm].dir} holds an LSTM policy (use --combine best)`);
-  const averaged = PolicyNetwork.average(files.map((f) => PolicyNetwork.fromJSON(f.network)));
-  // Iteration 0: the policy of no single iteration; averageOf says whose it is.
-  const policy = { ...files[0], iteration: 0, averageOf: restarts.map((r, k) => ({ dir: r.dir, iteration: files[k].iteration })), validation: heldOut ?? files[0].validation, network: averaged.toJSON() };
-  writeFileAtomic(join(out, 'policy.json'), JSON.stringify(policy));
 }
 
 /** One line per restart for the log: its seed, kept iteration and held-out scores, and which is kept. */

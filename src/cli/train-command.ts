@@ -113,11 +113,11 @@ async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity
   }
   // Every restart's policy scored on the same held-out runs: the first restart's settings and seed.
   const { validationScore } = await import('../gps/validation.ts');
-  const { loadGpsPolicy } = await import('../gps/checkpoint.ts');
+  const { loadGpsPolicy, saveAveragedPolicy } = await import('../gps/checkpoint.ts');
   const saved = savedConfig(restartDir(args.out, 1)); // written by restart 1's training, so readable
   if (saved === null || saved === 'unreadable') throw new Error(`cannot read the settings of ${restartDir(args.out, 1)}`);
   const settings = saved as unknown as GpsConfig;
-  const file = combineRestarts(args.out, args.combine as Combine, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings)); // yargs has checked the choice
+  const file = combineRestarts(args.out, args.combine as Combine, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings), saveAveragedPolicy); // yargs has checked the choice
   say(describeRestarts(file));
   say(file.mean ? `kept the mean of the ${file.restarts.length} restarts' policies as ${join(args.out, 'policy.json')}` : `kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }

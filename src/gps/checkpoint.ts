@@ -2,15 +2,16 @@
 // iteration with the best held-out score, or of the last one when nothing is held out), `state.json`
 // (everything `--resume` needs) and `log.jsonl` (one line per finished iteration). state.json is
 // written last, so it names the last iteration whose policy and log line are complete.
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { existsSync } from 'node:fs';
 import { Matrix } from '../linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../../policies/linear-gaussian.ts';
 import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts';
 import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
+import { UserError } from '../errors.ts';
 import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
-import type { PolicyNetwork, PolicyNetworkJson } from '../../policies/policy-network.ts';
+import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import type { LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
 import { reviveDistilledPolicy, type DistilledPolicyJson } from './transfer.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
@@ -363,6 +364,23 @@ export function hasCheckpoint(dir: string): boolean {
 /** Writes the learned optimizer of the run (call before saveState, which commits the iteration). */
 export function savePolicy(dir: string, identity: RunIdentity, config: GpsConfig, iteration: number, network: DistilledPolicy, validation?: number): void {
   const policy: PolicyFile = { format: FORMAT, version: VERSION, ...identity, iteration, historyLength: config.historyLength, coordinatewise: config.coordinatewise, gradientScaling: config.gradientScaling, ...(config.features === 'history' ? {} : { features: config.features }), validation, network: network.toJSON() as DistilledPolicyJson };
+  writeFileAtomic(policyPath(dir), JSON.stringify(policy));
+}
+
+/**
+ * `dir`/policy.json as the policy that steps by the mean action of the policies of the run
+ * directories `sources` (PolicyNetwork.average; `l2o train --restarts K --combine mean`): the first
+ * one's file, which every source shares but for its network, with the averaged network, `averageOf`
+ * naming each source (relative to `dir`) and its iteration, iteration 0 (the policy of no single
+ * iteration) and `validation`. Only feed-forward policies average: an LSTM's carried state is its own.
+ */
+export function saveAveragedPolicy(dir: string, sources: readonly string[], validation?: number): void {
+  const files = sources.map((source) => readRunFile(policyPath(source), 'GPS policy', FORMAT, VERSION, policyFileSchema));
+  const lstm = files.findIndex((f) => f.network.kind === 'lstm');
+  if (lstm >= 0) throw new UserError(`${policyPath(sources[lstm])} holds an LSTM policy, and only feed-forward policies average (an LSTM's carried state is its own)`);
+  const networks = files.map((f) => reviveDistilledPolicy(f.network) as PolicyNetwork);
+  const averageOf = sources.map((source, k) => ({ dir: relative(dir, source), iteration: files[k].iteration }));
+  const policy = { ...files[0], iteration: 0, averageOf, validation, network: PolicyNetwork.average(networks).toJSON() };
   writeFileAtomic(policyPath(dir), JSON.stringify(policy));
 }
 
