@@ -150,6 +150,13 @@ test('--restarts 2 --combine mean: OUT/policy.json steps by the mean action of t
     const switched = JSON.parse(readFileSync(join(out, 'restarts.json'), 'utf8')) as { kept: number; mean?: unknown };
     assert.equal(switched.mean, undefined);
     assert.equal(readFileSync(join(out, 'policy.json'), 'utf8'), readFileSync(join(out, `restart-${switched.kept}`, 'policy.json'), 'utf8'));
+    // Without held-out instances there is nothing to choose by, but the mean needs no choice.
+    const unscored = join(work, 'unscored');
+    const withoutHeldOut = l2o(...TRAIN.filter((a, i) => a !== '--validation-steps' && TRAIN[i - 1] !== '--validation-steps'), '--restarts', '2', '--combine', 'mean', '--validation', '0', '--out', unscored);
+    assert.equal(withoutHeldOut.code, 0, withoutHeldOut.stderr);
+    assert.equal(loadGpsPolicy(unscored).iteration, 0);
+    assert.equal((loadGpsPolicy(unscored).policy as GpsPolicy).network.members, 2);
+    assert.deepEqual(JSON.parse(readFileSync(join(unscored, 'restarts.json'), 'utf8')).mean, {});
     const single = l2o(...TRAIN, '--combine', 'mean', '--out', join(work, 'single'));
     assert.equal(single.code, 1);
     assert.match(single.stderr, /^error: --combine needs --restarts 2 or more: it says what is kept of several trainings\n$/);

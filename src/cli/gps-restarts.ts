@@ -39,8 +39,8 @@ export interface RestartsFile {
   restarts: RestartRecord[];
   /** The 1-based restart whose policy is OUT/policy.json (--combine best). */
   kept?: number;
-  /** With --combine mean: the averaged policy's held-out score from the first restart's start draws. */
-  mean?: { heldOut: number };
+  /** With --combine mean: the averaged policy's held-out score from the first restart's start draws (none without held-out instances). */
+  mean?: { heldOut?: number };
 }
 
 export const restartsPath = (out: string) => join(out, 'restarts.json');
@@ -74,7 +74,7 @@ const restartsFileSchema = object({
   version: number({ integer: true, min: VERSION, max: VERSION }),
   restarts: array(object({ dir: string(), seed: string(), iteration: optional(number({ integer: true, min: 1 })), validation: optional(number()), heldOut: optional(number()) })),
   kept: optional(number({ integer: true, min: 1 })),
-  mean: optional(object({ heldOut: number() })),
+  mean: optional(object({ heldOut: optional(number()) })),
 });
 
 function readRestarts(out: string): RestartsFile {
@@ -133,19 +133,22 @@ export function combineRestarts(out: string, combine: Combine, commonScore: (dir
   for (const record of file.restarts) {
     const path = join(out, record.dir, 'policy.json');
     const policy = readJsonFile(path, 'GPS policy') as { iteration?: unknown; validation?: unknown };
+    record.iteration = typeof policy.iteration === 'number' ? policy.iteration : undefined;
     if (typeof policy.validation !== 'number' || !Number.isFinite(policy.validation)) {
+      // The mean needs no choice between them: trained without held-out instances, none is scored.
+      if (combine === 'mean') continue;
       throw new UserError(`${path} has no held-out score to compare the restarts by (train with --validation > 0)`);
     }
-    record.iteration = typeof policy.iteration === 'number' ? policy.iteration : undefined;
     record.validation = policy.validation;
     record.heldOut = commonScore(join(out, record.dir));
   }
   if (combine === 'mean') {
     const sources = file.restarts.map((r) => join(out, r.dir));
     saveAveragedPolicy(out, sources);
-    const heldOut = commonScore(out);
-    saveAveragedPolicy(out, sources, heldOut);
-    file.mean = { heldOut };
+    const scored = file.restarts.every((r) => r.heldOut !== undefined);
+    const heldOut = scored ? commonScore(out) : undefined;
+    if (scored) saveAveragedPolicy(out, sources, heldOut);
+    file.mean = scored ? { heldOut } : {};
     delete file.kept; // a resume may switch what is kept: the record says what policy.json is now
   } else {
     delete file.mean;
@@ -162,8 +165,9 @@ export function combineRestarts(out: string, combine: Combine, commonScore: (dir
 
 /** One line per restart for the log: its seed, kept iteration and held-out scores, and which is kept. */
 export function describeRestarts(file: RestartsFile): string {
-  const lines = file.restarts.map((r, k) => `restart ${k + 1} (seed ${r.seed}): iteration ${r.iteration ?? '?'}, held-out ${r.heldOut!.toPrecision(4)} from restart 1's starts (${r.validation!.toPrecision(4)} from its own)${file.kept === k + 1 ? '  ← kept' : ''}`);
-  if (file.mean) lines.push(`their mean: held-out ${file.mean.heldOut.toPrecision(4)} from restart 1's starts  ← kept`);
+  const score = (r: { heldOut?: number; validation?: number }) => (r.heldOut === undefined ? 'no held-out score' : `held-out ${r.heldOut.toPrecision(4)} from restart 1's starts${r.validation === undefined ? '' : ` (${r.validation.toPrecision(4)} from its own)`}`);
+  const lines = file.restarts.map((r, k) => `restart ${k + 1} (seed ${r.seed}): iteration ${r.iteration ?? '?'}, ${score(r)}${file.kept === k + 1 ? '  ← kept' : ''}`);
+  if (file.mean) lines.push(`their mean: ${score(file.mean)}  ← kept`);
   return lines.join('\n');
 }
 

@@ -93,7 +93,7 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
 /** --restarts N: each restart a whole GPS training in its own directory, then the best one kept (gps-restarts.ts). */
 async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   const { divideTrainingSplit } = await import('../gps/train.ts');
-  if (divideTrainingSplit(family, args).validation === 0) throw new UserError(`--restarts needs held-out instances to choose between the restarts; ${family.name} has none left after --conditions (give --validation N, or raise trainSize)`);
+  if (args.combine === 'best' && divideTrainingSplit(family, args).validation === 0) throw new UserError(`--restarts needs held-out instances to choose between the restarts; ${family.name} has none left after --conditions (give --validation N, or raise trainSize, or keep their mean with --combine mean)`);
   const { records, created } = startRestarts(args.out, args.seed, args.restarts);
   if (args.resume && typed(process.argv, 'seed') && args.seed !== records[0].seed) throw new UserError(`--seed ${args.seed} contradicts the run in ${args.out}, whose first restart has seed ${records[0].seed}; leave --seed as it was`);
   // A restart not started yet takes its settings from the flags given now; on resume they must be
