@@ -2,9 +2,11 @@
 // if a previous attempt was killed), loaded back as a contender for the comparisons.
 import { createFamily } from '../envs/registry.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
-import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
+import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
-import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
+import { loadGpsPolicy, saveAveragedPolicy } from '../src/gps/checkpoint.ts';
+import { defaultRestarts, restartSeed } from '../src/gps/restarts.ts';
+import { join } from 'node:path';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
 import { loadBpttPolicy } from '../src/supervised/checkpoint.ts';
@@ -33,27 +35,37 @@ export interface TrainingRecord {
   seconds: number;
 }
 
-export async function trainGpsStage(run: ExperimentRun, key: string, spec: FamilySpec, overrides: Partial<GpsConfig>): Promise<TrainingRecord> {
+/**
+ * A GPS training as `l2o train` runs it by default: in the full state the mean of `restarts`
+ * trainings (defaultRestarts: three, seeds S, S + 1, S + 2, in dir/restart-k), per coordinate one.
+ */
+export async function trainGpsStage(run: ExperimentRun, key: string, spec: FamilySpec, overrides: Partial<GpsConfig>, restarts = defaultRestarts(overrides.coordinatewise ?? false)): Promise<TrainingRecord> {
   const dir = run.trainingDir(key);
   return run.stage(`train-${key}`, async () => {
     const family = familyOf(spec);
-    const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(overrides.coordinatewise ?? false), metaObjective: defaultMetaObjective(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
+    const config: GpsConfig = { ...defaultGpsConfig(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
     const started = Date.now();
-    let done = 0;
-    await trainGps({
-      config,
-      family,
-      identity: identityOf(spec),
-      out: dir,
-      resume: true,
-      pool: run.pool,
-      onIteration: (log, _config, best) => {
-        done = log.iteration + 1;
-        run.work(done, config.iterations);
-        run.say(`  ${key} ${describeIteration(log, config, best)}`);
-      },
-      onProgress: (message) => run.work(done, config.iterations, message),
-    });
+    const dirs = restarts === 1 ? [dir] : Array.from({ length: restarts }, (_, k) => join(dir, `restart-${k + 1}`));
+    for (const [k, out] of dirs.entries()) {
+      const seeded = { ...config, seed: restartSeed(config.seed, k + 1) };
+      const label = restarts === 1 ? key : `${key} restart ${k + 1}/${restarts}`;
+      let done = 0;
+      await trainGps({
+        config: seeded,
+        family,
+        identity: identityOf(spec),
+        out,
+        resume: true,
+        pool: run.pool,
+        onIteration: (log, _config, best) => {
+          done = log.iteration + 1;
+          run.work(k * config.iterations + done, restarts * config.iterations);
+          run.say(`  ${label} ${describeIteration(log, seeded, best)}`);
+        },
+        onProgress: (message) => run.work(k * config.iterations + done, restarts * config.iterations, message),
+      });
+    }
+    if (restarts > 1) saveAveragedPolicy(dir, dirs);
     return { algo: 'gps' as const, dir, seconds: (Date.now() - started) / 1000 };
   });
 }

@@ -38,7 +38,7 @@ export { ConjugateGradient } from '../policies/conjugate-gradient.ts';
 
 // Guided policy search.
 export { trainGps, type TrainOptions as GpsTrainOptions } from './gps/train.ts';
-export { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from './gps/config.ts';
+export { DEFAULT_GPS_CONFIG, defaultFeatures, defaultGpsConfig, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore, type GpsConfig } from './gps/config.ts';
 export type { IterationLog as GpsIterationLog } from './gps/badmm.ts';
 export { loadGpsPolicy, type BestPolicy } from './gps/checkpoint.ts';
 

@@ -26,7 +26,8 @@ import { Rng } from '../src/random.ts';
 
 await initBackend();
 const base = mkdtempSync(join(tmpdir(), 'l2o-checkpoints-'));
-const GPS: GpsConfig = { ...DEFAULT_GPS_CONFIG, conditions: 3, validation: 4, validationSteps: 5, horizon: 5, samples: 2, iterations: 1, historyLength: 2, innerIterations: 1, policyIterations: 5, hidden: 6, seed: 'schema' };
+// The history features (not the full state's default, history-adam): the messages below count Φ's entries.
+const GPS: GpsConfig = { ...DEFAULT_GPS_CONFIG, features: 'history', conditions: 3, validation: 4, validationSteps: 5, horizon: 5, samples: 2, iterations: 1, historyLength: 2, innerIterations: 1, policyIterations: 5, hidden: 6, seed: 'schema' };
 const BPTT: BpttConfig = { ...DEFAULT_BPTT_CONFIG, lstm: { ...DEFAULT_BPTT_CONFIG.lstm, hidden: 4 }, iterations: 2, horizon: 10, unroll: 5, batch: 2, validationProblems: 2, validateEvery: 2, seed: 'schema' };
 const gpsRun = join(base, 'gps');
 const coordinatewiseRun = join(base, 'gps-coordinatewise');

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
-import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
+import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, statePath } from '../src/gps/checkpoint.ts';
 import { CoordinateHistory, coordinatePadding, coordinateStateDim, rawGradientIndex } from '../envs/coordinate-history.ts';
@@ -159,7 +159,7 @@ function assertMetaLossShare(cost: QuadraticCost, T: number, h: number, z: Float
 
 test('per-coordinate GPS: trains on 10-d quadratics, resumes, and the policy runs on objectives of any dimension', async () => {
   await initBackend();
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), metaObjective: defaultMetaObjective(true), coordinatewise: true, conditions: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, validation: 2, seed: 'cw' };
+  const config: GpsConfig = { ...defaultGpsConfig(true), conditions: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, validation: 2, seed: 'cw' };
   const family = createFamily('quadratic', { trainSize: 8, testSize: 10 });
   const identity = { env: 'quadratic', envParams: { trainSize: '8', testSize: '10' } };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-gps-'));
@@ -263,7 +263,7 @@ test('AdaGrad-scaled per-coordinate cost: the meta-loss share reads the raw grad
 test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out robust regression, and resumes', async () => {
   await initBackend();
   const family = createFamily('robust-regression', { trainSize: 15 });
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), metaObjective: defaultMetaObjective(true), coordinatewise: true, gradientScaling: 'adagrad', nuStep: 'relative', conditions: 10, validation: 5, iterations: 2, policyIterations: 300, samples: 10, horizon: 20, seed: 'ada' };
+  const config: GpsConfig = { ...defaultGpsConfig(true), gradientScaling: 'adagrad', nuStep: 'relative', conditions: 10, validation: 5, iterations: 2, policyIterations: 300, samples: 10, horizon: 20, seed: 'ada' };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-ada-gps-'));
   const tensors = tf.memory().numTensors;
   const identity = { env: 'robust-regression', envParams: { trainSize: '15' } };
@@ -283,7 +283,7 @@ test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out
 test('per-coordinate GPS on the li-malik-2017 features: a gradient-descent first teacher, the policy reads the 53 observed features, and the run file says which set', async () => {
   await initBackend();
   const family = createFamily('quadratic', { trainSize: 4, testSize: 4 });
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), metaObjective: defaultMetaObjective(true), coordinatewise: true, features: 'li-malik-2017', gradientScaling: 'none', conditions: 2, validation: 0, horizon: 12, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 30, sampledCoordinates: 4, seed: 'lm' };
+  const config: GpsConfig = { ...defaultGpsConfig(true), features: 'li-malik-2017', gradientScaling: 'none', conditions: 2, validation: 0, horizon: 12, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 30, sampledCoordinates: 4, seed: 'lm' };
   assert.throws(() => checkGpsConfig({ ...config, gradientScaling: 'adagrad' }, family), (e: Error) => e instanceof UserError && /normalize their gradients themselves/.test(e.message));
   assert.throws(() => checkGpsConfig({ ...config, coordinatewise: false }, family), (e: Error) => e instanceof UserError && /need coordinatewise GPS/.test(e.message));
   const problem = new CoordinatewiseProblem(config);
@@ -322,7 +322,7 @@ test('per-coordinate GPS on the history-adam features: the momentum first teache
   await initBackend();
   const family = createFamily('quadratic', { trainSize: 4, testSize: 4 });
   const H = 2;
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), metaObjective: defaultMetaObjective(true), coordinatewise: true, features: 'history-adam', historyLength: H, conditions: 2, validation: 0, horizon: 12, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 30, sampledCoordinates: 4, seed: 'ha' };
+  const config: GpsConfig = { ...defaultGpsConfig(true), features: 'history-adam', historyLength: H, conditions: 2, validation: 0, horizon: 12, samples: 3, iterations: 1, innerIterations: 1, policyIterations: 30, sampledCoordinates: 4, seed: 'ha' };
   const problem = new CoordinatewiseProblem(config);
   // 3H history entries and the ratio observed; the AdaGrad-scaled state carries the raw gradient last.
   assert.deepEqual([problem.dX, problem.dO], [3 * H + 2, 3 * H + 1]);

@@ -10,7 +10,7 @@ import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import type { Objective } from '../envs/objective.ts';
-import { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../src/gps/badmm.ts';
+import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, savePolicy } from '../src/gps/checkpoint.ts';
 import { L2OGpsOptimizer } from '../src/gps/learned-optimizer.ts';
@@ -41,7 +41,7 @@ before(async () => {
   await initBackend();
   const started = Date.now();
   // Per-coordinate GPS on 10-d quadratics, AdaGrad-scaled features (the default): small settings.
-  const gps: GpsConfig = { ...DEFAULT_GPS_CONFIG, initialNoise: defaultInitialNoise(true), metaObjective: defaultMetaObjective(true), coordinatewise: true, conditions: 4, validation: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, seed: 'drop-in' };
+  const gps: GpsConfig = { ...defaultGpsConfig(true), conditions: 4, validation: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, seed: 'drop-in' };
   gpsDir = tempDir('l2o-drop-in-gps-');
   await trainGps({ config: gps, family: quadratic, identity: quadraticIdentity, out: gpsDir, resume: false });
   const gpsSeconds = (Date.now() - started) / 1000;
@@ -194,7 +194,7 @@ test('the GPS optimizer needs the loss: applyGradients without minimize is refus
 test('a full-state GPS run is refused with the reason and the per-coordinate alternative', () => {
   // A full-state policy for 3-d logreg: Φ has H(1 + d) = 20 features, the step 3 coordinates.
   const dir = tempDir('l2o-drop-in-full-');
-  const config = { ...DEFAULT_GPS_CONFIG, historyLength: 5, coordinatewise: false };
+  const config = { ...defaultGpsConfig(false), features: 'history' as const, historyLength: 5 };
   savePolicy(dir, { env: 'logreg', envParams: {} }, config, 1, new PolicyNetwork(5 * (1 + 3), 50, 3, new Rng('full-state')));
   assert.throws(
     () => loadOptimizer(dir),

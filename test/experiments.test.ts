@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
-import { defaultInitialNoise, defaultMetaObjective } from '../src/gps/config.ts';
+import { defaultFeatures, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore } from '../src/gps/config.ts';
 import { checkResultsSchema, type ExperimentResults } from '../experiments/results.ts';
 import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
 import { formatDifference, formatNumber } from '../src/evaluate/format.ts';
@@ -72,10 +72,15 @@ test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 famil
   }
   assert.equal(larger.reference, undefined);
   assert.equal(report.match(/The search went below every optimizer on \d+ of 3 instances/g)?.length, 3);
-  assert.ok(existsSync(join(dir, 'training/gps-logreg/policy.json')));
-  // Full-state GPS trains with its view's defaults (src/gps/config.ts), as `l2o train` would.
-  const { config: trained } = JSON.parse(readFileSync(join(dir, 'training/gps-logreg/state.json'), 'utf8'));
-  assert.deepEqual([trained.initialNoise, trained.metaObjective], [defaultInitialNoise(false), defaultMetaObjective(false)]);
+  // Full-state GPS trains with its view's defaults (src/gps/config.ts, src/gps/restarts.ts), as `l2o
+  // train` would: three trainings, seeds 1, 2, 3, and the policy that steps by their mean action.
+  const policy = JSON.parse(readFileSync(join(dir, 'training/gps-logreg/policy.json'), 'utf8'));
+  assert.deepEqual(policy.averageOf.map((a: { dir: string }) => a.dir), ['restart-1', 'restart-2', 'restart-3']);
+  assert.equal(policy.network.members.length, 2);
+  const configs = [1, 2, 3].map((k) => JSON.parse(readFileSync(join(dir, `training/gps-logreg/restart-${k}/state.json`), 'utf8')).config);
+  assert.deepEqual(configs.map((c) => c.seed), ['1', '2', '3']);
+  const [trained] = configs;
+  assert.deepEqual([trained.initialNoise, trained.metaObjective, trained.features, trained.teacherScore, trained.historyLength], [defaultInitialNoise(false), defaultMetaObjective(false), defaultFeatures(false), defaultTeacherScore(false), defaultHistoryLength(false)]);
   // A resumed run finds every stage done and reproduces the numbers.
   const again = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, resume: dir, quiet: true, workers: 1 });
   assert.equal(again, dir);

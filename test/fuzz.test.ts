@@ -312,7 +312,7 @@ function datasetCases(): Case[] {
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'l2o-fuzz-'));
   await Promise.all([
-    l2oAsync(['train', '--algo', 'gps', '--env', 'quadratic', '--out', 'gps-run', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--workers', '1', '--quiet']),
+    l2oAsync(['train', '--algo', 'gps', '--env', 'quadratic', '--out', 'gps-run', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--workers', '1', '--restarts', '1', '--quiet']),
     l2oAsync(['train', '--algo', 'bptt', '--env', 'quadratic', '--out', 'bptt-run', '--iterations', '2', '--validate-every', '1', '--batch', '2', '--horizon', '20', '--validation', '2', '--workers', '1', '--quiet']),
   ]);
   mkdirSync(join(work, 'families'));

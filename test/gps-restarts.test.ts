@@ -9,11 +9,11 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { restartSeed } from '../src/cli/gps-restarts.ts';
+import { restartSeed } from '../src/gps/restarts.ts';
 import { createFamily } from '../envs/registry.ts';
 import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
 import { validationScore } from '../src/gps/validation.ts';
-import { l2o } from './helpers.ts';
+import { l2o, l2oAsTyped } from './helpers.ts';
 import { GpsPolicy } from '../policies/gps-policy.ts';
 import type { Policy } from '../policies/policy.ts';
 import { rollout } from '../policies/rollout.ts';
@@ -28,10 +28,11 @@ test('restart k trains with seed S + k − 1 for an integer seed, S.k otherwise,
 
 test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out score is kept, resume ends with the same files, and contradictions are one line', () => {
   const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-'));
-  const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
+  // The history features and the sum-scored first teachers (the defaults before session 42): the facts below are of these runs.
+  const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--features', 'history', '--teacher-score', 'sum', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
   try {
     const out = join(work, 'restarts');
-    const trained = l2o(...TRAIN, '--restarts', '3', '--seed', '3', '--out', out);
+    const trained = l2o(...TRAIN, '--restarts', '3', '--combine', 'best', '--seed', '3', '--out', out);
     assert.equal(trained.code, 0, trained.stderr);
     const alone = l2o(...TRAIN, '--seed', '4', '--out', join(work, 'seed-4'));
     assert.equal(alone.code, 0, alone.stderr);
@@ -57,7 +58,7 @@ test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out
     assert.equal(policy(out), policy(join(out, `restart-${file.kept}`)), 'OUT/policy.json is the kept restart');
 
     const before = [policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')];
-    const resumed = l2o(...TRAIN, '--restarts', '3', '--seed', '3', '--out', out, '--resume');
+    const resumed = l2o(...TRAIN, '--restarts', '3', '--combine', 'best', '--seed', '3', '--out', out, '--resume');
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.deepEqual([policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')], before);
 
@@ -67,18 +68,18 @@ test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out
     rmSync(join(out, 'restart-3'), { recursive: true });
     // (Restarts 1 and 2 resume with their saved T = 5; restart 3 would take the default T.)
     const withoutHorizon = TRAIN.filter((a, i) => a !== '--horizon' && TRAIN[i - 1] !== '--horizon');
-    const unlike = l2o(...withoutHorizon, '--restarts', '3', '--seed', '3', '--out', out, '--resume');
+    const unlike = l2o(...withoutHorizon, '--restarts', '3', '--combine', 'best', '--seed', '3', '--out', out, '--resume');
     assert.equal(unlike.code, 1);
     assert.match(unlike.stderr, /^error: restart 3 has not started, and the flags given now would train it unlike restart 1 \(horizon 40 against 5\); resume with the run's original flags\n$/);
-    const finished = l2o(...TRAIN, '--restarts', '3', '--seed', '3', '--out', out, '--resume');
+    const finished = l2o(...TRAIN, '--restarts', '3', '--combine', 'best', '--seed', '3', '--out', out, '--resume');
     assert.equal(finished.code, 0, finished.stderr);
     assert.equal(policy(join(out, 'restart-3')), third, 'restart 3 trained again as it was');
     assert.deepEqual([policy(out), readFileSync(join(out, 'restarts.json'), 'utf8')], before);
 
     for (const [args, message] of [
-      [['--restarts', '3', '--resume', '--seed', '6'], /^error: --seed 6 contradicts the run in .*, whose first restart has seed 3; leave --seed as it was\n$/],
+      [['--restarts', '3', '--combine', 'best', '--resume', '--seed', '6'], /^error: --seed 6 contradicts the run in .*, whose first restart has seed 3; leave --seed as it was\n$/],
       [['--restarts', '2', '--resume'], /^error: --restarts 2 contradicts the run in .*, which has 3; leave --restarts as it was\n$/],
-      [['--restarts', '3'], /^error: --out .* already holds a training run; pass --resume to continue it, or choose another --out\n$/],
+      [['--restarts', '3', '--combine', 'best'], /^error: --out .* already holds a training run; pass --resume to continue it, or choose another --out\n$/],
       [['--resume'], /^error: --out .* holds a run of several restarts .*; pass the same --restarts to continue it\n$/],
     ] as const) {
       const refused = l2o(...TRAIN, ...((args as readonly string[]).includes('--seed') ? [] : ['--seed', '3']), '--out', out, ...args);
@@ -90,7 +91,7 @@ test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out
     assert.equal(failed.code, 1);
     assert.match(failed.stderr, /^error: --samples must be at least 2/);
     assert.equal(existsSync(join(work, 'failed')), false, 'no directory left behind');
-    const noHeldOut = l2o(...TRAIN, '--restarts', '2', '--validation', '0', '--out', join(work, 'no-held-out'));
+    const noHeldOut = l2o(...TRAIN, '--restarts', '2', '--combine', 'best', '--validation', '0', '--out', join(work, 'no-held-out'));
     assert.equal(noHeldOut.code, 1);
     assert.match(noHeldOut.stderr, /^error: --restarts needs held-out instances to choose between the restarts; quadratic has none left/);
     assert.equal(existsSync(join(work, 'no-held-out')), false);
@@ -160,6 +161,37 @@ test('--restarts 2 --combine mean: OUT/policy.json steps by the mean action of t
     const single = l2o(...TRAIN, '--combine', 'mean', '--out', join(work, 'single'));
     assert.equal(single.code, 1);
     assert.match(single.stderr, /^error: --combine needs --restarts 2 or more: it says what is kept of several trainings\n$/);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('by default a full-state training is the mean of 3 restarts and a per-coordinate one a single run; --resume continues what the directory holds', () => {
+  const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-default-'));
+  const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet', '--seed', '3'];
+  try {
+    const fullState = join(work, 'full-state');
+    const trained = l2oAsTyped(...TRAIN, '--iterations', '1', '--out', fullState);
+    assert.equal(trained.code, 0, trained.stderr);
+    const file = JSON.parse(readFileSync(join(fullState, 'restarts.json'), 'utf8')) as { restarts: { seed: string }[]; mean: { heldOut: number } };
+    assert.deepEqual(file.restarts.map((r) => r.seed), ['3', '4', '5']);
+    assert.ok(Number.isFinite(file.mean.heldOut));
+    assert.equal((loadGpsPolicy(fullState).policy as GpsPolicy).network.members, 3);
+    const config = JSON.parse(readFileSync(join(fullState, 'restart-1', 'state.json'), 'utf8')).config;
+    assert.deepEqual([config.historyLength, config.features, config.teacherScore], [2, 'history-adam', 'final']);
+    // Resumed without --restarts, each run continues as it was started: three restarts, or one training.
+    assert.equal(l2oAsTyped(...TRAIN, '--out', fullState, '--resume', '--iterations', '2').code, 0);
+    assert.deepEqual(JSON.parse(readFileSync(join(fullState, 'restart-3', 'state.json'), 'utf8')).iteration, 2);
+    const single = join(work, 'single');
+    assert.equal(l2oAsTyped(...TRAIN, '--iterations', '1', '--restarts', '1', '--out', single).code, 0);
+    const resumed = l2oAsTyped(...TRAIN, '--out', single, '--resume', '--iterations', '2');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(readFileSync(join(single, 'state.json'), 'utf8')).iteration, 2);
+    assert.equal(existsSync(join(single, 'restarts.json')), false);
+    const perCoordinate = join(work, 'per-coordinate');
+    const coordinatewise = l2oAsTyped(...TRAIN, '--iterations', '1', '--coordinatewise', '--sampled-coordinates', '4', '--out', perCoordinate);
+    assert.equal(coordinatewise.code, 0, coordinatewise.stderr);
+    assert.ok(existsSync(join(perCoordinate, 'state.json')) && !existsSync(join(perCoordinate, 'restarts.json')), 'one training');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

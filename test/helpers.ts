@@ -36,8 +36,21 @@ export function moduleUrl(sourcePath: string): string {
   return pathToFileURL(path).href;
 }
 
-/** Runs `l2o ...args` in the repository root, with one thread unless the args ask for workers (a pool's threads each load tfjs, which only costs time here). */
+/**
+ * Runs `l2o ...args` in the repository root, with one thread unless the args ask for workers (a
+ * pool's threads each load tfjs, which only costs time here), and a GPS training once unless the
+ * args say --restarts (the full-state default trains three and keeps their mean: gps-restarts.test.ts
+ * runs that default as typed, through `l2oAsTyped`).
+ */
 export function l2o(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const algo = args.indexOf('--algo');
+  const gpsTraining = args[0] === 'train' && (algo < 0 || args[algo + 1] === 'gps');
+  const restarts = gpsTraining && !args.includes('--restarts') ? ['--restarts', '1'] : [];
+  return l2oAsTyped(...args, ...restarts);
+}
+
+/** `l2o ...args` with nothing added but one thread (see `l2o`). */
+export function l2oAsTyped(...args: string[]): { code: number | null; stdout: string; stderr: string } {
   const workers = args.includes('--workers') ? [] : ['--workers', '1'];
   const result = spawnSync(process.execPath, [BIN, ...workers, ...args], { encoding: 'utf8', cwd: ROOT });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };

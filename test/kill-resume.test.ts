@@ -120,7 +120,7 @@ async function killAndResume(name: string, full: string[], minimal: string[], it
 }
 
 test('GPS killed with SIGKILL at random moments and resumed ends byte-identical to the uninterrupted run', async (t) => {
-  const run = ['train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--iterations', '6', '--workers', '1', '--quiet'];
+  const run = ['train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--iterations', '6', '--workers', '1', '--restarts', '1', '--quiet'];
   const settings = ['--conditions', '8', '--validation', '4', '--samples', '3', '--horizon', '10', '--history', '2', '--inner', '1', '--policy-iterations', '20', '--validation-steps', '10', '--kl-step', '0.3'];
   const notes = await killAndResume('gps', [...run, ...settings], run, 6, ['policy.json', 'state.json'], 3);
   for (const note of notes) t.diagnostic(note);

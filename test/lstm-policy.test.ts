@@ -11,7 +11,7 @@ import { LstmPolicyNetwork } from '../policies/lstm-policy-network.ts';
 import { linearizePolicy } from '../src/gps/policy-linearization.ts';
 import type { DistillationData } from '../policies/distilled-policy.ts';
 import { createFamily } from '../envs/registry.ts';
-import { DEFAULT_GPS_CONFIG, type GpsConfig } from '../src/gps/badmm.ts';
+import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, statePath } from '../src/gps/checkpoint.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
@@ -100,7 +100,7 @@ test("LSTM policy: GPS's linearization around the samples matches the finite-dif
 test('per-coordinate GPS with --policy lstm: trains, resumes, and the loaded optimizer optimizes held-out quadratics', async () => {
   await initBackend();
   const family = createFamily('quadratic', { trainSize: 4, testSize: 10 });
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, coordinatewise: true, policy: 'lstm', lstmCells: 8, policyBatch: 8, policyIterations: 25, initialNoise: 0.2, conditions: 2, validation: 2, validationSteps: 30, horizon: 12, samples: 3, iterations: 2, historyLength: 3, innerIterations: 2, sampledCoordinates: 5, seed: 'lstm-gps' };
+  const config: GpsConfig = { ...defaultGpsConfig(true), metaObjective: 'final', policy: 'lstm', lstmCells: 8, policyBatch: 8, policyIterations: 25, initialNoise: 0.2, conditions: 2, validation: 2, validationSteps: 30, horizon: 12, samples: 3, iterations: 2, historyLength: 3, innerIterations: 2, sampledCoordinates: 5, seed: 'lstm-gps' };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-lstm-gps-'));
   const identity = { env: 'quadratic', envParams: { trainSize: '4', testSize: '10' } };
   const tensors = tf.memory().numTensors;

@@ -12,7 +12,7 @@ import type { Objective, ObjectiveFamily } from '../envs/objective.ts';
 import { initBackend } from '../src/backend.ts';
 import { Rng } from '../src/random.ts';
 import { UserError } from '../src/errors.ts';
-import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, type GpsConfig } from '../src/gps/badmm.ts';
+import { defaultGpsConfig, GuidedPolicySearch, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadCheckpoint, statePath } from '../src/gps/checkpoint.ts';
 
@@ -72,7 +72,7 @@ const twoCurvatures: ObjectiveFamily = {
 const gain = (teacher: { K: { get(i: number, j: number): number }[] }) => teacher.K.slice(0, 10).reduce((s, K) => s - K.get(0, 0), 0) / 10;
 
 test('per-coordinate GPS with parameter groups: teachers of groups 100× apart in curvature learn gains far apart, and beat one shared teacher', async () => {
-  const config: GpsConfig = { ...DEFAULT_GPS_CONFIG, coordinatewise: true, parameterGroups: true, gradientScaling: 'none', initialNoise: 0.2, conditions: 2, validation: 0, horizon: 20, samples: 5, iterations: 4, historyLength: 2, innerIterations: 2, policyIterations: 100, sampledCoordinates: 5, seed: 'groups' };
+  const config: GpsConfig = { ...defaultGpsConfig(true), metaObjective: 'final', parameterGroups: true, gradientScaling: 'none', initialNoise: 0.2, conditions: 2, validation: 0, horizon: 20, samples: 5, iterations: 4, historyLength: 2, innerIterations: 2, policyIterations: 100, sampledCoordinates: 5, seed: 'groups' };
   const dir = mkdtempSync(join(tmpdir(), 'l2o-groups-'));
   const identity = { env: 'two-curvatures', envParams: {} };
   await trainGps({ config: { ...config, iterations: 2 }, family: twoCurvatures, identity, out: dir, resume: false });

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { savePolicy } from '../src/gps/checkpoint.ts';
-import { DEFAULT_GPS_CONFIG } from '../src/gps/config.ts';
+import { defaultGpsConfig } from '../src/gps/config.ts';
 import { createCoordinateFeatures } from '../envs/coordinate-features.ts';
 import { PolicyNetwork } from '../policies/policy-network.ts';
 import { LstmPolicyNetwork } from '../policies/lstm-policy-network.ts';
@@ -105,9 +105,9 @@ test('a GPS run with an MLP policy loads no tfjs where it is evaluated, and one 
   for (const dir of [mlp, lstm]) mkdirSync(dir);
   const identity = { env: 'logreg', envParams: {} };
   // Full state on 3-d logreg (H = 5: 20 features, 3 outputs); per coordinate with the history features.
-  savePolicy(mlp, identity, { ...DEFAULT_GPS_CONFIG, historyLength: 5, coordinatewise: false }, 1, new PolicyNetwork(5 * (1 + 3), 8, 3, new Rng('mlp')));
+  savePolicy(mlp, identity, { ...defaultGpsConfig(false), features: 'history', historyLength: 5 }, 1, new PolicyNetwork(5 * (1 + 3), 8, 3, new Rng('mlp')));
   const inputs = createCoordinateFeatures('history', 2, 'adagrad').observationDim;
-  savePolicy(lstm, identity, { ...DEFAULT_GPS_CONFIG, historyLength: 2, coordinatewise: true, policy: 'lstm' }, 1, new LstmPolicyNetwork(inputs, 4, 1, new Rng('lstm')));
+  savePolicy(lstm, identity, { ...defaultGpsConfig(true), metaObjective: 'final', historyLength: 2, policy: 'lstm' }, 1, new LstmPolicyNetwork(inputs, 4, 1, new Rng('lstm')));
   const pool = createPool(1, { callingThread: false, tfjs: false });
   try {
     assert.deepEqual(await pool.run(tfjsTask('loadPolicy'), { kind: 'gps', dir: mlp }), { loaded: false });

@@ -15,10 +15,16 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
 import { array, number, object, oneOf, optional, parse, SchemaError, string } from '../schema.ts';
+import { restartSeed, type Combine } from '../gps/restarts.ts';
 
-/** What OUT/policy.json holds after the restarts: the best one's policy, or the mean of all of them. */
-export const COMBINES = ['best', 'mean'] as const;
-export type Combine = (typeof COMBINES)[number];
+/**
+ * The restarts of a run being resumed without --restarts: as many as it was started with (one for a
+ * directory of a single training), so that `--resume` continues what is there. Null for a fresh --out.
+ */
+export function savedRestarts(out: string): number | null {
+  if (existsSync(restartsPath(out))) return readRestarts(out).restarts.length;
+  return existsSync(join(out, 'state.json')) ? 1 : null;
+}
 
 const FORMAT = 'l2o-gps-restarts';
 const VERSION = 1;
@@ -45,12 +51,6 @@ export interface RestartsFile {
 
 export const restartsPath = (out: string) => join(out, 'restarts.json');
 export const restartDir = (out: string, k: number) => join(out, `restart-${k}`);
-
-/** Restart k's seed: the run's seed for the first, then the next integers (1, 2, 3, …), or `seed.k` for a seed that is not an integer. */
-export function restartSeed(seed: string, k: number): string {
-  if (k === 1) return seed;
-  return /^\d+$/.test(seed) ? String(Number(seed) + k - 1) : `${seed}.${k}`;
-}
 
 /** Before any work: OUT must be fresh, or (with --resume) a run of the same number of restarts. */
 export function checkRestartsDirectory(out: string, restarts: number, resume: boolean): void {

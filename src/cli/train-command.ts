@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from '../gps/config.ts';
+import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultFeatures, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -12,7 +12,8 @@ import { isFullStateFeatureSet } from '../../envs/full-state-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
-import { abandonRestarts, checkRestartsDirectory, combineRestarts, COMBINES, describeRestarts, restartDir, startRestarts, type Combine } from './gps-restarts.ts';
+import { abandonRestarts, checkRestartsDirectory, combineRestarts, describeRestarts, restartDir, savedRestarts, startRestarts } from './gps-restarts.ts';
+import { COMBINES, defaultCombine, defaultRestarts, type Combine } from '../gps/restarts.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
@@ -21,8 +22,9 @@ interface TrainArgs extends EnvArgs {
   out: string;
   resume: boolean;
   seed: string;
-  restarts: number;
-  combine: string;
+  /** Filled in by view (defaultRestarts, defaultCombine) by the handler when not given. */
+  restarts?: number;
+  combine?: string;
   quiet: boolean;
   /** The global --workers (main.ts). */
   workers?: number;
@@ -32,13 +34,13 @@ interface TrainArgs extends EnvArgs {
   // gps
   conditions?: number;
   samples: number;
-  history: number;
+  history?: number;
   klStep: number;
   inner: number;
   policyIterations: number;
   policyBatch: number;
   initialNoise?: number;
-  teacherScore: string;
+  teacherScore?: string;
   teacherRefine: number;
   coordinatewise: boolean;
   nuStep: string;
@@ -49,7 +51,7 @@ interface TrainArgs extends EnvArgs {
   initialNu: number;
   sampledCoordinates: number;
   parameterGroups: boolean;
-  features: string;
+  features?: string;
   gradientDynamics: string;
   costGradient: string;
   policy: string;
@@ -91,10 +93,10 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
 }
 
 /** --restarts N: each restart a whole GPS training in its own directory, then the best one kept (gps-restarts.ts). */
-async function runGpsRestarts(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
+async function runGpsRestarts(args: TrainArgs, restarts: number, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   const { divideTrainingSplit } = await import('../gps/train.ts');
   if (args.combine === 'best' && divideTrainingSplit(family, args).validation === 0) throw new UserError(`--restarts needs held-out instances to choose between the restarts; ${family.name} has none left after --conditions (give --validation N, or raise trainSize, or keep their mean with --combine mean)`);
-  const { records, created } = startRestarts(args.out, args.seed, args.restarts);
+  const { records, created } = startRestarts(args.out, args.seed, restarts);
   if (args.resume && typed(process.argv, 'seed') && args.seed !== records[0].seed) throw new UserError(`--seed ${args.seed} contradicts the run in ${args.out}, whose first restart has seed ${records[0].seed}; leave --seed as it was`);
   // A restart not started yet takes its settings from the flags given now; on resume they must be
   // the first restart's, or the restarts' held-out scores would not compare like with like.
@@ -128,6 +130,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   const { divideTrainingSplit, trainGps } = await import('../gps/train.ts');
   const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
   const { conditions, validation } = divideTrainingSplit(family, args);
+  const features = (args.features ?? defaultFeatures(args.coordinatewise)) as GpsConfig['features']; // yargs has checked the choices
   const config: GpsConfig = {
     ...DEFAULT_GPS_CONFIG,
     conditions,
@@ -137,14 +140,14 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     metaObjective: (args.metaObjective ?? defaultMetaObjective(args.coordinatewise)) as MetaObjective, // yargs has checked the choices
     iterations: args.iterations ?? DEFAULT_GPS_CONFIG.iterations,
     samples: args.samples,
-    historyLength: args.history,
+    historyLength: args.history ?? defaultHistoryLength(args.coordinatewise),
     seed: args.seed,
     klStep: args.klStep,
     innerIterations: args.inner,
     policyIterations: args.policyIterations,
     policyBatch: args.policyBatch,
     initialNoise: args.initialNoise ?? defaultInitialNoise(args.coordinatewise),
-    teacherScore: args.teacherScore as GpsConfig['teacherScore'], // yargs has checked the choices
+    teacherScore: (args.teacherScore ?? defaultTeacherScore(args.coordinatewise)) as GpsConfig['teacherScore'], // yargs has checked the choices
     teacherRefine: args.teacherRefine,
     coordinatewise: args.coordinatewise,
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
@@ -155,13 +158,13 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     initialNu: args.initialNu,
     sampledCoordinates: args.sampledCoordinates,
     parameterGroups: args.parameterGroups,
-    features: args.features as GpsConfig['features'], // yargs has checked the choices
+    features,
     gradientDynamics: args.gradientDynamics as GpsConfig['gradientDynamics'],
     costGradient: args.costGradient as GpsConfig['costGradient'],
     policy: args.policy as GpsConfig['policy'],
     lstmCells: args.lstmCells,
     // The li-malik-2017 features normalize their gradients themselves.
-    gradientScaling: (args.gradientScaling ?? (extendsHistory(args.features as GpsConfig['features']) ? DEFAULT_GPS_CONFIG.gradientScaling : 'none')) as GpsConfig['gradientScaling'],
+    gradientScaling: (args.gradientScaling ?? (extendsHistory(features) ? DEFAULT_GPS_CONFIG.gradientScaling : 'none')) as GpsConfig['gradientScaling'],
   };
 
   // The library checks these too, in its own terms; here they are named by their flags.
@@ -295,8 +298,8 @@ export const trainCommand = {
       .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint (gps, bptt; a LISTA training has no checkpoint and no resume)' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
-      .option('combine', { group: 'GPS:', type: 'string', default: 'best', choices: [...COMBINES], describe: "with --restarts: what --out/policy.json holds, the 'best' restart's policy by the held-out score, or one that steps by the 'mean' action of all their policies (feed-forward policies only)" })
-      .option('restarts', { group: 'GPS:', default: 1, coerce: positiveInteger('restarts'), describe: 'independent trainings in --out/restart-k, with seeds --seed, --seed + 1, …; the one with the lowest held-out score is kept as --out/policy.json (docs/gps.md)' })
+      .option('combine', { group: 'GPS:', type: 'string', choices: [...COMBINES], describe: `with --restarts: what --out/policy.json holds, the 'best' restart's policy by the held-out score, or one that steps by the 'mean' action of all their policies (feed-forward policies only; default ${defaultCombine(false)}, per coordinate ${defaultCombine(true)})` })
+      .option('restarts', { group: 'GPS:', coerce: positiveInteger('restarts'), describe: `independent trainings in --out/restart-k, with seeds --seed, --seed + 1, …, of which --combine keeps the best or the mean as --out/policy.json (default ${defaultRestarts(false)}, per coordinate ${defaultRestarts(true)}; a resumed run keeps its own; docs/gps.md)` })
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}), BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations}) or LISTA Adam steps (default ${DEFAULT_LISTA_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
@@ -304,11 +307,11 @@ export const trainCommand = {
       .option('conditions', { group: 'GPS:', coerce: positiveInteger('conditions'), describe: `training objectives used (default ${DEFAULT_GPS_CONFIG.conditions}, at most four fifths of the training split or what --validation leaves)` })
       .option('validation-steps', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.validationSteps, coerce: positiveInteger('validation-steps'), describe: 'steps of each held-out validation run' })
       .option('samples', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.samples, coerce: positiveInteger('samples'), describe: 'M, samples per condition per iteration (≥ 2)' })
-      .option('history', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.historyLength, coerce: positiveInteger('history'), describe: 'history length H of the state' })
+      .option('history', { group: 'GPS:', coerce: positiveInteger('history'), describe: `history length H of the state (default ${defaultHistoryLength(false)}, per coordinate ${defaultHistoryLength(true)})` })
       .option('kl-step', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.klStep, coerce: positiveNumber('kl-step'), describe: 'KL bound per step of the teacher update' })
       .option('inner', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.innerIterations, coerce: positiveInteger('inner'), describe: 'BADMM inner iterations' })
       .option('initial-noise', { group: 'GPS:', coerce: positiveNumber('initial-noise'), describe: `first teachers' noise, relative to momentum's first step (default ${defaultInitialNoise(false)}, per coordinate ${defaultInitialNoise(true)})` })
-      .option('teacher-score', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.teacherScore, choices: [...TEACHER_SCORES], describe: "what picks the first teachers' momentum step and decay from the grid: the 'sum' of f over a noiseless run of T steps, or its 'final' loss (on the full data where the family has it)" })
+      .option('teacher-score', { group: 'GPS:', type: 'string', choices: [...TEACHER_SCORES], describe: `what picks the first teachers' step and decay from the grid: the 'sum' of f over a noiseless run of T steps, or its 'final' loss (on the full data where the family has it) (default ${defaultTeacherScore(false)}, per coordinate ${defaultTeacherScore(true)})` })
       .option('teacher-refine', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.teacherRefine, coerce: nonNegativeInteger('teacher-refine'), describe: "rounds refining the first teachers' step around the grid's best, each halving the factor (¼ decade first; 0: the grid alone)" })
       .option('policy-batch', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyBatch, coerce: positiveInteger('policy-batch'), describe: 'minibatch of each distillation step: rows of the MLP, whole sequences of the LSTM' })
       .option('policy-iterations', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.policyIterations, coerce: positiveInteger('policy-iterations'), describe: 'Adam steps per policy update' })
@@ -324,7 +327,7 @@ export const trainCommand = {
       .option('lstm-cells', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.lstmCells, coerce: positiveInteger('lstm-cells'), describe: 'cells of the LSTM policy (--policy lstm)' })
       .option('gradient-dynamics', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.gradientDynamics, choices: [...GRADIENT_DYNAMICS], describe: "per-coordinate GPS: the raw gradient's dynamics as fitted, or 'coherent': g' = g + h·u with h the curvature along the teachers' mean step, the direction all coordinates move together" })
       .option('cost-gradient', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.costGradient, choices: [...COST_GRADIENTS], describe: "per-coordinate GPS: the gradient in the cost model's g·u, the run's minibatch one, or 'denoised': shrunk by the share a second, independent minibatch agrees with (one more gradient per teacher step; docs/gps.md)" })
-      .option('features', { group: 'GPS:', type: 'string', default: DEFAULT_GPS_CONFIG.features, choices: [...FEATURE_SETS], describe: "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f (history-adam: and Adam's m̂/√v̂; history-adam-mean: and its mean size over all coordinates), or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages); full state: history, or history-adam, Φ and each coordinate's m̂/√v̂, with Adam among the first teachers" })
+      .option('features', { group: 'GPS:', type: 'string', choices: [...FEATURE_SETS], describe: `(default ${defaultFeatures(false)}, per coordinate ${defaultFeatures(true)}) ` + "per-coordinate GPS: each coordinate's state, its last --history gradients, steps and relative changes of f (history-adam: and Adam's m̂/√v̂; history-adam-mean: and its mean size over all coordinates), or Li & Malik 2017's (3 observation features, 25 stride-5 lags of 3-step averages); full state: history, or history-adam, Φ and each coordinate's m̂/√v̂, with Adam among the first teachers" })
       .option('sampled-coordinates', { group: 'GPS:', default: DEFAULT_GPS_CONFIG.sampledCoordinates, coerce: positiveInteger('sampled-coordinates'), describe: 'per-coordinate GPS: coordinates recorded per rollout (per parameter group) as samples' })
       .option('parameter-groups', { group: 'GPS:', type: 'boolean', default: DEFAULT_GPS_CONFIG.parameterGroups, describe: "per-coordinate GPS: a teacher per parameter group of the objective (a net's weight matrices and bias vectors; Li & Malik 2017), not one for all coordinates" })
       .option('unroll', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.unroll, coerce: positiveInteger('unroll'), describe: 'steps per truncated-BPTT unroll (one Adam step each)' })
@@ -342,16 +345,24 @@ export const trainCommand = {
       .example('$0 train --algo bptt --env quadratic --out runs/bptt-quadratic', '')
       .example('$0 train --algo lista --env sparse-coding --layers 16 --out runs/lista', ''),
   async handler(args: TrainArgs) {
+    // Before anything is made: restarts would otherwise land in the working directory.
+    if (args.out.trim() === '') throw new UserError("--out must name a directory, not ''");
     if (args.algo === 'lista' && args.resume) throw new UserError('--resume does not apply to --algo lista: a LISTA training has no checkpoint; run it again with a fresh --out');
     if (args.algo === 'lista' && args.metaObjective !== undefined) throw new UserError('--meta-objective does not apply to --algo lista: LISTA is trained on ‖z_K − z*‖² (docs/sparse.md)');
     refuseOtherAlgorithmsOptions(args.algo as Algo, process.argv); // yargs has checked the choices
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
     // A resumed GPS run's saved settings, read once: they decide the backend and the header.
-    if (args.algo === 'gps') checkRestartsDirectory(args.out, args.restarts, args.resume);
-    if (args.restarts === 1 && typed(process.argv, 'combine')) throw new UserError('--combine needs --restarts 2 or more: it says what is kept of several trainings');
-    if (args.combine === 'mean' && args.policy === 'lstm') throw new UserError('--combine mean averages feed-forward policies; an LSTM policy carries its own state (use --combine best)');
+    if (args.algo === 'gps') {
+      // By view when not given; a resumed run continues with as many as it has.
+      args.restarts ??= (args.resume ? savedRestarts(args.out) : null) ?? defaultRestarts(args.coordinatewise);
+      args.combine ??= defaultCombine(args.coordinatewise);
+      checkRestartsDirectory(args.out, args.restarts, args.resume);
+    }
+    const restarts = args.restarts ?? 1;
+    if (restarts === 1 && typed(process.argv, 'combine')) throw new UserError('--combine needs --restarts 2 or more: it says what is kept of several trainings');
+    if (args.combine === 'mean' && args.policy === 'lstm' && restarts > 1) throw new UserError('--combine mean averages feed-forward policies; an LSTM policy carries its own state (use --combine best)');
     // With restarts, the first restart's directory stands for the run in what follows.
-    const first = args.restarts > 1 ? restartDir(args.out, 1) : args.out;
+    const first = restarts > 1 ? restartDir(args.out, 1) : args.out;
     const saved = args.algo === 'gps' && args.resume ? savedConfig(first) : null;
     const tfjs = args.algo !== 'gps' || (await familyUsesTfjs(args)) || gpsPolicyUsesTfjs(args, saved);
     const backend = tfjs ? await startBackend() : NO_TFJS;
@@ -364,7 +375,7 @@ export const trainCommand = {
     const identity = { env: args.expr !== undefined ? 'expr' : args.env, envParams };
     if (!args.resume && existsSync(join(args.out, 'state.json'))) throw new UserError(`--out ${args.out} already holds a training run; pass --resume to continue it, or choose another --out`);
     const started = Date.now();
-    if (args.algo === 'gps' && args.restarts > 1) await runGpsRestarts(args, family, identity, say, backend);
+    if (args.algo === 'gps' && restarts > 1) await runGpsRestarts(args, restarts, family, identity, say, backend);
     else if (args.algo === 'gps') await runGps(args, family, identity, say, backend, saved);
     else if (args.algo === 'bptt') await runBptt(args, family, identity, say, backend);
     else await runLista(args, family, identity, say, backend);

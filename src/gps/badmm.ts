@@ -26,7 +26,7 @@ import { UserError } from '../errors.ts';
 import type { GpsConfig } from './config.ts';
 import { isFullStateFeatureSet } from '../../envs/full-state-features.ts';
 
-export { DEFAULT_GPS_CONFIG, defaultInitialNoise, defaultMetaObjective, type GpsConfig } from './config.ts';
+export { DEFAULT_GPS_CONFIG, defaultFeatures, defaultGpsConfig, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore, type GpsConfig } from './config.ts';
 
 export { gpsProblem } from './problem/create-problem.ts';
 export { gradientNuStep, meanDualStep, relativeNuStep } from './condition-duals.ts';
