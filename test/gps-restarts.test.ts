@@ -188,6 +188,14 @@ test('by default a full-state training is the mean of 3 restarts and a per-coord
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(JSON.parse(readFileSync(join(single, 'state.json'), 'utf8')).iteration, 2);
     assert.equal(existsSync(join(single, 'restarts.json')), false);
+    const contradicted = l2oAsTyped(...TRAIN, '--iterations', '2', '--restarts', '3', '--out', single, '--resume');
+    assert.equal(contradicted.code, 1);
+    assert.match(contradicted.stderr, /^error: --resume --restarts 3: .* holds a single training, not a run of restarts .*; resume it with --restarts 1\n$/);
+    // --resume on a fresh --out starts the run, as `npm start` does on a new machine.
+    const fresh = join(work, 'fresh');
+    const started = l2oAsTyped(...TRAIN, '--iterations', '1', '--out', fresh, '--resume');
+    assert.equal(started.code, 0, started.stderr);
+    assert.equal((loadGpsPolicy(fresh).policy as GpsPolicy).network.members, 3);
     const perCoordinate = join(work, 'per-coordinate');
     const coordinatewise = l2oAsTyped(...TRAIN, '--iterations', '1', '--coordinatewise', '--sampled-coordinates', '4', '--out', perCoordinate);
     assert.equal(coordinatewise.code, 0, coordinatewise.stderr);

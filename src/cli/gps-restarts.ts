@@ -64,7 +64,11 @@ export function checkRestartsDirectory(out: string, restarts: number, resume: bo
     if (existsSync(path)) throw new UserError(`--out ${out} already holds a training run; pass --resume to continue it, or choose another --out`);
     return;
   }
-  if (!existsSync(path)) throw new UserError(`--resume --restarts ${restarts}: ${out} holds no run of restarts (no ${path})`);
+  if (!existsSync(path)) {
+    // A fresh --out starts the run, as `--resume` does for one training (`npm start` relies on it).
+    if (existsSync(join(out, 'state.json'))) throw new UserError(`--resume --restarts ${restarts}: ${out} holds a single training, not a run of restarts (no ${path}); resume it with --restarts 1`);
+    return;
+  }
   const saved = readRestarts(out);
   if (saved.restarts.length !== restarts) throw new UserError(`--restarts ${restarts} contradicts the run in ${out}, which has ${saved.restarts.length}; leave --restarts as it was`);
 }
