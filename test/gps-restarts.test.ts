@@ -145,12 +145,16 @@ test('--restarts 2 --combine mean: OUT/policy.json steps by the mean action of t
     assert.equal(JSON.parse(readFileSync(join(out, 'policy.json'), 'utf8')).validation, file.mean.heldOut);
     const evaluated = l2o('eval', '--env', 'quadratic', '--optimizers', `gps:${out}`, '--problems', '3', '--steps', '5', '--json');
     assert.equal(evaluated.code, 0, evaluated.stderr);
-    // Resumed with --combine best, the finished run keeps its best restart instead, and says so.
+    // Resumed with --combine best, the finished run keeps its best restart instead, and says so;
+    // resumed again without --combine, it keeps what it kept last.
     const best = l2o(...TRAIN, '--restarts', '2', '--combine', 'best', '--out', out, '--resume');
     assert.equal(best.code, 0, best.stderr);
     const switched = JSON.parse(readFileSync(join(out, 'restarts.json'), 'utf8')) as { kept: number; mean?: unknown };
     assert.equal(switched.mean, undefined);
     assert.equal(readFileSync(join(out, 'policy.json'), 'utf8'), readFileSync(join(out, `restart-${switched.kept}`, 'policy.json'), 'utf8'));
+    const kept = readFileSync(join(out, 'policy.json'), 'utf8');
+    assert.equal(l2oAsTyped(...TRAIN, '--out', out, '--resume').code, 0);
+    assert.equal(readFileSync(join(out, 'policy.json'), 'utf8'), kept);
     // Without held-out instances there is nothing to choose by, but the mean needs no choice.
     const unscored = join(work, 'unscored');
     const withoutHeldOut = l2o(...TRAIN.filter((a, i) => a !== '--validation-steps' && TRAIN[i - 1] !== '--validation-steps'), '--restarts', '2', '--combine', 'mean', '--validation', '0', '--out', unscored);

@@ -26,6 +26,13 @@ export function savedRestarts(out: string): number | null {
   return existsSync(join(out, 'state.json')) ? 1 : null;
 }
 
+/** What a finished run of restarts kept (its restarts.json says), for a resume without --combine; null when it has not finished. */
+export function savedCombine(out: string): Combine | null {
+  if (!existsSync(restartsPath(out))) return null;
+  const file = readRestarts(out);
+  return file.mean ? 'mean' : file.kept !== undefined ? 'best' : null;
+}
+
 const FORMAT = 'l2o-gps-restarts';
 const VERSION = 1;
 

@@ -12,7 +12,7 @@ import { isFullStateFeatureSet } from '../../envs/full-state-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
-import { abandonRestarts, checkRestartsDirectory, combineRestarts, describeRestarts, restartDir, savedRestarts, startRestarts } from './gps-restarts.ts';
+import { abandonRestarts, checkRestartsDirectory, combineRestarts, describeRestarts, restartDir, savedCombine, savedRestarts, startRestarts } from './gps-restarts.ts';
 import { COMBINES, defaultCombine, defaultRestarts, type Combine } from '../gps/restarts.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
@@ -298,7 +298,7 @@ export const trainCommand = {
       .option('out', { type: 'string', demandOption: true, describe: 'run directory: checkpoint, learned optimizer and log' })
       .option('resume', { type: 'boolean', default: false, describe: 'continue the run in --out after its last checkpoint (gps, bptt; a LISTA training has no checkpoint and no resume)' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'seed of every random draw' })
-      .option('combine', { group: 'GPS:', type: 'string', choices: [...COMBINES], describe: `with --restarts: what --out/policy.json holds, the 'best' restart's policy by the held-out score, or one that steps by the 'mean' action of all their policies (feed-forward policies only; default ${defaultCombine(false)}, per coordinate ${defaultCombine(true)})` })
+      .option('combine', { group: 'GPS:', type: 'string', choices: [...COMBINES], describe: `with --restarts: what --out/policy.json holds, the 'best' restart's policy by the held-out score, or one that steps by the 'mean' action of all their policies (feed-forward policies only; default ${defaultCombine(false)}, per coordinate ${defaultCombine(true)}; a resumed run keeps what it kept)` })
       .option('restarts', { group: 'GPS:', coerce: positiveInteger('restarts'), describe: `independent trainings in --out/restart-k, with seeds --seed, --seed + 1, …, of which --combine keeps the best or the mean as --out/policy.json (default ${defaultRestarts(false)}, per coordinate ${defaultRestarts(true)}; a resumed run keeps its own; docs/gps.md)` })
       .option('iterations', { coerce: positiveInteger('iterations'), describe: `GPS iterations (default ${DEFAULT_GPS_CONFIG.iterations}), BPTT meta-iterations (default ${DEFAULT_BPTT_CONFIG.iterations}) or LISTA Adam steps (default ${DEFAULT_LISTA_CONFIG.iterations})` })
       .option('horizon', { coerce: positiveInteger('horizon'), describe: `steps per sample: GPS T (default ${DEFAULT_GPS_CONFIG.horizon}), BPTT steps per problem (default ${DEFAULT_BPTT_CONFIG.horizon})` })
@@ -355,7 +355,7 @@ export const trainCommand = {
     if (args.algo === 'gps') {
       // By view when not given; a resumed run continues with as many as it has.
       args.restarts ??= (args.resume ? savedRestarts(args.out) : null) ?? defaultRestarts(args.coordinatewise);
-      args.combine ??= defaultCombine(args.coordinatewise);
+      args.combine ??= (args.resume ? savedCombine(args.out) : null) ?? defaultCombine(args.coordinatewise);
       checkRestartsDirectory(args.out, args.restarts, args.resume);
     }
     const restarts = args.restarts ?? 1;
