@@ -40,7 +40,8 @@ export { ConjugateGradient } from '../policies/conjugate-gradient.ts';
 export { trainGps, type TrainOptions as GpsTrainOptions } from './gps/train.ts';
 export { DEFAULT_GPS_CONFIG, defaultFeatures, defaultGpsConfig, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore, type GpsConfig } from './gps/config.ts';
 export type { IterationLog as GpsIterationLog } from './gps/badmm.ts';
-export { loadGpsPolicy, type BestPolicy } from './gps/checkpoint.ts';
+export { loadGpsPolicy, saveAveragedPolicy, type BestPolicy } from './gps/checkpoint.ts';
+export { defaultCombine, defaultRestarts, restartSeed, type Combine } from './gps/restarts.ts';
 
 // Supervised BPTT.
 export { trainBptt, type BpttTrainOptions } from './supervised/train.ts';

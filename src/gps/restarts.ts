@@ -3,8 +3,9 @@
 // and of the experiments' GPS stages. Why the full state trains three and keeps their mean by
 // default: docs/gps.md, session 42.
 
-/** What OUT/policy.json holds after the restarts: the best one's policy, or the mean of all of them. */
+/** The choices of `--combine`. */
 export const COMBINES = ['best', 'mean'] as const;
+/** What OUT/policy.json holds after the restarts: the best one's policy, or the mean of all of them. */
 export type Combine = (typeof COMBINES)[number];
 
 /**
