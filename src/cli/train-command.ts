@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultFeatures, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore, type GpsConfig } from '../gps/config.ts';
+import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultFeatures, defaultGpsConfig, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -92,7 +92,7 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
   return `GPS on ${familyName}, ${view}: ${config.conditions} conditions, ${config.validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}${config.policy === 'lstm' ? `, LSTM policy (${config.lstmCells} cells)` : ''}, ${describeBackend(backend)}`;
 }
 
-/** --restarts N: each restart a whole GPS training in its own directory, then the best one kept (gps-restarts.ts). */
+/** --restarts N: each restart a whole GPS training in its own directory, then the best one or their mean kept (--combine; gps-restarts.ts). */
 async function runGpsRestarts(args: TrainArgs, restarts: number, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   const { divideTrainingSplit } = await import('../gps/train.ts');
   if (args.combine === 'best' && divideTrainingSplit(family, args).validation === 0) throw new UserError(`--restarts needs held-out instances to choose between the restarts; ${family.name} has none left after --conditions (give --validation N, or raise trainSize, or keep their mean with --combine mean)`);
@@ -130,24 +130,26 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   const { divideTrainingSplit, trainGps } = await import('../gps/train.ts');
   const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
   const { conditions, validation } = divideTrainingSplit(family, args);
-  const features = (args.features ?? defaultFeatures(args.coordinatewise)) as GpsConfig['features']; // yargs has checked the choices
+  // The settings that differ by view default to the view's own (defaultGpsConfig).
+  const base = defaultGpsConfig(args.coordinatewise);
+  const features = (args.features ?? base.features) as GpsConfig['features']; // yargs has checked the choices
   const config: GpsConfig = {
-    ...DEFAULT_GPS_CONFIG,
+    ...base,
     conditions,
     validation,
     validationSteps: args.validationSteps,
     horizon: args.horizon ?? DEFAULT_GPS_CONFIG.horizon,
-    metaObjective: (args.metaObjective ?? defaultMetaObjective(args.coordinatewise)) as MetaObjective, // yargs has checked the choices
+    metaObjective: (args.metaObjective ?? base.metaObjective) as MetaObjective, // yargs has checked the choices
     iterations: args.iterations ?? DEFAULT_GPS_CONFIG.iterations,
     samples: args.samples,
-    historyLength: args.history ?? defaultHistoryLength(args.coordinatewise),
+    historyLength: args.history ?? base.historyLength,
     seed: args.seed,
     klStep: args.klStep,
     innerIterations: args.inner,
     policyIterations: args.policyIterations,
     policyBatch: args.policyBatch,
-    initialNoise: args.initialNoise ?? defaultInitialNoise(args.coordinatewise),
-    teacherScore: (args.teacherScore ?? defaultTeacherScore(args.coordinatewise)) as GpsConfig['teacherScore'], // yargs has checked the choices
+    initialNoise: args.initialNoise ?? base.initialNoise,
+    teacherScore: (args.teacherScore ?? base.teacherScore) as GpsConfig['teacherScore'], // yargs has checked the choices
     teacherRefine: args.teacherRefine,
     coordinatewise: args.coordinatewise,
     nuStep: args.nuStep as GpsConfig['nuStep'], // yargs has checked the choices
@@ -351,7 +353,6 @@ export const trainCommand = {
     if (args.algo === 'lista' && args.metaObjective !== undefined) throw new UserError('--meta-objective does not apply to --algo lista: LISTA is trained on ‖z_K − z*‖² (docs/sparse.md)');
     refuseOtherAlgorithmsOptions(args.algo as Algo, process.argv); // yargs has checked the choices
     await checkFamilyFromArgs(args); // before tfjs loads: a bad --env or --param costs no start-up
-    // A resumed GPS run's saved settings, read once: they decide the backend and the header.
     if (args.algo === 'gps') {
       // By view when not given; a resumed run continues with as many as it has.
       args.restarts ??= (args.resume ? savedRestarts(args.out) : null) ?? defaultRestarts(args.coordinatewise);
@@ -363,6 +364,7 @@ export const trainCommand = {
     if (args.combine === 'mean' && args.policy === 'lstm' && restarts > 1) throw new UserError('--combine mean averages feed-forward policies; an LSTM policy carries its own state (use --combine best)');
     // With restarts, the first restart's directory stands for the run in what follows.
     const first = restarts > 1 ? restartDir(args.out, 1) : args.out;
+    // A resumed GPS run's saved settings, read once: they decide the backend and the header.
     const saved = args.algo === 'gps' && args.resume ? savedConfig(first) : null;
     const tfjs = args.algo !== 'gps' || (await familyUsesTfjs(args)) || gpsPolicyUsesTfjs(args, saved);
     const backend = tfjs ? await startBackend() : NO_TFJS;
