@@ -16,11 +16,11 @@
 
 import { CoordinateHistory, type GradientScaling } from './coordinate-history.ts';
 import type { CoordinateFeatures } from './coordinate-features.ts';
-import { AdamRatio } from './adam-ratio.ts';
+import { AdamRatio, type MeanSquare } from './adam-ratio.ts';
 
 export class AdamRatioHistory implements CoordinateFeatures {
   private readonly history: CoordinateHistory;
-  private readonly adam = new AdamRatio();
+  private readonly adam: AdamRatio;
   /** Mean |m̂_j / √v̂_j| over every coordinate after the latest push (the pooled entry). */
   private meanRatio = 0;
   /** Entries this class inserts after the history's observed ones: the ratio, and the pooled mean if asked. */
@@ -33,7 +33,8 @@ export class AdamRatioHistory implements CoordinateFeatures {
   readonly ratioIndex: number;
 
   /** With `pooled`, each row also holds the mean |ratio| over all coordinates, right after the ratio. */
-  constructor(historyLength: number, scaling: GradientScaling = 'none', private readonly pooled = false) {
+  constructor(historyLength: number, scaling: GradientScaling = 'none', private readonly pooled = false, meanSquare: MeanSquare = 'ema') {
+    this.adam = new AdamRatio(meanSquare);
     this.history = new CoordinateHistory(historyLength, scaling);
     this.inserted = pooled ? 2 : 1;
     this.ratioIndex = this.history.observationDim;

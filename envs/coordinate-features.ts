@@ -11,11 +11,12 @@ import { AdamRatioHistory } from './adam-ratio-history.ts';
 /**
  * The per-coordinate feature sets: 'history', H lags of each coordinate's gradient and step and the
  * relative change of f (coordinate-history.ts); 'history-adam', those and Adam's m̂/√v̂
- * (adam-ratio-history.ts); 'history-adam-mean', those and the mean |m̂/√v̂| over all coordinates;
- * 'li-malik-2017', the paper's observation and its 25 stride-5 lags of
- * 3-step averages (li-malik-2017-features.ts).
+ * (adam-ratio-history.ts); 'history-adam-held', the same with v̂ held from step 100 on, so the
+ * ratio's gain never grows past step 100 (adam-ratio.ts); 'history-adam-mean', those of
+ * 'history-adam' and the mean |m̂/√v̂| over all coordinates; 'li-malik-2017', the paper's
+ * observation and its 25 stride-5 lags of 3-step averages (li-malik-2017-features.ts).
  */
-export const FEATURE_SETS = ['history', 'history-adam', 'history-adam-mean', 'li-malik-2017'] as const;
+export const FEATURE_SETS = ['history', 'history-adam', 'history-adam-held', 'history-adam-mean', 'li-malik-2017'] as const;
 export type FeatureSet = (typeof FEATURE_SETS)[number];
 
 /** Whether the set's rows start with the history's layout (lag-0 gradient at 0, last step at 1), and H and the gradient scaling apply. */
@@ -27,6 +28,7 @@ export function extendsHistory(set: FeatureSet): boolean {
 export function createCoordinateFeatures(set: FeatureSet, historyLength: number, scaling: GradientScaling): CoordinateFeatures {
   if (set === 'history') return new CoordinateHistory(historyLength, scaling);
   if (set === 'history-adam' || set === 'history-adam-mean') return new AdamRatioHistory(historyLength, scaling, set === 'history-adam-mean');
+  if (set === 'history-adam-held') return new AdamRatioHistory(historyLength, scaling, false, 'held');
   return new LiMalik2017Features();
 }
 

@@ -1,16 +1,17 @@
 // What full-state GPS's teacher and policy read of the history Φ (history-state.ts): Φ as the env
 // records it, its gradients AdaGrad-scaled where asked (history-scaling.ts), and with
 // `history-adam` d more entries after it, Adam's bias-corrected m̂/√v̂ of each coordinate's raw
-// gradient (adam-ratio.ts, as the per-coordinate set adds it). The ratio does
+// gradient (adam-ratio.ts, as the per-coordinate set adds it); `history-adam-held` is the same
+// ratio with its v̂ held from step 100 on, so its gain never grows past step 100. The ratio does
 // not fade as the gradients shrink, unlike an AdaGrad-scaled gradient, and a rule linear in it is
 // Adam, so a first teacher can start from tuned Adam (initial-teacher.ts; docs/design.md §1).
 import type { GradientScaling } from './coordinate-history.ts';
 import { featureLag, stateDim } from './history-state.ts';
 import { historyScaler, type HistoryScaler } from './history-scaling.ts';
-import { AdamRatio } from './adam-ratio.ts';
+import { AdamRatio, type MeanSquare } from './adam-ratio.ts';
 
-/** The full-state feature sets: the history alone, or it and Adam's ratio per coordinate. */
-export const FULL_STATE_FEATURE_SETS = ['history', 'history-adam'] as const;
+/** The full-state feature sets: the history alone, or it and Adam's ratio per coordinate (two estimates of its mean square). */
+export const FULL_STATE_FEATURE_SETS = ['history', 'history-adam', 'history-adam-held'] as const;
 export type FullStateFeatureSet = (typeof FULL_STATE_FEATURE_SETS)[number];
 
 /** Whether a feature set (of the per-coordinate ones, or these) can be read in the full state. */
@@ -18,9 +19,14 @@ export function isFullStateFeatureSet(set: string): set is FullStateFeatureSet {
   return (FULL_STATE_FEATURE_SETS as readonly string[]).includes(set);
 }
 
+/** Which mean square a set's Adam ratio uses, or null where the set has no ratio. */
+export function ratioMeanSquare(features: FullStateFeatureSet): MeanSquare | null {
+  return features === 'history-adam' ? 'ema' : features === 'history-adam-held' ? 'held' : null;
+}
+
 /** Entries of the full-state observation: H·(1 + d), plus d with the ratio. */
 export function fullStateDim(features: FullStateFeatureSet, historyLength: number, dim: number): number {
-  return stateDim(historyLength, dim) + (features === 'history-adam' ? dim : 0);
+  return stateDim(historyLength, dim) + (ratioMeanSquare(features) ? dim : 0);
 }
 
 /** Whether observation entry `index` is zero padding at step t: the ratio is lag 0, never padding. */
@@ -45,7 +51,8 @@ export class FullStateView {
     readonly dim: number,
   ) {
     this.scaler = historyScaler(gradientScaling, historyLength, dim);
-    this.adam = features === 'history-adam' ? new AdamRatio() : null;
+    const meanSquare = ratioMeanSquare(features);
+    this.adam = meanSquare ? new AdamRatio(meanSquare) : null;
   }
 
   /** The observation of raw Φ_t. */

@@ -97,10 +97,10 @@ test('a family written by the user in TypeScript runs through the CLI (README ex
   assert.ok(lbfgs.meanFinal < gd.meanFinal);
 });
 
-test('l2o train --algo gps takes the first teachers\' noise, the meta-objective, the teacher search\'s score and the features by view (full state 1.5, final, final and history-adam; per coordinate 0.2, sum, sum and history) unless given, the KL step 0.2 unless given, and splits the training set 20 / rest', () => {
+test('l2o train --algo gps takes the first teachers\' noise, the meta-objective, the teacher search\'s score and the features by view (full state 1.5, final, final and history-adam-held; per coordinate 0.2, sum, sum and history) unless given, the KL step 0.2 unless given, and splits the training set 20 / rest', () => {
   const tiny = ['train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--samples', '2', '--horizon', '5', '--iterations', '1', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
   const cases: [string[], number, string, number, string, number, string][] = [
-    [[], 1.5, 'final', 0.2, 'final', 0, 'history-adam'],
+    [[], 1.5, 'final', 0.2, 'final', 0, 'history-adam-held'],
     [['--coordinatewise', '--sampled-coordinates', '3'], 0.2, 'sum', 0.2, 'sum', 0, 'history'],
     [['--initial-noise', '0.7', '--meta-objective', 'sum', '--kl-step', '0.3', '--teacher-score', 'sum', '--teacher-refine', '1', '--features', 'history'], 0.7, 'sum', 0.3, 'sum', 1, 'history'],
     [['--coordinatewise', '--sampled-coordinates', '3', '--meta-objective', 'final', '--kl-step', '0.02', '--teacher-score', 'final', '--features', 'history-adam'], 0.2, 'final', 0.02, 'final', 0, 'history-adam'],

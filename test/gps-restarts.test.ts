@@ -183,7 +183,7 @@ test('by default a full-state training is the mean of 3 restarts and a per-coord
     assert.ok(Number.isFinite(file.mean.heldOut));
     assert.equal((loadGpsPolicy(fullState).policy as GpsPolicy).network.members, 3);
     const config = JSON.parse(readFileSync(join(fullState, 'restart-1', 'state.json'), 'utf8')).config;
-    assert.deepEqual([config.historyLength, config.features, config.teacherScore], [2, 'history-adam', 'final']);
+    assert.deepEqual([config.historyLength, config.features, config.teacherScore], [2, 'history-adam-held', 'final']);
     // Resumed without --restarts, each run continues as it was started: three restarts, or one training.
     assert.equal(l2oAsTyped(...TRAIN, '--out', fullState, '--resume', '--iterations', '2').code, 0);
     assert.deepEqual(JSON.parse(readFileSync(join(fullState, 'restart-3', 'state.json'), 'utf8')).iteration, 2);

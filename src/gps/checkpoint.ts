@@ -21,7 +21,7 @@ import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntim
 import type { MixtureState } from './gaussian-mixture.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
 import { createCoordinateFeatures, FEATURE_SETS, type FeatureSet } from '../../envs/coordinate-features.ts';
-import { fullStateDim, isFullStateFeatureSet, type FullStateFeatureSet } from '../../envs/full-state-features.ts';
+import { fullStateDim, isFullStateFeatureSet, ratioMeanSquare, type FullStateFeatureSet } from '../../envs/full-state-features.ts';
 import { array, at, boolean, checkLength, fail, field, number, numbers, object, oneOf, optional, string, type Schema } from '../schema.ts';
 import { META_OBJECTIVES } from '../meta-objective.ts';
 
@@ -203,7 +203,7 @@ function checkNetworkFits(network: DistilledPolicyJson, historyLength: number, c
     if ('kind' in network && network.kind === 'lstm') fail(field(where, 'kind'), 'is lstm, but an LSTM policy is per coordinate and this run is full-state');
     if (!isFullStateFeatureSet(features)) fail(field(path, 'features'), `is ${features}, a per-coordinate feature set, but this run is full-state`);
     const expected = fullStateDim(features, historyLength, network.outputDim);
-    const ratio = features === 'history-adam' ? ` + ${network.outputDim} of Adam's ratio` : '';
+    const ratio = ratioMeanSquare(features) ? ` + ${network.outputDim} of Adam's ratio` : '';
     if (network.inputDim !== expected) fail(field(where, 'inputDim'), `is ${network.inputDim}, expected ${expected} (full state, historyLength ${historyLength} × (1 + dimension ${network.outputDim})${ratio})`);
   }
 }

@@ -12,7 +12,7 @@ import { Rng } from '../../random.ts';
 import { UserError } from '../../errors.ts';
 import { TeacherPolicy } from './teacher-state.ts';
 import type { GradientScaling } from '../../../envs/coordinate-history.ts';
-import { adamRatioOffset, fullStateDim, type FullStateFeatureSet } from '../../../envs/full-state-features.ts';
+import { adamRatioOffset, fullStateDim, ratioMeanSquare, type FullStateFeatureSet } from '../../../envs/full-state-features.ts';
 import type { Policy } from '../../../policies/policy.ts';
 import type { TeacherScore } from '../config.ts';
 import { rollout } from '../../../policies/rollout.ts';
@@ -139,7 +139,7 @@ export function initialTeacher(
   return searchMomentumTeacher(objective, startRng, {
     ...options,
     build: (step, decay, sigma) => truncatedMomentum(objective.dim, dO, H, horizon, step, decay, sigma),
-    ...(features === 'history-adam' ? { buildAdam: (step: number, sigma: number) => adamTeacher(objective.dim, dO, H, horizon, step, sigma) } : {}),
+    ...(ratioMeanSquare(features) ? { buildAdam: (step: number, sigma: number) => adamTeacher(objective.dim, dO, H, horizon, step, sigma) } : {}),
     asPolicy: (teacher) => new TeacherPolicy(teacher, null, options),
   });
 }
