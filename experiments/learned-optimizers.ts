@@ -3,10 +3,10 @@
 import { createFamily } from '../envs/registry.ts';
 import type { ObjectiveFamily } from '../envs/objective.ts';
 import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
-import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
-import { loadGpsPolicy, saveAveragedPolicy } from '../src/gps/checkpoint.ts';
-import { defaultRestarts, restartSeed } from '../src/gps/restarts.ts';
-import { join } from 'node:path';
+import { divideTrainingSplit } from '../src/gps/train.ts';
+import { trainGpsRestarts } from '../src/gps/train-restarts.ts';
+import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
+import { defaultRestarts } from '../src/gps/restarts.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../src/supervised/bptt.ts';
 import { trainBptt } from '../src/supervised/train.ts';
 import { loadBpttPolicy } from '../src/supervised/checkpoint.ts';
@@ -36,8 +36,9 @@ export interface TrainingRecord {
 }
 
 /**
- * A GPS training as `l2o train` runs it by default: in the full state the mean of `restarts`
- * trainings (defaultRestarts: three, seeds S, S + 1, S + 2, in dir/restart-k), per coordinate one.
+ * A GPS training as `l2o train` runs it by default (trainGpsRestarts): in the full state the mean of
+ * `restarts` trainings (defaultRestarts: three, seeds S, S + 1, S + 2, in dir/restart-k), per
+ * coordinate one.
  */
 export async function trainGpsStage(run: ExperimentRun, key: string, spec: FamilySpec, overrides: Partial<GpsConfig>, restarts = defaultRestarts(overrides.coordinatewise ?? false)): Promise<TrainingRecord> {
   const dir = run.trainingDir(key);
@@ -45,27 +46,30 @@ export async function trainGpsStage(run: ExperimentRun, key: string, spec: Famil
     const family = familyOf(spec);
     const config: GpsConfig = { ...defaultGpsConfig(overrides.coordinatewise ?? false), ...divideTrainingSplit(family, overrides), seed: run.settings.seed, ...overrides };
     const started = Date.now();
-    const dirs = restarts === 1 ? [dir] : Array.from({ length: restarts }, (_, k) => join(dir, `restart-${k + 1}`));
-    for (const [k, out] of dirs.entries()) {
-      const seeded = { ...config, seed: restartSeed(config.seed, k + 1) };
-      const label = restarts === 1 ? key : `${key} restart ${k + 1}/${restarts}`;
-      let done = 0;
-      await trainGps({
-        config: seeded,
-        family,
-        identity: identityOf(spec),
-        out,
-        resume: true,
-        pool: run.pool,
-        onIteration: (log, _config, best) => {
-          done = log.iteration + 1;
-          run.work(k * config.iterations + done, restarts * config.iterations);
-          run.say(`  ${label} ${describeIteration(log, seeded, best)}`);
-        },
-        onProgress: (message) => run.work(k * config.iterations + done, restarts * config.iterations, message),
-      });
-    }
-    if (restarts > 1) saveAveragedPolicy(dir, dirs);
+    let k = 0; // restarts finished
+    let label = key;
+    let done = 0;
+    await trainGpsRestarts({
+      config,
+      family,
+      identity: identityOf(spec),
+      out: dir,
+      resume: true,
+      restarts,
+      combine: 'mean',
+      pool: run.pool,
+      onRestart: (restart, total) => {
+        k = restart.index - 1;
+        done = 0;
+        label = `${key} restart ${restart.index}/${total}`;
+      },
+      onIteration: (log, trained, best) => {
+        done = log.iteration + 1;
+        run.work(k * config.iterations + done, restarts * config.iterations);
+        run.say(`  ${label} ${describeIteration(log, trained, best)}`);
+      },
+      onProgress: (message) => run.work(k * config.iterations + done, restarts * config.iterations, message),
+    });
     return { algo: 'gps' as const, dir, seconds: (Date.now() - started) / 1000 };
   });
 }

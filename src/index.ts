@@ -42,6 +42,8 @@ export { DEFAULT_GPS_CONFIG, defaultFeatures, defaultGpsConfig, defaultHistoryLe
 export type { IterationLog as GpsIterationLog } from './gps/badmm.ts';
 export { loadGpsPolicy, saveAveragedPolicy, type BestPolicy } from './gps/checkpoint.ts';
 export { defaultCombine, defaultRestarts, restartSeed, type Combine } from './gps/restarts.ts';
+export { trainGpsRestarts, type Restart, type RestartsOptions } from './gps/train-restarts.ts';
+export type { RestartRecord, RestartsFile } from './gps/restarts-directory.ts';
 
 // Supervised BPTT.
 export { trainBptt, type BpttTrainOptions } from './supervised/train.ts';

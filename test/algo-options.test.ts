@@ -2,12 +2,11 @@
 // and every train option is either classified there or read by all three algorithms.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALGOS, OPTION_ALGOS, refuseOtherAlgorithmsOptions } from '../src/cli/algo-options.ts';
 import { UserError } from '../src/errors.ts';
-import { l2o } from './helpers.ts';
+import { l2o, scratchDir } from './helpers.ts';
 
 /** Options every algorithm reads (or yargs' own). */
 const SHARED = ['algo', 'out', 'resume', 'seed', 'iterations', 'validation', 'quiet', 'workers', 'data-dir', 'env', 'param', 'expr', 'help', 'version'];
@@ -38,7 +37,7 @@ test('every option of l2o train is classified: read by some algorithms (algo-opt
 });
 
 test('l2o train --algo gps --hidden 100, and a bptt sweep over --train kl-step, are one error line, exit 1, and create no directory', () => {
-  const work = mkdtempSync(join(tmpdir(), 'l2o-algo-options-'));
+  const work = scratchDir('l2o-algo-options-');
   try {
     const out = join(work, 'run');
     const result = l2o('train', '--algo', 'gps', '--env', 'quadratic', '--hidden', '100', '--out', out);
@@ -56,7 +55,7 @@ test('l2o train --algo gps --hidden 100, and a bptt sweep over --train kl-step, 
 });
 
 test('a per-coordinate run resumed with --sampled-coordinates, without retyping --coordinatewise, is accepted: the saved settings decide', () => {
-  const work = mkdtempSync(join(tmpdir(), 'l2o-algo-options-'));
+  const work = scratchDir('l2o-algo-options-');
   try {
     const out = join(work, 'run');
     const tiny = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet', '--out', out];

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
@@ -16,7 +15,7 @@ import { LearnedOptimizer } from '../src/supervised/learned-optimizer.ts';
 import { ProblemBatch } from '../src/supervised/problem-batch.ts';
 import { Rng } from '../src/random.ts';
 import { UserError } from '../src/errors.ts';
-import { assertClose, breakingFamily } from './helpers.ts';
+import { assertClose, breakingFamily, scratchDir } from './helpers.ts';
 
 await initBackend();
 const quadratic = createFamily('quadratic');
@@ -205,9 +204,9 @@ test('meta-training lowers the held-out score and leaks no tensors', () => {
 });
 
 test('train writes log and checkpoints; a resumed run equals an uninterrupted one; bad files are clear errors', async () => {
-  const straight = mkdtempSync(join(tmpdir(), 'l2o-bptt-'));
+  const straight = scratchDir('l2o-bptt-');
   await trainBptt({ config: SMALL, family: quadratic, identity, out: straight, resume: false });
-  const resumed = mkdtempSync(join(tmpdir(), 'l2o-bptt-'));
+  const resumed = scratchDir('l2o-bptt-');
   await trainBptt({ config: { ...SMALL, iterations: 3 }, family: quadratic, identity, out: resumed, resume: false });
   await trainBptt({ config: SMALL, family: quadratic, identity, out: resumed, resume: true });
   const log = readFileSync(join(resumed, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -262,7 +261,7 @@ test('LearnedOptimizer trains a tfjs model through model.compile / fit and throu
 });
 
 test('checkpoints leak no tensors: a run with a checkpoint every iteration ends with as many live tensors as after its first', async () => {
-  const out = mkdtempSync(join(tmpdir(), 'l2o-bptt-leak-'));
+  const out = scratchDir('l2o-bptt-leak-');
   const counts: number[] = [];
   const result = await trainBptt({
     config: { ...SMALL, iterations: 5, validateEvery: 1 },
@@ -279,7 +278,7 @@ test('checkpoints leak no tensors: a run with a checkpoint every iteration ends 
 test('BPTT training that never produces a finite held-out score fails instead of exiting with no optimizer', async () => {
   // Finite only at the start: any step at all breaks the optimizee down.
   const breaking = breakingFamily('breaks-near-zero');
-  const out = mkdtempSync(join(tmpdir(), 'l2o-bptt-nan-'));
+  const out = scratchDir('l2o-bptt-nan-');
   await assert.rejects(
     () => trainBptt({ config: { ...SMALL, iterations: 2, validateEvery: 1, validationProblems: 4, batch: 2 }, family: breaking, identity, out, resume: false }),
     (e: Error) => e instanceof UserError && /produced no usable optimizer/.test(e.message),

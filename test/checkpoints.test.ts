@@ -4,8 +4,7 @@
 // breaks one field of a copy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
@@ -23,9 +22,10 @@ import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { BPTT_RESUMED_FLAGS, GPS_RESUMED_FLAGS, refuseContradictingBpttFlags, refuseContradictingGpsFlags } from '../src/cli/resume-flags.ts';
 import { rollout } from '../policies/rollout.ts';
 import { Rng } from '../src/random.ts';
+import { scratchDir } from './helpers.ts';
 
 await initBackend();
-const base = mkdtempSync(join(tmpdir(), 'l2o-checkpoints-'));
+const base = scratchDir('l2o-checkpoints-');
 // The history features (not the full state's default, history-adam): the messages below count Φ's entries.
 const GPS: GpsConfig = { ...DEFAULT_GPS_CONFIG, features: 'history', conditions: 3, validation: 4, validationSteps: 5, horizon: 5, samples: 2, iterations: 1, historyLength: 2, innerIterations: 1, policyIterations: 5, hidden: 6, seed: 'schema' };
 const BPTT: BpttConfig = { ...DEFAULT_BPTT_CONFIG, lstm: { ...DEFAULT_BPTT_CONFIG.lstm, hidden: 4 }, iterations: 2, horizon: 10, unroll: 5, batch: 2, validationProblems: 2, validateEvery: 2, seed: 'schema' };

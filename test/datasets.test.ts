@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import { tf } from '../src/tf.ts';
@@ -18,7 +17,7 @@ import { UserError } from '../src/errors.ts';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { Rng } from '../src/random.ts';
-import { SHARED_DATA } from './helpers.ts';
+import { SHARED_DATA, scratchDir } from './helpers.ts';
 
 const SHARED = SHARED_DATA;
 
@@ -55,7 +54,7 @@ test('CIFAR-10, CIFAR-100 and FER2013 from the shared subsets: counts from file 
 });
 
 test('a truncated dataset file, a missing one and TFD each give a clear error', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-data-'));
+  const dir = scratchDir('l2o-data-');
   mkdirSync(join(dir, 'cifar-10-batches-bin'));
   const bytes = readFileSync(join(SHARED, 'cifar-10-batches-bin/test_batch.bin'));
   writeFileSync(join(dir, 'cifar-10-batches-bin/test_batch.bin'), bytes.subarray(0, bytes.length - 100));
@@ -122,7 +121,7 @@ async function payloadServer(payload: Buffer) {
 }
 
 test('downloader on loopback: verifies SHA-256, resumes a truncated transfer by Range, deletes a corrupted one, unpacks and loads', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'l2o-download-'));
+  const work = scratchDir('l2o-download-');
   // A real archive in the canonical layout, made from the shared CIFAR-10 subset.
   mkdirSync(join(work, 'src/cifar-10-batches-bin'), { recursive: true });
   for (const f of ['data_batch_1.bin', 'test_batch.bin']) copyFileSync(join(SHARED, 'cifar-10-batches-bin', f), join(work, 'src/cifar-10-batches-bin', f));

@@ -2,8 +2,7 @@
 // run and for a per-coordinate GPS run, which model.fit can train any tfjs model with.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
@@ -23,6 +22,7 @@ import { FLOAT32_ROWS } from '../policies/gps-policy.ts';
 import { rollout } from '../policies/rollout.ts';
 import { Rng } from '../src/random.ts';
 import { UserError } from '../src/errors.ts';
+import { scratchDir } from './helpers.ts';
 
 const quadratic = createFamily('quadratic');
 const quadraticIdentity = { env: 'quadratic', envParams: {} };
@@ -32,7 +32,7 @@ const made: string[] = [];
 
 /** A fresh temporary directory, removed after the tests. */
 function tempDir(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const dir = scratchDir(prefix);
   made.push(dir);
   return dir;
 }

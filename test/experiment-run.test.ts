@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExperimentRun } from '../experiments/experiment-run.ts';
+import { scratchDir } from './helpers.ts';
 
 const settings = { experiment: 'shared', quick: true, seed: '1' };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function openPair(): [ExperimentRun, ExperimentRun] {
-  const first = ExperimentRun.open(settings, { root: mkdtempSync(join(tmpdir(), 'l2o-run-')), quiet: true });
+  const first = ExperimentRun.open(settings, { root: scratchDir('l2o-run-'), quiet: true });
   const second = ExperimentRun.open(settings, { root: '', resume: first.dir, quiet: true });
   for (const run of [first, second]) run.pollMilliseconds = 10;
   return [first, second];

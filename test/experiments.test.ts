@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExperiment } from '../experiments/run-experiment.ts';
 import { defaultFeatures, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore } from '../src/gps/config.ts';
@@ -9,7 +8,7 @@ import { checkResultsSchema, type ExperimentResults } from '../experiments/resul
 import { linearTicks, logStepTicks, logTicks } from '../experiments/svg-plot.ts';
 import { formatDifference, formatNumber } from '../src/evaluate/format.ts';
 import { mcnemarExactP, wilsonInterval } from '../experiments/intervals.ts';
-import { SHARED_DATA } from './helpers.ts';
+import { SHARED_DATA, scratchDir } from './helpers.ts';
 
 function readResults(dir: string): ExperimentResults {
   const results: unknown = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8'));
@@ -54,7 +53,7 @@ function checkExperimentFiles(dir: string, experiment: string): ExperimentResult
 }
 
 test('li-malik-2016 --quick: GPS and the four tuned baselines on each 2016 family; files and schema; resume reuses stages', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+  const root = scratchDir('l2o-exp-');
   const dir = await runExperiment('li-malik-2016', { quick: true, seed: '1', root, quiet: true, workers: 1 });
   const results = checkExperimentFiles(dir, 'li-malik-2016');
   assert.deepEqual(results.problems.map((p) => p.name), ['logreg', 'robust-regression', 'small-net', 'small-net-5']);
@@ -116,7 +115,7 @@ test('divergence --quick: GPS, BPTT, Adam and L-BFGS from MNIST at T = 2 run to 
   // directory keys the process's cache of loaded datasets as there, so this file loads MNIST once.
   const saved = process.env.L2O_DATA_DIR;
   process.env.L2O_DATA_DIR = SHARED_DATA;
-  const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+  const root = scratchDir('l2o-exp-');
   const docs = join(root, 'docs-results');
   let dir: string;
   try {
@@ -185,7 +184,7 @@ test('divergence --quick: GPS, BPTT, Adam and L-BFGS from MNIST at T = 2 run to 
 });
 
 test('sparse-coding --quick: LISTA per depth against ISTA/FISTA in NMSE, GPS and BPTT under the sum and the rate to 10T; tables agree with the figures', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+  const root = scratchDir('l2o-exp-');
   const docs = join(root, 'docs-results');
   const dir = await runExperiment('sparse-coding', { quick: true, seed: '1', root, quiet: true, workers: 1, publish: docs });
   const results = checkExperimentFiles(dir, 'sparse-coding');
@@ -222,7 +221,7 @@ test('generalization --quick: per-coordinate GPS, BPTT and seven MNIST-tuned bas
   const saved = process.env.L2O_DATA_DIR;
   process.env.L2O_DATA_DIR = SHARED_DATA;
   try {
-    const root = mkdtempSync(join(tmpdir(), 'l2o-exp-'));
+    const root = scratchDir('l2o-exp-');
     const docs = join(root, 'docs-results');
     const dir = await runExperiment('generalization', { quick: true, seed: '1', root, quiet: true, workers: 1, publish: docs });
     const results = checkExperimentFiles(dir, 'generalization');

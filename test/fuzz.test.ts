@@ -6,10 +6,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { BIN, ROOT, SHARED_DATA } from './helpers.ts';
+import { BIN, SHARED_DATA, scratchDir } from './helpers.ts';
 
 const CASE_TIMEOUT_MS = 10_000;
 const CONCURRENCY = 3;
@@ -310,7 +309,7 @@ function datasetCases(): Case[] {
 // ---- the test --------------------------------------------------------------------------------
 
 before(async () => {
-  work = mkdtempSync(join(tmpdir(), 'l2o-fuzz-'));
+  work = scratchDir('l2o-fuzz-');
   await Promise.all([
     l2oAsync(['train', '--algo', 'gps', '--env', 'quadratic', '--out', 'gps-run', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--workers', '1', '--restarts', '1', '--quiet']),
     l2oAsync(['train', '--algo', 'bptt', '--env', 'quadratic', '--out', 'bptt-run', '--iterations', '2', '--validate-every', '1', '--batch', '2', '--horizon', '20', '--validation', '2', '--workers', '1', '--quiet']),

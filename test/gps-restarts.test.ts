@@ -1,4 +1,4 @@
-// `l2o train --algo gps --restarts N` (src/cli/gps-restarts.ts): a restart is the plain training
+// `l2o train --algo gps --restarts N` (src/gps/train-restarts.ts, restarts-directory.ts): a restart is the plain training
 // of its seed, byte for byte; the kept policy is the restart with the lowest held-out score, all
 // scored from the first restart's start draws (or, with --combine mean, the mean of all their
 // policies); resume
@@ -6,14 +6,13 @@
 // any checkpoint leaves nothing; contradicting flags are one error line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { restartSeed } from '../src/gps/restarts.ts';
 import { createFamily } from '../envs/registry.ts';
 import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
 import { validationScore } from '../src/gps/validation.ts';
-import { l2o, l2oAsTyped } from './helpers.ts';
+import { l2o, l2oAsTyped, scratchDir } from './helpers.ts';
 import { GpsPolicy } from '../policies/gps-policy.ts';
 import type { Policy } from '../policies/policy.ts';
 import { rollout } from '../policies/rollout.ts';
@@ -27,7 +26,7 @@ test('restart k trains with seed S + k − 1 for an integer seed, S.k otherwise,
 });
 
 test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out score is kept, resume ends with the same files, and contradictions are one line', () => {
-  const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-'));
+  const work = scratchDir('l2o-restarts-');
   // The history features and the sum-scored first teachers (the defaults before session 42): the facts below are of these runs.
   const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--features', 'history', '--teacher-score', 'sum', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
   try {
@@ -101,7 +100,7 @@ test('--restarts 3: restart 2 equals its seed trained alone, the lowest held-out
 });
 
 test('--restarts 2 --combine mean: OUT/policy.json steps by the mean action of the restarts\' policies, scored from restart 1\'s starts, and eval reads it', () => {
-  const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-mean-'));
+  const work = scratchDir('l2o-restarts-mean-');
   const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet', '--seed', '3'];
   try {
     const out = join(work, 'mean');
@@ -171,7 +170,7 @@ test('--restarts 2 --combine mean: OUT/policy.json steps by the mean action of t
 });
 
 test('by default a full-state training is the mean of 3 restarts and a per-coordinate one a single run; --resume continues what the directory holds', () => {
-  const work = mkdtempSync(join(tmpdir(), 'l2o-restarts-default-'));
+  const work = scratchDir('l2o-restarts-default-');
   const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet', '--seed', '3'];
   try {
     const fullState = join(work, 'full-state');
@@ -200,6 +199,45 @@ test('by default a full-state training is the mean of 3 restarts and a per-coord
     const coordinatewise = l2oAsTyped(...TRAIN, '--iterations', '1', '--coordinatewise', '--sampled-coordinates', '4', '--out', perCoordinate);
     assert.equal(coordinatewise.code, 0, coordinatewise.stderr);
     assert.ok(existsSync(join(perCoordinate, 'state.json')) && !existsSync(join(perCoordinate, 'restarts.json')), 'one training');
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('trainGpsRestarts, the library call: the default trains the view\'s restarts and keeps what the CLI keeps, byte for byte; best keeps the lowest held-out score; a bad setting leaves nothing', async () => {
+  const { trainGpsRestarts } = await import('../src/gps/train-restarts.ts');
+  const { defaultGpsConfig } = await import('../src/gps/config.ts');
+  const { trainGps } = await import('../src/gps/train.ts');
+  const work = scratchDir('l2o-restarts-api-');
+  const family = createFamily('quadratic', {});
+  const config = { ...defaultGpsConfig(false), conditions: 3, validation: 4, iterations: 1, samples: 2, horizon: 5, historyLength: 2, innerIterations: 1, policyIterations: 5, validationSteps: 5, seed: '5' };
+  const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--conditions', '3', '--validation', '4', '--iterations', '1', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
+  try {
+    const out = join(work, 'api');
+    const seen: string[] = [];
+    const file = await trainGpsRestarts({ config, family, out, resume: false, onRestart: (r, total) => seen.push(`${r.index}/${total} ${r.seed}`) });
+    assert.deepEqual(seen, ['1/3 5', '2/3 6', '3/3 7'], 'the full state trains three restarts, seeds S, S + 1, S + 2');
+    assert.ok(file && file.mean && Number.isFinite(file.mean.heldOut), 'and keeps their mean, scored');
+    assert.equal((loadGpsPolicy(out).policy as GpsPolicy).network.members, 3);
+    const cli = join(work, 'cli');
+    const typed = l2oAsTyped(...TRAIN, '--seed', '5', '--out', cli);
+    assert.equal(typed.code, 0, typed.stderr);
+    for (const name of ['policy.json', 'restarts.json', 'restart-2/policy.json']) assert.equal(readFileSync(join(out, name), 'utf8'), readFileSync(join(cli, name), 'utf8'), `${name}: the library call and \`l2o train\` make the same file`);
+    // Resumed with best: nothing trains again, and the lowest held-out score is kept.
+    const best = await trainGpsRestarts({ config, family, out, resume: true, combine: 'best' });
+    const scores = best!.restarts.map((r) => r.heldOut!);
+    assert.equal(best!.kept, scores.indexOf(Math.min(...scores)) + 1);
+    assert.equal(readFileSync(join(out, 'policy.json'), 'utf8'), readFileSync(join(out, `restart-${best!.kept}`, 'policy.json'), 'utf8'));
+    // One restart is trainGps into OUT itself.
+    const single = join(work, 'single');
+    assert.equal(await trainGpsRestarts({ config, family, out: single, resume: false, restarts: 1 }), null);
+    const alone = join(work, 'alone');
+    await trainGps({ config, family, out: alone, resume: false });
+    assert.equal(readFileSync(join(single, 'policy.json'), 'utf8'), readFileSync(join(alone, 'policy.json'), 'utf8'));
+    // Refused before anything is written: best without held-out instances; a setting trainGps refuses.
+    await assert.rejects(trainGpsRestarts({ config: { ...config, validation: 0 }, family, out: join(work, 'none'), resume: false, combine: 'best' }), /held-out/);
+    await assert.rejects(trainGpsRestarts({ config: { ...config, horizon: 0 }, family, out: join(work, 'bad'), resume: false }), /horizon/);
+    assert.ok(!existsSync(join(work, 'none')) && !existsSync(join(work, 'bad')), 'no directory left behind');
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, appendFileSync, writeFileSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, appendFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
@@ -23,7 +22,7 @@ import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { Rng } from '../src/random.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { rollout } from '../policies/rollout.ts';
-import { breakingFamily } from './helpers.ts';
+import { breakingFamily, scratchDir } from './helpers.ts';
 import { describeImprovementSigns } from '../src/gps/iteration-summary.ts';
 import { median, medianOfRuns } from '../src/vector.ts';
 import { packSamples, packSequences, sharedCost, sharedDynamics, sharedSequences, unpackSamples, unpackSequences } from '../src/gps/transfer.ts';
@@ -49,7 +48,7 @@ function readLog(dir: string): IterationLog[] {
 
 test('a GPS run logs, checkpoints atomically, resumes after a kill and is reproducible', async () => {
   await initBackend();
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const dir = scratchDir('l2o-gps-');
   const tensorsBefore = tf.memory().numTensors;
   await trainGps({ config: SMALL, family, identity, out: dir, resume: false });
   assert.equal(tf.memory().numTensors, tensorsBefore, 'training leaves no tensors behind');
@@ -78,10 +77,10 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
   await assert.rejects(() => trainGps({ config: SMALL, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: true }), /holds a run on env 'logreg'/);
 
   // Same seed, same run: the first two iterations' policy is bit-identical.
-  const again = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const again = scratchDir('l2o-gps-');
   await trainGps({ config: SMALL, family, identity, out: again, resume: false });
   const twoIterations = readFileSync(policyPath(again), 'utf8');
-  const other = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const other = scratchDir('l2o-gps-');
   await trainGps({ config: SMALL, family, identity, out: other, resume: false });
   assert.equal(readFileSync(policyPath(other), 'utf8'), twoIterations);
 });
@@ -107,7 +106,7 @@ test('GPS holds out the end of the training split, keeps the best-scoring iterat
   assert.throws(() => checkValidationSplit({ ...SMALL, conditions: 85, validation: 10 }, family), (e: Error) => e instanceof UserError && /95 training instances; logreg has 90/.test(e.message));
 
   // A resumed run keeps comparing against the best score it saved: one no later iteration can beat.
-  const held = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const held = scratchDir('l2o-gps-');
   await trainGps({ config: SMALL, family, identity, out: held, resume: false });
   const state = JSON.parse(readFileSync(statePath(held), 'utf8'));
   writeFileSync(statePath(held), JSON.stringify({ ...state, best: { iteration: 1, validation: 0 } }));
@@ -115,7 +114,7 @@ test('GPS holds out the end of the training split, keeps the best-scoring iterat
   await trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: held, resume: true });
   assert.equal(readFileSync(policyPath(held), 'utf8'), before);
 
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const dir = scratchDir('l2o-gps-');
   await trainGps({ config: { ...SMALL, validation: 0 }, family, identity, out: dir, resume: false });
   assert.ok(readLog(dir).every((l) => l.validation === undefined));
   const saved = JSON.parse(readFileSync(policyPath(dir), 'utf8'));
@@ -125,7 +124,7 @@ test('GPS holds out the end of the training split, keeps the best-scoring iterat
 
 test('the distilled policy optimizes held-out problems and loads into eval as "gps"', async () => {
   await initBackend();
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const dir = scratchDir('l2o-gps-');
   await trainGps({ config: { ...SMALL, iterations: 3 }, family, identity, out: dir, resume: false });
   const { policy, identity: saved } = loadGpsPolicy(dir);
   assert.equal(saved.env, 'logreg');
@@ -165,7 +164,7 @@ test('trainGps rejects a setting it cannot run before it makes the run directory
     [{ conditions: family.splitSizes.train }, /lower conditions or validation/],
   ];
   for (const [bad, pattern] of cases) {
-    const out = join(mkdtempSync(join(tmpdir(), 'l2o-gps-')), 'run');
+    const out = join(scratchDir('l2o-gps-'), 'run');
     await assert.rejects(() => trainGps({ config: { ...SMALL, ...bad }, family, identity, out, resume: false }), (e: Error) => e instanceof UserError && pattern.test(e.message));
     assert.ok(!existsSync(out), `no directory for ${JSON.stringify(bad)}`);
   }
@@ -181,7 +180,7 @@ test('full-state AdaGrad scaling: each gradient of Φ over √(Σ g²) of its co
 
 test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoint loads with the scaling', async () => {
   await initBackend();
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const dir = scratchDir('l2o-gps-');
   const gps = await trainGps({ config: { ...SMALL, gradientScaling: 'adagrad', validation: 0 }, family, identity, out: dir, resume: false });
   const objective = createFamily('logreg').sample('test', 0);
   const run = (policy: Policy) => rollout(new OptimizationEnv({ historyLength: SMALL.historyLength }), policy, objective, 30, new Rng('scaled')).values;
@@ -193,7 +192,7 @@ test('a full-state GPS run with AdaGrad-scaled features trains, and its checkpoi
 
 test('a full-state GPS run on the history-adam features trains, and its checkpoint loads with them', async () => {
   await initBackend();
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-gps-'));
+  const dir = scratchDir('l2o-gps-');
   const gps = await trainGps({ config: { ...SMALL, gradientScaling: 'adagrad', features: 'history-adam', validation: 0, iterations: 1 }, family, identity, out: dir, resume: false });
   assert.equal(gps.network.inputDim, fullStateDim('history-adam', SMALL.historyLength, family.dim), 'the network reads Φ and one ratio per coordinate');
   const objective = createFamily('logreg').sample('test', 0);
@@ -215,7 +214,7 @@ test('two workers train the same GPS run as one, byte for byte, full-state and p
     const perCoordinate: GpsConfig = { ...SMALL, coordinatewise: true, sampledCoordinates: 8, initialNoise: 0.2 };
     // The LSTM runs on tfjs in each thread: the log's policy cost comes from a worker's.
     for (const config of [SMALL, perCoordinate, { ...perCoordinate, policy: 'lstm' as const, lstmCells: 4, policyIterations: 20, iterations: 1, validation: 0 }]) {
-      const base = mkdtempSync(join(tmpdir(), 'l2o-gps-workers-'));
+      const base = scratchDir('l2o-gps-workers-');
       const alone = join(base, 'one');
       const shared = join(base, 'two');
       await trainGps({ config, family, identity, out: alone, resume: false });
@@ -230,7 +229,7 @@ test('two workers train the same GPS run as one, byte for byte, full-state and p
 });
 
 test('on-policy samples change the distillation from the second iteration on, in the full-state and the per-coordinate view', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'l2o-gps-onpolicy-'));
+  const base = scratchDir('l2o-gps-onpolicy-');
   const config = { ...SMALL, iterations: 3, validation: 0 };
   await trainGps({ config, family, identity, out: join(base, 'off'), resume: false });
   await trainGps({ config: { ...config, onPolicySamples: 3 }, family, identity, out: join(base, 'on'), resume: false });
@@ -248,7 +247,7 @@ test('on-policy samples change the distillation from the second iteration on, in
 });
 
 test('the step adjustment logs predicted and realized improvement, and counting ν·KL changes them', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'l2o-gps-step-'));
+  const base = scratchDir('l2o-gps-step-');
   const config = { ...SMALL, iterations: 3, validation: 0 };
   await trainGps({ config, family, identity, out: join(base, 'cost'), resume: false });
   await trainGps({ config: { ...config, stepAdjustment: 'cost-and-kl' }, family, identity, out: join(base, 'kl'), resume: false });
@@ -279,7 +278,7 @@ test('the exploration floor raises each action variance to (floor · RMS of the 
 });
 
 test('a GPS run killed after an iteration (the first full-state, the second per coordinate) and resumed is byte-identical to the uninterrupted run', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'l2o-gps-resume-'));
+  const base = scratchDir('l2o-gps-resume-');
   for (const [name, config, killedAfter] of [
     ['full-state', { ...SMALL, iterations: 3, onPolicySamples: 2, stepAdjustment: 'cost-and-kl' as const }, 1],
     ['per-coordinate', { ...SMALL, iterations: 3, coordinatewise: true, sampledCoordinates: 8, initialNoise: 0.2, onPolicySamples: 2 }, 2],
@@ -304,7 +303,7 @@ test('a GPS run killed after an iteration (the first full-state, the second per 
 });
 
 test('warm-started mixtures are an option: with them off the run still trains, and it differs from the warm one', async () => {
-  const base = mkdtempSync(join(tmpdir(), 'l2o-gps-warm-'));
+  const base = scratchDir('l2o-gps-warm-');
   const config = { ...SMALL, iterations: 2, validation: 0 };
   await trainGps({ config, family, identity, out: join(base, 'warm'), resume: false });
   await trainGps({ config: { ...config, warmStartMixtures: false }, family, identity, out: join(base, 'cold'), resume: false });
@@ -317,7 +316,7 @@ test('GPS on a family whose objective turns NaN for every sample fails with one 
   // Finite only at the start (every step breaks it down), or nowhere.
   const breaking = (everywhere: boolean) => breakingFamily(everywhere ? 'nan-everywhere' : 'nan-after-start', everywhere);
   for (const [everywhere, pattern] of [[true, /not finite at its starting point/], [false, /every momentum setting diverged/]] as const) {
-    const out = mkdtempSync(join(tmpdir(), 'l2o-gps-nan-'));
+    const out = scratchDir('l2o-gps-nan-');
     await assert.rejects(
       () => trainGps({ config: { ...SMALL, conditions: 3, validation: 3 }, family: breaking(everywhere), identity: { env: 'breaks', envParams: {} }, out, resume: false }),
       (e: Error) => e instanceof UserError && pattern.test(e.message),

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Objective } from '../envs/objective.ts';
@@ -93,4 +94,14 @@ export function breakingFamily(name: string, everywhere = false) {
       evaluate: (x: Float64Array) => (everywhere || x[0] !== 3 || x[1] !== 3 ? { value: NaN, gradient: Float64Array.of(NaN, NaN) } : { value: x[0] * x[0] + x[1] * x[1], gradient: Float64Array.of(2 * x[0], 2 * x[1]) }),
     }),
   };
+}
+
+const scratchDirs: string[] = [];
+
+/** A fresh directory under the system's temporary directory, removed when this test process exits, so a test run leaves nothing behind. */
+export function scratchDir(prefix: string): string {
+  if (scratchDirs.length === 0) process.on('exit', () => scratchDirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
 }

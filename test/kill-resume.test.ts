@@ -7,11 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, watch } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, watch } from 'node:fs';
 import { join } from 'node:path';
 import { Rng } from '../src/random.ts';
-import { BIN, ROOT } from './helpers.ts';
+import { BIN, ROOT, scratchDir } from './helpers.ts';
 
 
 /** How a run ended: SIGKILLed by the test (with temporary files left behind: mid-write), or on its own. */
@@ -78,7 +77,7 @@ const outcome = (line: string) => JSON.stringify({ ...JSON.parse(line), seconds:
  * and compares the directories.
  */
 async function killAndResume(name: string, full: string[], minimal: string[], iterations: number, files: string[], kills: number): Promise<string[]> {
-  const base = mkdtempSync(join(tmpdir(), `l2o-kill-${name}-`));
+  const base = scratchDir(`l2o-kill-${name}-`);
   const straight = join(base, 'straight');
   const clean = await train(full, straight, null);
   assert.equal(clean.code, 0, clean.stderr);

@@ -2,15 +2,14 @@
 // `lista:DIR` is an optimizer name for l2o eval and l2o run, in this thread or in workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { l2o } from './helpers.ts';
+import { l2o, scratchDir } from './helpers.ts';
 
 const SMALL = ['--env', 'sparse-coding', '--param', 'trainSize=60'];
 
 test('l2o train --algo lista trains a tiny network; l2o eval runs lista:DIR beside ista and fista, the same with --workers 2', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'l2o-lista-')), 'run');
+  const dir = join(scratchDir('l2o-lista-'), 'run');
   const train = l2o('train', '--algo', 'lista', ...SMALL, '--layers', '3', '--iterations', '20', '--batch', '8', '--lr', '0.005', '--validation', '10', '--validate-every', '10', '--out', dir, '--quiet');
   assert.equal(train.code, 0, train.stderr);
   assert.match(train.stdout, /^LISTA, K = 3: held-out NMSE -?\d+\.\d\d dB before training \(3 ISTA steps\), -?\d+\.\d\d dB after .*; saved .*lista\.json\n$/);
@@ -40,7 +39,7 @@ test('l2o train --algo lista trains a tiny network; l2o eval runs lista:DIR besi
 });
 
 test('l2o train --algo lista: --layers 0, an env without sparse codes, --resume and --meta-objective are one line, exit 1, and leave no directory', () => {
-  const parent = mkdtempSync(join(tmpdir(), 'l2o-lista-'));
+  const parent = scratchDir('l2o-lista-');
   const cases: [string[], RegExp][] = [
     [['--env', 'sparse-coding', '--layers', '0'], /--layers must be a positive integer/],
     [['--env', 'logreg'], /LISTA trains on sparse-coding families .* logreg has none/],

@@ -1,9 +1,7 @@
 // The LSTM policy of per-coordinate GPS (policies/lstm-policy-network.ts; docs/design.md §2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
 import { Rng } from '../src/random.ts';
@@ -15,6 +13,7 @@ import { defaultGpsConfig, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadGpsPolicy, statePath } from '../src/gps/checkpoint.ts';
 import { compareOptimizers } from '../src/evaluate/compare.ts';
+import { scratchDir } from './helpers.ts';
 
 /** S sequences of T random observations; the target at t is 0.3 × the running sum of feature 0, which needs memory; rows step by step, as GPS lays them out. */
 function runningSums(S: number, T: number, rng: Rng): { data: DistillationData; observations: Float64Array[][] } {
@@ -101,7 +100,7 @@ test('per-coordinate GPS with --policy lstm: trains, resumes, and the loaded opt
   await initBackend();
   const family = createFamily('quadratic', { trainSize: 4, testSize: 10 });
   const config: GpsConfig = { ...defaultGpsConfig(true), metaObjective: 'final', policy: 'lstm', lstmCells: 8, policyBatch: 8, policyIterations: 25, initialNoise: 0.2, conditions: 2, validation: 2, validationSteps: 30, horizon: 12, samples: 3, iterations: 2, historyLength: 3, innerIterations: 2, sampledCoordinates: 5, seed: 'lstm-gps' };
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-lstm-gps-'));
+  const dir = scratchDir('l2o-lstm-gps-');
   const identity = { env: 'quadratic', envParams: { trainSize: '4', testSize: '10' } };
   const tensors = tf.memory().numTensors;
   await trainGps({ config: { ...config, iterations: 1 }, family, identity, out: dir, resume: false });

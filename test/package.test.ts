@@ -5,10 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from './helpers.ts';
+import { ROOT, scratchDir } from './helpers.ts';
 
 
 function run(command: string, args: string[], options: SpawnSyncOptions & { cwd: string }) {
@@ -73,7 +72,7 @@ createFamily('quadratic').sample('validation', 0);
 
 test('the packed package installs into a fresh project and works there: plain node, a strict TS consumer, npx l2o, family files without a package.json', { timeout: 120_000 }, () => {
   assert.ok(existsSync(join(ROOT, 'dist/src/index.js')), 'dist/ is built (npm test runs npm run build first)');
-  const work = mkdtempSync(join(tmpdir(), 'l2o-pack-'));
+  const work = scratchDir('l2o-pack-');
   try {
     ok(run('npm', ['pack', '--ignore-scripts', '--pack-destination', work], { cwd: ROOT }), 'npm pack');
     const tarball = readdirSync(work).find((f) => f.endsWith('.tgz'));
@@ -111,7 +110,7 @@ test('the packed package installs into a fresh project and works there: plain no
     mkdirSync(join(project, 'families'));
     writeFileSync(join(project, 'families/bowl.ts'), FAMILY);
     writeFileSync(join(project, 'families/scale.ts'), 'export const scale = (i: number): number => 1 + (i % 5) / 5;\n');
-    const outside = mkdtempSync(join(tmpdir(), 'l2o-family-'));
+    const outside = scratchDir('l2o-family-');
     writeFileSync(join(outside, 'line.ts'), STANDALONE);
     try {
       for (const [env, name] of [['families/bowl.ts', 'bowl'], [join(outside, 'line.ts'), 'line']]) {

@@ -2,8 +2,7 @@
 // checked, and per-coordinate GPS with a teacher per group (docs/design.md §2).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFamily } from '../envs/registry.ts';
 import { checkedFamily } from '../envs/checked-objective.ts';
@@ -15,6 +14,7 @@ import { UserError } from '../src/errors.ts';
 import { defaultGpsConfig, GuidedPolicySearch, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadCheckpoint, statePath } from '../src/gps/checkpoint.ts';
+import { scratchDir } from './helpers.ts';
 
 test('the MLP families declare one group per weight matrix and bias vector, where their layout puts them', async () => {
   await initBackend();
@@ -73,7 +73,7 @@ const gain = (teacher: { K: { get(i: number, j: number): number }[] }) => teache
 
 test('per-coordinate GPS with parameter groups: teachers of groups 100× apart in curvature learn gains far apart, and beat one shared teacher', async () => {
   const config: GpsConfig = { ...defaultGpsConfig(true), metaObjective: 'final', parameterGroups: true, gradientScaling: 'none', initialNoise: 0.2, conditions: 2, validation: 0, horizon: 20, samples: 5, iterations: 4, historyLength: 2, innerIterations: 2, policyIterations: 100, sampledCoordinates: 5, seed: 'groups' };
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-groups-'));
+  const dir = scratchDir('l2o-groups-');
   const identity = { env: 'two-curvatures', envParams: {} };
   await trainGps({ config: { ...config, iterations: 2 }, family: twoCurvatures, identity, out: dir, resume: false });
   await trainGps({ config, family: twoCurvatures, identity, out: dir, resume: true });

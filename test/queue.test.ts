@@ -8,20 +8,19 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, moduleUrl, ROOT } from './helpers.ts';
+import { BIN, moduleUrl, ROOT, scratchDir } from './helpers.ts';
 import { freePort, REDIS_MISSING, startRedis } from './redis-server.ts';
 import { decodeValue, encodeValue } from '../src/queue/codec.ts';
 import { parseQueueAddress } from '../src/queue/address.ts';
 import { taskFromKey, taskKey } from '../src/queue/task-key.ts';
-import { codeFingerprint, jobId } from '../src/queue/job-id.ts';
+import { jobId } from '../src/queue/job-id.ts';
 import { connectToQueue } from '../src/queue/connection.ts';
 import { createQueuePool } from '../src/queue/queue-pool.ts';
 import { ExperimentRun } from '../experiments/experiment-run.ts';
 
 const FAMILY = 'test/fixtures/queue-family.mjs';
-const work = mkdtempSync(join(tmpdir(), 'l2o-queue-'));
+const work = scratchDir('l2o-queue-');
 after(() => rmSync(work, { recursive: true, force: true }));
 
 interface Run {

@@ -2,10 +2,9 @@
 // its files in a temporary directory, stopped and removed afterwards. Without the redis-server binary
 // the tests that need it are skipped with a message that says how to install it (CI installs it).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { scratchDir } from './helpers.ts';
 
 /** Why the queue tests are skipped, or null when redis-server is installed. */
 export const REDIS_MISSING: string | null =
@@ -64,7 +63,7 @@ export interface RedisServer {
 export async function startRedis(options: { persist?: boolean } = {}): Promise<RedisServer> {
   if (REDIS_MISSING) throw new Error(REDIS_MISSING);
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-redis-'));
+  const dir = scratchDir('l2o-redis-');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--daemonize', 'no', '--loglevel', 'warning'];
   args.push(...(options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']));
   let child: ChildProcess | null = null;

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createFamily } from '../envs/registry.ts';
 import { DEFAULT_GPS_CONFIG } from '../src/gps/badmm.ts';
@@ -11,6 +11,7 @@ import { logPath } from '../src/gps/checkpoint.ts';
 import { lockPath, lockRunDirectory } from '../src/run-lock.ts';
 import { UserError } from '../src/errors.ts';
 import { createMissing, makeDirectory } from '../src/atomic-file.ts';
+import { scratchDir } from './helpers.ts';
 
 const family = createFamily('logreg');
 const identity = { env: 'logreg', envParams: {} };
@@ -23,7 +24,7 @@ function deadPid(): number {
 }
 
 test('a second writer on a run directory fails at once, naming the holder, and loses nothing', async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'l2o-lock-')), 'run');
+  const out = join(scratchDir('l2o-lock-'), 'run');
   const release = lockRunDirectory(out);
   try {
     await assert.rejects(
@@ -40,7 +41,7 @@ test('a second writer on a run directory fails at once, naming the holder, and l
 });
 
 test("a dead writer's lock is taken over and its temporary files are removed; an unwritable --out fails at once", async () => {
-  const out = join(mkdtempSync(join(tmpdir(), 'l2o-lock-')), 'run');
+  const out = join(scratchDir('l2o-lock-'), 'run');
   mkdirSync(out);
   const dead = deadPid();
   writeFileSync(lockPath(out), JSON.stringify({ pid: dead, host: hostname(), started: '2026-01-01T00:00:00Z' }));
@@ -53,7 +54,7 @@ test("a dead writer's lock is taken over and its temporary files are removed; an
 });
 
 test('a run directory whose new parent another process made first is still made: the race of two sweep items under one setting', () => {
-  const root = mkdtempSync(join(tmpdir(), 'l2o-race-'));
+  const root = scratchDir('l2o-race-');
   const [parent, a, b] = [join(root, 'setting'), join(root, 'setting', 'seed-1'), join(root, 'setting', 'seed-2')];
   // Both items found `setting` missing; the first made it, then the second reaches mkdir.
   assert.deepEqual(makeDirectory(a), [parent, a]);

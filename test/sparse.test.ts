@@ -4,8 +4,7 @@
 // OptimizationEnv and rollout, as l2o eval does.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { EigenvalueDecomposition, Matrix as MlMatrix } from 'ml-matrix';
@@ -27,7 +26,7 @@ import { cholesky, choleskySolveVector } from '../src/linalg/cholesky.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import { Rng } from '../src/random.ts';
 import { DEFAULT_LISTA_CONFIG, listaNmseDb, loadListaNetwork, saveListaNetwork, trainLista, type ListaConfig } from '../src/supervised/lista.ts';
-import { assertClose, finiteDifferenceGradient } from './helpers.ts';
+import { assertClose, finiteDifferenceGradient, scratchDir } from './helpers.ts';
 
 await initBackend();
 
@@ -227,7 +226,7 @@ test('LISTA training lowers the held-out NMSE from its ISTA initialization, bit-
   const [initial, trained] = [listaNmseDb(ista, test), listaNmseDb(first.network, test)];
   assert.ok(trained < initial - 2, `test NMSE ${initial.toFixed(2)} → ${trained.toFixed(2)} dB`);
 
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-lista-'));
+  const dir = scratchDir('l2o-lista-');
   const path = join(dir, 'lista.json');
   const training = { config: SMALL, bestIteration: first.bestIteration, validationNmseDb: first.validationNmseDb, initialNmseDb: first.initialNmseDb };
   saveListaNetwork(path, first.network, { env: 'sparse-coding', envParams: { trainSize: '400' } }, training);

@@ -2,8 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { UserError } from '../src/errors.ts';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { savePolicy } from '../src/gps/checkpoint.ts';
 import { defaultGpsConfig } from '../src/gps/config.ts';
@@ -13,7 +12,7 @@ import { LstmPolicyNetwork } from '../policies/lstm-policy-network.ts';
 import { Rng } from '../src/random.ts';
 import { execFileSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { moduleUrl, ROOT } from './helpers.ts';
+import { moduleUrl, ROOT, scratchDir } from './helpers.ts';
 
 const module = moduleUrl('test/fixtures/pool-tasks.ts');
 const task = (name: string) => ({ module, name });
@@ -40,7 +39,7 @@ test('from source (node --import tsx), worker threads register tsx themselves an
   // npm test runs the compiled pool (worker.js); `npm run experiment` and the benchmarks run the
   // sources, whose threads start from worker-entry.mjs.
   // A script file, not -e: worker threads inherit the process's flags, and --input-type breaks theirs.
-  const dir = mkdtempSync(join(tmpdir(), 'l2o-pool-source-'));
+  const dir = scratchDir('l2o-pool-source-');
   const script = join(dir, 'source-pool.mjs');
   writeFileSync(script, `
     import { createPool } from ${JSON.stringify(pathToFileURL(join(ROOT, 'src/parallel/worker-pool.ts')).href)};
@@ -99,7 +98,7 @@ test('a pool started without tfjs loads none in its worker until an item builds 
 });
 
 test('a GPS run with an MLP policy loads no tfjs where it is evaluated, and one with an LSTM policy starts the backend first', async () => {
-  const root = mkdtempSync(join(tmpdir(), 'l2o-pool-policies-'));
+  const root = scratchDir('l2o-pool-policies-');
   const mlp = join(root, 'mlp');
   const lstm = join(root, 'lstm');
   for (const dir of [mlp, lstm]) mkdirSync(dir);

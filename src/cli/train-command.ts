@@ -2,7 +2,7 @@ import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultFeatures, defaultGpsConfig, defaultHistoryLength, defaultInitialNoise, defaultMetaObjective, defaultTeacherScore, type GpsConfig } from '../gps/config.ts';
+import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultFeatures, defaultGpsConfig, defaultHistoryLength, defaultInitialNoise, defaultTeacherScore, type GpsConfig } from '../gps/config.ts';
 import { DEFAULT_BPTT_CONFIG, type BpttConfig } from '../supervised/config.ts';
 import { META_OBJECTIVES, type MetaObjective } from '../meta-objective.ts';
 import { DEFAULT_LISTA_CONFIG, type ListaConfig } from '../supervised/lista-config.ts';
@@ -12,7 +12,7 @@ import { isFullStateFeatureSet } from '../../envs/full-state-features.ts';
 import type { RunIdentity } from '../run-directory.ts';
 import { ProgressReporter } from '../progress.ts';
 import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
-import { abandonRestarts, checkRestartsDirectory, combineRestarts, describeRestarts, restartDir, savedCombine, savedRestarts, startRestarts } from './gps-restarts.ts';
+import { checkRestartsDirectory, describeRestarts, restartDir, savedCombine, savedFirstSeed, savedRestarts } from '../gps/restarts-directory.ts';
 import { COMBINES, defaultCombine, defaultRestarts, type Combine } from '../gps/restarts.ts';
 import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
@@ -92,34 +92,22 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
   return `GPS on ${familyName}, ${view}: ${config.conditions} conditions, ${config.validation} held out, T = ${config.horizon}, meta-objective ${config.metaObjective}, M = ${config.samples}, H = ${config.historyLength}${config.policy === 'lstm' ? `, LSTM policy (${config.lstmCells} cells)` : ''}, ${describeBackend(backend)}`;
 }
 
-/** --restarts N: each restart a whole GPS training in its own directory, then the best one or their mean kept (--combine; gps-restarts.ts). */
+/** --restarts N: each restart a whole GPS training in its own directory, then the best one or their mean kept (--combine; src/gps/train-restarts.ts). */
 async function runGpsRestarts(args: TrainArgs, restarts: number, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   const { divideTrainingSplit } = await import('../gps/train.ts');
+  const { keepRestarts, runRestarts } = await import('../gps/train-restarts.ts');
   if (args.combine === 'best' && divideTrainingSplit(family, args).validation === 0) throw new UserError(`--restarts needs held-out instances to choose between the restarts; ${family.name} has none left after --conditions (give --validation N, or raise trainSize, or keep their mean with --combine mean)`);
-  const { records, created } = startRestarts(args.out, args.seed, restarts);
-  if (args.resume && typed(process.argv, 'seed') && args.seed !== records[0].seed) throw new UserError(`--seed ${args.seed} contradicts the run in ${args.out}, whose first restart has seed ${records[0].seed}; leave --seed as it was`);
+  const firstSeed = args.resume ? savedFirstSeed(args.out) : null;
+  if (firstSeed !== null && typed(process.argv, 'seed') && args.seed !== firstSeed) throw new UserError(`--seed ${args.seed} contradicts the run in ${args.out}, whose first restart has seed ${firstSeed}; leave --seed as it was`);
   // A restart not started yet takes its settings from the flags given now; on resume they must be
   // the first restart's, or the restarts' held-out scores would not compare like with like.
   const first = args.resume ? savedConfig(restartDir(args.out, 1)) : null;
-  try {
-    for (const [i, record] of records.entries()) {
-      const dir = restartDir(args.out, i + 1);
-      const resume = args.resume && existsSync(join(dir, 'state.json'));
-      say(`restart ${i + 1} of ${records.length}, seed ${record.seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
-      const sameAs = !resume && first !== null && first !== 'unreadable' ? { settings: first, label: `restart ${i + 1}` } : undefined;
-      await runGps({ ...args, out: dir, seed: record.seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null, sameAs);
-    }
-  } catch (error) {
-    abandonRestarts(args.out, records.length, created);
-    throw error;
-  }
-  // Every restart's policy scored on the same held-out runs: the first restart's settings and seed.
-  const { validationScore } = await import('../gps/validation.ts');
-  const { loadGpsPolicy, saveAveragedPolicy } = await import('../gps/checkpoint.ts');
-  const saved = savedConfig(restartDir(args.out, 1)); // written by restart 1's training, so readable
-  if (saved === null || saved === 'unreadable') throw new Error(`cannot read the settings of ${restartDir(args.out, 1)}`);
-  const settings = saved as unknown as GpsConfig;
-  const file = combineRestarts(args.out, args.combine as Combine, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings), saveAveragedPolicy); // yargs has checked the choice
+  await runRestarts(args.out, args.seed, restarts, args.resume, async ({ index, dir, seed, resume }) => {
+    say(`restart ${index} of ${restarts}, seed ${seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
+    const sameAs = !resume && first !== null && first !== 'unreadable' ? { settings: first, label: `restart ${index}` } : undefined;
+    await runGps({ ...args, out: dir, seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null, sameAs);
+  });
+  const file = keepRestarts(args.out, args.combine as Combine, family); // yargs has checked the choice
   say(describeRestarts(file));
   say(file.mean ? `kept the mean of the ${file.restarts.length} restarts' policies as ${join(args.out, 'policy.json')}` : `kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }

@@ -202,6 +202,14 @@ function clamp(x: number, lo: number, hi: number): number {
 /** Settings a run cannot start with, phrased by the `l2o train` flags that set them. */
 export function checkGpsConfig(config: GpsConfig, family: ObjectiveFamily): void {
   checkValidationSplit(config, family);
+  // The counts and rates the CLI's flags check one by one, for library callers (trainGps).
+  const counts = { horizon: 1, iterations: 1, historyLength: 1, hidden: 1, innerIterations: 1, policyIterations: 1, policyBatch: 1, validationSteps: 1, sampledCoordinates: 1, lstmCells: 1, dynamicsClusters: 1, policyClusters: 1, teacherRefine: 0, onPolicySamples: 0 } as const;
+  for (const [key, min] of Object.entries(counts)) {
+    const value = config[key as keyof typeof counts];
+    if (!Number.isInteger(value) || value < min) throw new UserError(`${key} must be an integer ≥ ${min}, got ${value}`);
+  }
+  const positive = { klStep: config.klStep, initialNoise: config.initialNoise, policyLearningRate: config.policyLearningRate } as const;
+  for (const [key, value] of Object.entries(positive)) if (!(Number.isFinite(value) && value > 0)) throw new UserError(`${key} must be a positive number, got ${value}`);
   if (config.samples < 2) throw new UserError('samples must be at least 2 (the dynamics fit needs two samples per condition)');
   if (config.parameterGroups && !config.coordinatewise) throw new UserError('parameterGroups needs coordinatewise GPS (the full-state teacher acts on all coordinates at once)');
   if (config.policy === 'lstm' && !config.coordinatewise) throw new UserError('the LSTM policy is a per-coordinate policy: it needs coordinatewise GPS');

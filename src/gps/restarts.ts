@@ -1,5 +1,5 @@
 // Several independent GPS trainings of one setting, and what is kept of them: the library side of
-// `l2o train --restarts K --combine best|mean` (src/cli/gps-restarts.ts runs them in OUT/restart-k)
+// `l2o train --restarts K --combine best|mean` (train-restarts.ts runs them in OUT/restart-k)
 // and of the experiments' GPS stages. Why the full state trains three and keeps their mean by
 // default: docs/gps.md, session 42.
 

@@ -1,21 +1,24 @@
-// `l2o train --algo gps --restarts N`: N independent trainings of one setting, each in its own run
-// directory OUT/restart-k with its own seed, and the policy of the one with the lowest held-out score
-// copied to OUT/policy.json, where `gps:OUT` reads it. The held-out score is the one that already
-// picks each training's iteration (the final loss on the held-out training instances), so the choice
-// uses no test problem; each restart's kept policy is scored again from the first restart's start
-// draws, so that all are compared on the same runs (their own scores start from their own seeds').
-// Why: on MNIST at T = 400 the training seed moves the test loss more than any setting tried, and
-// the held-out score ranks the seeds as the test does (docs/gps.md, session 39).
-// With --combine mean, OUT/policy.json is instead the policy that steps by the mean action of all
+// The directory of several GPS trainings of one setting (`l2o train --restarts N`, trainGpsRestarts
+// in train-restarts.ts): each restart a whole training in OUT/restart-k with its own seed, and the
+// policy of the one with the lowest held-out score copied to OUT/policy.json, where `gps:OUT` reads
+// it. The held-out score is the one that already picks each training's iteration (the final loss on
+// the held-out training instances), so the choice uses no test problem; each restart's kept policy
+// is scored again from the first restart's start draws, so that all are compared on the same runs
+// (their own scores start from their own seeds'). Why: on MNIST at T = 400 the training seed moves
+// the test loss more than any setting tried, and the held-out score ranks the seeds as the test does
+// (docs/gps.md, session 39).
+// With combine 'mean', OUT/policy.json is instead the policy that steps by the mean action of all
 // the restarts' kept policies (PolicyNetwork.average): on logistic regression and the small net it
 // beat every single restart's (docs/gps.md, session 42).
 // OUT/restarts.json records the seeds and, once all are done, each one's score and the one kept.
+// This module reads and writes files only, so the CLI can check a directory before it loads the GPS
+// code.
 import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
 import { array, number, object, oneOf, optional, parse, SchemaError, string } from '../schema.ts';
-import { restartSeed, type Combine } from '../gps/restarts.ts';
+import { restartSeed, type Combine } from './restarts.ts';
 
 /**
  * The restarts of a run being resumed without --restarts: as many as it was started with (one for a
@@ -24,6 +27,11 @@ import { restartSeed, type Combine } from '../gps/restarts.ts';
 export function savedRestarts(out: string): number | null {
   if (existsSync(restartsPath(out))) return readRestarts(out).restarts.length;
   return existsSync(join(out, 'state.json')) ? 1 : null;
+}
+
+/** The first restart's seed of a run of restarts (what --seed started it with), or null where there is none. */
+export function savedFirstSeed(out: string): string | null {
+  return existsSync(restartsPath(out)) ? (readRestarts(out).restarts[0]?.seed ?? null) : null;
 }
 
 /** What a finished run of restarts kept (its restarts.json says), for a resume without --combine; null when it has not finished. */
@@ -36,6 +44,7 @@ export function savedCombine(out: string): Combine | null {
 const FORMAT = 'l2o-gps-restarts';
 const VERSION = 1;
 
+/** One restart as restarts.json records it: its directory (relative to OUT) and seed, and once done its scores. */
 export interface RestartRecord {
   dir: string;
   seed: string;
@@ -46,6 +55,7 @@ export interface RestartRecord {
   heldOut?: number;
 }
 
+/** OUT/restarts.json: the restarts, and what OUT/policy.json holds of them once all are done. */
 export interface RestartsFile {
   format: string;
   version: number;
