@@ -3,25 +3,26 @@
 // (full-state-features.ts). About ±1 on a steady gradient, about 0.23 in size on pure noise, and it
 // does not fade as the gradients shrink; a step linear in it is Adam without its ε.
 //
-// 'held' (the history-adam-held sets) divides by the largest v̂ since step 100 instead of the
-// current one; up to step 100 the two are the same number. Once the gradients vanish Adam's v̂
-// forgets the large early ones, so the ratio's gain on what remains grows, about 7× by step 4000,
-// and a rule that was stable at its horizon turns the minimum unstable: on logreg, Adam at its
-// 100-step rate and the policies learned in these features leave f* after about 600 steps. Held,
-// the gain never exceeds the one at step 100 (docs/design.md §1, "Adam's ratio").
+// 'held' (the history-adam-held sets) divides by the largest v̂ since step 40 instead of the
+// current one; up to step 40 the two are the same number. As the gradients shrink, Adam's v̂ falls
+// behind the large early ones (its bias-corrected mean dilutes them, and later β2 forgets them), so
+// the ratio's gain on what remains grows, about 7× by step 4000, and a rule that was stable at its
+// horizon turns the minimum unstable: on logreg, Adam at its 100-step rate and the policies learned
+// in these features leave f* after about 600 steps. Held, the gain never exceeds the one at step
+// 40, the full state's training horizon (docs/design.md §1, "Adam's ratio").
 
 const BETA1 = 0.9;
 const BETA2 = 0.999;
-/** From this step on, the held estimate never falls. */
-export const RATIO_HOLD_STEP = 100;
+/** From this step on, the held estimate never falls: the full state's default horizon T (config.ts). */
+export const RATIO_HOLD_STEP = 40;
 
-/** Which v̂ the ratio divides by: Adam's own ('ema'), or the largest since step 100 ('held'). */
+/** Which v̂ the ratio divides by: Adam's own ('ema'), or the largest since step 40 ('held'). */
 export type MeanSquare = 'ema' | 'held';
 
 export class AdamRatio {
   private m = new Float64Array(0);
   private v = new Float64Array(0);
-  /** v̂ as the ratio reads it: Adam's v̂, or with 'held' its running maximum past step 100. */
+  /** v̂ as the ratio reads it: Adam's v̂, or with 'held' its running maximum past step 40. */
   private vHat = new Float64Array(0);
   private steps = 0;
   /** The bias correction 1 − β1^t of the latest push. */

@@ -11,8 +11,8 @@ import { AdamRatioHistory } from './adam-ratio-history.ts';
 /**
  * The per-coordinate feature sets: 'history', H lags of each coordinate's gradient and step and the
  * relative change of f (coordinate-history.ts); 'history-adam', those and Adam's m̂/√v̂
- * (adam-ratio-history.ts); 'history-adam-held', the same with v̂ held from step 100 on, so the
- * ratio's gain never grows past step 100 (adam-ratio.ts); 'history-adam-mean', those of
+ * (adam-ratio-history.ts); 'history-adam-held', the same with v̂ held from step 40 on, so the
+ * ratio's gain never grows past step 40 (adam-ratio.ts); 'history-adam-mean', those of
  * 'history-adam' and the mean |m̂/√v̂| over all coordinates; 'li-malik-2017', the paper's
  * observation and its 25 stride-5 lags of 3-step averages (li-malik-2017-features.ts).
  */

@@ -2,7 +2,7 @@
 // records it, its gradients AdaGrad-scaled where asked (history-scaling.ts), and with
 // `history-adam` d more entries after it, Adam's bias-corrected m̂/√v̂ of each coordinate's raw
 // gradient (adam-ratio.ts, as the per-coordinate set adds it); `history-adam-held` is the same
-// ratio with its v̂ held from step 100 on, so its gain never grows past step 100. The ratio does
+// ratio with its v̂ held from step 40 on, so its gain never grows past step 40. The ratio does
 // not fade as the gradients shrink, unlike an AdaGrad-scaled gradient, and a rule linear in it is
 // Adam, so a first teacher can start from tuned Adam (initial-teacher.ts; docs/design.md §1).
 import type { GradientScaling } from './coordinate-history.ts';

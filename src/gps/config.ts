@@ -94,7 +94,7 @@ export interface GpsConfig {
    * 'li-malik-2017' (the paper's observation and 25 stride-5 lags of 3-step averages; its gradients
    * normalize themselves, so gradientScaling must be 'none'). Full state: 'history' (Φ) or
    * 'history-adam' (Φ and each coordinate's m̂/√v̂, with Adam among the first teachers). Either
-   * view: 'history-adam-held', the ratio with its v̂ held from step 100 on (envs/adam-ratio.ts).
+   * view: 'history-adam-held', the ratio with its v̂ held from step 40 on (envs/adam-ratio.ts).
    */
   features: FeatureSet;
   /**
@@ -150,10 +150,11 @@ export function defaultMetaObjective(coordinatewise: boolean): MetaObjective {
  * The features by view. In the full state, Φ with Adam's ratio, which with the final teacher score,
  * H = 2 and the mean of three trainings (`l2o train --restarts 3 --combine mean`, the command's
  * full-state default) ends below tuned Adam on logreg from every training seed tried, and leads on
- * the small net and the quadratic (docs/gps.md, session 42); its v̂ held from step 100 on, so that
- * past the horizon the policy stays at a minimum it reached (logreg at step 4000: f* to 2e-16
- * instead of 2.1e-4 above it; identical up to step 100; docs/gps.md, session 43). Per coordinate
- * the history: the MNIST recipes choose their own.
+ * the small net and the quadratic (docs/gps.md, session 42); its v̂ held from step 40, the
+ * horizon, on, so that past it the policy stays at a minimum it reached (logreg at step 4000: f* to
+ * 2e-16 instead of 2.1e-4 above it; robust regression 1e-6 to 6e-9 above f* at step 100 instead of
+ * about 2e-5; the quadratic 0.55 instead of 0.51; docs/gps.md, session 43). Per coordinate the
+ * history: the MNIST recipes choose their own.
  */
 export function defaultFeatures(coordinatewise: boolean): FeatureSet {
   return coordinatewise ? 'history' : 'history-adam-held';
