@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.ts';
-import { initBackend } from '../src/backend.ts';
 import { PolicyNetwork } from '../policies/policy-network.ts';
 import { Rng } from '../src/random.ts';
 
