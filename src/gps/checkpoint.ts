@@ -126,35 +126,32 @@ const count = (min: number) => number({ integer: true, min });
 const positive = number({ above: 0 });
 const nonNegative = number({ min: 0 });
 
+/** What each network of an average has of its own (PolicyNetwork's MemberJson): its weights and input scaling. */
+const memberFields = { W1: numbers(), b1: numbers(), W2: numbers(), inputScale: numbers({ above: 0 }), inputBound: numbers({ min: 0 }) };
+
+/** The lengths of a network's own arrays (`memberFields`), from the dimensions of the file's network. */
+function checkMemberLengths(m: { W1: number[]; b1: number[]; W2: number[]; inputScale: number[]; inputBound: number[] }, n: { inputDim: number; hidden: number; outputDim: number }, path: string): void {
+  checkLength(m.W1, n.inputDim * n.hidden, field(path, 'W1'), `inputDim ${n.inputDim} × hidden ${n.hidden}`);
+  checkLength(m.b1, n.hidden, field(path, 'b1'), `hidden ${n.hidden}`);
+  checkLength(m.W2, n.hidden * n.outputDim, field(path, 'W2'), `hidden ${n.hidden} × outputDim ${n.outputDim}`);
+  checkLength(m.inputScale, n.inputDim, field(path, 'inputScale'), `inputDim ${n.inputDim}`);
+  checkLength(m.inputBound, n.inputDim, field(path, 'inputBound'), `inputDim ${n.inputDim}`);
+}
+
 /** A PolicyNetwork's JSON: its dimensions, and weight arrays of the lengths they give. */
 const feedForwardSchema = object(
   {
     inputDim: count(1),
     hidden: count(1),
     outputDim: count(1),
-    W1: numbers(),
-    b1: numbers(),
-    W2: numbers(),
-    inputScale: numbers({ above: 0 }),
-    inputBound: numbers({ min: 0 }),
+    ...memberFields,
     variance: numbers({ above: 0 }),
     // An average of restarts (PolicyNetwork.average): the other networks, each with its own scaling.
-    members: optional(array(object({ W1: numbers(), b1: numbers(), W2: numbers(), inputScale: numbers({ above: 0 }), inputBound: numbers({ min: 0 }) }))),
+    members: optional(array(object(memberFields))),
   },
   (n, path) => {
-    (n.members ?? []).forEach((member, k) => {
-      const where = at(field(path, 'members'), k);
-      checkLength(member.W1, n.inputDim * n.hidden, field(where, 'W1'), `inputDim ${n.inputDim} × hidden ${n.hidden}`);
-      checkLength(member.b1, n.hidden, field(where, 'b1'), `hidden ${n.hidden}`);
-      checkLength(member.W2, n.hidden * n.outputDim, field(where, 'W2'), `hidden ${n.hidden} × outputDim ${n.outputDim}`);
-      checkLength(member.inputScale, n.inputDim, field(where, 'inputScale'), `inputDim ${n.inputDim}`);
-      checkLength(member.inputBound, n.inputDim, field(where, 'inputBound'), `inputDim ${n.inputDim}`);
-    });
-    checkLength(n.W1, n.inputDim * n.hidden, field(path, 'W1'), `inputDim ${n.inputDim} × hidden ${n.hidden}`);
-    checkLength(n.b1, n.hidden, field(path, 'b1'), `hidden ${n.hidden}`);
-    checkLength(n.W2, n.hidden * n.outputDim, field(path, 'W2'), `hidden ${n.hidden} × outputDim ${n.outputDim}`);
-    checkLength(n.inputScale, n.inputDim, field(path, 'inputScale'), `inputDim ${n.inputDim}`);
-    checkLength(n.inputBound, n.inputDim, field(path, 'inputBound'), `inputDim ${n.inputDim}`);
+    (n.members ?? []).forEach((member, k) => checkMemberLengths(member, n, at(field(path, 'members'), k)));
+    checkMemberLengths(n, n, path);
     checkLength(n.variance, n.outputDim, field(path, 'variance'), `outputDim ${n.outputDim}`);
   },
 );
