@@ -62,6 +62,24 @@ test('from source (node --import tsx), worker threads register tsx themselves an
   assert.ok(!threads.includes(0), 'no item ran in the calling thread');
 });
 
+test('a pool that is never closed does not keep the process alive, idle after its items or never given one', () => {
+  // Ends with `await pool.started()` awaited in full (a worker unref'd while starting would let the
+  // loop end first: exit code 13) and then exits by itself: within the timeout, with code 0.
+  const dir = scratchDir('l2o-pool-forgotten-');
+  const script = join(dir, 'forgotten-pool.mjs');
+  const pool = pathToFileURL(join(ROOT, 'dist/src/parallel/worker-pool.js')).href;
+  const tasks = pathToFileURL(join(ROOT, 'dist/test/fixtures/pool-tasks.js')).href;
+  writeFileSync(script, `
+    import { createPool } from ${JSON.stringify(pool)};
+    const idle = createPool(3, { tfjs: false });
+    await idle.started();
+    const used = createPool(3, { tfjs: false });
+    const squared = await used.map({ module: ${JSON.stringify(tasks)}, name: 'square' }, [Float64Array.of(2)]);
+    console.log('done', squared[0][0]);`);
+  const out = execFileSync(process.execPath, [script], { cwd: ROOT, encoding: 'utf8', timeout: 30_000 });
+  assert.equal(out.trim(), 'done 4');
+});
+
 test('a pool of two runs items in this thread and in one worker, both busy, and a pool without this thread in two workers', async () => {
   const items = Array.from({ length: 8 }, () => ({ ms: 150 }));
   for (const callingThread of [true, false]) {

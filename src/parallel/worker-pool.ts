@@ -179,12 +179,14 @@ class ThreadPool implements TaskPool {
     const worker = new Worker(new URL(entry, import.meta.url), { stderr: false, workerData: { tfjs: this.tfjs } });
     const thread: Thread = { worker, ready: false, sent: new Map() };
     // Workers must not keep the process alive between items: the pool is closed explicitly, and an
-    // idle worker is unref'd so a forgotten close() cannot hang the CLI.
-    worker.unref();
+    // idle worker is unref'd so a forgotten close() cannot hang the process. A starting one stays
+    // ref'd, so that `await pool.started()` is not cut short, and is unref'd once ready and idle;
+    // unref() before the 'message' listener would not hold, as attaching it refs the port again.
     worker.on('message', (reply: WorkerReply | { ready: true }) => {
       if ('ready' in reply) {
         // Items wait here, not in a starting thread's inbox, so this thread can take them meanwhile.
         thread.ready = true;
+        if (thread.sent.size === 0) worker.unref();
         if (this.threads.every((t) => t.ready)) this.onStarted();
         this.dispatch();
       } else this.settle(thread, reply);
