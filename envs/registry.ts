@@ -90,7 +90,11 @@ async function importFamilyDefinition(path: string): Promise<FamilyDefinition> {
     if (/\.(ts|mts|cts)$/.test(absolute)) enableTypeScriptModules();
     module = await import(url);
   } catch (err) {
-    throw new UserError(`cannot load env module ${path}: ${(err as Error).message.split('\n')[0]}`);
+    // One line, but the one that says what is wrong: a compile error's first line only announces it
+    // ("Transform failed with 1 error:"), and the next names the file, line, column and the error.
+    const lines = String((err as Error)?.message ?? err).split('\n').map((line) => line.trim()).filter(Boolean);
+    const detail = lines[0]?.endsWith(':') && lines.length > 1 ? `${lines[0]} ${lines[1]}` : lines[0];
+    throw new UserError(`cannot load env module ${path}: ${detail}`);
   }
   const def = module.default;
   if (!def || typeof def.create !== 'function' || typeof def.name !== 'string' || typeof def.params !== 'object') {

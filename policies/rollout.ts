@@ -4,6 +4,7 @@ import type { Objective } from '../envs/objective.ts';
 import type { OptimizationEnv, Trajectory } from '../envs/optimization-env.ts';
 import type { Rng } from '../src/random.ts';
 import { norm } from '../src/vector.ts';
+import { UserError } from '../src/errors.ts';
 import type { Policy } from './policy.ts';
 
 /** What a rollout records beyond f: the states, iterates and actions (for GPS's samples), or each iterate as it comes (for scores of x itself, such as a code's error). */
@@ -15,6 +16,8 @@ export interface RolloutOptions {
 
 /** Runs `policy` in `env` for `steps` steps (or until divergence) and returns the trajectory. */
 export function rollout(env: OptimizationEnv, policy: Policy, objective: Objective, steps: number, rng: Rng, options: RolloutOptions = {}): Trajectory {
+  if (!Number.isInteger(steps) || steps < 0) throw new UserError(`rollout: steps must be a non-negative integer, got ${steps}`);
+  if (typeof rng?.fork !== 'function') throw new UserError(`rollout: rng must be an Rng (new Rng(seed)), which draws x0 and the policy's noise reproducibly; got ${rng}`);
   const values = new Float64Array(steps + 1).fill(NaN);
   const gradientNorms = new Float64Array(steps + 1).fill(NaN);
   const states: Float64Array[] | null = options.recordStates ? [] : null;

@@ -1,7 +1,7 @@
 // Runs one policy over N consecutive instances of a split (by default the first N). Instance i
 // always starts from the same x0 for a given seed, whichever policy runs, so optimizers are compared
 // on identical runs.
-import type { Objective, ObjectiveFamily, Split } from '../envs/objective.ts';
+import { SPLITS, type Objective, type ObjectiveFamily, type Split } from '../envs/objective.ts';
 import { OptimizationEnv, type Trajectory } from '../envs/optimization-env.ts';
 import type { Policy } from './policy.ts';
 import { NonFiniteStartError, UserError } from '../src/errors.ts';
@@ -39,8 +39,17 @@ export interface FullDataRecord {
 export type ProblemRun = Trajectory & { fullData?: FullDataRecord };
 
 export function validateProblemSet(set: ProblemSet): void {
+  if (typeof set.family?.sample !== 'function') throw new UserError(`family must be an objective family (createFamily, defineFamily), got ${set.family}`);
+  if (!(SPLITS as readonly unknown[]).includes(set.split)) throw new UserError(`split must be one of ${SPLITS.join(', ')}, got '${set.split}'`);
   for (const [key, value] of [['problems', set.problems], ['steps', set.steps]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new UserError(`${key} must be a positive integer, got ${value}`);
+  }
+  // Past its size a split would still hand out instances, but ones no other run calls that split's.
+  const first = set.first ?? 0;
+  const available = set.family.splitSizes[set.split];
+  if (first + set.problems > available) {
+    const which = first > 0 ? `instances ${first}..${first + set.problems - 1}` : `${set.problems} problems`;
+    throw new UserError(`${which} exceed the ${available} ${set.split} instances of ${set.family.name}`);
   }
 }
 

@@ -111,6 +111,8 @@ test('line-search methods beat gradient descent on held-out logistic regression'
   for (const row of report.results) {
     assert.equal(row.curve.length, 101);
     assert.equal(row.diverged, 0);
+    // A share of the 40 instances exactly, never 1.0000000000000002 from adding up 1/40s.
+    assert.equal(row.bestFraction, Math.round(row.bestFraction * 40) / 40);
   }
   assert.ok(lbfgs.bestFraction > 0.5);
   // Each row is measured against the lowest mean instance by instance; gd's gap is no luck of the draw.

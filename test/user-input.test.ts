@@ -13,13 +13,16 @@ import { compileExpression, MAX_EXPRESSION_VARIABLES } from '../envs/expression.
 import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { checkedFamily } from '../envs/checked-objective.ts';
 import { runProblems } from '../policies/run-problems.ts';
+import { rollout } from '../policies/rollout.ts';
+import { compareOptimizers } from '../src/evaluate/compare.ts';
+import { writeFileSync } from 'node:fs';
 import { GradientDescent } from '../policies/first-order.ts';
 import { Lbfgs } from '../policies/lbfgs.ts';
 import type { Policy } from '../policies/policy.ts';
 import { Rng } from '../src/random.ts';
 import { initBackend } from '../src/backend.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
-import { BIN, moduleUrl, ROOT } from './helpers.ts';
+import { BIN, moduleUrl, ROOT, scratchDir } from './helpers.ts';
 
 const FAMILY = join(ROOT, 'test/fixtures/misbehaving-family.mjs');
 const TASKS = moduleUrl('test/fixtures/user-input-tasks.ts');
@@ -70,6 +73,36 @@ test('a family module: its shape is checked, and create() or sample() throwing n
   const sampling = await family('sample-throws');
   assert.equal(await userError(() => sampling.sample('test', 3)), "family 'bad': sample('test', 3) threw: index out of range");
   assert.equal(await userError(() => run('instance-dim')), "family 'bad': instance bad/test/0 has dim 3, the family's dim is 2");
+});
+
+test('the library refuses bad arguments to compareOptimizers and rollout with one line, before any run', async () => {
+  const family = createFamily('quadratic', { dim: '3', testSize: '10' });
+  const options = { family, split: 'test' as const, steps: 5, problems: 3, seed: '1', backend: 'none' };
+  const compare = (contenders: unknown[], changes: Record<string, unknown> = {}) => compareOptimizers(contenders as never, { ...options, ...changes });
+  // The CLI refuses --problems past the split, and so does the library: not instances the split does not have.
+  assert.equal(await userError(() => compare([{ name: 'gd' }], { problems: 11 })), '11 problems exceed the 10 test instances of quadratic');
+  assert.equal(await userError(() => compare([{ name: 'gd' }], { split: 'val' })), "split must be one of train, test, got 'val'");
+  assert.match(await userError(() => compare([{ name: 'gd' }], { family: undefined })), /^family must be an objective family/);
+  assert.equal(await userError(() => compare([{ name: 'gd' }], { grid: [] })), 'grid must be a non-empty list of positive learning rates, got []');
+  assert.equal(await userError(() => compare([{ name: 'gd' }], { grid: [0.1, -1] })), 'grid must be a non-empty list of positive learning rates, got [0.1,-1]');
+  assert.equal(await userError(() => compare([{ name: 'gd' }], { lr: Number.NaN })), 'lr must be a positive number, got NaN');
+  assert.equal(await userError(() => compare([{ name: 'gd' }], { lr: -1 })), 'lr must be a positive number, got -1');
+  assert.equal(await userError(() => compare([{ name: 'x', policy: null, lr: null }])), 'contender x: policy must be a Policy (reset and act), got null');
+  assert.equal(await userError(() => compare([])), 'compareOptimizers needs at least one contender');
+  const env = new OptimizationEnv();
+  const objective = family.sample('test', 0);
+  assert.equal(await userError(() => rollout(env, new GradientDescent(0.1), objective, 5, undefined as never)), "rollout: rng must be an Rng (new Rng(seed)), which draws x0 and the policy's noise reproducibly; got undefined");
+  assert.equal(await userError(() => rollout(env, new GradientDescent(0.1), objective, -1, new Rng('1'))), 'rollout: steps must be a non-negative integer, got -1');
+  // And the good call still runs.
+  const report = await compare([{ name: 'gd' }], { lr: 0.1 });
+  assert.equal(report.results[0].curve.length, 6);
+});
+
+test('a family module that does not compile: the one line names the file, line, column and the error', async () => {
+  const dir = scratchDir('l2o-syntax-');
+  const path = join(dir, 'syntax.ts');
+  writeFileSync(path, 'const x: = 1;\nexport default {};\n');
+  assert.match(await userError(() => loadFamilyModule(path)), /^cannot load env module .*syntax\.ts: Transform failed with 1 error: .*syntax\.ts:1:9: ERROR: Unexpected "="$/);
 });
 
 test("an objective's start and evaluate: a wrong shape or a throw names the instance and the step; NaN is still divergence", async () => {

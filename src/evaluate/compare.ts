@@ -8,7 +8,7 @@ import { chargedCurve, fullDataAt, hasDiverged, startedBadly, validateProblemSet
 import { UserError } from '../errors.ts';
 import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
-import { tuneLearningRate, tuningRuns, type TuningResult } from './tuner.ts';
+import { checkRates, tuneLearningRate, tuningRuns, type TuningResult } from './tuner.ts';
 import { bootstrapMean, pairedDifference, type PairedDifference } from './paired-difference.ts';
 import { Rng } from '../random.ts';
 import { measureSuboptimality, searchIterations, validateMinimumSearch, type ReferenceMinimum, type Suboptimality } from './reference-minimum.ts';
@@ -104,6 +104,18 @@ export interface CompareOptions {
  */
 export type Contender = { name: string } | { name: string; policy: Policy; lr: number | null; spec?: PolicySpec };
 
+/** Each contender a hand-designed optimizer's name or a built policy, before anything runs. */
+function checkContenders(contenders: Contender[]): void {
+  if (!Array.isArray(contenders) || contenders.length === 0) throw new UserError('compareOptimizers needs at least one contender');
+  for (const contender of contenders) {
+    if (typeof contender?.name !== 'string') throw new UserError(`a contender needs a name: got ${JSON.stringify(contender)}`);
+    if (!('policy' in contender)) continue;
+    const { policy, lr } = contender;
+    if (typeof policy?.act !== 'function' || typeof policy.reset !== 'function') throw new UserError(`contender ${contender.name}: policy must be a Policy (reset and act), got ${policy}`);
+    if (lr !== null && !(typeof lr === 'number' && Number.isFinite(lr))) throw new UserError(`contender ${contender.name}: lr must be a number or null (a learned policy), got ${lr}`);
+  }
+}
+
 /** Tunes each hand-designed contender on the training split, then runs every contender on the same problems from the same starts and summarizes. */
 export async function compareOptimizers(contenders: Contender[], options: CompareOptions): Promise<EvalReport> {
   const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength, fullDataSteps: [options.steps] };
@@ -111,6 +123,8 @@ export async function compareOptimizers(contenders: Contender[], options: Compar
   // Checked before any optimizer runs, so a bad flag does not cost the whole comparison.
   if (search) validateMinimumSearch(search);
   validateProblemSet(set);
+  checkRates(options);
+  checkContenders(contenders);
   // A learned policy meets the first problem before anything runs, so one that cannot run on this
   // family (a full-state GPS policy trained on another dimension) fails at once, not after the tuning.
   const learned = contenders.filter((c) => 'policy' in c && c.lr === null) as { policy: Policy }[];
@@ -247,11 +261,14 @@ function differencesToBest(optimizers: string[], means: number[], finals: number
 /** bestFraction: the share of instances on which each row's final objective is lowest (ties count for each). */
 function markBestFractions(rows: ResultRow[], finals: number[][]): void {
   const problems = finals[0]?.length ?? 0;
+  // Counted, then divided once: a sum of 1/problems can end above 1 (1.0000000000000002).
+  const wins = rows.map(() => 0);
   for (let i = 0; i < problems; i++) {
     const best = Math.min(...finals.map((f) => f[i]));
     const tolerance = sameValueTolerance(best);
     finals.forEach((f, k) => {
-      if (f[i] <= best + tolerance) rows[k].bestFraction += 1 / problems;
+      if (f[i] <= best + tolerance) wins[k]++;
     });
   }
+  if (problems > 0) rows.forEach((row, k) => (row.bestFraction = wins[k] / problems));
 }

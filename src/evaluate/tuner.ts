@@ -10,6 +10,7 @@ import { mean } from '../vector.ts';
 import { selectionScore, startedBadly } from '../../policies/run-problems.ts';
 import { runProblemsOn, type OnRuns } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
+import { UserError } from '../errors.ts';
 
 /** The learning rate a tuning chose, and the score of every rate tried. */
 export interface TuningResult {
@@ -21,6 +22,16 @@ export interface TuningResult {
   trainProblems: number;
 }
 
+/** Rates to tune over, refinement rounds and a fixed rate, checked before any run: a bad one is a UserError, not a failure deep in the tuning. */
+export function checkRates(rates: { grid?: readonly number[]; refine?: number; lr?: number }): void {
+  const { grid, refine, lr } = rates;
+  if (grid !== undefined && (!Array.isArray(grid) || grid.length === 0 || !grid.every((r) => typeof r === 'number' && r > 0 && Number.isFinite(r)))) {
+    throw new UserError(`grid must be a non-empty list of positive learning rates, got ${JSON.stringify(grid)}`);
+  }
+  if (refine !== undefined && !(Number.isInteger(refine) && refine >= 0)) throw new UserError(`refine must be a non-negative integer, got ${refine}`);
+  if (lr !== undefined && !(typeof lr === 'number' && lr > 0 && Number.isFinite(lr))) throw new UserError(`lr must be a positive number, got ${lr}`);
+}
+
 /**
  * With a pool of several workers, the grid points' runs go to its workers (the same scores for any
  * count). `onRuns` hears of the runs as they finish: grid.length × trainProblems in all.
@@ -30,6 +41,7 @@ export async function tuneLearningRate(
   family: ObjectiveFamily,
   options: { steps: number; seed: string; grid: readonly number[]; refine?: number; trainProblems?: number; historyLength?: number; pool?: TaskPool; onRuns?: OnRuns },
 ): Promise<TuningResult> {
+  checkRates(options);
   const problems = options.trainProblems ?? family.splitSizes.train;
   const set = { family, split: 'train' as const, problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength, fullDataSteps: [options.steps] };
   const tried = new Map<number, number>();
