@@ -8,7 +8,7 @@ import { DEFAULT_BPTT_CONFIG, createFamily, initBackend, loadOptimizer, trainBpt
 console.log(`tfjs backend: ${await initBackend()}`);
 const out = 'runs/example-lstm';
 // 10-dimensional quadratics ‖Wθ − y‖², the paper's first problem; a short run of 100 meta-iterations.
-await trainBptt({
+const trained = await trainBptt({
   family: createFamily('quadratic'),
   out,
   resume: true,
@@ -17,6 +17,7 @@ await trainBptt({
     if (log.validation !== undefined) console.log(`meta-iteration ${log.iteration + 1}: held-out final f ${log.validation.toPrecision(4)}`);
   },
 });
+trained.lstm.dispose(); // the run directory keeps the optimizer; loadOptimizer reads it back
 
 const xs = tf.randomNormal([256, 4], 0, 1, 'float32', 1);
 const ys = tf.tidy(() => xs.sum(1, true).sin());

@@ -32,4 +32,10 @@ export class LstmPolicy implements Policy {
     if (this.state) disposeStates([this.state]);
     this.state = null;
   }
+
+  /** Frees the last run's state and the LSTM's weights. */
+  dispose(): void {
+    this.release();
+    this.lstm.dispose();
+  }
 }

@@ -15,4 +15,8 @@ export interface Policy {
   reset(objective: Objective, rng: Rng): void;
   /** The step Δx, so that x_{t+1} = x_t + Δx. */
   act(observation: Observation): Float64Array;
+  /** Frees what the last run left (a learned policy's per-run tfjs state); the policy stays usable. Runs of a problem set call it at their end. */
+  release?(): void;
+  /** Frees everything the policy holds (its tfjs variables too); it cannot run afterwards. Policies without it hold nothing that needs freeing. */
+  dispose?(): void;
 }

@@ -60,19 +60,24 @@ export function runProblems(policy: Policy, set: ProblemSet): ProblemRun[] {
   const root = new Rng(`run-${set.seed}`);
   const trajectories: ProblemRun[] = [];
   const first = set.first ?? 0;
-  for (let i = first; i < first + set.problems; i++) {
-    const objective = set.family.sample(set.split, i);
-    try {
-      const rng = root.fork(`${set.split}/${i}`);
-      trajectories.push(set.fullDataSteps && objective.fullValue ? withFullData(env, policy, objective, set.steps, rng, set.fullDataSteps) : rollout(env, policy, objective, set.steps, rng));
-    } catch (err) {
-      // A start where f is not finite (a random x0 outside the domain): this run diverged at step 0,
-      // and the evaluation goes on (compare.ts leaves the instance out of the means and says so).
-      if (!(err instanceof NonFiniteStartError)) throw err;
-      trajectories.push(badStart(objective.name, set.steps));
-    } finally {
-      objective.dispose?.();
+  try {
+    for (let i = first; i < first + set.problems; i++) {
+      const objective = set.family.sample(set.split, i);
+      try {
+        const rng = root.fork(`${set.split}/${i}`);
+        trajectories.push(set.fullDataSteps && objective.fullValue ? withFullData(env, policy, objective, set.steps, rng, set.fullDataSteps) : rollout(env, policy, objective, set.steps, rng));
+      } catch (err) {
+        // A start where f is not finite (a random x0 outside the domain): this run diverged at step 0,
+        // and the evaluation goes on (compare.ts leaves the instance out of the means and says so).
+        if (!(err instanceof NonFiniteStartError)) throw err;
+        trajectories.push(badStart(objective.name, set.steps));
+      } finally {
+        objective.dispose?.();
+      }
     }
+  } finally {
+    // Each reset frees the run before; the last run's state (an LSTM's tensors) is freed here.
+    policy.release?.();
   }
   return trajectories;
 }

@@ -15,6 +15,7 @@ import { LearnedOptimizer } from '../src/supervised/learned-optimizer.ts';
 import { ProblemBatch } from '../src/supervised/problem-batch.ts';
 import { Rng } from '../src/random.ts';
 import { UserError } from '../src/errors.ts';
+import { compareOptimizers } from '../src/evaluate/compare.ts';
 import { assertClose, breakingFamily, scratchDir } from './helpers.ts';
 
 await initBackend();
@@ -216,6 +217,7 @@ test('train writes log and checkpoints; a resumed run equals an uninterrupted on
   const { policy, iteration } = loadBpttPolicy(straight);
   assert.ok(iteration === 3 || iteration === 6);
   assert.equal(policy.name, 'bptt');
+  policy.dispose();
   await assert.rejects(trainBptt({ config: SMALL, family: quadratic, identity, out: straight, resume: false }), /already holds a BPTT run/);
   await assert.rejects(trainBptt({ config: SMALL, family: quadratic, identity: { env: 'logreg', envParams: {} }, out: straight, resume: true }), /holds a run on env 'quadratic'/);
   writeFileSync(optimizerPath(straight), readFileSync(optimizerPath(straight), 'utf8').slice(0, 100));
@@ -273,6 +275,22 @@ test('checkpoints leak no tensors: a run with a checkpoint every iteration ends 
   });
   assert.deepEqual(counts.slice(1), counts.slice(0, -1), `live tensors after each checkpointed iteration: ${counts}`);
   result.lstm.dispose();
+});
+
+test('a loaded BPTT policy frees what it holds: runs of a comparison leave no state behind, and dispose() frees its weights', async () => {
+  const out = scratchDir('l2o-bptt-own-');
+  (await trainBptt({ config: { ...SMALL, iterations: 3 }, family: quadratic, identity, out, resume: false })).lstm.dispose();
+  const before = tf.memory().numTensors;
+  const { policy } = loadBpttPolicy(out);
+  const weights = tf.memory().numTensors - before;
+  assert.ok(weights > 0, 'the LSTM holds its weights as tensors');
+  for (let k = 0; k < 2; k++) {
+    const report = await compareOptimizers([{ name: 'bptt', policy, lr: null }], { family: quadratic, split: 'test', steps: 10, problems: 3, seed: '1', backend: 'test' });
+    assert.ok(report.results[0].meanFinal < report.results[0].curve[0]);
+    assert.equal(tf.memory().numTensors - before, weights, `after comparison ${k + 1}, only the weights are live`);
+  }
+  policy.dispose();
+  assert.equal(tf.memory().numTensors, before);
 });
 
 test('BPTT training that never produces a finite held-out score fails instead of exiting with no optimizer', async () => {

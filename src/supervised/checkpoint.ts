@@ -170,7 +170,7 @@ const stateSchema: Schema<StateFile> = (value, path) => {
   return file as unknown as StateFile;
 };
 
-/** The learned optimizer of a run directory, for evaluation. */
+/** The learned optimizer of a run directory, for evaluation; its policy holds tfjs variables until `policy.dispose()`. */
 export function loadBpttPolicy(dir: string): { policy: LstmPolicy; identity: RunIdentity; iteration: number } {
   const path = optimizerPath(dir);
   const file = readRunFile(path, 'BPTT optimizer', FORMAT, VERSION, optimizerFileSchema);

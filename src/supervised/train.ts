@@ -23,7 +23,11 @@ export interface BpttTrainOptions {
   onIteration?: (log: BpttIterationLog, progress: BpttProgress) => void;
 }
 
-/** Meta-trains the coordinatewise LSTM optimizer by truncated BPTT, checkpointing to `out`; resumes a killed run when asked. */
+/**
+ * Meta-trains the coordinatewise LSTM optimizer by truncated BPTT, checkpointing to `out`; resumes a
+ * killed run when asked. The returned `lstm` holds tfjs variables: the caller owns it, and frees it
+ * with `lstm.dispose()` (the run directory keeps the optimizer for loadOptimizer or loadBpttPolicy).
+ */
 export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
   validateBpttConfig(options.config, options.family);
   return withRunDirectory(options.out, () => hasCheckpoint(options.out), () => runBptt(options));
