@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
 import { ROOT, scratchDir } from './helpers.ts';
 
 
@@ -80,6 +80,19 @@ test('the packed package installs into a fresh project and works there: plain no
     const listing = ok(run('tar', ['tzf', join(work, tarball)], { cwd: work }), 'tar').stdout.split('\n');
     assert.ok(listing.includes('package/dist/src/index.d.ts') && listing.includes('package/bin/l2o.js'), 'the build and the bin are shipped');
     assert.deepEqual(listing.filter((f) => /^package\/(test|bench|scratch|src|envs|policies)\//.test(f) || f.endsWith('.test.ts')), [], 'no tests, benchmarks or sources');
+    // Every relative link of the shipped README and docs reaches a shipped file (the results pages and their figures too).
+    const shipped = new Set(listing);
+    const broken: string[] = [];
+    for (const page of listing.filter((f) => f.endsWith('.md'))) {
+      const text = readFileSync(join(ROOT, page.slice('package/'.length)), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue;
+        const path = posix.normalize(posix.join(posix.dirname(page), target));
+        const found = target.endsWith('/') ? listing.some((f) => f.startsWith(`${path.replace(/\/$/, "")}/`)) : shipped.has(path);
+        if (!found) broken.push(`${page} → ${target}`);
+      }
+    }
+    assert.deepEqual(broken, [], 'links to files the package does not ship');
 
     const project = join(work, 'project');
     mkdirSync(project);
