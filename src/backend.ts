@@ -52,8 +52,20 @@ async function tryBackend(name: BackendName): Promise<boolean> {
 
 let chosen: Promise<BackendName> | null = null;
 
-/** Initializes tfjs once per process and returns the backend in use. */
-export function initBackend(preferred: string | undefined = process.env.L2O_BACKEND): Promise<BackendName> {
+/**
+ * Initializes tfjs once per process and returns the backend in use: `preferred` (or L2O_BACKEND),
+ * else the first of tensorflow, wasm, cpu that loads. Later calls return the same backend; one that
+ * names a different backend is refused, as tfjs cannot move the tensors already made.
+ */
+export async function initBackend(preferred?: string): Promise<BackendName> {
+  if (chosen && preferred !== undefined) {
+    const current = await chosen;
+    if (preferred !== current) throw new UserError(`the tfjs backend is already '${current}'; initBackend('${preferred}') cannot switch it: call initBackend first, once`);
+  }
+  return startBackend(preferred ?? process.env.L2O_BACKEND);
+}
+
+function startBackend(preferred: string | undefined): Promise<BackendName> {
   chosen ??= (async () => {
     if (preferred) {
       if (!(BACKENDS as readonly string[]).includes(preferred)) {

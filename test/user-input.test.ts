@@ -191,6 +191,9 @@ test("the wasm backend's rethrowing process listeners are removed, in this threa
   const before = ['uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e));
   assert.equal(await initBackend('wasm'), 'wasm');
   assert.deepEqual(['uncaughtException', 'unhandledRejection'].map((e) => process.listenerCount(e)), before);
+  // Once started, the backend stays: asked again it answers the same, asked for another it refuses.
+  assert.equal(await initBackend(), 'wasm');
+  assert.equal(await userError(() => initBackend('cpu')), "the tfjs backend is already 'wasm'; initBackend('cpu') cannot switch it: call initBackend first, once");
   process.env.L2O_BACKEND = 'wasm';
   const pool = createPool(2, { callingThread: false });
   try {
