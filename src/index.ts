@@ -52,6 +52,10 @@ export type { BpttIterationLog } from './supervised/bptt.ts';
 export type { BpttProgress } from './supervised/checkpoint.ts';
 export { loadBpttPolicy } from './supervised/checkpoint.ts';
 
+// Supervised LISTA (sparse coding; docs/sparse.md).
+export { trainListaRun, trainLista, loadListaPolicy, loadListaNetwork, DEFAULT_LISTA_CONFIG, type ListaConfig, type ListaTrainResult, type ListaIterationLog, type ListaTrainingRecord } from './supervised/lista.ts';
+export { ListaPolicy, listaForward, type ListaNetwork } from '../policies/lista-policy.ts';
+
 // Evaluation.
 export { compareOptimizers, type CompareOptions, type Contender, type EvalReport, type ResultRow } from './evaluate/compare.ts';
 export { tuneLearningRate, type TuningResult } from './evaluate/tuner.ts';
