@@ -1,11 +1,11 @@
 // Train a learned optimizer through the API, compare it with tuned hand-designed ones on held-out
 // problems, then train a tfjs model with it as a drop-in tf.Optimizer.
 //   npx tsx examples/train-and-use.ts            (in a project with learn-to-optimize installed)
-// About two minutes on two cores. The optimizer is per-coordinate GPS (Li & Malik 2017), which steps
+// Under a minute on two cores (42 s here). The optimizer is per-coordinate GPS (Li & Malik 2017), which steps
 // any model: it reads each weight's own gradient and step history, not the model's shape.
 import * as tf from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_GPS_CONFIG, compareOptimizers, createPool, initBackend, loadFamilyModule, loadGpsPolicy, loadOptimizer, trainGps } from 'learn-to-optimize';
+import { compareOptimizers, defaultGpsConfig, createPool, initBackend, loadFamilyModule, loadGpsPolicy, loadOptimizer, trainGps } from 'learn-to-optimize';
 
 const backend = await initBackend();
 console.log(`tfjs backend: ${backend}`);
@@ -20,7 +20,7 @@ try {
     out,
     resume: true, // a second run of this script continues (or reuses) the first
     pool,
-    config: { ...DEFAULT_GPS_CONFIG, coordinatewise: true, initialNoise: 0.2, conditions: 20, validation: 20, iterations: 5 },
+    config: { ...defaultGpsConfig(true), conditions: 20, validation: 20, iterations: 5 }, // per coordinate, as `l2o train --coordinatewise`
     onIteration: (log) => console.log(`iteration ${log.iteration + 1}: held-out final f ${log.validation?.toPrecision(4) ?? '-'}`),
   });
 

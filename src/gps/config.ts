@@ -174,7 +174,11 @@ export function defaultHistoryLength(coordinatewise: boolean): number {
   return coordinatewise ? 5 : 2;
 }
 
-/** The defaults of `l2o train --algo gps`; spread it and override what you need. */
+/**
+ * The defaults of `l2o train --algo gps` in the full state; spread it and override what you need.
+ * For per-coordinate GPS start from defaultGpsConfig(true): `coordinatewise: true` alone keeps the
+ * full state's H, noise, meta-objective, features and teacher score.
+ */
 export const DEFAULT_GPS_CONFIG: GpsConfig = {
   conditions: 20,
   /** logreg's: divideTrainingSplit holds out whatever the conditions leave of a family's training split. */
