@@ -96,6 +96,17 @@ test('the library refuses bad arguments to compareOptimizers and rollout with on
   // And the good call still runs.
   const report = await compare([{ name: 'gd' }], { lr: 0.1 });
   assert.equal(report.results[0].curve.length, 6);
+  // A family object built by hand gets a module's checks: the gradient named, not the action; a throw with its instance and step.
+  const byHand = (evaluate: (x: Float64Array) => unknown) => ({
+    name: 'hand',
+    dim: 2,
+    splitSizes: { train: 2, test: 2 },
+    sample: (split: string, index: number) => ({ name: `hand/${split}/${index}`, dim: 2, start: () => Float64Array.of(1, 1), evaluate }),
+  });
+  const handOptions = { lr: 0.1, problems: 2 };
+  assert.match(await userError(() => compare([{ name: 'gd' }], { ...handOptions, family: byHand(() => ({ value: 1, gradient: [1] })) })), /^objective hand\/test\/0 at step 0: evaluate\(x\) returned gradient = an array of length 1; /);
+  let calls = 0;
+  assert.equal(await userError(() => compare([{ name: 'gd' }], { ...handOptions, family: byHand((x) => { if (++calls > 3) throw new Error('boom'); return { value: x[0] ** 2, gradient: [2 * x[0], 0] }; }) })), 'objective hand/test/0 threw at step 3: boom');
 });
 
 test('a family module that does not compile: the one line names the file, line, column and the error', async () => {
