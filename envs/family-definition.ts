@@ -115,8 +115,8 @@ export function resolveParams(def: FamilyDefinition, given: Record<string, strin
 /** Instance counts and the instance seed are common to all built-in families. */
 export function splitParams(train: number, test: number): Record<string, ParamSpec> {
   return {
-    trainSize: { kind: 'integer', default: train, min: 0, description: 'number of training instances' },
-    testSize: { kind: 'integer', default: test, min: 0, description: 'number of held-out test instances' },
+    trainSize: { kind: 'integer', default: train, min: 0, max: 10_000_000, description: 'number of training instances' },
+    testSize: { kind: 'integer', default: test, min: 0, max: 10_000_000, description: 'number of held-out test instances' },
     instanceSeed: { kind: 'integer', default: 0, description: 'seed of the instance generator (fixes both splits)' },
   };
 }

@@ -43,9 +43,9 @@ export const groupSparseRegression: FamilyDefinition = {
   name: 'group-sparse-regression',
   description: 'group lasso ½‖Ax − b‖² + λΣ‖x_g‖₂, Gaussian A, a truth nonzero on a few whole groups; d = groups·groupSize',
   params: {
-    m: { kind: 'integer', default: 25, description: 'observations (rows of A)' },
-    groups: { kind: 'integer', default: 10, description: 'number of groups' },
-    groupSize: { kind: 'integer', default: 5, description: 'coordinates per group' },
+    m: { kind: 'integer', default: 25, min: 1, max: 4096, description: 'observations (rows of A)' },
+    groups: { kind: 'integer', default: 10, min: 1, max: 4096, description: 'number of groups' },
+    groupSize: { kind: 'integer', default: 5, min: 1, max: 4096, description: 'coordinates per group' },
     activeGroups: { kind: 'integer', default: 2, description: 'groups on which the truth is nonzero, values N(0, 1)' },
     lambda: { kind: 'number', default: 0.1, description: 'group-ℓ2 weight λ' },
     noise: { kind: 'number', default: 0.01, description: 'b = Ax_true + N(0, noise²·I)' },

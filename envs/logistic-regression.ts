@@ -10,7 +10,7 @@ export const logisticRegression: FamilyDefinition = {
   name: 'logreg',
   description: 'logistic regression, 2-D inputs + bias (d = 3), two random Gaussian classes (Li & Malik 2016)',
   params: {
-    pointsPerClass: { kind: 'integer', default: 50, min: 1, description: 'points drawn from each Gaussian' },
+    pointsPerClass: { kind: 'integer', default: 50, min: 1, max: 1_000_000, description: 'points drawn from each Gaussian' },
     lambda: { kind: 'number', default: 0.0005, min: 0, description: 'ℓ2 penalty (λ/2)‖w‖² on the weights' },
     meanStd: { kind: 'number', default: 1, min: 0, description: 'class means ~ N(0, meanStd²·I)' },
     initStd: { kind: 'number', default: 1, min: 0, description: 'x0 ~ N(0, initStd²·I)' },

@@ -13,8 +13,8 @@ export const mlpGaussians: FamilyDefinition = {
   description: 'tfjs MLP classifier on Gaussian clouds with random binary labels (configurable net and minibatch)',
   params: {
     ...mlpParams({ hidden: '8', activation: 'relu', batchSize: 0, batchNote: '0 = full batch', lambda: 0.0005 }),
-    clusters: { kind: 'integer', default: 4, min: 1, description: 'number of Gaussian clouds' },
-    pointsPerCluster: { kind: 'integer', default: 25, min: 1, description: 'points per cloud' },
+    clusters: { kind: 'integer', default: 4, min: 1, max: 1000, description: 'number of Gaussian clouds' },
+    pointsPerCluster: { kind: 'integer', default: 25, min: 1, max: 1_000_000, description: 'points per cloud' },
     meanStd: { kind: 'number', default: 1, min: 0, description: 'cloud means ~ N(0, meanStd²·I)' },
     ...splitParams(80, 100),
   },

@@ -24,7 +24,7 @@ export function mlpParams(defaults: { hidden: string; activation: Activation; ba
   return {
     hidden: { kind: 'string', default: defaults.hidden, description: 'hidden layer widths, comma-separated' },
     activation: { kind: 'string', default: defaults.activation, description: `hidden activation: ${ACTIVATIONS.join(', ')}` },
-    batchSize: { kind: 'integer', default: defaults.batchSize, min: 0, description: `minibatch size (${defaults.batchNote})` },
+    batchSize: { kind: 'integer', default: defaults.batchSize, min: 0, max: 1_000_000, description: `minibatch size (${defaults.batchNote})` },
     lambda: { kind: 'number', default: defaults.lambda, min: 0, description: 'weight decay (λ/2)Σ‖W‖²' },
     initScale: { kind: 'number', default: 1, min: 0, description: 'weights ~ N(0, initScale²/fan-in)' },
   };

@@ -8,7 +8,7 @@ export const quadratic: FamilyDefinition = {
   name: 'quadratic',
   description: '‖Wθ − y‖² with random Gaussian W and y, d = 10 (Andrychowicz et al. 2016)',
   params: {
-    dim: { kind: 'integer', default: 10, min: 1, description: 'dimension d' },
+    dim: { kind: 'integer', default: 10, min: 1, max: 4096, description: 'dimension d' },
     initStd: { kind: 'number', default: 0.01, min: 0, description: 'θ0 ~ N(0, initStd²·I)' },
     ...splitParams(128, 100),
   },

@@ -10,8 +10,8 @@ export const robustRegression: FamilyDefinition = {
   name: 'robust-regression',
   description: 'Geman–McClure robust linear regression, 2-D inputs + bias (d = 3), non-convex (Li & Malik 2016)',
   params: {
-    clusters: { kind: 'integer', default: 4, min: 1, description: 'number of identity-covariance Gaussians' },
-    pointsPerCluster: { kind: 'integer', default: 25, min: 1, description: 'points drawn from each Gaussian' },
+    clusters: { kind: 'integer', default: 4, min: 1, max: 1000, description: 'number of identity-covariance Gaussians' },
+    pointsPerCluster: { kind: 'integer', default: 25, min: 1, max: 1_000_000, description: 'points drawn from each Gaussian' },
     c: { kind: 'number', default: 1, min: 0, exclusiveMin: true, description: 'Geman–McClure scale c' },
     meanStd: { kind: 'number', default: 2, min: 0, description: 'cluster means ~ N(0, meanStd²·I)' },
     noiseStd: { kind: 'number', default: 0.5, min: 0, description: 'label noise standard deviation' },

@@ -15,9 +15,9 @@ export const smallNet: FamilyDefinition = {
   name: 'small-net',
   description: 'two-layer ReLU net classifier on 4 Gaussian clouds with random binary labels (Li & Malik 2016)',
   params: {
-    hidden: { kind: 'integer', default: 2, min: 1, description: 'hidden units' },
-    clusters: { kind: 'integer', default: 4, min: 1, description: 'number of Gaussian clouds' },
-    pointsPerCluster: { kind: 'integer', default: 25, min: 1, description: 'points per cloud' },
+    hidden: { kind: 'integer', default: 2, min: 1, max: 10_000, description: 'hidden units' },
+    clusters: { kind: 'integer', default: 4, min: 1, max: 1000, description: 'number of Gaussian clouds' },
+    pointsPerCluster: { kind: 'integer', default: 25, min: 1, max: 1_000_000, description: 'points per cloud' },
     lambda: { kind: 'number', default: 0.0005, min: 0, description: 'weight decay (λ/2)(‖W‖² + ‖U‖²)' },
     meanStd: { kind: 'number', default: 1, min: 0, description: 'cloud means ~ N(0, meanStd²·I)' },
     initStd: { kind: 'number', default: 0.5, min: 0, description: 'x0 ~ N(0, initStd²·I)' },

@@ -180,8 +180,8 @@ export const sparseCoding: FamilyDefinition = {
   name: 'sparse-coding',
   description: 'lasso ½‖Dz − y‖² + λ‖z‖₁ with a fixed unit-norm Gaussian dictionary and k-sparse codes (Gregor & LeCun 2010), d = atoms',
   params: {
-    m: { kind: 'integer', default: 25, description: 'signal length (rows of the dictionary D)' },
-    atoms: { kind: 'integer', default: 50, description: 'dictionary atoms n (columns of D): the dimension' },
+    m: { kind: 'integer', default: 25, min: 1, max: 4096, description: 'signal length (rows of the dictionary D)' },
+    atoms: { kind: 'integer', default: 50, min: 1, max: 4096, description: 'dictionary atoms n (columns of D): the dimension' },
     sparsity: { kind: 'integer', default: 3, description: 'nonzeros k of each true code z*, values N(0, 1)' },
     lambda: { kind: 'number', default: 0.1, description: 'ℓ1 weight λ' },
     noise: { kind: 'number', default: 0.01, description: 'y = Dz* + N(0, noise²·I)' },

@@ -8,9 +8,9 @@
 // runs the same code over the same directory, which must be on a filesystem every worker shares,
 // reading the stages done before from their files, computes the one stage its job names, and stops.
 import { cpus, totalmem } from 'node:os';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { readJsonFile, writeFileAtomic } from '../src/atomic-file.ts';
+import { makeUserDirectory, readJsonFile, writeFileAtomic } from '../src/atomic-file.ts';
 import { UserError } from '../src/errors.ts';
 import { createPool, type TaskPool } from '../src/parallel/worker-pool.ts';
 import { ProgressReporter, type ProgressStream } from '../src/progress.ts';
@@ -166,10 +166,10 @@ export class ExperimentRun {
     } else {
       dir = join(options.root, settings.experiment, timestampName(new Date()));
       if (existsSync(dir)) throw new UserError(`${dir} already exists`);
-      mkdirSync(dir, { recursive: true });
+      makeUserDirectory(dir, '--out');
       writeFileAtomic(join(dir, 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
     }
-    mkdirSync(join(dir, 'stages'), { recursive: true });
+    makeUserDirectory(join(dir, 'stages'), options.resume ? '--resume' : '--out');
     return new ExperimentRun(dir, settings, options.quiet ?? false, options.pool ?? createPool(1), options.stream, options.queue === undefined ? ExperimentRun.queue : options.queue);
   }
 

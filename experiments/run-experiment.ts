@@ -6,10 +6,13 @@ import { describeMachine, ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
 import { findExperiment } from './registry.ts';
 import { publishResults, RESULTS_SCHEMA_VERSION, writeExperimentFiles } from './results.ts';
+import { makeUserDirectory } from '../src/atomic-file.ts';
 
 /** `publish`: also write the results page into this documentation folder (results.ts publishResults). */
 export async function runExperiment(name: string, options: { quick: boolean; seed: string; root: string; resume?: string; quiet?: boolean; workers?: number; publish?: string }): Promise<string> {
   const experiment = findExperiment(name);
+  // Made (and checked writable) now, not after a run that can take the better part of an hour.
+  if (options.publish) makeUserDirectory(options.publish, '--publish');
   const runStages = await experiment.load();
   const backend = await initBackend();
   const pool = createPool(options.workers ?? defaultWorkers());

@@ -1,7 +1,7 @@
 // Checkpoints must survive a kill at any instant: write a temporary file beside the target, flush it
 // to disk, then rename over the target (atomic on POSIX filesystems). Readers see the old file or the
 // new one, never half of one.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 
@@ -39,6 +39,22 @@ export function readJsonFile(path: string, what: string): unknown {
  */
 export function makeDirectory(dir: string): string[] {
   return createMissing(missingDirectories(dir));
+}
+
+/**
+ * makeDirectory for a directory the user named (`flag` as they gave it, e.g. `--out`), checked
+ * writable: any failure is one UserError naming the flag and the reason (EACCES, ENOTDIR, ...).
+ * Returns the directories it created, outermost first.
+ */
+export function makeUserDirectory(dir: string, flag: string): string[] {
+  try {
+    const created = makeDirectory(dir);
+    accessSync(dir, constants.W_OK);
+    return created;
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    throw new UserError(`${flag} ${dir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 /**

@@ -108,6 +108,10 @@ function optionCases(): Case[] {
   add(bptt, 'train bptt', ['--batch', '--validate-every', '--chunk-size'], ['1.5']);
   add(bptt, 'train bptt', ['--lr', '--output-scale', '--preprocess-p'], ['x', '0', 'Infinity']);
   add(bptt, 'train bptt', ['--horizon'], ['30', '0', 'x']);
+  // Sizes past any machine: refused at once, not an allocation error, a crash or a run of days.
+  add(bptt, 'train bptt', ['--batch', '--hidden'], ['100000000']);
+  add(run, 'run', ['--param'], ['dim=1000000000']);
+  add(run, 'run', ['--workers'], ['5000']);
   for (const param of ['dataset=nope', 'hidden=a,b', 'activation=bogus', 'batchSize=-1']) {
     cases.push({ name: `image-mlp --param ${param}`, args: ['eval', '--env', 'image-mlp', '--data-dir', SHARED_DATA, '--param', 'dataset=cifar10', '--param', param, '--optimizers', 'gd', '--lr', '0.1', '--steps', '2', '--problems', '1'] });
   }
@@ -138,6 +142,11 @@ function optionCases(): Case[] {
     ['experiment', 'divergence', '--resume', 'missing-dir'],
     ['experiment', 'divergence', '--resume', 'not-a-dir-file.txt'],
     ['experiment', 'divergence', '--seed'],
+    // Directories that cannot be made: one line at once (a recursive mkdir under /proc never returns),
+    // and --publish before the experiment runs, not after it.
+    ['experiment', 'li-malik-2016', '--quick', '--out', '/proc/nope'],
+    ['experiment', 'li-malik-2016', '--quick', '--publish', '/proc/nope'],
+    ['sweep', '--algo', 'gps', '--env', 'quadratic', '--train', 'iterations=1', '--out', '/proc/nope'],
     ['run', '--expr', 'x^2', '--env', 'quadratic', '--optimizer', 'gd'],
     ['run', '--env', 'quadratic', '--optimizer', 'gd', '--steps', '5', '--problems', '1000001'],
     ['run', '--env', 'quadratic', '--optimizer', 'gps:fresh-run-parent', '--lr', '0.1'],

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
-import { accessSync, constants, rmSync } from 'node:fs';
-import { makeDirectory } from '../atomic-file.ts';
+import { rmSync } from 'node:fs';
+import { makeUserDirectory } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { ProgressReporter } from '../progress.ts';
 import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
@@ -79,14 +79,7 @@ export const evalCommand = {
     // --out is made before anything runs, so that an unusable directory does not cost the whole
     // comparison, and removed again if the comparison fails (what this run created, nothing else).
     let created: string[] = [];
-    if (args.out !== undefined) {
-      try {
-        created = makeDirectory(args.out);
-        accessSync(args.out, constants.W_OK);
-      } catch (err) {
-        throw new UserError(`--out ${args.out}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-      }
-    }
+    if (args.out !== undefined) created = makeUserDirectory(args.out, '--out');
     try {
       await compareAndReport(args, names, queue);
     } catch (err) {

@@ -102,6 +102,19 @@ export const COUNT_LIMITS: Readonly<Record<string, number>> = {
   'policy-iterations': 10_000_000,
   // Each restart is an L-BFGS run on every instance.
   'reference-minimum': 10_000,
+  // Sizes whose typo would allocate past memory or run for days: refused at once, not after it.
+  batch: 100_000,
+  hidden: 4096,
+  'lstm-cells': 4096,
+  history: 1000,
+  inner: 10_000,
+  'teacher-refine': 1000,
+  'policy-batch': 1_000_000,
+  'on-policy-samples': 10_000,
+  'sampled-coordinates': 10_000_000,
+  unroll: 100_000,
+  restarts: 1000,
+  workers: 1024,
 };
 
 export function positiveInteger(name: string) {

@@ -7,7 +7,8 @@
 // worker's event loop stays free to renew the job's lock during a long training.
 import type { Argv } from 'yargs';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { makeUserDirectory } from '../atomic-file.ts';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
@@ -225,7 +226,7 @@ export const sweepCommand = {
       seeds.map((seed) => ({ algo: args.algo, setting, seed, dir: join(out, slug(setting), `seed-${seed}`), problems: args.problems, steps: args.steps, evalSeed: args['eval-seed'] })),
     );
     const label = (item: SweepItem) => `${item.algo} on ${name(item.setting)}, seed ${item.seed}`;
-    mkdirSync(out, { recursive: true });
+    makeUserDirectory(out, '--out');
     let done = 0;
     const finished = (item: SweepItem, r: SweepResult) => {
       done += 1;
