@@ -38,7 +38,50 @@ interface StateFile extends RunIdentity, BpttProgress {
   config: BpttConfig;
   lstm: LstmOptimizerJson;
   /** Adam's slots in its own order (iteration count, first moments, second moments). */
-  adam: { shape: number[]; values: number[] }[];
+  adam: AdamSlot[];
+  /**
+   * Adam's running products β1^t and β2^t (float32). tfjs's setWeights recomputes them as pow(β, t),
+   * which can differ in the last bit, and a resume would then part from the uninterrupted run
+   * (at --horizon 60 from the first iteration after it). Absent in files of earlier versions.
+   */
+  adamPowers?: [number, number];
+}
+
+type AdamSlot = { shape: number[]; values: number[] };
+/** tfjs's Adam (tf.train.adam), whose class the tf namespace does not name as a type. */
+export type Adam = ReturnType<typeof tf.train.adam>;
+
+/** What tfjs's Adam keeps of β1^t and β2^t, which getWeights does not hand out. */
+type AdamPowers = { accBeta1: tf.Variable; accBeta2: tf.Variable };
+
+/** Adam's state as a checkpoint keeps it: its slots (getWeights order) and its running powers of β1 and β2. */
+export async function saveAdamState(optimizer: Adam): Promise<{ adam: AdamSlot[]; adamPowers: [number, number] }> {
+  const weights = await optimizer.getWeights();
+  const adam = weights.map(({ tensor }) => ({ shape: tensor.shape, values: Array.from(tensor.dataSync()) }));
+  // getWeights hands out the moment variables themselves plus a new scalar for the step count:
+  // that one is ours to free, or every checkpoint leaks a tensor (npm run bench -- memory).
+  for (const { tensor } of weights) if (!(tensor instanceof tf.Variable)) tensor.dispose();
+  const { accBeta1, accBeta2 } = optimizer as unknown as AdamPowers;
+  return { adam, adamPowers: [accBeta1.dataSync()[0], accBeta2.dataSync()[0]] };
+}
+
+/** An Adam optimizer at `learningRate` in the state saveAdamState took, bit for bit where the powers were kept. */
+export async function restoreAdamState(learningRate: number, adam: AdamSlot[], adamPowers?: [number, number]): Promise<Adam> {
+  const optimizer = tf.train.adam(learningRate);
+  try {
+    await optimizer.setWeights(adam.map((slot, i) => ({ name: `slot-${i}`, tensor: tf.tensor(slot.values, slot.shape) })));
+    if (adamPowers) {
+      const { accBeta1, accBeta2 } = optimizer as unknown as AdamPowers;
+      tf.tidy(() => {
+        accBeta1.assign(tf.scalar(adamPowers[0]));
+        accBeta2.assign(tf.scalar(adamPowers[1]));
+      });
+    }
+  } catch (err) {
+    optimizer.dispose();
+    throw err;
+  }
+  return optimizer;
 }
 
 export const optimizerPath = (dir: string) => join(dir, 'optimizer.json');
@@ -49,17 +92,12 @@ export function hasCheckpoint(dir: string): boolean {
   return existsSync(statePath(dir));
 }
 
-export async function saveCheckpoint(dir: string, identity: RunIdentity, config: BpttConfig, lstm: CoordinatewiseLstm, optimizer: tf.Optimizer, progress: BpttProgress): Promise<void> {
+export async function saveCheckpoint(dir: string, identity: RunIdentity, config: BpttConfig, lstm: CoordinatewiseLstm, optimizer: Adam, progress: BpttProgress): Promise<void> {
   if (progress.best) {
     const file: OptimizerFile = { format: FORMAT, version: VERSION, ...identity, iteration: progress.best.iteration, validation: progress.best.validation, lstm: progress.best.lstm };
     writeFileAtomic(optimizerPath(dir), JSON.stringify(file));
   }
-  const weights = await optimizer.getWeights();
-  const adam = weights.map(({ tensor }) => ({ shape: tensor.shape, values: Array.from(tensor.dataSync()) }));
-  // getWeights hands out the moment variables themselves plus a new scalar for the step count:
-  // that one is ours to free, or every checkpoint leaks a tensor (npm run bench -- memory).
-  for (const { tensor } of weights) if (!(tensor instanceof tf.Variable)) tensor.dispose();
-  const state: StateFile = { format: FORMAT, version: VERSION, ...identity, ...progress, config, lstm: lstm.toJSON(), adam };
+  const state: StateFile = { format: FORMAT, version: VERSION, ...identity, ...progress, config, lstm: lstm.toJSON(), ...(await saveAdamState(optimizer)) };
   writeFileAtomic(statePath(dir), JSON.stringify(state));
 }
 
@@ -67,16 +105,15 @@ export async function saveCheckpoint(dir: string, identity: RunIdentity, config:
  * Restores a run: its settings, the LSTM's current weights and an Adam optimizer with the run's
  * learning rate and moments (the caller disposes both), and how far it has got.
  */
-export async function loadCheckpoint(dir: string): Promise<{ identity: RunIdentity; config: BpttConfig; lstm: CoordinatewiseLstm; optimizer: tf.Optimizer; progress: BpttProgress }> {
+export async function loadCheckpoint(dir: string): Promise<{ identity: RunIdentity; config: BpttConfig; lstm: CoordinatewiseLstm; optimizer: Adam; progress: BpttProgress }> {
   const path = statePath(dir);
   const file = readRunFile(path, 'BPTT checkpoint', FORMAT, VERSION, stateSchema);
   const lstm = decodeRunFile(path, () => CoordinatewiseLstm.fromJSON(file.lstm));
   // The saved learning rate, not the one this command asked for: a resume continues the run it was.
-  const optimizer = tf.train.adam(file.config.learningRate);
+  let optimizer: Adam;
   try {
-    await decodeRunFile(path, () => optimizer.setWeights(file.adam.map((slot, i) => ({ name: `slot-${i}`, tensor: tf.tensor(slot.values, slot.shape) }))));
+    optimizer = await decodeRunFile(path, () => restoreAdamState(file.config.learningRate, file.adam, file.adamPowers));
   } catch (err) {
-    optimizer.dispose();
     lstm.dispose();
     throw err;
   }
@@ -151,7 +188,9 @@ const stateSchema: Schema<StateFile> = (value, path) => {
     config: bpttConfigSchema,
     lstm: lstmSchema,
     adam: array(adamSlot),
+    adamPowers: optional(array(number({ min: 0, max: 1 }))),
   })(value, path);
+  if (file.adamPowers) checkLength(file.adamPowers, 2, field(path, 'adamPowers'), 'β1^t and β2^t');
   const lstmPath = field(field(path, 'lstm'), 'config');
   for (const key of ['hidden', 'layers', 'preprocessP', 'outputScale'] as const) {
     if (file.lstm.config[key] !== file.config.lstm[key]) fail(field(lstmPath, key), `is ${file.lstm.config[key]}, expected ${file.config.lstm[key]} (config.lstm.${key})`);

@@ -9,7 +9,7 @@ import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
-import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type BpttProgress } from './checkpoint.ts';
+import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type Adam, type BpttProgress } from './checkpoint.ts';
 import type { CoordinatewiseLstm } from '../../policies/coordinatewise-lstm.ts';
 
 /** What trainBptt needs: settings, family, output directory, and whether to resume a run found there. */
@@ -37,7 +37,7 @@ async function runBptt(options: BpttTrainOptions): Promise<{ lstm: Coordinatewis
   const { out, family } = options;
   const identity = options.identity ?? familyIdentity(family);
   let config = options.config;
-  let optimizer: tf.Optimizer;
+  let optimizer: Adam;
   let lstm: CoordinatewiseLstm;
   let progress: BpttProgress;
   if (options.resume && hasCheckpoint(out)) {
