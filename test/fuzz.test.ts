@@ -148,6 +148,9 @@ function optionCases(): Case[] {
     ['experiment', 'li-malik-2016', '--quick', '--publish', '/proc/nope'],
     ['sweep', '--algo', 'gps', '--env', 'quadratic', '--train', 'iterations=1', '--out', '/proc/nope'],
     ['run', '--expr', 'x^2', '--env', 'quadratic', '--optimizer', 'gd'],
+    // Empty splits: nothing to tune on, nothing to test on.
+    ['eval', '--env', 'logreg', '--param', 'trainSize=0', '--optimizers', 'adam', '--problems', '3', '--steps', '5'],
+    ['run', '--env', 'logreg', '--param', 'testSize=0', '--optimizer', 'adam', '--lr', '0.1'],
     ['run', '--env', 'quadratic', '--optimizer', 'gd', '--steps', '5', '--problems', '1000001'],
     ['run', '--env', 'quadratic', '--optimizer', 'gps:fresh-run-parent', '--lr', '0.1'],
   ]) {

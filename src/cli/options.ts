@@ -189,6 +189,7 @@ export function splitOption(value: unknown): Split {
 /** Problems default to the whole split; asking for more instances than the split has is an error. */
 export function problemCount(family: ObjectiveFamily, split: Split, requested: number | undefined): number {
   const available = family.splitSizes[split];
+  if (available === 0) throw new UserError(`${family.name} has no ${split} instances (its ${split}Size is 0): give it some with --param ${split}Size=N`);
   if (requested === undefined) return available;
   if (requested > available) {
     throw new UserError(`--problems ${requested} exceeds the ${available} ${split} instances of ${family.name} (raise it with --param ${split}Size=N)`);
