@@ -148,6 +148,7 @@ function optionCases(): Case[] {
     ['experiment', 'li-malik-2016', '--quick', '--publish', '/proc/nope'],
     ['sweep', '--algo', 'gps', '--env', 'quadratic', '--train', 'iterations=1', '--out', '/proc/nope'],
     ['run', '--expr', 'x^2', '--env', 'quadratic', '--optimizer', 'gd'],
+    ['run', '--expr', 'x^2', '--env', 'logreg', '--optimizer', 'gd'],
     // Empty splits: nothing to tune on, nothing to test on.
     ['eval', '--env', 'logreg', '--param', 'trainSize=0', '--optimizers', 'adam', '--problems', '3', '--steps', '5'],
     ['run', '--env', 'logreg', '--param', 'testSize=0', '--optimizer', 'adam', '--lr', '0.1'],

@@ -80,7 +80,9 @@ function familyArgs(args: EnvArgs): { env: string; params: Record<string, string
   let env = args.env;
   if (args.expr !== undefined) {
     if (args.expr.trim() === '') throw new UserError('--expr is empty; give an expression such as --expr "(1-x)^2 + 100*(y-x^2)^2"');
-    if (env !== 'expr' && env !== 'logreg') throw new UserError(`--expr goes with --env expr, not --env ${env}`);
+    // logreg is --env's default: refused only when given (yargs does not say which values are defaults).
+    const envGiven = process.argv.some((arg) => arg === '--env' || arg.startsWith('--env='));
+    if (env !== 'expr' && (env !== 'logreg' || envGiven)) throw new UserError(`--expr goes with --env expr, not --env ${env}`);
     env = 'expr';
     params.expr = args.expr;
   }

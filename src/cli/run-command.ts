@@ -10,6 +10,7 @@ import { learnedSpec } from './optimizers.ts';
 interface RunArgs extends RunSetArgs {
   optimizer: string;
   'lr-refine'?: number;
+  quiet: boolean;
   /** The global --workers (main.ts): the tuning's grid points run on them. */
   workers?: number;
 }
@@ -64,6 +65,7 @@ export const runCommand = {
       .option('optimizer', { type: 'string', demandOption: true, describe: `optimizer name (${HAND_DESIGNED.map((o) => o.name).join(', ')}), or gps:DIR / bptt:DIR / lista:DIR for one trained by l2o train (lista: K learned layers, then ISTA steps)` })
       .option('lr', { coerce: positiveNumber('lr'), describe: 'learning rate of a hand-designed optimizer (default: tuned on the training split)' })
       .option('lr-refine', LR_REFINE_OPTION)
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .example('$0 run --env quadratic --optimizer adam --lr 0.1 --steps 100', '')
       .example('$0 run --expr "(1-x)^2 + 100*(y-x^2)^2" --optimizer lbfgs --problems 3', '')
       .example('$0 run --env logreg --optimizer gps:runs/gps-logreg', 'a learned optimizer'),
@@ -94,10 +96,19 @@ export const runCommand = {
       const optimizer = findHandDesigned(args.optimizer);
       if (args.lr === undefined) {
         // A pool only where there is tuning to share out; the runs themselves are few.
-        const { tuneLearningRate } = await import('../evaluate/tuner.ts');
+        const { tuneLearningRate, tuningRuns } = await import('../evaluate/tuner.ts');
         const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
+        const { ProgressReporter } = await import('../progress.ts');
         const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
-        tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, refine: args['lr-refine'], pool }).finally(() => pool.close());
+        // Tuning is most of a run's time (every rate on every training instance): a bar, and a line when done.
+        const progress = new ProgressReporter({ label: `run: tuning ${optimizer.name}`, total: tuningRuns(DEFAULT_LR_GRID, args['lr-refine']) * family.splitSizes.train, quiet: args.quiet });
+        progress.line(`run: tuning ${optimizer.name}'s learning rate on ${family.splitSizes.train} training instances (--lr skips it)`);
+        let done = 0;
+        tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, refine: args['lr-refine'], pool, onRuns: (count) => progress.update((done += count)) }).finally(() => {
+          progress.finish();
+          return pool.close();
+        });
+        if (!args.quiet) process.stderr.write(`run: ${optimizer.name}: tuned lr ${tuning.lr} (${progress.elapsedSeconds().toFixed(1)} s)\n`);
       }
       lr = args.lr ?? tuning!.lr;
       policy = optimizer.create(lr);
@@ -137,7 +148,7 @@ export const runCommand = {
       return;
     }
     const how = learned ? 'learned' : `lr ${lr}${tuning ? ', tuned on train' : ''}`;
-    console.log(`${name} (${how}) on ${problems} ${args.split} instances of ${family.name}, ${args.steps} steps, seed ${args.seed}, ${describeBackend(backend)}\n`);
+    console.log(`${name} (${how}) on ${problems} ${args.split} instance${problems === 1 ? '' : 's'} of ${family.name}, ${args.steps} steps, seed ${args.seed}, ${describeBackend(backend)}\n`);
     console.log(table(['objective', 'f(x0)', `f(x${args.steps})`, 'diverged', 'evaluations'], runs.map((r) => [r.objective, formatNumber(r.values[0]), formatNumber(r.values[args.steps]), hasDiverged(r) ? 'yes' : 'no', String(r.evaluations)])));
     console.log(`\nfinal x (x${args.steps}):`);
     const width = Math.max(...runs.map((r) => r.objective.length));
