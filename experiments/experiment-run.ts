@@ -11,6 +11,7 @@ import { cpus, totalmem } from 'node:os';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeUserDirectory, readJsonFile, writeFileAtomic } from '../src/atomic-file.ts';
+import { requireRunFile } from '../src/run-directory.ts';
 import { UserError } from '../src/errors.ts';
 import { createPool, type TaskPool } from '../src/parallel/worker-pool.ts';
 import { ProgressReporter, type ProgressStream } from '../src/progress.ts';
@@ -157,6 +158,7 @@ export class ExperimentRun {
     let dir: string;
     if (options.resume) {
       dir = options.resume;
+      requireRunFile(join(dir, 'settings.json'), 'experiment settings');
       const saved = readJsonFile(join(dir, 'settings.json'), 'experiment settings') as ExperimentSettings;
       if (saved.experiment !== settings.experiment || saved.quick !== settings.quick || saved.seed !== settings.seed) {
         throw new UserError(

@@ -1,7 +1,8 @@
 // What every training run directory shares, whichever algorithm wrote it: the identity of the
 // environment it trained on, a JSONL log trimmed back to the last checkpoint on resume, and
 // versioned JSON files whose malformation is reported as a user error.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { UserError } from './errors.ts';
 import { object, record, SchemaError, string, type Schema } from './schema.ts';
@@ -37,6 +38,32 @@ export function trimLog(path: string, iterations: number): void {
   writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }
 
+/** The file each kind of run directory is known by, and how to use one. */
+const RUN_KINDS: readonly [string, string][] = [
+  ['policy.json', 'a GPS run (gps:DIR)'],
+  ['optimizer.json', 'a BPTT run (bptt:DIR)'],
+  ['lista.json', 'a LISTA run (lista:DIR)'],
+  ['settings.json', 'an experiment run (l2o experiment NAME --resume DIR)'],
+];
+
+/**
+ * What a directory holds, said for an error about a file missing from it: that it does not exist,
+ * or which kind of run it is (a BPTT run given as gps:DIR), or that it holds none.
+ */
+export function describeDirectory(dir: string): string {
+  if (!existsSync(dir)) return `${dir} does not exist`;
+  if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
+  const kinds = RUN_KINDS.filter(([file]) => existsSync(join(dir, file))).map(([, kind]) => kind);
+  if (kinds.length > 0) return `${dir} holds ${kinds.join(' and ')}`;
+  if (existsSync(join(dir, 'state.json'))) return `${dir} holds a training run that has not written its result yet (--resume it)`;
+  return `${dir} holds no l2o run`;
+}
+
+/** A run file that must exist: if it does not, one UserError saying what its directory holds instead. */
+export function requireRunFile(path: string, what: string): void {
+  if (!existsSync(path)) throw new UserError(`no ${what} at ${path}: ${describeDirectory(dirname(path))}`);
+}
+
 /** The fields every run file starts with: its format tag and version, and the env it trained on. */
 const runFileHead = object({ env: string(), envParams: record(string()) });
 
@@ -46,6 +73,7 @@ const runFileHead = object({ env: string(), envParams: record(string()) });
  * wrong, its path: `runs/x/state.json: config.gradientScaling must be 'none' or 'adagrad', got 'bogus'`.
  */
 export function readRunFile<T>(path: string, what: string, format: string, version: number, schema: Schema<T>): T & RunFileHead {
+  requireRunFile(path, what);
   const json = readJsonFile(path, what);
   const value = json as { format?: unknown; version?: unknown };
   if (!value || typeof value !== 'object' || value.format !== format) throw new UserError(`${path} is not a ${what} (format '${String(value?.format)}')`);

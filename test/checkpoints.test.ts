@@ -209,3 +209,20 @@ test('--resume refuses a checkpoint whose recorded env parameters differ, not on
   );
   assert.equal(loadGpsCheckpoint(gpsRun).iteration, 1, 'the refused resume left the run as it was');
 });
+
+test('a run file that is missing says what its directory holds instead: nothing there, another kind of run, or no run', () => {
+  const dir = scratchDir('l2o-kinds-');
+  const error = (load: () => unknown) => {
+    try {
+      load();
+    } catch (err) {
+      assert.ok(err instanceof UserError);
+      return err.message;
+    }
+    assert.fail('no error');
+  };
+  assert.equal(error(() => loadGpsPolicy(join(dir, 'none'))), `no GPS policy at ${join(dir, 'none', 'policy.json')}: ${join(dir, 'none')} does not exist`);
+  assert.equal(error(() => loadGpsPolicy(dir)), `no GPS policy at ${join(dir, 'policy.json')}: ${dir} holds no l2o run`);
+  writeFileSync(join(dir, 'optimizer.json'), '{}');
+  assert.equal(error(() => loadGpsPolicy(dir)), `no GPS policy at ${join(dir, 'policy.json')}: ${dir} holds a BPTT run (bptt:DIR)`);
+});
