@@ -147,6 +147,11 @@ function optionCases(): Case[] {
     ['experiment', 'li-malik-2016', '--quick', '--out', '/proc/nope'],
     ['experiment', 'li-malik-2016', '--quick', '--publish', '/proc/nope'],
     ['sweep', '--algo', 'gps', '--env', 'quadratic', '--train', 'iterations=1', '--out', '/proc/nope'],
+    // A sweep's --train options are parsed as l2o train would, before anything is made or trained.
+    ['sweep', '--env', 'quadratic', '--train', 'kl-stepp=0.1', '--out', 'fresh-sweep'],
+    ['sweep', '--env', 'quadratic', '--train', 'kl-step=abc', '--out', 'fresh-sweep'],
+    ['sweep', '--env', 'quadratic', '--train', 'iterations=0', '--out', 'fresh-sweep'],
+    ['sweep', '--env', 'quadratic', '--train', 'iterations=1', '--train', 'iterations=2', '--out', 'fresh-sweep'],
     ['run', '--expr', 'x^2', '--env', 'quadratic', '--optimizer', 'gd'],
     ['run', '--expr', 'x^2', '--env', 'logreg', '--optimizer', 'gd'],
     // Empty splits: nothing to tune on, nothing to test on.

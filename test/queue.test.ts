@@ -196,9 +196,10 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
   });
 
   test('a sweep item that fails (a flow child) ends the sweep with its error, once, exit 1', async () => {
-    const failed = await l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', '--train', 'bogus=1', '--seeds', '7', '--problems', '2', '--steps', '5', '--out', join(work, 'sweep-failed'), '--queue', shared.redis.url, '--quiet');
+    // Parsed, the sweep's --train options pass (an unknown one is refused before any item); the training refuses this one.
+    const failed = await l2o('sweep', '--algo', 'bptt', '--env', 'quadratic', '--train', 'horizon=30', '--seeds', '7', '--problems', '2', '--steps', '5', '--out', join(work, 'sweep-failed'), '--queue', shared.redis.url, '--quiet');
     assert.equal(failed.code, 1, failed.stderr);
-    assert.equal(failed.stderr, `error: bptt on quadratic, seed 7 failed on worker ${failed.stderr.match(/on worker ([^ ]+):/)?.[1]}: l2o train: Unknown argument: bogus\n`);
+    assert.equal(failed.stderr, `error: bptt on quadratic, seed 7 failed on worker ${failed.stderr.match(/on worker ([^ ]+):/)?.[1]}: l2o train: --horizon (30) must be a multiple of --unroll (20)\n`);
   });
 
   test('a worker refuses a job queued by other code (here: the sources through tsx, while the workers run the build in dist/)', async () => {

@@ -13,6 +13,8 @@ import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
 import { notReadBy } from './algo-options.ts';
+import { createRequire } from 'node:module';
+import type YargsFactory from 'yargs';
 import { checkFamilyFromArgs, positiveInteger, seedString } from './options.ts';
 import { queueFromArgs, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
 
@@ -92,6 +94,25 @@ function trainFlags(train: [string, string][]): string[] {
   return train.flatMap(([key, value]) => (value === 'true' ? [`--${key}`] : value === 'false' ? [`--no-${key}`] : [`--${key}`, value]));
 }
 
+/**
+ * One setting's --train options as `l2o train` parses them, before anything is made or trained: an
+ * option train does not have, or a value it refuses, is one line now rather than a failed item later.
+ */
+async function checkTrainFlags(algo: string, train: [string, string][]): Promise<void> {
+  const { trainCommand } = await import('./train-command.ts');
+  const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
+  const parser = (trainCommand.builder as (y: Argv) => Argv)(yargs([]).exitProcess(false));
+  // getOptions is yargs's, undeclared in its types (main.ts reads it the same way).
+  const known = new Set(Object.keys((parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key));
+  for (const [key] of train) if (!known.has(key)) throw new UserError(`--train ${key}=… is not an option of l2o train (l2o train --help lists them)`);
+  parser
+    .strict()
+    .fail((message: string, err?: Error) => {
+      throw err ?? new UserError(message);
+    })
+    .parseSync(['--algo', algo, '--out', 'unused', ...trainFlags(train)]);
+}
+
 /** Task: train one setting with one seed (resuming its run directory), then evaluate it on the test split. */
 export async function sweepItem(item: SweepItem): Promise<SweepResult> {
   // One thread per child: the items themselves run side by side; results do not depend on it.
@@ -145,12 +166,15 @@ export function settingLabel(setting: Setting, varying: ReadonlySet<string>): st
 
 /** `key=v1,v2` pairs as axes: each key with its values. */
 function axes(pairs: string[], flag: string): [string, string[]][] {
+  const seen = new Set<string>();
   return pairs.map((pair) => {
     const eq = pair.indexOf('=');
     if (eq <= 0 || eq === pair.length - 1) throw new UserError(`--${flag} expects key=value or key=v1,v2,…, got '${pair}'`);
     const key = pair.slice(0, eq).trim().replace(/^--/, '');
     const values = pair.slice(eq + 1).split(',').map((v) => v.trim());
     if (values.some((v) => v === '')) throw new UserError(`--${flag} ${pair} has an empty value`);
+    if (seen.has(key)) throw new UserError(`--${flag} ${key}=… is given twice; list its values once, comma-separated (${key}=v1,v2)`);
+    seen.add(key);
     return [key, values];
   });
 }
@@ -207,6 +231,7 @@ export const sweepCommand = {
       const why = notReadBy(args.algo, key);
       if (why !== null) throw new UserError(`--train ${key}=… ${why}; leave it out`);
     }
+    for (const train of product(trainAxes)) await checkTrainFlags(args.algo, train);
     const settings: Setting[] = [];
     for (const env of envs) {
       // A family file is named by its absolute path, so that a worker elsewhere finds it (on a shared filesystem).
