@@ -6,7 +6,7 @@ export const envsCommand = {
   builder: (y: Argv) => y.option('json', { type: 'boolean', default: false, describe: 'print JSON' }).example('$0 envs', ''),
   async handler(args: { json: boolean }) {
     const { FAMILIES } = await import('../../envs/registry.ts');
-    const { resolveParams } = await import('../../envs/family-definition.ts');
+    const { rangeText, resolveParams } = await import('../../envs/family-definition.ts');
     if (args.json) {
       const out = FAMILIES.map((def) => {
         const family = def.name === 'expr' ? null : def.create(resolveParams(def, {}));
@@ -18,7 +18,8 @@ export const envsCommand = {
     for (const def of FAMILIES) {
       console.log(`${def.name}\n  ${def.description}`);
       for (const [key, spec] of Object.entries(def.params)) {
-        console.log(`    ${key} = ${JSON.stringify(spec.default)}  (${spec.kind}) ${spec.description}`);
+        const range = rangeText(spec);
+        console.log(`    ${key} = ${JSON.stringify(spec.default)}  (${spec.kind}${range ? `, ${range}` : ''}) ${spec.description}`);
       }
       console.log('');
     }

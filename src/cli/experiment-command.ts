@@ -26,14 +26,14 @@ export const experimentCommand = {
   builder: (y: Argv) =>
     withQueueOption(y, 'the stages (training runs, comparisons); the output directory must be on a filesystem every worker shares')
       .positional('name', { type: 'string', demandOption: true, describe: `the experiment: ${EXPERIMENTS.map((e) => e.name).join(', ')}` })
-      .option('quick', { type: 'boolean', default: false, describe: 'the minutes-long setting the tests use' })
+      .option('quick', { type: 'boolean', default: false, describe: 'a seconds-long smoke setting (the tests use it; its numbers mean nothing)' })
       .option('seed', { type: 'string', default: '1', requiresArg: true, coerce: seedString, describe: 'training seed (evaluation uses seed + 1)' })
       .option('out', { type: 'string', default: 'runs', describe: 'root of the experiment directories (runs/<name>/<timestamp>/)' })
       .option('resume', { type: 'string', requiresArg: true, describe: 'continue the experiment in this directory (its finished stages are reused)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .option('publish', { type: 'string', requiresArg: true, describe: 'also write the results page <name>.md and its plots into this folder, e.g. docs/results (resume a finished run to publish it again)' })
       .epilogue(`Experiments:\n${EXPERIMENTS.map((e) => `  ${e.name}\n      ${e.describe}`).join('\n')}`)
-      .example('$0 experiment li-malik-2016 --quick', 'the quick setting, in a few minutes')
+      .example('$0 experiment li-malik-2016 --quick', 'the smoke setting, in seconds')
       .example('$0 experiment divergence --resume runs/divergence/<time>', 'continue a killed run')
       .example('$0 experiment li-malik-2016 --out /shared/runs --queue redis://10.0.0.5:6379', 'the stages as jobs for `l2o worker` processes'),
   async handler(args: ExperimentArgs) {
@@ -43,7 +43,8 @@ export const experimentCommand = {
     if (connection) warnWorkersUnused(process.argv, args.workers);
     const { runExperiment } = await import('../../experiments/run-experiment.ts');
     const options = { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers, publish: args.publish };
-    if (!connection) return void (await runExperiment(args.name, options));
+    // The run directory on stdout, --quiet or not: where the results are, for a script to pick up.
+    if (!connection) return void console.log(await runExperiment(args.name, options));
     const { createQueuePool } = await import('../queue/queue-pool.ts');
     const { ExperimentRun, EXPERIMENT_STAGE_TASK, EXPERIMENT_STAGES_DONE_TASK } = await import('../../experiments/experiment-run.ts');
     const pool = await createQueuePool(connection, {
@@ -67,7 +68,7 @@ export const experimentCommand = {
         ).parent,
     };
     try {
-      await runExperiment(args.name, { ...options, workers: 1 }); // the work is the workers'
+      console.log(await runExperiment(args.name, { ...options, workers: 1 })); // the work is the workers'
     } finally {
       ExperimentRun.queue = null;
       await pool.close();
