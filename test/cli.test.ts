@@ -323,3 +323,13 @@ test('l2o experiment --help lists the experiments; --help loads no tfjs', () => 
     assert.doesNotMatch(modules, /@tensorflow|mathjs|src\/gps\/badmm|src\/supervised\/bptt|tsx/, args.join(' '));
   }
 });
+
+test("every command's --help examples can be copied: each is one whole line, a command or a # comment", () => {
+  for (const command of ['run', 'eval', 'train', 'experiment', 'sweep', 'worker', 'data', 'envs']) {
+    const help = l2o(command, '--help');
+    assert.equal(help.code, 0);
+    const examples = help.stdout.split('\n\n').find((block) => block.startsWith('Examples:'));
+    assert.ok(examples, `l2o ${command} --help has examples`);
+    for (const line of examples.split('\n').slice(1).filter(Boolean)) assert.match(line, /^ {2}(l2o |# )/, `l2o ${command} --help: an example wrapped onto the next line: '${line}'`);
+  }
+});

@@ -42,8 +42,9 @@ export const dataCommand = {
     y
       .positional('action', { choices: ['list', 'download'] as const, describe: 'list or download' })
       .positional('names', { type: 'string', array: true, describe: 'datasets to download' })
-      .example('$0 data list', 'where each dataset is looked for, and whether it is there')
-      .example('$0 data download cifar10 cifar100 --data-dir ~/data', 'fetch, verify and unpack the official archives'),
+      .example('$0 data list   # where each dataset is looked for, and whether it is there', '')
+      .example('# fetch, verify and unpack the official archives:', '')
+      .example('$0 data download cifar10 cifar100 --data-dir ~/data', ''),
   async handler(args: { action?: 'list' | 'download'; names?: string[]; dataDir?: string }) {
     const dataDir = resolveDataDir(args.dataDir);
     const library = await import('../data/datasets.ts');

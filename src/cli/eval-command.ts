@@ -58,9 +58,11 @@ export const evalCommand = {
       .option('restart-spread', { requiresArg: true, coerce: positiveNumber('restart-spread'), describe: `standard deviation of those restarts around x0 (default ${DEFAULT_RESTART_SPREAD})` })
       .option('out', { type: 'string', requiresArg: true, describe: 'also write report.json, curves.csv (mean and 25th/75th percentile per optimizer and step) and curves.svg into this directory' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
-      .example('$0 eval --env logreg --optimizers gd,momentum,nag,adagrad,rmsprop,adam,lbfgs,cg --split test --steps 100 --problems 100 --seed 1 --json', '')
-      .example('$0 eval --env quadratic --optimizers gd,adam,lbfgs --out runs/eval-quadratic', 'the table, and curves.csv and curves.svg in runs/eval-quadratic')
-      .example('$0 eval --env logreg --queue redis://10.0.0.5:6379', 'the runs as jobs for `l2o worker --queue redis://10.0.0.5:6379` processes'),
+      .example('$0 eval --env logreg --optimizers gd,adam,lbfgs,cg --steps 100 --json', '')
+      .example('# the table, and curves.csv and curves.svg in runs/eval:', '')
+      .example('$0 eval --env quadratic --optimizers gd,adam,lbfgs --out runs/eval', '')
+      .example('# the runs as jobs for `l2o worker --queue redis://host:6379` processes:', '')
+      .example('$0 eval --env logreg --queue redis://host:6379', ''),
   async handler(args: EvalArgs) {
     const names = args.optimizers.split(',').map((s) => s.trim());
     if (names.some((name) => name === '')) throw new UserError(`--optimizers '${args.optimizers}' has an empty name: separate the names by single commas`);

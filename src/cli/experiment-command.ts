@@ -33,9 +33,11 @@ export const experimentCommand = {
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .option('publish', { type: 'string', requiresArg: true, describe: 'also write the results page <name>.md and its plots into this folder, e.g. docs/results (resume a finished run to publish it again)' })
       .epilogue(`Experiments:\n${EXPERIMENTS.map((e) => `  ${e.name}\n      ${e.describe}`).join('\n')}`)
-      .example('$0 experiment li-malik-2016 --quick', 'the smoke setting, in seconds')
-      .example('$0 experiment divergence --resume runs/divergence/<time>', 'continue a killed run')
-      .example('$0 experiment li-malik-2016 --out /shared/runs --queue redis://10.0.0.5:6379', 'the stages as jobs for `l2o worker` processes'),
+      .example('$0 experiment li-malik-2016 --quick   # the smoke setting, in seconds', '')
+      .example('# continue a killed run:', '')
+      .example('$0 experiment divergence --resume runs/divergence/<time>', '')
+      .example('# the stages as jobs for `l2o worker` processes:', '')
+      .example('$0 experiment li-malik-2016 --out /shared/runs --queue redis://host:6379', ''),
   async handler(args: ExperimentArgs) {
     const { findExperiment } = await import('../../experiments/registry.ts');
     findExperiment(args.name); // an unknown name fails before anything loads

@@ -68,7 +68,7 @@ export const runCommand = {
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
       .example('$0 run --env quadratic --optimizer adam --lr 0.1 --steps 100', '')
       .example('$0 run --expr "(1-x)^2 + 100*(y-x^2)^2" --optimizer lbfgs --problems 3', '')
-      .example('$0 run --env logreg --optimizer gps:runs/gps-logreg', 'a learned optimizer'),
+      .example('$0 run --env logreg --optimizer gps:runs/gps-logreg   # a learned optimizer', ''),
   async handler(args: RunArgs) {
     const learned = learnedSpec(args.optimizer);
     if (learned && args.lr !== undefined) throw new UserError(`--lr does not apply to a learned optimizer (${args.optimizer}): it computes its own steps`);

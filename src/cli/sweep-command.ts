@@ -216,8 +216,10 @@ export const sweepCommand = {
       .option('out', { type: 'string', default: 'runs/sweep', describe: 'the run directories go to OUT/<setting>/seed-<s> (reused on a rerun), and the results to OUT/sweep.json' })
       .option('json', { type: 'boolean', default: false, describe: 'print exactly one JSON object to stdout' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
-      .example('$0 sweep --algo gps --env logreg --seeds 1,2,3', 'GPS on logistic regression, 3 training seeds')
-      .example('$0 sweep --env logreg,robust-regression --train kl-step=0.1,0.2 --queue redis://10.0.0.5:6379', 'a 2×2 grid, its items run by `l2o worker` processes'),
+      .example('# GPS on logistic regression, 3 training seeds:', '')
+      .example('$0 sweep --algo gps --env logreg --seeds 1,2,3', '')
+      .example('# a 2×2 grid, its items run by `l2o worker` processes:', '')
+      .example('$0 sweep --env logreg,small-net --train kl-step=0.1,0.2 --queue redis://h', ''),
   async handler(args: SweepArgs) {
     const seeds = args.seeds.split(',').map((s) => s.trim());
     if (seeds.some((s) => s === '')) throw new UserError(`--seeds '${args.seeds}' has an empty seed`);

@@ -21,7 +21,8 @@ export const workerCommand = {
       .option('queue', { type: 'string', requiresArg: true, demandOption: true, describe: 'the queue: redis://HOST:PORT' })
       .option('stalled-after', { default: 30, coerce: positiveNumber('stalled-after'), describe: "seconds after which a job whose worker stopped renewing its lock (killed, machine gone) is given to another worker; use the same value on every worker" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no line per job on stderr' })
-      .example('$0 worker --queue redis://10.0.0.5:6379 --workers 8', 'take jobs, 8 at a time'),
+      .example('# take jobs, 8 at a time:', '')
+      .example('$0 worker --queue redis://10.0.0.5:6379 --workers 8', ''),
   async handler(args: WorkerArgs) {
     const connection = await queueFromArgs(args.queue!); // before tfjs loads: an unreachable queue is one line
     const { initBackend } = await import('../backend.ts');
