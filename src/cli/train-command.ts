@@ -166,7 +166,9 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   if (!isFullStateFeatureSet(config.features) && !config.coordinatewise) throw new UserError(`--features ${config.features} needs --coordinatewise (they are per-coordinate features)`);
   if (config.features === 'li-malik-2017' && config.gradientScaling !== 'none') throw new UserError(`--features li-malik-2017 normalizes its gradients itself: leave out --gradient-scaling ${config.gradientScaling}`);
   if (config.conditions + config.validation > family.splitSizes.train) {
-    throw new UserError(`--conditions ${config.conditions} and --validation ${config.validation} need ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower them, or raise it with --param trainSize=N)`);
+    // --validation by default takes what the conditions leave: named only when it was given.
+    const asked = args.validation === undefined ? `--conditions ${config.conditions} needs` : `--conditions ${config.conditions} and --validation ${config.validation} need`;
+    throw new UserError(`${asked} ${config.conditions + config.validation} training instances; ${family.name} has ${family.splitSizes.train} (lower ${args.validation === undefined ? 'it' : 'them'}, or give it more with --param trainSize=N)`);
   }
   checkGpsConfig(config, family); // before the header, so a bad setting prints only its error
   if (sameAs) {
