@@ -301,6 +301,10 @@ export async function generalization(run: ExperimentRun): Promise<ExperimentOutc
   const s = settings(run.settings.quick);
   const seed = evaluationSeed(run.settings.seed);
   const T = s.horizon;
+  // Every dataset is read now: one that is missing fails here, not after the trainings (--data-dir).
+  const dataDir = resolveDataDir();
+  const images = (dataset: string) => ({ train: loadDataset(dataset, 'train', dataDir).labels.length, test: loadDataset(dataset, 'test', dataDir).labels.length });
+  const sizes = [{ dataset: 'mnist', title: 'MNIST (training objective)' }, ...TEST_DATASETS].map((d) => ({ ...d, ...images(d.dataset) }));
   const training: FamilySpec = {
     env: 'image-mlp',
     params: { dataset: 'mnist', project: s.base.project, hidden: s.base.hidden, batchSize: s.base.batchSize, batchSizes: s.trainingBatchSizes.join(','), trainSize: s.trainInstances + s.validationInstances, testSize: s.testInstances },
@@ -336,9 +340,6 @@ export async function generalization(run: ExperimentRun): Promise<ExperimentOutc
   const curves = new Map(stages.flatMap((st) => st.fullCurves).map((c) => [c.problem, c]));
   const optimizers = problems[0].results.map((r) => r.optimizer);
 
-  const dataDir = resolveDataDir();
-  const images = (dataset: string) => ({ train: loadDataset(dataset, 'train', dataDir).labels.length, test: loadDataset(dataset, 'test', dataDir).labels.length });
-  const sizes = [{ dataset: 'mnist', title: 'MNIST (training objective)' }, ...TEST_DATASETS].map((d) => ({ ...d, ...images(d.dataset) }));
   const pooled = sizes.slice(1).map((d) => d.train + d.test);
   const testImages = { min: Math.min(...pooled).toLocaleString('en-US'), max: Math.max(...pooled).toLocaleString('en-US') };
 
