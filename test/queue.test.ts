@@ -288,6 +288,22 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     }
   });
 
+  test('a worker stopped while Redis is away stops once it has no job, saying so, exit 0', async () => {
+    const redis = await startRedis();
+    const w = await worker(redis.url);
+    try {
+      await redis.stop();
+      await until('the worker to notice', () => /lost the queue/.test(w.output.stderr));
+      const started = Date.now();
+      const stopped = await w.stop();
+      assert.equal(stopped.code, 0, stopped.stderr);
+      assert.ok(Date.now() - started < 10_000, `stopped in ${Date.now() - started} ms`);
+      assert.match(stopped.stderr, /SIGTERM: finishing the running jobs, then stopping.*\nl2o worker: the queue at redis:\/\/127\.0\.0\.1:\d+ does not answer; stopping without it\nl2o worker: stopped\n$/s);
+    } finally {
+      await redis.dispose();
+    }
+  });
+
   test('2 workers run a 2×2 sweep (2 settings × 2 seeds) and the stages of divergence --quick: the same table, results, curves and plots as without a queue', async () => {
     const { redis, workers } = shared;
     const tiny = ['iterations=2', 'batch=2', 'unroll=5', 'horizon=10', 'validation=2'].flatMap((o) => ['--train', o]);

@@ -56,5 +56,7 @@ export const workerCommand = {
       process.on('SIGTERM', stop);
     });
     say('stopped');
+    // A queue that went away leaves its client reconnecting, which would keep the process alive.
+    process.exit(0);
   },
 };

@@ -49,15 +49,20 @@ async function childrenResults(job: Job<JobData>): Promise<unknown[]> {
   });
 }
 
+/** Seconds a closing worker with no job left waits for Redis before it stops without it. */
+const CLOSE_IDLE_SECONDS = 3;
+
 /** Starts taking jobs from the queue. */
 export async function startQueueWorker(connection: QueueConnection, options: QueueWorkerOptions): Promise<QueueWorker> {
   const { Worker, UnrecoverableError } = await import('bullmq');
   const name = `${hostname()}:${process.pid}`;
   const { log } = options;
+  let running = 0;
   const process_ = async (job: Job<JobData>): Promise<unknown> => {
     const started = Date.now();
     const { label } = job.data;
     log(`started ${label} (job ${job.id})`);
+    running++;
     try {
       // Other code could compute something else: the run must not mix the two.
       if (job.data.code !== codeFingerprint()) {
@@ -74,6 +79,8 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
       const hint = (error as { hint?: unknown }).hint;
       const reported: JobError = { name: error.name, message: error.message, worker: name, ...(typeof hint === 'string' ? { hint } : {}) };
       throw new UnrecoverableError(JSON.stringify(reported));
+    } finally {
+      running--;
     }
   };
   const worker: Worker<JobData> = new Worker<JobData>(QUEUE_NAME, process_, {
@@ -100,5 +107,22 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
     log(`the queue at ${connection.address.display} answers again`);
   });
   await worker.waitUntilReady();
-  return { name, close: (force = false) => worker.close(force) };
+  const close = async (force = false): Promise<void> => {
+    const closing = worker.close(force).then(
+      () => true,
+      () => true,
+    );
+    // BullMQ's close also waits on its Redis connections, which never settle while Redis is away: a
+    // worker stopped during an outage hung after its jobs were done. Once none runs, 3 s is enough.
+    let idle = 0;
+    for (;;) {
+      if (await Promise.race([closing, new Promise<false>((resolve) => setTimeout(resolve, 1000, false).unref())])) return;
+      idle = running === 0 ? idle + 1 : 0;
+      if (idle >= CLOSE_IDLE_SECONDS) {
+        log(`the queue at ${connection.address.display} does not answer; stopping without it`);
+        return;
+      }
+    }
+  };
+  return { name, close };
 }
