@@ -9,6 +9,7 @@ import type { Argv } from 'yargs';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { makeUserDirectory } from '../atomic-file.ts';
+import { ProgressReporter } from '../progress.ts';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../errors.ts';
@@ -255,9 +256,11 @@ export const sweepCommand = {
     const label = (item: SweepItem) => `${item.algo} on ${name(item.setting)}, seed ${item.seed}`;
     makeUserDirectory(out, '--out');
     let done = 0;
+    // A line per item with the time left at the rate so far (items are trainings: minutes each).
+    const progress = new ProgressReporter({ label: 'sweep items', total: items.length, quiet: args.quiet });
     const finished = (item: SweepItem, r: SweepResult) => {
       done += 1;
-      if (!args.quiet) process.stderr.write(`sweep: ${label(item)}: mean final ${r.meanFinal.toPrecision(4)} (${done}/${items.length})\n`);
+      progress.phase(done, `sweep: ${label(item)}: mean final ${r.meanFinal.toPrecision(4)}`);
       return r;
     };
     const summaryPayload: SummaryPayload = {
@@ -306,6 +309,7 @@ export const sweepCommand = {
       await Promise.all(Array.from({ length: Math.min(args.workers ?? 1, items.length) }, lane));
       summary = sweepSummary({ ...summaryPayload, results });
     }
+    progress.finish();
     const { rows } = summary;
     if (args.json) return console.log(JSON.stringify(summary));
     const { formatNumber, table } = await import('../evaluate/format.ts');

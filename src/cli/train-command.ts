@@ -263,6 +263,8 @@ async function runLista(args: TrainArgs, family: ObjectiveFamily, identity: RunI
   };
   if (config.validationProblems < 1) throw new UserError('--validation must be at least 1 for --algo lista: the held-out instances pick the best weights');
   let announced = false;
+  // Each held-out check (every --validate-every steps) is a line with the time left, and on a TTY a bar.
+  const progress = new ProgressReporter({ label: 'LISTA Adam steps', total: config.iterations, quiet: args.quiet });
   const result = await trainListaRun({
     family,
     config,
@@ -274,9 +276,9 @@ async function runLista(args: TrainArgs, family: ObjectiveFamily, identity: RunI
         say(`LISTA on ${family.name}: K = ${config.layers} layers, ${config.iterations} Adam steps of ${config.learningRate} on batches of ${config.batch}, ${config.validationProblems} held out, tfjs backend ${backend}`);
       }
       const loss = Number.isNaN(log.trainLoss) ? '' : `train loss ${log.trainLoss.toPrecision(4)}, `;
-      say(`iteration ${log.iteration}/${config.iterations}: ${loss}held-out NMSE ${log.validationNmseDb.toFixed(2)} dB (${log.seconds.toFixed(1)} s)`);
+      progress.phase(log.iteration, `iteration ${log.iteration}/${config.iterations}: ${loss}held-out NMSE ${log.validationNmseDb.toFixed(2)} dB`);
     },
-  });
+  }).finally(() => progress.finish());
   const best = result.bestIteration === 0 ? 'no Adam step improved on it, the ISTA initialization is kept' : `best after ${result.bestIteration} Adam steps`;
   console.log(`LISTA, K = ${config.layers}: held-out NMSE ${result.initialNmseDb.toFixed(2)} dB before training (${config.layers} ISTA steps), ${result.validationNmseDb.toFixed(2)} dB after (${best}); saved ${listaPath(args.out)}`);
 }
