@@ -41,7 +41,7 @@ export const dataCommand = {
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['list', 'download'] as const, describe: 'list or download' })
-      .positional('names', { type: 'string', array: true, describe: 'datasets to download' })
+      .positional('names', { type: 'string', array: true, describe: 'datasets to download (none named: every one that has a download: mnist, cifar10, cifar100)' })
       .example('$0 data list   # where each dataset is looked for, and whether it is there', '')
       .example('# fetch, verify and unpack the official archives:', '')
       .example('$0 data download cifar10 cifar100 --data-dir ~/data', ''),
