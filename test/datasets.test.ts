@@ -133,6 +133,10 @@ test('downloader on loopback: verifies SHA-256, resumes a truncated transfer by 
     const file = { url: server.url, bytes: payload.length, sha256 };
     const dest = join(work, 'cache/a.tar.gz');
 
+    // Nothing received (nothing listens there): no empty file or folder is left behind.
+    await assert.rejects(downloadVerified({ ...file, url: 'http://127.0.0.1:1/none.tar.gz' }, join(work, 'gone/deep/a.tar.gz')), UserError);
+    assert.ok(!existsSync(join(work, 'gone')), 'the folders made for a download that never began are removed');
+
     server.state.mode = 'corrupt';
     await assert.rejects(downloadVerified(file, dest), (e: Error) => e instanceof UserError && /SHA-256 .* does not match.*deleted/.test(e.message));
     assert.ok(!existsSync(dest) && !existsSync(`${dest}.part`));

@@ -3,7 +3,8 @@
 // Range); only a file whose size and SHA-256 both match is renamed to `<dest>`. A corrupted result
 // is deleted, since resuming cannot repair it.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, renameSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
+import { makeDirectory } from '../atomic-file.ts';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -66,10 +67,17 @@ export async function downloadVerified(file: RemoteFile, dest: string, onProgres
     if (sizeOf(dest) === file.bytes && (await sha256OfFile(dest)) === file.sha256) return 'cached';
     unlinkSync(dest); // not what we wrote: fetch it again
   }
-  mkdirSync(dirname(dest), { recursive: true });
+  const created = makeDirectory(dirname(dest));
   const part = `${dest}.part`;
   if (sizeOf(part) > file.bytes) unlinkSync(part);
-  if (sizeOf(part) < file.bytes) await fetchInto(file, part, sizeOf(part), onProgress);
+  try {
+    if (sizeOf(part) < file.bytes) await fetchInto(file, part, sizeOf(part), onProgress);
+  } catch (err) {
+    // Nothing received (no network, a 404): leave no empty file or folder behind; bytes received stay, to resume.
+    if (existsSync(part) && sizeOf(part) === 0) unlinkSync(part);
+    if (!existsSync(part)) for (const dir of created.reverse()) rmdirSync(dir); // empty: only this call made them
+    throw err;
+  }
   const size = sizeOf(part);
   if (size < file.bytes) {
     throw new UserError(`download of ${file.url} ended after ${size} of ${file.bytes} bytes; the partial file ${part} is kept: run the command again to resume`);
