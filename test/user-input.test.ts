@@ -184,7 +184,7 @@ test('expressions: real scalars only, no random functions, no definitions or str
 
 test('family parameters have ranges: out of range is one line; a definition\'s own min/max is checked too', async () => {
   const cases: [string, Record<string, string>, string][] = [
-    ['quadratic', { dim: '0' }, "env 'quadratic' parameter 'dim' must be at least 1, got '0'"],
+    ['quadratic', { dim: '0' }, "env 'quadratic' parameter 'dim' must be at least 1 and at most 4096, got '0'"],
     ['logreg', { initStd: '-1' }, "env 'logreg' parameter 'initStd' must be at least 0, got '-1'"],
     ['robust-regression', { c: '0' }, "env 'robust-regression' parameter 'c' must be greater than 0, got '0'"],
     ['mlp-gaussians', { batchSize: '-5' }, "env 'mlp-gaussians' parameter 'batchSize' must be at least 0, got '-5'"],
