@@ -19,7 +19,7 @@ export interface ParamSpec {
 /** "at least 1", "greater than 0", "at most 10", "from 0 to 1": a spec's range, or '' when it has none. */
 export function rangeText(spec: ParamSpec): string {
   const low = spec.min === undefined ? '' : spec.exclusiveMin ? `greater than ${spec.min}` : `at least ${spec.min}`;
-  const high = spec.max === undefined ? '' : `at most ${spec.max}`;
+  const high = spec.max === undefined ? '' : `at most ${spec.max >= 10_000 ? spec.max.toLocaleString('en-US') : spec.max}`;
   return [low, high].filter(Boolean).join(' and ');
 }
 

@@ -187,8 +187,10 @@ test('family parameters have ranges: out of range is one line; a definition\'s o
     ['quadratic', { dim: '0' }, "env 'quadratic' parameter 'dim' must be at least 1 and at most 4096, got '0'"],
     ['logreg', { initStd: '-1' }, "env 'logreg' parameter 'initStd' must be at least 0, got '-1'"],
     ['robust-regression', { c: '0' }, "env 'robust-regression' parameter 'c' must be greater than 0, got '0'"],
-    ['mlp-gaussians', { batchSize: '-5' }, "env 'mlp-gaussians' parameter 'batchSize' must be at least 0, got '-5'"],
-    ['small-net', { trainSize: '-1' }, "env 'small-net' parameter 'trainSize' must be at least 0, got '-1'"],
+    ['mlp-gaussians', { batchSize: '-5' }, "env 'mlp-gaussians' parameter 'batchSize' must be at least 0 and at most 1,000,000, got '-5'"],
+    ['small-net', { trainSize: '-1' }, "env 'small-net' parameter 'trainSize' must be at least 0 and at most 10,000,000, got '-1'"],
+    // Sizes past memory are refused here, not as an allocation error or a crash of V8.
+    ['logreg', { pointsPerClass: '1000000000' }, "env 'logreg' parameter 'pointsPerClass' must be at least 1 and at most 1,000,000, got '1000000000'"],
     ['expr', { initStd: '-0.5' }, "env 'expr' parameter 'initStd' must be at least 0, got '-0.5'"],
   ];
   for (const [name, params, message] of cases) assert.equal(await userError(() => createFamily(name, params)), message);
