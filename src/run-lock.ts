@@ -20,10 +20,25 @@ export const lockPath = (dir: string) => join(dir, '.lock');
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (err) {
     // EPERM: the process exists but belongs to someone else.
     return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !zombie(pid);
+}
+
+/**
+ * Whether a process has exited and waits to be reaped (Linux: state Z in /proc/PID/stat). A killed
+ * run's parent (a shell, a container's init) may not reap it at once, and kill(pid, 0) still
+ * succeeds then: its lock would refuse --resume for a while.
+ */
+function zombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The state follows the command name, which is in parentheses and may itself hold spaces.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (not Linux), or gone since: kill(pid, 0) had the say
   }
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -51,6 +51,26 @@ test("a dead writer's lock is taken over and its temporary files are removed; an
   assert.ok(!existsSync(join(out, `state.json.tmp-${dead}`)), "the dead writer's temporary file is gone");
   assert.equal(readFileSync(join(out, `notes.tmp-${process.ppid}`), 'utf8'), 'alive', "a live process's is kept");
   assert.throws(() => lockRunDirectory('/proc/l2o-nope/run'), (e: Error) => e instanceof UserError && /cannot write to \/proc\/l2o-nope\/run/.test(e.message));
+});
+
+test('a lock held by a process that exited but is not reaped yet (a zombie) is stale too', { skip: process.platform !== 'linux' && 'zombies are read from /proc' }, async () => {
+  // `sleep 0 &` exits at once; its parent then becomes `sleep 3` (exec), which never reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
+    const deadline = Date.now() + 2000;
+    const state = () => readFileSync(`/proc/${zombie}/stat`, 'utf8').replace(/^.*\) /s, '')[0];
+    while (state() !== 'Z' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(state(), 'Z', 'the child is a zombie');
+    const out = join(scratchDir('l2o-lock-'), 'run');
+    mkdirSync(out);
+    writeFileSync(lockPath(out), JSON.stringify({ pid: zombie, host: hostname(), started: '2026-01-01T00:00:00Z' }));
+    const release = lockRunDirectory(out);
+    assert.equal(JSON.parse(readFileSync(lockPath(out), 'utf8')).pid, process.pid, 'taken over');
+    release();
+  } finally {
+    parent.kill();
+  }
 });
 
 test('a run directory whose new parent another process made first is still made: the race of two sweep items under one setting', () => {
