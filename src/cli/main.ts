@@ -99,6 +99,9 @@ try {
     // Families and loaders read the directory from the environment, so one flag reaches them all.
     .middleware((args) => {
       if (typeof args.dataDir === 'string') process.env[DATA_DIR_ENV] = args.dataDir;
+      // More threads than cores computes the same, only slower (--workers 32 on 2 cores: 5 times).
+      const cores = defaultWorkers();
+      if (typeof args.workers === 'number' && args.workers > cores && !args.quiet) process.stderr.write(`warning: --workers ${args.workers} is more than the ${cores} cores here: the results are the same, but slower\n`);
     })
     // Before validation, so that it runs for every command; yargs passes its instance second.
     .middleware(((_args: unknown, y: { getOptions(): { key: Record<string, unknown>; array: string[]; boolean: string[] } }) => {
