@@ -1,5 +1,14 @@
 // Synthetic 2-D point clouds drawn from Gaussians, the data of Li & Malik's 2016 families.
 import type { Rng } from '../src/random.ts';
+import { UserError } from '../src/errors.ts';
+
+/** Points an instance may draw in all: a typo past it would allocate past memory, not fail in one line. */
+const MAX_POINTS = 10_000_000;
+
+/** Refuses clusters × points per cluster past MAX_POINTS, naming the family. */
+export function checkPointCount(family: string, clusters: number, perCluster: number): void {
+  if (clusters * perCluster > MAX_POINTS) throw new UserError(`env '${family}' needs clusters × pointsPerCluster at most ${MAX_POINTS.toLocaleString('en-US')}, got ${clusters} × ${perCluster}`);
+}
 
 /** A 2×2 covariance L·Lᵀ with L lower triangular; returned as its factor L = [l00, l10, l11]. */
 export function randomCovarianceFactor(rng: Rng, scale: number): [number, number, number] {

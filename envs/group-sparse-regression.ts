@@ -65,6 +65,8 @@ export const groupSparseRegression: FamilyDefinition = {
     if (active < 0 || active > groups) throw new UserError(`${where} needs 0 ≤ activeGroups ≤ groups (${groups}), got ${active}`);
     if (!(lambda >= 0) || !(noise >= 0)) throw new UserError(`${where} needs lambda ≥ 0 and noise ≥ 0, got ${lambda} and ${noise}`);
     const n = groups * size;
+    // A: m × n numbers, drawn for every instance; past this a typo allocates past memory.
+    if (m * n > 50_000_000) throw new UserError(`${where} needs m × groups × groupSize at most 50,000,000, got ${m} × ${groups} × ${size}`);
     return {
       name: 'group-sparse-regression',
       dim: n,

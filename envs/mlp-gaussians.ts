@@ -1,7 +1,7 @@
 // The MLP classifier objective (tfjs) on the small-net family's Gaussian clouds: the same problem
 // as `small-net` at any width and depth, and the bridge to the dataset-backed MLP objectives.
 import { Rng } from '../src/random.ts';
-import { labelledClouds } from './gaussian-clusters.ts';
+import { checkPointCount, labelledClouds } from './gaussian-clusters.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
 import { mlpLayerSizes, mlpObjective, mlpParameterCount } from './mlp-classifier.ts';
@@ -19,6 +19,7 @@ export const mlpGaussians: FamilyDefinition = {
     ...splitParams(80, 100),
   },
   create(p) {
+    checkPointCount('mlp-gaussians', p.clusters as number, p.pointsPerCluster as number);
     const spec = mlpSpecFromParams(p);
     const dim = mlpParameterCount(mlpLayerSizes(2, spec, 2));
     return {

@@ -10,8 +10,13 @@ export function parsePositiveIntegers(name: string, text: string): number[] {
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
     throw new UserError(`${name} must be comma-separated positive integers, got '${text}'`);
   }
+  // Past these a typo allocates past memory (a layer's weights) instead of failing in one line.
+  if (sizes.length > MAX_LIST || sizes.some((n) => n > MAX_SIZE)) throw new UserError(`${name} takes at most ${MAX_LIST} sizes of at most ${MAX_SIZE.toLocaleString('en-US')} each, got '${text}'`);
   return sizes;
 }
+
+const MAX_LIST = 100;
+const MAX_SIZE = 100_000;
 
 function parseActivation(text: string): Activation {
   if (!(ACTIVATIONS as readonly string[]).includes(text)) {

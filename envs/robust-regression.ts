@@ -2,7 +2,7 @@
 // non-convex. 25 points from each of 4 identity-covariance Gaussians; labels are a shared random
 // linear function plus Gaussian noise. x = [w0, w1, b].
 import { Rng } from '../src/random.ts';
-import { IDENTITY_FACTOR, samplePoints } from './gaussian-clusters.ts';
+import { checkPointCount, IDENTITY_FACTOR, samplePoints } from './gaussian-clusters.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
 
@@ -19,6 +19,7 @@ export const robustRegression: FamilyDefinition = {
     ...splitParams(120, 100),
   },
   create(p) {
+    checkPointCount('robust-regression', p.clusters as number, p.pointsPerCluster as number);
     const c2 = (p.c as number) ** 2;
     return {
       name: 'robust-regression',

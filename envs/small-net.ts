@@ -3,7 +3,7 @@
 // same). Written out by hand because GPS evaluates it millions of times and it has 12 parameters.
 // x = [W (hidden×2, row-major), b1 (hidden), U (2×hidden, row-major), b2 (2)].
 import { Rng } from '../src/random.ts';
-import { labelledClouds } from './gaussian-clusters.ts';
+import { checkPointCount, labelledClouds } from './gaussian-clusters.ts';
 import { splitParams, type FamilyDefinition } from './family-definition.ts';
 import { instanceSeed, type Objective } from './objective.ts';
 import { layerGroups } from './parameter-groups.ts';
@@ -24,6 +24,7 @@ export const smallNet: FamilyDefinition = {
     ...splitParams(80, 100),
   },
   create(p) {
+    checkPointCount('small-net', p.clusters as number, p.pointsPerCluster as number);
     const hidden = p.hidden as number;
     const lambda = p.lambda as number;
     const clusters = p.clusters as number;

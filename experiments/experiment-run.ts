@@ -117,6 +117,11 @@ export class ExperimentRun {
   private readonly queue: StageQueue | null;
   /** In a worker: the one stage to compute; the others are read from their files. */
   private job: StageJob | null = null;
+
+  /** Whether this process computes one stage of a queued experiment (a worker's job), not the whole run. */
+  get isJob(): boolean {
+    return this.job !== null;
+  }
   private aborted = false;
   /** In a worker: the stages whose files it is waiting for, since when. */
   private readonly waitingFor = new Map<string, number>();

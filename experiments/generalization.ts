@@ -15,7 +15,8 @@ import { pairedDifference, type PairedDifference } from '../src/evaluate/paired-
 import { runProblemsOn, type PolicySpec, type RunRecord } from '../src/evaluate/parallel-runs.ts';
 import { tuneLearningRate } from '../src/evaluate/tuner.ts';
 import { resolveDataDir } from '../src/data/data-dir.ts';
-import { loadDataset } from '../src/data/datasets.ts';
+import { findDataset, loadDataset } from '../src/data/datasets.ts';
+import { existsSync } from 'node:fs';
 import { DEFAULT_GPS_CONFIG, type GpsConfig } from '../src/gps/config.ts';
 import type { BpttConfig } from '../src/supervised/config.ts';
 import type { Policy } from '../policies/policy.ts';
@@ -301,10 +302,14 @@ export async function generalization(run: ExperimentRun): Promise<ExperimentOutc
   const s = settings(run.settings.quick);
   const seed = evaluationSeed(run.settings.seed);
   const T = s.horizon;
-  // Every dataset is read now: one that is missing fails here, not after the trainings (--data-dir).
+  // A test dataset that is missing fails here, not at its first stage after the trainings (--data-dir).
+  // Only looked for, not loaded (a thread keeps what it loads); a queued stage's job skips it.
   const dataDir = resolveDataDir();
-  const images = (dataset: string) => ({ train: loadDataset(dataset, 'train', dataDir).labels.length, test: loadDataset(dataset, 'test', dataDir).labels.length });
-  const sizes = [{ dataset: 'mnist', title: 'MNIST (training objective)' }, ...TEST_DATASETS].map((d) => ({ ...d, ...images(d.dataset) }));
+  if (!run.isJob) {
+    for (const { dataset } of TEST_DATASETS) {
+      if (!findDataset(dataset).location(dataDir).split(' or ').some((path) => existsSync(path))) loadDataset(dataset, 'test', dataDir); // throws the loader's own line
+    }
+  }
   const training: FamilySpec = {
     env: 'image-mlp',
     params: { dataset: 'mnist', project: s.base.project, hidden: s.base.hidden, batchSize: s.base.batchSize, batchSizes: s.trainingBatchSizes.join(','), trainSize: s.trainInstances + s.validationInstances, testSize: s.testInstances },
@@ -340,6 +345,8 @@ export async function generalization(run: ExperimentRun): Promise<ExperimentOutc
   const curves = new Map(stages.flatMap((st) => st.fullCurves).map((c) => [c.problem, c]));
   const optimizers = problems[0].results.map((r) => r.optimizer);
 
+  const images = (dataset: string) => ({ train: loadDataset(dataset, 'train', dataDir).labels.length, test: loadDataset(dataset, 'test', dataDir).labels.length });
+  const sizes = [{ dataset: 'mnist', title: 'MNIST (training objective)' }, ...TEST_DATASETS].map((d) => ({ ...d, ...images(d.dataset) }));
   const pooled = sizes.slice(1).map((d) => d.train + d.test);
   const testImages = { min: Math.min(...pooled).toLocaleString('en-US'), max: Math.max(...pooled).toLocaleString('en-US') };
 

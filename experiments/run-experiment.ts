@@ -4,16 +4,33 @@ import { initBackend } from '../src/backend.ts';
 import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
 import { describeMachine, ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
-import { findExperiment } from './registry.ts';
+import { findExperiment, type ExperimentEntry } from './registry.ts';
+import { rmdirSync } from 'node:fs';
 import { publishResults, RESULTS_SCHEMA_VERSION, writeExperimentFiles } from './results.ts';
 import { makeUserDirectory } from '../src/atomic-file.ts';
 
 /** `publish`: also write the results page into this documentation folder (results.ts publishResults). */
 export async function runExperiment(name: string, options: { quick: boolean; seed: string; root: string; resume?: string; quiet?: boolean; workers?: number; publish?: string }): Promise<string> {
   const experiment = findExperiment(name);
-  // Made (and checked writable) now, not after a run that can take the better part of an hour.
-  if (options.publish) makeUserDirectory(options.publish, '--publish');
-  const runStages = await experiment.load();
+  // Made (and checked writable) now, not after a run that can take the better part of an hour; a
+  // run that fails leaves none of the (empty) folders made for it.
+  const made = options.publish ? makeUserDirectory(options.publish, '--publish') : [];
+  try {
+    return await runAndPublish(name, options, await experiment.load());
+  } catch (err) {
+    for (const dir of made.reverse()) {
+      try {
+        rmdirSync(dir);
+      } catch {
+        break; // not empty after all: keep it and those above it
+      }
+    }
+    throw err;
+  }
+}
+
+/** Opens (or resumes) the run, computes its stages, writes its files and publishes the page. */
+async function runAndPublish(name: string, options: Parameters<typeof runExperiment>[1], runStages: Awaited<ReturnType<ExperimentEntry['load']>>): Promise<string> {
   const backend = await initBackend();
   const pool = createPool(options.workers ?? defaultWorkers());
   let run: ExperimentRun;

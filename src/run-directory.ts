@@ -55,6 +55,8 @@ export function describeDirectory(dir: string): string {
   if (!statSync(dir).isDirectory()) return `${dir} is not a directory`;
   const kinds = RUN_KINDS.filter(([file]) => existsSync(join(dir, file))).map(([, kind]) => kind);
   if (kinds.length > 0) return `${dir} holds ${kinds.join(' and ')}`;
+  // A GPS run of restarts writes policy.json only when every restart is done.
+  if (existsSync(join(dir, 'restarts.json')) || existsSync(join(dir, 'restart-1'))) return `${dir} holds a GPS run of restarts that has not written its policy yet (--resume it)`;
   if (existsSync(join(dir, 'state.json'))) return `${dir} holds a training run that has not written its result yet (--resume it)`;
   return `${dir} holds no l2o run`;
 }

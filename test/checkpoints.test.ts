@@ -4,7 +4,7 @@
 // breaks one field of a copy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
@@ -223,6 +223,8 @@ test('a run file that is missing says what its directory holds instead: nothing 
   };
   assert.equal(error(() => loadGpsPolicy(join(dir, 'none'))), `no GPS policy at ${join(dir, 'none', 'policy.json')}: ${join(dir, 'none')} does not exist`);
   assert.equal(error(() => loadGpsPolicy(dir)), `no GPS policy at ${join(dir, 'policy.json')}: ${dir} holds no l2o run`);
+  mkdirSync(join(dir, 'restart-1'));
+  assert.equal(error(() => loadGpsPolicy(dir)), `no GPS policy at ${join(dir, 'policy.json')}: ${dir} holds a GPS run of restarts that has not written its policy yet (--resume it)`);
   writeFileSync(join(dir, 'optimizer.json'), '{}');
   assert.equal(error(() => loadGpsPolicy(dir)), `no GPS policy at ${join(dir, 'policy.json')}: ${dir} holds a BPTT run (bptt:DIR)`);
 });

@@ -54,8 +54,8 @@ test("a dead writer's lock is taken over and its temporary files are removed; an
 });
 
 test('a lock held by a process that exited but is not reaped yet (a zombie) is stale too', { skip: process.platform !== 'linux' && 'zombies are read from /proc' }, async () => {
-  // `sleep 0 &` exits at once; its parent then becomes `sleep 3` (exec), which never reaps it.
-  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 3'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  // `sleep 0 &` exits at once; its parent then becomes `sleep 30` (exec), which never reaps it.
+  const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   try {
     const zombie = Number(await new Promise<string>((resolve) => parent.stdout.once('data', (d: Buffer) => resolve(d.toString()))));
     const deadline = Date.now() + 2000;

@@ -101,7 +101,8 @@ try {
       if (typeof args.dataDir === 'string') process.env[DATA_DIR_ENV] = args.dataDir;
       // More threads than cores computes the same, only slower (--workers 32 on 2 cores: 5 times).
       const cores = defaultWorkers();
-      if (typeof args.workers === 'number' && args.workers > cores && !args.quiet) process.stderr.write(`warning: --workers ${args.workers} is more than the ${cores} cores here: the results are the same, but slower\n`);
+      // With --queue the local count does not apply (queue-options.ts says so in its own warning).
+      if (typeof args.workers === 'number' && args.workers > cores && !args.quiet && args.queue === undefined) process.stderr.write(`warning: --workers ${args.workers} is more than the ${cores} core${cores === 1 ? '' : 's'} here: the results are the same, but slower\n`);
     })
     // Before validation, so that it runs for every command; yargs passes its instance second.
     .middleware(((_args: unknown, y: { getOptions(): { key: Record<string, unknown>; array: string[]; boolean: string[] } }) => {

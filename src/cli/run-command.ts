@@ -102,7 +102,8 @@ export const runCommand = {
         const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
         // Tuning is most of a run's time (every rate on every training instance): a bar, and a line when done.
         const progress = new ProgressReporter({ label: `run: tuning ${optimizer.name}`, total: tuningRuns(DEFAULT_LR_GRID, args['lr-refine']) * family.splitSizes.train, quiet: args.quiet });
-        progress.line(`run: tuning ${optimizer.name}'s learning rate on ${family.splitSizes.train} training instances (--lr skips it)`);
+        // (With no training instances the tuning refuses at once: no line announces it.)
+        if (family.splitSizes.train > 0) progress.line(`run: tuning ${optimizer.name}'s learning rate on ${family.splitSizes.train} training instances (--lr skips it)`);
         let done = 0;
         tuning = await tuneLearningRate(optimizer, family, { steps: args.steps, seed: args.seed, grid: DEFAULT_LR_GRID, refine: args['lr-refine'], pool, onRuns: (count) => progress.update((done += count)) }).finally(() => {
           progress.finish();

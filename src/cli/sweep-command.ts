@@ -16,7 +16,7 @@ import { UserError } from '../errors.ts';
 import { notReadBy } from './algo-options.ts';
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
-import { checkFamilyFromArgs, positiveInteger, seedString } from './options.ts';
+import { camelCase, checkFamilyFromArgs, positiveInteger, seedString } from './options.ts';
 import { queueFromArgs, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface SweepArgs extends QueueArgs {
@@ -102,9 +102,13 @@ function trainFlags(train: [string, string][]): string[] {
 async function checkTrainFlags(algo: string, train: [string, string][]): Promise<void> {
   const { trainCommand } = await import('./train-command.ts');
   const yargs = createRequire(import.meta.url)('yargs') as typeof YargsFactory;
-  const parser = (trainCommand.builder as (y: Argv) => Argv)(yargs([]).exitProcess(false));
+  // The global options train takes from main.ts, declared here as there.
+  const parser = (trainCommand.builder as (y: Argv) => Argv)(yargs([]).exitProcess(false).option('data-dir', { type: 'string' }));
   // getOptions is yargs's, undeclared in its types (main.ts reads it the same way).
-  const known = new Set(Object.keys((parser as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key));
+  const options = (parser as unknown as { getOptions(): { key: Record<string, unknown>; boolean: string[] } }).getOptions();
+  // As train accepts them: kebab-case or camelCase, and a switch as no-<switch> too.
+  const known = new Set(Object.keys(options.key).flatMap((key) => [key, camelCase(key)]));
+  for (const key of options.boolean) known.add(`no-${key}`);
   for (const [key] of train) if (!known.has(key)) throw new UserError(`--train ${key}=… is not an option of l2o train (l2o train --help lists them)`);
   parser
     .strict()

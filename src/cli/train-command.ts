@@ -335,7 +335,7 @@ export const trainCommand = {
       .option('chunk-size', { group: 'BPTT:', default: DEFAULT_BPTT_CONFIG.chunkSize, coerce: positiveInteger('chunk-size'), describe: 'coordinates taped at once (bounds memory)' })
       .option('layers', { group: 'LISTA:', default: DEFAULT_LISTA_CONFIG.layers, coerce: positiveInteger('layers'), describe: 'K, the unrolled layers of LISTA (--env sparse-coding; also takes --iterations, --batch, --lr, --validation, --validate-every, --seed). Saved to --out/lista.json; lista:DIR runs its K layers, then ISTA steps' })
       .example('$0 train --algo gps --env logreg --iterations 10 --out runs/gps-logreg', '')
-      .example('$0 train --algo gps --env logreg --iterations 15 --out runs/gps --resume', '')
+      .example('$0 train --env logreg --iterations 15 --out runs/gps-logreg --resume', '')
       .example('$0 train --algo bptt --env quadratic --out runs/bptt-quadratic', '')
       .example('$0 train --algo lista --env sparse-coding --layers 16 --out runs/lista', ''),
   async handler(args: TrainArgs) {

@@ -75,7 +75,15 @@ export async function downloadVerified(file: RemoteFile, dest: string, onProgres
   } catch (err) {
     // Nothing received (no network, a 404): leave no empty file or folder behind; bytes received stay, to resume.
     if (existsSync(part) && sizeOf(part) === 0) unlinkSync(part);
-    if (!existsSync(part)) for (const dir of created.reverse()) rmdirSync(dir); // empty: only this call made them
+    if (!existsSync(part)) {
+      for (const dir of created.reverse()) {
+        try {
+          rmdirSync(dir); // empty: only this call made them
+        } catch {
+          break; // something else wrote there meanwhile: keep it; the download's error is the one to report
+        }
+      }
+    }
     throw err;
   }
   const size = sizeOf(part);

@@ -43,7 +43,10 @@ export async function tuneLearningRate(
 ): Promise<TuningResult> {
   checkRates(options);
   const problems = options.trainProblems ?? family.splitSizes.train;
-  if (problems < 1) throw new UserError(`cannot tune ${optimizer.name}'s learning rate: ${family.name} has no training instances (trainSize 0); give a learning rate, or training instances`);
+  if (problems < 1) {
+    const why = family.splitSizes.train < 1 ? `${family.name} has no training instances (trainSize 0)` : `trainProblems is ${problems}`;
+    throw new UserError(`cannot tune ${optimizer.name}'s learning rate: ${why}; give a learning rate, or training instances`);
+  }
   const set = { family, split: 'train' as const, problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength, fullDataSteps: [options.steps] };
   const tried = new Map<number, number>();
   const score = (lrs: readonly number[]) =>

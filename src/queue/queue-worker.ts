@@ -113,11 +113,11 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
       () => true,
     );
     // BullMQ's close also waits on its Redis connections, which never settle while Redis is away: a
-    // worker stopped during an outage hung after its jobs were done. Once none runs, 3 s is enough.
+    // worker stopped during an outage hung after its jobs were done. Away and idle, 3 s is enough.
     let idle = 0;
     for (;;) {
       if (await Promise.race([closing, new Promise<false>((resolve) => setTimeout(resolve, 1000, false).unref())])) return;
-      idle = running === 0 ? idle + 1 : 0;
+      idle = lost && running === 0 ? idle + 1 : 0;
       if (idle >= CLOSE_IDLE_SECONDS) {
         log(`the queue at ${connection.address.display} does not answer; stopping without it`);
         return;
