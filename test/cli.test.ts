@@ -333,3 +333,15 @@ test("every command's --help examples can be copied: each is one whole line, a c
     for (const line of examples.split('\n').slice(1).filter(Boolean)) assert.match(line, /^ {2}(l2o |# )/, `l2o ${command} --help: an example wrapped onto the next line: '${line}'`);
   }
 });
+
+test('a plain --resume trains to the count the run was started with, and a camelCase flag that contradicts the run is refused like its kebab-case form', () => {
+  const out = join(scratchDir('l2o-cli-resume-'), 'run');
+  const base = ['train', '--algo', 'bptt', '--env', 'quadratic', '--batch', '2', '--horizon', '20', '--unroll', '10', '--validate-every', '1', '--out', out, '--quiet'];
+  assert.equal(l2o(...base, '--iterations', '2').code, 0);
+  const resumed = l2o(...base, '--resume');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').length, 2, 'still 2 iterations, not the default 300');
+  const camel = l2o(...base, '--resume', '--outputScale', '0.5');
+  assert.equal(camel.code, 1);
+  assert.match(camel.stderr, /^error: --output-scale 0\.5 contradicts the run in /);
+});

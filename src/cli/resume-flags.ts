@@ -90,7 +90,10 @@ export interface ResumedSetting {
 
 /** Whether `--flag` (or `--flag=…`, or `--no-flag`) is among the command-line arguments. */
 export function typed(argv: readonly string[], flag: string): boolean {
-  return argv.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`) || a === `--no-${flag}`);
+  // yargs takes a flag in camelCase too (--klStep for --kl-step): both spellings count as typed.
+  const camel = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const noCamel = `no${camel[0].toUpperCase()}${camel.slice(1)}`;
+  return argv.some((a) => [flag, camel].some((f) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`) || a === `--${noCamel}`);
 }
 
 export function refuseContradictingFlags(out: string, argv: readonly string[], settings: ResumedSetting[]): void {
@@ -151,4 +154,21 @@ export function savedIteration(out: string): number {
   } catch {
     return 0; // the trainer reports a broken checkpoint in its own words
   }
+}
+
+/**
+ * The iteration count a run was started with (its state.json's config, or restart 1's in a run of
+ * restarts): what a plain --resume trains to, where --iterations is not given again.
+ */
+export function savedTargetIterations(out: string): number | undefined {
+  for (const path of [join(out, 'state.json'), join(out, 'restart-1', 'state.json')]) {
+    if (!existsSync(path)) continue;
+    try {
+      const { config } = readJsonFile(path, 'checkpoint') as { config?: { iterations?: unknown } };
+      return Number.isInteger(config?.iterations) ? (config!.iterations as number) : undefined;
+    } catch {
+      return undefined; // the trainer reports a broken checkpoint in its own words
+    }
+  }
+  return undefined;
 }

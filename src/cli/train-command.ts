@@ -14,7 +14,7 @@ import { ProgressReporter } from '../progress.ts';
 import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
 import { checkRestartsDirectory, describeRestarts, restartDir, savedCombine, savedFirstSeed, savedRestarts } from '../gps/restarts-directory.ts';
 import { COMBINES, defaultCombine, defaultRestarts, type Combine } from '../gps/restarts.ts';
-import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, typed, type SavedConfig } from './resume-flags.ts';
+import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, savedTargetIterations, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
@@ -128,7 +128,8 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
     validationSteps: args.validationSteps,
     horizon: args.horizon ?? DEFAULT_GPS_CONFIG.horizon,
     metaObjective: (args.metaObjective ?? base.metaObjective) as MetaObjective, // yargs has checked the choices
-    iterations: args.iterations ?? DEFAULT_GPS_CONFIG.iterations,
+    // A plain --resume trains to the count the run was started with; --iterations N extends it.
+    iterations: args.iterations ?? (args.resume ? savedTargetIterations(args.out) : undefined) ?? DEFAULT_GPS_CONFIG.iterations,
     samples: args.samples,
     historyLength: args.history ?? base.historyLength,
     seed: args.seed,
@@ -210,7 +211,8 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
   const { trainBptt } = await import('../supervised/train.ts');
   const config: BpttConfig = {
     lstm: { hidden: args.hidden, layers: DEFAULT_BPTT_CONFIG.lstm.layers, preprocessP: args.preprocessP, outputScale: args.outputScale },
-    iterations: args.iterations ?? DEFAULT_BPTT_CONFIG.iterations,
+    // A plain --resume trains to the count the run was started with; --iterations N extends it.
+    iterations: args.iterations ?? (args.resume ? savedTargetIterations(args.out) : undefined) ?? DEFAULT_BPTT_CONFIG.iterations,
     horizon: args.horizon ?? DEFAULT_BPTT_CONFIG.horizon,
     unroll: args.unroll,
     batch: args.batch ?? DEFAULT_BPTT_CONFIG.batch,
