@@ -14,7 +14,9 @@ export interface RunIdentity {
 }
 
 export function sameIdentity(a: RunIdentity, b: RunIdentity): boolean {
-  return a.env === b.env && JSON.stringify(a.envParams) === JSON.stringify(b.envParams);
+  // The same parameters in any order (--param a=1 --param b=2 is --param b=2 --param a=1).
+  const sorted = (params: Record<string, string>) => JSON.stringify(Object.entries(params).sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
+  return a.env === b.env && sorted(a.envParams) === sorted(b.envParams);
 }
 
 export function describeIdentity(identity: RunIdentity): string {

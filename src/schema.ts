@@ -5,6 +5,8 @@
 // dependency: the run files need a dozen combinators, and large number arrays (6 MB checkpoints)
 // are checked in one tight loop.
 
+import { UserError } from './errors.ts';
+
 /** A field that fails its schema: where it is (a path like `conditions[3].nu`) and what is wrong. */
 export class SchemaError extends Error {
   override readonly name = 'SchemaError';
@@ -154,6 +156,19 @@ export function object<S extends Shape>(shape: S, check?: (value: ObjectOf<S>, p
     check?.(result as ObjectOf<S>, path);
     return result as ObjectOf<S>;
   };
+}
+
+/**
+ * Checks a value a library caller passed (a trainer's config) by the schema its run file is read back
+ * with: a run must not be written that cannot be resumed or loaded. A failure is one UserError.
+ */
+export function checkArgument<T>(schema: Schema<T>, value: unknown, name: string): void {
+  try {
+    schema(value, name);
+  } catch (err) {
+    if (err instanceof SchemaError) throw new UserError(err.message);
+    throw err;
+  }
 }
 
 /** Runs `schema` over a whole file's parsed contents: the root's path is ''. */

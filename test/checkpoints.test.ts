@@ -4,12 +4,13 @@
 // breaks one field of a copy.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
 import { UserError } from '../src/errors.ts';
+import { sameIdentity } from '../src/run-directory.ts';
 import { DEFAULT_GPS_CONFIG, type GpsConfig } from '../src/gps/badmm.ts';
 import { trainGps } from '../src/gps/train.ts';
 import { loadCheckpoint as loadGpsCheckpoint, loadGpsPolicy } from '../src/gps/checkpoint.ts';
@@ -227,4 +228,21 @@ test('a run file that is missing says what its directory holds instead: nothing 
   assert.equal(error(() => loadGpsPolicy(dir)), `no GPS policy at ${join(dir, 'policy.json')}: ${dir} holds a GPS run of restarts that has not written its policy yet (--resume it)`);
   writeFileSync(join(dir, 'optimizer.json'), '{}');
   assert.equal(error(() => loadGpsPolicy(dir)), `no GPS policy at ${join(dir, 'policy.json')}: ${dir} holds a BPTT run (bptt:DIR)`);
+});
+
+test('the trainers refuse a config their run files could not be read back with, before writing anything', async () => {
+  const out = join(scratchDir('l2o-config-'), 'run');
+  const quadratic = createFamily('quadratic');
+  const refused = async (train: () => Promise<unknown>, message: string) => {
+    await assert.rejects(train, (e: Error) => e instanceof UserError && e.message === message);
+    assert.ok(!existsSync(out), 'nothing written');
+  };
+  await refused(() => trainGps({ family: quadratic, out, resume: false, config: { ...DEFAULT_GPS_CONFIG, samples: 2.5 } }), 'config.samples must be an integer ≥ 2, got 2.5');
+  await refused(() => trainGps({ family: quadratic, out, resume: false, config: { ...DEFAULT_GPS_CONFIG, seed: 1 as unknown as string } }), 'config.seed must be a string, got 1');
+  await refused(() => trainBptt({ family: quadratic, out, resume: false, identity: { env: 'quadratic', envParams: {} }, config: { ...DEFAULT_BPTT_CONFIG, batch: Number.NaN } }), 'config.batch must be a positive integer, got NaN');
+});
+
+test('a run identity is the same whatever order its parameters were given in', () => {
+  assert.ok(sameIdentity({ env: 'logreg', envParams: { lambda: '0.001', initStd: '0.5' } }, { env: 'logreg', envParams: { initStd: '0.5', lambda: '0.001' } }));
+  assert.ok(!sameIdentity({ env: 'logreg', envParams: { lambda: '0.001' } }, { env: 'logreg', envParams: { lambda: '0.002' } }));
 });

@@ -218,7 +218,7 @@ const policyFileSchema = object(
   (file, path) => checkNetworkFits(file.network, file.historyLength, file.coordinatewise ?? false, file.features ?? 'history', path),
 );
 
-const gpsConfigSchema = object({
+export const gpsConfigSchema = object({
   conditions: count(1),
   validation: optional(count(0)),
   validationSteps: optional(count(1)),

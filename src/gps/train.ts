@@ -7,7 +7,8 @@ import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig, type IterationLog } from './badmm.ts';
-import { hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
+import { gpsConfigSchema, hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
+import { checkArgument } from '../schema.ts';
 import { validationScore } from './validation.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 
@@ -38,8 +39,13 @@ export function divideTrainingSplit(family: ObjectiveFamily, requested: { condit
 /** Trains a policy by guided policy search (docs/design.md §2), with a checkpoint after every iteration in `out`; resumes a killed run when asked. */
 export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearch> {
   const { out, family } = options;
-  // A fresh run's settings are checked before its directory exists; a resumed run's were checked when it started.
-  if (!(options.resume && hasCheckpoint(out))) checkGpsConfig(options.config, family);
+  if (typeof family?.sample !== 'function') throw new UserError(`trainGps needs a family (createFamily, defineFamily), got ${family}`);
+  // A fresh run's settings are checked before its directory exists (by the schema its files are read
+  // back with, so that no run is written that cannot be resumed); a resumed run's were checked when it started.
+  if (!(options.resume && hasCheckpoint(out))) {
+    checkGpsConfig(options.config, family); // first: its messages say why (samples ≥ 2: the dynamics fit)
+    checkArgument(gpsConfigSchema, options.config, 'config');
+  }
   return withRunDirectory(out, () => hasCheckpoint(out), () => runGps(options));
 }
 

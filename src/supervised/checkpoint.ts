@@ -154,7 +154,7 @@ const lstmSchema = object({ config: lstmConfigSchema, weights: record(numbers())
   }
 });
 
-const bpttConfigSchema = object(
+export const bpttConfigSchema = object(
   {
     lstm: lstmConfigSchema,
     iterations: count(1),

@@ -18,7 +18,7 @@ import { withRunDirectory } from '../run-lock.ts';
 import type { ListaConfig } from './lista-config.ts';
 
 export { DEFAULT_LISTA_CONFIG, type ListaConfig } from './lista-config.ts';
-import { checkLength, fail, field, number, numbers, object, string } from '../schema.ts';
+import { checkArgument, checkLength, fail, field, number, numbers, object, record, string } from '../schema.ts';
 
 /** One validation of a LISTA run: after `iteration` Adam steps, the held-out NMSE and the mean training loss since the last one. */
 export interface ListaIterationLog {
@@ -237,7 +237,7 @@ export function saveListaNetwork(path: string, network: ListaNetwork, identity: 
 
 const count = (min: number) => number({ integer: true, min });
 
-const configSchema = object({
+export const listaConfigSchema = object({
   layers: count(1),
   iterations: count(0),
   batch: count(1),
@@ -258,7 +258,7 @@ const fileSchema = object(
     W: numbers(),
     S: numbers(),
     theta: numbers(),
-    training: object({ config: configSchema, bestIteration: count(0), validationNmseDb: number(), initialNmseDb: number() }),
+    training: object({ config: listaConfigSchema, bestIteration: count(0), validationNmseDb: number(), initialNmseDb: number() }),
   },
   (file, path) => {
     const { layers, m, n } = file;
@@ -310,6 +310,9 @@ export function loadListaPolicy(dir: string): { policy: ListaPolicy; identity: R
  */
 export async function trainListaRun(options: { family: ObjectiveFamily; config: ListaConfig; identity: RunIdentity; out: string; onValidation?: (log: ListaIterationLog) => void }): Promise<ListaTrainResult> {
   const { family, config, identity, out } = options;
+  // By the schema lista.json is read back with: no file is written that cannot be loaded.
+  checkArgument(listaConfigSchema, config, 'config');
+  checkArgument(object({ env: string(), envParams: record(string()) }), identity, 'identity');
   const path = listaPath(out);
   if (existsSync(path)) throw new UserError(`--out ${out} already holds a LISTA network (${path}); choose another --out`);
   sparseCodeOf(family, 'train', 0); // a family without sparse codes fails first, before the directory is made

@@ -9,7 +9,8 @@ import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
 import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
-import { hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type Adam, type BpttProgress } from './checkpoint.ts';
+import { bpttConfigSchema, hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type Adam, type BpttProgress } from './checkpoint.ts';
+import { checkArgument } from '../schema.ts';
 import type { CoordinatewiseLstm } from '../../policies/coordinatewise-lstm.ts';
 
 /** What trainBptt needs: settings, family, output directory, and whether to resume a run found there. */
@@ -29,6 +30,9 @@ export interface BpttTrainOptions {
  * with `lstm.dispose()` (the run directory keeps the optimizer for loadOptimizer or loadBpttPolicy).
  */
 export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
+  if (typeof options.family?.sample !== 'function') throw new UserError(`trainBptt needs a family (createFamily, defineFamily), got ${options.family}`);
+  // By the schema state.json is read back with: no run is written that cannot be resumed or loaded.
+  checkArgument(bpttConfigSchema, options.config, 'config');
   validateBpttConfig(options.config, options.family);
   return withRunDirectory(options.out, () => hasCheckpoint(options.out), () => runBptt(options));
 }
