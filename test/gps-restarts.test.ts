@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { restartSeed } from '../src/gps/restarts.ts';
+import { savedCombine, startRestarts } from '../src/gps/restarts-directory.ts';
 import { createFamily } from '../envs/registry.ts';
 import { loadGpsPolicy } from '../src/gps/checkpoint.ts';
 import { validationScore } from '../src/gps/validation.ts';
@@ -241,4 +242,10 @@ test('trainGpsRestarts, the library call: the default trains the view\'s restart
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+test('what a run of restarts keeps is recorded when it starts, so a run killed before its end resumes keeping it', () => {
+  const out = join(scratchDir('l2o-restarts-combine-'), 'run');
+  startRestarts(out, '1', 3, 'best');
+  assert.equal(savedCombine(out), 'best', 'not the full-state default (mean) a resume fell back to');
 });

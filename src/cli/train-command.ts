@@ -106,7 +106,7 @@ async function runGpsRestarts(args: TrainArgs, restarts: number, family: Objecti
     say(`restart ${index} of ${restarts}, seed ${seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
     const sameAs = !resume && first !== null && first !== 'unreadable' ? { settings: first, label: `restart ${index}` } : undefined;
     await runGps({ ...args, out: dir, seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null, sameAs);
-  });
+  }, args.combine as Combine);
   const file = keepRestarts(args.out, args.combine as Combine, family); // yargs has checked the choice
   say(describeRestarts(file));
   say(file.mean ? `kept the mean of the ${file.restarts.length} restarts' policies as ${join(args.out, 'policy.json')}` : `kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);

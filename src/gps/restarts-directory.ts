@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
 import { array, number, object, oneOf, optional, parse, SchemaError, string } from '../schema.ts';
-import { restartSeed, type Combine } from './restarts.ts';
+import { COMBINES, restartSeed, type Combine } from './restarts.ts';
 
 /**
  * The restarts of a run being resumed without --restarts: as many as it was started with (one for a
@@ -34,11 +34,11 @@ export function savedFirstSeed(out: string): string | null {
   return existsSync(restartsPath(out)) ? (readRestarts(out).restarts[0]?.seed ?? null) : null;
 }
 
-/** What a finished run of restarts kept (its restarts.json says), for a resume without --combine; null when it has not finished. */
+/** What a run of restarts keeps (its restarts.json says, from its start; older files once finished), for a resume without --combine; else null. */
 export function savedCombine(out: string): Combine | null {
   if (!existsSync(restartsPath(out))) return null;
   const file = readRestarts(out);
-  return file.mean ? 'mean' : file.kept !== undefined ? 'best' : null;
+  return file.combine ?? (file.mean ? 'mean' : file.kept !== undefined ? 'best' : null);
 }
 
 const FORMAT = 'l2o-gps-restarts';
@@ -60,6 +60,8 @@ export interface RestartsFile {
   format: string;
   version: number;
   restarts: RestartRecord[];
+  /** What OUT/policy.json is to hold, recorded when the run starts, so that a resume keeps it (absent in files of earlier versions). */
+  combine?: Combine;
   /** The 1-based restart whose policy is OUT/policy.json (--combine best). */
   kept?: number;
   /** With --combine mean: the averaged policy's held-out score from the first restart's start draws (none without held-out instances). */
@@ -94,6 +96,7 @@ const restartsFileSchema = object({
   format: oneOf(FORMAT),
   version: number({ integer: true, min: VERSION, max: VERSION }),
   restarts: array(object({ dir: string(), seed: string(), iteration: optional(number({ integer: true, min: 1 })), validation: optional(number()), heldOut: optional(number()) })),
+  combine: optional(oneOf(...COMBINES)),
   kept: optional(number({ integer: true, min: 1 })),
   mean: optional(object({ heldOut: optional(number()) })),
 });
@@ -112,7 +115,7 @@ function readRestarts(out: string): RestartsFile {
  * The record of a new run of restarts, written before the first training starts. Returns the
  * restarts and the directories it created, for `abandonRestarts`.
  */
-export function startRestarts(out: string, seed: string, restarts: number): { records: RestartRecord[]; created: string[] } {
+export function startRestarts(out: string, seed: string, restarts: number, combine?: Combine): { records: RestartRecord[]; created: string[] } {
   const records = Array.from({ length: restarts }, (_, i) => ({ dir: `restart-${i + 1}`, seed: restartSeed(seed, i + 1) }));
   let created: string[];
   try {
@@ -121,7 +124,7 @@ export function startRestarts(out: string, seed: string, restarts: number): { re
     if (err instanceof UserError) throw err;
     throw new UserError(`cannot write to ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  if (!existsSync(restartsPath(out))) writeFileAtomic(restartsPath(out), `${JSON.stringify({ format: FORMAT, version: VERSION, restarts: records }, null, 2)}\n`);
+  if (!existsSync(restartsPath(out))) writeFileAtomic(restartsPath(out), `${JSON.stringify({ format: FORMAT, version: VERSION, ...(combine ? { combine } : {}), restarts: records }, null, 2)}\n`);
   return { records: readRestarts(out).restarts, created };
 }
 
@@ -180,6 +183,7 @@ export function combineRestarts(out: string, combine: Combine, commonScore: (dir
     writeFileAtomic(join(out, 'policy.json'), readFileSync(join(out, file.restarts[kept].dir, 'policy.json'), 'utf8'));
     file.kept = kept + 1;
   }
+  file.combine = combine; // what policy.json holds now, and what a resume without --combine keeps
   writeFileAtomic(restartsPath(out), `${JSON.stringify(file, null, 2)}\n`);
   return file;
 }

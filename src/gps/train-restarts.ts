@@ -28,9 +28,9 @@ export interface Restart {
  * the seeds, and a restart with a checkpoint resumes it. A failure before any restart has a
  * checkpoint leaves nothing behind. Returns the restarts as trained.
  */
-export async function runRestarts(out: string, seed: string, restarts: number, resume: boolean, train: (restart: Restart) => Promise<void>): Promise<Restart[]> {
+export async function runRestarts(out: string, seed: string, restarts: number, resume: boolean, train: (restart: Restart) => Promise<void>, combine?: Combine): Promise<Restart[]> {
   checkRestartsDirectory(out, restarts, resume);
-  const { records, created } = startRestarts(out, seed, restarts);
+  const { records, created } = startRestarts(out, seed, restarts, combine);
   const trained: Restart[] = [];
   try {
     for (const [i, record] of records.entries()) {
@@ -85,6 +85,6 @@ export async function trainGpsRestarts(options: RestartsOptions): Promise<Restar
   await runRestarts(out, config.seed, restarts, options.resume, async (restart) => {
     options.onRestart?.(restart, restarts);
     await trainGps({ ...options, config: { ...config, seed: restart.seed }, out: restart.dir, resume: restart.resume });
-  });
+  }, combine);
   return keepRestarts(out, combine, options.family);
 }
