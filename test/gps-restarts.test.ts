@@ -249,3 +249,18 @@ test('what a run of restarts keeps is recorded when it starts, so a run killed b
   startRestarts(out, '1', 3, 'best');
   assert.equal(savedCombine(out), 'best', 'not the full-state default (mean) a resume fell back to');
 });
+
+test('a resume whose flags would train a restart not started yet unlike restart 1 is refused before restart 1 goes on', () => {
+  const out = join(scratchDir('l2o-restarts-refuse-'), 'run');
+  const TRAIN = ['train', '--algo', 'gps', '--env', 'quadratic', '--samples', '2', '--horizon', '5', '--history', '2', '--inner', '1', '--policy-iterations', '5', '--validation-steps', '5', '--quiet'];
+  assert.equal(l2o(...TRAIN, '--iterations', '1', '--restarts', '2', '--out', out).code, 0);
+  // As a kill before restart 2 began leaves it:
+  rmSync(join(out, 'restart-2'), { recursive: true });
+  rmSync(join(out, 'policy.json'));
+  const before = readFileSync(join(out, 'restart-1', 'state.json'), 'utf8');
+  // A bare --resume: restart 1 goes on with its saved settings, restart 2 would take today's defaults.
+  const refused = l2o('train', '--algo', 'gps', '--env', 'quadratic', '--iterations', '2', '--restarts', '2', '--out', out, '--resume', '--quiet');
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /^error: restart 2 has not started, and the flags given now would train it unlike restart 1/);
+  assert.equal(readFileSync(join(out, 'restart-1', 'state.json'), 'utf8'), before, 'restart 1 did not go on');
+});

@@ -102,6 +102,12 @@ async function runGpsRestarts(args: TrainArgs, restarts: number, family: Objecti
   // A restart not started yet takes its settings from the flags given now; on resume they must be
   // the first restart's, or the restarts' held-out scores would not compare like with like.
   const first = args.resume ? savedConfig(restartDir(args.out, 1)) : null;
+  // Checked before any training: a refusal must not come after restart 1 has gone on.
+  if (first !== null && first !== 'unreadable') {
+    for (let k = 2; k <= restarts; k++) {
+      if (!existsSync(join(restartDir(args.out, k), 'state.json'))) await runGps({ ...args, out: restartDir(args.out, k) }, family, identity, say, backend, null, { settings: first, label: `restart ${k}` }, true);
+    }
+  }
   await runRestarts(args.out, args.seed, restarts, args.resume, async ({ index, dir, seed, resume }) => {
     say(`restart ${index} of ${restarts}, seed ${seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
     const sameAs = !resume && first !== null && first !== 'unreadable' ? { settings: first, label: `restart ${index}` } : undefined;
@@ -112,7 +118,7 @@ async function runGpsRestarts(args: TrainArgs, restarts: number, family: Objecti
   say(file.mean ? `kept the mean of the ${file.restarts.length} restarts' policies as ${join(args.out, 'policy.json')}` : `kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }
 
-async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string, saved: SavedConfig, sameAs?: { settings: Record<string, unknown>; label: string }): Promise<void> {
+async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string, saved: SavedConfig, sameAs?: { settings: Record<string, unknown>; label: string }, checkOnly = false): Promise<void> {
   const { checkGpsConfig } = await import('../gps/badmm.ts');
   const { describeIteration } = await import('../gps/iteration-summary.ts');
   const { divideTrainingSplit, trainGps } = await import('../gps/train.ts');
@@ -179,6 +185,7 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
       throw new UserError(`${sameAs.label} has not started, and the flags given now would train it unlike restart 1 (${differ.map((key) => `${key} ${JSON.stringify(config[key as keyof GpsConfig])} against ${JSON.stringify(sameAs.settings[key])}`).join(', ')}); resume with the run's original flags`);
     }
   }
+  if (checkOnly) return;
   if (args.resume) refuseContradictingGpsFlags(args.out, process.argv, config);
   // Options that only some forms of GPS read, typed for one that does not (judged by the settings the
   // run goes on with, a resumed run's saved ones), would be ignored without a word.
