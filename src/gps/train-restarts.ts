@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { defaultCombine, defaultRestarts, type Combine } from './restarts.ts';
+import { lockRunDirectory } from '../run-lock.ts';
 import { abandonRestarts, checkRestartsDirectory, combineRestarts, restartDir, startRestarts, type RestartsFile } from './restarts-directory.ts';
 import { loadCheckpoint, loadGpsPolicy, saveAveragedPolicy } from './checkpoint.ts';
 import { trainGps, type TrainOptions } from './train.ts';
@@ -30,19 +31,26 @@ export interface Restart {
  */
 export async function runRestarts(out: string, seed: string, restarts: number, resume: boolean, train: (restart: Restart) => Promise<void>, combine?: Combine): Promise<Restart[]> {
   checkRestartsDirectory(out, restarts, resume);
-  const { records, created } = startRestarts(out, seed, restarts, combine);
+  // One writer per run of restarts, as per training: a second process on OUT is refused before it
+  // touches restarts.json (a losing resume removed it on its way out).
+  const lock = lockRunDirectory(out);
+  let created: string[] = [...lock.created];
   const trained: Restart[] = [];
   try {
-    for (const [i, record] of records.entries()) {
+    const started = startRestarts(out, seed, restarts, combine);
+    created = [...created, ...started.created];
+    for (const [i, record] of started.records.entries()) {
       const dir = restartDir(out, i + 1);
       const restart = { index: i + 1, dir, seed: record.seed, resume: resume && existsSync(join(dir, 'state.json')) };
       await train(restart);
       trained.push(restart);
     }
   } catch (error) {
-    abandonRestarts(out, records.length, created);
+    lock();
+    abandonRestarts(out, restarts, created);
     throw error;
   }
+  lock();
   return trained;
 }
 
