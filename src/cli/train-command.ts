@@ -382,11 +382,15 @@ export const trainCommand = {
     else if (args.algo === 'gps') await runGps(args, family, identity, say, backend, saved);
     else if (args.algo === 'bptt') await runBptt(args, family, identity, say, backend);
     else await runLista(args, family, identity, say, backend);
-    const params = args.param.map((p) => ` --param ${p}`).join('');
+    // The family as it was given (an --expr, or --env with its --param), and where its data are.
+    const quote = (text: string) => (/^[\w./:=,+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`);
+    const dataDir = (args as { dataDir?: string }).dataDir;
+    const params = `${args.param.map((p) => ` --param ${quote(p)}`).join('')}${dataDir === undefined ? '' : ` --data-dir ${quote(dataDir)}`}`;
+    const env = args.expr !== undefined ? `--expr ${quote(args.expr)}` : `--env ${quote(args.env)}`;
     if (args.algo === 'lista') {
-      say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval --env ${args.env}${params} --optimizers lista:${args.out},ista,fista --lr 1`);
+      say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval ${env}${params} --optimizers lista:${args.out},ista,fista --lr 1`);
       return;
     }
-    say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval --env ${args.env}${params} --optimizers ${args.algo}:${args.out},${args.algo === 'gps' ? 'gd,momentum,cg,lbfgs' : 'gd,nag,rmsprop,adam'}`);
+    say(`done in ${((Date.now() - started) / 1000).toFixed(1)} s; evaluate with: l2o eval ${env}${params} --optimizers ${args.algo}:${args.out},${args.algo === 'gps' ? 'gd,momentum,cg,lbfgs' : 'gd,nag,rmsprop,adam'}`);
   },
 };
