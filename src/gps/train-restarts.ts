@@ -81,6 +81,7 @@ export interface RestartsOptions extends TrainOptions {
  */
 export async function trainGpsRestarts(options: RestartsOptions): Promise<RestartsFile | null> {
   const { config, out } = options;
+  if (typeof out !== 'string' || out.trim() === '') throw new UserError(`out must name a directory, got ${JSON.stringify(out)}`);
   const restarts = options.restarts ?? defaultRestarts(config.coordinatewise);
   const combine = options.combine ?? defaultCombine(config.coordinatewise);
   if (!Number.isInteger(restarts) || restarts < 1) throw new UserError(`restarts must be a positive integer, got ${restarts}`);

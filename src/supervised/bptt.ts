@@ -29,8 +29,9 @@ export interface BpttIterationLog {
 
 export function validateBpttConfig(config: BpttConfig, family: ObjectiveFamily): void {
   if (config.horizon % config.unroll !== 0) throw new UserError(`horizon (${config.horizon}) must be a multiple of unroll (${config.unroll})`);
+  if (!(config.validationProblems >= 1)) throw new UserError(`validation (held-out instances) must be at least 1, got ${config.validationProblems}: the held-out instances choose which meta-iteration's optimizer is kept`);
   const trainable = family.splitSizes.train - config.validationProblems;
-  if (config.validationProblems < 1 || trainable < 1) {
+  if (trainable < 1) {
     throw new UserError(`${family.name} has ${family.splitSizes.train} training instances: too few to hold out ${config.validationProblems} for validation and train on the rest`);
   }
 }
