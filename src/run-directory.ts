@@ -63,6 +63,17 @@ export function describeDirectory(dir: string): string {
   return `${dir} holds no l2o run`;
 }
 
+/**
+ * Before a training writes into `dir`: a directory that holds another kind of run (by the files
+ * RUN_KINDS knows, or a run of restarts' restarts.json) is refused, not trained over. `own` is the
+ * file this kind of training leaves, whose presence the trainer judges itself (resume or refuse).
+ */
+export function refuseOtherRun(dir: string, own: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return;
+  const other = [...RUN_KINDS.map(([file]) => file), 'restarts.json'].some((file) => file !== own && existsSync(join(dir, file)));
+  if (other) throw new UserError(`${describeDirectory(dir)}; train into another directory`);
+}
+
 /** A run file that must exist: if it does not, one UserError saying what its directory holds instead. */
 export function requireRunFile(path: string, what: string): void {
   if (!existsSync(path)) throw new UserError(`no ${what} at ${path}: ${describeDirectory(dirname(path))}`);

@@ -246,3 +246,10 @@ test('a run identity is the same whatever order its parameters were given in', (
   assert.ok(sameIdentity({ env: 'logreg', envParams: { lambda: '0.001', initStd: '0.5' } }, { env: 'logreg', envParams: { initStd: '0.5', lambda: '0.001' } }));
   assert.ok(!sameIdentity({ env: 'logreg', envParams: { lambda: '0.001' } }, { env: 'logreg', envParams: { lambda: '0.002' } }));
 });
+
+test('a trainer refuses a directory that holds another kind of run instead of training over it', async () => {
+  const dir = scratchDir('l2o-other-run-');
+  writeFileSync(join(dir, 'lista.json'), '{}');
+  await assert.rejects(() => trainGps({ family: createFamily('quadratic'), out: dir, resume: false, config: DEFAULT_GPS_CONFIG }), (e: Error) => e instanceof UserError && e.message === `${dir} holds a LISTA run (lista:DIR); train into another directory`);
+  await assert.rejects(() => trainBptt({ family: createFamily('quadratic'), out: dir, resume: false, identity: { env: 'quadratic', envParams: {} }, config: DEFAULT_BPTT_CONFIG }), /holds a LISTA run/);
+});

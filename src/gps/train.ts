@@ -10,7 +10,7 @@ import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig,
 import { gpsConfigSchema, hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
 import { checkArgument } from '../schema.ts';
 import { validationScore } from './validation.ts';
-import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
+import { describeIdentity, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 
 /** What trainGps needs: settings, family, output directory, and whether to resume a run found there. */
 export interface TrainOptions {
@@ -46,6 +46,7 @@ export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearc
     checkGpsConfig(options.config, family); // first: its messages say why (samples ≥ 2: the dynamics fit)
     checkArgument(gpsConfigSchema, options.config, 'config');
   }
+  refuseOtherRun(out, 'policy.json');
   return withRunDirectory(out, () => hasCheckpoint(out), () => runGps(options));
 }
 

@@ -13,7 +13,7 @@ import { istaNetwork, listaForward, ListaPolicy, type ListaNetwork } from '../..
 import { writeFileAtomic } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
-import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
+import { decodeRunFile, readRunFile, refuseOtherRun, type RunIdentity } from '../run-directory.ts';
 import { withRunDirectory } from '../run-lock.ts';
 import type { ListaConfig } from './lista-config.ts';
 
@@ -317,6 +317,7 @@ export async function trainListaRun(options: { family: ObjectiveFamily; config: 
   if (existsSync(path)) throw new UserError(`--out ${out} already holds a LISTA network (${path}); choose another --out`);
   sparseCodeOf(family, 'train', 0); // a family without sparse codes fails first, before the directory is made
   validateListaConfig(config, family);
+  refuseOtherRun(out, 'lista.json');
   return withRunDirectory(out, () => existsSync(path), async () => {
     const result = trainLista(family, config, { onValidation: options.onValidation });
     saveListaNetwork(path, result.network, identity, { config, bestIteration: result.bestIteration, validationNmseDb: result.validationNmseDb, initialNmseDb: result.initialNmseDb });

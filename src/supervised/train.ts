@@ -7,7 +7,7 @@ import { tf } from '../tf.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
-import { describeIdentity, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
+import { describeIdentity, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
 import { bpttConfigSchema, hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type Adam, type BpttProgress } from './checkpoint.ts';
 import { checkArgument } from '../schema.ts';
@@ -34,6 +34,7 @@ export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: Coor
   // By the schema state.json is read back with: no run is written that cannot be resumed or loaded.
   checkArgument(bpttConfigSchema, options.config, 'config');
   validateBpttConfig(options.config, options.family);
+  refuseOtherRun(options.out, 'optimizer.json');
   return withRunDirectory(options.out, () => hasCheckpoint(options.out), () => runBptt(options));
 }
 
