@@ -362,6 +362,8 @@ export const trainCommand = {
     }
     const restarts = args.restarts ?? 1;
     if (restarts === 1 && typed(process.argv, 'combine')) throw new UserError('--combine needs --restarts 2 or more: it says what is kept of several trainings');
+    // Before what follows from it (the mean of restarts cannot average an LSTM): the cause first.
+    if (args.policy === 'lstm' && !args.coordinatewise) throw new UserError('--policy lstm needs --coordinatewise (the LSTM steps one coordinate at a time)');
     if (args.combine === 'mean' && args.policy === 'lstm' && restarts > 1) throw new UserError('--combine mean averages feed-forward policies; an LSTM policy carries its own state (use --combine best)');
     // With restarts, the first restart's directory stands for the run in what follows.
     const first = restarts > 1 ? restartDir(args.out, 1) : args.out;
