@@ -1,5 +1,6 @@
 import type { Argv } from 'yargs';
 import { existsSync } from 'node:fs';
+import { describeDirectory } from '../run-directory.ts';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import { COST_GRADIENTS, DEFAULT_GPS_CONFIG, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, defaultFeatures, defaultGpsConfig, defaultHistoryLength, defaultInitialNoise, defaultTeacherScore, type GpsConfig } from '../gps/config.ts';
@@ -378,7 +379,11 @@ export const trainCommand = {
     const envParams = Object.fromEntries(args.param.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
     if (args.expr !== undefined) envParams.expr = args.expr;
     const identity = { env: args.expr !== undefined ? 'expr' : args.env, envParams };
-    if (!args.resume && existsSync(join(args.out, 'state.json'))) throw new UserError(`--out ${args.out} already holds a training run; pass --resume to continue it, or choose another --out`);
+    if (!args.resume && existsSync(join(args.out, 'state.json'))) {
+      // LISTA has no --resume: the other run in its --out is named instead.
+      if (args.algo === 'lista') throw new UserError(`--out ${describeDirectory(args.out)}; train LISTA into another --out`);
+      throw new UserError(`--out ${args.out} already holds a training run; pass --resume to continue it, or choose another --out`);
+    }
     const started = Date.now();
     if (args.algo === 'gps' && restarts > 1) await runGpsRestarts(args, restarts, family, identity, say, backend);
     else if (args.algo === 'gps') await runGps(args, family, identity, say, backend, saved);
