@@ -2,7 +2,6 @@
 // read it would be ignored without a word (`--hidden 100 --algo gps` leaves GPS's network as it
 // is), so it is refused in one line instead.
 import { UserError } from '../errors.ts';
-import { camelCase } from './options.ts';
 import { typed } from './resume-flags.ts';
 
 export const ALGOS = ['gps', 'bptt', 'lista'] as const;
@@ -31,8 +30,6 @@ export const OPTION_ALGOS: Readonly<Record<string, readonly Algo[]>> = {
   layers: ['lista'],
 };
 
-/** Whether `flag` was typed on the command line, kebab-case or camelCase (yargs accepts both). */
-const typedFlag = (argv: readonly string[], flag: string) => typed(argv, flag) || typed(argv, camelCase(flag));
 
 /** `applies to --algo …, not to --algo <algo>` when `algo` does not read `flag` (as typed, without dashes); else null. */
 export function notReadBy(algo: Algo, flag: string): string | null {
@@ -45,6 +42,6 @@ export function notReadBy(algo: Algo, flag: string): string | null {
 export function refuseOtherAlgorithmsOptions(algo: Algo, argv: readonly string[]): void {
   for (const flag of Object.keys(OPTION_ALGOS)) {
     const why = notReadBy(algo, flag);
-    if (why !== null && typedFlag(argv, flag)) throw new UserError(`--${flag} ${why}; leave it out`);
+    if (why !== null && typed(argv, flag)) throw new UserError(`--${flag} ${why}; leave it out`);
   }
 }

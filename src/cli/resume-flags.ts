@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
+import { camelCase } from './options.ts';
 import type { GpsConfig } from '../gps/config.ts';
 import type { BpttConfig } from '../supervised/config.ts';
 
@@ -91,7 +92,7 @@ export interface ResumedSetting {
 /** Whether `--flag` (or `--flag=…`, or `--no-flag`) is among the command-line arguments. */
 export function typed(argv: readonly string[], flag: string): boolean {
   // yargs takes a flag in camelCase too (--klStep for --kl-step): both spellings count as typed.
-  const camel = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  const camel = camelCase(flag);
   const noCamel = `no${camel[0].toUpperCase()}${camel.slice(1)}`;
   return argv.some((a) => [flag, camel].some((f) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`) || a === `--${noCamel}`);
 }
