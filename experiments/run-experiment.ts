@@ -5,9 +5,8 @@ import { createPool, defaultWorkers } from '../src/parallel/worker-pool.ts';
 import { describeMachine, ExperimentRun } from './experiment-run.ts';
 import type { ExperimentOutcome } from './experiment.ts';
 import { findExperiment, type ExperimentEntry } from './registry.ts';
-import { rmdirSync } from 'node:fs';
 import { publishResults, RESULTS_SCHEMA_VERSION, writeExperimentFiles } from './results.ts';
-import { makeUserDirectory } from '../src/atomic-file.ts';
+import { makeUserDirectory, removeEmptyDirectories } from '../src/atomic-file.ts';
 
 /** `publish`: also write the results page into this documentation folder (results.ts publishResults). */
 export async function runExperiment(name: string, options: { quick: boolean; seed: string; root: string; resume?: string; quiet?: boolean; workers?: number; publish?: string }): Promise<string> {
@@ -18,13 +17,7 @@ export async function runExperiment(name: string, options: { quick: boolean; see
   try {
     return await runAndPublish(name, options, await experiment.load());
   } catch (err) {
-    for (const dir of made.reverse()) {
-      try {
-        rmdirSync(dir);
-      } catch {
-        break; // not empty after all: keep it and those above it
-      }
-    }
+    removeEmptyDirectories(made);
     throw err;
   }
 }

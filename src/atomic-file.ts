@@ -1,7 +1,7 @@
 // Checkpoints must survive a kill at any instant: write a temporary file beside the target, flush it
 // to disk, then rename over the target (atomic on POSIX filesystems). Readers see the old file or the
 // new one, never half of one.
-import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, statSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UserError } from './errors.ts';
 
@@ -42,18 +42,40 @@ export function makeDirectory(dir: string): string[] {
 }
 
 /**
+ * Undoes makeDirectory after a failure: removes the directories it created, innermost first, while
+ * they are empty; one that is not (something else wrote there meanwhile) is kept, with those above it.
+ */
+export function removeEmptyDirectories(created: readonly string[]): void {
+  for (const dir of [...created].reverse()) {
+    try {
+      rmdirSync(dir);
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
  * makeDirectory for a directory the user named (`flag` as they gave it, e.g. `--out`), checked
  * writable: any failure is one UserError naming the flag and the reason (EACCES, ENOTDIR, ...).
  * Returns the directories it created, outermost first.
  */
 export function makeUserDirectory(dir: string, flag: string): string[] {
+  return makeWritableDirectory(dir, (reason) => `${flag} ${dir}: cannot create the directory (${reason})`);
+}
+
+/**
+ * makeDirectory, then a check that `dir` is writable; a failure the OS reports is one UserError,
+ * `message(reason)` with its code (EACCES, ENOTDIR, ...). Returns the directories it created.
+ */
+export function makeWritableDirectory(dir: string, message: (reason: string) => string): string[] {
   try {
     const created = makeDirectory(dir);
     accessSync(dir, constants.W_OK);
     return created;
   } catch (err) {
     if (err instanceof UserError) throw err;
-    throw new UserError(`${flag} ${dir}: cannot create the directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new UserError(message((err as NodeJS.ErrnoException).code ?? (err as Error).message));
   }
 }
 

@@ -5,9 +5,9 @@
 // files that dead writers left behind (writeFileAtomic's `*.tmp-<pid>`) are removed then too.
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { accessSync, closeSync, constants, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { UserError } from './errors.ts';
-import { makeDirectory } from './atomic-file.ts';
+import { makeWritableDirectory } from './atomic-file.ts';
 
 interface LockHolder {
   pid: number;
@@ -56,14 +56,7 @@ export type RunLock = (() => void) & { readonly created: readonly string[] };
 
 /** Creates `dir` if needed and takes its lock; returns the release function. Throws a UserError when another live run holds it. */
 export function lockRunDirectory(dir: string): RunLock {
-  let created: string[];
-  try {
-    created = makeDirectory(dir);
-    accessSync(dir, constants.W_OK);
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`cannot write to ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const created = makeWritableDirectory(dir, (reason) => `cannot write to ${dir}: ${reason}`);
   const path = lockPath(dir);
   const me: LockHolder = { pid: process.pid, host: hostname(), started: new Date().toISOString() };
   for (let attempt = 0; attempt < 3; attempt++) {

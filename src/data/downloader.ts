@@ -3,8 +3,8 @@
 // Range); only a file whose size and SHA-256 both match is renamed to `<dest>`. A corrupted result
 // is deleted, since resuming cannot repair it.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, renameSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
-import { makeDirectory } from '../atomic-file.ts';
+import { createReadStream, createWriteStream, existsSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { makeDirectory, removeEmptyDirectories } from '../atomic-file.ts';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -75,15 +75,7 @@ export async function downloadVerified(file: RemoteFile, dest: string, onProgres
   } catch (err) {
     // Nothing received (no network, a 404): leave no empty file or folder behind; bytes received stay, to resume.
     if (existsSync(part) && sizeOf(part) === 0) unlinkSync(part);
-    if (!existsSync(part)) {
-      for (const dir of created.reverse()) {
-        try {
-          rmdirSync(dir); // empty: only this call made them
-        } catch {
-          break; // something else wrote there meanwhile: keep it; the download's error is the one to report
-        }
-      }
-    }
+    if (!existsSync(part)) removeEmptyDirectories(created);
     throw err;
   }
   const size = sizeOf(part);

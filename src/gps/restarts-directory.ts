@@ -13,10 +13,10 @@
 // OUT/restarts.json records the seeds and, once all are done, each one's score and the one kept.
 // This module reads and writes files only, so the CLI can check a directory before it loads the GPS
 // code.
-import { existsSync, readFileSync, rmdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
-import { makeDirectory, readJsonFile, writeFileAtomic } from '../atomic-file.ts';
+import { makeWritableDirectory, readJsonFile, removeEmptyDirectories, writeFileAtomic } from '../atomic-file.ts';
 import { array, number, object, oneOf, optional, parse, SchemaError, string } from '../schema.ts';
 import { COMBINES, restartSeed, type Combine } from './restarts.ts';
 
@@ -117,13 +117,8 @@ function readRestarts(out: string): RestartsFile {
  */
 export function startRestarts(out: string, seed: string, restarts: number, combine?: Combine): { records: RestartRecord[]; created: string[] } {
   const records = Array.from({ length: restarts }, (_, i) => ({ dir: `restart-${i + 1}`, seed: restartSeed(seed, i + 1) }));
-  let created: string[];
-  try {
-    created = makeDirectory(out); // not mkdirSync's recursive form, which can hang under /proc
-  } catch (err) {
-    if (err instanceof UserError) throw err;
-    throw new UserError(`cannot write to ${out}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  // Not mkdirSync's recursive form, which can hang under /proc.
+  const created = makeWritableDirectory(out, (reason) => `cannot write to ${out}: ${reason}`);
   if (!existsSync(restartsPath(out))) writeFileAtomic(restartsPath(out), `${JSON.stringify({ format: FORMAT, version: VERSION, ...(combine ? { combine } : {}), restarts: records }, null, 2)}\n`);
   return { records: readRestarts(out).restarts, created };
 }
@@ -135,13 +130,7 @@ export function startRestarts(out: string, seed: string, restarts: number, combi
 export function abandonRestarts(out: string, restarts: number, created: readonly string[]): void {
   for (let k = 1; k <= restarts; k++) if (existsSync(join(restartDir(out, k), 'state.json'))) return;
   if (existsSync(restartsPath(out))) unlinkSync(restartsPath(out));
-  for (const dir of [...created].reverse()) {
-    try {
-      rmdirSync(dir);
-    } catch {
-      return; // not empty: something else is in it
-    }
-  }
+  removeEmptyDirectories(created);
 }
 
 /**
