@@ -307,7 +307,7 @@ export async function generalization(run: ExperimentRun): Promise<ExperimentOutc
   const dataDir = resolveDataDir();
   if (!run.isJob) {
     for (const { dataset } of TEST_DATASETS) {
-      if (!findDataset(dataset).location(dataDir).split(' or ').some((path) => existsSync(path))) loadDataset(dataset, 'test', dataDir); // throws the loader's own line
+      if (!findDataset(dataset).locations(dataDir).some((path) => existsSync(path))) loadDataset(dataset, 'test', dataDir); // throws the loader's own line
     }
   }
   const training: FamilySpec = {

@@ -160,7 +160,7 @@ test('downloader on loopback: verifies SHA-256, resumes a truncated transfer by 
       inputDim: 3072,
       classes: 10,
       load: loadCifar10,
-      location: () => '',
+      locations: () => [],
       downloads: [{ ...file, file: 'downloads/cifar-10-binary.tar.gz', unpacksTo: 'cifar-10-batches-bin' }],
     };
     const lines: string[] = [];

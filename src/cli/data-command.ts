@@ -53,7 +53,7 @@ export const dataCommand = {
       console.log(`data directory: ${dataDir}`);
       for (const d of DATASETS) {
         const source = d.downloads.length > 0 ? 'l2o data download ' + d.name : d.manual;
-        console.log(`${d.name}\n  ${d.description}\n  at ${d.location(dataDir)}: ${d.name === 'tfd' ? 'not distributed' : availability(library, d.name, dataDir)}\n  source: ${source}`);
+        console.log(`${d.name}\n  ${d.description}\n  at ${d.locations(dataDir).join(' or ') || '(not distributed)'}: ${d.name === 'tfd' ? 'not distributed' : availability(library, d.name, dataDir)}\n  source: ${source}`);
       }
       return;
     }

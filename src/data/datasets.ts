@@ -23,8 +23,8 @@ export interface Dataset {
   inputDim: number;
   classes: number;
   load(split: DataSplit, dataDir: string): ClassificationData;
-  /** Where `load` looks, for `l2o data list`. */
-  location(dataDir: string): string;
+  /** Where `load` looks, any one of them (none: not distributed): for `l2o data list`, and to check a dataset is there without loading it. */
+  locations(dataDir: string): string[];
   downloads: Download[];
   /** Why there is nothing to download, when `downloads` is empty. */
   manual?: string;
@@ -46,7 +46,7 @@ export const DATASETS: readonly Dataset[] = [
     inputDim: 784,
     classes: 10,
     load: (split, dataDir) => loadMnist(split === 'train' ? 'train' : 't10k', mnistDir(dataDir)),
-    location: (dataDir) => mnistDir(dataDir),
+    locations: (dataDir) => [mnistDir(dataDir)],
     downloads: [
       ['train-images-idx3-ubyte.gz', 9912422, '440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609'],
       ['train-labels-idx1-ubyte.gz', 28881, '3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c'],
@@ -60,7 +60,7 @@ export const DATASETS: readonly Dataset[] = [
     inputDim: 3072,
     classes: 10,
     load: loadCifar10,
-    location: (dataDir) => join(dataDir, CIFAR10_DIR),
+    locations: (dataDir) => [join(dataDir, CIFAR10_DIR)],
     downloads: [
       {
         url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz',
@@ -77,7 +77,7 @@ export const DATASETS: readonly Dataset[] = [
     inputDim: 3072,
     classes: 100,
     load: (split, dataDir) => loadCifar100(split, dataDir),
-    location: (dataDir) => join(dataDir, CIFAR100_DIR),
+    locations: (dataDir) => [join(dataDir, CIFAR100_DIR)],
     downloads: [
       {
         url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz',
@@ -94,7 +94,7 @@ export const DATASETS: readonly Dataset[] = [
     inputDim: 2304,
     classes: 7,
     load: loadFer2013,
-    location: (dataDir) => `${join(dataDir, FER2013_DIR)} or ${join(dataDir, 'fer2013', 'fer2013.csv')}`,
+    locations: (dataDir) => [join(dataDir, FER2013_DIR), join(dataDir, 'fer2013', 'fer2013.csv')],
     downloads: [],
     manual: 'fer2013.csv is behind a Kaggle login (Facial Expression Recognition Challenge, ICML 2013 workshop): download it there and put it at DATA_DIR/fer2013/fer2013.csv',
   },
@@ -104,7 +104,7 @@ export const DATASETS: readonly Dataset[] = [
     inputDim: 48 * 48,
     classes: 7,
     load: () => loadTfd(),
-    location: () => '(not distributed)',
+    locations: () => [],
     downloads: [],
     manual: 'TFD is not publicly distributed (ask the University of Toronto machine-learning group); fer2013 stands in for it',
   },
