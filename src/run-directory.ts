@@ -79,8 +79,8 @@ export function requireRunFile(path: string, what: string): void {
   if (!existsSync(path)) throw new UserError(`no ${what} at ${path}: ${describeDirectory(dirname(path))}`);
 }
 
-/** The fields every run file starts with: its format tag and version, and the env it trained on. */
-const runFileHead = object({ env: string(), envParams: record(string()) });
+/** A RunIdentity as a run file holds it, after its format tag and version: the env it trained on. */
+export const runIdentitySchema = object({ env: string(), envParams: record(string()) });
 
 /**
  * Reads a run file: its format tag and version, the env it names, then the rest by `schema`. A
@@ -94,7 +94,7 @@ export function readRunFile<T>(path: string, what: string, format: string, versi
   if (!value || typeof value !== 'object' || value.format !== format) throw new UserError(`${path} is not a ${what} (format '${String(value?.format)}')`);
   if (value.version !== version) throw new UserError(`${path} has ${what} version ${String(value.version)}; this l2o reads version ${version}`);
   try {
-    const head = runFileHead(json, '');
+    const head = runIdentitySchema(json, '');
     return { ...schema(json, ''), format, version, env: head.env, envParams: head.envParams };
   } catch (err) {
     if (err instanceof SchemaError) throw new UserError(`${path}: ${err.message}`);

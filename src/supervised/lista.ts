@@ -13,12 +13,12 @@ import { istaNetwork, listaForward, ListaPolicy, type ListaNetwork } from '../..
 import { writeFileAtomic } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
-import { decodeRunFile, readRunFile, refuseOtherRun, type RunIdentity } from '../run-directory.ts';
+import { decodeRunFile, readRunFile, refuseOtherRun, runIdentitySchema, type RunIdentity } from '../run-directory.ts';
 import { withRunDirectory } from '../run-lock.ts';
 import type { ListaConfig } from './lista-config.ts';
 
 export { DEFAULT_LISTA_CONFIG, type ListaConfig } from './lista-config.ts';
-import { checkArgument, checkLength, fail, field, number, numbers, object, record, string } from '../schema.ts';
+import { checkArgument, checkLength, fail, field, number, numbers, object, string } from '../schema.ts';
 
 /** One validation of a LISTA run: after `iteration` Adam steps, the held-out NMSE and the mean training loss since the last one. */
 export interface ListaIterationLog {
@@ -312,7 +312,7 @@ export async function trainListaRun(options: { family: ObjectiveFamily; config: 
   const { family, config, identity, out } = options;
   // By the schema lista.json is read back with: no file is written that cannot be loaded.
   checkArgument(listaConfigSchema, config, 'config');
-  checkArgument(object({ env: string(), envParams: record(string()) }), identity, 'identity');
+  checkArgument(runIdentitySchema, identity, 'identity');
   const path = listaPath(out);
   if (existsSync(path)) throw new UserError(`--out ${out} already holds a LISTA network (${path}); choose another --out`);
   sparseCodeOf(family, 'train', 0); // a family without sparse codes fails first, before the directory is made
