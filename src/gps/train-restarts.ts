@@ -33,13 +33,12 @@ export async function runRestarts(out: string, seed: string, restarts: number, r
   checkRestartsDirectory(out, restarts, resume);
   // One writer per run of restarts, as per training: a second process on OUT is refused before it
   // touches restarts.json (a losing resume removed it on its way out).
+  // The lock makes OUT, so it is what a failure removes again (startRestarts then finds OUT there).
   const lock = lockRunDirectory(out);
-  let created: string[] = [...lock.created];
   const trained: Restart[] = [];
   try {
-    const started = startRestarts(out, seed, restarts, combine);
-    created = [...created, ...started.created];
-    for (const [i, record] of started.records.entries()) {
+    const { records } = startRestarts(out, seed, restarts, combine);
+    for (const [i, record] of records.entries()) {
       const dir = restartDir(out, i + 1);
       const restart = { index: i + 1, dir, seed: record.seed, resume: resume && existsSync(join(dir, 'state.json')) };
       await train(restart);
@@ -47,7 +46,7 @@ export async function runRestarts(out: string, seed: string, restarts: number, r
     }
   } catch (error) {
     lock();
-    abandonRestarts(out, restarts, created);
+    abandonRestarts(out, restarts, lock.created);
     throw error;
   }
   lock();
