@@ -103,7 +103,8 @@ async function runGpsRestarts(args: TrainArgs, restarts: number, family: Objecti
   // A restart not started yet takes its settings from the flags given now; on resume they must be
   // the first restart's, or the restarts' held-out scores would not compare like with like.
   const first = args.resume ? savedConfig(restartDir(args.out, 1)) : null;
-  // Checked before any training: a refusal must not come after restart 1 has gone on.
+  // Checked here, for every restart not started, before any training: a refusal must not come
+  // after restart 1 has gone on.
   if (first !== null && first !== 'unreadable') {
     for (let k = 2; k <= restarts; k++) {
       if (!existsSync(join(restartDir(args.out, k), 'state.json'))) await runGps({ ...args, out: restartDir(args.out, k) }, family, identity, say, backend, null, { settings: first, label: `restart ${k}` }, true);
@@ -111,8 +112,7 @@ async function runGpsRestarts(args: TrainArgs, restarts: number, family: Objecti
   }
   await runRestarts(args.out, args.seed, restarts, args.resume, async ({ index, dir, seed, resume }) => {
     say(`restart ${index} of ${restarts}, seed ${seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
-    const sameAs = !resume && first !== null && first !== 'unreadable' ? { settings: first, label: `restart ${index}` } : undefined;
-    await runGps({ ...args, out: dir, seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null, sameAs);
+    await runGps({ ...args, out: dir, seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null);
   }, args.combine as Combine);
   const file = keepRestarts(args.out, args.combine as Combine, family); // yargs has checked the choice
   say(describeRestarts(file));
