@@ -3,6 +3,7 @@
 // versioned JSON files whose malformation is reported as a user error.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { readJsonFile, writeFileAtomic } from './atomic-file.ts';
 import { UserError } from './errors.ts';
 import { object, record, SchemaError, string, type Schema } from './schema.ts';
@@ -21,6 +22,20 @@ export function sameIdentity(a: RunIdentity, b: RunIdentity): boolean {
 
 export function describeIdentity(identity: RunIdentity): string {
   return `'${identity.env}' ${JSON.stringify(identity.envParams)}`;
+}
+
+/**
+ * Refuses to resume a run with settings other than its own: the trainer goes on with the saved ones,
+ * so a changed setting would be ignored without a word. Only `iterations` may differ (a resume may
+ * extend a run). Compared as the run file holds them (JSON), nested settings in any key order.
+ */
+export function refuseChangedSettings(out: string, saved: object, asked: object): void {
+  const asJson = (value: object) => JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+  const [was, now] = [asJson(saved), asJson(asked)];
+  const differ = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter((key) => key !== 'iterations' && !isDeepStrictEqual(was[key], now[key]));
+  if (differ.length === 0) return;
+  const changes = differ.map((key) => `${key} ${JSON.stringify(now[key]) ?? 'not given'} (the run has ${JSON.stringify(was[key]) ?? 'none'})`).join(', ');
+  throw new UserError(`${out} holds a run started with other settings: ${changes}; a resume goes on with the run's own settings, so pass those (its state.json's config), changing at most iterations, or train into another directory`);
 }
 
 /** Drops log lines of iterations the checkpoint does not cover (a kill between log and checkpoint). */

@@ -209,7 +209,9 @@ test('train writes log and checkpoints; a resumed run equals an uninterrupted on
   await trainBptt({ config: SMALL, family: quadratic, identity, out: straight, resume: false });
   const resumed = scratchDir('l2o-bptt-');
   await trainBptt({ config: { ...SMALL, iterations: 3 }, family: quadratic, identity, out: resumed, resume: false });
-  await trainBptt({ config: SMALL, family: quadratic, identity, out: resumed, resume: true });
+  const beforeResume = tf.memory().numTensors;
+  (await trainBptt({ config: SMALL, family: quadratic, identity, out: resumed, resume: true })).lstm.dispose();
+  assert.equal(tf.memory().numTensors, beforeResume, 'a resume leaves no tensors behind (the restored Adam slots among them)');
   const log = readFileSync(join(resumed, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
   assert.deepEqual(log.map((l) => l.iteration), [0, 1, 2, 3, 4, 5]);
   assert.deepEqual(JSON.parse(readFileSync(statePath(resumed), 'utf8')).lstm, JSON.parse(readFileSync(statePath(straight), 'utf8')).lstm);
@@ -220,6 +222,15 @@ test('train writes log and checkpoints; a resumed run equals an uninterrupted on
   policy.dispose();
   await assert.rejects(trainBptt({ config: SMALL, family: quadratic, identity, out: straight, resume: false }), /already holds a BPTT run/);
   await assert.rejects(trainBptt({ config: SMALL, family: quadratic, identity: { env: 'logreg', envParams: {} }, out: straight, resume: true }), /holds a run on env 'quadratic'/);
+  const tensors = tf.memory().numTensors;
+  await assert.rejects(
+    trainBptt({ config: { ...SMALL, iterations: 9, lstm: { ...SMALL.lstm, hidden: SMALL.lstm.hidden + 1 } }, family: quadratic, identity, out: straight, resume: true }),
+    (e: Error) => e instanceof UserError && e.message.includes(`holds a run started with other settings: lstm {"hidden":${SMALL.lstm.hidden + 1},`),
+  );
+  assert.equal(tf.memory().numTensors, tensors, 'the refused resume freed the checkpoint it loaded');
+  // Nested settings compare by value, whatever their key order.
+  const reordered = { ...SMALL, lstm: Object.fromEntries(Object.entries(SMALL.lstm).reverse()) as typeof SMALL.lstm };
+  (await trainBptt({ config: reordered, family: quadratic, identity, out: straight, resume: true })).lstm.dispose();
   writeFileSync(optimizerPath(straight), readFileSync(optimizerPath(straight), 'utf8').slice(0, 100));
   assert.throws(() => loadBpttPolicy(straight), (err: Error) => err instanceof UserError && /not valid JSON/.test(err.message));
   writeFileSync(optimizerPath(straight), JSON.stringify({ format: 'l2o-bptt', version: 1, ...identity, iteration: 3, validation: 1, lstm: { config: DEFAULT_LSTM_CONFIG, weights: {} } }));

@@ -253,6 +253,10 @@ test('--resume refuses a typed flag that contradicts the run, for GPS and BPTT, 
   const hidden = l2o(...bptt, '--iterations', '2', '--resume', '--hidden', '7');
   assert.equal(hidden.code, 1);
   assert.match(hidden.stderr, /--hidden 7 contradicts the run in .* started with 20/);
+  // Without its flags, a resume goes on with the run's settings, and its header says those, not the defaults.
+  const plain = l2o('train', '--algo', 'bptt', '--env', 'quadratic', '--out', bpttOut, '--resume', '--iterations', '2');
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout + plain.stderr, /BPTT on quadratic: 2 problems × 10 steps per iteration, unroll 10,/);
 });
 
 test('counts have upper bounds: a typo like --steps 1e12 is one line and exit 1, not an allocation failure', () => {

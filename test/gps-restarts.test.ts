@@ -7,6 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { UserError } from '../src/errors.ts';
 import { join } from 'node:path';
 import { restartSeed } from '../src/gps/restarts.ts';
 import { savedCombine, startRestarts } from '../src/gps/restarts-directory.ts';
@@ -224,6 +225,11 @@ test('trainGpsRestarts, the library call: the default trains the view\'s restart
     const typed = l2oAsTyped(...TRAIN, '--seed', '5', '--out', cli);
     assert.equal(typed.code, 0, typed.stderr);
     for (const name of ['policy.json', 'restarts.json', 'restart-2/policy.json']) assert.equal(readFileSync(join(out, name), 'utf8'), readFileSync(join(cli, name), 'utf8'), `${name}: the library call and \`l2o train\` make the same file`);
+    // Resumed with other settings or another seed: refused before anything goes on (the run's files untouched).
+    const before = ['restarts.json', 'policy.json', 'restart-3/state.json'].map((name) => readFileSync(join(out, name), 'utf8'));
+    await assert.rejects(trainGpsRestarts({ config: { ...config, iterations: 2, samples: 3 }, family, out, resume: true }), (e: Error) => e instanceof UserError && e.message.startsWith(`${join(out, 'restart-1')} holds a run started with other settings: samples 3 (the run has 2)`));
+    await assert.rejects(trainGpsRestarts({ config: { ...config, iterations: 2, seed: '6' }, family, out, resume: true }), /restart-1 holds a run started with other settings: seed "6" \(the run has "5"\)/);
+    assert.deepEqual(['restarts.json', 'policy.json', 'restart-3/state.json'].map((name) => readFileSync(join(out, name), 'utf8')), before);
     // Resumed with best: nothing trains again, and the lowest held-out score is kept.
     const best = await trainGpsRestarts({ config, family, out, resume: true, combine: 'best' });
     const scores = best!.restarts.map((r) => r.heldOut!);

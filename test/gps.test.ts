@@ -75,6 +75,13 @@ test('a GPS run logs, checkpoints atomically, resumes after a kill and is reprod
 
   await assert.rejects(() => trainGps({ config: SMALL, family, identity, out: dir, resume: false }), (e: Error) => e instanceof UserError && /already holds a GPS run; resume it/.test(e.message));
   await assert.rejects(() => trainGps({ config: SMALL, family, identity: { env: 'quadratic', envParams: {} }, out: dir, resume: true }), /holds a run on env 'logreg'/);
+  // A resume goes on with the run's own settings: a changed one would be ignored, so it is refused, untouched.
+  const state = readFileSync(statePath(dir), 'utf8');
+  await assert.rejects(
+    () => trainGps({ config: { ...SMALL, iterations: 4, klStep: SMALL.klStep * 2, samples: 3 }, family, identity, out: dir, resume: true }),
+    (e: Error) => e instanceof UserError && e.message.startsWith(`${dir} holds a run started with other settings: samples 3 (the run has ${SMALL.samples}), klStep ${SMALL.klStep * 2} (the run has ${SMALL.klStep}); `),
+  );
+  assert.equal(readFileSync(statePath(dir), 'utf8'), state, 'the refused resume changed nothing');
 
   // Same seed, same run: the first two iterations' policy is bit-identical.
   const again = scratchDir('l2o-gps-');

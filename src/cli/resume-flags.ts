@@ -6,49 +6,49 @@ import { join } from 'node:path';
 import { readJsonFile } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { camelCase } from './options.ts';
-import type { GpsConfig } from '../gps/config.ts';
-import type { BpttConfig } from '../supervised/config.ts';
+import { savedGpsSettings, type GpsConfig } from '../gps/config.ts';
+import { savedBpttSettings, type BpttConfig } from '../supervised/config.ts';
 
 /**
- * Every `l2o train --algo gps` flag whose setting state.json keeps, with what a checkpoint written
- * before the setting existed ran with. `--iterations` is not here: a resume may extend a run.
+ * Every `l2o train --algo gps` flag whose setting state.json keeps (a checkpoint written before the
+ * setting existed ran with savedGpsSettings' value). `--iterations` is not here: a resume may extend a run.
  * (test/checkpoints.test.ts checks that every saved setting is either here or set by no flag.)
  */
-export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig; fallback?: unknown }[] = [
+export const GPS_RESUMED_FLAGS: { flag: string; key: keyof GpsConfig }[] = [
   { flag: 'conditions', key: 'conditions' },
-  { flag: 'validation', key: 'validation', fallback: 0 },
+  { flag: 'validation', key: 'validation' },
   { flag: 'validation-steps', key: 'validationSteps' },
   { flag: 'horizon', key: 'horizon' },
-  { flag: 'meta-objective', key: 'metaObjective', fallback: 'sum' },
+  { flag: 'meta-objective', key: 'metaObjective' },
   { flag: 'samples', key: 'samples' },
   { flag: 'history', key: 'historyLength' },
   { flag: 'seed', key: 'seed' },
   { flag: 'kl-step', key: 'klStep' },
   { flag: 'inner', key: 'innerIterations' },
   { flag: 'initial-noise', key: 'initialNoise' },
-  { flag: 'teacher-score', key: 'teacherScore', fallback: 'sum' },
-  { flag: 'teacher-refine', key: 'teacherRefine', fallback: 0 },
+  { flag: 'teacher-score', key: 'teacherScore' },
+  { flag: 'teacher-refine', key: 'teacherRefine' },
   { flag: 'policy-iterations', key: 'policyIterations' },
   { flag: 'initial-nu', key: 'initialNu' },
-  { flag: 'exploration-floor', key: 'explorationFloor', fallback: 0 },
-  { flag: 'on-policy-samples', key: 'onPolicySamples', fallback: 0 },
-  { flag: 'step-adjustment', key: 'stepAdjustment', fallback: 'cost' },
-  { flag: 'nu-step', key: 'nuStep', fallback: 'gradient' },
-  { flag: 'coordinatewise', key: 'coordinatewise', fallback: false },
-  { flag: 'gradient-scaling', key: 'gradientScaling', fallback: 'none' },
+  { flag: 'exploration-floor', key: 'explorationFloor' },
+  { flag: 'on-policy-samples', key: 'onPolicySamples' },
+  { flag: 'step-adjustment', key: 'stepAdjustment' },
+  { flag: 'nu-step', key: 'nuStep' },
+  { flag: 'coordinatewise', key: 'coordinatewise' },
+  { flag: 'gradient-scaling', key: 'gradientScaling' },
   { flag: 'sampled-coordinates', key: 'sampledCoordinates' },
-  { flag: 'parameter-groups', key: 'parameterGroups', fallback: false },
-  { flag: 'features', key: 'features', fallback: 'history' },
-  { flag: 'gradient-dynamics', key: 'gradientDynamics', fallback: 'fitted' },
-  { flag: 'cost-gradient', key: 'costGradient', fallback: 'minibatch' },
-  { flag: 'policy', key: 'policy', fallback: 'mlp' },
+  { flag: 'parameter-groups', key: 'parameterGroups' },
+  { flag: 'features', key: 'features' },
+  { flag: 'gradient-dynamics', key: 'gradientDynamics' },
+  { flag: 'cost-gradient', key: 'costGradient' },
+  { flag: 'policy', key: 'policy' },
   { flag: 'policy-batch', key: 'policyBatch' },
   { flag: 'lstm-cells', key: 'lstmCells' },
-  { flag: 'warm-start-mixtures', key: 'warmStartMixtures', fallback: true },
+  { flag: 'warm-start-mixtures', key: 'warmStartMixtures' },
 ];
 
 /** The same for `l2o train --algo bptt`: a dotted path into BpttConfig. */
-export const BPTT_RESUMED_FLAGS: { flag: string; path: string; fallback?: unknown }[] = [
+export const BPTT_RESUMED_FLAGS: { flag: string; path: string }[] = [
   { flag: 'hidden', path: 'lstm.hidden' },
   { flag: 'preprocess-p', path: 'lstm.preprocessP' },
   { flag: 'output-scale', path: 'lstm.outputScale' },
@@ -59,7 +59,7 @@ export const BPTT_RESUMED_FLAGS: { flag: string; path: string; fallback?: unknow
   { flag: 'validation', path: 'validationProblems' },
   { flag: 'validate-every', path: 'validateEvery' },
   { flag: 'chunk-size', path: 'chunkSize' },
-  { flag: 'meta-objective', path: 'metaObjective', fallback: 'sum' },
+  { flag: 'meta-objective', path: 'metaObjective' },
   { flag: 'seed', path: 'seed' },
 ];
 
@@ -72,12 +72,14 @@ function lookUp(value: unknown, path: string): unknown {
 
 /** Refuses a typed GPS flag that contradicts the run in `out` (`config`: the settings the command line asks for). */
 export function refuseContradictingGpsFlags(out: string, argv: readonly string[], config: GpsConfig): void {
-  refuseContradictingFlags(out, argv, GPS_RESUMED_FLAGS.map(({ flag, key, fallback }) => ({ flag, path: key, value: config[key], fallback })));
+  const settings = GPS_RESUMED_FLAGS.map(({ flag, key }) => ({ flag, path: key, value: config[key] }));
+  refuseContradictingFlags(out, argv, settings, (saved) => savedGpsSettings(saved as Partial<GpsConfig>));
 }
 
 /** Refuses a typed BPTT flag that contradicts the run in `out`. */
 export function refuseContradictingBpttFlags(out: string, argv: readonly string[], config: BpttConfig): void {
-  refuseContradictingFlags(out, argv, BPTT_RESUMED_FLAGS.map(({ flag, path, fallback }) => ({ flag, path, value: lookUp(config, path), fallback })));
+  const settings = BPTT_RESUMED_FLAGS.map(({ flag, path }) => ({ flag, path, value: lookUp(config, path) }));
+  refuseContradictingFlags(out, argv, settings, (saved) => savedBpttSettings(saved as unknown as BpttConfig));
 }
 
 /** A flag and where its value sits in the saved config (a dotted path), with the value now asked for. */
@@ -85,8 +87,6 @@ export interface ResumedSetting {
   flag: string;
   path: string;
   value: unknown;
-  /** What a checkpoint written before the setting existed ran with. */
-  fallback: unknown;
 }
 
 /** Whether `--flag` (or `--flag=…`, or `--no-flag`) is among the command-line arguments. */
@@ -97,18 +97,14 @@ export function typed(argv: readonly string[], flag: string): boolean {
   return argv.some((a) => [flag, camel].some((f) => a === `--${f}` || a.startsWith(`--${f}=`) || a === `--no-${f}`) || a === `--${noCamel}`);
 }
 
-export function refuseContradictingFlags(out: string, argv: readonly string[], settings: ResumedSetting[]): void {
-  const path = join(out, 'state.json');
-  if (!existsSync(path)) return;
-  let saved: { config?: Record<string, unknown> };
-  try {
-    saved = readJsonFile(path, 'checkpoint') as { config?: Record<string, unknown> };
-  } catch {
-    return; // the trainer reports a broken checkpoint in its own words
-  }
-  for (const { flag, path: key, value, fallback } of settings) {
+/** `settings` against the saved ones, as `withFallbacks` completes a file written before some existed. */
+export function refuseContradictingFlags(out: string, argv: readonly string[], settings: ResumedSetting[], withFallbacks: (saved: Record<string, unknown>) => object): void {
+  const saved = savedConfig(out);
+  if (saved === null || saved === 'unreadable') return; // the trainer reports a broken checkpoint in its own words
+  const complete = withFallbacks(saved);
+  for (const { flag, path: key, value } of settings) {
     if (!typed(argv, flag)) continue;
-    const was = lookUp(saved.config, key) ?? fallback;
+    const was = lookUp(complete, key);
     if (was !== value) {
       throw new UserError(`--${flag} ${String(value)} contradicts the run in ${out}, which was started with ${String(was)}; --resume keeps a run's settings (drop the flag, or train into another --out)`);
     }
@@ -131,18 +127,19 @@ export function savedConfig(out: string): SavedConfig {
 }
 
 /**
- * The settings a resumed GPS run goes on with, for the command's header: the saved ones (with the
- * fallbacks of older files), `config`'s number of iterations, and `config`'s settings where nothing
- * readable is saved.
+ * The settings a resumed run goes on with, which its trainer insists on: the saved ones (completed as
+ * the trainer reads them) with `config`'s number of iterations; `config` itself where nothing
+ * readable is saved (the trainer then starts afresh, or reports the broken file).
  */
 export function resumedGpsConfig(saved: SavedConfig, config: GpsConfig): GpsConfig {
   if (saved === null || saved === 'unreadable') return config;
-  const resumed: Record<string, unknown> = { ...config };
-  for (const { key, fallback } of GPS_RESUMED_FLAGS) {
-    const was = saved[key] ?? fallback;
-    if (was !== undefined) resumed[key] = was;
-  }
-  return resumed as unknown as GpsConfig;
+  return { ...savedGpsSettings(saved as Partial<GpsConfig>), iterations: config.iterations };
+}
+
+/** The same for BPTT. */
+export function resumedBpttConfig(saved: SavedConfig, config: BpttConfig): BpttConfig {
+  if (saved === null || saved === 'unreadable') return config;
+  return { ...savedBpttSettings(saved as unknown as BpttConfig), iterations: config.iterations };
 }
 
 /** The iteration a run's state.json was saved after (GPS and BPTT alike), or 0 without one: where a resumed run starts. */

@@ -15,7 +15,7 @@ import { ProgressReporter } from '../progress.ts';
 import { ALGOS, refuseOtherAlgorithmsOptions, type Algo } from './algo-options.ts';
 import { checkRestartsDirectory, describeRestarts, restartDir, savedCombine, savedFirstSeed, savedRestarts } from '../gps/restarts-directory.ts';
 import { COMBINES, defaultCombine, defaultRestarts, type Combine } from '../gps/restarts.ts';
-import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedGpsConfig, savedConfig, savedIteration, savedTargetIterations, typed, type SavedConfig } from './resume-flags.ts';
+import { refuseContradictingBpttFlags, refuseContradictingGpsFlags, resumedBpttConfig, resumedGpsConfig, savedConfig, savedIteration, savedTargetIterations, typed, type SavedConfig } from './resume-flags.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, NO_TFJS, nonNegativeInteger, nonNegativeNumber, positiveInteger, positiveNumber, seedString, startBackend, withEnvOptions, type EnvArgs } from './options.ts';
 
 interface TrainArgs extends EnvArgs {
@@ -199,13 +199,13 @@ async function runGps(args: TrainArgs, family: ObjectiveFamily, identity: RunIde
   const pool = createPool(args.workers ?? defaultWorkers(), { tfjs: backend !== NO_TFJS });
   const progress = new ProgressReporter({ label: 'GPS iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
   await trainGps({
-    config,
+    config: goesOnWith, // a resumed run's trainer insists on the run's own settings
     family,
     identity,
     out: args.out,
     resume: args.resume,
     pool,
-    onIteration: (log, _config, best) => progress.phase(log.iteration + 1, describeIteration(log, config, best)),
+    onIteration: (log, _config, best) => progress.phase(log.iteration + 1, describeIteration(log, goesOnWith, best)),
     // What the iteration is doing now (sampling, condition k's LQR, …): on a TTY, after the bar.
     onProgress: (message) => progress.note(message),
   }).finally(() => {
@@ -234,11 +234,13 @@ async function runBptt(args: TrainArgs, family: ObjectiveFamily, identity: RunId
   if (config.horizon % config.unroll !== 0) throw new UserError(`--horizon (${config.horizon}) must be a multiple of --unroll (${config.unroll})`);
   validateBpttConfig(config, family);
   if (args.resume) refuseContradictingBpttFlags(args.out, process.argv, config);
-  say(`BPTT on ${family.name}: ${config.batch} problems × ${config.horizon} steps per iteration, unroll ${config.unroll}, meta-objective ${config.metaObjective}, Adam ${config.learningRate}, tfjs backend ${backend}`);
+  // A resumed run goes on with its own settings (its trainer insists on them): the header says those.
+  const goesOnWith = resumedBpttConfig(args.resume ? savedConfig(args.out) : null, config);
+  say(`BPTT on ${family.name}: ${goesOnWith.batch} problems × ${goesOnWith.horizon} steps per iteration, unroll ${goesOnWith.unroll}, meta-objective ${goesOnWith.metaObjective}, Adam ${goesOnWith.learningRate}, tfjs backend ${backend}`);
   const progress = new ProgressReporter({ label: 'BPTT meta-iterations', total: config.iterations, start: args.resume ? savedIteration(args.out) : 0, quiet: args.quiet });
   try {
     await trainBptt({
-      config,
+      config: goesOnWith,
       family,
       identity,
       out: args.out,

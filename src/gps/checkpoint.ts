@@ -16,7 +16,7 @@ import type { LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
 import { reviveDistilledPolicy, type DistilledPolicyJson } from './transfer.ts';
 import type { DistilledPolicy } from '../../policies/distilled-policy.ts';
 
-import { COST_GRADIENTS, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES } from './config.ts';
+import { COST_GRADIENTS, GRADIENT_DYNAMICS, POLICY_KINDS, TEACHER_SCORES, savedGpsSettings } from './config.ts';
 import { DEFAULT_GPS_CONFIG, type ConditionState, type GpsConfig, type GpsRuntimeState } from './badmm.ts';
 import type { MixtureState } from './gaussian-mixture.ts';
 import { FEATURES_PER_LAG, type GradientScaling } from '../../envs/coordinate-history.ts';
@@ -436,35 +436,12 @@ export function loadCheckpoint(dir: string): { identity: RunIdentity; config: Gp
   const file = readRunFile(path, 'GPS checkpoint', FORMAT, VERSION, stateSchema);
   return decodeRunFile(path, () => {
     const dU = file.network.outputDim;
-    const gradientScaling = file.config.gradientScaling ?? 'none';
+    const config = savedGpsSettings(file.config);
     // The full-state teacher sees [x; Φ], the per-coordinate one the policy's own features (and the raw gradient where they are scaled).
-    const dX = file.config.coordinatewise ? createCoordinateFeatures(file.config.features ?? 'history', file.config.historyLength, gradientScaling).stateDim : dU + file.network.inputDim;
+    const dX = config.coordinatewise ? createCoordinateFeatures(config.features, config.historyLength, config.gradientScaling).stateDim : dU + file.network.inputDim;
     return {
       identity: { env: file.env, envParams: file.envParams },
-      // Settings added later take what runs without them did (warm-started mixtures: today's default;
-      // ν by the gradient step, the full state).
-      config: {
-        validation: 0,
-        validationSteps: DEFAULT_GPS_CONFIG.validationSteps,
-        teacherScore: 'sum',
-        teacherRefine: 0,
-        stepAdjustment: 'cost',
-        onPolicySamples: 0,
-        explorationFloor: 0,
-        warmStartMixtures: true,
-        nuStep: 'gradient',
-        coordinatewise: false,
-        sampledCoordinates: DEFAULT_GPS_CONFIG.sampledCoordinates,
-        parameterGroups: false,
-        features: 'history',
-        gradientDynamics: 'fitted',
-        costGradient: 'minibatch',
-        policy: 'mlp',
-        lstmCells: DEFAULT_GPS_CONFIG.lstmCells,
-        ...file.config,
-        metaObjective: file.config.metaObjective ?? 'sum',
-        gradientScaling,
-      },
+      config,
       iteration: file.iteration,
       network: reviveDistilledPolicy(file.network),
       best: file.best,

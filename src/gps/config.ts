@@ -234,3 +234,32 @@ export function defaultGpsConfig(coordinatewise: boolean): GpsConfig {
     teacherScore: defaultTeacherScore(coordinatewise),
   };
 }
+
+/**
+ * The settings a checkpoint's config holds, with what runs written before a setting existed ran with
+ * (warm-started mixtures: today's default; ν by the gradient step; the full state; no scaling).
+ */
+export function savedGpsSettings(saved: Partial<GpsConfig>): GpsConfig {
+  return {
+    validation: 0,
+    validationSteps: DEFAULT_GPS_CONFIG.validationSteps,
+    teacherScore: 'sum',
+    teacherRefine: 0,
+    stepAdjustment: 'cost',
+    onPolicySamples: 0,
+    explorationFloor: 0,
+    warmStartMixtures: true,
+    nuStep: 'gradient',
+    coordinatewise: false,
+    sampledCoordinates: DEFAULT_GPS_CONFIG.sampledCoordinates,
+    parameterGroups: false,
+    features: 'history',
+    gradientDynamics: 'fitted',
+    costGradient: 'minibatch',
+    policy: 'mlp',
+    lstmCells: DEFAULT_GPS_CONFIG.lstmCells,
+    ...saved,
+    metaObjective: saved.metaObjective ?? 'sum',
+    gradientScaling: saved.gradientScaling ?? 'none',
+  } as GpsConfig;
+}

@@ -8,10 +8,11 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../errors.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
-import { defaultCombine, defaultRestarts, type Combine } from './restarts.ts';
+import { defaultCombine, defaultRestarts, restartSeed, type Combine } from './restarts.ts';
 import { lockRunDirectory } from '../run-lock.ts';
 import { abandonRestarts, checkRestartsDirectory, combineRestarts, restartDir, startRestarts, type RestartsFile } from './restarts-directory.ts';
-import { loadCheckpoint, loadGpsPolicy, saveAveragedPolicy } from './checkpoint.ts';
+import { hasCheckpoint, loadCheckpoint, loadGpsPolicy, saveAveragedPolicy } from './checkpoint.ts';
+import { refuseChangedSettings } from '../run-directory.ts';
 import { trainGps, type TrainOptions } from './train.ts';
 import { validationScore } from './validation.ts';
 
@@ -90,6 +91,15 @@ export async function trainGpsRestarts(options: RestartsOptions): Promise<Restar
   }
   if (combine === 'best' && config.validation === 0) throw new UserError('choosing the best of several restarts needs held-out instances (validation > 0); keep their mean instead');
   if (combine === 'mean' && config.policy === 'lstm') throw new UserError("the mean of several restarts averages feed-forward policies; an LSTM policy carries its own state (keep the best)");
+  if (options.resume) {
+    // Before any restart goes on: each one started must have been started with these settings (and
+    // its seed), as its own trainGps insists only when its turn comes. The restarts not started then
+    // train as the started ones did.
+    for (let k = 1; k <= restarts; k++) {
+      const dir = restartDir(out, k);
+      if (hasCheckpoint(dir)) refuseChangedSettings(dir, loadCheckpoint(dir).config, { ...config, seed: restartSeed(config.seed, k) });
+    }
+  }
   await runRestarts(out, config.seed, restarts, options.resume, async (restart) => {
     options.onRestart?.(restart, restarts);
     await trainGps({ ...options, config: { ...config, seed: restart.seed }, out: restart.dir, resume: restart.resume });

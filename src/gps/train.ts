@@ -10,7 +10,7 @@ import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig,
 import { gpsConfigSchema, hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
 import { checkArgument } from '../schema.ts';
 import { validationScore } from './validation.ts';
-import { describeIdentity, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
+import { describeIdentity, refuseChangedSettings, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 
 /** What trainGps needs: settings, family, output directory, and whether to resume a run found there. */
 export interface TrainOptions {
@@ -61,7 +61,8 @@ async function runGps(options: TrainOptions): Promise<GuidedPolicySearch> {
     if (!sameIdentity(saved.identity, identity)) {
       throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
     }
-    // The saved run's settings win, except the number of iterations, which a resume may extend.
+    // The saved run's settings go on, except the number of iterations, which a resume may extend.
+    refuseChangedSettings(out, saved.config, options.config);
     config = { ...saved.config, iterations: options.config.iterations };
     best = saved.best;
     gps = GuidedPolicySearch.restore(config, family, saved.network, saved.conditions, saved.iteration, options.pool, saved.runtime);

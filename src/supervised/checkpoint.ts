@@ -10,6 +10,7 @@ import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.t
 import { LstmPolicy } from '../../policies/lstm-policy.ts';
 import { CoordinatewiseLstm, type LstmOptimizerJson } from '../../policies/coordinatewise-lstm.ts';
 import type { BpttConfig } from './bptt.ts';
+import { savedBpttSettings } from './config.ts';
 import type { LstmOptimizerConfig } from '../../policies/lstm-config.ts';
 import { array, checkLength, fail, field, number, numbers, object, oneOf, optional, record, string, type Schema } from '../schema.ts';
 import { META_OBJECTIVES } from '../meta-objective.ts';
@@ -68,8 +69,10 @@ export async function saveAdamState(optimizer: Adam): Promise<{ adam: AdamSlot[]
 /** An Adam optimizer at `learningRate` in the state saveAdamState took, bit for bit where the powers were kept. */
 export async function restoreAdamState(learningRate: number, adam: AdamSlot[], adamPowers?: [number, number]): Promise<Adam> {
   const optimizer = tf.train.adam(learningRate);
+  // setWeights makes variables of these tensors (sharing their data) and leaves the tensors to us.
+  const weights = adam.map((slot, i) => ({ name: `slot-${i}`, tensor: tf.tensor(slot.values, slot.shape) }));
   try {
-    await optimizer.setWeights(adam.map((slot, i) => ({ name: `slot-${i}`, tensor: tf.tensor(slot.values, slot.shape) })));
+    await optimizer.setWeights(weights);
     if (adamPowers) {
       const { accBeta1, accBeta2 } = optimizer as unknown as AdamPowers;
       tf.tidy(() => {
@@ -80,6 +83,8 @@ export async function restoreAdamState(learningRate: number, adam: AdamSlot[], a
   } catch (err) {
     optimizer.dispose();
     throw err;
+  } finally {
+    for (const { tensor } of weights) tensor.dispose();
   }
   return optimizer;
 }
@@ -117,7 +122,7 @@ export async function loadCheckpoint(dir: string): Promise<{ identity: RunIdenti
     lstm.dispose();
     throw err;
   }
-  return { identity: { env: file.env, envParams: file.envParams }, config: { ...file.config, metaObjective: file.config.metaObjective ?? 'sum' }, lstm, optimizer, progress: { iteration: file.iteration, best: file.best } };
+  return { identity: { env: file.env, envParams: file.envParams }, config: savedBpttSettings(file.config), lstm, optimizer, progress: { iteration: file.iteration, best: file.best } };
 }
 
 // ---- What a valid file holds (src/schema.ts).

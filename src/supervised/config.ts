@@ -39,3 +39,8 @@ export const DEFAULT_BPTT_CONFIG: BpttConfig = {
   chunkSize: 16384,
   seed: '1',
 };
+
+/** The settings a checkpoint's config holds, with what runs written before a setting existed ran with. */
+export function savedBpttSettings(saved: BpttConfig): BpttConfig {
+  return { ...saved, metaObjective: saved.metaObjective ?? 'sum' };
+}

@@ -7,7 +7,7 @@ import { tf } from '../tf.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
-import { describeIdentity, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
+import { describeIdentity, refuseChangedSettings, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
 import { bpttConfigSchema, hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type Adam, type BpttProgress } from './checkpoint.ts';
 import { checkArgument } from '../schema.ts';
@@ -52,7 +52,14 @@ async function runBptt(options: BpttTrainOptions): Promise<{ lstm: Coordinatewis
       saved.lstm.dispose();
       throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
     }
-    // The saved run's settings win (Adam's learning rate among them: loadCheckpoint's optimizer has
+    try {
+      refuseChangedSettings(out, saved.config, options.config);
+    } catch (error) {
+      saved.optimizer.dispose();
+      saved.lstm.dispose();
+      throw error;
+    }
+    // The saved run's settings go on (Adam's learning rate among them: loadCheckpoint's optimizer has
     // it), except the number of iterations, which a resume may extend.
     config = { ...saved.config, iterations: options.config.iterations };
     ({ lstm, optimizer, progress } = saved);
