@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { UserError } from '../src/errors.ts';
+import { lockPath } from '../src/run-lock.ts';
 import { join } from 'node:path';
 import { restartSeed } from '../src/gps/restarts.ts';
 import { savedCombine, startRestarts } from '../src/gps/restarts-directory.ts';
@@ -248,6 +249,20 @@ test('trainGpsRestarts, the library call: the default trains the view\'s restart
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+});
+
+test('a run of restarts keeps its policy under OUT\'s lock: no other process can resume OUT between the last training and the kept policy', async () => {
+  const { trainGpsRestarts } = await import('../src/gps/train-restarts.ts');
+  const { defaultGpsConfig } = await import('../src/gps/config.ts');
+  const out = join(scratchDir('l2o-restarts-lock-'), 'run');
+  const quadratic = createFamily('quadratic', {});
+  // The held-out scoring that picks what is kept samples the family last: it says whether OUT is locked then.
+  const locked: boolean[] = [];
+  const family = Object.create(quadratic, { sample: { value: (split: 'train' | 'test', index: number) => (locked.push(existsSync(lockPath(out))), quadratic.sample(split, index)) } });
+  const config = { ...defaultGpsConfig(false), conditions: 3, validation: 4, iterations: 1, samples: 2, horizon: 5, historyLength: 2, innerIterations: 1, policyIterations: 5, validationSteps: 5, seed: '5' };
+  await trainGpsRestarts({ config, family, out, resume: false, restarts: 2, combine: 'best' });
+  assert.ok(locked.length > 0 && locked.at(-1), 'the last held-out scoring ran with OUT locked');
+  assert.ok(!existsSync(lockPath(out)), 'and the lock is gone after');
 });
 
 test('what a run of restarts keeps is recorded when it starts, so a run killed before its end resumes keeping it', () => {

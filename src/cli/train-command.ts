@@ -96,7 +96,7 @@ function describeGpsRun(familyName: string, config: GpsConfig, backend: string):
 /** --restarts N: each restart a whole GPS training in its own directory, then the best one or their mean kept (--combine; src/gps/train-restarts.ts). */
 async function runGpsRestarts(args: TrainArgs, restarts: number, family: ObjectiveFamily, identity: RunIdentity, say: (m: string) => void, backend: string): Promise<void> {
   const { divideTrainingSplit } = await import('../gps/train.ts');
-  const { keepRestarts, runRestarts } = await import('../gps/train-restarts.ts');
+  const { runRestarts } = await import('../gps/train-restarts.ts');
   if (args.combine === 'best' && divideTrainingSplit(family, args).validation === 0) throw new UserError(`--restarts needs held-out instances to choose between the restarts; ${family.name} has none left after --conditions (give --validation N, or raise trainSize, or keep their mean with --combine mean)`);
   const firstSeed = args.resume ? savedFirstSeed(args.out) : null;
   if (firstSeed !== null && typed(process.argv, 'seed') && args.seed !== firstSeed) throw new UserError(`--seed ${args.seed} contradicts the run in ${args.out}, whose first restart has seed ${firstSeed}; leave --seed as it was`);
@@ -110,11 +110,10 @@ async function runGpsRestarts(args: TrainArgs, restarts: number, family: Objecti
       if (!existsSync(join(restartDir(args.out, k), 'state.json'))) await runGps({ ...args, out: restartDir(args.out, k) }, family, identity, say, backend, null, { settings: first, label: `restart ${k}` }, true);
     }
   }
-  await runRestarts(args.out, args.seed, restarts, args.resume, async ({ index, dir, seed, resume }) => {
+  const file = await runRestarts(args.out, args.seed, restarts, args.resume, async ({ index, dir, seed, resume }) => {
     say(`restart ${index} of ${restarts}, seed ${seed}, in ${dir}${resume ? ' (resumed)' : ''}`);
     await runGps({ ...args, out: dir, seed, resume }, family, identity, say, backend, resume ? savedConfig(dir) : null);
-  }, args.combine as Combine);
-  const file = keepRestarts(args.out, args.combine as Combine, family); // yargs has checked the choice
+  }, args.combine as Combine, family); // yargs has checked the choice
   say(describeRestarts(file));
   say(file.mean ? `kept the mean of the ${file.restarts.length} restarts' policies as ${join(args.out, 'policy.json')}` : `kept restart ${file.kept}'s policy as ${join(args.out, 'policy.json')}`);
 }

@@ -26,39 +26,38 @@ export interface Restart {
 
 /**
  * Trains restarts 1..K into OUT/restart-k (seeds from `seed`: restarts.ts's restartSeed), each by
- * `train`, in order. With `resume`, a directory already started continues: its restarts.json fixes
- * the seeds, and a restart with a checkpoint resumes it. A failure before any restart has a
- * checkpoint leaves nothing behind. Returns the restarts as trained.
+ * `train`, in order, then keeps what `combine` says of them (keepRestarts), all under OUT's lock so
+ * that no other process resumes OUT between the last training and the kept policy. With `resume`, a
+ * directory already started continues: its restarts.json fixes the seeds, and a restart with a
+ * checkpoint resumes it. A failure before any restart has a checkpoint leaves nothing behind.
  */
-export async function runRestarts(out: string, seed: string, restarts: number, resume: boolean, train: (restart: Restart) => Promise<void>, combine?: Combine): Promise<Restart[]> {
+export async function runRestarts(out: string, seed: string, restarts: number, resume: boolean, train: (restart: Restart) => Promise<void>, combine: Combine, family: ObjectiveFamily): Promise<RestartsFile> {
   checkRestartsDirectory(out, restarts, resume);
   // One writer per run of restarts, as per training: a second process on OUT is refused before it
   // touches restarts.json (a losing resume removed it on its way out).
   // The lock makes OUT, so it is what a failure removes again (startRestarts then finds OUT there).
   const lock = lockRunDirectory(out);
-  const trained: Restart[] = [];
   try {
     const { records } = startRestarts(out, seed, restarts, combine);
     for (const [i, record] of records.entries()) {
       const dir = restartDir(out, i + 1);
-      const restart = { index: i + 1, dir, seed: record.seed, resume: resume && existsSync(join(dir, 'state.json')) };
-      await train(restart);
-      trained.push(restart);
+      await train({ index: i + 1, dir, seed: record.seed, resume: resume && existsSync(join(dir, 'state.json')) });
     }
-  } catch (error) {
+    const kept = keepRestarts(out, combine, family);
     lock();
+    return kept;
+  } catch (error) {
+    lock(); // first: OUT holding only its .lock is a directory to remove
     abandonRestarts(out, restarts, lock.created);
     throw error;
   }
-  lock();
-  return trained;
 }
 
 /**
  * After every restart is done: each one's policy scored on the same held-out runs (restart 1's
  * settings and seed), and OUT/policy.json the best of them or their mean (restarts.json says which).
  */
-export function keepRestarts(out: string, combine: Combine, family: ObjectiveFamily): RestartsFile {
+function keepRestarts(out: string, combine: Combine, family: ObjectiveFamily): RestartsFile {
   const settings = loadCheckpoint(restartDir(out, 1)).config;
   return combineRestarts(out, combine, (dir) => validationScore(loadGpsPolicy(dir).policy, family, settings), saveAveragedPolicy);
 }
@@ -100,9 +99,8 @@ export async function trainGpsRestarts(options: RestartsOptions): Promise<Restar
       if (hasCheckpoint(dir)) refuseChangedSettings(dir, loadCheckpoint(dir).config, { ...config, seed: restartSeed(config.seed, k) });
     }
   }
-  await runRestarts(out, config.seed, restarts, options.resume, async (restart) => {
+  return runRestarts(out, config.seed, restarts, options.resume, async (restart) => {
     options.onRestart?.(restart, restarts);
     await trainGps({ ...options, config: { ...config, seed: restart.seed }, out: restart.dir, resume: restart.resume });
-  }, combine);
-  return keepRestarts(out, combine, options.family);
+  }, combine, options.family);
 }
