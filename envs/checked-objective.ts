@@ -18,7 +18,7 @@ export function uncheckedObjective(objective: Objective): Objective | undefined 
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
   if (typeof value === 'number') return String(value);
@@ -173,7 +173,7 @@ export function checkedFamily(family: unknown, label: string): ObjectiveFamily {
   const name = typeof f.name === 'string' && f.name !== '' ? f.name : label;
   const dim = f.dim;
   const sample = f.sample.bind(family);
-  return {
+  return remember({
     name,
     dim,
     splitSizes: { train: sizes.train as number, test: sizes.test as number },
@@ -193,5 +193,25 @@ export function checkedFamily(family: unknown, label: string): ObjectiveFamily {
       const objectiveName = typeof o.name === 'string' && o.name !== '' ? o.name : instance;
       return checkedObjective(withMinimumOf({ name: objectiveName, dim, start: (rng: Rng) => o.start!(rng), evaluate: (x: Float64Array) => o.evaluate!(x), ...passedThrough(o, objectiveName, dim) }, o, objectiveName));
     },
-  };
+  });
 }
+
+/** The families checkedFamily made: a library call handed one checks it no further. */
+const CHECKED_FAMILIES = new WeakSet<ObjectiveFamily>();
+
+function remember(family: ObjectiveFamily): ObjectiveFamily {
+  CHECKED_FAMILIES.add(family);
+  return family;
+}
+
+/**
+ * The family a library call (trainGps, trainBptt, compareOptimizers, runProblems) was handed: one
+ * the registry built (it carries a spec, and was checked then) or checkedFamily made as it is; one
+ * built by hand gets a module's checks, so a wrong shape or a throw is one line naming the instance.
+ */
+export function requireFamily(family: unknown, who: string): ObjectiveFamily {
+  if (typeof (family as Partial<ObjectiveFamily> | null)?.sample !== 'function') throw new UserError(`${who} needs an objective family (createFamily, defineFamily), got ${describe(family)}`);
+  const f = family as ObjectiveFamily;
+  return f.spec || CHECKED_FAMILIES.has(f) ? f : checkedFamily(f, f.name || 'family');
+}
+

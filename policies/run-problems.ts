@@ -3,6 +3,7 @@
 // on identical runs.
 import { SPLITS, type Objective, type ObjectiveFamily, type Split } from '../envs/objective.ts';
 import { OptimizationEnv, type Trajectory } from '../envs/optimization-env.ts';
+import { requireFamily } from '../envs/checked-objective.ts';
 import type { Policy } from './policy.ts';
 import { NonFiniteStartError, UserError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
@@ -38,8 +39,8 @@ export interface FullDataRecord {
 /** A run, with its full-data losses when they were asked for and the objective has them. */
 export type ProblemRun = Trajectory & { fullData?: FullDataRecord };
 
+/** A problem set's split and counts, checked against its family (which requireFamily has checked). */
 export function validateProblemSet(set: ProblemSet): void {
-  if (typeof set.family?.sample !== 'function') throw new UserError(`family must be an objective family (createFamily, defineFamily), got ${set.family}`);
   if (!(SPLITS as readonly unknown[]).includes(set.split)) throw new UserError(`split must be one of ${SPLITS.join(', ')}, got '${set.split}'`);
   for (const [key, value] of [['problems', set.problems], ['steps', set.steps]] as const) {
     if (!Number.isInteger(value) || value < 1) throw new UserError(`${key} must be a positive integer, got ${value}`);
@@ -54,7 +55,8 @@ export function validateProblemSet(set: ProblemSet): void {
 }
 
 /** Runs a policy on every problem of a set; problem i starts from the same x0 for every policy with the same seed. */
-export function runProblems(policy: Policy, set: ProblemSet): ProblemRun[] {
+export function runProblems(policy: Policy, problems: ProblemSet): ProblemRun[] {
+  const set = { ...problems, family: requireFamily(problems.family, 'runProblems') };
   validateProblemSet(set);
   const env = new OptimizationEnv({ historyLength: policy.historyLength ?? set.historyLength });
   const root = new Rng(`run-${set.seed}`);

@@ -69,7 +69,7 @@ test('a family module: its shape is checked, and create() or sample() throwing n
   assert.equal(await userError(() => family('create-throws')), "family 'bad' failed to build: no data here");
   assert.equal(await userError(() => family('dim')), "family 'bad': dim must be a positive integer, got 2.5");
   assert.equal(await userError(() => family('split')), "family 'bad': splitSizes.train must be a non-negative integer, got -1");
-  assert.match(await userError(() => family('no-sample')), /^family 'bad': sample must be a function \(split, index\) => Objective, got a undefined$/);
+  assert.match(await userError(() => family('no-sample')), /^family 'bad': sample must be a function \(split, index\) => Objective, got undefined$/);
   const sampling = await family('sample-throws');
   assert.equal(await userError(() => sampling.sample('test', 3)), "family 'bad': sample('test', 3) threw: index out of range");
   assert.equal(await userError(() => run('instance-dim')), "family 'bad': instance bad/test/0 has dim 3, the family's dim is 2");
@@ -82,7 +82,7 @@ test('the library refuses bad arguments to compareOptimizers and rollout with on
   // The CLI refuses --problems past the split, and so does the library: not instances the split does not have.
   assert.equal(await userError(() => compare([{ name: 'gd' }], { problems: 11 })), '11 problems exceed the 10 test instances of quadratic');
   assert.equal(await userError(() => compare([{ name: 'gd' }], { split: 'val' })), "split must be one of train, test, got 'val'");
-  assert.match(await userError(() => compare([{ name: 'gd' }], { family: undefined })), /^family must be an objective family/);
+  assert.match(await userError(() => compare([{ name: 'gd' }], { family: undefined })), /^compareOptimizers needs an objective family \(createFamily, defineFamily\), got undefined$/);
   assert.equal(await userError(() => compare([{ name: 'gd' }], { grid: [] })), 'grid must be a non-empty list of positive learning rates, got []');
   assert.equal(await userError(() => compare([{ name: 'gd' }], { grid: [0.1, -1] })), 'grid must be a non-empty list of positive learning rates, got [0.1,-1]');
   assert.equal(await userError(() => compare([{ name: 'gd' }], { lr: Number.NaN })), 'lr must be a positive number, got NaN');
@@ -109,6 +109,27 @@ test('the library refuses bad arguments to compareOptimizers and rollout with on
   assert.equal(await userError(() => compare([{ name: 'gd' }], { ...handOptions, family: byHand((x) => { if (++calls > 3) throw new Error('boom'); return { value: x[0] ** 2, gradient: [2 * x[0], 0] }; }) })), 'objective hand/test/0 threw at step 3: boom');
 });
 
+test('a family built by hand gets a module\'s checks in every library call: trainGps, trainBptt and runProblems too', async () => {
+  const { trainGps } = await import('../src/gps/train.ts');
+  const { trainBptt } = await import('../src/supervised/train.ts');
+  const { defaultGpsConfig } = await import('../src/gps/config.ts');
+  const { DEFAULT_BPTT_CONFIG } = await import('../src/supervised/config.ts');
+  const quadratic = createFamily('quadratic', { dim: '3' });
+  const hand = { name: 'hand', dim: 3, splitSizes: { train: 10, test: 10 }, sample: (split: 'train' | 'test', index: number) => quadratic.sample(split, index) };
+  const gps = (family: unknown) => trainGps({ config: { ...defaultGpsConfig(false), conditions: 3, validation: 4, iterations: 1, samples: 2, horizon: 5, historyLength: 2, innerIterations: 1, policyIterations: 5, validationSteps: 5 }, family: family as never, out: join(scratchDir('l2o-hand-'), 'gps'), resume: false });
+  const bptt = (family: unknown) => trainBptt({ config: { ...DEFAULT_BPTT_CONFIG, iterations: 1, batch: 2, horizon: 10, unroll: 10, validationProblems: 2 }, family: family as never, out: join(scratchDir('l2o-hand-'), 'bptt'), resume: false });
+  const problems = (family: unknown) => runProblems(new GradientDescent(0.1), { family: family as never, split: 'test', problems: 2, steps: 3, seed: '1' });
+  for (const [who, call] of [['trainGps', gps], ['trainBptt', bptt], ['runProblems', problems]] as const) {
+    // Before: a RangeError deep in the LQR, a TypeError in the unroll, or a run on dim undefined.
+    assert.equal(await userError(() => call({ ...hand, dim: undefined })), "family 'hand': dim must be a positive integer, got undefined", who);
+    assert.match(await userError(() => call({ ...hand, sample: () => 5 })), /^family 'hand': sample\('(train|test)', \d+\) returned 5; it must return an Objective \{ name, dim, start, evaluate \}$/, who);
+    assert.equal(await userError(() => call(null)), `${who} needs an objective family (createFamily, defineFamily), got null`);
+  }
+  // And a good one trains.
+  await gps(hand);
+  (await bptt(hand)).lstm.dispose();
+});
+
 test('a family module that does not compile: the one line names the file, line, column and the error', async () => {
   const dir = scratchDir('l2o-syntax-');
   const path = join(dir, 'syntax.ts');
@@ -122,7 +143,7 @@ test("an objective's start and evaluate: a wrong shape or a throw names the inst
   assert.equal(await userError(() => run('throws')), 'objective bad/test/0 threw at step 5: lost the data');
   assert.equal(await userError(() => run('gradient-length')), 'objective bad/test/0 at step 1: evaluate(x) returned gradient = an array of length 1; it must return { value: number, gradient } with a gradient of 2 numbers');
   assert.match(await userError(() => run('value-string')), /^objective bad\/test\/0 at step 2: evaluate\(x\) returned value = the string "1.5"; /);
-  assert.match(await userError(() => run('nothing')), /^objective bad\/test\/0 at step 1: evaluate\(x\) returned a undefined; /);
+  assert.match(await userError(() => run('nothing')), /^objective bad\/test\/0 at step 1: evaluate\(x\) returned undefined; /);
   // A line search's probes are evaluations for the step they look for: L-BFGS's 5th evaluation is a probe.
   assert.match(await userError(() => run('throws', new Lbfgs(1))), /^objective bad\/test\/0 threw at step \d: lost the data$/);
   // Plain arrays are accepted as x0 and gradient.

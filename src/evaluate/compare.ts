@@ -6,7 +6,7 @@ import { findHandDesigned, DEFAULT_LR_GRID } from '../../policies/hand-designed.
 import { mean, median, quantile } from '../vector.ts';
 import { chargedCurve, fullDataAt, hasDiverged, startedBadly, validateProblemSet } from '../../policies/run-problems.ts';
 import { UserError } from '../errors.ts';
-import { checkedFamily } from '../../envs/checked-objective.ts';
+import { requireFamily } from '../../envs/checked-objective.ts';
 import { runProblemsOn, searchMinimaOn, type PolicySpec, type RunRecord } from './parallel-runs.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { checkRates, tuneLearningRate, tuningRuns, type TuningResult } from './tuner.ts';
@@ -119,9 +119,7 @@ function checkContenders(contenders: Contender[]): void {
 
 /** Tunes each hand-designed contender on the training split, then runs every contender on the same problems from the same starts and summarizes. */
 export async function compareOptimizers(contenders: Contender[], options: CompareOptions): Promise<EvalReport> {
-  // A family object built by hand, not by createFamily, defineFamily or a module (those carry a
-  // spec), gets a module's checks: a wrong shape or a throw is one line naming the instance and step.
-  if (typeof options.family?.sample === 'function' && !options.family.spec) options = { ...options, family: checkedFamily(options.family, options.family.name || 'family') };
+  options = { ...options, family: requireFamily(options.family, 'compareOptimizers') };
   const set = { family: options.family, split: options.split, problems: options.problems, steps: options.steps, seed: options.seed, historyLength: options.historyLength, fullDataSteps: [options.steps] };
   const search = options.referenceMinimum && { ...options.referenceMinimum, iterations: searchIterations(options.steps) };
   // Checked before any optimizer runs, so a bad flag does not cost the whole comparison.

@@ -5,6 +5,7 @@ import { withRunDirectory } from '../run-lock.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
+import { requireFamily } from '../../envs/checked-objective.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig, type IterationLog } from './badmm.ts';
 import { gpsConfigSchema, hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
@@ -37,9 +38,9 @@ export function divideTrainingSplit(family: ObjectiveFamily, requested: { condit
 }
 
 /** Trains a policy by guided policy search (docs/design.md §2), with a checkpoint after every iteration in `out`; resumes a killed run when asked. */
-export async function trainGps(options: TrainOptions): Promise<GuidedPolicySearch> {
+export async function trainGps(given: TrainOptions): Promise<GuidedPolicySearch> {
+  const options = { ...given, family: requireFamily(given.family, 'trainGps') };
   const { out, family } = options;
-  if (typeof family?.sample !== 'function') throw new UserError(`trainGps needs a family (createFamily, defineFamily), got ${family}`);
   // A fresh run's settings are checked before its directory exists (by the schema its files are read
   // back with, so that no run is written that cannot be resumed); a resumed run's were checked when it started.
   if (!(options.resume && hasCheckpoint(out))) {

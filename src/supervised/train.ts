@@ -7,6 +7,7 @@ import { tf } from '../tf.ts';
 import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
+import { requireFamily } from '../../envs/checked-objective.ts';
 import { describeIdentity, refuseChangedSettings, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
 import { bpttConfigSchema, hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type Adam, type BpttProgress } from './checkpoint.ts';
@@ -29,8 +30,8 @@ export interface BpttTrainOptions {
  * killed run when asked. The returned `lstm` holds tfjs variables: the caller owns it, and frees it
  * with `lstm.dispose()` (the run directory keeps the optimizer for loadOptimizer or loadBpttPolicy).
  */
-export async function trainBptt(options: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
-  if (typeof options.family?.sample !== 'function') throw new UserError(`trainBptt needs a family (createFamily, defineFamily), got ${options.family}`);
+export async function trainBptt(given: BpttTrainOptions): Promise<{ lstm: CoordinatewiseLstm; progress: BpttProgress }> {
+  const options = { ...given, family: requireFamily(given.family, 'trainBptt') };
   // By the schema state.json is read back with: no run is written that cannot be resumed or loaded.
   checkArgument(bpttConfigSchema, options.config, 'config');
   validateBpttConfig(options.config, options.family);
