@@ -78,6 +78,19 @@ test('fitted dynamics recover a known time-varying linear system, with and witho
   }
 });
 
+test("the run's dynamics prior holds two iterations of every teacher's trajectories: with parameter groups a condition has several", async () => {
+  const { dynamicsPriorFor } = await import('../src/gps/condition-tasks.ts');
+  const { defaultGpsConfig } = await import('../src/gps/config.ts');
+  // The generalization recipe: 4 conditions × 6 groups of the MNIST net = 24 teachers, one new trajectory each per iteration.
+  const { X, U } = simulate('buffer', 24, 2, 1, 4);
+  const prior = dynamicsPriorFor({ ...defaultGpsConfig(true), conditions: 4 }, 24);
+  prior.update(X, U, new Rng('gmm'));
+  assert.equal(prior.snapshot.X.length, 24, 'the first iteration whole (a buffer of 2 × conditions kept 20 of the 24)');
+  prior.update(X, U, new Rng('gmm'));
+  prior.update(X, U, new Rng('gmm'));
+  assert.equal(prior.snapshot.X.length, 48, 'and then the last two iterations');
+});
+
 test('with fewer samples than dimensions the prior keeps the fit well-posed and closer to the truth', () => {
   const history = simulate('prior-history', 60, 6, 2, 8);
   const { F, X, U } = simulate('few', 5, 6, 2, 8);

@@ -284,6 +284,15 @@ test('the exploration floor raises each action variance to (floor · RMS of the 
   assert.deepEqual(floored.K, teacher.K);
 });
 
+test('with an exploration floor the logged KL step is the floored teacher\'s, which the floor takes past the LQR\'s bound', async () => {
+  const dir = scratchDir('l2o-gps-floor-');
+  await trainGps({ config: { ...SMALL, explorationFloor: 3 }, family, identity, out: dir, resume: false });
+  const log = readLog(dir);
+  // Without the floor every step is within 1.1 × its bound (the first test); a floor of 3 RMS widens far past it.
+  const ratios = log.flatMap((entry) => entry.klToPrevious.map((kl, m) => kl / (SMALL.klStep * entry.stepMult[m] * SMALL.horizon)));
+  assert.ok(ratios.every(Number.isFinite) && Math.max(...ratios) > 2, `KL over its bound: ${ratios.map((r) => r.toFixed(2)).join(' ')}`);
+});
+
 test('a GPS run killed after an iteration (the first full-state, the second per coordinate) and resumed is byte-identical to the uninterrupted run', async () => {
   const base = scratchDir('l2o-gps-resume-');
   for (const [name, config, killedAfter] of [

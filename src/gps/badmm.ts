@@ -256,7 +256,7 @@ export class GuidedPolicySearch {
       const m = Math.floor(u / groups);
       return { ...state, condition: m, group: u % groups, policyPrior: { fittedOn: 0, components: [] }, objective: objectives[m], startRng: conditionStartRng(config.seed, m) };
     });
-    this.dynamicsPrior = dynamicsPriorFor(config);
+    this.dynamicsPrior = dynamicsPriorFor(config, this.work.length);
   }
 
   /**

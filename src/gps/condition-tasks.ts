@@ -7,7 +7,7 @@ import { Rng } from '../random.ts';
 import { sum } from '../vector.ts';
 import { DynamicsPriorGMM, fitDynamics, dynamicsPriorFromState, type DynamicsPriorSnapshot, type DynamicsPriorState, type LinearDynamics } from './dynamics.ts';
 import { GaussianMixture, type MixtureState } from './gaussian-mixture.ts';
-import { optimizeTrajectory, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
+import { optimizeTrajectory, stateMarginals, trajectoryKl, type QuadraticCost, type TrajectoryOptimization } from './lqr.ts';
 import { linearizePolicy } from './policy-linearization.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import { dualStep, stepObjective, teacherPolicyKl, type Duals, type DualStepInput } from './condition-duals.ts';
@@ -95,9 +95,13 @@ export const TASKS = {
   trajectory: { module: import.meta.url, name: 'optimizeCondition' },
 };
 
-/** The run's dynamics prior: a mixture over the recent transitions of every condition (docs/design.md §2). */
-export function dynamicsPriorFor(config: GpsConfig): DynamicsPriorGMM {
-  return new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * config.conditions) });
+/**
+ * The run's dynamics prior: a mixture over the recent transitions of every teacher (docs/design.md
+ * §2 step 2). Each iteration adds one trajectory per teacher (a condition's parameter groups each
+ * have one), and the buffer holds two iterations' worth.
+ */
+export function dynamicsPriorFor(config: GpsConfig, teachers: number): DynamicsPriorGMM {
+  return new DynamicsPriorGMM({ maxClusters: config.dynamicsClusters, maxSamples: Math.max(20, 2 * teachers) });
 }
 
 /**
@@ -105,7 +109,7 @@ export function dynamicsPriorFor(config: GpsConfig): DynamicsPriorGMM {
  * thread (a resumed run restores the same snapshot), while the main thread distills meanwhile.
  */
 export function refitDynamicsPrior(payload: { config: GpsConfig; snapshot: DynamicsPriorSnapshot; X: Float64Array[][]; U: Float64Array[][]; seed: string }): DynamicsPriorSnapshot {
-  const prior = dynamicsPriorFor(payload.config);
+  const prior = dynamicsPriorFor(payload.config, payload.X.length); // one new trajectory per teacher
   prior.restore(payload.snapshot);
   prior.update(payload.X, payload.U, new Rng(payload.seed), payload.config.warmStartMixtures);
   return prior.snapshot;
@@ -201,7 +205,12 @@ export function optimizeCondition(payload: {
   const previous = reviveLinearGaussian(payload.previous);
   const coupling = payload.coupling === null ? null : reviveCoupling(payload.coupling);
   const result: ConditionTrajectory = optimizeTrajectory({ dynamics, cost, previous, coupling, eta: payload.eta, klBound: payload.klBound });
-  if (payload.floor) result.teacher = withExplorationFloor(result.teacher, unpackSequences(payload.floor.actions), payload.floor.value);
+  if (payload.floor) {
+    // The floor widens the teacher past the LQR's KL bound on purpose: the KL logged and used by the
+    // step adjustment is the floored teacher's own (docs/design.md §2 step 4g), not the bound's.
+    result.teacher = withExplorationFloor(result.teacher, unpackSequences(payload.floor.actions), payload.floor.value);
+    result.kl = trajectoryKl(result.teacher, previous, stateMarginals(dynamics, result.teacher));
+  }
   if (payload.finish) {
     if (!coupling) throw new Error('the last inner pass of an iteration has a linearized policy');
     result.klToPolicy = sum(teacherPolicyKl(dynamics, result.teacher, coupling.policy));
