@@ -6,14 +6,17 @@ import assert from 'node:assert/strict';
 import { createFamily } from '../envs/registry.ts';
 import type { Objective } from '../envs/objective.ts';
 import { expandCost } from '../src/gps/problem/cost-expansion.ts';
-import { stepWeights } from '../src/gps/problem/step-weights.ts';
+import { actionWeights, stepWeights } from '../src/gps/problem/step-weights.ts';
 import { UserError } from '../src/errors.ts';
 import { Rng } from '../src/random.ts';
+import { initBackend } from '../src/backend.ts';
 
 /** ½ zᵀC z + cᵀz + constant for z = [x; 0…]: the model's value at iterate x (the history and action entries zero). */
-function modelValue(C: { get(i: number, j: number): number }, c: Float64Array, constant: number, x: Float64Array, dZ: number): number {
+/** The quadratic model at z = [x; 0; u] (u from dZ − dim(u) on, when given). */
+function modelValue(C: { get(i: number, j: number): number }, c: Float64Array, constant: number, x: Float64Array, dZ: number, u?: Float64Array): number {
   const z = new Float64Array(dZ);
   z.set(x);
+  if (u) z.set(u, dZ - u.length);
   let value = constant;
   for (let i = 0; i < dZ; i++) {
     value += c[i] * z[i];
@@ -22,7 +25,7 @@ function modelValue(C: { get(i: number, j: number): number }, c: Float64Array, c
   return value;
 }
 
-test('full-state cost: on a quadratic f the expansion is f itself at every step, times the meta-objective\'s weight ω_t', () => {
+test('full-state cost: on a quadratic f step t\'s model is f(x + u), the iterate its action makes, at every step, times the weight ω', () => {
   const objective = createFamily('quadratic', { dim: 3 }).sample('train', 0);
   const rng = new Rng('expansion');
   const T = 3;
@@ -36,11 +39,13 @@ test('full-state cost: on a quadratic f the expansion is f itself at every step,
   const weights = Float64Array.of(0.5, 2, 0);
   const weighted = expandCost(objective, iterates, values, gradients, dX, weights);
   const probe = rng.normalVector(3);
-  const f = objective.evaluate(probe).value;
+  const step = rng.normalVector(3);
+  const f = objective.evaluate(probe.map((x, i) => x + step[i])).value;
   for (let t = 0; t < T; t++) {
-    const model = modelValue(plain.C[t], plain.c[t], plain.constant![t], probe, dZ);
-    assert.ok(Math.abs(model - f) < 1e-4 * f, `t = ${t}: the model gives ${model}, f is ${f}`);
-    const scaled = modelValue(weighted.C[t], weighted.c[t], weighted.constant![t], probe, dZ);
+    // The action counts: a cost on f(x_t) alone left the last action uncosted.
+    const model = modelValue(plain.C[t], plain.c[t], plain.constant![t], probe, dZ, step);
+    assert.ok(Math.abs(model - f) < 1e-4 * f, `t = ${t}: the model gives ${model}, f(x + u) is ${f}`);
+    const scaled = modelValue(weighted.C[t], weighted.c[t], weighted.constant![t], probe, dZ, step);
     assert.ok(Math.abs(scaled - weights[t] * model) < 1e-9 * f, `t = ${t}: weighted ${scaled} vs ${weights[t]} × ${model}`);
   }
 });
@@ -58,4 +63,31 @@ test('full-state step weights: 1 each for the sum, the last step alone for the f
   const below = [Float64Array.of(0.5, 0.4), Float64Array.of(0.5, 0.4)];
   assert.throws(() => stepWeights('rate', 2, objective, below), (err: unknown) => err instanceof UserError && /f\(x0\) at or above the minimum/.test(err.message));
   assert.deepEqual(Array.from(stepWeights('rate', 2, objective, [Float64Array.of(1, 1.5), Float64Array.of(1, 1.2)])), [1, 1]);
+  // The full-state cost weighs f(x_{t+1}) at step t: the final value is f(x_T)'s alone, the sum 1 each,
+  // the rate ω_1, ω_2, ω_3 and ω_4 ≈ ω_3, scaled to mean 1.
+  assert.deepEqual(Array.from(actionWeights('final', 4, objective, values)), [0, 0, 0, 1]);
+  assert.deepEqual(Array.from(actionWeights('sum', 4, objective, values)), [1, 1, 1, 1]);
+  const next = [1 / 4, 1, 1, 1];
+  const nextScale = 4 / next.reduce((a, b) => a + b, 0);
+  actionWeights('rate', 4, objective, values).forEach((w, t) => assert.ok(Math.abs(w - nextScale * next[t]) < 1e-12, `t = ${t}: ${w} vs ${nextScale * next[t]}`));
 });
+
+test('full-state cost Hessian on a minibatch objective: both sides of each difference on one batch, so it is a batch Hessian, not batch noise × 1e6', async () => {
+  await initBackend();
+  const { hessianByDifferences } = await import('../src/gps/problem/cost-expansion.ts');
+  const spec = { hidden: '2', activation: 'softplus' };
+  const full = createFamily('mlp-gaussians', spec).sample('train', 0);
+  const minibatch = createFamily('mlp-gaussians', { ...spec, batchSize: '10' }).sample('train', 0);
+  const x = full.start(new Rng('hessian-start'));
+  minibatch.start(new Rng('hessian-start'));
+  const exact = hessianByDifferences(full, x, full.evaluate(x).gradient);
+  const size = (H: { data: Float64Array }) => Math.max(...Array.from(H.data, Math.abs));
+  const g = minibatch.evaluate(x).gradient;
+  const once = hessianByDifferences(minibatch, x, g, 'seed-a');
+  // A batch of 10 of the 100 points: the same order of size as the whole data's (before: 1.5e6 against 0.83).
+  assert.ok(size(once) < 10 * size(exact), `minibatch Hessian entries up to ${size(once)}, the full batch's ${size(exact)}`);
+  assert.deepEqual(Array.from(hessianByDifferences(minibatch, x, g, 'seed-a').data), Array.from(once.data), 'the same batch for the same seed');
+  full.dispose?.();
+  minibatch.dispose?.();
+});
+

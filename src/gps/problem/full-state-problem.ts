@@ -1,8 +1,8 @@
 // Li & Malik (2016): the teacher acts on the full state s = [x; Φ] (the iterate and its history),
 // the policy on Φ (its gradients AdaGrad-scaled with --gradient-scaling adagrad, Adam's ratio added with
 // --features history-adam; full-state-features.ts); the cost model is
-// f's quadratic expansion around the samples, in the raw gradients, weighted per step by the
-// meta-objective (step-weights.ts).
+// f(x_t + u_t)'s quadratic expansion around the samples, in the raw gradients, weighted per step by
+// the meta-objective's weight of f(x_{t+1}) (step-weights.ts).
 import { OptimizationEnv } from '../../../envs/optimization-env.ts';
 import type { Objective } from '../../../envs/objective.ts';
 import type { ParameterGroup } from '../../../envs/parameter-groups.ts';
@@ -13,7 +13,7 @@ import { PolicyNetwork } from '../../../policies/policy-network.ts';
 import type { DistilledPolicy } from '../../../policies/distilled-policy.ts';
 import type { Observation, Policy } from '../../../policies/policy.ts';
 import { expandCost } from './cost-expansion.ts';
-import { stepWeights } from './step-weights.ts';
+import { actionWeights } from './step-weights.ts';
 import type { GpsProblem, GpsProblemSettings, Samples } from './gps-problem.ts';
 import { initialTeacher, teacherSearchOf } from './initial-teacher.ts';
 import { TeacherPolicy, teacherState } from './teacher-state.ts';
@@ -92,7 +92,7 @@ export class FullStateProblem implements GpsProblem {
   }
 
   costModel(objective: Objective, samples: Samples) {
-    return expandCost(objective, samples.iterates!, samples.values, samples.gradients!, this.dX, stepWeights(this.settings.metaObjective, this.settings.horizon, objective, samples.values));
+    return expandCost(objective, samples.iterates!, samples.values, samples.gradients!, this.dX, actionWeights(this.settings.metaObjective, this.settings.horizon, objective, samples.values));
   }
 
   isPadding(index: number, t: number): boolean {
