@@ -38,6 +38,22 @@ test('a conditional Gaussian fit recovers a linear-Gaussian map', () => {
   assert.ok(maxError(fit.covariance, noise) < 0.03);
 });
 
+test('the normal-inverse-Wishart posterior and its conditional, on two points computed by hand', () => {
+  // Rows [x, y] = [0, 1], [2, 5]: mean (1, 3), biased covariance S = [[1, 2], [2, 4]].
+  const rows = Matrix.fromRows([[0, 1], [2, 5]]);
+  const prior = { mean: Float64Array.of(0, 0), phi: Matrix.fromRows([[1, 0], [0, 2]]), m: 1, n0: 2 };
+  // Σ = (N·S + Φ + N·m/(N+m)·(μ̂ − μ0)(μ̂ − μ0)ᵀ)/(N + n0) = ([[2, 4], [4, 8]] + [[1, 0], [0, 2]] + ⅔·[[1, 3], [3, 9]])/4
+  //   = [[11/12, 3/2], [3/2, 4]].
+  const fit = fitConditionalGaussian(rows, 1, 1, { prior, inputRidge: 0 });
+  const K = 1.5 / (11 / 12);
+  assertClose(fit.K.data, [K], 1e-12, 'K = Σ_yx / Σ_xx');
+  assertClose(fit.k, [3 - K * 1], 1e-12, 'k = μ̂_y − K μ̂_x');
+  assertClose(fit.covariance.data, [4 - K * 1.5], 1e-12, 'Σ_yy − K Σ_xy');
+  // Without the prior: the data's own conditional, K = 2/1.
+  const plain = fitConditionalGaussian(rows, 1, 1, { inputRidge: 0 });
+  assertClose([plain.K.data[0], plain.k[0], plain.covariance.data[0]], [2, 1, 0], 1e-12, 'plain fit');
+});
+
 /** Trajectories of x_{t+1} = A_t x_t + B_t u_t + c_t + noise with random actions. */
 function simulate(seed: string, N: number, dX: number, dU: number, T: number) {
   const rng = new Rng(seed);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tf } from '../src/tf.ts';
 import { initBackend } from '../src/backend.ts';
 import { createFamily } from '../envs/registry.ts';
-import { DEFAULT_GPS_CONFIG, distillationTarget, gradientNuStep, meanDualStep, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
+import { DEFAULT_GPS_CONFIG, adjustedStepMult, distillationTarget, policyVariance, gradientNuStep, meanDualStep, relativeNuStep, withExplorationFloor, type GpsConfig, type IterationLog } from '../src/gps/badmm.ts';
 import { Matrix } from '../src/linalg/matrix.ts';
 import { LinearGaussianPolicy } from '../policies/linear-gaussian.ts';
 import { divideTrainingSplit, trainGps } from '../src/gps/train.ts';
@@ -22,7 +22,7 @@ import { OptimizationEnv } from '../envs/optimization-env.ts';
 import { Rng } from '../src/random.ts';
 import { createPool } from '../src/parallel/worker-pool.ts';
 import { rollout } from '../policies/rollout.ts';
-import { breakingFamily, scratchDir } from './helpers.ts';
+import { assertClose, breakingFamily, scratchDir } from './helpers.ts';
 import { describeImprovementSigns } from '../src/gps/iteration-summary.ts';
 import { median, medianOfRuns } from '../src/vector.ts';
 import { packSamples, packSequences, sharedCost, sharedDynamics, sharedSequences, unpackSamples, unpackSequences } from '../src/gps/transfer.ts';
@@ -251,6 +251,29 @@ test('on-policy samples change the distillation from the second iteration on, in
   const [cwOff, cwOn] = [readLog(join(base, 'cw-off')), readLog(join(base, 'cw-on'))];
   assert.equal(cwOn[0].policyLoss, cwOff[0].policyLoss);
   assert.notEqual(cwOn[1].policyLoss, cwOff[1].policyLoss);
+});
+
+test('the step adjustment rule on cases computed by hand: a good model grows ε fivefold, half the predicted gain keeps it, none halves it', () => {
+  const bound = 8; // klStep · T
+  // stepMult · clip(pred / (2·max(1e-4, pred − act)), 0.1, 5), then clipped to [0.01, 10].
+  assert.equal(adjustedStepMult(1, undefined, bound, 1, 1), 5, 'act = pred: ×5, the cap');
+  assert.equal(adjustedStepMult(1, undefined, bound, 1, 0.5), 1, 'half the predicted gain: ×1');
+  assert.equal(adjustedStepMult(1, undefined, bound, 1, 0), 0.5, 'no gain: ×1/2 (with predicted and actual swapped it would be ×0.1)');
+  assert.equal(adjustedStepMult(1, undefined, bound, 1, -1), 0.25, 'a loss as large as the predicted gain: ×1/4');
+  assert.equal(adjustedStepMult(1, undefined, bound, 1, -10), 0.1, 'a large loss: ×0.1, the floor of the factor');
+  assert.equal(adjustedStepMult(4, undefined, bound, 1, 1), 10, 'the multiplier is capped at 10');
+  // The last KL step taken caps the multiplier first: 4 of a bound of 8 is 0.5 of it.
+  assert.equal(adjustedStepMult(2, 4, bound, 1, 0.5), 0.5);
+  assert.equal(adjustedStepMult(2, 20, bound, 1, 0.5), 2, 'a step past the bound leaves it');
+  assert.equal(adjustedStepMult(1, 1e-6, bound, 1, 0.5), 0.01, 'and not below 0.01');
+});
+
+test("the distilled policy's variance is the inverse of the weighted mean teacher precision's diagonal, on a case computed by hand", () => {
+  // Row 0: Uᵀ = [[2, 0], [0, 1]], P = diag(4, 1); row 1: Uᵀ = [[1, 1], [0, 3]], U = [[1, 0], [1, 3]], P = [[1, 1], [1, 10]].
+  const factors = Float64Array.of(2, 0, 0, 1, 1, 1, 0, 3);
+  const variance = policyVariance(factors, Float64Array.of(1, 3), 2);
+  // σ²_i = Σw / Σ w·P_ii: 4 / (4 + 3) and 4 / (1 + 30).
+  assertClose(variance, [4 / 7, 4 / 31], 1e-15, 'σ²');
 });
 
 test('the step adjustment logs predicted and realized improvement, and counting ν·KL changes them', async () => {

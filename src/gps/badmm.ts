@@ -109,6 +109,35 @@ function withLazyRows(data: DistillationData, rows: number, dU: number): Distill
 const MIN_STEP_MULT = 0.01;
 const MAX_STEP_MULT = 10;
 
+/**
+ * cbfinn/gps's step adjustment (docs/design.md §2 step 4f): the next step multiplier from the
+ * current one, the last KL step taken (which caps it from above, not below 0.01) and the predicted
+ * and actual improvements of the teacher's objective: ×pred/(2·max(1e-4, pred − act)), clipped
+ * to [0.1, 5], the result to [0.01, 10]. A model that predicted well (act ≈ pred) grows ε fivefold;
+ * half the predicted gain keeps it; none halves it.
+ */
+export function adjustedStepMult(stepMult: number, lastKl: number | undefined, bound: number, predicted: number, actual: number): number {
+  let mult = stepMult;
+  if (lastKl !== undefined && lastKl / bound < mult) mult = Math.max(lastKl / bound, MIN_STEP_MULT);
+  const multiplier = clamp(predicted / (2 * Math.max(1e-4, predicted - actual)), 0.1, 5);
+  return clamp(multiplier * mult, MIN_STEP_MULT, MAX_STEP_MULT);
+}
+
+/**
+ * The distilled policy's action variance in closed form: the inverse diagonal of the weighted mean
+ * teacher precision, σ²_i = Σ_r w_r / Σ_r w_r·(P_r)_ii, with P_r = U·Uᵀ and row r's Uᵀ stored at r·dU².
+ */
+export function policyVariance(factors: Float64Array, weights: Float64Array, dU: number): Float64Array {
+  const diag = new Float64Array(dU);
+  for (let r = 0; r < weights.length; r++) {
+    const at = r * dU * dU;
+    // P_ii = Σ_a (Uᵀ)_{a,i}².
+    for (let i = 0; i < dU; i++) for (let a = 0; a < dU; a++) diag[i] += weights[r] * factors[at + a * dU + i] ** 2;
+  }
+  const total = sum(weights);
+  return diag.map((d) => total / d);
+}
+
 /** What one condition carries from iteration to iteration (and into checkpoints). */
 export interface ConditionState {
   teacher: LinearGaussianPolicy;
@@ -624,17 +653,9 @@ export class GuidedPolicySearch {
     }
   }
 
-  /** Σ_π in closed form: the inverse diagonal of the weighted mean teacher precision (factors: row r's Uᵀ at r·dU²). */
+  /** Σ_π in closed form (policyVariance). */
   private fitPolicyCovariance(factors: Float64Array, weights: Float64Array): void {
-    const dU = this.dU;
-    const diag = new Float64Array(dU);
-    for (let r = 0; r < weights.length; r++) {
-      const at = r * dU * dU;
-      // P = U·Uᵀ with Uᵀ stored: P_ii = Σ_a (Uᵀ)_{a,i}².
-      for (let i = 0; i < dU; i++) for (let a = 0; a < dU; a++) diag[i] += weights[r] * factors[at + a * dU + i] ** 2;
-    }
-    const total = sum(weights);
-    for (let i = 0; i < dU; i++) this.network.variance[i] = total / diag[i];
+    this.network.variance.set(policyVariance(factors, weights, this.dU));
   }
 
   /** Each teacher with the sample sets it is distilled on: its own, and where asked the global policy's (on-policy distillation). */
@@ -770,10 +791,7 @@ export class GuidedPolicySearch {
     const predictedImprovement = c.base.previous - c.base.predicted;
     const actualImprovement = c.base.previous - actual;
     c.improvement = { predicted: predictedImprovement, actual: actualImprovement };
-    const bound = this.config.klStep * this.config.horizon;
-    if (c.lastKl !== undefined && c.lastKl / bound < c.stepMult) c.stepMult = Math.max(c.lastKl / bound, MIN_STEP_MULT);
-    const multiplier = clamp(predictedImprovement / (2 * Math.max(1e-4, predictedImprovement - actualImprovement)), 0.1, 5);
-    c.stepMult = clamp(multiplier * c.stepMult, MIN_STEP_MULT, MAX_STEP_MULT);
+    c.stepMult = adjustedStepMult(c.stepMult, c.lastKl, this.config.klStep * this.config.horizon, predictedImprovement, actualImprovement);
   }
 
   /**
