@@ -82,6 +82,9 @@ test('a queue address is redis://HOST:PORT; a task is named by its path in the p
   assert.deepEqual(parseQueueAddress('redis://u:p%40ss@10.0.0.5:6390/2'), { host: '10.0.0.5', port: 6390, db: 2, username: 'u', password: 'p@ss', tls: false, display: 'redis://10.0.0.5:6390/2' });
   assert.equal(parseQueueAddress('rediss://cache.example').port, 6379);
   for (const bad of ['localhost:6379', 'http://x:1', 'redis://', 'redis://h:1/x', 'redis://h:1?db=2']) assert.throws(() => parseQueueAddress(bad), { name: 'UserError' }, bad);
+  // A malformed address is echoed without its password.
+  assert.throws(() => parseQueueAddress('redis://:pa#ss@127.0.0.1:6391'), { message: "the queue's address is redis://HOST:PORT (or rediss:// for TLS), got 'redis://…@127.0.0.1:6391'" });
+  assert.throws(() => parseQueueAddress('redis://u:secret@h:1/x'), { message: "the database in a queue's address is a number (redis://HOST:PORT/2), got 'redis://…@h:1/x'" });
   const task = { module: moduleUrl('src/evaluate/parallel-runs.ts'), name: 'runBlock' };
   assert.equal(taskKey(task), 'src/evaluate/parallel-runs#runBlock');
   assert.deepEqual(taskFromKey('src/evaluate/parallel-runs#runBlock'), task);
@@ -166,6 +169,12 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
   let gdLocal: Promise<Run> | undefined;
   /** The in-process run the kill and restart tests compare with. */
   const gdReference = () => (gdLocal ??= l2o(...GD));
+
+  test('a database the server does not have is one line before any work (it used to run on database 0)', async () => {
+    const run = await l2o(...EVAL, '--queue', `${shared.redis.url}/99`);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(run.stderr, `error: cannot reach the queue at ${shared.redis.url}/99: ERR DB index is out of range\n`);
+  });
 
   test('with 2 workers, l2o eval --queue prints and writes the in-process report byte for byte; a job that throws fails the run once, naming its item, without a retry', async () => {
     const { redis, workers } = shared;

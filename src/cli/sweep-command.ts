@@ -7,8 +7,8 @@
 // worker's event loop stays free to renew the job's lock during a long training.
 import type { Argv } from 'yargs';
 import { spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { makeUserDirectory } from '../atomic-file.ts';
+import { existsSync } from 'node:fs';
+import { makeUserDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { ProgressReporter } from '../progress.ts';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,7 +156,7 @@ export function sweepSummary(payload: SummaryPayload & { results: SweepResult[] 
     return { setting, seeds, finals, ...meanInterval(finals), diverged: mine.reduce((sum, r) => sum + r.diverged, 0) };
   });
   const summary = { ...header, rows };
-  writeFileSync(join(out, 'sweep.json'), `${JSON.stringify(summary)}\n`);
+  writeFileAtomic(join(out, 'sweep.json'), `${JSON.stringify(summary)}\n`);
   return summary;
 }
 

@@ -16,7 +16,9 @@ export interface QueueAddress {
 
 /** Parses `redis://HOST:PORT` (the default port is 6379); a malformed address is the user's mistake. */
 export function parseQueueAddress(text: string): QueueAddress {
-  const usage = `the queue's address is redis://HOST:PORT (or rediss:// for TLS), got '${text}'`;
+  // Echoed without what stands between // and @: a malformed address may still hold a password.
+  const shown = text.replace(/\/\/[^/]*@/, '//…@');
+  const usage = `the queue's address is redis://HOST:PORT (or rediss:// for TLS), got '${shown}'`;
   let url: URL;
   try {
     url = new URL(text);
@@ -26,7 +28,7 @@ export function parseQueueAddress(text: string): QueueAddress {
   if ((url.protocol !== 'redis:' && url.protocol !== 'rediss:') || url.hostname === '' || url.search !== '' || url.hash !== '') throw new UserError(usage);
   const port = url.port === '' ? 6379 : Number(url.port);
   const path = url.pathname.replace(/^\//, '');
-  if (!/^\d*$/.test(path)) throw new UserError(`the database in a queue's address is a number (redis://HOST:PORT/2), got '${text}'`);
+  if (!/^\d*$/.test(path)) throw new UserError(`the database in a queue's address is a number (redis://HOST:PORT/2), got '${shown}'`);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
   const display = `${url.protocol}//${url.host}${path === '' ? '' : `/${path}`}`;
   return {

@@ -56,7 +56,8 @@ export async function connectToQueue(text: string): Promise<QueueConnection> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      queue.waitUntilReady(),
+      // SELECT again, awaited: a database the server does not have is otherwise left for database 0 without a word.
+      queue.waitUntilReady().then((client) => (client as unknown as { select(db: number): Promise<unknown> }).select(address.db)),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
       }),
