@@ -107,6 +107,8 @@ export const SPLITS: readonly Split[] = ['train', 'test'];
 export interface FamilySpec {
   env: string;
   params: Record<string, string | number>;
+  /** A family module's contents as read (src/file-stamp.ts), so that a worker rebuilds it, or refuses it, when the file has changed. */
+  stamp?: string;
 }
 
 /** A seeded generator of objectives with fixed, disjoint train and test splits: instance (split, index) is a pure function of the family's parameters. */

@@ -4,6 +4,7 @@ import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { firstLine, UserError } from '../src/errors.ts';
+import { fileStamp } from '../src/file-stamp.ts';
 import type { RunIdentity } from '../src/run-directory.ts';
 import { defineFamily, resolveParams, type FamilyDefinition, type ParamValues } from './family-definition.ts';
 import { checkedFamily } from './checked-objective.ts';
@@ -66,9 +67,9 @@ function enableTypeScriptModules(): void {
 }
 
 /** A user's family from a module whose default export is a FamilyDefinition (`--env ./my-family.ts`). */
-export async function loadFamilyModule(path: string, params: Record<string, string | number> = {}): Promise<ObjectiveFamily> {
-  const def = await importFamilyDefinition(path);
-  return withSpec(buildChecked(def, resolveParams(def, params)), { env: resolve(path), params });
+export async function loadFamilyModule(path: string, params: Record<string, string | number> = {}, stamp?: string): Promise<ObjectiveFamily> {
+  const { def, stamp: read } = await importFamilyDefinition(path, stamp);
+  return withSpec(buildChecked(def, resolveParams(def, params)), { env: resolve(path), params, stamp: read });
 }
 
 /**
@@ -78,13 +79,25 @@ export async function loadFamilyModule(path: string, params: Record<string, stri
  * before it loads tfjs.
  */
 export async function checkFamilyArgs(env: string, params: Record<string, string | number>): Promise<void> {
-  const def = isFamilyModulePath(env) ? await importFamilyDefinition(env) : findFamily(env);
+  const def = isFamilyModulePath(env) ? (await importFamilyDefinition(env)).def : findFamily(env);
   resolveParams(def, params);
 }
 
-async function importFamilyDefinition(path: string): Promise<FamilyDefinition> {
+/**
+ * Imports a family module, as its contents are now: the URL carries their stamp, so a thread that
+ * imported an earlier version imports the edited file anew (Node keeps a module per URL). `expected`,
+ * a spec's stamp, refuses a file changed since the command that made the spec read it.
+ */
+async function importFamilyDefinition(path: string, expected?: string): Promise<{ def: FamilyDefinition; stamp: string }> {
   const absolute = resolve(path);
-  const url = pathToFileURL(absolute).href;
+  let stamp: string | undefined;
+  try {
+    stamp = fileStamp(absolute);
+  } catch {
+    // A file that cannot be read: the import below says why, in its own words.
+  }
+  if (expected !== undefined && stamp !== undefined && expected !== stamp) throw new UserError(`env module ${absolute} changed after the command read it; run the command again`);
+  const url = `${pathToFileURL(absolute).href}${stamp === undefined ? '' : `?stamp=${stamp}`}`;
   let module: { default?: FamilyDefinition };
   try {
     if (/\.(ts|mts|cts)$/.test(absolute)) enableTypeScriptModules();
@@ -100,7 +113,7 @@ async function importFamilyDefinition(path: string): Promise<FamilyDefinition> {
   if (!def || typeof def.create !== 'function' || typeof def.name !== 'string' || typeof def.params !== 'object') {
     throw new UserError(`env module ${path} must export default a FamilyDefinition { name, description, params, create }`);
   }
-  return defineFamily(def);
+  return { def: defineFamily(def), stamp: stamp ?? fileStamp(absolute) };
 }
 
 /** What a training run records of the family it trained on, so that a resume can check it is the same. */
@@ -121,7 +134,7 @@ export function familyUsesTfjs(env: string): boolean {
  */
 export async function familyFromSpec(spec: FamilySpec): Promise<ObjectiveFamily> {
   if (familyUsesTfjs(spec.env)) await (await import('../src/backend.ts')).initBackend();
-  return isFamilyModulePath(spec.env) ? loadFamilyModule(spec.env, spec.params) : createFamily(spec.env, spec.params);
+  return isFamilyModulePath(spec.env) ? loadFamilyModule(spec.env, spec.params, spec.stamp) : createFamily(spec.env, spec.params);
 }
 
 const builtFamilies = new Map<string, Promise<ObjectiveFamily>>();

@@ -20,7 +20,8 @@ const TYPESCRIPT = /\.(ts|mts|cts)$/;
 
 /** @param {string} url */
 function ours(url) {
-  return url.startsWith('file:') && TYPESCRIPT.test(url) && !url.includes('/node_modules/') && !(skipUnder && url.startsWith(skipUnder));
+  const path = url.replace(/[?#].*$/, ''); // a family module's URL carries its stamp as a query
+  return path.startsWith('file:') && TYPESCRIPT.test(path) && !path.includes('/node_modules/') && !(skipUnder && path.startsWith(skipUnder));
 }
 
 /**

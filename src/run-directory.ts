@@ -56,6 +56,9 @@ export function trimLog(path: string, iterations: number): void {
 }
 
 /** The file each kind of run directory is known by, and how to use one. */
+/** The file a trained optimizer of each kind is loaded from (`gps:DIR`, `bptt:DIR`, `lista:DIR`). */
+export const OPTIMIZER_FILES = { gps: 'policy.json', bptt: 'optimizer.json', lista: 'lista.json' } as const;
+
 const RUN_KINDS: readonly [string, string][] = [
   ['policy.json', 'a GPS run (gps:DIR)'],
   ['optimizer.json', 'a BPTT run (bptt:DIR)'],

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BIN, moduleUrl, ROOT, scratchDir } from './helpers.ts';
 import { freePort, REDIS_MISSING, startRedis } from './redis-server.ts';
@@ -169,6 +169,33 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
   let gdLocal: Promise<Run> | undefined;
   /** The in-process run the kill and restart tests compare with. */
   const gdReference = () => (gdLocal ??= l2o(...GD));
+
+  test('a worker lives across commands: a family module edited, or an optimizer retrained into the same directory, is run as it is now, not as the worker cached it', async () => {
+    const { redis } = shared;
+    const family = join(work, 'edited-family.mjs');
+    writeFileSync(family, readFileSync(join(ROOT, FAMILY), 'utf8'));
+    const run = (...more: string[]) => l2o('eval', '--env', family, '--optimizers', 'gd', '--lr', '0.05', '--problems', '4', '--steps', '10', '--quiet', ...more);
+    const before = await run('--queue', redis.url, '--workers', '2');
+    assert.equal(before.code, 0, before.stderr);
+    writeFileSync(family, readFileSync(family, 'utf8').replace('const scale = 1 + index', 'const scale = 3 + index'));
+    const [after, local] = await Promise.all([run('--queue', redis.url, '--workers', '2'), run()]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.notEqual(after.stdout, before.stdout, 'the edit changes the results');
+    assert.equal(after.stdout, local.stdout, 'the workers ran the edited module (they used to run the one they had imported)');
+
+    const dir = join(work, 'retrained');
+    const train = (seed: string) => l2o('train', '--algo', 'bptt', '--env', 'quadratic', '--iterations', '1', '--batch', '2', '--unroll', '5', '--horizon', '10', '--validation', '2', '--seed', seed, '--out', dir, '--quiet');
+    const evaluate = (...more: string[]) => l2o('eval', '--env', FAMILY, '--optimizers', `bptt:${dir}`, '--problems', '4', '--steps', '10', '--quiet', ...more);
+    assert.equal((await train('1')).code, 0);
+    const first = await evaluate('--queue', redis.url, '--workers', '2');
+    assert.equal(first.code, 0, first.stderr);
+    rmSync(dir, { recursive: true });
+    assert.equal((await train('7')).code, 0);
+    const [again, alone] = await Promise.all([evaluate('--queue', redis.url, '--workers', '2'), evaluate()]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.notEqual(again.stdout, first.stdout);
+    assert.equal(again.stdout, alone.stdout, 'the retrained optimizer, not the cached one');
+  });
 
   test('a database the server does not have is one line before any work (it used to run on database 0)', async () => {
     const run = await l2o(...EVAL, '--queue', `${shared.redis.url}/99`);

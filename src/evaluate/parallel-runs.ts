@@ -3,7 +3,10 @@
 // blocks give exactly the runs one loop would: the results are the same for any worker count.
 // A block needs what a worker can rebuild from plain data: the family's spec (the registry sets it)
 // and the policy's; without either the runs stay in this thread.
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { checkFileStamp, fileStamp } from '../file-stamp.ts';
+import { OPTIMIZER_FILES } from '../run-directory.ts';
 import type { FamilySpec, ObjectiveFamily, Split } from '../../envs/objective.ts';
 import type { Trajectory } from '../../envs/optimization-env.ts';
 import { cachedFamilyFromSpec } from '../../envs/registry.ts';
@@ -13,11 +16,17 @@ import type { TaskPool } from '../parallel/worker-pool.ts';
 import { runProblems, type ProblemRun, type ProblemSet } from '../../policies/run-problems.ts';
 import { searchMinima, type MinimumSearch } from './reference-minimum.ts';
 
-/** How to build a policy again in a worker: a hand-designed optimizer at a learning rate, or a saved learned one. */
-export type PolicySpec = { kind: 'hand'; name: string; lr: number } | { kind: 'gps' | 'bptt' | 'lista'; dir: string };
+/**
+ * How to build a policy again in a worker: a hand-designed optimizer at a learning rate, or a saved
+ * learned one, with its file's stamp as the command read it (src/file-stamp.ts).
+ */
+export type PolicySpec = { kind: 'hand'; name: string; lr: number } | { kind: 'gps' | 'bptt' | 'lista'; dir: string; stamp?: string };
 
 export function learnedPolicySpec(kind: 'gps' | 'bptt' | 'lista', dir: string): PolicySpec {
-  return { kind, dir: resolve(dir) };
+  const absolute = resolve(dir);
+  const file = join(absolute, OPTIMIZER_FILES[kind]);
+  // A missing file has no stamp; loading it says what the directory holds instead.
+  return { kind, dir: absolute, ...(existsSync(file) ? { stamp: fileStamp(file) } : {}) };
 }
 
 /** What a run sends back: enough to score it (compare.ts), not its states; its full-data losses when asked for and the objective has them. */
@@ -40,6 +49,9 @@ export async function policyFromSpec(spec: PolicySpec): Promise<Policy> {
   const key = JSON.stringify(spec);
   let policy = policies.get(key);
   if (!policy) {
+    // A learned one's file is the one the command read, or it is refused: an l2o worker lives across
+    // commands, and a run retrained into the same directory must not be run as the old one.
+    if (spec.kind !== 'hand' && spec.stamp !== undefined) checkFileStamp(join(spec.dir, OPTIMIZER_FILES[spec.kind]), spec.stamp);
     policy = spec.kind === 'hand' ? findHandDesigned(spec.name).create(spec.lr) : (await loadLearnedPolicy(spec.kind, spec.dir)).policy;
     policies.set(key, policy);
   }
