@@ -3,6 +3,8 @@
 // returns or ANSI codes. Library code does not print: trainers and the evaluation report through
 // callbacks, and the command line or the experiment runner feeds those into a reporter from here.
 
+import { exitIfOrphaned } from './parent-watch.ts';
+
 /** Where a reporter writes: process.stderr, or anything with `write` (tests). */
 export interface ProgressStream {
   write(text: string): unknown;
@@ -93,6 +95,7 @@ export class ProgressReporter {
 
   /** Work done so far (absolute), with an optional note shown after the bar. Only a TTY shows it. */
   update(done: number, detail?: string): void {
+    exitIfOrphaned(); // a long synchronous run reports progress more often than its timers fire
     this.done = done;
     if (detail !== undefined) this.detail = detail;
     this.redraw(false);
@@ -110,6 +113,7 @@ export class ProgressReporter {
 
   /** A line that stays: on a TTY above the bar, elsewhere as it is. */
   line(message: string): void {
+    exitIfOrphaned();
     if (this.options.quiet) return;
     this.clear();
     this.stream.write(`${message}\n`);

@@ -17,6 +17,9 @@ interface LockHolder {
 
 export const lockPath = (dir: string) => join(dir, '.lock');
 
+/** What the error for a directory another live process holds says, after the directory. */
+export const IN_USE = ' is in use by process ';
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -67,7 +70,9 @@ export function lockRunDirectory(dir: string): RunLock {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new UserError(`cannot lock ${dir}: ${(err as NodeJS.ErrnoException).code}`);
       const holder = readHolder(path);
       if (holder && (holder.host !== me.host || alive(holder.pid))) {
-        throw new UserError(`${dir} is in use by process ${holder.pid} on ${holder.host} (since ${holder.started}); wait for it to finish or choose another directory`);
+        // Another machine's process cannot be checked from here: if that machine is gone, its lock stays.
+        const gone = holder.host === me.host ? '' : ` (if ${holder.host} is gone, delete ${path})`;
+        throw new UserError(`${dir}${IN_USE}${holder.pid} on ${holder.host} (since ${holder.started}); wait for it to finish or choose another directory${gone}`);
       }
       unlinkSync(path); // stale: its writer is gone
       continue;

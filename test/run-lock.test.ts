@@ -85,3 +85,55 @@ test('a run directory whose new parent another process made first is still made:
   assert.throws(() => createMissing([join(root, 'file')]), { code: 'EEXIST' });
   rmSync(root, { recursive: true });
 });
+
+test("an l2o child whose parent dies stops within seconds (a sweep item's training when its worker is killed), and its lock is taken over", async () => {
+  const { BIN } = await import('./helpers.ts');
+  const out = join(scratchDir('l2o-orphan-'), 'run');
+  // Started as a sweep item starts it: its own process group, the parent's pid in L2O_PARENT_PID.
+  const script = `const { spawn } = require('node:child_process');
+const c = spawn(process.execPath, [${JSON.stringify(BIN)}, 'train', '--algo', 'gps', '--env', 'logreg', '--iterations', '500', '--out', ${JSON.stringify(out)}, '--quiet', '--workers', '1'], { detached: true, stdio: 'ignore', env: { ...process.env, L2O_PARENT_PID: String(process.pid) } });
+console.log(c.pid);
+setInterval(() => {}, 1000);`;
+  const parent = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d) => resolve(String(d)))));
+  const alive = () => {
+    try {
+      process.kill(child, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const waitFor = async (what: string, condition: () => boolean, ms: number) => {
+    const deadline = Date.now() + ms;
+    while (!condition()) {
+      assert.ok(Date.now() < deadline, `timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await waitFor('the training to take its lock', () => existsSync(lockPath(out)), 20_000);
+  parent.kill('SIGKILL');
+  const killed = Date.now();
+  await waitFor('the orphan to stop', () => !alive(), 15_000);
+  assert.ok(Date.now() - killed < 15_000);
+  lockRunDirectory(out)(); // its lock is stale now: taken over and released
+  try {
+    process.kill(child, 'SIGKILL');
+  } catch {
+    // stopped, as it should have
+  }
+});
+
+test('a sweep item whose run directory another process holds waits for it, then trains (an item re-queued while its first run still goes on)', async () => {
+  const { sweepItem } = await import('../src/cli/sweep-command.ts');
+  const dir = join(scratchDir('l2o-sweep-wait-'), 'bptt', 'seed-1');
+  const release = lockRunDirectory(dir);
+  const item = { algo: 'bptt' as const, setting: { env: 'quadratic', params: [], train: [['iterations', '1'], ['batch', '2'], ['horizon', '10'], ['unroll', '10'], ['validation', '2']] as [string, string][] }, seed: '1', dir, problems: 4, steps: 10, evalSeed: '1' };
+  const started = Date.now();
+  const result = sweepItem(item);
+  await new Promise((r) => setTimeout(r, 2500));
+  release();
+  const { meanFinal } = await result;
+  assert.ok(Number.isFinite(meanFinal));
+  assert.ok(Date.now() - started > 2500, 'it waited for the lock');
+});

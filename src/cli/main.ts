@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
 import { debugRequested, isUserError, reportError, UserError } from '../errors.ts';
+import { watchParent } from '../parent-watch.ts';
 import { envsCommand } from './envs-command.ts';
 import { runCommand } from './run-command.ts';
 import { evalCommand } from './eval-command.ts';
@@ -44,6 +45,7 @@ function exitWithError(error: unknown): never {
 
 process.on('uncaughtException', exitWithError);
 process.on('unhandledRejection', exitWithError);
+watchParent();
 
 /** A boolean flag given a value (`--json=banana`): yargs would read it as false. */
 function refuseValuedBooleans(argv: readonly string[], booleans: readonly string[]): void {

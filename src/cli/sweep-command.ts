@@ -9,6 +9,8 @@ import type { Argv } from 'yargs';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { makeUserDirectory, writeFileAtomic } from '../atomic-file.ts';
+import { PARENT_PID_ENV } from '../parent-watch.ts';
+import { IN_USE } from '../run-lock.ts';
 import { ProgressReporter } from '../progress.ts';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,10 +71,14 @@ function binPath(): string {
   throw new Error('cannot find bin/l2o.js of this package');
 }
 
-/** Runs `l2o ...args` and returns its stdout; its `error:` line, as the error, if it fails. */
+/**
+ * Runs `l2o ...args` and returns its stdout; its `error:` line, as the error, if it fails. The child
+ * has a process group of its own, so a Ctrl-C in the worker's terminal leaves it to finish (the worker
+ * stops after its running jobs), and stops itself if this process is gone (src/parent-watch.ts).
+ */
 function l2o(args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [binPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [binPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -80,9 +86,10 @@ function l2o(args: string[]): Promise<string> {
     child.once('error', reject);
     child.once('exit', (code, signal) => {
       if (code === 0) return resolvePromise(stdout);
-      const line = stderr.split('\n').find((l) => l.startsWith('error: '))?.slice('error: '.length) ?? `exited with ${signal ?? `code ${code}`}`;
+      const line = stderr.split('\n').find((l) => l.startsWith('error: '))?.slice('error: '.length) ?? (signal ? `stopped by ${signal}` : `exited with code ${code}`);
       const message = `l2o ${args[0]}: ${line}`;
-      reject(code === 1 ? new UserError(message) : new Error(message));
+      // Stopped by a signal is not a bug in l2o: someone or something stopped it.
+      reject(code === 1 || signal ? new UserError(message) : new Error(message));
     });
   });
 }
@@ -118,10 +125,33 @@ async function checkTrainFlags(algo: string, train: [string, string][]): Promise
     .parseSync(['--algo', algo, '--out', 'unused', ...trainFlags(train)]);
 }
 
+/** How long an item waits for its run directory while another process holds it. */
+const DIRECTORY_WAIT_MS = 10 * 60_000;
+
+/**
+ * `l2o train` into the item's run directory, once no other process holds it. On a queue that is the
+ * same item started before: on a worker that died, whose child stops within a second
+ * (src/parent-watch.ts), or still running where Redis lost the job and the submitter queued it again.
+ * When it is done or stopped, this one resumes what it left. A holder on a machine that is gone never
+ * lets go: after DIRECTORY_WAIT_MS its lock's error stands (it says which file to delete).
+ */
+async function trainWhenFree(args: string[]): Promise<void> {
+  const deadline = Date.now() + DIRECTORY_WAIT_MS;
+  for (;;) {
+    try {
+      await l2o(args);
+      return;
+    } catch (err) {
+      if (!(err instanceof UserError && err.message.includes(IN_USE)) || Date.now() > deadline) throw err;
+      await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
+    }
+  }
+}
+
 /** Task: train one setting with one seed (resuming its run directory), then evaluate it on the test split. */
 export async function sweepItem(item: SweepItem): Promise<SweepResult> {
   // One thread per child: the items themselves run side by side; results do not depend on it.
-  await l2o(['train', '--algo', item.algo, ...familyArgs(item.setting), ...trainFlags(item.setting.train), '--seed', item.seed, '--out', item.dir, '--resume', '--quiet', '--workers', '1']);
+  await trainWhenFree(['train', '--algo', item.algo, ...familyArgs(item.setting), ...trainFlags(item.setting.train), '--seed', item.seed, '--out', item.dir, '--resume', '--quiet', '--workers', '1']);
   const report = JSON.parse(
     await l2o(['eval', ...familyArgs(item.setting), '--optimizers', `${item.algo}:${item.dir}`, '--split', 'test', '--problems', String(item.problems), '--steps', String(item.steps), '--seed', item.evalSeed, '--json', '--quiet', '--workers', '1']),
   ) as { results: SweepResult[] };

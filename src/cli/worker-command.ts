@@ -37,7 +37,8 @@ export const workerCommand = {
       stalledAfterMs: Math.round(args['stalled-after'] * 1000),
       log: args.quiet ? () => {} : say,
     });
-    say(`${worker.name} takes jobs from ${connection.address.display}, ${pool.size} at a time (tfjs backend ${backend}); Ctrl-C stops it`);
+    const { codeFingerprint } = await import('../queue/job-id.ts');
+    say(`${worker.name} takes jobs from ${connection.address.display}, ${pool.size} at a time (l2o code ${codeFingerprint()}, tfjs backend ${backend}); Ctrl-C stops it`);
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: NodeJS.Signals) => {

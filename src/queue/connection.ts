@@ -5,10 +5,20 @@
 import type { RedisOptions } from 'bullmq';
 import { UserError } from '../errors.ts';
 import { parseQueueAddress, type QueueAddress } from './address.ts';
+import { codeFingerprint } from './job-id.ts';
 
-/** The BullMQ queue every l2o command and worker uses, and the prefix of its Redis keys. */
-export const QUEUE_NAME = 'jobs';
+/** The prefix of the queue's Redis keys. */
 export const QUEUE_PREFIX = 'l2o';
+
+/**
+ * The BullMQ queue of this copy of the package: one per code fingerprint (job-id.ts). A worker takes
+ * only jobs its own code computes exactly as the submitter's would; one of another version or build
+ * waits on its own queue, so machines can be upgraded one at a time without failing the runs of the
+ * others (a worker used to take such jobs and fail each one).
+ */
+export function queueName(): string {
+  return `jobs-${codeFingerprint()}`;
+}
 
 /** How long the first connection may take before the queue counts as unreachable. */
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -47,7 +57,7 @@ export function connectionReason(error: unknown): string {
 export async function connectToQueue(text: string): Promise<QueueConnection> {
   const address = parseQueueAddress(text);
   const { Queue } = await import('bullmq');
-  const queue = new Queue(QUEUE_NAME, {
+  const queue = new Queue(queueName(), {
     prefix: QUEUE_PREFIX,
     connection: { ...redisOptions(address), retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false },
   });

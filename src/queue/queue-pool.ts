@@ -17,7 +17,7 @@ import type { FlowProducer, Queue } from 'bullmq';
 import { UserError } from '../errors.ts';
 import type { TaskPool, TaskRef } from '../parallel/worker-pool.ts';
 import { decodeValue, encodeValue } from './codec.ts';
-import { connectionReason, QUEUE_NAME, QUEUE_PREFIX, type QueueConnection } from './connection.ts';
+import { connectionReason, QUEUE_PREFIX, queueName, type QueueConnection } from './connection.ts';
 import { codeFingerprint, jobId } from './job-id.ts';
 import { taskKey } from './task-key.ts';
 
@@ -99,7 +99,7 @@ export async function createQueuePool(connection: QueueConnection, options: Queu
   const { Queue, FlowProducer } = await import('bullmq');
   // Requests fail fast while Redis is away, and the poll below retries them: so an outage is noticed and bounded.
   const redis = { ...connection.options, maxRetriesPerRequest: 1 };
-  const queue: Queue = new Queue(QUEUE_NAME, { prefix: QUEUE_PREFIX, connection: redis });
+  const queue: Queue = new Queue(queueName(), { prefix: QUEUE_PREFIX, connection: redis });
   return new QueuePool(queue, () => new FlowProducer({ prefix: QUEUE_PREFIX, connection: redis }), connection.address.display, options);
 }
 
@@ -216,7 +216,7 @@ class QueuePool implements QueueTaskPool {
     if ((await this.queue.getActiveCount()) > 0) this.lastActivity = Date.now();
     else if (Date.now() - this.lastActivity > (this.options.idleWarningMs ?? 30_000)) {
       this.lastActivity = null;
-      this.options.onStatus?.(`no worker has taken a job from ${this.display} for ${(this.options.idleWarningMs ?? 30_000) / 1000} s; start \`l2o worker --queue ${this.display}\` where it can reach the queue`);
+      this.options.onStatus?.(`no worker has taken a job from ${this.display} for ${(this.options.idleWarningMs ?? 30_000) / 1000} s; start \`l2o worker --queue ${this.display}\` where it can reach the queue, with this build of l2o (code ${codeFingerprint()}: a worker of other code takes other jobs)`);
     }
   }
 
@@ -262,7 +262,7 @@ class QueuePool implements QueueTaskPool {
       const job = await this.queue.getJob(item.id);
       const reason = job?.failedReason ?? 'the job failed and was removed';
       // A flow's parent fails because a child did: the child's error is the one to report, for both.
-      const child = item.flow?.parent === item ? item.flow.children.find((c) => reason === `child ${QUEUE_PREFIX}:${QUEUE_NAME}:${c.id} failed`) : undefined;
+      const child = item.flow?.parent === item ? item.flow.children.find((c) => reason === `child ${QUEUE_PREFIX}:${queueName()}:${c.id} failed`) : undefined;
       if (!child) return this.settle(item, jobError(item.data.label, reason));
       const error = jobError(child.data.label, (await this.queue.getJob(child.id))?.failedReason ?? reason);
       this.settle(child, error);
@@ -282,10 +282,10 @@ class QueuePool implements QueueTaskPool {
       }
       await this.flows.add({
         name: flow.parent.name,
-        queueName: QUEUE_NAME,
+        queueName: queueName(),
         data: flow.parent.data,
         opts: { jobId: flow.parent.id, ...JOB_OPTIONS },
-        children: flow.children.map((child) => ({ name: child.name, queueName: QUEUE_NAME, data: child.data, opts: { jobId: child.id, ...JOB_OPTIONS, failParentOnFailure: true } })),
+        children: flow.children.map((child) => ({ name: child.name, queueName: queueName(), data: child.data, opts: { jobId: child.id, ...JOB_OPTIONS, failParentOnFailure: true } })),
       });
     }
     for (const item of [flow.parent, ...flow.children]) item.submitted = true;

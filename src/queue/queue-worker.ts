@@ -15,7 +15,7 @@ import type { Job, Worker } from 'bullmq';
 import { firstLine, UserError } from '../errors.ts';
 import type { TaskPool } from '../parallel/worker-pool.ts';
 import { decodeValue, encodeValue } from './codec.ts';
-import { connectionReason, QUEUE_NAME, QUEUE_PREFIX, type QueueConnection } from './connection.ts';
+import { connectionReason, QUEUE_PREFIX, queueName, type QueueConnection } from './connection.ts';
 import type { JobData, JobError } from './queue-pool.ts';
 import { taskFromKey } from './task-key.ts';
 import { codeFingerprint } from './job-id.ts';
@@ -83,7 +83,7 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
       running--;
     }
   };
-  const worker: Worker<JobData> = new Worker<JobData>(QUEUE_NAME, process_, {
+  const worker: Worker<JobData> = new Worker<JobData>(queueName(), process_, {
     prefix: QUEUE_PREFIX,
     connection: connection.options,
     name,
