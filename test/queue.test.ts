@@ -17,6 +17,7 @@ import { taskFromKey, taskKey } from '../src/queue/task-key.ts';
 import { codeFingerprint, jobId } from '../src/queue/job-id.ts';
 import { connectToQueue } from '../src/queue/connection.ts';
 import { createQueuePool } from '../src/queue/queue-pool.ts';
+import { isConnectionError } from '../src/queue/queue-worker.ts';
 import { ExperimentRun } from '../experiments/experiment-run.ts';
 
 const FAMILY = 'test/fixtures/queue-family.mjs';
@@ -84,6 +85,9 @@ test('a queue address is redis://HOST:PORT; a task is named by its path in the p
   for (const bad of ['localhost:6379', 'http://x:1', 'redis://', 'redis://h:1/x', 'redis://h:1?db=2']) assert.throws(() => parseQueueAddress(bad), { name: 'UserError' }, bad);
   // A malformed address is echoed without its password.
   assert.throws(() => parseQueueAddress('redis://:pa#ss@127.0.0.1:6391'), { message: "the queue's address is redis://HOST:PORT (or rediss:// for TLS), got 'redis://…@127.0.0.1:6391'" });
+  // What a worker logs as an outage, and what as a job's own trouble while Redis is up.
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' });
+  assert.deepEqual([refused, new Error('Connection is closed.'), new Error('could not renew lock for job 5'), new Error('Missing key for job 7. moveToFinished')].map(isConnectionError), [true, true, false, false]);
   assert.throws(() => parseQueueAddress('redis://u:secret@h:1/x'), { message: "the database in a queue's address is a number (redis://HOST:PORT/2), got 'redis://…@h:1/x'" });
   const task = { module: moduleUrl('src/evaluate/parallel-runs.ts'), name: 'runBlock' };
   assert.equal(taskKey(task), 'src/evaluate/parallel-runs#runBlock');

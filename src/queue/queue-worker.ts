@@ -49,6 +49,13 @@ async function childrenResults(job: Job<JobData>): Promise<unknown[]> {
   });
 }
 
+/** Whether an error from BullMQ's connections means Redis cannot be reached (an outage), not a job's own trouble. */
+export function isConnectionError(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code ?? '';
+  const message = error instanceof Error ? error.message : String(error);
+  return /^E(CONNREFUSED|CONNRESET|TIMEDOUT|PIPE|HOSTUNREACH|NETUNREACH|NOTFOUND|AI_AGAIN)$/.test(code) || /Connection is closed|connect E[A-Z]+|getaddrinfo|socket|Stream isn't writeable|MaxRetriesPerRequest/i.test(message);
+}
+
 /** Seconds a closing worker with no job left waits for Redis before it stops without it. */
 const CLOSE_IDLE_SECONDS = 3;
 
@@ -93,9 +100,15 @@ export async function startQueueWorker(connection: QueueConnection, options: Que
     maxStalledCount: MAX_STALLS,
     autorun: true,
   });
-  // Connection errors come here while Redis is away (the worker reconnects by itself): one line per outage.
+  // Connection errors come here while Redis is away (the worker reconnects by itself): one line per
+  // outage. BullMQ reports a job's own trouble here too (a lock it could not renew, a job removed
+  // meanwhile) while Redis is up: said as it is, and not taken for an outage.
   let lost = false;
   worker.on('error', (error) => {
+    if (!isConnectionError(error)) {
+      log(`the queue reported: ${connectionReason(error)}`);
+      return;
+    }
     if (lost) return;
     lost = true;
     log(`lost the queue at ${connection.address.display} (${connectionReason(error)}); reconnecting`);
