@@ -30,7 +30,9 @@ async function runAndPublish(name: string, options: Parameters<typeof runExperim
   let outcome: ExperimentOutcome;
   try {
     run = ExperimentRun.open({ experiment: name, quick: options.quick, seed: options.seed }, { ...options, pool });
-    run.say(`${name}${options.quick ? ' (quick)' : ''} → ${run.dir} (tfjs backend ${backend}, ${pool.size} worker${pool.size === 1 ? '' : 's'})`);
+    // With --queue the stages are the queue's workers' (their own backend and threads), not this process's.
+    const where = ExperimentRun.queue ? "stages run by the queue's workers" : `tfjs backend ${backend}, ${pool.size} worker${pool.size === 1 ? '' : 's'}`;
+    run.say(`${name}${options.quick ? ' (quick)' : ''} → ${run.dir} (${where})`);
     outcome = await runStages(run, backend);
   } finally {
     await pool.close();
