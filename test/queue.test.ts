@@ -266,6 +266,23 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     assert.ok(shared.workers.every((w) => !w.output.stderr.includes('other-code') && !w.output.stderr.includes('other l2o code')), 'no worker of this build took it');
   });
 
+  test('a submitter stopped with Ctrl-C says its jobs stay queued, exits 130 and leaves no empty --out', async () => {
+    const redis = await startRedis();
+    try {
+      const out = join(work, 'stopped-eval');
+      const queued = start([...EVAL, '--queue', redis.url, '--out', out, '--workers', '1']);
+      await until('the jobs to be queued', () => existsSync(out));
+      await new Promise((r) => setTimeout(r, 500));
+      queued.child.kill('SIGINT');
+      const run = await queued.done;
+      assert.equal(run.code, 130, run.stderr);
+      assert.match(run.stderr, new RegExp(`eval: stopped; its jobs stay on the queue at ${redis.url.replace(/[.]/g, '\\.')} for the workers, and the same command run again collects their results\n$`));
+      assert.equal(existsSync(out), false, 'the --out it made for a report it will not write is gone');
+    } finally {
+      await redis.dispose();
+    }
+  });
+
   test('jobs that no worker takes: the run says so once, naming the queue', async () => {
     const redis = await startRedis();
     const lines: string[] = [];

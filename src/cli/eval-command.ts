@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import { rmSync } from 'node:fs';
-import { makeUserDirectory } from '../atomic-file.ts';
+import { makeUserDirectory, removeEmptyDirectories } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { ProgressReporter } from '../progress.ts';
 import { findHandDesigned, HAND_DESIGNED } from '../../policies/hand-designed.ts';
@@ -8,7 +8,7 @@ import { DEFAULT_RESTART_SPREAD } from '../evaluate/reference-minimum.ts';
 import type { EvalReport } from '../evaluate/compare.ts';
 import { checkFamilyFromArgs, describeBackend, familyFromArgs, familyUsesTfjs, LR_REFINE_OPTION, NO_TFJS, nonNegativeInteger, positiveNumber, problemCount, startBackend, withRunSetOptions, type RunSetArgs } from './options.ts';
 import { contender, learnedSpec, rowNames } from './optimizers.ts';
-import { queueFromArgs, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
+import { queueFromArgs, sayJobsStayWhenStopped, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface EvalArgs extends RunSetArgs, QueueArgs {
   /** The global --workers (main.ts). */
@@ -82,6 +82,7 @@ export const evalCommand = {
     // comparison, and removed again if the comparison fails (what this run created, nothing else).
     let created: string[] = [];
     if (args.out !== undefined) created = makeUserDirectory(args.out, '--out');
+    if (queue) sayJobsStayWhenStopped('eval', queue.address.display, () => removeEmptyDirectories(created));
     try {
       await compareAndReport(args, names, queue);
     } catch (err) {

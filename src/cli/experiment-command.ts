@@ -6,7 +6,7 @@ import type { Argv } from 'yargs';
 import { resolve } from 'node:path';
 import { EXPERIMENTS } from '../../experiments/registry.ts';
 import { seedString } from './options.ts';
-import { queueFromArgs, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
+import { queueFromArgs, sayJobsStayWhenStopped, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface ExperimentArgs extends QueueArgs {
   name: string;
@@ -43,6 +43,7 @@ export const experimentCommand = {
     findExperiment(args.name); // an unknown name fails before anything loads
     const connection = args.queue === undefined ? undefined : await queueFromArgs(args.queue); // before anything runs
     if (connection) warnWorkersUnused(process.argv, args.workers);
+    if (connection) sayJobsStayWhenStopped('experiment', connection.address.display);
     const { runExperiment } = await import('../../experiments/run-experiment.ts');
     const options = { quick: args.quick, seed: args.seed, root: args.out, resume: args.resume, quiet: args.quiet, workers: args.workers, publish: args.publish };
     // The run directory on stdout, --quiet or not: where the results are, for a script to pick up.

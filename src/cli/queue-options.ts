@@ -29,3 +29,21 @@ export function warnWorkersUnused(argv: readonly string[], workers: number | und
     process.stderr.write(`warning: --workers ${workers} does not apply with --queue: the l2o worker processes run the items, each with its own --workers\n`);
   }
 }
+
+/**
+ * A command that queued its work and is stopped (Ctrl-C, SIGTERM) leaves its jobs on the queue: the
+ * workers go on with them, and the same command run again collects their results. One line says so
+ * before it exits as a stopped command does (130, 143); it waits on the queue, so the line comes at once.
+ * `cleanUp` removes what the command made for results it will not write (an empty --out).
+ */
+export function sayJobsStayWhenStopped(command: string, display: string, cleanUp: () => void = () => {}): void {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.once(signal, () => {
+      cleanUp();
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K'); // a progress bar may be half drawn
+      process.stderr.write(`${command}: stopped; its jobs stay on the queue at ${display} for the workers, and the same command run again collects their results\n`);
+      process.exit(code);
+    });
+  }
+}
+

@@ -19,7 +19,7 @@ import { notReadBy } from './algo-options.ts';
 import { createRequire } from 'node:module';
 import type YargsFactory from 'yargs';
 import { camelCase, checkFamilyFromArgs, positiveInteger, seedString } from './options.ts';
-import { queueFromArgs, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
+import { queueFromArgs, sayJobsStayWhenStopped, warnWorkersUnused, withQueueOption, type QueueArgs } from './queue-options.ts';
 
 interface SweepArgs extends QueueArgs {
   algo: 'gps' | 'bptt';
@@ -280,6 +280,7 @@ export const sweepCommand = {
     }
     const queue = args.queue === undefined ? undefined : await queueFromArgs(args.queue);
     if (queue) warnWorkersUnused(process.argv, args.workers);
+    if (queue) sayJobsStayWhenStopped('sweep', queue.address.display);
     const out = resolve(args.out);
     const varying = new Set([...paramAxes.filter(([, v]) => v.length > 1).map(([k]) => `param:${k}`), ...trainAxes.filter(([, v]) => v.length > 1).map(([k]) => `train:${k}`)]);
     const name = (s: Setting) => settingLabel(s, varying);
