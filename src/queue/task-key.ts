@@ -1,8 +1,9 @@
 // A pool task names its module by URL (src/parallel/worker-pool.ts), which is where the module is on
 // this machine. A job names it by its path inside the package, without extension, so that a worker
 // on another machine, or running the compiled package while the submitter runs the sources, loads
-// its own copy. Only modules of the package can be named: a job cannot make a worker import anything
-// else.
+// its own copy. Only modules of the package can be named as a task. A payload can still name files
+// the task then reads or imports (a family module, a learned optimizer, a sweep's run directory), so
+// whoever can write to the queue can direct the workers (docs/scale-out.md: protect the Redis server).
 import type { TaskRef } from '../parallel/worker-pool.ts';
 
 /** The package's root as this module sees it: the repository (sources) or dist/ (compiled). */
