@@ -10,8 +10,8 @@ import type { Policy } from './policy.ts';
 /** What a rollout records beyond f: the states, iterates and actions (for GPS's samples), or each iterate as it comes (for scores of x itself, such as a code's error). */
 export interface RolloutOptions {
   recordStates?: boolean;
-  /** Called with x_0 and then every x_{t+1} that did not break down, before the next step; `x` is only valid during the call. */
-  onIterate?: (t: number, x: Float64Array) => void;
+  /** Called with x_0 and then every x_{t+1} that did not break down, with ∇f there as the run evaluated it, before the next step; both are only valid during the call. */
+  onIterate?: (t: number, x: Float64Array, gradient: Float64Array) => void;
 }
 
 /** Runs `policy` in `env` for `steps` steps (or until divergence) and returns the trajectory. */
@@ -27,7 +27,7 @@ export function rollout(env: OptimizationEnv, policy: Policy, objective: Objecti
   policy.reset(env.countingObjective(objective), rng.fork('policy'));
   values[0] = observation.value;
   gradientNorms[0] = norm(observation.gradient);
-  options.onIterate?.(0, observation.x);
+  options.onIterate?.(0, observation.x, observation.gradient);
   let divergedAt: number | null = null;
   for (let t = 0; t < steps; t++) {
     const action = policy.act(observation);
@@ -44,7 +44,7 @@ export function rollout(env: OptimizationEnv, policy: Policy, objective: Objecti
     observation = result.observation;
     values[t + 1] = observation.value;
     gradientNorms[t + 1] = norm(observation.gradient);
-    options.onIterate?.(t + 1, observation.x);
+    options.onIterate?.(t + 1, observation.x, observation.gradient);
   }
   return { objective: objective.name, values, gradientNorms, states, iterates, actions, divergedAt, evaluations: env.evaluationCount };
 }

@@ -55,14 +55,14 @@ export function trimLog(path: string, iterations: number): void {
   writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
 }
 
-/** The file each kind of run directory is known by, and how to use one. */
 /** The file a trained optimizer of each kind is loaded from (`gps:DIR`, `bptt:DIR`, `lista:DIR`). */
 export const OPTIMIZER_FILES = { gps: 'policy.json', bptt: 'optimizer.json', lista: 'lista.json' } as const;
 
+/** The file each kind of run directory is known by, and how to use one. */
 const RUN_KINDS: readonly [string, string][] = [
-  ['policy.json', 'a GPS run (gps:DIR)'],
-  ['optimizer.json', 'a BPTT run (bptt:DIR)'],
-  ['lista.json', 'a LISTA run (lista:DIR)'],
+  [OPTIMIZER_FILES.gps, 'a GPS run (gps:DIR)'],
+  [OPTIMIZER_FILES.bptt, 'a BPTT run (bptt:DIR)'],
+  [OPTIMIZER_FILES.lista, 'a LISTA run (lista:DIR)'],
   ['settings.json', 'an experiment run (l2o experiment NAME --resume DIR)'],
 ];
 

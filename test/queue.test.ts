@@ -89,6 +89,9 @@ test('a queue address is redis://HOST:PORT; a task is named by its path in the p
   const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' });
   assert.deepEqual([refused, new Error('Connection is closed.'), new Error('could not renew lock for job 5'), new Error('Missing key for job 7. moveToFinished')].map(isConnectionError), [true, true, false, false]);
   assert.throws(() => parseQueueAddress('redis://u:secret@h:1/x'), { message: "the database in a queue's address is a number (redis://HOST:PORT/2), got 'redis://…@h:1/x'" });
+  for (const [bad, shown] of [['redis://user:s3cr/et@h:1/x', 'redis://…@h:1/x'], ['redis:/u:secret@h', 'redis:/…@h'], ['redis://u:p@ss@h:1/y', 'redis://…@h:1/y']]) {
+    assert.throws(() => parseQueueAddress(bad), (e: Error) => e.message.endsWith(`got '${shown}'`) && !/s3cr|secret|ss@/.test(e.message), bad);
+  }
   const task = { module: moduleUrl('src/evaluate/parallel-runs.ts'), name: 'runBlock' };
   assert.equal(taskKey(task), 'src/evaluate/parallel-runs#runBlock');
   assert.deepEqual(taskFromKey('src/evaluate/parallel-runs#runBlock'), task);

@@ -9,7 +9,7 @@ import type { Argv } from 'yargs';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { makeUserDirectory, writeFileAtomic } from '../atomic-file.ts';
-import { PARENT_PID_ENV } from '../parent-watch.ts';
+import { PARENT_PID_ENV, QUEUE_WORKER_ENV } from '../parent-watch.ts';
 import { IN_USE } from '../run-lock.ts';
 import { ProgressReporter } from '../progress.ts';
 import { basename, join, resolve } from 'node:path';
@@ -71,14 +71,20 @@ function binPath(): string {
   throw new Error('cannot find bin/l2o.js of this package');
 }
 
+/** The signals that stop a process on someone's request, as opposed to a crash. */
+const STOP_SIGNALS: readonly string[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGKILL'];
+
 /**
- * Runs `l2o ...args` and returns its stdout; its `error:` line, as the error, if it fails. The child
- * has a process group of its own, so a Ctrl-C in the worker's terminal leaves it to finish (the worker
- * stops after its running jobs), and stops itself if this process is gone (src/parent-watch.ts).
+ * Runs `l2o ...args` and returns its stdout; its `error:` line, as the error, if it fails. Under
+ * `l2o worker` the child has a process group of its own, so a Ctrl-C in the worker's terminal leaves it
+ * to finish (the worker stops after its running jobs); it stops itself when this process is gone
+ * (src/parent-watch.ts).
  */
 function l2o(args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [binPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) } });
+    // Only under l2o worker: a local sweep's children share its terminal, and its Ctrl-C stops them at once.
+    const detached = process.env[QUEUE_WORKER_ENV] === '1';
+    const child = spawn(process.execPath, [binPath(), ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached, env: { ...process.env, [PARENT_PID_ENV]: String(process.pid) } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -88,8 +94,8 @@ function l2o(args: string[]): Promise<string> {
       if (code === 0) return resolvePromise(stdout);
       const line = stderr.split('\n').find((l) => l.startsWith('error: '))?.slice('error: '.length) ?? (signal ? `stopped by ${signal}` : `exited with code ${code}`);
       const message = `l2o ${args[0]}: ${line}`;
-      // Stopped by a signal is not a bug in l2o: someone or something stopped it.
-      reject(code === 1 || signal ? new UserError(message) : new Error(message));
+      // Stopped by a signal is not a bug in l2o: someone or something stopped it (a crash, SIGSEGV or SIGABRT, may be).
+      reject(code === 1 || STOP_SIGNALS.includes(signal ?? '') ? new UserError(message) : new Error(message));
     });
   });
 }

@@ -5,6 +5,7 @@
 import type { Argv } from 'yargs';
 import { positiveNumber } from './options.ts';
 import { queueFromArgs, type QueueArgs } from './queue-options.ts';
+import { QUEUE_WORKER_ENV } from '../parent-watch.ts';
 
 interface WorkerArgs extends QueueArgs {
   /** The global --workers (main.ts): threads, and jobs at once. */
@@ -28,7 +29,9 @@ export const workerCommand = {
     const { initBackend } = await import('../backend.ts');
     const backend = await initBackend();
     const { createPool, defaultWorkers } = await import('../parallel/worker-pool.ts');
-    // This thread stays free to renew the jobs' locks on time: the items run on worker threads only.
+    // This thread stays free to renew the jobs' locks on time: the items run on worker threads only
+    // (which copy the environment when they start: sweep items see that they run under a worker).
+    process.env[QUEUE_WORKER_ENV] = '1';
     const pool = createPool(args.workers ?? defaultWorkers(), { callingThread: false });
     const { startQueueWorker } = await import('../queue/queue-worker.ts');
     const say = (line: string) => process.stderr.write(`l2o worker: ${line}\n`);

@@ -112,13 +112,13 @@ export function sharedCost(q: QuadraticCost): QuadraticCost {
 }
 
 /** A condition's samples (gps-problem.ts) with every per-step field in one block. */
-export type PackedSamples = { values: Float64Array[] } & Partial<Record<SequenceField, PackedSequences>>;
+export type PackedSamples = { values: Float64Array[]; nextValues?: Float64Array[] } & Partial<Record<SequenceField, PackedSequences>>;
 
 const SEQUENCE_FIELDS = ['states', 'observations', 'actions', 'iterates', 'gradients', 'means'] as const;
 type SequenceField = (typeof SEQUENCE_FIELDS)[number];
 
 export function packSamples(samples: Samples): PackedSamples {
-  const packed: PackedSamples = { values: samples.values };
+  const packed: PackedSamples = { values: samples.values, ...(samples.nextValues ? { nextValues: samples.nextValues } : {}) };
   for (const field of SEQUENCE_FIELDS) {
     const sequences = samples[field];
     if (sequences) packed[field] = packSequences(sequences);
@@ -128,7 +128,7 @@ export function packSamples(samples: Samples): PackedSamples {
 
 export function unpackSamples(packed: PackedSamples): Samples {
   const field = (name: SequenceField) => (packed[name] ? unpackSequences(packed[name]) : undefined);
-  const samples: Samples = { states: field('states')!, observations: field('observations')!, actions: field('actions')!, values: packed.values };
+  const samples: Samples = { states: field('states')!, observations: field('observations')!, actions: field('actions')!, values: packed.values, ...(packed.nextValues ? { nextValues: packed.nextValues } : {}) };
   for (const name of ['iterates', 'gradients', 'means'] as const) {
     const sequences = field(name);
     if (sequences) samples[name] = sequences;

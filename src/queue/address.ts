@@ -16,8 +16,11 @@ export interface QueueAddress {
 
 /** Parses `redis://HOST:PORT` (the default port is 6379); a malformed address is the user's mistake. */
 export function parseQueueAddress(text: string): QueueAddress {
-  // Echoed without what stands between // and @: a malformed address may still hold a password.
-  const shown = text.replace(/\/\/[^/]*@/, '//…@');
+  // Echoed without anything between its scheme and its last @: a malformed address may still hold a
+  // password, and one may contain / or @.
+  const at = text.lastIndexOf('@');
+  const scheme = /^[a-z][a-z0-9+.-]*:\/*/i.exec(text)?.[0] ?? '';
+  const shown = at >= scheme.length ? `${scheme}…${text.slice(at)}` : text;
   const usage = `the queue's address is redis://HOST:PORT (or rediss:// for TLS), got '${shown}'`;
   let url: URL;
   try {

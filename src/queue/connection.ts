@@ -66,8 +66,9 @@ export async function connectToQueue(text: string): Promise<QueueConnection> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
-      // SELECT again, awaited: a database the server does not have is otherwise left for database 0 without a word.
-      queue.waitUntilReady().then((client) => (client as unknown as { select(db: number): Promise<unknown> }).select(address.db)),
+      // SELECT again, awaited: a database the server does not have is otherwise left for database 0
+      // without a word (not for 0 itself, which some proxies and hosted servers refuse to SELECT).
+      queue.waitUntilReady().then((client) => (address.db === 0 ? client : (client as unknown as { select(db: number): Promise<unknown> }).select(address.db))),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
       }),

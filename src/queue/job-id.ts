@@ -2,8 +2,8 @@
 // Adding a job whose id exists is a no-op in BullMQ, so a resubmitted item (a rerun, a second
 // submitter) joins the job already there instead of computing it again, and a result left by an
 // earlier run is reused. The code is a fingerprint of this copy of the package's modules, so a result
-// computed by other code (an edit, another version) is never reused, and a worker whose code differs
-// from the submitter's refuses the job (queue-worker.ts) instead of computing something else.
+// computed by other code (an edit, another version) is never reused; each code has its own queue
+// (connection.ts queueName), so a worker of other code never takes the job.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -48,14 +48,11 @@ async function runBptt(options: BpttTrainOptions): Promise<{ lstm: Coordinatewis
   let progress: BpttProgress;
   if (options.resume && hasCheckpoint(out)) {
     const saved = await loadCheckpoint(out);
-    if (!sameIdentity(saved.identity, identity)) {
-      saved.optimizer.dispose();
-      saved.lstm.dispose();
-      throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
-    }
     try {
+      if (!sameIdentity(saved.identity, identity)) throw new UserError(`${out} holds a run on env ${describeIdentity(saved.identity)}, not ${describeIdentity(identity)}`);
       refuseChangedSettings(out, saved.config, options.config);
     } catch (error) {
+      // Refused: the checkpoint's tensors are this call's to free.
       saved.optimizer.dispose();
       saved.lstm.dispose();
       throw error;

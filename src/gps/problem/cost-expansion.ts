@@ -1,9 +1,10 @@
 // The quadratic cost model of each step for the LQR: step t's action u_t makes x_{t+1} = x_t + u_t,
-// and its cost is f(x_t + u_t), expanded to second order around every sample's x̄_t (gradient exact,
-// Hessian by forward differences of the gradient) as a quadratic in z = [s; u] about the origin and
-// averaged over the samples (as cbfinn/gps does). A cost on f(x_t) alone would leave the last action
-// uncosted: the teachers' last step would never move from the first teacher's, and the 'final'
-// meta-objective would weigh f(x_{T−1}) (docs/design.md §2 step 2).
+// and its cost is f(x_t + u_t), expanded to second order around every sample's own x̄_{t+1} (value and
+// gradient as the run evaluated them, Hessian by forward differences of the gradient) as a quadratic
+// in z = [s; u] about the origin, and averaged over the samples (as cbfinn/gps does). Expanded there,
+// the model is exact at the samples' actions; around x̄_t it would extrapolate the gradient over the
+// whole step, off by about 100% at a first step of gradient descent on logreg. A cost on f(x_t) alone
+// would leave the last action uncosted (docs/design.md §2 step 2).
 // The Hessian is kept as it is, indefinite or not: for non-convex objectives only the KL terms keep
 // Q_uu positive definite, and the LQR raises η when they do not (docs/design.md §2 pitfall 1).
 import { Matrix } from '../../linalg/matrix.ts';
@@ -33,14 +34,14 @@ export function hessianByDifferences(objective: Objective, x: Float64Array, grad
 }
 
 /**
- * `iterates[n][t]` = x_t of sample n, `values[n][t]` = f(x_t), `gradients[n][t]` = ∇f(x_t); the
- * action dimension is the iterate's. Returns C_t, c_t over z = [s; u] with dim(s) = dX: step t's cost
- * f(x_t + u_t), scaled by `weights[t]` when given (the meta-objective's weight of f(x_{t+1}),
- * step-weights.ts actionWeights).
+ * `iterates[n][t]` = x_t of sample n and `gradients[n][t]` = ∇f(x_t), t = 0..T; `nextValues[n][t]` =
+ * f(x_{t+1}), t < T. The action dimension is the iterate's. Returns C_t, c_t over z = [s; u] with
+ * dim(s) = dX: step t's cost f(x_t + u_t), scaled by `weights[t]` when given (the meta-objective's
+ * weight of f(x_{t+1}), step-weights.ts actionWeights).
  */
-export function expandCost(objective: Objective, iterates: Float64Array[][], values: Float64Array[], gradients: Float64Array[][], dX: number, weights?: Float64Array): QuadraticCost {
+export function expandCost(objective: Objective, iterates: Float64Array[][], nextValues: Float64Array[], gradients: Float64Array[][], dX: number, weights?: Float64Array): QuadraticCost {
   const N = iterates.length;
-  const T = iterates[0].length;
+  const T = nextValues[0].length;
   const d = objective.dim;
   const dZ = dX + d;
   const C: Matrix[] = [];
@@ -52,24 +53,24 @@ export function expandCost(objective: Objective, iterates: Float64Array[][], val
     const Ct = new Matrix(dZ, dZ);
     const ct = new Float64Array(dZ);
     for (let n = 0; n < N; n++) {
-      const x = iterates[n][t];
-      const g = gradients[n][t];
-      const H = hessianByDifferences(objective, x, g, `hessian/${n}/${t}`);
-      let xHx = 0;
-      let gx = 0;
-      // f(x̄) + gᵀ(y − x̄) + ½(y − x̄)ᵀH(y − x̄) = ½yᵀHy + yᵀ(g − Hx̄) + const, with y = x + u.
+      const next = iterates[n][t + 1]; // ȳ = x̄_t + ū_t, where the sample's action took it
+      const g = gradients[n][t + 1];
+      const H = hessianByDifferences(objective, next, g, `hessian/${n}/${t + 1}`);
+      let yHy = 0;
+      let gy = 0;
+      // f(ȳ) + gᵀ(y − ȳ) + ½(y − ȳ)ᵀH(y − ȳ) = ½yᵀHy + yᵀ(g − Hȳ) + const, with y = x + u.
       for (let i = 0; i < d; i++) {
-        let Hx = 0;
+        let Hy = 0;
         for (let j = 0; j < d; j++) {
           const h = H.data[i * d + j] / N;
           for (const a of at) for (const b of at) Ct.data[(a + i) * dZ + b + j] += h;
-          Hx += H.data[i * d + j] * x[j];
+          Hy += H.data[i * d + j] * next[j];
         }
-        for (const a of at) ct[a + i] += (g[i] - Hx) / N;
-        xHx += x[i] * Hx;
-        gx += g[i] * x[i];
+        for (const a of at) ct[a + i] += (g[i] - Hy) / N;
+        yHy += next[i] * Hy;
+        gy += g[i] * next[i];
       }
-      constant[t] += (values[n][t] - gx + 0.5 * xHx) / N;
+      constant[t] += (nextValues[n][t] - gy + 0.5 * yHy) / N;
     }
     const w = weights ? weights[t] : 1;
     if (w !== 1) {

@@ -74,25 +74,32 @@ export class FullStateProblem implements GpsProblem {
   private collect(objective: Objective, startRng: Rng, count: number, policyFor: (attempt: number) => Policy): Required<Omit<Samples, 'means' | 'probes'>> {
     const { horizon: T, historyLength: H } = this.settings;
     const env = new OptimizationEnv({ historyLength: H });
-    const out: Required<Omit<Samples, 'means' | 'probes'>> = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [] };
+    const out: Required<Omit<Samples, 'means' | 'probes'>> = { states: [], observations: [], iterates: [], actions: [], values: [], gradients: [], nextValues: [] };
     for (let attempt = 0; out.states.length < count && attempt < 3 * count; attempt++) {
-      const run = rollout(env, policyFor(attempt), objective, T, startRng, { recordStates: true });
-      if (run.divergedAt !== null) continue;
+      // x_T and ∇f(x_T) as the run evaluated them: the last action's cost is expanded there.
+      const end: { x?: Float64Array; gradient?: Float64Array } = {};
+      const onIterate = (t: number, x: Float64Array, gradient: Float64Array) => {
+        if (t === T) Object.assign(end, { x: Float64Array.from(x), gradient: Float64Array.from(gradient) });
+      };
+      const run = rollout(env, policyFor(attempt), objective, T, startRng, { recordStates: true, onIterate });
+      if (run.divergedAt !== null || !end.x || !end.gradient) continue;
       // The env records raw Φ; the teacher and the policy see it as the rollout's policy did.
       const view = fullStateView(this.view.fullStateFeatures, this.view.gradientScaling, H, this.dU);
       const observations = view ? run.states!.map((o) => view.next(o)) : run.states!;
       out.observations.push(observations);
-      out.iterates.push(run.iterates!);
+      out.iterates.push([...run.iterates!, end.x]);
       out.states.push(observations.map((o, t) => teacherState(run.iterates![t], o)));
       out.actions.push(run.actions!);
       out.values.push(run.values.slice(0, T));
-      out.gradients.push(run.states!.map((o) => o.subarray(H, H + this.dU))); // raw, for the cost model
+      out.nextValues.push(run.values.slice(1, T + 1));
+      out.gradients.push([...run.states!.map((o) => o.subarray(H, H + this.dU)), end.gradient]); // raw, for the cost model
     }
     return out;
   }
 
   costModel(objective: Objective, samples: Samples) {
-    return expandCost(objective, samples.iterates!, samples.values, samples.gradients!, this.dX, actionWeights(this.settings.metaObjective, this.settings.horizon, objective, samples.values));
+    const path = samples.values.map((v, n) => Float64Array.of(...v, samples.nextValues![n][v.length - 1])); // f(x_0..x_T)
+    return expandCost(objective, samples.iterates!, samples.nextValues!, samples.gradients!, this.dX, actionWeights(this.settings.metaObjective, this.settings.horizon, objective, path));
   }
 
   isPadding(index: number, t: number): boolean {

@@ -24,9 +24,11 @@ export interface Samples {
   actions: Float64Array[][];
   /** f(x_t), t < T, of the rollout each sample came from (for the log). */
   values: Float64Array[];
-  /** Iterates and gradients, where the cost model needs them. */
+  /** Iterates and gradients, where the cost model needs them (the full state: x_0..x_T and ∇f there). */
   iterates?: Float64Array[][];
   gradients?: Float64Array[][];
+  /** f(x_{t+1}), t < T, where the cost model needs them (the full state). */
+  nextValues?: Float64Array[];
   /**
    * Per coordinate, with the denoised cost: the coordinate's raw gradient at each x_t, t < T, on a
    * second minibatch drawn independently of the run's (Objective.resample).

@@ -53,14 +53,13 @@ export function suffixWeights(metaObjective: MetaObjective, T: number, objective
 /**
  * The full-state cost's weights, t = 0..T−1: the weight of f(x_{t+1}), the iterate step t's action
  * makes (so the last action is costed by f(x_T), and f(x_0), which no action changes, by nothing).
- * ω_u over u = 1..T as suffixWeights takes them: the samples' ω_1..ω_{T−1} and ω_T ≈ ω_{T−1}; the
- * final value's is f(x_T)'s alone, and the rate's are scaled to mean 1 again.
+ * `values[n]` holds f(x_0..x_T). The sum's are 1, the final value's f(x_T)'s alone, and the rate's
+ * 1/(f̄_{t+1} − f*), scaled to mean 1.
  */
 export function actionWeights(metaObjective: MetaObjective, T: number, objective: Objective, values: Float64Array[]): Float64Array {
-  const omega = stepWeights(metaObjective, T, objective, values);
-  if (metaObjective !== 'rate' || T < 2) return omega; // 1 each, or f(x_T) alone: already in place
-  const next = Float64Array.from({ length: T }, (_, t) => omega[Math.min(t + 1, T - 1)]);
+  // stepWeights over the T + 1 iterates x_0..x_T, without x_0's.
+  const next = stepWeights(metaObjective, T + 1, objective, values).subarray(1);
+  if (metaObjective !== 'rate') return Float64Array.from(next);
   const total = next.reduce((a, b) => a + b, 0);
   return next.map((w) => (w * T) / total);
 }
-
