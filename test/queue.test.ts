@@ -296,6 +296,9 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
       await until('the warning', () => lines.length > 0, 5_000);
       await new Promise((r) => setTimeout(r, 400));
       assert.deepEqual(lines, [`no worker has taken a job from ${redis.url} for 0.3 s; start \`l2o worker --queue ${redis.url}\` where it can reach the queue, with this build of l2o (code ${codeFingerprint()}: a worker of other code takes other jobs)`]);
+      // Each build has its own queue, whose event stream Redis keeps short (a build's queue is not used again once the code changes).
+      const { stdout } = await promisify(execFile)('redis-cli', ['-p', String(redis.port), 'HGET', `l2o:jobs-${codeFingerprint()}:meta`, 'opts.maxLenEvents']);
+      assert.equal(stdout.trim(), '1000');
     } finally {
       await pool.close();
       await redis.dispose();

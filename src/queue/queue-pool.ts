@@ -99,9 +99,14 @@ export async function createQueuePool(connection: QueueConnection, options: Queu
   const { Queue, FlowProducer } = await import('bullmq');
   // Requests fail fast while Redis is away, and the poll below retries them: so an outage is noticed and bounded.
   const redis = { ...connection.options, maxRetriesPerRequest: 1 };
-  const queue: Queue = new Queue(queueName(), { prefix: QUEUE_PREFIX, connection: redis });
+  // The queue's event stream (which nothing here reads) kept to 1,000 entries: BullMQ trims it only as
+  // the queue is used, and a build's queue is not used again once the code changes (about 4 MB).
+  const queue: Queue = new Queue(queueName(), { prefix: QUEUE_PREFIX, connection: redis, streams: { events: { maxLen: EVENTS_KEPT } } });
   return new QueuePool(queue, () => new FlowProducer({ prefix: QUEUE_PREFIX, connection: redis }), connection.address.display, options);
 }
+
+/** Entries of the queue's event stream that Redis keeps. */
+export const EVENTS_KEPT = 1_000;
 
 const JOB_OPTIONS = { attempts: 1, removeOnComplete: { age: KEEP_SECONDS }, removeOnFail: { age: KEEP_SECONDS } };
 
