@@ -349,3 +349,19 @@ test('a plain --resume trains to the count the run was started with, and a camel
   assert.equal(camel.code, 1);
   assert.match(camel.stderr, /^error: --output-scale 0\.5 contradicts the run in /);
 });
+
+test('l2o sweep: family files of one name in two folders are refused (they would share run directories); an item whose family file changed after the sweep read it is refused', async () => {
+  const dir = scratchDir('l2o-sweep-names-');
+  const fixture = readFileSync(join(ROOT, 'test/fixtures/queue-family.mjs'), 'utf8');
+  for (const sub of ['a', 'b']) {
+    mkdirSync(join(dir, sub));
+    writeFileSync(join(dir, sub, 'fam.mjs'), fixture);
+  }
+  const out = join(dir, 'out');
+  const run = l2o('sweep', '--algo', 'bptt', '--env', `${join(dir, 'a', 'fam.mjs')},${join(dir, 'b', 'fam.mjs')}`, '--seeds', '1', '--out', out);
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(run.stderr, `error: --env ${join(dir, 'a', 'fam.mjs')} and ${join(dir, 'b', 'fam.mjs')} would share the run directories ${join(out, 'fam.mjs')}: give the family files different names\n`);
+  const { sweepItem } = await import('../src/cli/sweep-command.ts');
+  const item = { algo: 'bptt' as const, setting: { env: join(dir, 'a', 'fam.mjs'), params: [], train: [] }, seed: '1', dir: join(out, 'x'), problems: 2, steps: 5, evalSeed: '1', familyStamp: '0000000000000000' };
+  await assert.rejects(sweepItem(item), (e: Error) => e.message === `${join(dir, 'a', 'fam.mjs')} changed after the command read it; run the command again`);
+});

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { makeUserDirectory, writeFileAtomic } from '../atomic-file.ts';
 import { PARENT_PID_ENV, QUEUE_WORKER_ENV } from '../parent-watch.ts';
 import { IN_USE } from '../run-lock.ts';
+import { checkFileStamp, fileStamp } from '../file-stamp.ts';
 import { ProgressReporter } from '../progress.ts';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +54,8 @@ export interface SweepItem {
   problems: number;
   steps: number;
   evalSeed: string;
+  /** A family module's contents as the sweep read them. */
+  familyStamp?: string;
 }
 
 /** What an item returns: the trained optimizer's row of `l2o eval --json`, reduced. */
@@ -156,6 +159,7 @@ async function trainWhenFree(args: string[]): Promise<void> {
 
 /** Task: train one setting with one seed (resuming its run directory), then evaluate it on the test split. */
 export async function sweepItem(item: SweepItem): Promise<SweepResult> {
+  if (item.familyStamp !== undefined) checkFileStamp(resolve(item.setting.env), item.familyStamp);
   // One thread per child: the items themselves run side by side; results do not depend on it.
   await trainWhenFree(['train', '--algo', item.algo, ...familyArgs(item.setting), ...trainFlags(item.setting.train), '--seed', item.seed, '--out', item.dir, '--resume', '--quiet', '--workers', '1']);
   const report = JSON.parse(
@@ -291,8 +295,18 @@ export const sweepCommand = {
     const varying = new Set([...paramAxes.filter(([, v]) => v.length > 1).map(([k]) => `param:${k}`), ...trainAxes.filter(([, v]) => v.length > 1).map(([k]) => `train:${k}`)]);
     const name = (s: Setting) => settingLabel(s, varying);
     const slug = (s: Setting) => name(s).replace(/[^A-Za-z0-9._=-]+/g, '_');
+    // Two settings in one directory would train into each other's runs (family files of one name in two folders).
+    const bySlug = new Map<string, Setting>();
+    for (const setting of settings) {
+      const other = bySlug.get(slug(setting));
+      if (other && other.env !== setting.env) throw new UserError(`--env ${other.env} and ${setting.env} would share the run directories ${join(out, slug(setting))}: give the family files different names`);
+      bySlug.set(slug(setting), setting);
+    }
+    // A family module's contents are part of the item (src/file-stamp.ts): an edit is new work, and a file changed before the item runs is refused.
+    const { isFamilyModulePath } = await import('../../envs/registry.ts');
+    const stamps = new Map(settings.filter((s) => isFamilyModulePath(s.env)).map((s) => [s.env, fileStamp(resolve(s.env))]));
     const items: SweepItem[] = settings.flatMap((setting) =>
-      seeds.map((seed) => ({ algo: args.algo, setting, seed, dir: join(out, slug(setting), `seed-${seed}`), problems: args.problems, steps: args.steps, evalSeed: args['eval-seed'] })),
+      seeds.map((seed) => ({ algo: args.algo, setting, seed, dir: join(out, slug(setting), `seed-${seed}`), problems: args.problems, steps: args.steps, evalSeed: args['eval-seed'], ...(stamps.has(setting.env) ? { familyStamp: stamps.get(setting.env) } : {}) })),
     );
     const label = (item: SweepItem) => `${item.algo} on ${name(item.setting)}, seed ${item.seed}`;
     makeUserDirectory(out, '--out');
