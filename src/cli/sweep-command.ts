@@ -146,12 +146,16 @@ const DIRECTORY_WAIT_MS = 10 * 60_000;
  */
 async function trainWhenFree(args: string[]): Promise<void> {
   const deadline = Date.now() + DIRECTORY_WAIT_MS;
+  let said = false;
   for (;;) {
     try {
       await l2o(args);
       return;
     } catch (err) {
       if (!(err instanceof UserError && err.message.includes(IN_USE)) || Date.now() > deadline) throw err;
+      // Said once: a wait of minutes should not look like a hang.
+      if (!said) process.stderr.write(`sweep: ${err.message.replace(/^l2o train: /, '').replace(/; wait for it.*$/, '')}; waiting for it, up to ${DIRECTORY_WAIT_MS / 60_000} min\n`);
+      said = true;
       await new Promise((resolveWait) => setTimeout(resolveWait, 2000));
     }
   }
