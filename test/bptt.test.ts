@@ -216,6 +216,15 @@ test('train writes log and checkpoints; a resumed run equals an uninterrupted on
   assert.deepEqual(log.map((l) => l.iteration), [0, 1, 2, 3, 4, 5]);
   assert.deepEqual(JSON.parse(readFileSync(statePath(resumed), 'utf8')).lstm, JSON.parse(readFileSync(statePath(straight), 'utf8')).lstm);
   assert.equal(readFileSync(optimizerPath(resumed), 'utf8'), readFileSync(optimizerPath(straight), 'utf8'));
+  // A thread that lives across commands (l2o worker) keeps one version of a run directory's optimizer:
+  // loading it again after the file changed frees the one it had.
+  const { learnedPolicySpec, policyFromSpec } = await import('../src/evaluate/parallel-runs.ts');
+  await policyFromSpec(learnedPolicySpec('bptt', straight));
+  const oneVersion = tf.memory().numTensors;
+  writeFileSync(optimizerPath(straight), `${readFileSync(optimizerPath(straight), 'utf8').trimEnd()}\n\n`); // new contents, the same weights
+  const again = await policyFromSpec(learnedPolicySpec('bptt', straight));
+  assert.equal(tf.memory().numTensors, oneVersion, 'the earlier version was freed');
+  again.dispose?.();
   const { policy, iteration } = loadBpttPolicy(straight);
   assert.ok(iteration === 3 || iteration === 6);
   assert.equal(policy.name, 'bptt');

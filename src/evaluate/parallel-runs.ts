@@ -53,9 +53,21 @@ export async function policyFromSpec(spec: PolicySpec): Promise<Policy> {
     // commands, and a run retrained into the same directory must not be run as the old one.
     if (spec.kind !== 'hand' && spec.stamp !== undefined) checkFileStamp(join(spec.dir, OPTIMIZER_FILES[spec.kind]), spec.stamp);
     policy = spec.kind === 'hand' ? findHandDesigned(spec.name).create(spec.lr) : (await loadLearnedPolicy(spec.kind, spec.dir)).policy;
+    if (spec.kind !== 'hand') forgetOtherVersions(spec.kind, spec.dir);
     policies.set(key, policy);
   }
   return policy;
+}
+
+/** Frees the policies this thread built from earlier contents of the same run directory (a worker retrained under): one version kept per directory. */
+function forgetOtherVersions(kind: string, dir: string): void {
+  for (const [key, policy] of policies) {
+    const spec = JSON.parse(key) as PolicySpec;
+    if (spec.kind === kind && 'dir' in spec && spec.dir === dir) {
+      policy.dispose?.();
+      policies.delete(key);
+    }
+  }
 }
 
 /**
