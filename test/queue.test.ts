@@ -204,6 +204,37 @@ describe('against a real redis-server', { concurrency: true, skip: REDIS_MISSING
     assert.equal(again.stdout, alone.stdout, 'the retrained optimizer, not the cached one');
   });
 
+  test('a flow that failed, run again while one of its children still runs, waits for it and then runs the failed child again (it used to repeat the old error at once)', async () => {
+    const { redis, workers } = shared;
+    const family = { env: join(ROOT, FAMILY), params: { delay: 0, failAt: -1 } };
+    const block = (seed: string, params: Record<string, number>, problems: number) => ({ family: { ...family, params: { ...family.params, ...params } }, policy: { kind: 'hand', name: 'gd', lr: 0.05 }, set: { split: 'test', first: 0, problems, steps: 10, seed } });
+    const task = { module: moduleUrl('src/evaluate/parallel-runs.ts'), name: 'runBlock' };
+    const describe = (_: unknown, payload: unknown) => `block ${(payload as { set: { seed: string } }).set.seed}`;
+    const flow = () => [{ task, payload: block('flow-parent', {}, 1) }, [{ task, payload: block('flow-failing', { failAt: 0 }, 1) }, { task, payload: block('flow-slow', { delay: 60 }, 2) }]] as const;
+    const runOnce = async () => {
+      const pool = await createQueuePool(await connectToQueue(redis.url), { size: 1, describe });
+      try {
+        const [parent, children] = flow();
+        const run = pool.runFlow(parent, [...children]);
+        for (const child of run.children) child.catch(() => {}); // the parent reports the failure
+        await run.parent;
+        return 'resolved';
+      } catch (error) {
+        return (error as Error).message;
+      } finally {
+        await pool.close();
+      }
+    };
+    const started = (label: string) => workers.flatMap((w) => w.started()).filter((l) => l === label).length;
+    const first = await runOnce();
+    assert.match(first, /block flow-failing failed on worker .*cursed instance/);
+    assert.equal(started('block flow-slow'), 1, 'the slow child still runs');
+    const again = await runOnce();
+    assert.match(again, /block flow-failing failed on worker .*cursed instance/);
+    assert.ok(workers.some((w) => w.output.stderr.includes('done block flow-slow')), 'the rerun waited for the running child');
+    assert.equal(started('block flow-failing'), 2, 'and ran the failed child again');
+  });
+
   test('a database the server does not have is one line before any work (it used to run on database 0)', async () => {
     const run = await l2o(...EVAL, '--queue', `${shared.redis.url}/99`);
     assert.equal(run.code, 1, run.stderr);

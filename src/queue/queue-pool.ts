@@ -68,6 +68,8 @@ interface Item {
 interface Flow {
   parent: Item;
   children: Item[];
+  /** Its submission under way: the poll checks every item of a flow at once, and one submission serves them all. */
+  submitting?: Promise<void>;
 }
 
 export interface QueuePoolOptions {
@@ -276,10 +278,20 @@ class QueuePool implements QueueTaskPool {
   }
 
   /** Adds a flow's jobs in one go (those there already are kept, and a finished child's result counts); a flow that failed before is added afresh. */
-  private async submitFlow(flow: Flow): Promise<void> {
-    if (flow.parent.submitted) return;
+  private submitFlow(flow: Flow): Promise<void> {
+    if (flow.parent.submitted) return Promise.resolve();
+    flow.submitting ??= this.addFlow(flow).finally(() => (flow.submitting = undefined));
+    return flow.submitting;
+  }
+
+  private async addFlow(flow: Flow): Promise<void> {
     const before = await this.queue.getJobState(flow.parent.id);
-    if (before === 'failed') await this.queue.remove(flow.parent.id, { removeChildren: true });
+    if (before === 'failed') {
+      await this.queue.remove(flow.parent.id, { removeChildren: true }).catch(() => 0);
+      // A child of the failed flow still running (its lock held) keeps the flow from being removed,
+      // and re-adding would leave its failed children failed: wait for it, and try on the next poll.
+      if ((await this.queue.getJobState(flow.parent.id)) !== 'unknown') return;
+    }
     if (before === 'unknown' || before === 'failed') {
       if (!this.flows) {
         this.flows = this.flowProducer();
