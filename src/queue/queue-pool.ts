@@ -47,7 +47,9 @@ export interface JobError {
 const KEEP_SECONDS = 7 * 24 * 3600;
 /** Jobs whose state is checked per poll, oldest first: workers take jobs in that order. */
 const POLL_BATCH = 256;
+/** The poll's interval: 100 ms while jobs finish, doubling to 1 s while none does (256 waiting jobs polled every 100 ms were about 17,000 Redis commands a second). */
 const POLL_MS = 100;
+const MAX_POLL_MS = 1_000;
 /** How long Redis may be unreachable before this run gives up (its jobs stay; a rerun collects them). */
 export const OUTAGE_LIMIT_MS = 5 * 60_000;
 
@@ -117,6 +119,7 @@ class QueuePool implements QueueTaskPool {
   private readonly items = new Map<string, Item>();
   /** Unsettled items, oldest first. */
   private pending: Item[] = [];
+  private interval = POLL_MS;
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   /** The poll under way, which close() lets finish before it closes the connection. */
@@ -183,6 +186,7 @@ class QueuePool implements QueueTaskPool {
   private track(item: Item): void {
     this.items.set(item.id, item);
     this.pending.push(item);
+    this.interval = POLL_MS; // new work: its submission and early results come at the short interval
     this.schedule(0);
   }
 
@@ -200,6 +204,7 @@ class QueuePool implements QueueTaskPool {
 
   private async poll(): Promise<void> {
     this.polling = true;
+    const waiting = this.pending.length;
     try {
       await Promise.all(this.pending.slice(0, POLL_BATCH).map((item) => this.check(item)));
       this.connectionError = null;
@@ -213,7 +218,8 @@ class QueuePool implements QueueTaskPool {
     } finally {
       this.polling = false;
       this.pending = this.pending.filter((item) => this.items.get(item.id) === item && !settled.has(item));
-      this.schedule(POLL_MS);
+      this.interval = this.pending.length < waiting ? POLL_MS : Math.min(2 * this.interval, MAX_POLL_MS);
+      this.schedule(this.interval);
     }
   }
 
