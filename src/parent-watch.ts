@@ -2,8 +2,9 @@
 // process group of its own, so that a Ctrl-C in the worker's terminal leaves them to finish (the
 // worker stops after its running jobs). A worker killed outright cannot stop them: the child checks
 // that its parent is still there, once a second and at every progress report. A synchronous stretch
-// of training holds the timer back, so it stops at the next report: within a GPS iteration's phase. An orphan would go on training into a run directory whose job another
-// worker has taken over, holding the directory's lock (docs/scale-out.md).
+// of training holds the timer back, so it stops at the next report: within a GPS iteration's phase.
+// An orphan would go on training into a run directory whose job another worker has taken over,
+// holding the directory's lock (docs/scale-out.md).
 import { UserError } from './errors.ts';
 
 /** Set by the process that started this one and wants it stopped when it is gone. */

@@ -139,7 +139,7 @@ const DIRECTORY_WAIT_MS = 10 * 60_000;
 
 /**
  * `l2o train` into the item's run directory, once no other process holds it. On a queue that is the
- * same item started before: on a worker that died, whose child stops within a second
+ * same item started before: on a worker that died, whose child stops at its next progress report
  * (src/parent-watch.ts), or still running where Redis lost the job and the submitter queued it again.
  * When it is done or stopped, this one resumes what it left. A holder on a machine that is gone never
  * lets go: after DIRECTORY_WAIT_MS its lock's error stands (it says which file to delete).

@@ -10,7 +10,7 @@ import { CoordinatewiseGpsPolicy, GpsPolicy } from '../../policies/gps-policy.ts
 import type { Policy } from '../../policies/policy.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
-import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
+import { OPTIMIZER_FILES, decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { PolicyNetwork, type PolicyNetworkJson } from '../../policies/policy-network.ts';
 import type { LstmPolicyJson } from '../../policies/lstm-policy-network.ts';
 import { reviveDistilledPolicy, type DistilledPolicyJson } from './transfer.ts';
@@ -113,7 +113,7 @@ function runtimeFromJson(json: RuntimeJson): GpsRuntimeState {
   };
 }
 
-export const policyPath = (dir: string) => join(dir, 'policy.json');
+export const policyPath = (dir: string) => join(dir, OPTIMIZER_FILES.gps);
 export const statePath = (dir: string) => join(dir, 'state.json');
 export const logPath = (dir: string) => join(dir, 'log.jsonl');
 

@@ -11,7 +11,7 @@ import { DEFAULT_GPS_CONFIG, GuidedPolicySearch, checkGpsConfig, type GpsConfig,
 import { gpsConfigSchema, hasCheckpoint, loadCheckpoint, logPath, savePolicy, saveState, type BestPolicy } from './checkpoint.ts';
 import { checkArgument } from '../schema.ts';
 import { validationScore } from './validation.ts';
-import { describeIdentity, refuseChangedSettings, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
+import { OPTIMIZER_FILES, describeIdentity, refuseChangedSettings, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 
 /** What trainGps needs: settings, family, output directory, and whether to resume a run found there. */
 export interface TrainOptions {
@@ -47,7 +47,7 @@ export async function trainGps(given: TrainOptions): Promise<GuidedPolicySearch>
     checkGpsConfig(options.config, family); // first: its messages say why (samples ≥ 2: the dynamics fit)
     checkArgument(gpsConfigSchema, options.config, 'config');
   }
-  refuseOtherRun(out, 'policy.json');
+  refuseOtherRun(out, OPTIMIZER_FILES.gps);
   return withRunDirectory(out, () => hasCheckpoint(out), () => runGps(options));
 }
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
-import { decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
+import { OPTIMIZER_FILES, decodeRunFile, readRunFile, type RunIdentity } from '../run-directory.ts';
 import { LstmPolicy } from '../../policies/lstm-policy.ts';
 import { CoordinatewiseLstm, type LstmOptimizerJson } from '../../policies/coordinatewise-lstm.ts';
 import type { BpttConfig } from './bptt.ts';
@@ -89,7 +89,7 @@ export async function restoreAdamState(learningRate: number, adam: AdamSlot[], a
   return optimizer;
 }
 
-export const optimizerPath = (dir: string) => join(dir, 'optimizer.json');
+export const optimizerPath = (dir: string) => join(dir, OPTIMIZER_FILES.bptt);
 export const statePath = (dir: string) => join(dir, 'state.json');
 export const logPath = (dir: string) => join(dir, 'log.jsonl');
 

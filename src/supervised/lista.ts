@@ -13,7 +13,7 @@ import { istaNetwork, listaForward, ListaPolicy, type ListaNetwork } from '../..
 import { writeFileAtomic } from '../atomic-file.ts';
 import { UserError } from '../errors.ts';
 import { Rng } from '../random.ts';
-import { decodeRunFile, readRunFile, refuseOtherRun, runIdentitySchema, type RunIdentity } from '../run-directory.ts';
+import { OPTIMIZER_FILES, decodeRunFile, readRunFile, refuseOtherRun, runIdentitySchema, type RunIdentity } from '../run-directory.ts';
 import { withRunDirectory } from '../run-lock.ts';
 import type { ListaConfig } from './lista-config.ts';
 
@@ -293,7 +293,7 @@ export function loadListaNetwork(path: string): { network: ListaNetwork; identit
 // ---- A LISTA run directory (`l2o train --algo lista --out DIR`): DIR/lista.json, nothing else.
 
 /** The network file of a LISTA run directory, what `lista:DIR` loads. */
-export const listaPath = (dir: string) => join(dir, 'lista.json');
+export const listaPath = (dir: string) => join(dir, OPTIMIZER_FILES.lista);
 
 /** The policy of a LISTA run directory: its K layers, then ISTA steps (`lista:DIR`). */
 export function loadListaPolicy(dir: string): { policy: ListaPolicy; identity: RunIdentity; training: ListaTrainingRecord } {
@@ -317,7 +317,7 @@ export async function trainListaRun(options: { family: ObjectiveFamily; config: 
   if (existsSync(path)) throw new UserError(`--out ${out} already holds a LISTA network (${path}); choose another --out`);
   sparseCodeOf(family, 'train', 0); // a family without sparse codes fails first, before the directory is made
   validateListaConfig(config, family);
-  refuseOtherRun(out, 'lista.json');
+  refuseOtherRun(out, OPTIMIZER_FILES.lista);
   return withRunDirectory(out, () => existsSync(path), async () => {
     const result = trainLista(family, config, { onValidation: options.onValidation });
     saveListaNetwork(path, result.network, identity, { config, bestIteration: result.bestIteration, validationNmseDb: result.validationNmseDb, initialNmseDb: result.initialNmseDb });

@@ -8,7 +8,7 @@ import type { ObjectiveFamily } from '../../envs/objective.ts';
 import { familyIdentity } from '../../envs/registry.ts';
 import { UserError } from '../errors.ts';
 import { requireFamily } from '../../envs/checked-objective.ts';
-import { describeIdentity, refuseChangedSettings, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
+import { OPTIMIZER_FILES, describeIdentity, refuseChangedSettings, refuseOtherRun, sameIdentity, trimLog, type RunIdentity } from '../run-directory.ts';
 import { createLstm, metaIteration, validateBpttConfig, validationScore, type BpttConfig, type BpttIterationLog } from './bptt.ts';
 import { bpttConfigSchema, hasCheckpoint, loadCheckpoint, logPath, saveCheckpoint, type Adam, type BpttProgress } from './checkpoint.ts';
 import { checkArgument } from '../schema.ts';
@@ -35,7 +35,7 @@ export async function trainBptt(given: BpttTrainOptions): Promise<{ lstm: Coordi
   // By the schema state.json is read back with: no run is written that cannot be resumed or loaded.
   checkArgument(bpttConfigSchema, options.config, 'config');
   validateBpttConfig(options.config, options.family);
-  refuseOtherRun(options.out, 'optimizer.json');
+  refuseOtherRun(options.out, OPTIMIZER_FILES.bptt);
   return withRunDirectory(options.out, () => hasCheckpoint(options.out), () => runBptt(options));
 }
 

@@ -98,7 +98,7 @@ export class FullStateProblem implements GpsProblem {
   }
 
   costModel(objective: Objective, samples: Samples) {
-    const path = samples.values.map((v, n) => Float64Array.of(...v, samples.nextValues![n][v.length - 1])); // f(x_0..x_T)
+    const path = samples.values.map((v, n) => Float64Array.of(v[0], ...samples.nextValues![n])); // f(x_0..x_T)
     return expandCost(objective, samples.iterates!, samples.nextValues!, samples.gradients!, this.dX, actionWeights(this.settings.metaObjective, this.settings.horizon, objective, path));
   }
 
